@@ -1,0 +1,51 @@
+"""results-compat: PIN 16 Results and Targets, and a bridge from legacy ResultHandlers.
+
+This module only re-exports the public names; the implementation lives in the subpackages.
+"""
+
+from compat.errors import (
+    LocationError,
+    MissingDependency,
+    ResultError,
+    ResultNotFound,
+    SerializationError,
+    StorageError,
+    TemplateError,
+    ValidationError,
+)
+from compat.results import (
+    ConstantResult,
+    JSONResult,
+    JSONSerializer,
+    LocalResult,
+    MemoryResult,
+    PickleSerializer,
+    Result,
+    Serializer,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConstantResult",
+    "JSONResult",
+    "JSONSerializer",
+    "LocalResult",
+    "LocationError",
+    "MemoryResult",
+    "MissingDependency",
+    "PickleSerializer",
+    "Result",
+    "ResultError",
+    "ResultNotFound",
+    "SerializationError",
+    "Serializer",
+    "StorageError",
+    "TemplateError",
+    "ValidationError",
+]
+
+# Tracebacks and reprs show the public path (compat.LocalResult), not the private module it lives in.
+for _name in __all__:
+    globals()[_name].__module__ = "compat"
+del _name

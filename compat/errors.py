@@ -1,0 +1,85 @@
+"""The errors results-compat raises, one tree so callers can catch as broadly or narrowly as they need.
+
+Each class also subclasses the builtin that code written before this package already catches::
+
+    ResultError (Exception)                  anything a Result could not do
+    ├── TemplateError (KeyError)             a location template names a key the context lacks
+    ├── LocationError (ValueError)           a rendered location is unusable (escapes the result's dir, ...)
+    ├── ResultNotFound (FileNotFoundError)   nothing is stored at the location that was read
+    ├── SerializationError (ValueError)      a value could not be serialized, or stored bytes deserialized
+    ├── ValidationError (ValueError)         a validator rejected a value (names the validator and why)
+    ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
+    └── MissingDependency (ImportError)      an optional extra is not installed (says what to pip install)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "LocationError",
+    "MissingDependency",
+    "ResultError",
+    "ResultNotFound",
+    "SerializationError",
+    "StorageError",
+    "TemplateError",
+    "ValidationError",
+]
+
+
+class ResultError(Exception):
+    """Base class of every error results-compat raises about storing, reading or checking a Result."""
+
+
+class TemplateError(ResultError, KeyError):
+    """Raised when a location template names a key that the context does not provide."""
+
+    def __init__(self, template: str, key: str, available: Iterable[str], problem: str | None = None) -> None:
+        self.template = template
+        self.key = key
+        self.available = sorted(available)
+        shown = ", ".join(self.available) if self.available else "(none)"
+        if problem is None:
+            problem = f"needs the key {key!r}, which the context does not have"
+        super().__init__(f"location template {template!r} {problem}; available keys: {shown}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message; show it as written
+        return str(self.args[0])
+
+
+class LocationError(ResultError, ValueError):
+    """Raised when a rendered location cannot be used, e.g. a relative path that escapes the result's dir."""
+
+
+class ResultNotFound(ResultError, FileNotFoundError):
+    """Raised by ``read`` when nothing is stored at the location."""
+
+
+class SerializationError(ResultError, ValueError):
+    """Raised when a value cannot be serialized, or stored bytes cannot be deserialized."""
+
+
+class ValidationError(ResultError, ValueError):
+    """Raised when a validator rejects a value; ``validator`` names it and ``reason`` says why."""
+
+    def __init__(self, validator: str, reason: str) -> None:
+        self.validator = validator
+        self.reason = reason
+        super().__init__(f"validator {validator} rejected the value: {reason}")
+
+
+class StorageError(ResultError, OSError):
+    """Raised when the storage backend fails for a reason other than "not found"."""
+
+
+class MissingDependency(ResultError, ImportError):
+    """Raised when a backend is used whose optional extra is not installed."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the {package!r} package, which is not installed; "
+            f"install it with: pip install 'results-compat[{extra}]'"
+        )

@@ -1,0 +1,173 @@
+"""The one table of renames: every legacy name and what replaces it.
+
+Everything that speaks of a legacy name reads it from here: the adapters' conversion table, the deprecation
+messages, the typed overloads, the codemod's rules and the tables in MIGRATION.md (a test compares them). A rename
+is changed in this file only.
+
+The table holds data, not behaviour: it imports nothing from the rest of ``compat``, so any layer may read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = [
+    "COMPAT",
+    "DEPRECATED_IN",
+    "PROFILES",
+    "REMOVED_IN",
+    "Profile",
+    "Rename",
+]
+
+DEPRECATED_IN = "0.1.0"
+"""The version in which every legacy name below started warning."""
+
+REMOVED_IN = "1.0.0"
+"""The version in which the legacy names and their shims are deleted (declared once; a test enforces it)."""
+
+Kind = Literal["class", "keyword", "attribute", "module"]
+
+
+def _frozen(mapping: Mapping[str, str | None] | None = None) -> Mapping[str, str | None]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Rename:
+    """One legacy name and its replacement.
+
+    ``kind``: ``class`` (a handler class), ``keyword`` (a call keyword), ``attribute`` (an object attribute) or
+    ``module`` (an import path). ``old``/``new``: the bare names (``LocalResultHandler`` -> ``LocalResult``; for
+    a module, the dotted path). For classes, ``positional`` lists the legacy constructor's positional parameters in
+    order and ``arguments`` maps each legacy keyword to the new one (None: no equivalent, kept and flagged).
+    ``applies_to``: for keywords and attributes, the bare names of the callables/classes that take them.
+    ``anchor``: the MIGRATION.md section that explains it. ``note``: what a human should know beyond the rename.
+    ``wrap_value``: for keywords, the name of the function that adapts a value the codemod cannot resolve
+    (``as_result``), so users' own handler subclasses keep working.
+    """
+
+    kind: Kind
+    old: str
+    new: str
+    anchor: str
+    positional: tuple[str, ...] = ()
+    arguments: Mapping[str, str | None] = field(default_factory=_frozen)
+    applies_to: tuple[str, ...] = ()
+    wrap_value: str | None = None
+    note: str = ""
+    deprecated_in: str = DEPRECATED_IN
+    removed_in: str = REMOVED_IN
+
+    def new_keyword(self, old_keyword: str) -> str | None:
+        """The new name of a legacy constructor keyword; None when it has no equivalent."""
+        return self.arguments.get(old_keyword)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A family of legacy names: where they are imported from and where their replacements live.
+
+    ``legacy_modules``: every import path that exposes the legacy classes. ``new_module``: where the
+    replacements are imported from. ``engine_modules``: the import paths that expose ``Task``, ``Flow`` and
+    ``task`` (whose ``result_handler=`` keyword and attribute are renamed). ``adapter_module``: where
+    ``wrap_value`` functions are imported from, or None when the target API takes handlers' replacements only.
+    """
+
+    name: str
+    legacy_modules: tuple[str, ...]
+    new_module: str
+    engine_modules: tuple[str, ...]
+    adapter_module: str | None
+    renames: tuple[Rename, ...]
+
+    def of_kind(self, kind: Kind) -> tuple[Rename, ...]:
+        return tuple(rename for rename in self.renames if rename.kind == kind)
+
+    def find(self, kind: Kind, old: str) -> Rename | None:
+        """The rename of ``kind`` whose legacy name is ``old``, or None."""
+        for rename in self.renames:
+            if rename.kind == kind and rename.old == old:
+                return rename
+        return None
+
+
+_ENGINE_CALLABLES = ("Task", "Flow", "task")
+
+COMPAT = Profile(
+    name="compat",
+    legacy_modules=("compat.result_handlers", "compat.legacy"),
+    new_module="compat.results",
+    engine_modules=("compat", "compat.engine"),
+    adapter_module="compat",
+    renames=(
+        Rename(
+            kind="module",
+            old="compat.result_handlers",
+            new="compat.results",
+            anchor="imports",
+            note="the legacy handlers are re-exported there only until their removal",
+        ),
+        Rename(
+            kind="class",
+            old="ResultHandler",
+            new="Result",
+            anchor="custom-handlers",
+            note="a subclass must be ported by hand: implement write_bytes/read_bytes/exists_at on a Result "
+            "subclass; until then wrap instances with as_result(handler)",
+        ),
+        Rename(
+            kind="class",
+            old="LocalResultHandler",
+            new="LocalResult",
+            anchor="localresulthandler",
+            positional=("dir", "validate"),
+            arguments=_frozen({"dir": "dir", "validate": None}),
+            note="validate= has no equivalent: LocalResult checks its directory when it writes",
+        ),
+        Rename(
+            kind="class",
+            old="JSONResultHandler",
+            new="JSONResult",
+            anchor="jsonresulthandler",
+        ),
+        Rename(
+            kind="class",
+            old="ConstantResultHandler",
+            new="ConstantResult",
+            anchor="constantresulthandler",
+            positional=("value",),
+            arguments=_frozen({"value": "value"}),
+        ),
+        Rename(
+            kind="class",
+            old="S3ResultHandler",
+            new="S3Result",
+            anchor="s3resulthandler",
+            positional=("bucket", "boto3_kwargs"),
+            arguments=_frozen({"bucket": "bucket", "boto3_kwargs": "boto3_kwargs"}),
+        ),
+        Rename(
+            kind="keyword",
+            old="result_handler",
+            new="result",
+            anchor="result-handler-keyword",
+            applies_to=_ENGINE_CALLABLES,
+            wrap_value="as_result",
+            note="a handler that is not a built-in one is wrapped with as_result(...)",
+        ),
+        Rename(
+            kind="attribute",
+            old="result_handler",
+            new="result",
+            anchor="result-handler-attribute",
+            applies_to=("Task", "Flow"),
+        ),
+    ),
+)
+
+PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT})
+"""Every profile by name; the codemod's ``--profile`` chooses one."""

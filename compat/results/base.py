@@ -1,0 +1,251 @@
+"""``Result``: a value, where it is stored, and how to check it (PIN 16).
+
+A Result carries a *location template*, rendered with ``str.format(**context)`` when a task run writes it, so
+one Result object describes the outputs of many runs. ``write`` and ``read`` return new Result objects and
+never change the receiver: the configured Result stays a reusable template.
+
+Backends subclass ``Result`` and override the small storage contract below (Luigi's ``Target`` shows how
+little a backend needs): ``write_bytes``, ``read_bytes``, ``exists_at`` and, for ``cache_for``, ``modified_at``.
+Serialization, templating, validation and caching live here once for all of them.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar, Union
+
+from compat.errors import LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
+from compat.results.serializers import PickleSerializer, Serializer
+
+__all__ = ["CacheValidator", "Location", "Result", "Validator", "render_location"]
+
+Validator = Callable[[Any], bool]
+"""``fn(value) -> bool``: False, or an exception, means the value is invalid."""
+
+CacheValidator = Callable[["Result"], bool]
+"""``fn(stored_result) -> bool``: False means the stored output must not be reused."""
+
+Location = Union[str, Callable[..., str], None]
+"""A ``str.format`` template, a callable ``fn(**context) -> str``, or None (the backend picks a name)."""
+
+R = TypeVar("R", bound="Result")
+
+
+def render_location(location: Location, context: Mapping[str, Any]) -> str | None:
+    """Render a location template with ``context``; a missing key raises ``TemplateError`` naming it."""
+    if location is None:
+        return None
+    if callable(location):
+        rendered = location(**context)
+        if not isinstance(rendered, str):
+            raise LocationError(
+                f"location callable {getattr(location, '__qualname__', location)!r} returned "
+                f"{type(rendered).__name__}, expected a str"
+            )
+        return rendered
+    if not isinstance(location, str):
+        raise LocationError(f"a location must be a str or a callable, not {type(location).__name__}")
+    try:
+        return location.format_map(_StrictContext(context))
+    except KeyError as exc:
+        raise TemplateError(location, str(exc.args[0]), context.keys()) from None
+    except IndexError:
+        raise TemplateError(
+            location, "", context.keys(), problem="uses a positional field '{}'; name the key, e.g. '{task_name}'"
+        ) from None
+    except (AttributeError, ValueError) as exc:
+        raise TemplateError(location, "", context.keys(), problem=f"cannot be rendered: {exc}") from None
+
+
+class _StrictContext(dict):  # type: ignore[type-arg]
+    """A dict for ``format_map`` that reports a missing key instead of formatting it."""
+
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(key)
+
+
+def _callable_name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+class Result:
+    """A value and its storage location; subclass per backend (see the module docstring).
+
+    ``value``: the value (set by ``read``/``write``). ``location``: a template, callable, or concrete location.
+    ``serializer``: bytes <-> value (``PickleSerializer`` by default). ``validators``: ``fn(value) -> bool``.
+    ``run_validators``: whether the engine validates task outputs. ``cache_for``: how long a stored output
+    stays fresh (by the backend's last-modified time). ``cache_validators``: ``fn(stored_result) -> bool``.
+    """
+
+    def __init__(
+        self,
+        value: Any = None,
+        location: Location = None,
+        serializer: Serializer | None = None,
+        validators: Iterable[Validator] | None = None,
+        run_validators: bool = True,
+        cache_for: timedelta | None = None,
+        cache_validators: Iterable[CacheValidator] | None = None,
+    ) -> None:
+        if cache_for is not None and not isinstance(cache_for, timedelta):
+            raise TypeError(
+                f"cache_for must be a datetime.timedelta, not {type(cache_for).__name__}; "
+                "e.g. cache_for=timedelta(hours=1)"
+            )
+        if serializer is not None and not isinstance(serializer, Serializer):
+            raise TypeError(
+                f"serializer must have serialize(value) -> bytes and deserialize(bytes) -> value; "
+                f"got {type(serializer).__name__}"
+            )
+        self.value = value
+        self.location = location
+        self.serializer: Serializer = serializer if serializer is not None else PickleSerializer()
+        self.validators: list[Validator] = _callables(validators, "validators")
+        self.run_validators = run_validators
+        self.cache_for = cache_for
+        self.cache_validators: list[CacheValidator] = _callables(cache_validators, "cache_validators")
+
+    # -- templating -------------------------------------------------------------------------------------------
+
+    def copy(self: R) -> R:
+        """A shallow copy whose validator lists can be changed without touching this Result."""
+        new = _copy.copy(self)
+        new.validators = list(self.validators)
+        new.cache_validators = list(self.cache_validators)
+        return new
+
+    def format(self: R, **context: Any) -> R:
+        """A copy whose location is this one's template rendered with ``context``."""
+        new = self.copy()
+        new.location = render_location(self.location, context)
+        return new
+
+    # -- reading and writing ----------------------------------------------------------------------------------
+
+    def write(self: R, value: Any, **context: Any) -> R:
+        """Store ``value`` at the rendered location; return a new Result holding the value and final location."""
+        new = self.format(**context)
+        data = self.serializer.serialize(value)
+        new.location = self.write_bytes(new.location, data)  # type: ignore[arg-type]
+        new.value = value
+        return new
+
+    def read(self: R, location: str) -> R:
+        """Load the value stored at ``location``; return a new Result holding it."""
+        resolved = self.resolve(location)
+        data = self.read_bytes(resolved)
+        try:
+            value = self.serializer.deserialize(data)
+        except SerializationError as exc:
+            raise SerializationError(f"cannot read the result stored at {resolved!r}: {exc}") from exc.__cause__
+        new = self.copy()
+        new.location = resolved
+        new.value = value
+        return new
+
+    def exists(self, location: Location, **context: Any) -> bool:
+        """Whether a value is stored at ``location`` rendered with ``context``."""
+        rendered = render_location(location, context)
+        if rendered is None:
+            return False
+        return self.exists_at(self.resolve(rendered))
+
+    # -- validation -------------------------------------------------------------------------------------------
+
+    def validate(self, validators: Iterable[Validator] | None = None) -> bool:
+        """Run this Result's validators, then ``validators``, on ``value``; True when all accept it."""
+        return self.validation_error(validators) is None
+
+    def validation_error(self, validators: Iterable[Validator] | None = None) -> ValidationError | None:
+        """The first validator's rejection as a ``ValidationError`` (naming it and why), or None if valid."""
+        for validator in [*self.validators, *_callables(validators, "validators")]:
+            name = _callable_name(validator)
+            try:
+                ok = validator(self.value)
+            except Exception as exc:
+                return ValidationError(name, f"raised {type(exc).__name__}: {exc}")
+            if not ok:
+                return ValidationError(name, f"returned {ok!r} for a value of type {type(self.value).__name__}")
+        return None
+
+    # -- caching ----------------------------------------------------------------------------------------------
+
+    @property
+    def caches(self) -> bool:
+        """Whether ``cache_for`` or ``cache_validators`` is set, so stored outputs may be reused."""
+        return self.cache_for is not None or bool(self.cache_validators)
+
+    def read_cached(self: R, location: str, now: datetime | None = None) -> R | None:
+        """The Result stored at ``location`` if it is fresh (within ``cache_for``, accepted by every
+        ``cache_validators``), else None. Freshness uses the backend's last-modified time, so a cache written by
+        another process or machine counts."""
+        if not self.caches:
+            return None
+        resolved = self.resolve(location)
+        if not self.exists_at(resolved):
+            return None
+        if self.cache_for is not None:
+            try:
+                modified = self.modified_at(resolved)
+            except ResultNotFound:
+                return None
+            if modified is None:
+                return None
+            now = now if now is not None else datetime.now(timezone.utc)
+            if now - modified > self.cache_for:
+                return None
+        try:
+            stored = self.read(resolved)
+        except ResultNotFound:
+            return None
+        if all(validator(stored) for validator in self.cache_validators):
+            return stored
+        return None
+
+    # -- the storage contract: backends override these ----------------------------------------------------------
+
+    def resolve(self, location: str) -> str:
+        """The canonical form of ``location`` for this backend (e.g. an absolute path)."""
+        return location
+
+    def write_bytes(self, location: str | None, data: bytes) -> str:
+        """Store ``data`` atomically at ``location`` (None: pick a unique one); return where it went."""
+        raise NotImplementedError(f"{type(self).__name__} must implement write_bytes(location, data) -> location")
+
+    def read_bytes(self, location: str) -> bytes:
+        """The bytes stored at ``location``; ``ResultNotFound`` if there are none."""
+        raise NotImplementedError(f"{type(self).__name__} must implement read_bytes(location) -> bytes")
+
+    def exists_at(self, location: str) -> bool:
+        """Whether something is stored at the concrete ``location``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement exists_at(location) -> bool")
+
+    def modified_at(self, location: str) -> datetime | None:
+        """When ``location`` was last written (timezone-aware), or None if the backend cannot tell."""
+        return None
+
+    def __repr__(self) -> str:
+        shown = f"location={self.location!r}"
+        if self.value is not None:
+            shown += f", value={_short_repr(self.value)}"
+        return f"{type(self).__name__}({shown})"
+
+
+def _callables(items: Iterable[Callable[..., Any]] | None, what: str) -> list[Callable[..., Any]]:
+    if items is None:
+        return []
+    if callable(items):  # a lone function instead of a list is the classic slip
+        return [items]
+    result = list(items)
+    for item in result:
+        if not callable(item):
+            raise TypeError(f"{what} must be callables, got {type(item).__name__}: {item!r}")
+    return result
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+

@@ -1,0 +1,39 @@
+"""``ConstantResult``: a fixed value that every read returns; it cannot be written."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from compat.errors import ResultError
+from compat.results.base import Result
+
+__all__ = ["ConstantResult"]
+
+R = TypeVar("R", bound="ConstantResult")
+
+
+class ConstantResult(Result):
+    """Holds ``value`` and returns it from every ``read``, whatever the location; ``exists`` is always true.
+
+    Use it for task inputs that are known up front. Writing raises: there is nowhere to store a new value.
+    """
+
+    def __init__(self, value: Any = None, **kwargs: Any) -> None:
+        super().__init__(value=value, **kwargs)
+
+    def read(self: R, location: str | None = None) -> R:
+        new = self.copy()
+        new.location = location
+        return new
+
+    def write(self, value: Any, **context: Any) -> Any:
+        raise ResultError(
+            f"ConstantResult holds a fixed value ({self.value!r}) and cannot store a new one; "
+            "give the task a storing Result such as LocalResult, or checkpoint=False"
+        )
+
+    def exists(self, location: Any = None, **context: Any) -> bool:
+        return True
+
+    def exists_at(self, location: str) -> bool:
+        return True

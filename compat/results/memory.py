@@ -1,0 +1,61 @@
+"""``MemoryResult``: results kept in this process's memory, shared by every MemoryResult in it."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from compat.errors import LocationError, ResultNotFound
+from compat.results.base import Result
+
+__all__ = ["MemoryResult"]
+
+
+class MemoryResult(Result):
+    """Stores serialized values in a process-wide, thread-safe map from location to bytes.
+
+    Values are serialized like any backend's, so a reader never shares a mutable object with the writer and an
+    unpicklable value fails here as it would on disk. Nothing survives the process: use it for tests and for
+    checkpoints that only matter within one run.
+    """
+
+    _store: dict[str, tuple[bytes, datetime]] = {}
+    _lock = threading.Lock()
+
+    def write_bytes(self, location: str | None, data: bytes) -> str:
+        if location is None:
+            location = f"memory-{uuid.uuid4().hex}"
+        stamp = datetime.now(timezone.utc)
+        with self._lock:
+            self._store[self.resolve(location)] = (bytes(data), stamp)
+        return location
+
+    def resolve(self, location: str) -> str:
+        if not isinstance(location, str) or not location:
+            raise LocationError(f"a MemoryResult location must be a non-empty str, not {location!r}")
+        return location
+
+    def read_bytes(self, location: str) -> bytes:
+        with self._lock:
+            entry = self._store.get(location)
+        if entry is None:
+            raise ResultNotFound(f"no result is stored in memory at {location!r}")
+        return entry[0]
+
+    def exists_at(self, location: str) -> bool:
+        with self._lock:
+            return location in self._store
+
+    def modified_at(self, location: str) -> datetime | None:
+        with self._lock:
+            entry = self._store.get(location)
+        if entry is None:
+            raise ResultNotFound(f"no result is stored in memory at {location!r}")
+        return entry[1]
+
+    @classmethod
+    def clear(cls) -> None:
+        """Forget every value stored in memory (tests use this to start clean)."""
+        with cls._lock:
+            cls._store.clear()
