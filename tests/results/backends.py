@@ -1,0 +1,32 @@
+"""The backends the contract suite (test_contract.py) runs against: add a factory here and a new backend gets
+every contract test for free.
+
+A factory takes pytest's ``request`` and a fresh temporary directory and returns a storing Result whose
+``location`` is unset; tests set locations as they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from compat import LocalResult, MemoryResult, Result
+
+BackendFactory = Callable[[pytest.FixtureRequest, Path], Result]
+
+
+def local(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
+    return LocalResult(dir=tmp_path)
+
+
+def memory(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
+    MemoryResult.clear()
+    return MemoryResult()
+
+
+BACKENDS: dict[str, BackendFactory] = {
+    "local": local,
+    "memory": memory,
+}
