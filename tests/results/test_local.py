@@ -1,0 +1,126 @@
+"""LocalResult: paths, the default directory, refusing escapes, and errors that name the file."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import cloudpickle
+import pytest
+
+from compat import LocalResult, LocationError, ResultNotFound, SerializationError
+
+
+def test_write_returns_the_absolute_path_of_the_file(tmp_path: Path) -> None:
+    written = LocalResult(dir=tmp_path, location="out/{name}.pkl").write([1], name="a")
+    assert written.location == str(tmp_path / "out" / "a.pkl")
+    assert os.path.isabs(written.location)
+
+
+def test_read_accepts_a_path_relative_to_dir(tmp_path: Path) -> None:
+    result = LocalResult(dir=tmp_path, location="x.pkl")
+    result.write("v")
+    assert result.read("x.pkl").value == "v"
+
+
+def test_read_accepts_an_absolute_path(tmp_path: Path) -> None:
+    written = LocalResult(dir=tmp_path).write("v")
+    assert LocalResult(dir=tmp_path / "elsewhere").read(written.location).value == "v"
+
+
+def test_files_hold_raw_cloudpickle_bytes(tmp_path: Path) -> None:
+    written = LocalResult(dir=tmp_path, location="v.pkl").write({"a": 1})
+    assert pickle.loads(Path(written.location).read_bytes()) == {"a": 1}
+
+
+def test_a_file_written_by_plain_cloudpickle_is_readable(tmp_path: Path) -> None:
+    (tmp_path / "legacy.pkl").write_bytes(cloudpickle.dumps({"old": True}))
+    assert LocalResult(dir=tmp_path).read("legacy.pkl").value == {"old": True}
+
+
+def test_a_relative_location_escaping_dir_is_refused(tmp_path: Path) -> None:
+    result = LocalResult(dir=tmp_path / "results", location="{param}/x.pkl")
+    with pytest.raises(LocationError, match="outside the result directory"):
+        result.write(1, param="../../etc")
+    assert not (tmp_path / "etc").exists()
+
+
+def test_reading_a_path_escaping_dir_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LocationError, match=r"'\.\./secret\.pkl' resolves to"):
+        LocalResult(dir=tmp_path / "results").read("../secret.pkl")
+
+
+def test_an_absolute_location_is_used_as_given(tmp_path: Path) -> None:
+    target = tmp_path / "abs" / "v.pkl"
+    written = LocalResult(dir=tmp_path / "results", location=str(target)).write(3)
+    assert written.location == str(target) and target.is_file()
+
+
+def test_a_missing_file_raises_result_not_found_naming_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ResultNotFound, match=str(tmp_path / "gone.pkl")):
+        LocalResult(dir=tmp_path).read("gone.pkl")
+
+
+def test_a_truncated_file_raises_serialization_error_naming_the_path(tmp_path: Path) -> None:
+    written = LocalResult(dir=tmp_path, location="t.pkl").write(list(range(1000)))
+    data = Path(written.location).read_bytes()
+    Path(written.location).write_bytes(data[: len(data) // 2])
+    with pytest.raises(SerializationError, match=str(tmp_path / "t.pkl")):
+        LocalResult(dir=tmp_path).read("t.pkl")
+
+
+def test_a_corrupt_file_raises_serialization_error(tmp_path: Path) -> None:
+    (tmp_path / "c.pkl").write_bytes(b"\x00garbage")
+    with pytest.raises(SerializationError, match="cannot read the result stored at"):
+        LocalResult(dir=tmp_path).read("c.pkl")
+
+
+def test_a_directory_is_not_a_location(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    with pytest.raises(LocationError, match="is a directory"):
+        LocalResult(dir=tmp_path, location="d").write(1)
+
+
+def test_an_empty_location_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LocationError, match="empty location"):
+        LocalResult(dir=tmp_path).read("")
+
+
+def test_default_dir_comes_from_results_compat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESULTS_COMPAT_HOME", str(tmp_path))
+    assert LocalResult().dir == str(tmp_path / "results")
+
+
+def test_default_dir_falls_back_to_the_home_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RESULTS_COMPAT_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert LocalResult().dir == str(tmp_path / ".results-compat" / "results")
+
+
+def test_dir_expands_the_user_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert LocalResult(dir="~/r").dir == str(tmp_path / "r")
+
+
+def test_written_files_follow_the_umask_like_ordinary_files(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        written = LocalResult(dir=tmp_path).write(1)
+    finally:
+        os.umask(old)
+    assert os.stat(written.location).st_mode & 0o777 == 0o644
+
+
+def test_a_failed_write_leaves_the_previous_value_and_no_temporary_file(tmp_path: Path) -> None:
+    result = LocalResult(dir=tmp_path, location="v.pkl")
+    result.write("old")
+
+    class Unpicklable:
+        def __reduce__(self):
+            raise TypeError("no")
+
+    with pytest.raises(SerializationError):
+        result.write(Unpicklable())
+    assert result.read("v.pkl").value == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.pkl"]

@@ -1,0 +1,95 @@
+"""LocalResult writes are all-or-nothing, proven with real processes killed mid-write and racing writers."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from compat import LocalResult, ResultNotFound
+
+PAYLOAD = 8 * 1024 * 1024  # large enough that a kill usually lands inside a write
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from compat import LocalResult, ResultNotFound
+
+    directory, name, size, marker = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    result = LocalResult(dir=directory, location=name)
+    print("ready", flush=True)
+    sys.stdin.readline()  # wait for "go", so racing writers start together
+    rounds = int(sys.argv[5]) if len(sys.argv) > 5 else None
+    i = 0
+    while rounds is None or i < rounds:
+        result.write(bytes([(marker + i) % 256]) * size)
+        i += 1
+    """
+)
+
+
+def start_writer(tmp_path: Path, marker: int, rounds: int | None = None) -> subprocess.Popen[str]:
+    script = tmp_path / "writer.py"
+    if not script.exists():
+        script.write_text(WRITER)
+    args = [sys.executable, str(script), str(tmp_path / "out"), "value.pkl", str(PAYLOAD), str(marker)]
+    if rounds is not None:
+        args.append(str(rounds))
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def go(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+
+
+def assert_complete_value(tmp_path: Path) -> None:
+    value = LocalResult(dir=tmp_path / "out").read("value.pkl").value
+    assert len(value) == PAYLOAD
+    assert value == bytes([value[0]]) * PAYLOAD, "the stored value mixes two writes"
+
+
+@pytest.mark.slow
+def test_a_writer_killed_mid_write_never_leaves_a_partial_file(tmp_path: Path) -> None:
+    rng = random.Random(16)
+    kills = 15
+    for attempt in range(kills):
+        proc = start_writer(tmp_path, marker=attempt)
+        go(proc)
+        time.sleep(rng.uniform(0.0, 0.25))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        location = tmp_path / "out" / "value.pkl"
+        if location.exists():
+            assert_complete_value(tmp_path)
+    assert (tmp_path / "out" / "value.pkl").exists(), "no write completed in any attempt; the test proved nothing"
+
+
+@pytest.mark.slow
+def test_concurrent_writers_to_one_location_leave_exactly_one_complete_value(tmp_path: Path) -> None:
+    writers = [start_writer(tmp_path, marker=m * 50, rounds=6) for m in range(3)]
+    for proc in writers:
+        go(proc)
+    reads = 0
+    while any(proc.poll() is None for proc in writers):  # a reader racing the writers sees whole values only
+        try:
+            assert_complete_value(tmp_path)
+            reads += 1
+        except ResultNotFound:
+            pass
+    for proc in writers:
+        assert proc.wait(timeout=120) == 0
+    assert_complete_value(tmp_path)
+    leftovers = [p.name for p in (tmp_path / "out").iterdir() if p.name != "value.pkl"]
+    assert leftovers == [], f"temporary files left behind: {leftovers}"
+    assert reads > 0, "the reader never overlapped the writers; the test proved nothing"

@@ -1,0 +1,46 @@
+"""Serializers: bytes in, values out, and errors that name the type and the serializer."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from compat import JSONSerializer, LocalResult, PickleSerializer, SerializationError
+
+
+def test_pickle_serializer_writes_protocol_5_raw_bytes() -> None:
+    data = PickleSerializer().serialize({"a": 1})
+    assert data[:2] == b"\x80\x05"
+    assert pickle.loads(data) == {"a": 1}
+
+
+def test_pickle_serializer_handles_lambdas_through_cloudpickle() -> None:
+    fn = PickleSerializer().deserialize(PickleSerializer().serialize(lambda x: x * 2))
+    assert fn(21) == 42
+
+
+def test_json_serializer_round_trips_json_types() -> None:
+    value = {"a": [1, 2.5, None, "x"]}
+    assert JSONSerializer().deserialize(JSONSerializer().serialize(value)) == value
+
+
+def test_json_serializer_names_the_type_it_cannot_store() -> None:
+    with pytest.raises(SerializationError, match="type set with JSONSerializer"):
+        JSONSerializer().serialize({1, 2})
+
+
+def test_corrupt_pickle_bytes_raise_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="PickleSerializer cannot deserialize"):
+        PickleSerializer().deserialize(b"not a pickle")
+
+
+def test_local_result_with_json_serializer_stores_readable_json(tmp_path) -> None:
+    written = LocalResult(dir=tmp_path, location="v.json", serializer=JSONSerializer()).write({"k": [1]})
+    assert (tmp_path / "v.json").read_text() == '{"k": [1]}'
+    assert written.location == str(tmp_path / "v.json")
+
+
+def test_a_serializer_without_the_protocol_is_refused() -> None:
+    with pytest.raises(TypeError, match="serialize"):
+        LocalResult(serializer=object())
