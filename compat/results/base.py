@@ -11,7 +11,6 @@ Serialization, templating, validation and caching live here once for all of them
 
 from __future__ import annotations
 
-import copy as _copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, Union
@@ -111,7 +110,8 @@ class Result:
 
     def copy(self: R) -> R:
         """A shallow copy whose validator lists can be changed without touching this Result."""
-        new = _copy.copy(self)
+        new = object.__new__(type(self))  # copy.copy's __reduce_ex__ path costs several us per task run
+        new.__dict__.update(self.__dict__)
         new.validators = list(self.validators)
         new.cache_validators = list(self.cache_validators)
         return new

@@ -42,7 +42,8 @@ class LocalResult(Result):
         if os.path.isabs(location):
             return os.path.normpath(location)
         path = os.path.normpath(os.path.join(self.dir, location))
-        if os.path.commonpath([path, self.dir]) != self.dir:
+        inside = self.dir if self.dir.endswith(os.sep) else self.dir + os.sep
+        if not path.startswith(inside):
             raise LocationError(
                 f"location {location!r} resolves to {path!r}, outside the result directory {self.dir!r}; "
                 "check the values rendered into the template, or give an absolute location"

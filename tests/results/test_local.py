@@ -124,3 +124,13 @@ def test_a_failed_write_leaves_the_previous_value_and_no_temporary_file(tmp_path
         result.write(Unpicklable())
     assert result.read("v.pkl").value == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.pkl"]
+
+
+def test_a_location_naming_dir_itself_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LocationError, match="outside the result directory"):
+        LocalResult(dir=tmp_path / "r").read(".")
+
+
+def test_a_sibling_directory_sharing_the_prefix_is_outside(tmp_path: Path) -> None:
+    with pytest.raises(LocationError, match="outside the result directory"):
+        LocalResult(dir=tmp_path / "r").read("../r2/x.pkl")
