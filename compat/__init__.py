@@ -3,6 +3,14 @@
 This module only re-exports the public names; the implementation lives in the subpackages.
 """
 
+from compat.deprecations import (
+    LegacyAttributeWarning,
+    LegacyHandlerWarning,
+    LegacyImportWarning,
+    LegacyKeywordWarning,
+    LegacyResultWarning,
+    LegacySubclassWarning,
+)
 from compat.errors import (
     LocationError,
     MissingDependency,
@@ -30,6 +38,12 @@ __all__ = [
     "ConstantResult",
     "JSONResult",
     "JSONSerializer",
+    "LegacyAttributeWarning",
+    "LegacyHandlerWarning",
+    "LegacyImportWarning",
+    "LegacyKeywordWarning",
+    "LegacyResultWarning",
+    "LegacySubclassWarning",
     "LocalResult",
     "LocationError",
     "MemoryResult",

@@ -1,0 +1,239 @@
+"""Warnings about legacy uses: their categories, their messages, the removal schedule and the one ``warn`` helper.
+
+Every message is generated from the one table of renames (``compat.renames``): it names the legacy thing, its
+replacement, says that ``python -m codemods.results <path>`` rewrites it, and points at MIGRATION.md. Each kind of
+legacy use has its own category, all under ``LegacyResultWarning`` (a ``DeprecationWarning``), so callers can
+filter as broadly or narrowly as they need::
+
+    LegacyResultWarning (DeprecationWarning)
+    ├── LegacyHandlerWarning           a built-in ResultHandler was instantiated
+    ├── LegacySubclassWarning          a class statement subclassed ResultHandler
+    ├── LegacyKeywordWarning           result_handler= was passed to Task, Flow or task
+    ├── LegacyAttributeWarning         .result_handler was read or assigned on a Task or Flow
+    └── LegacyImportWarning            the legacy import path compat.result_handlers was imported
+
+``warn`` walks out of compat's own frames (and wrapt's, and the import machinery's) so that the warning's file
+and line are the user's, however many wrappers and ``super().__init__`` calls lie in between.
+
+``RESULTS_COMPAT_LEGACY=error|ignore|default`` in the environment sets a filter for every category when ``compat``
+is imported: the way to turn legacy uses into errors from a shell or a CI job (``-W error::compat.…`` cannot
+name our category; see MIGRATION.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
+
+import deprecation
+import wrapt
+
+from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Rename
+
+__all__ = [
+    "ENVIRONMENT_SWITCH",
+    "LegacyAttributeWarning",
+    "LegacyHandlerWarning",
+    "LegacyImportWarning",
+    "LegacyKeywordWarning",
+    "LegacyResultWarning",
+    "LegacySubclassWarning",
+    "apply_environment_switch",
+    "check_removal_schedule",
+    "message",
+    "rename_for",
+    "static_message",
+    "warn",
+    "warn_at",
+]
+
+CODEMOD = "python -m codemods.results <path>"
+ENVIRONMENT_SWITCH = "RESULTS_COMPAT_LEGACY"
+
+
+class LegacyResultWarning(DeprecationWarning):
+    """Base class of every warning about a legacy ResultHandler-era use; filter on it to catch them all."""
+
+
+class LegacyHandlerWarning(LegacyResultWarning):
+    """A built-in legacy handler (``LocalResultHandler(...)``, ...) was instantiated."""
+
+
+class LegacySubclassWarning(LegacyResultWarning):
+    """A class statement subclassed the legacy ``ResultHandler``; raised at the ``class`` line."""
+
+
+class LegacyKeywordWarning(LegacyResultWarning):
+    """``result_handler=`` was passed to ``Task``, ``Flow`` or ``task``."""
+
+
+class LegacyAttributeWarning(LegacyResultWarning):
+    """``.result_handler`` was read or assigned on a Task or Flow."""
+
+
+class LegacyImportWarning(LegacyResultWarning):
+    """The legacy import path (``compat.result_handlers``) was imported."""
+
+
+# -- messages, all derived from the rename table ------------------------------------------------------------------
+
+
+def _legacy_phrase(rename: Rename, owner: str | None) -> tuple[str, str]:
+    """(what the user used, what to use instead) for one rename."""
+    if rename.kind == "class":
+        return rename.old, f"compat.{rename.new}"
+    if rename.kind == "keyword":
+        return f"the {rename.old}= keyword of {owner or '/'.join(rename.applies_to)}", f"{rename.new}="
+    if rename.kind == "attribute":
+        holder = owner or "/".join(rename.applies_to)
+        return f"{holder}.{rename.old}", f"{holder}.{rename.new}"
+    return f"the module {rename.old}", rename.new
+
+
+def static_message(rename: Rename) -> str:
+    """The short message for type checkers (PEP 702 ``@deprecated``): legacy name, replacement, codemod."""
+    legacy, replacement = _legacy_phrase(rename, None)
+    return f"{legacy} is deprecated; use {replacement} ({CODEMOD} rewrites it)"
+
+
+def message(rename: Rename, owner: str | None = None, subject: str | None = None) -> str:
+    """The runtime message for a legacy use of ``rename``.
+
+    ``owner``: the class whose keyword or attribute was used (``Task``). ``subject``: for a subclass of
+    ``ResultHandler``, the user's class name.
+    """
+    legacy, replacement = _legacy_phrase(rename, owner)
+    if subject is not None:
+        head = f"{subject} subclasses {legacy}, which is deprecated"
+    else:
+        head = f"{legacy} is deprecated"
+    text = (
+        f"{head} since results-compat {rename.deprecated_in} and will be removed in {rename.removed_in}; "
+        f"use {replacement} instead"
+    )
+    if rename.note:
+        text += f" ({rename.note})"
+    changed = {old: new for old, new in rename.arguments.items() if old != new}
+    if rename.kind == "class" and changed:
+        mapping = ", ".join(f"{old}= -> {new}=" if new else f"{old}= is dropped" for old, new in changed.items())
+        text += f"; arguments: {mapping}"
+    fix = "rewrites its call sites and lists the class to port" if subject is not None else "rewrites it"
+    return f"{text}. `{CODEMOD}` {fix}; see MIGRATION.md#{rename.anchor}"
+
+
+# -- where to point: the first frame outside compat, wrapt and the import machinery --------------------------------
+
+
+def _package_dir(module_file: str) -> str:
+    return os.path.dirname(os.path.abspath(module_file)) + os.sep
+
+
+_OWN_PREFIXES: tuple[str, ...] = (
+    _package_dir(__file__),  # compat itself
+    _package_dir(wrapt.__file__),
+    _package_dir(importlib.__file__),  # importlib.import_module(...)
+    "<frozen importlib",  # the import system, between an import statement and the module it runs
+)
+
+
+def _user_frame() -> FrameType | None:
+    """The innermost frame whose code is not compat's, wrapt's or importlib's: the user's line."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_OWN_PREFIXES):
+        frame = frame.f_back
+    return frame
+
+
+def warn(category: type[LegacyResultWarning], text: str) -> None:
+    """Emit ``text`` as ``category``, attributed to the user's line (the first frame outside compat)."""
+    frame = _user_frame()
+    if frame is None:  # called with compat frames only (e.g. from an interpreter hook): let warnings decide
+        warnings.warn(text, category, stacklevel=2)
+        return
+    warn_at(category, text, frame.f_code.co_filename, frame.f_lineno, frame.f_globals)
+
+
+def warn_at(
+    category: type[LegacyResultWarning], text: str, filename: str, lineno: int, module_globals: Mapping[str, Any]
+) -> None:
+    """Emit ``text`` attributed to ``filename:lineno`` in the module whose globals are ``module_globals``.
+
+    This is what ``warnings.warn`` does for its chosen frame, including the per-module registry that makes the
+    "default" action show a warning once per location. The source line is found by file name: some loaders
+    (``python -c``'s ``__main__``) raise when asked for the source through ``module_globals``.
+    """
+    registry = module_globals.setdefault("__warningregistry__", {})  # type: ignore[attr-defined]
+    warnings.warn_explicit(
+        text,
+        category,
+        filename,
+        lineno,
+        module=module_globals.get("__name__", "<string>"),
+        registry=registry,
+    )
+
+
+# -- the environment switch -----------------------------------------------------------------------------------------
+
+_ACTIONS = ("default", "error", "ignore")
+
+
+def apply_environment_switch(environ: Mapping[str, str] = os.environ) -> None:
+    """Apply ``RESULTS_COMPAT_LEGACY=error|ignore|default`` as a filter on ``LegacyResultWarning``.
+
+    Unset or empty: leave the filters alone (legacy warnings are then shown as any DeprecationWarning would be).
+    """
+    value = environ.get(ENVIRONMENT_SWITCH, "").strip().lower()
+    if not value:
+        return
+    if value not in _ACTIONS:
+        warnings.warn(
+            f"{ENVIRONMENT_SWITCH}={environ[ENVIRONMENT_SWITCH]!r} is not one of {', '.join(_ACTIONS)}; "
+            "it is ignored. Set it to error to turn legacy uses into errors",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
+    warnings.simplefilter(value, LegacyResultWarning)  # type: ignore[arg-type]
+
+
+# -- the removal schedule (declared once: compat.renames.REMOVED_IN) -------------------------------------------------
+
+
+def _legacy_shims_exist() -> bool:
+    """Stands for every shim in compat.legacy, compat.adapters and compat.kwargs."""
+    return True
+
+
+def check_removal_schedule(current_version: str | None = None) -> bool:
+    """Call the shims' stand-in under the ``deprecation`` package's schedule.
+
+    Until ``REMOVED_IN`` it emits ``deprecation.DeprecatedWarning``; once ``current_version`` (the package's
+    ``compat.__version__`` by default) reaches ``REMOVED_IN`` it emits ``deprecation.UnsupportedWarning``, which
+    a test decorated with ``deprecation.fail_if_not_removed`` turns into a failure: the day the shims must go.
+    """
+    if current_version is None:
+        current_version = sys.modules["compat"].__version__
+    scheduled = deprecation.deprecated(
+        deprecated_in=DEPRECATED_IN,
+        removed_in=REMOVED_IN,
+        current_version=current_version,
+        details="delete compat.legacy, compat.result_handlers, compat.adapters' handler support and compat.kwargs",
+    )(_legacy_shims_exist)
+    return scheduled()
+
+
+def rename_for(kind: str, old: str) -> Rename:
+    """The table's entry for a legacy name; a KeyError here means the table lost an entry the shims rely on."""
+    rename = COMPAT.find(kind, old)  # type: ignore[arg-type]
+    if rename is None:
+        raise KeyError(f"compat.renames.COMPAT has no {kind} rename for {old!r}")
+    return rename
+
+
+apply_environment_switch()

@@ -1,0 +1,94 @@
+"""``ResultHandler``: the legacy storage interface, kept working until its removal.
+
+A handler has two methods: ``write(value) -> uri`` stores a value wherever the handler likes and returns a string
+that names it, and ``read(uri) -> value`` loads it back. Nothing else is promised (no templated locations, no
+``exists``), which is why PIN 16 replaced it with ``compat.results.Result``; ``compat.adapters.as_result`` runs
+any handler as a Result meanwhile.
+
+Built-in handlers warn when they are instantiated; a user's subclass warns once, at its ``class`` statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from typing_extensions import deprecated
+
+from compat.deprecations import (
+    LegacyHandlerWarning,
+    LegacySubclassWarning,
+    message,
+    rename_for,
+    warn,
+)
+from compat.renames import COMPAT, Rename
+
+__all__ = ["ResultHandler", "builtin_handlers"]
+
+_BUILTINS: dict[str, type[ResultHandler]] = {}
+
+
+def builtin_handlers() -> dict[str, type[ResultHandler]]:
+    """compat's own handler classes that the rename table converts, by legacy name (``LocalResultHandler``...)."""
+    return dict(_BUILTINS)
+
+
+class _LegacyHandlerType(type):
+    """Warns when a built-in handler is instantiated; unpickling (which does not call the class) stays silent."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        rename = cls.__dict__.get("_legacy_rename")
+        if rename is not None:
+            warn(LegacyHandlerWarning, message(rename))
+        return super().__call__(*args, **kwargs)
+
+
+def _is_compat_class(cls: type) -> bool:
+    return cls.__module__ == "compat" or cls.__module__.startswith("compat.")
+
+
+@deprecated(
+    "ResultHandler is deprecated; use compat.Result (python -m codemods.results <path> rewrites it)", category=None
+)
+class ResultHandler(metaclass=_LegacyHandlerType):
+    """Base class of legacy result handlers: ``write(value) -> uri`` and ``read(uri) -> value``.
+
+    Two handlers are equal when they are of the same type and their public attributes are equal, as before.
+
+    .. deprecated:: 0.1.0
+        Subclass ``compat.Result`` instead (implement ``write_bytes``/``read_bytes``/``exists_at``), or wrap a
+        handler with ``compat.as_result(handler)``. ``python -m codemods.results <path>`` rewrites call sites.
+    """
+
+    _legacy_rename: ClassVar[Rename | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if _is_compat_class(cls):
+            rename = COMPAT.find("class", cls.__name__)
+            cls._legacy_rename = rename
+            if rename is not None:
+                _BUILTINS[cls.__name__] = cls
+            return
+        cls._legacy_rename = None  # a user's subclass of a built-in is the user's class, not the built-in
+        warn(LegacySubclassWarning, message(rename_for("class", "ResultHandler"), subject=cls.__qualname__))
+
+    def write(self, result: Any) -> str:
+        """Store ``result``; return the URI that ``read`` accepts."""
+        raise NotImplementedError(f"{type(self).__name__} must implement write(result) -> uri")
+
+    def read(self, uri: str) -> Any:
+        """Load the value stored at ``uri``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement read(uri) -> value")
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        public = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return public == {k: v for k, v in vars(other).items() if not k.startswith("_")}
+
+    __hash__ = None  # type: ignore[assignment]  # equal by mutable attributes, so unhashable, as before
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({shown})"

@@ -1,0 +1,49 @@
+"""``LocalResultHandler``: each value as a new cloudpickle file in a directory (the legacy file format)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import cloudpickle
+from typing_extensions import deprecated
+
+from compat.errors import LocationError
+from compat.legacy.base import ResultHandler
+from compat.results._atomic import atomic_write_bytes
+from compat.results.local import default_results_dir
+
+__all__ = ["LocalResultHandler"]
+
+
+@deprecated(
+    "LocalResultHandler is deprecated; use compat.LocalResult (python -m codemods.results <path> rewrites it)",
+    category=None,
+)
+class LocalResultHandler(ResultHandler):
+    """Writes each value to a new, uniquely named file under ``dir`` and returns its absolute path.
+
+    The file holds the raw cloudpickle bytes, the same format ``LocalResult`` uses, so files move freely between
+    the two. ``validate=True`` creates ``dir`` up front and refuses a path that is not a directory.
+
+    .. deprecated:: 0.1.0
+        Use ``compat.LocalResult(dir=...)``.
+    """
+
+    def __init__(self, dir: str | os.PathLike[str] | None = None, validate: bool = True) -> None:
+        raw = os.fspath(dir) if dir is not None else default_results_dir()
+        self.dir = os.path.abspath(os.path.expanduser(raw))
+        if validate:
+            if os.path.exists(self.dir) and not os.path.isdir(self.dir):
+                raise LocationError(f"LocalResultHandler dir {self.dir!r} exists and is not a directory")
+            os.makedirs(self.dir, exist_ok=True)
+
+    def write(self, result: Any) -> str:
+        path = os.path.join(self.dir, f"result-{uuid.uuid4().hex}")
+        atomic_write_bytes(path, cloudpickle.dumps(result))
+        return path
+
+    def read(self, uri: str) -> Any:
+        with open(uri, "rb") as f:
+            return cloudpickle.loads(f.read())

@@ -1,0 +1,18 @@
+"""The legacy import path of the handlers: ``from compat.result_handlers import LocalResultHandler`` keeps working.
+
+.. deprecated:: 0.1.0
+    Import the replacements from ``compat.results`` (``LocalResult``, ``JSONResult``, ``ConstantResult``...);
+    ``python -m codemods.results <path>`` rewrites these imports. Importing this module warns once per process.
+"""
+
+from compat.deprecations import LegacyImportWarning, message, rename_for, warn
+from compat.legacy import ConstantResultHandler, JSONResultHandler, LocalResultHandler, ResultHandler
+
+__all__ = [
+    "ConstantResultHandler",
+    "JSONResultHandler",
+    "LocalResultHandler",
+    "ResultHandler",
+]
+
+warn(LegacyImportWarning, message(rename_for("module", __name__)))
