@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -43,9 +45,12 @@ __all__ = [
     "LegacyKeywordWarning",
     "LegacyResultWarning",
     "LegacySubclassWarning",
+    "LegacyUse",
     "apply_environment_switch",
     "check_removal_schedule",
     "message",
+    "observe",
+    "replacement_in",
     "rename_for",
     "static_message",
     "warn",
@@ -101,6 +106,16 @@ def static_message(rename: Rename) -> str:
     return f"{legacy} is deprecated; use {replacement} ({CODEMOD} rewrites it)"
 
 
+_USE = "use {replacement} instead"
+_USE_PATTERN = re.compile(re.escape(_USE).replace(re.escape("{replacement}"), "(?P<replacement>.+?)"))
+
+
+def replacement_in(text: str) -> str:
+    """The replacement named by a message from ``message`` ("" for any other text)."""
+    found = _USE_PATTERN.search(text)
+    return found.group("replacement") if found else ""
+
+
 def message(rename: Rename, owner: str | None = None, subject: str | None = None) -> str:
     """The runtime message for a legacy use of ``rename``.
 
@@ -114,7 +129,7 @@ def message(rename: Rename, owner: str | None = None, subject: str | None = None
         head = f"{legacy} is deprecated"
     text = (
         f"{head} since results-compat {rename.deprecated_in} and will be removed in {rename.removed_in}; "
-        f"use {replacement} instead"
+        + _USE.format(replacement=replacement)
     )
     if rename.note:
         text += f" ({rename.note})"
@@ -149,6 +164,30 @@ def _user_frame() -> FrameType | None:
     return frame
 
 
+@dataclass(frozen=True)
+class LegacyUse:
+    """One legacy use as observers see it: before any warning filter decides whether it is shown."""
+
+    category: type[LegacyResultWarning]
+    message: str
+    filename: str
+    lineno: int
+    replacement: str
+
+
+_observers: list[Callable[[LegacyUse], None]] = []
+
+
+def observe(observer: Callable[[LegacyUse], None]) -> Callable[[], None]:
+    """Call ``observer`` with every legacy use, whatever the warning filters say; returns the unsubscribe.
+
+    The pytest audit plugin listens here, so a suite with ``filterwarnings = ignore`` (or ``error``) is still
+    audited.
+    """
+    _observers.append(observer)
+    return lambda: _observers.remove(observer) if observer in _observers else None
+
+
 def warn(category: type[LegacyResultWarning], text: str) -> None:
     """Emit ``text`` as ``category``, attributed to the user's line (the first frame outside compat)."""
     frame = _user_frame()
@@ -167,6 +206,10 @@ def warn_at(
     "default" action show a warning once per location. The source line is found by file name: some loaders
     (``python -c``'s ``__main__``) raise when asked for the source through ``module_globals``.
     """
+    if _observers:
+        use = LegacyUse(category, text, filename, lineno, replacement_in(text))
+        for observer in list(_observers):
+            observer(use)
     registry = module_globals.setdefault("__warningregistry__", {})  # type: ignore[attr-defined]
     warnings.warn_explicit(
         text,
