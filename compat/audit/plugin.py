@@ -1,0 +1,159 @@
+"""pytest hooks of the legacy audit: options, collection, the terminal report, strict and baseline exits.
+
+``--legacy-audit`` reports, ``--legacy-audit=strict`` fails the session on any legacy use,
+``--legacy-audit-baseline FILE`` fails only on uses not recorded in FILE (recording it on first use), and
+``--legacy-audit-json PATH`` writes the report for CI tools. Each has an ini key of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+
+from compat.audit.sites import AuditReport, Site, load_baseline, save_baseline, totals
+from compat.deprecations import CODEMOD, LegacyUse, observe
+from compat.results._atomic import atomic_write_bytes
+
+MODES = ("report", "strict")
+
+# Legacy uses from before pytest_configure (conftest imports, plugins) are buffered here for the session.
+_early: list[LegacyUse] = []
+_buffering = False
+
+
+def _buffer(use: LegacyUse) -> None:
+    if _buffering:
+        _early.append(use)
+
+
+observe(_buffer)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("results-compat", "legacy result-handler audit (results-compat)")
+    group.addoption(
+        "--legacy-audit",
+        nargs="?",
+        const="report",
+        default=None,
+        metavar="report|strict",
+        help="report every legacy result-handler use at the end of the session; =strict fails the session if any",
+    )
+    group.addoption(
+        "--legacy-audit-json",
+        default=None,
+        metavar="PATH",
+        help="also write the legacy audit as JSON to PATH",
+    )
+    group.addoption(
+        "--legacy-audit-baseline",
+        default=None,
+        metavar="FILE",
+        help="record known legacy call sites in FILE on first use; afterwards fail only on new ones",
+    )
+    parser.addini("legacy_audit", "legacy audit mode: report or strict (empty: off)", default="")
+    parser.addini("legacy_audit_json", "write the legacy audit as JSON to this path", default="")
+    parser.addini("legacy_audit_baseline", "baseline file of known legacy call sites", default="")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Start buffering before conftests import user code, and keep ``--legacy-audit tests/`` from eating ``tests/``."""
+    global _buffering
+    _early.clear()
+    _buffering = True
+    for index, arg in enumerate(args):
+        if arg == "--legacy-audit" and (index + 1 == len(args) or args[index + 1] not in MODES):
+            args[index] = "--legacy-audit=report"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _buffering
+    _buffering = False
+    mode = config.getoption("legacy_audit") or config.getini("legacy_audit") or None
+    json_path = config.getoption("legacy_audit_json") or config.getini("legacy_audit_json") or None
+    baseline = config.getoption("legacy_audit_baseline") or config.getini("legacy_audit_baseline") or None
+    if mode is None and json_path is None and baseline is None:
+        _early.clear()
+        return
+    mode = mode or "report"
+    if mode not in MODES:
+        raise pytest.UsageError(f"--legacy-audit takes 'report' or 'strict', not {mode!r}")
+    plugin = LegacyAudit(config, mode, json_path, baseline)
+    for use in _early:
+        plugin.report.record(use)
+    _early.clear()
+    config.pluginmanager.register(plugin, "results-compat-legacy-audit")
+
+
+class LegacyAudit:
+    """The per-session audit: records uses, prints the report, sets the exit status."""
+
+    def __init__(self, config: pytest.Config, mode: str, json_path: str | None, baseline: str | None) -> None:
+        self.config = config
+        self.mode = mode
+        self.json_path = json_path
+        self.baseline = baseline
+        self.report = AuditReport(str(config.rootpath))
+        self.new_sites: list[Site] | None = None
+        self.baseline_recorded = False
+        self._unsubscribe: Callable[[], None] = observe(self.report.record)
+
+    def pytest_unconfigure(self) -> None:
+        self._unsubscribe()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        sites = self.report.sites()
+        if self.baseline is not None:
+            baseline = os.path.join(str(self.config.rootpath), self.baseline)
+            if os.path.exists(baseline):
+                known = load_baseline(baseline)
+                self.new_sites = [site for site in sites if site.key not in known]
+            else:
+                save_baseline(baseline, sites)
+                self.baseline_recorded = True
+                self.new_sites = []
+        if self.json_path is not None:
+            path = os.path.join(str(self.config.rootpath), self.json_path)
+            atomic_write_bytes(path, self.report.to_json(sites, self.new_sites).encode("utf-8"))
+        if session.exitstatus == pytest.ExitCode.OK and self._failing(sites):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _failing(self, sites: list[Site]) -> list[Site]:
+        if self.new_sites is not None:
+            return self.new_sites
+        return sites if self.mode == "strict" else []
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        sites = self.report.sites()
+        write = terminalreporter.write_line
+        terminalreporter.section("legacy results audit")
+        if not sites:
+            write("no legacy result-handler uses: nothing left to migrate")
+        else:
+            count = totals(sites)
+            write(
+                f"{count['sites']} legacy call site(s) ({count['first_party_sites']} first-party, "
+                f"{count['third_party_sites']} third-party), {count['uses']} use(s); "
+                f"`{CODEMOD}` rewrites {count['codemod_fixable_sites']} of them"
+            )
+            for first_party, title in ((True, "first-party"), (False, "third-party (site-packages)")):
+                group = [site for site in sites if site.first_party is first_party]
+                if group:
+                    write(f"{title}:")
+                    for site in group:
+                        fix = "" if site.fixable else "  (port by hand)"
+                        write(f"  {site.key}  {site.kind} x{site.count}: use {site.replacement}{fix}")
+        if self.baseline_recorded:
+            write(f"recorded {len(sites)} known site(s) in the baseline {self.baseline}")
+        elif self.new_sites:
+            write(f"FAILED: {len(self.new_sites)} legacy call site(s) not in the baseline {self.baseline}:", red=True)
+            for site in self.new_sites:
+                write(f"  {site.key}  {site.kind}", red=True)
+        elif self.mode == "strict" and sites:
+            write("FAILED: --legacy-audit=strict and legacy uses remain (see above)", red=True)
+        if self.json_path is not None:
+            write(f"legacy audit written to {self.json_path}")
