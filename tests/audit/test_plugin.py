@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-pytest_plugins = ["pytester"]
 
 LEGACY_TEST = """
 from compat.legacy import LocalResultHandler
