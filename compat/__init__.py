@@ -3,6 +3,7 @@
 This module only re-exports the public names; the implementation lives in the subpackages.
 """
 
+from compat.adapters import ResultHandlerResult, as_result, as_result_handler
 from compat.deprecations import (
     LegacyAttributeWarning,
     LegacyHandlerWarning,
@@ -51,12 +52,15 @@ __all__ = [
     "PickleSerializer",
     "Result",
     "ResultError",
+    "ResultHandlerResult",
     "ResultNotFound",
     "SerializationError",
     "Serializer",
     "StorageError",
     "TemplateError",
     "ValidationError",
+    "as_result",
+    "as_result_handler",
 ]
 
 # Tracebacks and reprs show the public path (compat.LocalResult), not the private module it lives in.

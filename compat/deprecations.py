@@ -164,6 +164,18 @@ def _user_frame() -> FrameType | None:
     return frame
 
 
+def _importer_frame() -> FrameType | None:
+    """The frame whose import statement runs the calling module's body: the innermost frame outside the import
+    system. Loaders from outside importlib (pytest's assertion rewriter, ...) run below the import system's frames
+    and are skipped with them."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and not frame.f_code.co_filename.startswith("<frozen importlib"):
+        frame = frame.f_back
+    while frame is not None and frame.f_code.co_filename.startswith(_OWN_PREFIXES):
+        frame = frame.f_back
+    return frame
+
+
 @dataclass(frozen=True)
 class LegacyUse:
     """One legacy use as observers see it: before any warning filter decides whether it is shown."""
@@ -188,9 +200,12 @@ def observe(observer: Callable[[LegacyUse], None]) -> Callable[[], None]:
     return lambda: _observers.remove(observer) if observer in _observers else None
 
 
-def warn(category: type[LegacyResultWarning], text: str) -> None:
-    """Emit ``text`` as ``category``, attributed to the user's line (the first frame outside compat)."""
-    frame = _user_frame()
+def warn(category: type[LegacyResultWarning], text: str, *, at_import: bool = False) -> None:
+    """Emit ``text`` as ``category``, attributed to the user's line (the first frame outside compat).
+
+    ``at_import``: called from a module body; attribute it to the statement that imports that module.
+    """
+    frame = _importer_frame() if at_import else _user_frame()
     if frame is None:  # called with compat frames only (e.g. from an interpreter hook): let warnings decide
         warnings.warn(text, category, stacklevel=2)
         return

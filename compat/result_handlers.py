@@ -15,4 +15,4 @@ __all__ = [
     "ResultHandler",
 ]
 
-warn(LegacyImportWarning, message(rename_for("module", __name__)))
+warn(LegacyImportWarning, message(rename_for("module", __name__)), at_import=True)

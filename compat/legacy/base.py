@@ -23,14 +23,7 @@ from compat.deprecations import (
 )
 from compat.renames import COMPAT, Rename
 
-__all__ = ["ResultHandler", "builtin_handlers"]
-
-_BUILTINS: dict[str, type[ResultHandler]] = {}
-
-
-def builtin_handlers() -> dict[str, type[ResultHandler]]:
-    """compat's own handler classes that the rename table converts, by legacy name (``LocalResultHandler``...)."""
-    return dict(_BUILTINS)
+__all__ = ["ResultHandler"]
 
 
 class _LegacyHandlerType(type):
@@ -61,14 +54,12 @@ class ResultHandler(metaclass=_LegacyHandlerType):
     """
 
     _legacy_rename: ClassVar[Rename | None] = None
+    """Set on each subclass: the table's rename for compat's built-ins (LocalResultHandler...), else None."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if _is_compat_class(cls):
-            rename = COMPAT.find("class", cls.__name__)
-            cls._legacy_rename = rename
-            if rename is not None:
-                _BUILTINS[cls.__name__] = cls
+            cls._legacy_rename = COMPAT.find("class", cls.__name__)
             return
         cls._legacy_rename = None  # a user's subclass of a built-in is the user's class, not the built-in
         warn(LegacySubclassWarning, message(rename_for("class", "ResultHandler"), subject=cls.__qualname__))

@@ -1,0 +1,207 @@
+"""Adapters between the legacy ``ResultHandler`` interface and PIN 16 ``Result`` objects, both ways.
+
+``as_result(obj)`` is what the engine gets wherever a user still passes a handler: a built-in handler becomes its
+native Result with the same settings (the conversion is read from the rename table: the Result class named by the
+rename's ``new``, constructor arguments mapped by its ``arguments``), a user's own handler becomes a
+``ResultHandlerResult`` around it, and a Result is returned as is. ``as_result_handler(result)`` is the reverse
+view for legacy code that calls ``.write(value)`` and expects a URI back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import compat.results
+from compat.errors import ResultNotFound
+from compat.legacy.base import ResultHandler
+from compat.renames import Rename
+from compat.results.base import Result, render_location
+
+__all__ = ["ResultAsHandler", "ResultHandlerResult", "as_result", "as_result_handler", "is_not_found"]
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R", bound="ResultHandlerResult")
+
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+"""botocore ``ClientError`` codes that mean "no such object" (matched by shape: botocore is not imported)."""
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """Whether ``exc`` says "nothing is stored there" rather than "storage failed".
+
+    ``FileNotFoundError`` (and so ``ResultNotFound``), ``KeyError``/``LookupError``, and S3's NoSuchKey/404.
+    """
+    if isinstance(exc, (FileNotFoundError, LookupError)):
+        return True
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "")) in _NOT_FOUND_CODES
+    return False
+
+
+class ResultHandlerResult(Result):
+    """Runs a legacy handler as a Result: ``write`` calls ``handler.write``, ``read`` calls ``handler.read``.
+
+    Validators, ``cache_for`` and ``cache_validators`` work as on any Result. ``exists`` uses the handler's own
+    ``exists(uri)`` if it has one, else reads and treats only "not found" errors as absence (any other error
+    propagates), so targets work with a handler whose URIs are predictable. ``modified_at`` uses the handler's
+    own ``modified_at(uri)``, else the file's time when the URI is a local file path, else None (``cache_for``
+    then cannot tell freshness and the task reruns).
+
+    A handler chooses its own URI on write; when it differs from the location the task asked for (its rendered
+    ``target``), a WARNING is logged: that target can never be found through this handler.
+    """
+
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        if not (callable(getattr(handler, "write", None)) and callable(getattr(handler, "read", None))):
+            raise TypeError(
+                f"ResultHandlerResult needs a handler with write(value) -> uri and read(uri) -> value, "
+                f"got {type(handler).__name__}: {handler!r}"
+            )
+        super().__init__(**kwargs)
+        self.handler = handler
+
+    def write(self: R, value: Any, **context: Any) -> R:
+        new = self.copy()
+        requested = render_location(self.location, context)
+        uri = self.handler.write(value)
+        if requested is not None and uri != requested:
+            _warn_unreachable_target(self.handler, requested, uri)
+        new.location = uri
+        new.value = value
+        return new
+
+    def read(self: R, location: str) -> R:
+        try:
+            value = self.handler.read(location)
+        except ResultNotFound:
+            raise
+        except Exception as exc:
+            if is_not_found(exc):
+                raise ResultNotFound(
+                    f"{type(self.handler).__name__} has nothing stored at {location!r} "
+                    f"({type(exc).__name__}: {exc})"
+                ) from exc
+            raise
+        new = self.copy()
+        new.location = location
+        new.value = value
+        return new
+
+    def exists_at(self, location: str) -> bool:
+        handler_exists = getattr(self.handler, "exists", None)
+        if callable(handler_exists):
+            return bool(handler_exists(location))
+        try:
+            self.handler.read(location)
+        except Exception as exc:
+            if is_not_found(exc):
+                return False
+            raise
+        return True
+
+    def modified_at(self, location: str) -> datetime | None:
+        handler_modified_at = getattr(self.handler, "modified_at", None)
+        if callable(handler_modified_at):
+            return handler_modified_at(location)  # type: ignore[no-any-return]
+        if isinstance(location, str) and os.path.isabs(location):
+            try:
+                return datetime.fromtimestamp(os.stat(location).st_mtime, tz=timezone.utc)
+            except FileNotFoundError as exc:
+                raise ResultNotFound(f"no result is stored at {location!r} (no such file)") from exc
+            except OSError:
+                return None
+        return None
+
+    def __repr__(self) -> str:
+        return f"ResultHandlerResult({self.handler!r}, location={self.location!r})"
+
+
+def _warn_unreachable_target(handler: Any, requested: str, uri: str) -> None:
+    name = type(handler).__name__
+    logger.warning(
+        "%s stored the value at %r, not at the requested location %r: a legacy handler chooses its own URI, "
+        "so this target can never be found through it and the task will run every time. Port %s to a "
+        "compat.Result subclass (write_bytes(location, data) stores at the target), or make its write() "
+        "return the target's URI and give it an exists(uri) method.",
+        name,
+        uri,
+        requested,
+        name,
+    )
+
+
+class ResultAsHandler(ResultHandler):
+    """A Result seen as a legacy handler: ``write(value) -> uri``, ``read(uri) -> value``, ``exists(uri)``.
+
+    Other attributes are the Result's (``.dir`` of a LocalResult), as legacy code read them on its handler.
+    """
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+
+    def write(self, result: Any) -> str:
+        return self.result.write(result).location  # type: ignore[return-value]
+
+    def read(self, uri: str) -> Any:
+        return self.result.read(uri).value
+
+    def exists(self, uri: str) -> bool:
+        return self.result.exists_at(self.result.resolve(uri))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "result":  # not set yet (e.g. mid-unpickling): do not recurse
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def __repr__(self) -> str:
+        return f"as_result_handler({self.result!r})"
+
+
+def as_result(obj: Any) -> Result:
+    """The Result to use for ``obj``: a Result itself, a built-in handler's native Result, or an adapter.
+
+    ``LocalResultHandler(dir)`` -> ``LocalResult(dir)``, ``JSONResultHandler()`` -> ``JSONResult()``,
+    ``ConstantResultHandler(value)`` -> ``ConstantResult(value)`` (and any other pair in the rename table);
+    any other ``ResultHandler`` -> ``ResultHandlerResult(handler)``.
+    """
+    if isinstance(obj, Result):
+        return obj
+    if isinstance(obj, ResultAsHandler):
+        return obj.result
+    if isinstance(obj, ResultHandler):
+        rename = type(obj).__dict__.get("_legacy_rename")
+        if rename is not None:
+            return _native_result(obj, rename)
+        return ResultHandlerResult(obj)
+    raise TypeError(
+        f"expected a Result (e.g. compat.LocalResult(dir=...)) or a legacy ResultHandler, "
+        f"got {type(obj).__name__}: {obj!r}"
+    )
+
+
+def as_result_handler(obj: Any) -> ResultHandler:
+    """A legacy-handler view of ``obj``: the handler inside a ``ResultHandlerResult``, a handler itself, or a
+    ``ResultAsHandler`` over any other Result."""
+    if isinstance(obj, ResultHandlerResult):
+        return obj.handler  # type: ignore[no-any-return]
+    if isinstance(obj, ResultHandler):
+        return obj
+    if isinstance(obj, Result):
+        return ResultAsHandler(obj)
+    raise TypeError(f"expected a Result or a legacy ResultHandler, got {type(obj).__name__}: {obj!r}")
+
+
+def _native_result(handler: ResultHandler, rename: Rename) -> Result:
+    """Build the Result that the rename table names for a built-in handler, with the same settings."""
+    result_class = getattr(compat.results, rename.new, None)
+    if not (isinstance(result_class, type) and issubclass(result_class, Result)):
+        raise LookupError(
+            f"the rename table maps {rename.old} to {rename.new}, which compat.results does not export"
+        )
+    kwargs = {new: getattr(handler, old) for old, new in rename.arguments.items() if new is not None}
+    return result_class(**kwargs)
