@@ -47,6 +47,7 @@ __all__ = [
     "LegacySubclassWarning",
     "LegacyUse",
     "apply_environment_switch",
+    "apply_warning_options",
     "check_removal_schedule",
     "message",
     "observe",
@@ -260,6 +261,48 @@ def apply_environment_switch(environ: Mapping[str, str] = os.environ) -> None:
     warnings.simplefilter(value, LegacyResultWarning)  # type: ignore[arg-type]
 
 
+_WARNING_ACTIONS = ("default", "always", "ignore", "module", "once", "error")
+
+
+def apply_warning_options(options: list[str] | None = None) -> None:
+    """Apply the ``-W``/``PYTHONWARNINGS`` options that name one of our categories (``error::compat.Legacy…``).
+
+    Python parses those options before site-packages is on ``sys.path``, finds no module ``compat``, prints
+    "Invalid -W option ignored: invalid module name: 'compat'" and drops them; they stay in ``sys.warnoptions``,
+    so they are applied here, in their order, when ``compat`` is imported. Options naming other categories were
+    applied by Python already and are left alone.
+    """
+    for option in sys.warnoptions if options is None else options:
+        parts = [part.strip() for part in option.split(":")]
+        if len(parts) > 5 or len(parts) < 3 or not parts[2].startswith("compat."):
+            continue
+        action, text, category_path, *rest = parts + [""] * (5 - len(parts))
+        module, lineno = rest
+        category = _our_category(category_path)
+        matched = [name for name in _WARNING_ACTIONS if action and name.startswith(action)] or ["default"]
+        if category is None or len(matched) != 1 or not (lineno.isdigit() or not lineno):
+            warnings.warn(f"invalid -W option ignored: {option!r}", RuntimeWarning, stacklevel=2)
+            continue
+        warnings.filterwarnings(
+            matched[0],  # type: ignore[arg-type]
+            re.escape(text),
+            category,
+            re.escape(module) + r"\Z" if module else "",
+            int(lineno or 0),
+        )
+
+
+def _our_category(path: str) -> type[LegacyResultWarning] | None:
+    """``compat.LegacyResultWarning`` or ``compat.deprecations.LegacyResultWarning`` -> the class."""
+    name = path.rpartition(".")[2]
+    category = globals().get(name)
+    if path not in (f"compat.{name}", f"{__name__}.{name}"):
+        return None
+    if isinstance(category, type) and issubclass(category, LegacyResultWarning):
+        return category
+    return None
+
+
 # -- the removal schedule (declared once: compat.renames.REMOVED_IN) -------------------------------------------------
 
 
@@ -294,4 +337,5 @@ def rename_for(kind: str, old: str) -> Rename:
     return rename
 
 
+apply_warning_options()
 apply_environment_switch()
