@@ -30,6 +30,7 @@ from compat.results import (
     MemoryResult,
     PickleSerializer,
     Result,
+    S3Result,
     Serializer,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "ResultError",
     "ResultHandlerResult",
     "ResultNotFound",
+    "S3Result",
     "SerializationError",
     "Serializer",
     "StorageError",

@@ -5,6 +5,7 @@ from compat.results.constant import ConstantResult
 from compat.results.json import JSONResult
 from compat.results.local import LocalResult
 from compat.results.memory import MemoryResult
+from compat.results.s3 import S3Result
 from compat.results.serializers import JSONSerializer, PickleSerializer, Serializer
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "MemoryResult",
     "PickleSerializer",
     "Result",
+    "S3Result",
     "Serializer",
 ]

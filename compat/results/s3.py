@@ -1,0 +1,378 @@
+"""``S3Result``: results stored as objects in an S3 bucket (or any S3-compatible store), through boto3.
+
+The rendered location is the object key. boto3 is imported when the first request is made, never at
+``import compat``; without it the backend raises ``MissingDependency`` naming the extra to install.
+
+botocore's errors are translated here, at the boundary, by one table from S3 error codes to ours, and every
+message names the bucket, the key, what S3 said and what to do about it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
+from compat.results.base import Result
+from compat.results.serializers import PickleSerializer
+
+__all__ = ["LocationTaken", "S3Result", "unwrap_legacy_payload"]
+
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
+"""Values of at least this many bytes are uploaded in parts (boto3's default threshold and part size)."""
+
+_MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
+_MAX_KEY_BYTES = 1024  # S3's limit on the length of a key, in UTF-8 bytes
+_WRITE_ONCE_ATTEMPTS = 5
+
+_CREDENTIALS = (
+    "check the credentials (boto3_kwargs, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables or the "
+    "AWS profile)"
+)
+_ACCESS = f"access was refused; {_CREDENTIALS} and that they may use this bucket"
+_NOT_FOUND = "nothing is stored under this key"
+_WRONG_REGION = "the bucket lives in another region; set region_name in boto3_kwargs (or AWS_DEFAULT_REGION)"
+
+_CLIENT_ERRORS: Mapping[str, tuple[type[ResultError], str]] = {
+    "NoSuchKey": (ResultNotFound, _NOT_FOUND),
+    "NotFound": (ResultNotFound, _NOT_FOUND),
+    "404": (ResultNotFound, _NOT_FOUND),  # HEAD responses carry no body, so only the status is known
+    "NoSuchBucket": (StorageError, "the bucket does not exist; create it, or correct the bucket name"),
+    "KeyTooLongError": (LocationError, f"the key is longer than S3's {_MAX_KEY_BYTES} bytes; shorten the location"),
+    "InvalidBucketName": (LocationError, "the bucket name is not valid; see S3's bucket naming rules"),
+    **dict.fromkeys(
+        (
+            "AccessDenied",
+            "403",
+            "Forbidden",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "InvalidToken",
+            "AllAccessDisabled",
+        ),
+        (StorageError, _ACCESS),
+    ),
+    **dict.fromkeys(
+        ("PermanentRedirect", "301", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"),
+        (StorageError, _WRONG_REGION),
+    ),
+}
+"""botocore ``ClientError`` codes -> (our error, what it means and the way out). Other codes: ``StorageError``."""
+
+_LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+"""A conditional write (``If-None-Match: *``) was refused: the key holds a value, or another write is in flight."""
+
+
+class LocationTaken(StorageError):
+    """Raised by a write-once ``S3Result.write_bytes`` when the key already holds a value.
+
+    ``S3Result.write`` catches it and returns the stored value instead: the first writer wins.
+    """
+
+    def __init__(self, bucket: str, key: str) -> None:
+        self.bucket = bucket
+        self.key = key
+        super().__init__(
+            f"s3://{bucket}/{key} already holds a value and this S3Result is write-once (overwrite=False); "
+            "read it, or write with overwrite=True to replace it"
+        )
+
+    def __reduce__(self) -> tuple[type[LocationTaken], tuple[str, str]]:  # survives pickling to another process
+        return (LocationTaken, (self.bucket, self.key))
+
+
+def _import_boto3() -> Any:
+    try:
+        import boto3
+    except ImportError as exc:
+        raise MissingDependency("boto3", "s3", "S3Result") from exc
+    return boto3
+
+
+class _LazyClient:
+    """One boto3 S3 client per process, built on first use and shared by every copy of a Result.
+
+    Pickling keeps only the keyword arguments: a Result sent to a worker (cloudpickle) rebuilds its client there,
+    and a forked child never reuses its parent's connections.
+    """
+
+    def __init__(self, boto3_kwargs: Mapping[str, Any]) -> None:
+        self.boto3_kwargs = dict(boto3_kwargs)
+        self._client: Any = None
+        self._pid = -1
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._client is not None and self._pid == os.getpid():
+            return self._client
+        with self._lock:
+            if self._client is None or self._pid != os.getpid():
+                self._client = self._build()
+                self._pid = os.getpid()
+            return self._client
+
+    def _build(self) -> Any:
+        boto3 = _import_boto3()
+        try:
+            # a Session per client: boto3's default session is not safe to share between threads
+            return boto3.session.Session().client("s3", **self.boto3_kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"boto3_kwargs {sorted(self.boto3_kwargs)} are not all accepted by boto3's client('s3', ...): {exc}"
+            ) from exc
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"boto3_kwargs": self.boto3_kwargs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["boto3_kwargs"])  # type: ignore[misc]
+
+
+class S3Result(Result):
+    """Stores each value as one object (cloudpickle bytes by default) in ``bucket``.
+
+    ``boto3_kwargs`` go to ``boto3.client("s3", ...)`` (``endpoint_url``, ``region_name``, credentials,
+    ``config``); whatever they leave out comes from the standard AWS environment variables and config files.
+    A location is a key (``"runs/{flow_name}/{task_name}.pkl"``) or ``s3://<bucket>/<key>`` for this bucket.
+
+    Writes are atomic from a reader's view: one PUT, or a multipart upload that S3 completes at once. With
+    ``overwrite=False`` a write only succeeds if the key is empty (S3's ``If-None-Match: *``), so runs racing on
+    one target cannot overwrite each other: the first wins and ``write`` returns the winner's value to the others.
+    Objects written by the legacy ``S3ResultHandler`` (base64 text of a cloudpickle) are read transparently.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        boto3_kwargs: Mapping[str, Any] | None = None,
+        *,
+        overwrite: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(bucket, str) or not bucket:
+            raise TypeError(f"S3Result needs a bucket name (a non-empty str), got {bucket!r}")
+        if boto3_kwargs is not None and not isinstance(boto3_kwargs, Mapping):
+            raise TypeError(
+                f"boto3_kwargs must be a mapping of boto3.client keyword arguments, not {type(boto3_kwargs).__name__}"
+            )
+        self.bucket = bucket
+        self.boto3_kwargs: dict[str, Any] = dict(boto3_kwargs or {})
+        self.overwrite = overwrite
+        self._client = _LazyClient(self.boto3_kwargs)
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client, created on first use in this process."""
+        return self._client.get()
+
+    # -- writing, with the write-once rule ----------------------------------------------------------------------
+
+    def write(self, value: Any, **context: Any) -> S3Result:
+        """Store ``value``; in write-once mode, a key that already holds a value gives back that value instead."""
+        if self.overwrite:
+            return super().write(value, **context)
+        for attempt in range(_WRITE_ONCE_ATTEMPTS):
+            try:
+                return super().write(value, **context)
+            except LocationTaken as taken:
+                try:
+                    return self.read(taken.key)
+                except ResultNotFound:  # the winner's write was still in flight (409), or it has been deleted
+                    time.sleep(0.05 * 2**attempt)
+        raise StorageError(
+            f"could not write once to s3://{self.bucket} at {self.location!r}: the key kept being claimed by "
+            f"another writer but held no value after {_WRITE_ONCE_ATTEMPTS} attempts; retry later"
+        )
+
+    # -- the storage contract -----------------------------------------------------------------------------------
+
+    def resolve(self, location: str) -> str:
+        if not isinstance(location, str):
+            raise LocationError(f"an S3Result location must be a str key, not {type(location).__name__}")
+        key = location
+        if location.startswith("s3://"):
+            bucket, _, key = location[len("s3://") :].partition("/")
+            if bucket != self.bucket:
+                raise LocationError(
+                    f"location {location!r} names the bucket {bucket!r}, but this S3Result stores in "
+                    f"{self.bucket!r}; give the key alone, or use an S3Result for that bucket"
+                )
+        if not key:
+            raise LocationError(
+                f"location {location!r} names no object key; give a key such as '{{flow_name}}/{{task_name}}.pkl'"
+            )
+        if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
+            raise LocationError(
+                f"the key {key[:60]!r}... is longer than S3's limit of {_MAX_KEY_BYTES} bytes; shorten the location"
+            )
+        return key
+
+    def write_bytes(self, location: str | None, data: bytes) -> str:
+        key = self.resolve(location if location is not None else _unique_key())
+        client = self.client
+        with self._translated("write", key):
+            if len(data) < MULTIPART_THRESHOLD:
+                conditional = {} if self.overwrite else {"IfNoneMatch": "*"}
+                client.put_object(Bucket=self.bucket, Key=key, Body=data, **conditional)
+            elif self.overwrite:
+                client.upload_fileobj(io.BytesIO(data), self.bucket, key, Config=_transfer_config())
+            else:
+                self._upload_parts_if_absent(key, data)
+        return key
+
+    def read_bytes(self, location: str) -> bytes:
+        key = self.resolve(location)
+        client = self.client
+        with self._translated("read", key):
+            response = client.get_object(Bucket=self.bucket, Key=key)
+            with closing(response["Body"]) as body:
+                data: bytes = body.read()
+        if isinstance(self.serializer, PickleSerializer):
+            return unwrap_legacy_payload(data)
+        return data
+
+    def exists_at(self, location: str) -> bool:
+        try:
+            self._head(self.resolve(location))
+        except ResultNotFound:
+            return False
+        return True
+
+    def modified_at(self, location: str) -> datetime | None:
+        stamp: datetime = self._head(self.resolve(location))["LastModified"]  # botocore parses it tz-aware
+        return stamp
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+
+    def _head(self, key: str) -> dict[str, Any]:
+        """HEAD the object; a 404 is ``ResultNotFound`` only once the bucket is known to exist."""
+        client = self.client
+        try:
+            with self._translated("look up", key):
+                response: dict[str, Any] = client.head_object(Bucket=self.bucket, Key=key)
+                return response
+        except ResultNotFound:
+            # HEAD says 404 for a missing bucket too; tell the two apart so a typo in the bucket is not "absent"
+            with self._translated("look up", key, missing_bucket=True):
+                client.head_bucket(Bucket=self.bucket)
+            raise
+
+    def _upload_parts_if_absent(self, key: str, data: bytes) -> None:
+        """A multipart upload completed with ``If-None-Match: *`` (boto3's managed transfer cannot pass it).
+
+        Parts are invisible until the completion, which S3 applies atomically; a failed upload is aborted.
+        """
+        client = self.client
+        part_size = max(MULTIPART_THRESHOLD, math.ceil(len(data) / _MAX_PARTS))
+        upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        try:
+            parts = []
+            view = memoryview(data)
+            for number, start in enumerate(range(0, len(data), part_size), start=1):
+                body = io.BytesIO(view[start : start + part_size])
+                etag = client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+                )["ETag"]
+                parts.append({"ETag": etag, "PartNumber": number})
+            client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*"
+            )
+        except BaseException:
+            try:
+                client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except Exception:  # the original failure is the one worth reporting
+                pass
+            raise
+
+    @contextmanager
+    def _translated(self, action: str, key: str, missing_bucket: bool = False) -> Iterator[None]:
+        """Turn botocore's exceptions raised inside into ours (see ``_CLIENT_ERRORS``), keeping the cause."""
+        try:
+            yield
+        except ResultError:
+            raise
+        except Exception as exc:
+            error = self._translate(exc, action, key, missing_bucket)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _translate(self, exc: Exception, action: str, key: str, missing_bucket: bool) -> ResultError | None:
+        from botocore import exceptions as boto_errors
+
+        where = f"cannot {action} s3://{self.bucket}/{key}"
+        if isinstance(exc, boto_errors.ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "Unknown"))
+            said = f"S3 said {code}: {error.get('Message') or 'no message'}"
+            if code in _LOST_RACE_CODES and not self.overwrite:
+                return LocationTaken(self.bucket, key)
+            if missing_bucket and code in ("404", "NotFound", "NoSuchBucket"):
+                code = "NoSuchBucket"
+            category, meaning = _CLIENT_ERRORS.get(code, (StorageError, "the request was refused"))
+            return category(f"{where}: {meaning} ({said})")
+        if isinstance(exc, (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError)):
+            return StorageError(f"{where}: no usable AWS credentials ({exc}); {_CREDENTIALS}")
+        if isinstance(exc, (boto_errors.ConnectionError, boto_errors.HTTPClientError)):
+            endpoint = self.client.meta.endpoint_url
+            return StorageError(
+                f"{where}: the connection to the S3 endpoint {endpoint} failed ({exc}); check endpoint_url "
+                "(boto3_kwargs, AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3) and the network"
+            )
+        if isinstance(exc, boto_errors.ParamValidationError):
+            return LocationError(f"{where}: boto3 refused the bucket or key before sending it ({exc})")
+        if isinstance(exc, boto_errors.BotoCoreError):
+            return StorageError(f"{where}: {exc}")
+        return None
+
+    def __repr__(self) -> str:
+        return f"S3Result(bucket={self.bucket!r}, location={self.location!r})"
+
+
+def unwrap_legacy_payload(data: bytes) -> bytes:
+    """The pickle inside an object written by the legacy ``S3ResultHandler`` (base64 text), else ``data``.
+
+    A raw pickle is never mistaken for one: every pickle ends with the STOP opcode ``.``, which base64 never
+    produces. Legacy objects are the base64 of a protocol 2+ pickle, so they start with ``g`` (the base64 of the
+    0x80 PROTO opcode), which makes the common case (a raw pickle, starting with 0x80) a one-byte check.
+    """
+    if not data.startswith(b"g") or data.endswith(b"."):
+        return data
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except binascii.Error:
+        return data
+    return decoded if decoded.startswith(b"\x80") and decoded.endswith(b".") else data
+
+
+def _unique_key() -> str:
+    """A new key for a write without a location: dated, so a bucket listing stays browsable."""
+    now = datetime.now(timezone.utc)
+    return f"{now:%Y/%m/%d}/result-{uuid.uuid4().hex}.pkl"
+
+
+_TRANSFER_CONFIG: Any = None
+
+
+def _transfer_config() -> Any:
+    """boto3's managed-transfer settings, with the threshold this module decides on (built once, lazily)."""
+    global _TRANSFER_CONFIG
+    if _TRANSFER_CONFIG is None:
+        from boto3.s3.transfer import TransferConfig
+
+        _TRANSFER_CONFIG = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_THRESHOLD
+        )
+    return _TRANSFER_CONFIG
