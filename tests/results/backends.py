@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import LocalResult, MemoryResult, Result, as_result
+from compat import LocalResult, MemoryResult, Result, S3Result, as_result
 
 BackendFactory = Callable[[pytest.FixtureRequest, Path], Result]
 
@@ -33,8 +33,15 @@ def memory(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
     return MemoryResult()
 
 
+def s3(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
+    """A bucket of its own on the session's moto server (tests/fixtures/s3_server.py)."""
+    bucket, boto3_kwargs = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_boto3_kwargs")
+    return S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs)
+
+
 BACKENDS: dict[str, BackendFactory] = {
     "legacy_handler": legacy_handler,
     "local": local,
     "memory": memory,
+    "s3": s3,
 }
