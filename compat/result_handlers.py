@@ -6,13 +6,20 @@
 """
 
 from compat.deprecations import LegacyImportWarning, message, rename_for, warn
-from compat.legacy import ConstantResultHandler, JSONResultHandler, LocalResultHandler, ResultHandler
+from compat.legacy import (
+    ConstantResultHandler,
+    JSONResultHandler,
+    LocalResultHandler,
+    ResultHandler,
+    S3ResultHandler,
+)
 
 __all__ = [
     "ConstantResultHandler",
     "JSONResultHandler",
     "LocalResultHandler",
     "ResultHandler",
+    "S3ResultHandler",
 ]
 
 warn(LegacyImportWarning, message(rename_for("module", __name__)), at_import=True)

@@ -8,10 +8,12 @@ from compat.legacy.base import ResultHandler
 from compat.legacy.constant import ConstantResultHandler
 from compat.legacy.json import JSONResultHandler
 from compat.legacy.local import LocalResultHandler
+from compat.legacy.s3 import S3ResultHandler
 
 __all__ = [
     "ConstantResultHandler",
     "JSONResultHandler",
     "LocalResultHandler",
     "ResultHandler",
+    "S3ResultHandler",
 ]

@@ -1,0 +1,54 @@
+"""``S3ResultHandler``: each value as a new object in an S3 bucket, in the legacy format (base64 text).
+
+It stores through an ``S3Result``, so both share one boto3 client policy (lazy, never pickled), one error
+translation and atomic writes; only the legacy format and key naming are kept here. ``S3Result`` reads the
+objects this handler writes, so data stored before the upgrade stays readable after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import cloudpickle
+from typing_extensions import deprecated
+
+from compat.legacy.base import ResultHandler
+from compat.results.s3 import S3Result
+
+__all__ = ["S3ResultHandler"]
+
+
+@deprecated(
+    "S3ResultHandler is deprecated; use compat.S3Result (python -m codemods.results <path> rewrites it)",
+    category=None,
+)
+class S3ResultHandler(ResultHandler):
+    """Writes each value to a new, uniquely named object in ``bucket`` and returns its key.
+
+    The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it.
+    ``boto3_kwargs`` go to ``boto3.client("s3", ...)``; the standard AWS environment variables fill the rest.
+
+    .. deprecated:: 0.1.0
+        Use ``compat.S3Result(bucket=..., boto3_kwargs=...)``, which also reads the objects written here.
+    """
+
+    def __init__(self, bucket: str, boto3_kwargs: Mapping[str, Any] | None = None) -> None:
+        self.bucket = bucket
+        self.boto3_kwargs = boto3_kwargs
+        self._storage = S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs)
+
+    def write(self, result: Any) -> str:
+        """Store ``result`` under a new key (``YYYY/MM/DD/<uuid>.prefect_result``) and return the key."""
+        key = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
+        return self._storage.write_bytes(key, base64.b64encode(cloudpickle.dumps(result)))
+
+    def read(self, uri: str) -> Any:
+        """The value stored under the key ``uri`` (legacy base64 objects, and raw pickles written by S3Result)."""
+        return self._storage.read(uri).value
+
+    def __repr__(self) -> str:  # boto3_kwargs may hold credentials: never show them
+        return f"S3ResultHandler(bucket={self.bucket!r})"
