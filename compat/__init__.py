@@ -12,7 +12,24 @@ from compat.deprecations import (
     LegacyResultWarning,
     LegacySubclassWarning,
 )
+from compat.engine import (
+    Cached,
+    Failed,
+    Flow,
+    LocalExecutor,
+    Parameter,
+    Pending,
+    Running,
+    State,
+    Success,
+    Task,
+    ThreadExecutor,
+    TriggerFailed,
+    ValidationFailed,
+    task,
+)
 from compat.errors import (
+    FlowError,
     LocationError,
     MissingDependency,
     ResultError,
@@ -34,10 +51,19 @@ from compat.results import (
     Serializer,
 )
 
+# Importing compat.kwargs applies the legacy result_handler= translation to the engine's Task, Flow and task.
+from compat import kwargs as _kwargs  # noqa: E402
+
+del _kwargs
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "Cached",
     "ConstantResult",
+    "Failed",
+    "Flow",
+    "FlowError",
     "JSONResult",
     "JSONSerializer",
     "LegacyAttributeWarning",
@@ -46,23 +72,34 @@ __all__ = [
     "LegacyKeywordWarning",
     "LegacyResultWarning",
     "LegacySubclassWarning",
+    "LocalExecutor",
     "LocalResult",
     "LocationError",
     "MemoryResult",
     "MissingDependency",
+    "Parameter",
+    "Pending",
     "PickleSerializer",
     "Result",
     "ResultError",
     "ResultHandlerResult",
     "ResultNotFound",
+    "Running",
     "S3Result",
     "SerializationError",
     "Serializer",
+    "State",
     "StorageError",
+    "Success",
+    "Task",
     "TemplateError",
+    "ThreadExecutor",
+    "TriggerFailed",
     "ValidationError",
+    "ValidationFailed",
     "as_result",
     "as_result_handler",
+    "task",
 ]
 
 # Tracebacks and reprs show the public path (compat.LocalResult), not the private module it lives in.

@@ -10,6 +10,9 @@ Each class also subclasses the builtin that code written before this package alr
     ├── ValidationError (ValueError)         a validator rejected a value (names the validator and why)
     ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
     └── MissingDependency (ImportError)      an optional extra is not installed (says what to pip install)
+
+    FlowError (ValueError)                   a flow cannot be built or run as given (a dependency cycle, an
+                                             unknown or missing parameter, a task called outside a flow)
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "FlowError",
     "LocationError",
     "MissingDependency",
     "ResultError",
@@ -83,3 +87,8 @@ class MissingDependency(ResultError, ImportError):
             f"{feature} needs the {package!r} package, which is not installed; "
             f"install it with: pip install 'results-compat[{extra}]'"
         )
+
+
+class FlowError(ValueError):
+    """Raised while building or starting a flow run: a dependency cycle, an unknown or missing parameter, a task
+    called outside ``with Flow(...)``. Failures *during* a run never raise: they end as ``Failed`` states."""

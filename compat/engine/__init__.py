@@ -1,0 +1,58 @@
+"""The engine: tasks and flows that run the PIN 16 pipeline (targets, caching, validation, flow defaults).
+
+A flow with a default Result, a task with a ``target`` (Makefile-like: an existing, valid target is read instead
+of running the task) and a validated task::
+
+    import tempfile
+    from compat import Flow, LocalResult, Parameter, task
+
+    @task(target="{flow_name}/raw-{day}.pkl")
+    def extract(day):
+        return [1, 2, 3]
+
+    @task(validators=[lambda total: total > 0])
+    def total(rows):
+        return sum(rows)
+
+    with Flow("etl", result=LocalResult(dir=tempfile.mkdtemp())) as flow:
+        day = Parameter("day", default="2026-11-25")
+        rows = extract(day)
+        answer = total(rows)
+
+    first = flow.run()
+    assert first.result[answer].result == 6
+    again = flow.run()                       # the target exists: extract is Cached, not run again
+    assert again.result[rows].is_cached()
+    assert again.result[rows].message.startswith("target 'etl/raw-2026-11-25.pkl' exists")
+
+Pieces: ``Task`` (override ``run``) and ``@task``; ``Flow`` (``with`` block, ``add_edge``, ``run``);
+``Parameter``; ``task.map(...)`` with ``unmapped(...)``; the states in ``compat.engine.states``; executors
+``LocalExecutor`` (sequential, the default) and ``ThreadExecutor``. The pipeline of one task run is in
+``compat.engine.runner``, the template context in ``compat.engine.context``. Logs go to ``compat.engine.*``
+loggers: one INFO line per task state change, saying why.
+"""
+
+from compat.engine.executors import Executor, LocalExecutor, ThreadExecutor
+from compat.engine.flow import Flow
+from compat.engine.parameter import Parameter
+from compat.engine.states import Cached, Failed, Pending, Running, State, Success, TriggerFailed, ValidationFailed
+from compat.engine.task import Task, task, unmapped
+
+__all__ = [
+    "Cached",
+    "Executor",
+    "Failed",
+    "Flow",
+    "LocalExecutor",
+    "Parameter",
+    "Pending",
+    "Running",
+    "State",
+    "Success",
+    "Task",
+    "ThreadExecutor",
+    "TriggerFailed",
+    "ValidationFailed",
+    "task",
+    "unmapped",
+]

@@ -1,0 +1,164 @@
+"""``Flow``: a graph of tasks with a default Result, built in a ``with`` block and run with ``flow.run()``.
+
+Inside ``with Flow("etl") as flow:``, calling a task adds a copy of it to the flow, fed by the tasks and values
+passed as inputs. ``flow.add_edge`` adds a dependency by hand (and refuses one that would close a cycle).
+``flow.result`` is the default Result of every task that has none of its own.
+
+The graph is kept as adjacency lists (each task's inputs and upstream tasks, and each task's downstream tasks),
+so building and scheduling cost time linear in the number of tasks and edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from compat.engine.context import enter_flow, exit_flow
+from compat.engine.executors import Executor
+from compat.engine.flow_run import FlowRun
+from compat.engine.parameter import Parameter
+from compat.engine.states import State
+from compat.engine.task import Task
+from compat.errors import FlowError
+from compat.results.base import Result
+
+__all__ = ["Call", "Flow"]
+
+
+@dataclass(eq=False)
+class Call:
+    """How one task of a flow gets its inputs: ``constants`` by name, ``upstream`` tasks as ``(task, input
+    name)`` pairs (input name None: run after that task, take nothing from it), and the ``mapped`` input names
+    (None: the task is not mapped)."""
+
+    constants: dict[str, Any] = field(default_factory=dict)
+    upstream: list[tuple[Task, str | None]] = field(default_factory=list)
+    mapped: frozenset[str] | None = None
+
+
+class Flow:
+    """A named graph of tasks; ``result`` is the default Result for tasks that have none (see
+    ``compat.engine.runner`` for what happens when neither sets one)."""
+
+    def __init__(self, name: str, result: Result | None = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a Flow needs a non-empty str name, not {name!r}")
+        if result is not None and not isinstance(result, Result):
+            raise TypeError(
+                f"result must be a Result such as LocalResult(dir=...), not {type(result).__name__}; "
+                "a legacy ResultHandler goes through compat.as_result(handler)"
+            )
+        self.name = name
+        self.result = result
+        self._calls: dict[Task, Call] = {}
+        self._downstream: dict[Task, list[Task]] = {}
+        self._parameters: dict[str, Parameter] = {}
+
+    def __enter__(self) -> Flow:
+        enter_flow(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        exit_flow(self)
+
+    # -- building -------------------------------------------------------------------------------------------
+
+    def add_task(self, task: Task) -> Task:
+        """Add ``task`` (with no inputs yet) unless it is already in the flow; return it."""
+        if task in self._calls:
+            return task
+        if not isinstance(task, Task):
+            raise TypeError(f"a flow holds Tasks, not {type(task).__name__}")
+        if isinstance(task, Parameter):
+            other = self._parameters.get(task.name)
+            if other is not None:
+                raise FlowError(f"flow {self.name!r} already has a parameter named {task.name!r}; names must be unique")
+            self._parameters[task.name] = task
+        self._calls[task] = Call()
+        self._downstream[task] = []
+        return task
+
+    def add_call(self, task: Task, inputs: Mapping[str, Any], mapped: frozenset[str] | None = None) -> None:
+        """Add ``task`` fed by ``inputs``: a Task value makes that task an upstream dependency, anything else
+        is passed as is. ``mapped``: the input names a mapped task iterates over."""
+        if task in self._calls:
+            raise FlowError(f"task {task.name!r} is already in flow {self.name!r}; call the task to add a copy")
+        call = Call(mapped=mapped)
+        for key, value in inputs.items():
+            if isinstance(value, Task):
+                self.add_task(value)
+                call.upstream.append((value, key))
+                self._downstream[value].append(task)
+            else:
+                call.constants[key] = value
+        self.add_task(task)
+        self._calls[task] = call
+
+    def add_edge(self, upstream: Task, downstream: Task, key: str | None = None) -> None:
+        """Make ``downstream`` run after ``upstream`` (and receive its result as input ``key``, if given).
+        An edge that would close a cycle is refused with a FlowError naming the cycle."""
+        self.add_task(upstream)
+        self.add_task(downstream)
+        cycle = self._path(downstream, upstream)
+        if cycle is not None:
+            shown = " -> ".join(t.name for t in [upstream, *cycle])
+            raise FlowError(f"flow {self.name!r}: the edge {upstream.name} -> {downstream.name} makes a cycle: {shown}")
+        call = self._calls[downstream]
+        if key is not None and (key in call.constants or any(k == key for _, k in call.upstream)):
+            raise FlowError(f"task {downstream.name!r} already receives an input named {key!r}")
+        call.upstream.append((upstream, key))
+        self._downstream[upstream].append(downstream)
+
+    def _path(self, start: Task, goal: Task) -> list[Task] | None:
+        """The tasks on a downstream path from ``start`` to ``goal`` (both included), or None."""
+        parents: dict[Task, Task | None] = {start: None}
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node is goal:
+                path = [node]
+                while (parent := parents[path[-1]]) is not None:
+                    path.append(parent)
+                return path[::-1]
+            for child in self._downstream[node]:
+                if child not in parents:
+                    parents[child] = node
+                    stack.append(child)
+        return None
+
+    # -- reading the graph ------------------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        """Every task in the flow, in the order they were added."""
+        return tuple(self._calls)
+
+    @property
+    def calls(self) -> Mapping[Task, Call]:
+        """Each task's inputs and upstream dependencies (read-only)."""
+        return MappingProxyType(self._calls)
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """The flow's parameters by name (read-only)."""
+        return MappingProxyType(self._parameters)
+
+    def downstream(self, task: Task) -> list[Task]:
+        """The tasks that depend on ``task`` (once per edge)."""
+        return self._downstream[task]
+
+    def get_tasks(self, name: str) -> list[Task]:
+        """The tasks named ``name`` (a task called twice appears twice)."""
+        return [task for task in self._calls if task.name == name]
+
+    # -- running ----------------------------------------------------------------------------------------------
+
+    def run(self, parameters: Mapping[str, Any] | None = None, executor: Executor | None = None) -> State:
+        """Run every task once, in dependency order; return the flow's State, whose ``result`` maps each task to
+        its State. An unknown or missing parameter raises FlowError before anything runs."""
+        return FlowRun(self, parameters, executor).run()
+
+    def __repr__(self) -> str:
+        return f"<Flow: {self.name} ({len(self._calls)} tasks)>"

@@ -1,0 +1,235 @@
+"""The task-run pipeline of PIN 16: one run of one task (or one mapped child), ending as a State.
+
+``TaskRun.pipeline`` reads as the six steps:
+
+1. choose the Result: the task's ``result``, else the flow's default; ``target=`` overrides its location, the
+   task's ``validators=`` are appended and its ``cache_for``/``cache_validators`` set on a copy;
+2. target check: if the rendered location holds a value, read it, validate it, and finish ``Cached``;
+3. cache check: if the Result caches, a stored output fresh within ``cache_for`` (and accepted by every
+   ``cache_validators``) is reused: ``Cached``. A caching Result decides by freshness, not mere existence;
+4. run the task, retrying up to ``max_retries`` times;
+5. validate the value: a rejection ends ``ValidationFailed`` naming the validator and why;
+6. checkpoint: write the value, ``Success`` with the ``location`` it was written to.
+
+A stored value that cannot be deserialized or fails validation is not trusted: a WARNING says why, the task runs
+again and its output overwrites it. A storage failure (``StorageError``, an unusable location) fails the run
+with the backend's message rather than silently rerunning.
+
+Where outputs go when nothing is configured: a task with no ``result`` in a flow with no default Result keeps its
+output only in memory (validated, never written; ``location`` is None), unless it has a ``target``, which
+needs storage: then it uses ``LocalResult()`` (files under ``$RESULTS_COMPAT_HOME/results``, by default
+``~/.results-compat/results``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from compat.engine.context import task_run_context
+from compat.engine.states import Cached, Failed, Running, State, Success, ValidationFailed
+from compat.engine.task import Task
+from compat.errors import ResultError, ResultNotFound, SerializationError
+from compat.results.base import Result, render_location
+from compat.results.local import LocalResult
+
+__all__ = ["TaskRun", "log_state"]
+
+log = logging.getLogger(__name__)
+
+
+class _KeptInMemory(Result):
+    """The Result of a task that has none in a flow without a default: its output is validated like any
+    other but stored nowhere, so nothing is looked up before the run and ``write`` stores nothing."""
+
+    def write(self, value: Any, **context: Any) -> _KeptInMemory:
+        kept = self.copy()
+        kept.value = value
+        return kept
+
+
+_KEPT_IN_MEMORY = _KeptInMemory()
+
+
+def log_state(name: str, state: State) -> None:
+    """One INFO line per state change, saying why (with the traceback when the task's own code raised)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    raised = isinstance(state, Failed) and not isinstance(state.exception, (ResultError, type(None)))
+    log.info("Task %r: %s: %s", name, type(state).__name__, state.message, exc_info=state.exception if raised else None)
+
+
+class TaskRun:
+    """One run of ``task`` with ``inputs`` (``map_index`` set for a mapped child); ``run()`` returns its State."""
+
+    def __init__(
+        self,
+        task: Task,
+        inputs: dict[str, Any],
+        map_index: int | None,
+        flow_context: Mapping[str, Any],
+        default_result: Result | None,
+    ) -> None:
+        self.task = task
+        self.inputs = inputs
+        self.default_result = default_result
+        self.context = task_run_context(flow_context, task.name, map_index, inputs)
+        self.name: str = self.context["task_full_name"]
+        self.result: Result = _KEPT_IN_MEMORY
+        self.location: str | None = None
+        self.why = "no output location to look up"
+
+    def run(self) -> State:
+        """Run the pipeline; whatever goes wrong, the outcome is a State (and one log line)."""
+        try:
+            state = self.pipeline()
+        except Exception as exc:  # a backend or validator failing in a way no step anticipated
+            state = Failed(f"the engine could not complete the run: {type(exc).__name__}: {exc}", exception=exc)
+        log_state(self.name, state)
+        return state
+
+    def pipeline(self) -> State:
+        self.result = self.choose_result()  # 1
+        try:
+            self.location = render_location(self.result.location, self.context)
+        except ResultError as exc:
+            return Failed(f"cannot render the output location: {exc}", exception=exc)
+        stored = self.check_target() or self.check_cache()  # 2, 3
+        if stored is not None:
+            return stored
+        log_state(self.name, Running(self.why))
+        value, failed = self.run_with_retries()  # 4
+        if failed is not None:
+            return failed
+        return self.validate(value) or self.checkpoint(value)  # 5, 6
+
+    # -- 1. choose the Result -----------------------------------------------------------------------------------
+
+    def choose_result(self) -> Result:
+        task = self.task
+        base = task.result if task.result is not None else self.default_result
+        if base is None:
+            base = LocalResult() if task.target is not None else _KEPT_IN_MEMORY
+        chosen = base.copy()
+        if task.target is not None:
+            chosen.location = task.target
+        if task.validators:
+            chosen.validators.extend(task.validators)
+        if task.cache_for is not None:
+            chosen.cache_for = task.cache_for
+        if task.cache_validators:
+            chosen.cache_validators = list(task.cache_validators)
+        return chosen
+
+    # -- 2. target check ----------------------------------------------------------------------------------------
+
+    def check_target(self) -> State | None:
+        if self.location is None or self.result.caches:  # a caching Result decides by freshness: step 3
+            return None
+        try:
+            if not self.result.exists(self.result.location, **self.context):
+                self.why = f"no target at {self.location!r}"
+                return None
+            stored = self.result.read(self.location)
+        except ResultNotFound:
+            self.why = f"the target at {self.location!r} disappeared before it could be read"
+            return None
+        except SerializationError as exc:
+            self.distrust(f"cannot be read: {exc}")
+            return None
+        except ResultError as exc:
+            return Failed(f"cannot check the target {self.location!r}: {exc}", exception=exc)
+        rejection = self.rejection(stored)
+        if rejection is not None:
+            self.distrust(rejection)
+            return None
+        return Cached(f"target {self.location!r} exists and is valid", result=stored.value, location=stored.location)
+
+    # -- 3. cache check -----------------------------------------------------------------------------------------
+
+    def check_cache(self) -> State | None:
+        if self.location is None or not self.result.caches:
+            return None
+        try:
+            fresh = self.result.read_cached(self.location)
+        except SerializationError as exc:
+            self.distrust(f"cannot be read: {exc}")
+            return None
+        except ResultError as exc:
+            return Failed(f"cannot check the cached output at {self.location!r}: {exc}", exception=exc)
+        if fresh is None:
+            self.why = f"no output at {self.location!r} is fresh enough to reuse ({self.cache_terms()})"
+            return None
+        rejection = self.rejection(fresh)
+        if rejection is not None:
+            self.distrust(rejection)
+            return None
+        return Cached(
+            f"output at {self.location!r} is fresh ({self.cache_terms()}) and valid",
+            result=fresh.value,
+            location=fresh.location,
+        )
+
+    def cache_terms(self) -> str:
+        terms = [f"cache_for={self.result.cache_for}"] if self.result.cache_for is not None else []
+        if self.result.cache_validators:
+            terms.append(f"{len(self.result.cache_validators)} cache_validators")
+        return ", ".join(terms)
+
+    def rejection(self, stored: Result) -> str | None:
+        """Why a stored value must not be trusted, or None when its validators accept it."""
+        if not self.result.run_validators:
+            return None
+        error = stored.validation_error()
+        return None if error is None else f"fails validation: {error}"
+
+    def distrust(self, reason: str) -> None:
+        log.warning("Task %r: the stored output at %r %s; running the task again to overwrite it",
+                    self.name, self.location, reason)
+        self.why = f"the stored output at {self.location!r} {reason}"
+
+    # -- 4. run, with retries -----------------------------------------------------------------------------------
+
+    def run_with_retries(self) -> tuple[Any, Failed | None]:
+        attempts = self.task.max_retries + 1
+        attempt = 1
+        while True:
+            self.context["task_run_count"] = attempt
+            try:
+                return self.task.run(**self.inputs), None
+            except Exception as exc:
+                if attempt == attempts:
+                    after = f" (attempt {attempt} of {attempts})" if attempts > 1 else ""
+                    return None, Failed(f"raised {type(exc).__name__}: {exc}{after}", exception=exc)
+                log.info("Task %r: Retrying: attempt %d of %d raised %s: %s", self.name, attempt, attempts,
+                         type(exc).__name__, exc)
+            if self.task.retry_delay:
+                time.sleep(self.task.retry_delay)
+            attempt += 1
+
+    # -- 5. validate --------------------------------------------------------------------------------------------
+
+    def validate(self, value: Any) -> ValidationFailed | None:
+        if not (self.result.run_validators and self.result.validators):
+            return None
+        candidate = self.result.copy()
+        candidate.value = value
+        error = candidate.validation_error()
+        if error is None:
+            return None
+        return ValidationFailed(str(error), result=value, exception=error)
+
+    # -- 6. checkpoint ------------------------------------------------------------------------------------------
+
+    def checkpoint(self, value: Any) -> State:
+        if not self.task.checkpoint:
+            return Success("ran; checkpoint=False, so the output is kept in memory only", result=value)
+        try:
+            written = self.result.write(value, **self.context)
+        except ResultError as exc:
+            return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
+        if written.location is None:
+            return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
+        return Success(f"ran and stored its output at {written.location!r}", result=value, location=written.location)

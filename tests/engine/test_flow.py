@@ -1,0 +1,178 @@
+"""Flows: wiring by calling tasks, parameters, explicit edges and cycles, the flow's state, pickling."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import cloudpickle
+import pytest
+
+from compat import Failed, Flow, FlowError, MemoryResult, Parameter, Success, Task, task
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@task
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+def test_calling_tasks_wires_results_into_downstream_inputs() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+        total = add(a, y=b)
+    assert flow.run().result[total].result == 5
+
+
+def test_flow_state_maps_every_task_to_its_state() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+    state = flow.run()
+    assert isinstance(state, Success) and set(state.result) == {a, b}
+    assert state.message == "all 2 tasks succeeded (0 Cached)"
+
+
+def test_each_task_runs_once_per_flow_run(calls: Counter[str]) -> None:
+    @task
+    def source() -> int:
+        calls["source"] += 1
+        return 1
+
+    with Flow("f") as flow:
+        s = source()
+        inc(s)
+        inc(s)
+    flow.run()
+    assert calls["source"] == 1
+
+
+def test_parameter_values_come_from_run_and_default_otherwise() -> None:
+    with Flow("f") as flow:
+        x = Parameter("x", default=10)
+        out = inc(x)
+    assert (flow.run().result[out].result, flow.run(parameters={"x": 1}).result[out].result) == (11, 2)
+
+
+def test_an_unknown_parameter_is_a_flow_error_naming_it_and_the_known_ones() -> None:
+    with Flow("f") as flow:
+        inc(Parameter("x", default=1))
+    with pytest.raises(FlowError, match=r"flow 'f' has no parameter 'y'; its parameters: x"):
+        flow.run(parameters={"y": 2})
+
+
+def test_a_missing_required_parameter_is_a_flow_error_naming_it() -> None:
+    with Flow("f") as flow:
+        inc(Parameter("x"))
+    with pytest.raises(FlowError, match=r"required parameter 'x'"):
+        flow.run()
+
+
+def test_two_parameters_with_one_name_are_refused() -> None:
+    with Flow("f"), pytest.raises(FlowError, match="already has a parameter named 'x'"):
+        Parameter("x")
+        Parameter("x")
+
+
+def test_a_parameter_passed_into_a_flow_joins_it() -> None:
+    day = Parameter("day", default="mon")
+    with Flow("f") as flow:
+        out = add(day, "!")
+    assert flow.parameters == {"day": day} and flow.run().result[out].result == "mon!"
+
+
+def test_add_edge_orders_tasks_without_passing_data(calls: Counter[str]) -> None:
+    order: list[str] = []
+
+    @task
+    def record(name: str) -> None:
+        order.append(name)
+
+    with Flow("f") as flow:
+        second = record("second")
+        first = record("first")
+    flow.add_edge(first, second)
+    flow.run()
+    assert order == ["first", "second"]
+
+
+def test_add_edge_with_a_key_passes_the_result_as_that_input() -> None:
+    with Flow("f") as flow:
+        one = inc(0)
+    double = Task.copy(add)
+    flow.add_edge(one, double, key="x")
+    flow.add_edge(one, double, key="y")
+    assert flow.run().result[double].result == 2
+
+
+def test_an_edge_that_closes_a_cycle_is_a_flow_error_naming_the_cycle() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+        c = inc(b)
+    with pytest.raises(FlowError, match=r"the edge inc -> inc makes a cycle: inc -> inc -> inc -> inc"):
+        flow.add_edge(c, a)
+
+
+def test_a_self_edge_is_a_cycle() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+    with pytest.raises(FlowError, match="makes a cycle"):
+        flow.add_edge(a, a)
+
+
+def test_an_input_fed_twice_is_refused() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+    with pytest.raises(FlowError, match="already receives an input named 'x'"):
+        flow.add_edge(a, b, key="x")
+
+
+def test_flows_nest_and_tasks_join_the_innermost() -> None:
+    with Flow("outer") as outer:
+        a = inc(1)
+        with Flow("inner") as inner:
+            b = inc(2)
+        c = inc(3)
+    assert (outer.tasks, inner.tasks) == ((a, c), (b,))
+
+
+def test_get_tasks_finds_tasks_by_name() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        add(a, 2)
+    assert flow.get_tasks("inc") == [a]
+
+
+def test_a_flow_survives_a_cloudpickle_round_trip_and_runs_the_same() -> None:
+    with Flow("f", result=MemoryResult(location="{flow_name}/{task_full_name}")) as flow:
+        x = Parameter("x", default=2)
+        total = add(inc(x), y=x)
+    clone = cloudpickle.loads(cloudpickle.dumps(flow))
+    (clone_total,) = clone.get_tasks("add")
+    assert clone.run(parameters={"x": 5}).result[clone_total].result == 11
+    assert flow.run(parameters={"x": 5}).result[total].result == 11
+
+
+def test_a_flow_with_a_failed_task_is_failed_and_names_it() -> None:
+    @task
+    def boom() -> None:
+        raise RuntimeError("no")
+
+    with Flow("f") as flow:
+        boom()
+        inc(1)
+    state = flow.run()
+    assert isinstance(state, Failed) and state.message == "1 of 2 tasks failed: 'boom' (Failed)"
+
+
+def test_flow_needs_a_name_and_a_result_object() -> None:
+    with pytest.raises(TypeError, match="non-empty str name"):
+        Flow("")
+    with pytest.raises(TypeError, match="result must be a Result"):
+        Flow("f", result="dir")  # type: ignore[arg-type]
