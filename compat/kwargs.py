@@ -1,0 +1,138 @@
+"""``result_handler=`` -> ``result=``: the legacy keyword and attribute of ``Task``, ``Flow`` and ``task``.
+
+``translate_result_handler`` is a wrapt decorator: ``result_handler=X`` becomes ``result=as_result(X)`` with a
+warning at the caller's line; passing both is a ``TypeError``; ``result_handler=None`` is accepted and ignored.
+It wraps ``__init__`` (never a class: a wrapped class breaks pickling and subclassing) and ``task``, and
+``inspect.signature`` of what it wraps shows the extra keyword. ``.result_handler`` stays readable and assignable
+on tasks and flows as a deprecated alias of ``.result``, through the adapters.
+
+The engine knows nothing of this: ``install()`` applies both to the engine's callables when ``compat`` is
+imported, so deleting the shims one day only deletes code. The keyword, the attribute and which callables take
+them are read from the rename table.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import wrapt
+
+from compat.adapters import as_result, as_result_handler
+from compat.deprecations import LegacyAttributeWarning, LegacyKeywordWarning, message, rename_for, warn
+
+__all__ = ["install", "result_handler_property", "translate_result_handler"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KEYWORD = rename_for("keyword", "result_handler")
+ATTRIBUTE = rename_for("attribute", "result_handler")
+
+
+def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
+    """Wrap ``wrapped`` (a function or an ``__init__``) so that it accepts the legacy ``result_handler=``.
+
+    ``owner``: the name the messages use (``Task``); by default the name of ``wrapped``'s class or function.
+    """
+    signature = inspect.signature(wrapped)
+    if KEYWORD.new not in signature.parameters:
+        raise TypeError(f"{wrapped.__qualname__} has no {KEYWORD.new!r} parameter to translate {KEYWORD.old}= into")
+    name = owner or _owner_of(wrapped)
+    positional = [
+        p.name for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    new_at = positional.index(KEYWORD.new) if KEYWORD.new in positional else None
+    warning = message(KEYWORD, owner=name)
+    both = (
+        f"{name}() got both {KEYWORD.new}= and the deprecated {KEYWORD.old}=; pass only {KEYWORD.new}= "
+        f"({KEYWORD.new}=as_result(handler) replaces {KEYWORD.old}=handler)"
+    )
+
+    @wrapt.decorator
+    def translate(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if KEYWORD.old in kwargs:
+            handler = kwargs.pop(KEYWORD.old)
+            warn(LegacyKeywordWarning, warning)
+            if handler is not None:
+                # a bound call (instance set) does not pass self in args, so positions shift by one
+                given_at = None if new_at is None else new_at - (instance is not None)
+                if KEYWORD.new in kwargs or (given_at is not None and len(args) > given_at):
+                    raise TypeError(both)
+                kwargs[KEYWORD.new] = as_result(handler)
+        return wrapped(*args, **kwargs)
+
+    return wrapt.with_signature(signature=_with_keyword(signature))(translate(wrapped))  # type: ignore[no-any-return]
+
+
+def _owner_of(wrapped: Callable[..., Any]) -> str:
+    qualname = wrapped.__qualname__
+    return qualname.rpartition(".")[0] if qualname.endswith(".__init__") else qualname
+
+
+def _with_keyword(signature: inspect.Signature) -> inspect.Signature:
+    """``signature`` plus a keyword-only ``result_handler=None``, placed before any ``**kwargs``."""
+    parameters = list(signature.parameters.values())
+    legacy = inspect.Parameter(
+        KEYWORD.old, inspect.Parameter.KEYWORD_ONLY, default=None, annotation="ResultHandler | None"
+    )
+    if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
+        return signature.replace(parameters=[*parameters[:-1], legacy, parameters[-1]])
+    return signature.replace(parameters=[*parameters, legacy])
+
+
+def result_handler_property(owner: str) -> property:
+    """The deprecated ``.result_handler`` alias of ``.result`` for the class named ``owner``.
+
+    Reading gives a legacy-handler view of ``.result`` (the original handler if it came from one); assigning a
+    handler or a Result sets ``.result`` through ``as_result``; None clears it.
+    """
+    warning = message(ATTRIBUTE, owner=owner)
+
+    def get(self: Any) -> Any:
+        warn(LegacyAttributeWarning, warning)
+        result = getattr(self, ATTRIBUTE.new)
+        return None if result is None else as_result_handler(result)
+
+    def set(self: Any, handler: Any) -> None:
+        warn(LegacyAttributeWarning, warning)
+        setattr(self, ATTRIBUTE.new, None if handler is None else as_result(handler))
+
+    return property(get, set, doc=f"Deprecated alias of .{ATTRIBUTE.new}: {warning}")
+
+
+def install(classes: dict[str, type], functions: dict[str, Callable[..., Any]], modules: list[Any]) -> None:
+    """Apply the translation to ``classes``' ``__init__`` and to ``functions`` (rebinding each wrapped function
+    in ``modules`` wherever they hold it), and add the ``.result_handler`` property to ``classes``.
+
+    Only the callables the rename table lists (``applies_to``) are touched; anything else is refused.
+    """
+    for name, cls in classes.items():
+        _check_listed(name, KEYWORD.applies_to)
+        cls.__init__ = translate_result_handler(cls.__dict__["__init__"], owner=name)  # type: ignore[misc]
+        if name in ATTRIBUTE.applies_to:
+            setattr(cls, ATTRIBUTE.old, result_handler_property(name))
+    for name, function in functions.items():
+        _check_listed(name, KEYWORD.applies_to)
+        wrapped = translate_result_handler(function, owner=name)
+        for module in modules:
+            if getattr(module, name, None) is function:
+                setattr(module, name, wrapped)
+
+
+def _check_listed(name: str, listed: tuple[str, ...]) -> None:
+    if name not in listed:
+        raise ValueError(f"the rename table does not list {name!r} as taking {KEYWORD.old}= (it lists {listed})")
+
+
+def _install_on_engine() -> None:
+    """Translate ``result_handler=`` on the engine's ``Task``, ``Flow`` and ``task`` wherever they are bound."""
+    import compat.engine as engine
+
+    # the defining module, the engine package and the root (if it bound the names already) all hold ``task``
+    modules = [module for name, module in sys.modules.items() if name == "compat" or name.startswith("compat.engine")]
+    install({"Task": engine.Task, "Flow": engine.Flow}, {"task": engine.task}, modules)
+
+
+_install_on_engine()
