@@ -1,0 +1,127 @@
+"""S3Result.write/read against raw boto3 put_object/get_object of the same bytes, side by side in one run.
+
+A moto S3 server is started in a child process on 127.0.0.1 (so it does not share this process's GIL) and both
+sides talk to it over HTTP with one client each. The payload is ``os.urandom(size)``: the baseline PUTs those
+bytes and GETs them back; S3Result pickles the value, uploads it (a multipart upload from 8 MB on, through boto3's
+managed transfer), downloads and unpickles it. A third row for large writes shows boto3's own managed transfer
+(``upload_fileobj``) of the same bytes, to tell the cost of multipart from the cost of this package.
+Target: at most 1.10x. Run: .venv/bin/python benchmarks/s3_io.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import boto3
+
+from compat import S3Result
+
+SIZES = {"1 KB": 1024, "64 MB": 64 * 1024 * 1024}
+BUCKET = "bench"
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server in a child process; yields its endpoint URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the moto server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 64 MB payload")
+    args = parser.parse_args()
+    with moto_server() as endpoint:
+        boto3_kwargs = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "bench",
+            "aws_secret_access_key": "bench",
+        }
+        client = boto3.session.Session().client("s3", **boto3_kwargs)
+        client.create_bucket(Bucket=BUCKET)
+        result = S3Result(bucket=BUCKET, boto3_kwargs=boto3_kwargs, location="ours.pkl")
+        print(f"{'payload':>8} {'op':>6} {'raw boto3':>11} {'S3Result':>11} {'ratio':>7} {'(de)serializing':>16}")
+        for label, size in SIZES.items():
+            if args.quick and size > 1024 * 1024:
+                continue
+            value = os.urandom(size)
+            repeats = 5 if size > 1024 * 1024 else 200
+            data = result.serializer.serialize(value)
+            rows: list[tuple[str, Callable[[], object], Callable[[], object], Callable[[], object]]] = [
+                (
+                    "write",
+                    lambda: client.put_object(Bucket=BUCKET, Key="raw.bin", Body=value),
+                    lambda: result.write(value),
+                    lambda: result.serializer.serialize(value),
+                ),
+                (
+                    "read",
+                    lambda: client.get_object(Bucket=BUCKET, Key="raw.bin")["Body"].read(),
+                    lambda: result.read("ours.pkl"),
+                    lambda: result.serializer.deserialize(data),
+                ),
+            ]
+            if size > 1024 * 1024:
+                rows.append(
+                    (
+                        "write*",
+                        lambda: client.upload_fileobj(io.BytesIO(value), BUCKET, "managed.bin"),
+                        lambda: result.write(value),
+                        lambda: result.serializer.serialize(value),
+                    )
+                )
+            for op, raw_fn, ours_fn, serializing_fn in rows:
+                raw_fn(), ours_fn()  # warm up (connections, first-call imports)
+                # alternate the two sides so drift on a shared machine hits both alike
+                raw = min(median_time(raw_fn, repeats), median_time(raw_fn, repeats))
+                ours = min(median_time(ours_fn, repeats), median_time(ours_fn, repeats))
+                serializing = median_time(serializing_fn, repeats)
+                print(
+                    f"{label:>8} {op:>6} {raw * 1e3:>9.2f}ms {ours * 1e3:>9.2f}ms {ours / raw:>6.2f}x "
+                    f"{serializing * 1e3:>14.2f}ms"
+                )
+        print("write*: the baseline is boto3's managed transfer (upload_fileobj, multipart) of the same bytes")
+        print("(de)serializing: the part of S3Result's time spent in its serializer (pickle: one copy of the value)")
+
+
+if __name__ == "__main__":
+    main()
