@@ -39,7 +39,10 @@ _CREDENTIALS = (
     "check the credentials (boto3_kwargs, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables or the "
     "AWS profile)"
 )
-_ACCESS = f"access was refused; {_CREDENTIALS} and that they may use this bucket"
+_ACCESS = (
+    f"access was refused; {_CREDENTIALS} and that they may use this bucket (without s3:ListBucket, S3 also "
+    "refuses a lookup of a key that does not exist)"
+)
 _NOT_FOUND = "nothing is stored under this key"
 _WRONG_REGION = "the bucket lives in another region; set region_name in boto3_kwargs (or AWS_DEFAULT_REGION)"
 
