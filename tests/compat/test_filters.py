@@ -17,11 +17,13 @@ from compat import LegacyHandlerWarning, LegacyResultWarning
 from compat.deprecations import apply_environment_switch, apply_warning_options
 
 LEGACY_USES = {
-    "handler instantiated": "from compat.legacy import JSONResultHandler\nJSONResultHandler()",
-    "handler subclassed": "from compat.legacy import ResultHandler\nclass Mine(ResultHandler):\n    pass",
-    "legacy import path": "import compat.result_handlers",
+    "LegacyHandlerWarning": "from compat.legacy import JSONResultHandler\nJSONResultHandler()",
+    "LegacySubclassWarning": "from compat.legacy import ResultHandler\nclass Mine(ResultHandler):\n    pass",
+    "LegacyImportWarning": "import compat.result_handlers",
+    "LegacyKeywordWarning": "from compat import Flow\nFlow('f', result_handler=None)",
+    "LegacyAttributeWarning": "from compat import task\nt = task(lambda: 1)\nt.result_handler",
 }
-"""One legacy use per snippet; tests/compat/test_legacy_flow.py adds the engine's keyword and attribute."""
+"""One legacy use of each kind, by the category it warns with."""
 
 SENTINEL = "REACHED-THE-END"
 
@@ -41,34 +43,34 @@ def raised(proc: subprocess.CompletedProcess[str], category: str) -> bool:
     return proc.returncode != 0 and SENTINEL not in proc.stdout and bool(re.search(rf"{category}\w*: ", proc.stderr))
 
 
-@pytest.mark.parametrize("use", sorted(LEGACY_USES))
-def test_dotted_w_option_turns_each_legacy_use_into_an_error(use: str) -> None:
-    proc = run(LEGACY_USES[use], "-W", "error::compat.LegacyResultWarning")
-    assert raised(proc, "compat.Legacy"), proc.stderr
+@pytest.mark.parametrize("category", sorted(LEGACY_USES))
+def test_dotted_w_option_turns_each_legacy_use_into_an_error(category: str) -> None:
+    proc = run(LEGACY_USES[category], "-W", "error::compat.LegacyResultWarning")
+    assert raised(proc, f"compat.{category}"), proc.stderr
 
 
 def test_dotted_w_option_for_one_category_leaves_the_others_alone() -> None:
-    proc = run(LEGACY_USES["handler instantiated"], "-W", "error::compat.LegacySubclassWarning")
+    proc = run(LEGACY_USES["LegacyHandlerWarning"], "-W", "error::compat.LegacySubclassWarning")
     assert proc.returncode == 0 and SENTINEL in proc.stdout
 
 
 def test_pythonwarnings_with_our_category_turns_legacy_uses_into_errors() -> None:
-    proc = run(LEGACY_USES["handler instantiated"], env={"PYTHONWARNINGS": "error::compat.LegacyResultWarning"})
+    proc = run(LEGACY_USES["LegacyHandlerWarning"], env={"PYTHONWARNINGS": "error::compat.LegacyResultWarning"})
     assert raised(proc, "compat.LegacyHandlerWarning"), proc.stderr
 
 
 def test_w_error_deprecation_warning_turns_legacy_uses_into_errors() -> None:
-    proc = run(LEGACY_USES["handler instantiated"], "-W", "error::DeprecationWarning")
+    proc = run(LEGACY_USES["LegacyHandlerWarning"], "-W", "error::DeprecationWarning")
     assert raised(proc, "compat.LegacyHandlerWarning"), proc.stderr
 
 
 def test_environment_switch_error_turns_legacy_uses_into_errors() -> None:
-    proc = run(LEGACY_USES["handler subclassed"], env={"RESULTS_COMPAT_LEGACY": "error"})
+    proc = run(LEGACY_USES["LegacySubclassWarning"], env={"RESULTS_COMPAT_LEGACY": "error"})
     assert raised(proc, "compat.LegacySubclassWarning"), proc.stderr
 
 
 def test_environment_switch_ignore_silences_legacy_uses() -> None:
-    proc = run(LEGACY_USES["handler instantiated"], "-W", "always", env={"RESULTS_COMPAT_LEGACY": "ignore"})
+    proc = run(LEGACY_USES["LegacyHandlerWarning"], "-W", "always", env={"RESULTS_COMPAT_LEGACY": "ignore"})
     assert proc.returncode == 0 and "Legacy" not in proc.stderr
 
 
@@ -79,7 +81,7 @@ def test_environment_switch_default_shows_each_legacy_use_once_per_line() -> Non
 
 
 def test_without_any_switch_a_legacy_use_in_main_is_shown() -> None:
-    proc = run(LEGACY_USES["handler instantiated"])
+    proc = run(LEGACY_USES["LegacyHandlerWarning"])
     assert proc.returncode == 0 and "<string>:2: LegacyHandlerWarning: JSONResultHandler is deprecated" in proc.stderr
 
 
