@@ -92,6 +92,7 @@ class Flow:
                 call.upstream.append((value, key))
                 self._downstream[value].append(task)
             else:
+                _refuse_nested_tasks(task, key, value)
                 call.constants[key] = value
         self.add_task(task)
         self._calls[task] = call
@@ -162,3 +163,15 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self._calls)} tasks)>"
+
+
+def _refuse_nested_tasks(task: Task, key: str, value: Any) -> None:
+    """A task inside a list or dict input would be passed as the Task object, not its result: refuse it."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple, set)) else ()
+    nested = next((item for item in items if isinstance(item, Task)), None)
+    if nested is not None:
+        raise TypeError(
+            f"input {key!r} of task {task.name!r} holds the task {nested.name!r} inside a {type(value).__name__}; "
+            "tasks are only resolved when passed directly: pass it as its own input, or collect the values "
+            "in a task that takes them as inputs"
+        )

@@ -171,8 +171,8 @@ def expand_map(inputs: Mapping[str, Any], mapped: frozenset[str]) -> list[dict[s
         try:
             columns[key] = list(inputs[key])
         except TypeError:
-            raise FlowError(f"input {key!r} is a {type(inputs[key]).__name__}, which cannot be mapped over; "
-                            "wrap it in unmapped(...) to pass it whole") from None
+            raise FlowError(f"input {key!r} is not iterable ({type(inputs[key]).__name__}), so it cannot be mapped "
+                            "over; wrap it in unmapped(...) to pass it whole") from None
     lengths = {key: len(values) for key, values in columns.items()}
     if len(set(lengths.values())) > 1:
         raise FlowError(f"mapped inputs have different lengths: {lengths}")

@@ -176,3 +176,10 @@ def test_flow_needs_a_name_and_a_result_object() -> None:
         Flow("")
     with pytest.raises(TypeError, match="result must be a Result"):
         Flow("f", result="dir")  # type: ignore[arg-type]
+
+
+def test_a_task_inside_a_list_input_is_refused_with_the_way_out() -> None:
+    with Flow("f"):
+        a = inc(1)
+        with pytest.raises(TypeError, match=r"input 'x' of task 'inc' holds the task 'inc' inside a list"):
+            inc([a])

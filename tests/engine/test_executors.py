@@ -1,0 +1,104 @@
+"""Executors: the thread pool runs independent tasks in parallel and gives the same states as the sequential one."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from compat import Flow, LocalExecutor, LocalResult, Parameter, ThreadExecutor, task
+from compat.engine import unmapped
+from compat.engine.states import State
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@task
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+@task
+def repeat(x: int, times: int) -> list[int]:
+    return [x] * times
+
+
+def diamond_flow(tmp_path: Path) -> Flow:
+    with Flow("diamond", result=LocalResult(dir=tmp_path, location="{task_full_name}-{x}.pkl")) as flow:
+        x = Parameter("x", default=1)
+        left = inc.map(repeat(x, 3))
+        right = inc(x)
+        add.map(left, y=unmapped(right))
+    return flow
+
+
+def summary(state: State) -> list[tuple[str, str, object]]:
+    assert isinstance(state.result, dict)
+    return sorted((task.name, type(s).__name__, repr(s.result)) for task, s in state.result.items())
+
+
+def test_the_thread_executor_gives_the_same_states_as_the_local_one(tmp_path: Path) -> None:
+    sequential = diamond_flow(tmp_path / "seq").run(executor=LocalExecutor())
+    threaded = diamond_flow(tmp_path / "threads").run(executor=ThreadExecutor(max_workers=4))
+    assert summary(threaded) == summary(sequential)
+    assert threaded.result[next(t for t in threaded.result if t.name == "add")].result == [4, 4, 4]
+
+
+def test_a_second_threaded_run_is_cached_like_a_sequential_one(tmp_path: Path) -> None:
+    flow = diamond_flow(tmp_path)
+    flow.run(executor=ThreadExecutor(max_workers=4))
+    again = flow.run(executor=ThreadExecutor(max_workers=4))
+    assert again.message == "all 5 tasks succeeded (4 Cached)"
+
+
+def test_independent_tasks_run_at_the_same_time_on_threads() -> None:
+    barrier = threading.Barrier(3, timeout=10)
+
+    @task
+    def meet(i: int) -> int:
+        barrier.wait()  # returns only when all three runs are inside it at once
+        return i
+
+    with Flow("parallel") as flow:
+        nodes = [meet(i) for i in range(3)]
+    state = flow.run(executor=ThreadExecutor(max_workers=3))
+    assert [state.result[n].result for n in nodes] == [0, 1, 2]
+
+
+def test_mapped_children_run_in_parallel_on_threads() -> None:
+    barrier = threading.Barrier(4, timeout=10)
+
+    @task
+    def meet(i: int) -> int:
+        barrier.wait()
+        return i
+
+    with Flow("parallel") as flow:
+        node = meet.map(range(4))
+    assert flow.run(executor=ThreadExecutor(max_workers=4)).result[node].result == [0, 1, 2, 3]
+
+
+def test_the_local_executor_runs_tasks_on_the_calling_thread() -> None:
+    @task
+    def where() -> int:
+        return threading.get_ident()
+
+    with Flow("f") as flow:
+        node = where()
+    assert flow.run(executor=LocalExecutor()).result[node].result == threading.get_ident()
+
+
+def test_a_thread_executor_can_be_reused_for_another_run() -> None:
+    executor = ThreadExecutor(max_workers=2)
+    with Flow("f") as flow:
+        node = inc(1)
+    assert [flow.run(executor=executor).result[node].result for _ in range(2)] == [2, 2]
+
+
+def test_a_thread_executor_needs_a_positive_worker_count() -> None:
+    with pytest.raises(ValueError, match="max_workers must be an int >= 1"):
+        ThreadExecutor(max_workers=0)
