@@ -110,8 +110,8 @@ class _LazyClient:
     and a forked child never reuses its parent's connections.
     """
 
-    def __init__(self, boto3_kwargs: Mapping[str, Any]) -> None:
-        self.boto3_kwargs = dict(boto3_kwargs)
+    def __init__(self, boto3_kwargs: dict[str, Any]) -> None:
+        self.boto3_kwargs = boto3_kwargs  # the Result's own dict: a change made before first use is honoured
         self._client: Any = None
         self._pid = -1
         self._lock = threading.Lock()
