@@ -15,18 +15,15 @@ from compat.deprecations import (
 from compat.engine import (
     Cached,
     Failed,
-    Flow,
     LocalExecutor,
     Parameter,
     Pending,
     Running,
     State,
     Success,
-    Task,
     ThreadExecutor,
     TriggerFailed,
     ValidationFailed,
-    task,
 )
 from compat.errors import (
     FlowError,
@@ -39,6 +36,7 @@ from compat.errors import (
     TemplateError,
     ValidationError,
 )
+from compat.kwargs import Flow, Task, task  # the engine's, with the legacy result_handler= translation applied
 from compat.results import (
     ConstantResult,
     JSONResult,
@@ -50,11 +48,6 @@ from compat.results import (
     S3Result,
     Serializer,
 )
-
-# Importing compat.kwargs applies the legacy result_handler= translation to the engine's Task, Flow and task.
-from compat import kwargs as _kwargs  # noqa: E402
-
-del _kwargs
 
 __version__ = "0.1.0"
 

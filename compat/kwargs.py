@@ -16,14 +16,15 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import wrapt
 
 from compat.adapters import as_result, as_result_handler
 from compat.deprecations import LegacyAttributeWarning, LegacyKeywordWarning, message, rename_for, warn
 
-__all__ = ["install", "result_handler_property", "translate_result_handler"]
+__all__ = ["Flow", "FunctionTask", "Task", "install", "result_handler_property", "task", "translate_result_handler"]
+# Flow, FunctionTask, Task and task are the engine's own objects (translated); see the end of the module.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +64,7 @@ def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
                 kwargs[KEYWORD.new] = as_result(handler)
         return wrapped(*args, **kwargs)
 
-    return wrapt.with_signature(signature=_with_keyword(signature))(translate(wrapped))  # type: ignore[no-any-return]
+    return wrapt.with_signature(signature=_with_keyword(signature))(translate(wrapped))  # type: ignore[return-value]
 
 
 def _owner_of(wrapped: Callable[..., Any]) -> str:
@@ -136,3 +137,133 @@ def _install_on_engine() -> None:
 
 
 _install_on_engine()
+
+
+# -- what type checkers see ----------------------------------------------------------------------------------------
+# The package root imports Task, Flow and task from here: at runtime they are the engine's own objects, translated
+# above; type checkers see the declarations below instead. Each adds a PEP 702 ``@deprecated`` overload taking ``result_handler=``, and a deprecated
+# ``.result_handler`` property, so mypy/pyright flag legacy code before it runs. The literals must equal
+# ``static_message`` of the table's renames, and the parameters the engine's: tests/compat/test_static.py checks.
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import timedelta
+
+    from typing_extensions import deprecated
+
+    from compat.engine.flow import Flow as _Flow
+    from compat.engine.task import FunctionTask as _FunctionTask
+    from compat.engine.task import Task as _Task
+    from compat.legacy.base import ResultHandler
+    from compat.results.base import CacheValidator, Location, Result, Validator
+
+    class _ResultHandlerAlias:  # a descriptor: mypy reports @deprecated on __get__/__set__, not on a property's
+        @deprecated(
+            "Task/Flow.result_handler is deprecated; use Task/Flow.result "
+            "(python -m codemods.results <path> rewrites it)"
+        )
+        def __get__(self, instance: object, owner: type | None = None) -> ResultHandler | None:
+            raise NotImplementedError
+
+        @deprecated(
+            "Task/Flow.result_handler is deprecated; use Task/Flow.result "
+            "(python -m codemods.results <path> rewrites it)"
+        )
+        def __set__(self, instance: object, handler: ResultHandler | Result | None) -> None: ...
+
+    class _LegacyAttribute:
+        result_handler = _ResultHandlerAlias()
+
+    class Task(_Task, _LegacyAttribute):
+        @overload
+        def __init__(
+            self,
+            name: str | None = None,
+            result: Result | None = None,
+            target: Location = None,
+            validators: Iterable[Validator] | None = None,
+            checkpoint: bool = True,
+            cache_for: timedelta | None = None,
+            cache_validators: Iterable[CacheValidator] | None = None,
+            max_retries: int = 0,
+            retry_delay: timedelta | float | None = None,
+        ) -> None: ...
+
+        @overload
+        @deprecated(
+            "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
+            "(python -m codemods.results <path> rewrites it)"
+        )
+        def __init__(
+            self,
+            name: str | None = None,
+            *,
+            target: Location = None,
+            validators: Iterable[Validator] | None = None,
+            checkpoint: bool = True,
+            cache_for: timedelta | None = None,
+            cache_validators: Iterable[CacheValidator] | None = None,
+            max_retries: int = 0,
+            retry_delay: timedelta | float | None = None,
+            result_handler: ResultHandler | Result | None,
+        ) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
+    class FunctionTask(_FunctionTask, _LegacyAttribute): ...
+
+    class Flow(_Flow, _LegacyAttribute):
+        @overload
+        def __init__(self, name: str, result: Result | None = None) -> None: ...
+
+        @overload
+        @deprecated(
+            "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
+            "(python -m codemods.results <path> rewrites it)"
+        )
+        def __init__(self, name: str, *, result_handler: ResultHandler | Result | None) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
+    @overload
+    def task(fn: Callable[..., Any]) -> FunctionTask: ...
+
+    @overload
+    def task(
+        fn: None = None,
+        *,
+        name: str | None = None,
+        result: Result | None = None,
+        target: Location = None,
+        validators: Iterable[Validator] | None = None,
+        checkpoint: bool = True,
+        cache_for: timedelta | None = None,
+        cache_validators: Iterable[CacheValidator] | None = None,
+        max_retries: int = 0,
+        retry_delay: timedelta | float | None = None,
+    ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
+
+    @overload
+    @deprecated(
+        "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
+        "(python -m codemods.results <path> rewrites it)"
+    )
+    def task(
+        fn: None = None,
+        *,
+        name: str | None = None,
+        target: Location = None,
+        validators: Iterable[Validator] | None = None,
+        checkpoint: bool = True,
+        cache_for: timedelta | None = None,
+        cache_validators: Iterable[CacheValidator] | None = None,
+        max_retries: int = 0,
+        retry_delay: timedelta | float | None = None,
+        result_handler: ResultHandler | Result | None,
+    ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
+
+    def task(*args: Any, **kwargs: Any) -> Any: ...
+
+else:
+    from compat.engine import Flow, Task, task
+    from compat.engine.task import FunctionTask
