@@ -13,6 +13,7 @@ A task run's context is what its Result's location template (or ``target=``) is 
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -72,7 +73,7 @@ def task_run_context(
     context["task_name"] = task_name
     context["task_full_name"] = task_name if map_index is None else f"{task_name}[{map_index}]"
     context["map_index"] = map_index
-    context["task_run_id"] = uuid.uuid4().hex
+    context["task_run_id"] = os.urandom(16).hex()  # a random 128-bit id; uuid4().hex costs 3x more
     context["task_run_count"] = 1
     context.update(flow_context["parameters"])
     context.update(inputs)

@@ -27,14 +27,16 @@ from compat.results.base import Result
 __all__ = ["Call", "Flow"]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
-    """How one task of a flow gets its inputs: ``constants`` by name, ``upstream`` tasks as ``(task, input
-    name)`` pairs (input name None: run after that task, take nothing from it), and the ``mapped`` input names
-    (None: the task is not mapped)."""
+    """How one task of a flow gets its inputs: ``constants`` by name; the ``upstream`` tasks, each feeding the
+    input named at the same position in ``keys`` (None: run after that task, take nothing from it); the
+    ``mapped`` input names (None: the task is not mapped). Tuples, not lists of pairs: a flow holds one Call
+    per task, and fewer tracked objects keep the garbage collector's share of a large run small."""
 
     constants: dict[str, Any] = field(default_factory=dict)
-    upstream: list[tuple[Task, str | None]] = field(default_factory=list)
+    upstream: tuple[Task, ...] = ()
+    keys: tuple[str | None, ...] = ()
     mapped: frozenset[str] | None = None
 
 
@@ -85,17 +87,20 @@ class Flow:
         is passed as is. ``mapped``: the input names a mapped task iterates over."""
         if task in self._calls:
             raise FlowError(f"task {task.name!r} is already in flow {self.name!r}; call the task to add a copy")
-        call = Call(mapped=mapped)
+        constants: dict[str, Any] = {}
+        upstream: list[Task] = []
+        keys: list[str] = []
         for key, value in inputs.items():
             if isinstance(value, Task):
                 self.add_task(value)
-                call.upstream.append((value, key))
+                upstream.append(value)
+                keys.append(key)
                 self._downstream[value].append(task)
             else:
                 _refuse_nested_tasks(task, key, value)
-                call.constants[key] = value
+                constants[key] = value
         self.add_task(task)
-        self._calls[task] = call
+        self._calls[task] = Call(constants, tuple(upstream), tuple(keys), mapped)
 
     def add_edge(self, upstream: Task, downstream: Task, key: str | None = None) -> None:
         """Make ``downstream`` run after ``upstream`` (and receive its result as input ``key``, if given).
@@ -107,9 +112,10 @@ class Flow:
             shown = " -> ".join(t.name for t in [upstream, *cycle])
             raise FlowError(f"flow {self.name!r}: the edge {upstream.name} -> {downstream.name} makes a cycle: {shown}")
         call = self._calls[downstream]
-        if key is not None and (key in call.constants or any(k == key for _, k in call.upstream)):
+        if key is not None and (key in call.constants or key in call.keys):
             raise FlowError(f"task {downstream.name!r} already receives an input named {key!r}")
-        call.upstream.append((upstream, key))
+        call.upstream += (upstream,)
+        call.keys += (key,)
         self._downstream[upstream].append(downstream)
 
     def _path(self, start: Task, goal: Task) -> list[Task] | None:

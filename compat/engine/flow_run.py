@@ -80,12 +80,12 @@ class FlowRun:
             how = "given" if task.name in self.given else "its default"
             return self._conclude(task, Success(f"parameter {task.name!r} is {_short(value)} ({how})", result=value))
         call = self._calls[task]
-        failed = [up.name for up, _ in call.upstream if self.states[up].is_failed()]
+        failed = [up.name for up in call.upstream if self.states[up].is_failed()]
         if failed:
             names = ", ".join(repr(name) for name in dict.fromkeys(failed))
             return self._conclude(task, TriggerFailed(f"upstream task {names} failed, so this task did not run"))
         inputs = dict(call.constants)
-        for up, key in call.upstream:
+        for up, key in zip(call.upstream, call.keys):
             if key is not None:
                 inputs[key] = self.states[up].result
         if call.mapped is None:

@@ -64,6 +64,8 @@ def log_state(name: str, state: State) -> None:
 class TaskRun:
     """One run of ``task`` with ``inputs`` (``map_index`` set for a mapped child); ``run()`` returns its State."""
 
+    __slots__ = ("context", "default_result", "inputs", "location", "name", "result", "task", "why")
+
     def __init__(
         self,
         task: Task,

@@ -26,6 +26,8 @@ class State:
     """The outcome (or progress) of a run: ``message`` says why, ``result`` holds the value, ``location``
     where the value is stored (None when it is kept only in memory)."""
 
+    __slots__ = ("location", "map_states", "message", "result")  # a flow run holds one per task: keep them small
+
     def __init__(
         self,
         message: str = "",
@@ -57,21 +59,31 @@ class State:
 class Pending(State):
     """The run has not started."""
 
+    __slots__ = ()
+
 
 class Running(State):
     """The run has started and not finished."""
+
+    __slots__ = ()
 
 
 class Success(State):
     """The run finished with a value in ``result``; ``location`` is where it was checkpointed, if it was."""
 
+    __slots__ = ()
+
 
 class Cached(Success):
     """The run reused a stored value (an existing target, or an output fresh within ``cache_for``)."""
 
+    __slots__ = ()
+
 
 class Failed(State):
     """The run finished without a usable value; ``exception`` is the error that ended it, if one did."""
+
+    __slots__ = ("exception",)
 
     def __init__(
         self,
@@ -89,6 +101,10 @@ class ValidationFailed(Failed):
     """A validator rejected the value: ``result`` is the rejected value, ``exception`` the ``ValidationError``
     naming the validator and why (also in ``message``). Nothing was checkpointed."""
 
+    __slots__ = ()
+
 
 class TriggerFailed(Failed):
     """The task did not run because a task it depends on failed (``message`` names which)."""
+
+    __slots__ = ()

@@ -34,7 +34,7 @@ class Task:
     instead of running. ``validators``: ``fn(value) -> bool``, appended to the Result's. ``checkpoint``:
     False keeps the output in memory only. ``cache_for`` / ``cache_validators``: reuse a stored output while it
     is fresh (set on a copy of the chosen Result). ``max_retries`` / ``retry_delay``: run again after an
-    exception, waiting ``retry_delay`` between attempts.
+    exception, waiting ``retry_delay`` between attempts. Validator collections are kept as tuples.
     """
 
     def __init__(
@@ -63,10 +63,10 @@ class Task:
         self.name = name if name is not None else type(self).__name__
         self.result = result
         self.target = target
-        self.validators: list[Validator] = _callables(validators, "validators")
+        self.validators: tuple[Validator, ...] = tuple(_callables(validators, "validators"))
         self.checkpoint = checkpoint
         self.cache_for = cache_for
-        self.cache_validators: list[CacheValidator] = _callables(cache_validators, "cache_validators")
+        self.cache_validators: tuple[CacheValidator, ...] = tuple(_callables(cache_validators, "cache_validators"))
         self.max_retries = max_retries
         self.retry_delay = _seconds(retry_delay)
 
@@ -122,11 +122,10 @@ class Task:
         return _method_signature(type(self).run)
 
     def copy(self: T) -> T:
-        """A shallow copy (without calling ``__init__``) whose validator lists are its own."""
+        """A shallow copy, made without calling ``__init__`` (settings are immutable or replaced, never
+        changed in place, so the copy shares them safely)."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.validators = list(self.validators)
-        new.cache_validators = list(self.cache_validators)
         return new
 
     def __repr__(self) -> str:

@@ -74,7 +74,7 @@ def test_a_lone_validator_is_accepted_as_a_list_of_one() -> None:
     def positive(value: int) -> bool:
         return value > 0
 
-    assert Add(validators=positive).validators == [positive]
+    assert Add(validators=positive).validators == (positive,)
 
 
 def test_calling_a_task_outside_a_flow_is_a_flow_error_with_the_way_out() -> None:
