@@ -10,6 +10,8 @@ Built-in handlers warn when they are instantiated; a user's subclass warns once,
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any, ClassVar
 
 from typing_extensions import deprecated
@@ -34,6 +36,14 @@ class _LegacyHandlerType(type):
         if rename is not None:
             warn(LegacyHandlerWarning, message(rename))
         return super().__call__(*args, **kwargs)
+
+
+def _built_by_class_statement() -> bool:
+    """False when ``types.new_class`` builds the class, as cloudpickle does when a worker unpickles a handler class
+    defined in ``__main__``: there is no class statement to point at, and warning (or, under an "error" filter,
+    raising) there would break the worker, not show the user anything new."""
+    creator = sys._getframe(2)  # 0: here, 1: __init_subclass__, 2: whatever ran the class creation
+    return creator.f_code.co_filename != types.__file__
 
 
 def _is_compat_class(cls: type) -> bool:
@@ -62,7 +72,8 @@ class ResultHandler(metaclass=_LegacyHandlerType):
             cls._legacy_rename = COMPAT.find("class", cls.__name__)
             return
         cls._legacy_rename = None  # a user's subclass of a built-in is the user's class, not the built-in
-        warn(LegacySubclassWarning, message(rename_for("class", "ResultHandler"), subject=cls.__qualname__))
+        if _built_by_class_statement():
+            warn(LegacySubclassWarning, message(rename_for("class", "ResultHandler"), subject=cls.__qualname__))
 
     def write(self, result: Any) -> str:
         """Store ``result``; return the URI that ``read`` accepts."""

@@ -4,6 +4,8 @@ own ResultHandler subclass, task.result_handler = ... , and targets through a cu
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -135,3 +137,43 @@ def test_new_local_result_reads_what_the_legacy_flow_stored(tmp_path: Path) -> N
     flow, rows, answer, line = build_legacy_flow(tmp_path, Counter(), {})
     state = flow.run()
     assert LocalResult(dir=tmp_path).read(state.result[rows].location).value == [1, 2, 3]
+
+
+WORKER_SENDS = """\
+import sys, cloudpickle
+from compat import Flow, task
+from compat.legacy import ResultHandler
+
+class MainHandler(ResultHandler):  # defined in __main__: cloudpickle ships the class by value
+    store = {}
+    def write(self, result):
+        self.store["k"] = result
+        return "k"
+    def read(self, uri):
+        return self.store[uri]
+
+@task(result_handler=MainHandler())
+def produce():
+    return 41 + 1
+
+with Flow("shipped") as flow:
+    produce()
+sys.stdout.buffer.write(cloudpickle.dumps(flow))
+"""
+
+WORKER_RUNS = """\
+import sys, cloudpickle
+flow = cloudpickle.loads(sys.stdin.buffer.read())
+state = flow.run()
+print([s.result for s in state.result.values()], type(next(iter(flow.tasks)).result).__name__)
+"""
+
+
+def test_a_legacy_flow_shipped_to_a_worker_runs_there_even_when_legacy_warnings_are_errors() -> None:
+    sent = subprocess.run([sys.executable, "-c", WORKER_SENDS], capture_output=True, timeout=60, check=True).stdout
+    env = {**os.environ, "RESULTS_COMPAT_LEGACY": "error"}
+    ran = subprocess.run(
+        [sys.executable, "-c", WORKER_RUNS], input=sent, capture_output=True, timeout=60, env=env
+    )
+    assert ran.returncode == 0, ran.stderr.decode()
+    assert ran.stdout.decode().split() == ["[42]", "ResultHandlerResult"]
