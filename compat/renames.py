@@ -17,6 +17,7 @@ from typing import Literal
 __all__ = [
     "COMPAT",
     "DEPRECATED_IN",
+    "PREFECT",
     "PROFILES",
     "REMOVED_IN",
     "Profile",
@@ -169,5 +170,118 @@ COMPAT = Profile(
     ),
 )
 
-PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT})
+_PREFECT_HANDLERS = "prefect.engine.result_handlers"
+
+PREFECT = Profile(
+    name="prefect",
+    legacy_modules=(
+        _PREFECT_HANDLERS,
+        f"{_PREFECT_HANDLERS}.result_handler",
+        f"{_PREFECT_HANDLERS}.local_result_handler",
+        f"{_PREFECT_HANDLERS}.s3_result_handler",
+        f"{_PREFECT_HANDLERS}.gcs_result_handler",
+        f"{_PREFECT_HANDLERS}.azure_result_handler",
+        f"{_PREFECT_HANDLERS}.json_result_handler",
+        f"{_PREFECT_HANDLERS}.secret_result_handler",
+        f"{_PREFECT_HANDLERS}.constant_result_handler",
+    ),
+    new_module="prefect.engine.results",
+    engine_modules=("prefect", "prefect.core", "prefect.core.task", "prefect.core.flow", "prefect.utilities.tasks"),
+    adapter_module=None,
+    renames=(
+        Rename(
+            kind="module",
+            old=_PREFECT_HANDLERS,
+            new="prefect.engine.results",
+            anchor="prefect",
+            note="Prefect 0.11 replaced result handlers with Results",
+        ),
+        Rename(
+            kind="class",
+            old="ResultHandler",
+            new="Result",
+            anchor="prefect",
+            note="a subclass must be ported by hand to a prefect.engine.result.Result subclass",
+        ),
+        Rename(
+            kind="class",
+            old="LocalResultHandler",
+            new="LocalResult",
+            anchor="prefect",
+            positional=("dir", "validate"),
+            arguments=_frozen({"dir": "dir", "validate": "validate_dir"}),
+        ),
+        Rename(
+            kind="class",
+            old="S3ResultHandler",
+            new="S3Result",
+            anchor="prefect",
+            positional=("bucket", "aws_credentials_secret", "boto3_kwargs"),
+            arguments=_frozen({"bucket": "bucket", "aws_credentials_secret": None, "boto3_kwargs": "boto3_kwargs"}),
+            note="aws_credentials_secret= has no equivalent: S3Result reads the AWS_CREDENTIALS secret from context",
+        ),
+        Rename(
+            kind="class",
+            old="GCSResultHandler",
+            new="GCSResult",
+            anchor="prefect",
+            positional=("bucket", "credentials_secret"),
+            arguments=_frozen({"bucket": "bucket", "credentials_secret": None}),
+            note="credentials_secret= has no equivalent: GCSResult reads the GCP_CREDENTIALS secret from context",
+        ),
+        Rename(
+            kind="class",
+            old="AzureResultHandler",
+            new="AzureResult",
+            anchor="prefect",
+            positional=("container", "connection_string", "azure_credentials_secret"),
+            arguments=_frozen(
+                {"container": "container", "connection_string": "connection_string", "azure_credentials_secret": None}
+            ),
+            note="azure_credentials_secret= has no equivalent: pass connection_string= or set "
+            "AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        Rename(
+            kind="class",
+            old="JSONResultHandler",
+            new="PrefectResult",
+            anchor="prefect",
+            note="PrefectResult stores JSON-serializable values in Prefect's database, as JSONResultHandler did",
+        ),
+        Rename(
+            kind="class",
+            old="SecretResultHandler",
+            new="SecretResult",
+            anchor="prefect",
+            positional=("secret_task",),
+            arguments=_frozen({"secret_task": "secret_task"}),
+        ),
+        Rename(
+            kind="class",
+            old="ConstantResultHandler",
+            new="ConstantResult",
+            anchor="prefect",
+            positional=("value",),
+            arguments=_frozen({"value": "value"}),
+        ),
+        Rename(
+            kind="keyword",
+            old="result_handler",
+            new="result",
+            anchor="prefect",
+            applies_to=_ENGINE_CALLABLES,
+            note="a handler that is not a built-in one has no Result equivalent: port it by hand",
+        ),
+        Rename(
+            kind="attribute",
+            old="result_handler",
+            new="result",
+            anchor="prefect",
+            applies_to=("Task", "Flow"),
+        ),
+    ),
+)
+"""Prefect 0.10's result handlers -> Prefect 0.11's Results, so the codemod also migrates real Prefect projects."""
+
+PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT, PREFECT.name: PREFECT})
 """Every profile by name; the codemod's ``--profile`` chooses one."""

@@ -17,8 +17,11 @@ __all__ = ["atomic_write_bytes"]
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview) -> None:
-    """Write ``data`` to ``path`` atomically and durably, creating parent directories as needed."""
+def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` atomically and durably, creating parent directories as needed.
+
+    ``mode``: permission bits for the file (e.g. those of the file being replaced); by default the umask decides.
+    """
     directory = os.path.dirname(path) or "."
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
@@ -29,6 +32,8 @@ def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview) -> None:
         fd = os.open(tmp, _FLAGS, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None and hasattr(os, "fchmod"):  # POSIX; Windows has no such bits to keep
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

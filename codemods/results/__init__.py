@@ -1,0 +1,10 @@
+"""The codemod that rewrites legacy ResultHandler code to the Result API: ``python -m codemods.results PATH...``.
+
+``transform_source(text, profile)`` rewrites one module's text; ``cli.main`` runs it over a tree;
+``command.ResultsCodemod`` is the same transform as a libcst codemod command. The rules are read from
+``compat.renames``, the one table of renames.
+"""
+
+from codemods.results.transform import Transformed, transform_source
+
+__all__ = ["Transformed", "transform_source"]

@@ -1,0 +1,103 @@
+"""``python -m codemods.results PATH... [--check] [--diff] [-j N] [--profile P] [--exclude GLOB] [--report json]``
+
+Messages go to stderr, diffs and the JSON report to stdout. Exit codes: 0 nothing left to change; 1 changes
+needed (``--check``/``--diff``) or manual follow-ups remain; 2 a usage error or files that could not be processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from compat.renames import PROFILES
+from codemods.results.discovery import discover
+from codemods.results.report import exit_code, json_report, summary
+from codemods.results.runner import Mode, Options, run
+
+__all__ = ["main"]
+
+_PROGRESS_MINIMUM = 50  # files: below that a run is over before a bar would help
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m codemods.results",
+        description="Rewrite legacy ResultHandler code to the Result API, in place.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to rewrite")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    mode.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="worker processes (default: one per core; 1 runs in this process)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="compat",
+                        help="which legacy API to migrate (default: compat)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="skip paths matching GLOB (repeatable)")
+    parser.add_argument("--report", choices=("text", "json"), default="text",
+                        help="json: print one record per site and the totals on stdout")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error
+        return int(exc.code or 0)
+    if args.jobs < 1:
+        parser.print_usage(sys.stderr)
+        print("error: -j/--jobs must be at least 1", file=sys.stderr)
+        return 2
+    if args.diff and args.report == "json":
+        print("error: --diff and --report json both print to stdout: choose one", file=sys.stderr)
+        return 2
+    mode: Mode = "check" if args.check else "diff" if args.diff else "write"
+    found = discover(args.paths, args.exclude)
+    if found.missing:
+        for path in found.missing:
+            print(f"error: {path}: no such file or directory", file=sys.stderr)
+        return 2
+
+    bar = _Progress(len(found.files), sys.stderr) if _show_progress(args, len(found.files)) else None
+    outcomes = run(found.files, Options(args.profile, mode), args.jobs, bar.advance if bar else None)
+    if bar:
+        bar.close()
+
+    for outcome in outcomes:
+        if outcome.diff:
+            sys.stdout.write(outcome.diff)
+        if outcome.status == "changed" and not args.quiet:
+            verb = "rewrote" if mode == "write" else "would rewrite"
+            print(f"{verb} {outcome.path}", file=sys.stderr)
+    if args.report == "json":
+        print(json_report(outcomes, mode))
+    text = summary(outcomes, mode, quiet=args.quiet)
+    if text:
+        print(text, file=sys.stderr)
+    return exit_code(outcomes, mode)
+
+
+def _show_progress(args: argparse.Namespace, files: int) -> bool:
+    return not args.quiet and files >= _PROGRESS_MINIMUM and sys.stderr.isatty()
+
+
+class _Progress:
+    """A one-line bar on a terminal's stderr, redrawn in place."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        filled = 30 * self.done // max(self.total, 1)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} files")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * 60 + "\r")
+        self.stream.flush()

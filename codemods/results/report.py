@@ -1,0 +1,72 @@
+"""What a run tells its user: the end-of-run summary, the JSON report, and the exit code."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from codemods.results.model import FileOutcome
+from codemods.results.runner import Mode
+
+__all__ = ["exit_code", "json_report", "summary", "totals"]
+
+
+def totals(outcomes: Sequence[FileOutcome], mode: Mode) -> dict[str, Any]:
+    statuses = Counter(outcome.status for outcome in outcomes)
+    rewritten = Counter(site.rule for o in outcomes for site in o.sites if site.action == "rewritten")
+    return {
+        "mode": mode,
+        "files_scanned": len(outcomes),
+        "files_filtered": statuses["filtered"],
+        "files_changed": statuses["changed"],
+        "files_unchanged": statuses["unchanged"],
+        "files_failed": statuses["failed"],
+        "sites_rewritten": dict(sorted(rewritten.items())),
+        "manual_follow_ups": sum(len(o.manual) for o in outcomes),
+    }
+
+
+def exit_code(outcomes: Sequence[FileOutcome], mode: Mode) -> int:
+    """2: a file could not be processed; 1: changes needed (check/diff) or manual follow-ups remain; else 0."""
+    if any(outcome.status == "failed" for outcome in outcomes):
+        return 2
+    if mode != "write" and any(outcome.status == "changed" for outcome in outcomes):
+        return 1
+    return 1 if any(outcome.manual for outcome in outcomes) else 0
+
+
+def summary(outcomes: Sequence[FileOutcome], mode: Mode, quiet: bool = False) -> str:
+    """The end-of-run text: counts, sites by rule, each manual follow-up as ``file:line:col`` and each failure."""
+    counts = totals(outcomes, mode)
+    lines: list[str] = []
+    if not quiet:
+        verb = "rewrote" if mode == "write" else "would rewrite"
+        lines.append(
+            f"scanned {counts['files_scanned']} files ({counts['files_filtered']} without legacy names); "
+            f"{verb} {counts['files_changed']}, {counts['files_failed']} failed"
+        )
+        if counts["sites_rewritten"]:
+            kinds = ", ".join(f"{rule} {n}" for rule, n in counts["sites_rewritten"].items())
+            lines.append(f"sites {'rewritten' if mode == 'write' else 'to rewrite'}: {kinds}")
+    manual = [(o.path, site) for o in outcomes for site in o.manual]
+    if manual:
+        lines.append(f"manual follow-ups ({len(manual)}):")
+        lines.extend(f"  {path}:{site.line}:{site.column}: {site.rule}: {site.reason}" for path, site in manual)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        lines.append(f"could not process ({len(failed)}):")
+        lines.extend(f"  {o.path}: {o.error}" for o in failed)
+    return "\n".join(lines)
+
+
+def json_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
+    """One record per site (file, line, column, rule, action, reason), the failures, and the totals."""
+    document = {
+        "sites": [site.to_json(o.path) for o in outcomes for site in o.sites],
+        "failures": [{"file": o.path, "error": o.error} for o in outcomes if o.status == "failed"],
+        "changed_files": [o.path for o in outcomes if o.status == "changed"],
+        "totals": totals(outcomes, mode),
+    }
+    return json.dumps(document, indent=2)

@@ -1,0 +1,24 @@
+"""One small rule per kind of rewrite, applied in this order (later rules read what earlier ones rewrote)."""
+
+from __future__ import annotations
+
+from codemods.results.rules.attributes import Attributes
+from codemods.results.rules.base import Context, RewriteRule
+from codemods.results.rules.constructors import Constructors
+from codemods.results.rules.direct_calls import DirectCalls
+from codemods.results.rules.follow_ups import DynamicAccess, OtherReferences, Subclasses
+from codemods.results.rules.imports import Imports
+from codemods.results.rules.keywords import Keywords
+
+__all__ = ["RULES", "Context", "RewriteRule"]
+
+RULES: tuple[RewriteRule, ...] = (
+    Constructors(),  # first: the others ask which handler calls became Results
+    Keywords(),
+    Attributes(),
+    DirectCalls(),
+    Subclasses(),
+    DynamicAccess(),
+    OtherReferences(),  # after every rule that consumes or reports a reference
+    Imports(),  # last: removes what the others left unused, adds what they introduced
+)

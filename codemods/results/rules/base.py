@@ -1,0 +1,120 @@
+"""What every rule works with: the module's analysis, and the edits, sites and imports the rules produce."""
+
+from __future__ import annotations
+
+import ast
+
+from compat.renames import Profile, Rename
+from codemods.results.model import CLOSE, OPEN, REPLACE, SUFFIX, Action, Edit, Rule, Site
+from codemods.results.names import Names
+from codemods.results.scopes import Scope, Tracker, lookup
+from codemods.results.source import Source
+
+__all__ = ["Context", "RewriteRule"]
+
+
+class Context:
+    """The state one module's rewrite accumulates; rules read the analysis and append edits and sites."""
+
+    def __init__(self, profile: Profile, source: Source, tree: ast.Module, tracker: Tracker, names: Names) -> None:
+        self.profile = profile
+        self.source = source
+        self.tree = tree
+        self.tracker = tracker
+        self.names = names
+        self.edits: list[Edit] = []
+        self.sites: list[Site] = []
+        self.needed: set[tuple[str, str]] = set()  # (module, name) imports the rewritten code needs
+        self.consumed: set[int] = set()  # ids of Name reads of legacy bindings that the edits removed
+        self.reported: set[int] = set()  # ids of nodes a rule already reported (not to be reported twice)
+        self.handled: set[int] = set()  # ids of Name reads whose use a rule rewrote (not an escape)
+
+    # -- reporting ---------------------------------------------------------------------------------------------
+
+    def site(self, node: ast.AST, rule: Rule, action: Action, reason: str = "") -> None:
+        self.sites.append(Site(node.lineno, self.source.column(node), rule, action, reason))  # type: ignore[attr-defined]
+
+    def code(self, node: ast.AST) -> str:
+        """The node's source text, for messages."""
+        text = self.source.segment(self.source.start(node), self.source.end(node))
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    # -- edits -------------------------------------------------------------------------------------------------
+
+    def replace(self, start: int, end: int, text: str) -> None:
+        self.edits.append(Edit(start, REPLACE, end, text))
+
+    def replace_node(self, node: ast.AST, text: str) -> None:
+        self.replace(self.source.start(node), self.source.end(node), text)
+
+    def insert_before(self, node: ast.AST, text: str) -> None:
+        position = self.source.start(node)
+        self.edits.append(Edit(position, OPEN, position, text))
+
+    def append_after(self, node: ast.AST, text: str, closing: bool = False) -> None:
+        position = self.source.end(node)
+        self.edits.append(Edit(position, CLOSE if closing else SUFFIX, position, text))
+
+    def rename_keyword(self, keyword: ast.keyword, new: str) -> None:
+        start = self.source.start(keyword)
+        self.replace(start, start + len(keyword.arg or ""), new)
+
+    def rename_attribute(self, attribute: ast.Attribute, new: str) -> None:
+        end = self.source.end(attribute)
+        self.replace(end - len(attribute.attr), end, new)
+
+    def consume(self, node: ast.expr) -> None:
+        """``node`` (a name or a dotted name) is replaced as a whole: its root name is no longer read."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Name):
+            self.consumed.add(id(node))
+
+    # -- names the rewritten code introduces ---------------------------------------------------------------------
+
+    def can_introduce(self, name: str, module: str, scope: Scope) -> bool:
+        """Whether ``name``, imported from ``module`` at the top, would mean that at ``scope``: not shadowed
+        there and not bound to anything else in the module."""
+        expected = f"{module}.{name}"
+        for bindings in (lookup(name, scope), self.tracker.module.bindings.get(name)):
+            if bindings and any(b.kind != "import" or b.qualified != expected for b in bindings):
+                return False
+        return True
+
+    def introduce(self, name: str, module: str) -> None:
+        self.needed.add((module, name))
+
+    # -- values given where a Result is now expected ----------------------------------------------------------
+
+    def result_value(self, value: ast.expr, scope: Scope, keyword: Rename) -> bool:
+        """Make ``value`` (given as ``result_handler=`` or assigned to ``.result_handler``) a Result.
+
+        Values known to be Results once rewritten are left alone; any other is wrapped in ``as_result(...)``
+        (which converts a built-in handler and wraps a user's own). False when the profile has no such
+        function or its name is taken here: the caller reports the site as manual.
+        """
+        if isinstance(value, ast.Constant) and value.value is None:
+            return True
+        if self.names.object_kind(value, scope) in ("handler", "handler-read", "result"):
+            if isinstance(value, ast.Name):
+                self.handled.add(id(value))
+            return True
+        wrapper, module = keyword.wrap_value, self.profile.adapter_module
+        if wrapper is None or module is None or not self.can_introduce(wrapper, module, scope):
+            return False
+        self.insert_before(value, f"{wrapper}(")
+        self.append_after(value, ")", closing=True)
+        self.introduce(wrapper, module)
+        if isinstance(value, ast.Name):
+            self.handled.add(id(value))
+        return True
+
+
+class RewriteRule:
+    """One kind of rewrite: ``apply`` finds its sites in the analysed module and records edits and sites."""
+
+    name: Rule
+    description: str
+
+    def apply(self, context: Context) -> None:  # pragma: no cover - interface
+        raise NotImplementedError

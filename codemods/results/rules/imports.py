@@ -1,0 +1,187 @@
+"""Imports: legacy imports the rewrites left unused are removed, the new names are imported once.
+
+Both are done by libcst's own ``RemoveImportsVisitor`` and ``AddImportsVisitor``, but on small modules cut from
+the file (the leading import block, or one import statement elsewhere) rather than on the whole file: running them
+on a whole module costs a full traversal plus a scope analysis each, several times a parse. Which imports are
+unused is decided by the codemod's own binding tracker, so the visitors only ever remove what it scheduled.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper
+
+from codemods.results.rules.base import Context, RewriteRule
+from codemods.results.scopes import Binding, lookup
+
+__all__ = ["Imports"]
+
+Removal = tuple[str, str | None, str | None]  # (module, object, alias) as RemoveImportsVisitor takes them
+
+
+class Imports(RewriteRule):
+    name = "import"
+    description = "unused legacy imports are removed and the replacements imported, by libcst's import visitors"
+
+    def apply(self, context: Context) -> None:
+        removals: dict[int, list[Removal]] = {}
+        statements: dict[int, ast.Import | ast.ImportFrom] = {}
+        for statement in context.tracker.imports:
+            for alias in statement.names:
+                removal = self._removal(context, statement, alias)
+                if removal is not None:
+                    removals.setdefault(id(statement), []).append(removal)
+                    statements[id(statement)] = statement
+        prologue, end = _prologue(context)
+        in_prologue = {key: value for key, value in removals.items() if key in prologue}
+        if context.needed or in_prologue:
+            self._rewrite_prologue(context, end, [r for rs in in_prologue.values() for r in rs])
+        for key, found in removals.items():
+            if key not in prologue:
+                self._remove_from(context, statements[key], found)
+
+    # -- what to remove ----------------------------------------------------------------------------------------
+
+    def _removal(self, context: Context, statement: ast.Import | ast.ImportFrom, alias: ast.alias) -> Removal | None:
+        names = context.names
+        if isinstance(statement, ast.ImportFrom):
+            if statement.level or statement.module is None:
+                return None
+            if alias.name == "*":
+                if statement.module in context.profile.legacy_modules:
+                    context.site(statement, "import", "manual", f"from {statement.module} import *: import the "
+                                 f"replacements from {context.profile.new_module} by name")
+                return None
+            qualified = f"{statement.module}.{alias.name}"
+        else:
+            qualified = alias.name
+        target = names.table.get(qualified)
+        if target is None or target.kind not in ("legacy-class", "legacy-module"):
+            return None
+        binding = context.tracker.binding_of_alias[id(alias)]
+        reads = [read for read in context.tracker.reads.get(binding.name, ()) if _reads(context, read, binding)]
+        remaining = [read for read in reads if id(read) not in context.consumed]
+        if not reads:
+            context.site(alias, "import", "manual", f"{binding.name} is imported from a legacy module but not used "
+                         "here (a re-export?): import its replacement instead")
+            return None
+        if remaining and not self._only_other_paths(context, statement, alias, binding, remaining):
+            return None  # still used: the reference rule reports those uses
+        if binding.name in context.tracker.exported:
+            context.site(alias, "import", "manual", f"{binding.name} is re-exported in __all__: export its "
+                         "replacement instead")
+            return None
+        context.site(alias, "import", "rewritten", f"removed the unused legacy import of {binding.name}")
+        if isinstance(statement, ast.ImportFrom):
+            return (statement.module or "", alias.name, alias.asname)
+        return (alias.name, None, alias.asname)
+
+    @staticmethod
+    def _only_other_paths(
+        context: Context, statement: ast.stmt, alias: ast.alias, binding: Binding, remaining: list[ast.Name]
+    ) -> bool:
+        """``import compat.result_handlers`` binds ``compat``: its other reads (``compat.Task``) may stay when
+        another import binds ``compat`` too and no remaining read goes through the legacy module."""
+        if not isinstance(statement, ast.Import) or alias.asname or "." not in alias.name:
+            return False
+        others = [b for b in binding.scope.bindings.get(binding.name, ()) if b is not binding and b.kind == "import"]
+        if not others:
+            return False
+        roots = {id(read) for read in remaining}
+        for attribute in context.tracker.watched:
+            root: ast.expr = attribute
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if id(root) in roots and context.names.resolve(attribute, context.tracker.scope_of[id(attribute)]):
+                return False
+        return True
+
+    # -- how: libcst's visitors on the smallest module that shows them what they need ---------------------------
+
+    @staticmethod
+    def _rewrite_prologue(context: Context, end: int, removals: list[Removal]) -> None:
+        """The docstring and leading import block, plus a stand-in for the statement after them (whose leading
+        blank lines AddImportsVisitor may adjust): the visitors see exactly what they would in the whole file."""
+        source = context.source
+        sentinel = "pass" + source.newline if end < len(source.data) else ""
+        module = cst.parse_module(source.segment(0, end) + sentinel)
+        if removals:
+            module = _remove(module, removals)
+        if context.needed:
+            codemod_context = CodemodContext()
+            for module_name, name in sorted(context.needed):
+                AddImportsVisitor.add_needed_import(codemod_context, module_name, name)
+            module = module.visit(AddImportsVisitor(codemod_context))
+        code = module.code
+        if sentinel:
+            assert code.endswith(sentinel), "the stand-in statement was lost"
+            code = code[: -len(sentinel)]
+        context.replace(0, end, code)
+
+    @staticmethod
+    def _remove_from(context: Context, statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> None:
+        source = context.source
+        start, end = source.start(statement), source.end(statement)
+        module = _remove(cst.parse_module(source.segment(start, end)), removals)
+        if module.body:
+            context.replace(start, end, module.code)
+            return
+        line_start, line_end = source.line_start(statement.lineno), source.line_end(statement.end_lineno)  # type: ignore[arg-type]
+        before = source.segment(line_start, start)
+        after = source.segment(end, line_end).strip()
+        if before.strip() or (after and not after.startswith("#")):
+            context.site(statement, "import", "manual", "the import shares its line with another statement: "
+                         "remove it by hand")
+            return
+        if id(statement) in context.tracker.statement_only_child:
+            context.replace(start, end, "pass")  # the block would be left empty
+        else:
+            context.replace(line_start, line_end, "")
+
+
+def _reads(context: Context, read: ast.Name, binding: Binding) -> bool:
+    found = lookup(read.id, context.tracker.scope_of[id(read)])
+    return found is not None and any(b is binding for b in found)
+
+
+def _remove(module: cst.Module, removals: list[Removal]) -> cst.Module:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    return wrapper.visit(RemoveImportsVisitor(CodemodContext(wrapper=wrapper), removals))
+
+
+def _prologue(context: Context) -> tuple[set[int], int]:
+    """The ids of the statements libcst's AddImportsVisitor treats as the leading import block (with the
+    docstring before it), and the byte offset where the statement after them begins."""
+    body = context.tree.body
+    index = 0
+    if body and _is_docstring_or_strict(body[0]):
+        index = 1
+    while index < len(body) and isinstance(body[index], (ast.Import, ast.ImportFrom)) and _alone(body, index):
+        index += 1
+    if index == len(body):
+        return {id(s) for s in body}, len(context.source.data)
+    following = body[index]
+    first_line = min([following.lineno, *(d.lineno for d in getattr(following, "decorator_list", ()))])
+    return {id(s) for s in body[:index]}, context.source.line_start(first_line)
+
+
+def _alone(body: list[ast.stmt], index: int) -> bool:
+    statement = body[index]
+    if index and body[index - 1].end_lineno == statement.lineno:
+        return False
+    return index + 1 == len(body) or body[index + 1].lineno != statement.end_lineno
+
+
+def _is_docstring_or_strict(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Expr):
+        return isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)
+    return (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and statement.targets[0].id == "__strict__"
+    )

@@ -1,0 +1,78 @@
+"""``Task(result_handler=h)`` -> ``Task(result=h)`` on the engine's callables, subclasses and ``super().__init__``."""
+
+from __future__ import annotations
+
+import ast
+
+from codemods.results.rules.base import Context, RewriteRule
+from codemods.results.scopes import Scope
+
+__all__ = ["Keywords"]
+
+
+class Keywords(RewriteRule):
+    name = "keyword"
+    description = "result_handler= becomes result= on Task, Flow, task and their subclasses; unknown values are wrapped"
+
+    def apply(self, context: Context) -> None:
+        rename = context.profile.find("keyword", "result_handler")
+        if rename is None:
+            return
+        for call in context.tracker.calls:
+            given = [k for k in call.keywords if k.arg == rename.old]
+            if not given:
+                continue
+            scope = context.tracker.scope_of[id(call)]
+            callee = self._engine_callee(context, call, scope)
+            if callee is None:
+                context.site(given[0], "keyword", "manual", f"{rename.old}= is passed to {context.code(call.func)}, "
+                             f"which the codemod cannot follow to {'/'.join(rename.applies_to)} (a wrapper, "
+                             f"functools.partial, ...): pass {rename.new}= there if it forwards it")
+                continue
+            if any(k.arg == rename.new for k in call.keywords):
+                context.site(given[0], "keyword", "manual", f"{callee} gets both {rename.old}= and {rename.new}=: "
+                             "keep one")
+                continue
+            for keyword in given:
+                if context.result_value(keyword.value, scope, rename):
+                    context.rename_keyword(keyword, rename.new)
+                    context.site(keyword, "keyword", "rewritten", f"{callee}({rename.old}=) -> {rename.new}=")
+                else:
+                    context.site(keyword, "keyword", "manual", f"{context.code(keyword.value)} is not a built-in "
+                                 f"handler and the {context.profile.name} profile has no wrapper for it: "
+                                 f"{rename.note or 'port it to a Result'}")
+
+    @staticmethod
+    def _engine_callee(context: Context, call: ast.Call, scope: Scope) -> str | None:
+        """The name of the engine callable ``call`` reaches (``Task``, ``MyTask``, ``super().__init__``), or None."""
+        names = context.names
+        func = call.func
+        target = names.resolve(func, scope)
+        if target is not None and target.kind == "engine":
+            return target.name
+        cls = names.local_class(func, scope)
+        if cls is not None and names.class_kind(cls) is not None and _forwards(cls):
+            return cls.name
+        if isinstance(func, ast.Attribute) and func.attr == "__init__":
+            owner = func.value
+            if _is_super(owner) and scope.kind == "function":
+                method_class = context.tracker.class_of_method.get(id(scope.node))
+                if method_class is not None and names.class_kind(method_class) is not None:
+                    return "super().__init__"
+            target = names.resolve(owner, scope)
+            if target is not None and target.kind == "engine" and target.name in ("Task", "Flow"):
+                return f"{target.name}.__init__"
+        return None
+
+
+def _is_super(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+
+
+def _forwards(cls: ast.ClassDef) -> bool:
+    """A subclass passes result_handler= on to Task unless its own __init__ names that parameter itself."""
+    for statement in cls.body:
+        if isinstance(statement, ast.FunctionDef) and statement.name == "__init__":
+            parameters = [*statement.args.posonlyargs, *statement.args.args, *statement.args.kwonlyargs]
+            return all(p.arg != "result_handler" for p in parameters)
+    return True
