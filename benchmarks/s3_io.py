@@ -56,13 +56,19 @@ def moto_server() -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def side_by_side(raw_fn: Callable[[], object], ours_fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median times of the two sides, run alternately so that drift on a shared machine hits both alike."""
+    raw, ours = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        raw.append(timed(raw_fn))
+        ours.append(timed(ours_fn))
+    return statistics.median(raw), statistics.median(ours)
 
 
 def main() -> None:
@@ -84,7 +90,7 @@ def main() -> None:
             if args.quick and size > 1024 * 1024:
                 continue
             value = os.urandom(size)
-            repeats = 5 if size > 1024 * 1024 else 200
+            repeats = 9 if size > 1024 * 1024 else 300
             data = result.serializer.serialize(value)
             rows: list[tuple[str, Callable[[], object], Callable[[], object], Callable[[], object]]] = [
                 (
@@ -111,10 +117,8 @@ def main() -> None:
                 )
             for op, raw_fn, ours_fn, serializing_fn in rows:
                 raw_fn(), ours_fn()  # warm up (connections, first-call imports)
-                # alternate the two sides so drift on a shared machine hits both alike
-                raw = min(median_time(raw_fn, repeats), median_time(raw_fn, repeats))
-                ours = min(median_time(ours_fn, repeats), median_time(ours_fn, repeats))
-                serializing = median_time(serializing_fn, repeats)
+                raw, ours = side_by_side(raw_fn, ours_fn, repeats)
+                serializing = statistics.median(timed(serializing_fn) for _ in range(repeats))
                 print(
                     f"{label:>8} {op:>6} {raw * 1e3:>9.2f}ms {ours * 1e3:>9.2f}ms {ours / raw:>6.2f}x "
                     f"{serializing * 1e3:>14.2f}ms"
