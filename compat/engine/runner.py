@@ -57,8 +57,9 @@ def log_state(name: str, state: State) -> None:
     """One INFO line per state change, saying why (with the traceback when the task's own code raised)."""
     if not log.isEnabledFor(logging.INFO):
         return
-    raised = isinstance(state, Failed) and not isinstance(state.exception, (ResultError, type(None)))
-    log.info("Task %r: %s: %s", name, type(state).__name__, state.message, exc_info=state.exception if raised else None)
+    exception = state.exception if isinstance(state, Failed) else None
+    raised = exception if not isinstance(exception, ResultError) else None  # the task's own code, not storage
+    log.info("Task %r: %s: %s", name, type(state).__name__, state.message, exc_info=raised)
 
 
 class TaskRun:
@@ -147,7 +148,7 @@ class TaskRun:
         if rejection is not None:
             self.distrust(rejection)
             return None
-        return Cached(f"target {self.location!r} exists and is valid", result=stored.value, location=stored.location)
+        return Cached(f"target {self.location!r} exists and is valid", result=stored.value, location=_where(stored))
 
     # -- 3. cache check -----------------------------------------------------------------------------------------
 
@@ -171,7 +172,7 @@ class TaskRun:
         return Cached(
             f"output at {self.location!r} is fresh ({self.cache_terms()}) and valid",
             result=fresh.value,
-            location=fresh.location,
+            location=_where(fresh),
         )
 
     def cache_terms(self) -> str:
@@ -232,6 +233,12 @@ class TaskRun:
             written = self.result.write(value, **self.context)
         except ResultError as exc:
             return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
-        if written.location is None:
+        location = _where(written)
+        if location is None:
             return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
-        return Success(f"ran and stored its output at {written.location!r}", result=value, location=written.location)
+        return Success(f"ran and stored its output at {location!r}", result=value, location=location)
+
+
+def _where(stored: Result) -> str | None:
+    """The concrete location a read or written Result holds (read/write always leave a str or None there)."""
+    return stored.location if isinstance(stored.location, str) else None

@@ -221,7 +221,13 @@ def _building_flow(task: Task, verb: str) -> Any:
 
 @functools.lru_cache(maxsize=1024)
 def _function_signature(fn: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(fn)
+    try:
+        return inspect.signature(fn)
+    except ValueError:  # some builtins (range, ...) have none
+        raise TypeError(
+            f"cannot read the parameters of {fn!r}, so its task cannot take inputs; wrap it in a def with named "
+            "parameters"
+        ) from None
 
 
 @functools.lru_cache(maxsize=1024)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import cloudpickle
 import pytest
 
-from compat import Failed, Flow, FlowError, MemoryResult, Parameter, Success, Task, task
+from compat import Failed, Flow, FlowError, LocalResult, MemoryResult, Parameter, Success, Task, task
 
 
 @task
@@ -183,3 +186,40 @@ def test_a_task_inside_a_list_input_is_refused_with_the_way_out() -> None:
         a = inc(1)
         with pytest.raises(TypeError, match=r"input 'x' of task 'inc' holds the task 'inc' inside a list"):
             inc([a])
+
+
+WORKER = """
+import sys
+import cloudpickle
+
+with open(sys.argv[1], "rb") as f:
+    flow = cloudpickle.load(f)
+state = flow.run(parameters={"n": 3})
+print(state.message)
+print(sorted((task.name, repr(s.result)) for task, s in state.result.items()))
+"""
+
+
+@pytest.mark.slow
+def test_a_flow_shipped_with_cloudpickle_runs_in_another_process(tmp_path: Path) -> None:
+    def upto(n: int) -> list[int]:  # defined here, so cloudpickle ships them by value like a user's functions
+        return list(range(n))
+
+    def offset(x: int) -> int:
+        return x + 100
+
+    with Flow("shipped", result=LocalResult(dir=tmp_path / "results", location="{task_full_name}.pkl")) as flow:
+        n = Parameter("n", default=1)
+        task(offset).map(task(upto)(n))
+    (tmp_path / "flow.pkl").write_bytes(cloudpickle.dumps(flow))
+    (tmp_path / "worker.py").write_text(WORKER)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "worker.py"), str(tmp_path / "flow.pkl")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "all 3 tasks succeeded (0 Cached)",
+        "[('n', '3'), ('offset', '[100, 101, 102]'), ('upto', '[0, 1, 2]')]",
+    ]
+    assert LocalResult(dir=tmp_path / "results").read("offset[2].pkl").value == 102

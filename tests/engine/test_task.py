@@ -170,3 +170,8 @@ def test_decorator_signature_lists_the_task_keywords() -> None:
 def test_function_task_rejects_a_non_callable() -> None:
     with pytest.raises(TypeError, match="@task decorates a function"):
         FunctionTask(fn=3)
+
+
+def test_a_function_without_a_signature_is_refused_when_called_in_a_flow() -> None:
+    with Flow("f"), pytest.raises(TypeError, match="cannot read the parameters of <class 'range'>"):
+        task(range)(3)
