@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import textwrap
@@ -126,17 +127,20 @@ def test_read_with_wrong_credentials_raises_naming_the_credentials(result: S3Res
 def test_unreachable_endpoint_raises_naming_the_endpoint(s3_bucket: str) -> None:
     from botocore.config import Config
 
+    with socket.socket() as probe:  # a port that was just free, and that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     result = S3Result(
         bucket=s3_bucket,
         boto3_kwargs={
-            "endpoint_url": "http://127.0.0.1:9",  # the discard port: nothing listens there
+            "endpoint_url": f"http://127.0.0.1:{port}",
             "region_name": "us-east-1",
             "aws_access_key_id": "a",
             "aws_secret_access_key": "b",
             "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2),
         },
     )
-    with pytest.raises(StorageError, match=r"connection to the S3 endpoint http://127\.0\.0\.1:9 failed"):
+    with pytest.raises(StorageError, match=rf"connection to the S3 endpoint http://127\.0\.0\.1:{port} failed"):
         result.exists("x.pkl")
 
 
