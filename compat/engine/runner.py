@@ -82,7 +82,7 @@ class TaskRun:
         self.name: str = self.context["task_full_name"]
         self.result: Result = _KEPT_IN_MEMORY
         self.location: str | None = None
-        self.why = "no output location to look up"
+        self.why = "no target or location template, so there is no stored output to look up"
 
     def run(self) -> State:
         """Run the pipeline; whatever goes wrong, the outcome is a State (and one log line)."""
@@ -97,8 +97,8 @@ class TaskRun:
         self.result = self.choose_result()  # 1
         try:
             self.location = render_location(self.result.location, self.context)
-        except ResultError as exc:
-            return Failed(f"cannot render the output location: {exc}", exception=exc)
+        except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
+            return Failed(f"cannot render the output location: {_describe(exc)}", exception=exc)
         stored = self.check_target() or self.check_cache()  # 2, 3
         if stored is not None:
             return stored
@@ -237,6 +237,11 @@ class TaskRun:
         if location is None:
             return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
         return Success(f"ran and stored its output at {location!r}", result=value, location=location)
+
+
+def _describe(exc: Exception) -> str:
+    """Our errors' messages say what went wrong; a foreign exception also needs its type to make sense."""
+    return str(exc) if isinstance(exc, ResultError) else f"{type(exc).__name__}: {exc}"
 
 
 def _where(stored: Result) -> str | None:

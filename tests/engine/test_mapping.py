@@ -91,7 +91,8 @@ def test_one_failed_child_fails_the_mapped_task_and_its_downstream() -> None:
         inverted = invert.map([1, 0, 2])
         after = square(inverted)
     states = flow.run().result
-    assert isinstance(states[inverted], Failed) and states[inverted].message.startswith("1 of 3 mapped runs failed: [1]")
+    assert isinstance(states[inverted], Failed)
+    assert states[inverted].message.startswith("1 of 3 mapped runs failed: [1]")
     assert [type(s).__name__ for s in states[inverted].map_states or []] == ["Success", "Failed", "Success"]
     assert isinstance(states[after], TriggerFailed)
 

@@ -242,3 +242,18 @@ def test_a_location_outside_the_result_dir_fails_the_task(tmp_path: Path) -> Non
         node = make()
     state = flow.run().result[node]
     assert isinstance(state, Failed) and "outside the result directory" in state.message
+
+
+def test_a_target_callable_that_raises_fails_the_task_naming_the_error() -> None:
+    def where(**context: object) -> str:
+        raise LookupError("no partition for this day")
+
+    @task(target=where, result=MemoryResult())
+    def make() -> int:
+        return 1
+
+    with Flow("f") as flow:
+        node = make()
+    state = flow.run().result[node]
+    assert type(state) is Failed
+    assert state.message == "cannot render the output location: LookupError: no partition for this day"

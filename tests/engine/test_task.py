@@ -119,7 +119,8 @@ def test_a_task_survives_a_cloudpickle_round_trip() -> None:
         return 7
 
     clone = cloudpickle.loads(cloudpickle.dumps(extract))
-    assert (clone.name, clone.target, clone.cache_for, clone.run()) == ("extract", "{task_name}.pkl", timedelta(minutes=5), 7)
+    assert (clone.name, clone.target, clone.cache_for) == ("extract", "{task_name}.pkl", timedelta(minutes=5))
+    assert clone.run() == 7
     assert clone.validators[0](1)
 
 
