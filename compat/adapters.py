@@ -65,7 +65,7 @@ class ResultHandlerResult(Result):
         super().__init__(**kwargs)
         self.handler = handler
 
-    def write(self: R, value: Any, **context: Any) -> R:
+    def write(self: R, value: Any, /, **context: Any) -> R:  # a task input named "value" is context too
         new = self.copy()
         requested = render_location(self.location, context)
         uri = self.handler.write(value)
