@@ -24,6 +24,7 @@ from compat.engine.runner import TaskRun, log_state
 from compat.engine.states import Cached, Failed, State, Success, TriggerFailed
 from compat.engine.task import Task
 from compat.errors import FlowError
+from compat.results.base import _short_repr
 
 if TYPE_CHECKING:
     from compat.engine.flow import Flow
@@ -78,7 +79,8 @@ class FlowRun:
         if isinstance(task, Parameter):
             value = self.values[task.name]
             how = "given" if task.name in self.given else "its default"
-            return self._conclude(task, Success(f"parameter {task.name!r} is {_short(value)} ({how})", result=value))
+            message = f"parameter {task.name!r} is {_short_repr(value)} ({how})"
+            return self._conclude(task, Success(message, result=value))
         call = self._calls[task]
         failed = [up.name for up in call.upstream if self.states[up].is_failed()]
         if failed:
@@ -140,14 +142,15 @@ class FlowRun:
                 self._ready.append(down)
 
     def _flow_state(self) -> State:
-        failed = [task for task, state in self.states.items() if state.is_failed()]
-        total = len(self.states)
+        """Failed if any task failed, else Success; ``result`` maps every task to its state, in flow order."""
+        states = {task: self.states[task] for task in self._calls}
+        failed = [task for task, state in states.items() if state.is_failed()]
         if failed:
-            names = ", ".join(f"{t.name!r} ({type(self.states[t]).__name__})" for t in failed[:5])
+            names = ", ".join(f"{t.name!r} ({type(states[t]).__name__})" for t in failed[:5])
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-            return Failed(f"{len(failed)} of {total} tasks failed: {names}{more}", result=self.states)
-        cached = sum(1 for state in self.states.values() if isinstance(state, Cached))
-        return Success(f"all {total} tasks succeeded ({cached} Cached)", result=self.states)
+            return Failed(f"{len(failed)} of {len(states)} tasks failed: {names}{more}", result=states)
+        cached = sum(1 for state in states.values() if isinstance(state, Cached))
+        return Success(f"all {len(states)} tasks succeeded ({cached} Cached)", result=states)
 
 
 def resolve_parameters(flow: Flow, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,8 +194,3 @@ def _mapped_state(children: list[State | None]) -> State:
     cached = sum(1 for child in states if isinstance(child, Cached))
     kind = Cached if states and cached == len(states) else Success
     return kind(f"{len(states)} mapped runs ({cached} Cached)", result=results, map_states=states)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

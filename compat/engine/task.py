@@ -89,6 +89,8 @@ class Task:
         flow = _building_flow(self, "mapped")
         inputs = self.bind_inputs(args, kwargs)
         mapped = frozenset(key for key, value in inputs.items() if not isinstance(value, unmapped))
+        if not mapped:
+            raise TypeError(f"task {self.name!r}: map() needs at least one input to map over (not unmapped)")
         inputs = {key: value.value if isinstance(value, unmapped) else value for key, value in inputs.items()}
         node = self.copy()
         flow.add_call(node, inputs, mapped=mapped)
