@@ -304,8 +304,6 @@ class S3Result(Result):
         """Turn botocore's exceptions raised inside into ours (see ``_CLIENT_ERRORS``), keeping the cause."""
         try:
             yield
-        except ResultError:
-            raise
         except Exception as exc:
             error = self._translate(exc, action, key, missing_bucket)
             if error is None:

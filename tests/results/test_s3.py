@@ -144,6 +144,35 @@ def test_unreachable_endpoint_raises_naming_the_endpoint(s3_bucket: str) -> None
         result.exists("x.pkl")
 
 
+def test_bucket_name_boto3_refuses_raises_location_error(s3_boto3_kwargs: dict[str, Any]) -> None:
+    result = S3Result(bucket="not a bucket!", boto3_kwargs=s3_boto3_kwargs)
+    with pytest.raises(LocationError, match=r"s3://not a bucket!/x\.pkl: boto3 refused the bucket or key"):
+        result.exists("x.pkl")
+
+
+def test_missing_credentials_raise_naming_where_credentials_come_from(
+    s3_bucket: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = S3Result(bucket=s3_bucket, boto3_kwargs={"endpoint_url": s3_endpoint, "region_name": "us-east-1"})
+    with pytest.raises(StorageError, match=r"no usable AWS credentials.*AWS_ACCESS_KEY_ID"):
+        result.exists("x.pkl")
+
+
+def test_bucket_must_be_a_non_empty_str() -> None:
+    with pytest.raises(TypeError, match="needs a bucket name"):
+        S3Result(bucket="")
+
+
+def test_boto3_kwargs_must_be_a_mapping() -> None:
+    with pytest.raises(TypeError, match="boto3_kwargs must be a mapping"):
+        S3Result(bucket="b", boto3_kwargs=[("region_name", "us-east-1")])  # type: ignore[arg-type]
+
+
 def test_boto3_kwargs_boto3_does_not_accept_raise_type_error_naming_them(s3_bucket: str) -> None:
     result = S3Result(bucket=s3_bucket, boto3_kwargs={"endpoint": "http://example.invalid"})
     with pytest.raises(TypeError, match=r"boto3_kwargs \['endpoint'\]"):

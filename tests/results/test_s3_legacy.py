@@ -126,3 +126,8 @@ def test_format_detection_never_alters_a_raw_pickle(protocol: int, value: Any) -
 def test_format_detection_leaves_base64_of_non_pickles_alone() -> None:
     text = base64.b64encode(b"\x80 not a pickle, it lacks the STOP opcode")
     assert unwrap_legacy_payload(text) is text
+
+
+def test_format_detection_leaves_text_that_is_not_base64_alone() -> None:
+    text = b"g is for grapes, and this is no base64"
+    assert unwrap_legacy_payload(text) is text
