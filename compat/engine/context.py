@@ -6,7 +6,8 @@ A task run's context is what its Result's location template (or ``target=``) is 
 - ``date`` (the flow run's start as an aware UTC datetime), ``today``, ``yesterday``, ``tomorrow``
   (``YYYY-MM-DD`` strings of that date: one flow run uses one date, even across midnight);
 - ``task_name``, ``task_full_name`` (``name[map_index]`` for a mapped child), ``map_index`` (None unless
-  mapped), ``task_run_id``, ``task_run_count`` (1 on the first attempt);
+  mapped), ``task_run_id``, ``task_run_count`` (1 on the first attempt; a location is rendered once per
+  run, before the target check, and again for the write only if the task was retried);
 - the flow's parameters by name, then the task's inputs by name. Names you chose win over built-in keys,
   and a task input wins over a parameter of the same name.
 """

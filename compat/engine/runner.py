@@ -132,7 +132,7 @@ class TaskRun:
         if self.location is None or self.result.caches:  # a caching Result decides by freshness: step 3
             return None
         try:
-            if not self.result.exists(self.result.location, **self.context):
+            if not self.result.exists(_literal(self.location)):
                 self.why = f"no target at {self.location!r}"
                 return None
             stored = self.result.read(self.location)
@@ -229,14 +229,25 @@ class TaskRun:
     def checkpoint(self, value: Any) -> State:
         if not self.task.checkpoint:
             return Success("ran; checkpoint=False, so the output is kept in memory only", result=value)
+        target = self.result.copy()
         try:
-            written = self.result.write(value, **self.context)
+            if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
+                self.location = render_location(self.result.location, self.context)
+            target.location = _literal(self.location)
+            written = target.write(value)
         except ResultError as exc:
             return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
         location = _where(written)
         if location is None:
             return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
         return Success(f"ran and stored its output at {location!r}", result=value, location=location)
+
+
+def _literal(location: str | None) -> str | None:
+    """A template that renders to exactly ``location``: the location is rendered once per run (a target
+    callable is called once), and the context never meets the Result's own arguments (an input named
+    ``value`` or ``location`` would collide with ``write(value, **context)``/``exists(location, **context)``)."""
+    return None if location is None else location.replace("{", "{{").replace("}", "}}")
 
 
 def _describe(exc: Exception) -> str:

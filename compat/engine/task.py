@@ -85,7 +85,9 @@ class Task:
 
     def map(self: T, *args: Any, **kwargs: Any) -> T:
         """Inside ``with Flow(...)``: add a mapped copy that runs once per element of each input (inputs wrapped
-        in ``unmapped(...)`` are passed whole); its state's ``result`` is the list of the children's results."""
+        in ``unmapped(...)`` are passed whole); its state's ``result`` is the list of the children's results.
+        Give a mapped task a location that names ``{map_index}`` (or ``{task_full_name}``): children that render
+        the same location share one stored output."""
         flow = _building_flow(self, "mapped")
         inputs = self.bind_inputs(args, kwargs)
         mapped = frozenset(key for key, value in inputs.items() if not isinstance(value, unmapped))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,14 @@ def test_a_thread_executor_can_be_reused_for_another_run() -> None:
 def test_a_thread_executor_needs_a_positive_worker_count() -> None:
     with pytest.raises(ValueError, match="max_workers must be an int >= 1"):
         ThreadExecutor(max_workers=0)
+
+
+def test_flow_state_lists_tasks_in_flow_order_whatever_order_they_finish_in() -> None:
+    @task
+    def slower_first(i: int) -> int:
+        time.sleep(0.02 * (4 - i))  # on threads, the last task finishes first
+        return i
+
+    with Flow("f") as flow:
+        nodes = [slower_first(i) for i in range(4)]
+    assert list(flow.run(executor=ThreadExecutor(max_workers=4)).result) == nodes

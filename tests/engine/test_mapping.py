@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from compat import Cached, Failed, Flow, FlowError, LocalResult, Success, ThreadExecutor, TriggerFailed, task
+from compat import Cached, Failed, Flow, FlowError, LocalResult, Success, TriggerFailed, task
 from compat.engine import unmapped
 
 
@@ -127,14 +126,3 @@ def test_mapping_outside_a_flow_is_an_error() -> None:
 def test_map_without_an_input_to_map_over_is_refused() -> None:
     with Flow("f"), pytest.raises(TypeError, match="map\\(\\) needs at least one input to map over"):
         scale.map(x=unmapped([1]), factor=unmapped(2))
-
-
-def test_flow_state_lists_tasks_in_flow_order_whatever_order_they_finish_in() -> None:
-    @task
-    def slower_first(i: int) -> int:
-        time.sleep(0.02 * (4 - i))  # on threads, the last task finishes first
-        return i
-
-    with Flow("f") as flow:
-        nodes = [slower_first(i) for i in range(4)]
-    assert list(flow.run(executor=ThreadExecutor(max_workers=4)).result) == nodes

@@ -257,3 +257,42 @@ def test_a_target_callable_that_raises_fails_the_task_naming_the_error() -> None
     state = flow.run().result[node]
     assert type(state) is Failed
     assert state.message == "cannot render the output location: LookupError: no partition for this day"
+
+
+def test_inputs_named_like_result_arguments_render_into_the_location() -> None:
+    @task(result=MemoryResult(location="{value}-{location}"))
+    def store(value: int, location: str) -> int:
+        return value
+
+    with Flow("f") as flow:
+        node = store(1, "eu")
+    flow.run()
+    second = flow.run().result[node]
+    assert (type(second).__name__, second.location) == ("Cached", "1-eu")
+
+
+def test_a_rendered_location_with_braces_is_used_as_is() -> None:
+    @task(result=MemoryResult(location="{name}.pkl"))
+    def store(name: str) -> str:
+        return name
+
+    with Flow("f") as flow:
+        node = store("{odd}")
+    flow.run()
+    second = flow.run().result[node]
+    assert (type(second).__name__, second.location) == ("Cached", "{odd}.pkl")
+
+
+def test_a_target_callable_is_called_once_per_run(calls: Counter[str]) -> None:
+    def where(**context: object) -> str:
+        calls["where"] += 1
+        return "t"
+
+    @task(target=where, result=MemoryResult())
+    def make() -> int:
+        return 1
+
+    with Flow("f") as flow:
+        make()
+    flow.run()
+    assert calls["where"] == 1
