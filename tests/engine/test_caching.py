@@ -6,13 +6,13 @@ import logging
 import os
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from compat import Cached, Flow, LocalResult, Result, Success, task
+from compat import Cached, Failed, Flow, LocalResult, Result, StorageError, Success, task
 
 
 def cached_flow(tmp_path: Path, calls: Counter[str], **task_kwargs: Any) -> tuple[Flow, Any]:
@@ -97,3 +97,35 @@ def test_a_corrupt_cached_output_is_rerun_with_a_warning(
         state = flow.run().result[node]
     assert type(state) is Success and calls["fetch"] == 1
     assert "cannot be read" in caplog.records[0].getMessage()
+
+
+class UnreachableStore(LocalResult):
+    """A backend whose storage is down when the cache is checked."""
+
+    def modified_at(self, location: str) -> datetime:
+        raise StorageError(f"cannot stat {location!r}: connection reset")
+
+
+def test_a_storage_error_during_the_cache_check_fails_the_task_without_running(
+    tmp_path: Path, calls: Counter[str]
+) -> None:
+    LocalResult(dir=tmp_path, location="fetch.pkl").write("stored")
+
+    @task(result=UnreachableStore(dir=tmp_path), target="fetch.pkl", cache_for=timedelta(hours=1))
+    def fetch() -> str:
+        calls["fetch"] += 1
+        return "new"
+
+    with Flow("f") as flow:
+        node = fetch()
+    state = flow.run().result[node]
+    assert isinstance(state, Failed) and calls["fetch"] == 0
+    assert state.message == "cannot check the cached output at 'fetch.pkl': cannot stat " + repr(
+        str(tmp_path / "fetch.pkl")
+    ) + ": connection reset"
+
+
+def test_a_cache_decided_by_validators_says_so(tmp_path: Path, calls: Counter[str]) -> None:
+    flow, node = cached_flow(tmp_path, calls, cache_validators=[lambda stored: True])
+    flow.run()
+    assert flow.run().result[node].message == "output at 'fetch.pkl' is fresh (1 cache_validators) and valid"

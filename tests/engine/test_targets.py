@@ -202,3 +202,40 @@ def test_the_same_flow_in_a_fresh_python_process_is_all_cached(tmp_path: Path) -
     second = run_script(script)
     assert first == ["extract Success [0, 1, 2, 3] 1", "total Success 6 1"]
     assert second == ["extract Cached [0, 1, 2, 3] 0", "total Cached 6 0"]
+
+
+class VanishingStore(MemoryResult):
+    """A target deleted between the existence check and the read (another process cleaned it up)."""
+
+    def exists_at(self, location: str) -> bool:
+        return True
+
+
+def test_a_target_that_vanishes_before_it_is_read_runs_the_task(
+    calls: Counter[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    @task(result=VanishingStore(), target="gone")
+    def make() -> int:
+        calls["make"] += 1
+        return 1
+
+    with Flow("f") as flow:
+        node = make()
+    with caplog.at_level(logging.INFO, logger="compat.engine"):
+        state = flow.run().result[node]
+    assert type(state) is Success and calls["make"] == 1
+    assert "Running: the target at 'gone' disappeared before it could be read" in caplog.text
+
+
+def test_with_run_validators_false_a_stored_target_is_trusted_unvalidated(calls: Counter[str]) -> None:
+    MemoryResult(location="t").write(-5)
+
+    @task(result=MemoryResult(run_validators=False), target="t", validators=[lambda value: value > 0])
+    def make() -> int:
+        calls["make"] += 1
+        return 1
+
+    with Flow("f") as flow:
+        node = make()
+    state = flow.run().result[node]
+    assert isinstance(state, Cached) and state.result == -5 and calls["make"] == 0
