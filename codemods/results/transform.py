@@ -37,13 +37,15 @@ class Transformed:
 def needles(profile: Profile) -> re.Pattern[bytes]:
     """The byte strings at least one of which any file that can mention a legacy name contains.
 
-    Every legacy class, keyword and attribute name, and the last part of every legacy module path (an
-    ``import a.b as x`` names it); a needle that contains another is implied by it.
+    Every legacy class, keyword and attribute name, the last part of every legacy module path (an
+    ``import a.b as x`` names it), and the replacements that a kept argument without equivalent may still follow
+    (so that follow-up is reported again on the next run); a needle that contains another is implied by it.
     """
     if profile.name in _NEEDLES:
         return _NEEDLES[profile.name]
     words = {rename.old.rsplit(".", 1)[-1] for rename in profile.renames}
     words.update(module.rsplit(".", 1)[-1] for module in profile.legacy_modules)
+    words.update(r.new for r in profile.of_kind("class") if any(new is None for new in r.arguments.values()))
     minimal = sorted(w for w in words if not any(o != w and o in w for o in words))
     pattern = _NEEDLES[profile.name] = re.compile(b"|".join(re.escape(w.encode("ascii")) for w in minimal))
     return pattern

@@ -78,8 +78,9 @@ class Constructors(RewriteRule):
 
     @staticmethod
     def _no_equivalent(rename: Rename, argument: str) -> str:
-        reason = rename.note or f"{rename.new} takes no such argument"
-        return f"{argument}= has no equivalent in {rename.new} ({reason}): remove it"
+        if rename.note.startswith(f"{argument}="):
+            return f"{rename.note}: remove it"
+        return f"{argument}= has no equivalent in {rename.new}: remove it"
 
     @staticmethod
     def _dropped_arguments(context: Context, call: ast.Call, rename: Rename) -> None:

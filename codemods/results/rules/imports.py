@@ -149,8 +149,20 @@ def _reads(context: Context, read: ast.Name, binding: Binding) -> bool:
 
 
 def _remove(module: cst.Module, removals: list[Removal]) -> cst.Module:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    return wrapper.visit(RemoveImportsVisitor(CodemodContext(wrapper=wrapper), removals))
+    """RemoveImportsVisitor keeps one alias per module for ``import`` statements, so ``import a.b`` and
+    ``import a.b as x`` are removed in separate passes."""
+    passes: list[list[Removal]] = []
+    for removal in removals:
+        for batch in passes:
+            if removal[1] is not None or all(r[1] is not None or r[0] != removal[0] for r in batch):
+                batch.append(removal)
+                break
+        else:
+            passes.append([removal])
+    for batch in passes:
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        module = wrapper.visit(RemoveImportsVisitor(CodemodContext(wrapper=wrapper), batch))
+    return module
 
 
 def _prologue(context: Context) -> tuple[set[int], int]:

@@ -1,0 +1,178 @@
+"""The command line: modes, exit codes, reports, failures that do not stop a run, and one real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codemods.results.cli import main
+
+LEGACY = "from compat.result_handlers import JSONResultHandler\n\nh = JSONResultHandler()\n"
+MIGRATED = "from compat.results import JSONResult\n\nh = JSONResult()\n"
+PLAIN = "import os\n\nprint(os.sep)\n"
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def test_default_mode_rewrites_in_place_and_exits_0(project: Path) -> None:
+    path = write(project / "flow.py", LEGACY)
+    assert main([str(project)]) == 0
+    assert path.read_text() == MIGRATED
+
+
+def test_check_writes_nothing_and_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(project / "flow.py", LEGACY)
+    assert main(["--check", str(project)]) == 1
+    assert path.read_text() == LEGACY
+    assert f"would rewrite {path}" in capsys.readouterr().err
+
+
+def test_check_on_migrated_code_exits_0(project: Path) -> None:
+    write(project / "flow.py", MIGRATED)
+    assert main(["--check", str(project)]) == 0
+
+
+def test_diff_prints_a_unified_diff_and_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(project / "flow.py", LEGACY)
+    assert main(["--diff", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert f"--- {path}\n+++ {path}\n" in out
+    assert "-h = JSONResultHandler()\n+h = JSONResult()\n" in out
+    assert path.read_text() == LEGACY
+
+
+def test_manual_follow_ups_exit_1_and_are_listed_with_file_and_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(project / "mine.py", "from compat.legacy import ResultHandler\n\n\nclass Mine(ResultHandler):\n    pass\n")
+    assert main([str(project)]) == 1
+    assert f"{path}:4:1: subclass: class Mine(ResultHandler)" in capsys.readouterr().err
+
+
+def test_a_file_that_does_not_parse_is_reported_and_the_others_proceed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = write(project / "a_broken.py", "result_handler = (\n")
+    good = write(project / "b_good.py", LEGACY)
+    assert main([str(project)]) == 2
+    assert good.read_text() == MIGRATED
+    assert f"{broken}: does not parse: line 1" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_utf8_is_reported_and_the_others_proceed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    undecodable = write(project / "a_latin.py", b"# result_handler \xff\xfe\n")
+    good = write(project / "b_good.py", LEGACY)
+    assert main([str(project)]) == 2
+    assert good.read_text() == MIGRATED
+    assert f"{undecodable}: cannot decode" in capsys.readouterr().err
+
+
+def test_a_recursion_error_fails_one_file_only(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = write(project / "a_deep.py", "x = result_handler" + " + result_handler" * 30000 + "\n")
+    good = write(project / "b_good.py", LEGACY)
+    assert main([str(project)]) == 2
+    assert good.read_text() == MIGRATED
+    err = capsys.readouterr().err
+    assert f"{deep}:" in err and "nested" in err
+
+
+def test_a_cookie_encoded_file_keeps_its_encoding(project: Path) -> None:
+    text = "# -*- coding: latin-1 -*-\nfrom compat.legacy import JSONResultHandler\nnote = 'café'\nh = JSONResultHandler()\n"
+    path = write(project / "latin.py", text.encode("latin-1"))
+    assert main([str(project)]) == 0
+    assert path.read_bytes() == text.replace("compat.legacy import JSONResultHandler", "compat.results import JSONResult").replace(
+        "= JSONResultHandler()", "= JSONResult()").replace("JSONResult\nnote", "JSONResult\n\nnote").encode("latin-1")
+
+
+def test_a_bom_is_kept(project: Path) -> None:
+    path = write(project / "bom.py", b"\xef\xbb\xbf" + LEGACY.encode())
+    assert main([str(project)]) == 0
+    assert path.read_bytes() == b"\xef\xbb\xbf" + MIGRATED.encode()
+
+
+def test_crlf_newlines_are_kept_on_disk(project: Path) -> None:
+    path = write(project / "crlf.py", LEGACY.replace("\n", "\r\n"))
+    assert main([str(project)]) == 0
+    assert path.read_bytes() == MIGRATED.replace("\n", "\r\n").encode()
+
+
+def test_a_rewritten_file_keeps_its_permissions(project: Path) -> None:
+    path = write(project / "script.py", LEGACY)
+    path.chmod(0o754)
+    assert main([str(project)]) == 0
+    assert path.stat().st_mode & 0o777 == 0o754
+
+
+def test_report_json_has_one_record_per_site_and_totals(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(project / "flow.py", LEGACY)
+    write(project / "plain.py", PLAIN)
+    assert main(["--check", "--report", "json", str(project)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert {(s["file"], s["line"], s["column"], s["rule"], s["action"]) for s in report["sites"]} == {
+        (str(path), 1, 36, "import", "rewritten"),
+        (str(path), 3, 5, "constructor", "rewritten"),
+    }
+    assert all(s["reason"] for s in report["sites"])
+    assert report["totals"]["files_scanned"] == 2
+    assert report["totals"]["files_filtered"] == 1
+    assert report["totals"]["sites_rewritten"] == {"constructor": 1, "import": 1}
+
+
+def test_jobs_2_gives_the_same_outcome_as_jobs_1(tmp_path: Path) -> None:
+    trees = []
+    for jobs in ("1", "2"):
+        root = tmp_path / f"j{jobs}"
+        for index in range(12):
+            write(root / f"legacy_{index}.py", LEGACY if index % 3 else PLAIN)
+        write(root / "mine.py", "from compat.legacy import ResultHandler\nclass M(ResultHandler): pass\n")
+        assert main(["-j", jobs, "--quiet", str(root)]) == 1
+        trees.append({p.name: p.read_text() for p in root.iterdir()})
+    assert trees[0] == trees[1]
+    assert trees[0]["legacy_1.py"] == MIGRATED
+
+
+def test_quiet_prints_no_summary_and_no_progress_off_a_terminal(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for index in range(60):
+        write(project / f"f{index}.py", PLAIN)
+    assert main(["--quiet", str(project)]) == 0
+    assert capsys.readouterr().err == ""
+    assert main([str(project)]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "scanned 60 files" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["/no/such/path"], ["--diff", "--report", "json", "."], ["-j", "0", "."], ["--profile", "nope", "."], []],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_module_entry_point_in_a_real_subprocess(project: Path) -> None:
+    path = write(project / "flow.py", LEGACY)
+    check = subprocess.run(
+        [sys.executable, "-m", "codemods.results", "--check", str(project)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    assert check.returncode == 1, check.stderr
+    assert f"would rewrite {path}" in check.stderr
+    fix = subprocess.run([sys.executable, "-m", "codemods.results", str(project)], capture_output=True, text=True,
+                         timeout=60)
+    assert fix.returncode == 0, fix.stderr
+    assert path.read_text() == MIGRATED

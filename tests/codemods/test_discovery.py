@@ -1,0 +1,81 @@
+"""Which files a run takes: Python files of the project, never its VCS data, virtualenvs, build output,
+ignored or excluded paths, or files outside the tree reached through symlinks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from codemods.results.discovery import discover
+
+
+def touch(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def names(root: Path, *excludes: str) -> list[str]:
+    return sorted(os.path.relpath(path, root) for path in discover([str(root)], excludes).files)
+
+
+def test_python_files_are_found_recursively(project: Path) -> None:
+    touch(project / "a.py")
+    touch(project / "pkg" / "b.py")
+    touch(project / "notes.txt")
+    assert names(project) == ["a.py", os.path.join("pkg", "b.py")]
+
+
+def test_vcs_virtualenvs_and_build_output_are_skipped(project: Path) -> None:
+    touch(project / ".git" / "hooks" / "x.py")
+    touch(project / ".venv" / "lib" / "y.py")
+    touch(project / "env2" / "pyvenv.cfg")
+    touch(project / "env2" / "lib" / "z.py")
+    touch(project / "build" / "lib" / "w.py")
+    touch(project / "keep.py")
+    assert names(project) == ["keep.py"]
+
+
+def test_gitignored_paths_are_skipped_including_nested_and_parent_ignores(project: Path) -> None:
+    touch(project / ".gitignore", "generated/\n*_pb2.py\n")
+    touch(project / "generated" / "a.py")
+    touch(project / "api_pb2.py")
+    touch(project / "sub" / ".gitignore", "local.py\n")
+    touch(project / "sub" / "local.py")
+    touch(project / "sub" / "kept.py")
+    assert names(project) == [os.path.join("sub", "kept.py")]
+    # run on the subdirectory: the repository root's .gitignore still applies
+    touch(project / "sub" / "x_pb2.py")
+    assert names(project / "sub") == ["kept.py"]
+
+
+def test_exclude_globs_match_relative_paths_and_names(project: Path) -> None:
+    touch(project / "migrations" / "m1.py")
+    touch(project / "app" / "test_app.py")
+    touch(project / "app" / "app.py")
+    assert names(project, "migrations", "test_*.py") == [os.path.join("app", "app.py")]
+
+
+def test_symlinks_out_of_the_tree_are_not_followed(project: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    touch(outside / "secret.py")
+    (project / "linked_dir").symlink_to(outside, target_is_directory=True)
+    (project / "linked_file.py").symlink_to(outside / "secret.py")
+    touch(project / "own.py")
+    assert names(project) == ["own.py"]
+
+
+def test_a_symlink_inside_the_tree_is_listed_once_as_its_target(project: Path) -> None:
+    target = touch(project / "real.py")
+    (project / "alias.py").symlink_to(target)
+    found = discover([str(project)]).files
+    assert [os.path.realpath(p) for p in found] == [os.path.realpath(target)]
+
+
+def test_paths_given_twice_are_processed_once(project: Path) -> None:
+    touch(project / "a.py")
+    assert len(discover([str(project), str(project / "a.py")]).files) == 1
+
+
+def test_missing_paths_are_reported(project: Path) -> None:
+    assert discover([str(project / "nope")]).missing == [str(project / "nope")]

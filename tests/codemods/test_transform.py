@@ -1,0 +1,150 @@
+"""The transform on single modules: what it touches, what it leaves byte for byte, and what it reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from compat.renames import COMPAT, PREFECT
+from codemods.results import transform_source
+from codemods.results.transform import may_mention
+
+
+def rewrite(text: str) -> str:
+    return transform_source(text, COMPAT).code
+
+
+def test_unrelated_code_is_kept_byte_for_byte() -> None:
+    text = (
+        "from compat.result_handlers import LocalResultHandler\n"
+        "x  =  {'a' :1}   # odd spacing kept\r\n"
+        "y = '''\n  triple\n'''\t\n"
+        "h = LocalResultHandler( dir = 'd' )\n"
+        "z = [\n    1,\n]\n"
+    )
+    assert rewrite(text) == (
+        "from compat.results import LocalResult\n\n"  # AddImportsVisitor separates the import block
+        "x  =  {'a' :1}   # odd spacing kept\r\n"
+        "y = '''\n  triple\n'''\t\n"
+        "h = LocalResult( dir = 'd' )\n"
+        "z = [\n    1,\n]\n"
+    )
+
+
+def test_a_dropped_argument_is_reported_again_after_the_rewrite() -> None:
+    first = transform_source("from compat.legacy import LocalResultHandler\nLocalResultHandler('d', True)\n", COMPAT)
+    second = transform_source(first.code, COMPAT)
+    assert [s.rule for s in second.sites if s.action == "manual"] == ["constructor"]
+    assert not second.changed
+
+
+def test_a_name_bound_only_by_a_user_function_is_not_touched() -> None:
+    text = "def LocalResultHandler(dir):\n    return dir\n\nLocalResultHandler(dir='x')\n"
+    result = transform_source(text, COMPAT)
+    assert result.code == text
+    assert [s.action for s in result.sites] == ["skipped"]
+
+
+def test_an_import_of_another_package_with_a_legacy_name_is_not_touched() -> None:
+    text = "from mylib.handlers import LocalResultHandler\n\nLocalResultHandler(dir='x')\n"
+    assert rewrite(text) == text
+
+
+def test_a_nonlocal_rebinding_shadows_the_import_in_the_enclosing_function() -> None:
+    text = (
+        "from compat.result_handlers import LocalResultHandler\n\n"
+        "def outer():\n"
+        "    LocalResultHandler = None\n"
+        "    def inner():\n"
+        "        nonlocal LocalResultHandler\n"
+        "        LocalResultHandler = dict\n"
+        "        return LocalResultHandler(dir='x')\n"
+        "    return inner\n"
+    )
+    assert rewrite(text) == text
+
+
+def test_methods_do_not_see_names_bound_in_their_class_body() -> None:
+    text = (
+        "from compat.result_handlers import LocalResultHandler\n\n"
+        "class Holder:\n"
+        "    LocalResultHandler = dict\n"
+        "    def make(self):\n"
+        "        return LocalResultHandler(dir='x')\n"
+    )
+    assert "return LocalResult(dir='x')" in rewrite(text)
+    assert "    LocalResultHandler = dict\n" in rewrite(text)
+
+
+def test_a_task_subclass_with_its_own_result_handler_parameter_is_left_for_a_human() -> None:
+    text = (
+        "from compat import Task\n\n"
+        "class Mine(Task):\n"
+        "    def __init__(self, result_handler=None):\n"
+        "        super().__init__()\n\n"
+        "Mine(result_handler=None)\n"
+    )
+    result = transform_source(text, COMPAT)
+    assert result.code == text
+    assert [s.rule for s in result.sites if s.action == "manual"] == ["keyword"]
+
+
+def test_both_result_and_result_handler_given_is_reported_not_rewritten() -> None:
+    text = "from compat import Task\n\nTask(result=None, result_handler=None)\n"
+    result = transform_source(text, COMPAT)
+    assert result.code == text
+    assert "both" in result.sites[0].reason
+
+
+def test_the_prefect_profile_leaves_the_compat_names_alone() -> None:
+    text = "from compat.result_handlers import LocalResultHandler\n\nLocalResultHandler(dir='x')\n"
+    assert transform_source(text, PREFECT).code == text
+
+
+def test_an_import_removed_from_an_indented_block_leaves_pass_when_the_block_would_be_empty() -> None:
+    text = (
+        "def make(d):\n"
+        "    if True:\n"
+        "        from compat.result_handlers import LocalResultHandler\n"
+        "    return LocalResultHandler(dir=d)\n"
+    )
+    assert rewrite(text) == (
+        "from compat.results import LocalResult\n\n"
+        "def make(d):\n"
+        "    if True:\n"
+        "        pass\n"
+        "    return LocalResult(dir=d)\n"
+    )
+
+
+def test_a_docstring_and_future_import_stay_first() -> None:
+    text = (
+        '"""Doc."""\n'
+        "from __future__ import annotations\n"
+        "from compat.result_handlers import JSONResultHandler\n"
+        "h = JSONResultHandler()\n"
+    )
+    assert rewrite(text) == (
+        '"""Doc."""\n'
+        "from __future__ import annotations\n"
+        "from compat.results import JSONResult\n\n"
+        "h = JSONResult()\n"
+    )
+
+
+def test_non_ascii_text_before_a_site_keeps_columns_right() -> None:
+    text = "from compat.legacy import JSONResultHandler\nnote = 'héllo wörld'; h = JSONResultHandler()\n"
+    assert rewrite(text).endswith("note = 'héllo wörld'; h = JSONResult()\n")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"import os\nprint('nothing to see')\n", False),
+        (b"x.result_handler = y\n", True),
+        (b"from compat.results import LocalResult\n", True),  # may carry a kept argument without equivalent
+        (b"class H(ResultHandler): pass\n", True),
+        (b"import compat.legacy as old\n", True),
+    ],
+)
+def test_byte_pre_filter(data: bytes, expected: bool) -> None:
+    assert may_mention(data, COMPAT) is expected
