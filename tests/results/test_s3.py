@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from typing import Any
 
 import cloudpickle
@@ -218,6 +219,33 @@ def test_readers_see_the_old_or_the_new_value_while_a_multipart_write_runs(resul
     writer.join()
     assert all(seen) and len(seen) > 0
     assert result.read("swap.pkl").value == new
+
+
+KILLED_WRITER = """
+import json, sys
+from compat import S3Result
+bucket, boto3_kwargs = sys.argv[1], json.loads(sys.argv[2])
+result = S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs, location="swap.pkl")
+result.write(b"n" * (40 * 1024 * 1024))
+"""
+
+
+@pytest.mark.slow
+def test_writer_killed_during_a_multipart_upload_leaves_the_old_value(result: S3Result, s3_client: Any) -> None:
+    at(result, "swap.pkl").write("old")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(KILLED_WRITER), result.bucket, json.dumps(result.boto3_kwargs)],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while not s3_client.list_multipart_uploads(Bucket=result.bucket).get("Uploads"):
+            assert writer.poll() is None, "the writer finished before its upload could be interrupted"
+            time.sleep(0.005)
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
+    assert s3_client.list_multipart_uploads(Bucket=result.bucket).get("Uploads")  # killed before completing it
+    assert result.read("swap.pkl").value == "old"
 
 
 # -- the client: lazy, shared by copies, never pickled -----------------------------------------------------------
