@@ -182,7 +182,7 @@ class S3Result(Result):
 
     # -- writing, with the write-once rule ----------------------------------------------------------------------
 
-    def write(self, value: Any, **context: Any) -> S3Result:
+    def write(self, value: Any, /, **context: Any) -> S3Result:
         """Store ``value``; in write-once mode, a key that already holds a value gives back that value instead."""
         if self.overwrite:
             return super().write(value, **context)
