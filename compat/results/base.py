@@ -124,7 +124,7 @@ class Result:
 
     # -- reading and writing ----------------------------------------------------------------------------------
 
-    def write(self: R, value: Any, **context: Any) -> R:
+    def write(self: R, value: Any, /, **context: Any) -> R:
         """Store ``value`` at the rendered location; return a new Result holding the value and final location."""
         new = self.format(**context)
         data = self.serializer.serialize(value)
@@ -145,7 +145,7 @@ class Result:
         new.value = value
         return new
 
-    def exists(self, location: Location, **context: Any) -> bool:
+    def exists(self, location: Location, /, **context: Any) -> bool:
         """Whether a value is stored at ``location`` rendered with ``context``."""
         rendered = render_location(location, context)
         if rendered is None:

@@ -26,13 +26,13 @@ class ConstantResult(Result):
         new.location = location
         return new
 
-    def write(self, value: Any, **context: Any) -> Any:
+    def write(self, value: Any, /, **context: Any) -> Any:
         raise ResultError(
             f"ConstantResult holds a fixed value ({self.value!r}) and cannot store a new one; "
             "give the task a storing Result such as LocalResult, or checkpoint=False"
         )
 
-    def exists(self, location: Any = None, **context: Any) -> bool:
+    def exists(self, location: Any = None, /, **context: Any) -> bool:
         return True
 
     def exists_at(self, location: str) -> bool:

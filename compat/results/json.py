@@ -24,7 +24,7 @@ class JSONResult(Result):
         kwargs.setdefault("serializer", JSONSerializer())
         super().__init__(**kwargs)
 
-    def write(self: R, value: Any, **context: Any) -> R:
+    def write(self: R, value: Any, /, **context: Any) -> R:
         new = self.copy()
         new.location = self.serializer.serialize(value).decode("utf-8")
         new.value = value
@@ -40,7 +40,7 @@ class JSONResult(Result):
         new.value = value
         return new
 
-    def exists(self, location: Any, **context: Any) -> bool:
+    def exists(self, location: Any, /, **context: Any) -> bool:
         return isinstance(location, str) and self.exists_at(location)
 
     def exists_at(self, location: str) -> bool:

@@ -71,3 +71,11 @@ def test_exists_renders_the_location_with_the_context() -> None:
 def test_base_result_says_which_method_a_backend_must_implement() -> None:
     with pytest.raises(NotImplementedError, match="Result must implement write_bytes"):
         Result().write(1)
+
+
+def test_context_keys_named_value_or_location_are_template_keys() -> None:
+    MemoryResult.clear()
+    result = MemoryResult(location="{location}/{value}.pkl")
+    written = result.write(1, value="v", location="here")
+    assert written.location == "here/v.pkl"
+    assert result.exists("{location}/{value}.pkl", value="v", location="here")
