@@ -14,6 +14,7 @@ from compat.deprecations import (
 )
 from compat.engine import (
     Cached,
+    Executor,
     Failed,
     LocalExecutor,
     Parameter,
@@ -24,6 +25,7 @@ from compat.engine import (
     ThreadExecutor,
     TriggerFailed,
     ValidationFailed,
+    unmapped,
 )
 from compat.errors import (
     FlowError,
@@ -54,6 +56,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Cached",
     "ConstantResult",
+    "Executor",
     "Failed",
     "Flow",
     "FlowError",
@@ -93,6 +96,7 @@ __all__ = [
     "as_result",
     "as_result_handler",
     "task",
+    "unmapped",
 ]
 
 # Tracebacks and reprs show the public path (compat.LocalResult), not the private module it lives in.

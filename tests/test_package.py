@@ -36,3 +36,21 @@ def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_public_surface_is_exactly_this() -> None:
+    assert set(compat.__all__) == {
+        # results and serializers
+        "Result", "LocalResult", "MemoryResult", "JSONResult", "ConstantResult", "S3Result",
+        "Serializer", "PickleSerializer", "JSONSerializer",
+        # errors
+        "ResultError", "TemplateError", "LocationError", "ResultNotFound", "SerializationError",
+        "ValidationError", "StorageError", "MissingDependency", "FlowError",
+        # engine
+        "Task", "task", "Flow", "Parameter", "unmapped", "Executor", "LocalExecutor", "ThreadExecutor",
+        "State", "Pending", "Running", "Success", "Cached", "Failed", "ValidationFailed", "TriggerFailed",
+        # compatibility layer (the legacy handlers themselves live in compat.legacy / compat.result_handlers)
+        "as_result", "as_result_handler", "ResultHandlerResult",
+        "LegacyResultWarning", "LegacyHandlerWarning", "LegacySubclassWarning", "LegacyKeywordWarning",
+        "LegacyAttributeWarning", "LegacyImportWarning",
+    }  # fmt: skip
