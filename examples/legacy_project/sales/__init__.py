@@ -1,0 +1,1 @@
+"""A daily sales report, written against the legacy (0.10-style) ResultHandler API."""
