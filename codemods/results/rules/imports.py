@@ -1,9 +1,10 @@
 """Imports: legacy imports the rewrites left unused are removed, the new names are imported once.
 
-Both are done by libcst's own ``RemoveImportsVisitor`` and ``AddImportsVisitor``, but on small modules cut from
-the file (the leading import block, or one import statement elsewhere) rather than on the whole file: running them
-on a whole module costs a full traversal plus a scope analysis each, several times a parse. Which imports are
-unused is decided by the codemod's own binding tracker, so the visitors only ever remove what it scheduled.
+The edits are made on libcst nodes, the way libcst's ``RemoveImportsVisitor`` and ``AddImportsVisitor`` make them
+(``codemods.results.import_edits``), on small modules cut from the file: the leading import block (with the
+docstring before it and a stand-in for the statement after it), or one import statement elsewhere. Parsing and
+visiting the whole file with libcst would cost more than the rest of the codemod together. Which imports are
+unused is decided by the codemod's own binding tracker.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ from __future__ import annotations
 import ast
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import MetadataWrapper
 
+from codemods.results.import_edits import Removal, add_imports, remove_imports
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Binding, lookup
 
 __all__ = ["Imports"]
-
-Removal = tuple[str, str | None, str | None]  # (module, object, alias) as RemoveImportsVisitor takes them
 
 
 class Imports(RewriteRule):
@@ -100,22 +97,19 @@ class Imports(RewriteRule):
                 return False
         return True
 
-    # -- how: libcst's visitors on the smallest module that shows them what they need ---------------------------
+    # -- how: node edits on the smallest module that shows what the whole file would --------------------------
 
     @staticmethod
     def _rewrite_prologue(context: Context, end: int, removals: list[Removal]) -> None:
         """The docstring and leading import block, plus a stand-in for the statement after them (whose leading
-        blank lines AddImportsVisitor may adjust): the visitors see exactly what they would in the whole file."""
+        blank lines may gain one): the edits see exactly what they would in the whole file."""
         source = context.source
         sentinel = "pass" + source.newline if end < len(source.data) else ""
         module = cst.parse_module(source.segment(0, end) + sentinel)
         if removals:
-            module = _remove(module, removals)
+            module = remove_imports(module, removals)
         if context.needed:
-            codemod_context = CodemodContext()
-            for module_name, name in sorted(context.needed):
-                AddImportsVisitor.add_needed_import(codemod_context, module_name, name)
-            module = module.visit(AddImportsVisitor(codemod_context))
+            module = add_imports(module, context.needed)
         code = module.code
         if sentinel:
             assert code.endswith(sentinel), "the stand-in statement was lost"
@@ -126,7 +120,7 @@ class Imports(RewriteRule):
     def _remove_from(context: Context, statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> None:
         source = context.source
         start, end = source.start(statement), source.end(statement)
-        module = _remove(cst.parse_module(source.segment(start, end)), removals)
+        module = remove_imports(cst.parse_module(source.segment(start, end)), removals)
         if module.body:
             context.replace(start, end, module.code)
             return
@@ -146,23 +140,6 @@ class Imports(RewriteRule):
 def _reads(context: Context, read: ast.Name, binding: Binding) -> bool:
     found = lookup(read.id, context.tracker.scope_of[id(read)])
     return found is not None and any(b is binding for b in found)
-
-
-def _remove(module: cst.Module, removals: list[Removal]) -> cst.Module:
-    """RemoveImportsVisitor keeps one alias per module for ``import`` statements, so ``import a.b`` and
-    ``import a.b as x`` are removed in separate passes."""
-    passes: list[list[Removal]] = []
-    for removal in removals:
-        for batch in passes:
-            if removal[1] is not None or all(r[1] is not None or r[0] != removal[0] for r in batch):
-                batch.append(removal)
-                break
-        else:
-            passes.append([removal])
-    for batch in passes:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        module = wrapper.visit(RemoveImportsVisitor(CodemodContext(wrapper=wrapper), batch))
-    return module
 
 
 def _prologue(context: Context) -> tuple[set[int], int]:

@@ -1,0 +1,173 @@
+"""The codemod's speed, side by side in one run, on generated trees of realistic Python files.
+
+1. A 2,000-file tree, 2% of it legacy: ``python -m codemods.results`` against ``python -m libcst.tool codemod``
+   running the same transform (``codemods.results.command.ResultsCodemod``), both with -j 2, both writing.
+   Target: >= 10x faster.
+2. A tree where every file is legacy: the transform over it in this process (``runner.run``, -j 1) against a bare
+   libcst ``parse_module(...).code`` loop over the same files. Target: within 1.5x.
+3. The CLI with -j 2 against -j 1 on the all-legacy tree. Target: >= 1.6x faster (on 2 cores).
+
+Run: .venv/bin/python benchmarks/codemod_speed.py [--quick]  (a few minutes; --quick uses smaller trees)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import libcst
+
+from codemods.results.runner import Options, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# -- a generator of realistic modules ---------------------------------------------------------------------------
+
+_IMPORTS = ["import os", "import json", "import logging", "import re", "from dataclasses import dataclass, field",
+            "from pathlib import Path", "from collections import defaultdict", "import itertools",
+            "from typing import Any, Iterable", "import datetime as dt"]
+
+
+def _function(rng: random.Random, index: int) -> str:
+    name = f"{rng.choice(['load', 'parse', 'merge', 'score', 'render', 'clean'])}_{rng.choice(['rows', 'items', 'users', 'events'])}_{index}"
+    body = rng.choice([
+        "    result = []\n    for item in items:\n        if item is None:\n            continue  # skip holes\n"
+        "        result.append(str(item).strip())\n    return result\n",
+        "    counts = defaultdict(int)\n    for key, value in items:\n        counts[key] += value\n"
+        "    return {k: v for k, v in sorted(counts.items()) if v > threshold}\n",
+        "    try:\n        data = json.loads(text)\n    except ValueError as exc:\n"
+        "        logging.getLogger(__name__).warning('bad payload: %s', exc)\n        return None\n"
+        "    return data.get('value', default)\n",
+        "    pattern = re.compile(r'(\\w+)=(\\d+)')\n    pairs = [(m.group(1), int(m.group(2))) for m in pattern.finditer(text)]\n"
+        "    total = sum(value for _, value in pairs)\n    return total / max(len(pairs), 1)\n",
+    ])
+    args = rng.choice(["items: Iterable[Any]", "items, threshold=0", "text: str, default=None", "text"])
+    return f'def {name}({args}):\n    """{name.replace("_", " ").capitalize()}."""\n{body}\n\n'
+
+
+def _class(rng: random.Random, index: int) -> str:
+    name = f"{rng.choice(['Report', 'Cache', 'Client', 'Record'])}{index}"
+    return (
+        f"@dataclass\nclass {name}:\n    \"\"\"A {name.lower()} with a few fields.\"\"\"\n\n"
+        "    name: str\n    size: int = 0\n    tags: list = field(default_factory=list)\n\n"
+        "    def describe(self) -> str:\n        return f\"{self.name} ({self.size}): {', '.join(self.tags)}\"\n\n"
+        "    def grow(self, by: int = 1) -> None:\n        if by < 0:\n            raise ValueError(\"by must be >= 0\")\n"
+        "        self.size += by\n\n\n"
+    )
+
+
+def plain_module(rng: random.Random) -> str:
+    parts = ['"""A module of an ordinary project."""\n\n', "\n".join(sorted(rng.sample(_IMPORTS, 5))), "\n\n\n"]
+    for index in range(rng.randint(6, 12)):
+        parts.append(_function(rng, index) if rng.random() < 0.65 else _class(rng, index))
+    return "".join(parts)
+
+
+def legacy_module(rng: random.Random) -> str:
+    """An ordinary module that also builds a flow with the legacy API."""
+    flow = (
+        "from compat import Flow, Task, task\n"
+        "from compat.result_handlers import JSONResultHandler, LocalResultHandler\n\n"
+        "HANDLER = LocalResultHandler(dir='/srv/results')\n\n\n"
+        "@task(checkpoint=True, result_handler=LocalResultHandler('/srv/extract'))\n"
+        "def extract(n):\n    return list(range(n))\n\n\n"
+        "class Load(Task):\n    def __init__(self, **kwargs):\n"
+        "        super().__init__(name='load', result_handler=JSONResultHandler(), **kwargs)\n\n\n"
+        "def archive(value):\n    uri = HANDLER.write(value)\n    return HANDLER.read(uri)\n\n\n"
+        "def build():\n    with Flow('etl', result_handler=HANDLER) as flow:\n        extract(3)\n"
+        "    flow.result_handler = LocalResultHandler(dir='/srv/flow')\n    return flow\n\n\n"
+    )
+    return flow + plain_module(rng).split("\n\n\n", 1)[1]
+
+
+def generate(directory: Path, files: int, legacy_share: float, seed: int = 16) -> list[Path]:
+    rng = random.Random(seed)
+    legacy = set(rng.sample(range(files), round(files * legacy_share)))
+    paths = []
+    for index in range(files):
+        path = directory / f"pkg{index % 40:02d}" / f"module_{index:04d}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(legacy_module(rng) if index in legacy else plain_module(rng))
+        paths.append(path)
+    return paths
+
+
+# -- measuring --------------------------------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def fresh_copy(source: Path, scratch: Path, label: str) -> Path:
+    target = scratch / label
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    return target
+
+
+def cli(tree: Path, jobs: int) -> Callable[[], object]:
+    command = [sys.executable, "-m", "codemods.results", "-q", "-j", str(jobs), str(tree)]
+    return lambda: subprocess.run(command, check=False, capture_output=True, cwd=ROOT)
+
+
+def libcst_tool(tree: Path, jobs: int) -> Callable[[], object]:
+    command = [sys.executable, "-m", "libcst.tool", "codemod", "-x", "codemods.results.command.ResultsCodemod",
+               "--no-format", "--hide-progress", "-j", str(jobs), str(tree)]
+    return lambda: subprocess.run(command, check=True, capture_output=True, cwd=tree)
+
+
+def bare_parse_codegen(paths: list[Path]) -> Callable[[], object]:
+    def loop() -> None:
+        for path in paths:
+            libcst.parse_module(path.read_bytes()).code
+    return loop
+
+
+def transform_in_process(paths: list[Path]) -> Callable[[], object]:
+    return lambda: run([str(p) for p in paths], Options(mode="check"), jobs=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller trees (a smoke test, not the targets)")
+    args = parser.parse_args()
+    mixed_files, legacy_files = (400, 200) if args.quick else (2000, 2000)
+
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        mixed = scratch / "mixed"
+        generate(mixed, mixed_files, 0.02)
+        all_legacy = scratch / "all_legacy"
+        legacy_paths = generate(all_legacy, legacy_files, 1.0)
+        size = sum(p.stat().st_size for p in legacy_paths) / 1e6
+        print(f"trees: {mixed_files} files (2% legacy); {legacy_files} files all legacy ({size:.1f} MB)")
+
+        ours = timed(cli(fresh_copy(mixed, scratch, "ours"), 2))
+        theirs = timed(libcst_tool(fresh_copy(mixed, scratch, "theirs"), 2))
+        print(f"1. {mixed_files}-file tree, -j 2: codemods.results {ours:.2f}s, libcst.tool codemod {theirs:.2f}s "
+              f"-> {theirs / ours:.1f}x faster (target >= 10x)")
+
+        floor = min(timed(bare_parse_codegen(legacy_paths)) for _ in range(2))
+        transform = min(timed(transform_in_process(legacy_paths)) for _ in range(2))
+        print(f"2. all-legacy tree, one process: transform {transform:.2f}s, bare libcst parse+codegen {floor:.2f}s "
+              f"-> {transform / floor:.2f}x the floor (target <= 1.5x)")
+
+        one = timed(cli(fresh_copy(all_legacy, scratch, "j1"), 1))
+        two = timed(cli(fresh_copy(all_legacy, scratch, "j2"), 2))
+        print(f"3. all-legacy tree, CLI: -j 1 {one:.2f}s, -j 2 {two:.2f}s -> {one / two:.2f}x faster "
+              f"(target >= 1.6x on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
