@@ -17,6 +17,7 @@ Each class also subclasses the builtin that code written before this package alr
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 __all__ = [
@@ -46,6 +47,9 @@ class TemplateError(ResultError, KeyError):
         shown = ", ".join(self.available) if self.available else "(none)"
         if problem is None:
             problem = f"needs the key {key!r}, which the context does not have"
+            close = difflib.get_close_matches(key, self.available, n=1)
+            if close:
+                problem += f" (did you mean {close[0]!r}?)"
         super().__init__(f"location template {template!r} {problem}; available keys: {shown}")
 
     def __str__(self) -> str:  # KeyError would repr() the message; show it as written

@@ -79,3 +79,8 @@ def test_context_keys_named_value_or_location_are_template_keys() -> None:
     written = result.write(1, value="v", location="here")
     assert written.location == "here/v.pkl"
     assert result.exists("{location}/{value}.pkl", value="v", location="here")
+
+
+def test_a_misspelt_key_gets_a_suggestion() -> None:
+    with pytest.raises(TemplateError, match=r"needs the key 'dya'.*\(did you mean 'day'\?\)"):
+        MemoryResult(location="{dya}.pkl").format(day="2026-11-25", flow_name="etl")
