@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-__all__ = ["Removal", "add_imports", "remove_imports"]
+__all__ = ["Removal", "add_imports", "remove_imports", "replace_imports"]
 
 Removal = tuple[str, str | None, str | None]
 """(module, object or None for ``import module``, alias or None), as RemoveImportsVisitor takes them."""
@@ -25,16 +25,34 @@ Removal = tuple[str, str | None, str | None]
 
 def remove_imports(module: cst.Module, removals: Sequence[Removal]) -> cst.Module:
     """Remove the scheduled names from the module's top-level import statements."""
+    return _remove_lines(module, removals)[0]
+
+
+def replace_imports(module: cst.Module, removals: Sequence[Removal], needed: Iterable[tuple[str, str]]) -> cst.Module:
+    """Remove, then add; new ``from m import ...`` lines that are not merged into an existing import take the
+    place and the leading lines of the first import line the removal emptied, so the diff reads as a
+    replacement (``AddImportsVisitor`` alone would put them at the end of the import block)."""
+    module, emptied = _remove_lines(module, removals)
+    return add_imports(module, needed, emptied)
+
+
+def _remove_lines(
+    module: cst.Module, removals: Sequence[Removal]
+) -> tuple[cst.Module, tuple[int, Sequence[cst.EmptyLine]] | None]:
+    """The module without the removals, and where the first emptied line was (its index and leading lines)."""
     body: list[cst.BaseStatement] = []
+    emptied: tuple[int, Sequence[cst.EmptyLine]] | None = None
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):
             small = [kept for node in statement.body if (kept := _remove_from(node, removals)) is not None]
             if not small:
+                if emptied is None:
+                    emptied = (len(body), statement.leading_lines)
                 continue  # the line goes, with its leading comment lines
             if len(small) != len(statement.body) or any(a is not b for a, b in zip(small, statement.body)):
                 statement = statement.with_changes(body=_last_without_semicolon(small, statement.body))
         body.append(statement)
-    return module.with_changes(body=body)
+    return module.with_changes(body=body), emptied
 
 
 def _remove_from(node: cst.BaseSmallStatement, removals: Sequence[Removal]) -> cst.BaseSmallStatement | None:
@@ -99,9 +117,14 @@ def _last_without_semicolon(small: list, original: Sequence) -> list:  # type: i
 # -- adding -------------------------------------------------------------------------------------------------------
 
 
-def add_imports(module: cst.Module, needed: Iterable[tuple[str, str]]) -> cst.Module:
+def add_imports(
+    module: cst.Module,
+    needed: Iterable[tuple[str, str]],
+    place: tuple[int, Sequence[cst.EmptyLine]] | None = None,
+) -> cst.Module:
     """Import each (module, name) once: merged into the leading block's ``from module import ...`` if there is
-    one, else as new ``from module import a, b`` lines after that block."""
+    one, else as new ``from module import a, b`` lines after that block (or at ``place``: a body index within the
+    block and the leading lines the first new line takes)."""
     wanted: dict[str, set[str]] = {}
     for module_name, name in needed:
         wanted.setdefault(module_name, set()).add(name)
@@ -132,13 +155,17 @@ def add_imports(module: cst.Module, needed: Iterable[tuple[str, str]]) -> cst.Mo
                 body[index] = body[index].with_deep_changes(node, names=[*added, *node.names])  # type: ignore[attr-defined]
     if not wanted:
         return module.with_changes(body=body)
-    after = body[end:]
-    if after:
-        after[0] = _with_blank_line_before(after[0])
     new_lines = [
         cst.parse_statement(f"from {name} import {', '.join(sorted(names))}", config=module.config_for_parsing)
         for name, names in sorted(wanted.items())
     ]
+    if place is not None and start <= place[0] <= end:
+        index, leading = place
+        new_lines[0] = new_lines[0].with_changes(leading_lines=leading)
+        return module.with_changes(body=[*body[:index], *new_lines, *body[index:]])
+    after = body[end:]
+    if after:
+        after[0] = _with_blank_line_before(after[0])
     return module.with_changes(body=[*body[:end], *new_lines, *after])
 
 

@@ -22,7 +22,7 @@ def test_unrelated_code_is_kept_byte_for_byte() -> None:
         "z = [\n    1,\n]\n"
     )
     assert rewrite(text) == (
-        "from compat.results import LocalResult\n\n"  # AddImportsVisitor separates the import block
+        "from compat.results import LocalResult\n"  # in the place of the import it replaces
         "x  =  {'a' :1}   # odd spacing kept\r\n"
         "y = '''\n  triple\n'''\t\n"
         "h = LocalResult( dir = 'd' )\n"
@@ -116,6 +116,31 @@ def test_an_import_removed_from_an_indented_block_leaves_pass_when_the_block_wou
     )
 
 
+def test_a_new_import_takes_the_place_of_the_one_it_replaces() -> None:
+    text = (
+        "import os\n\n"
+        "# handlers\n"
+        "from compat.result_handlers import JSONResultHandler\n\n"
+        "from myapp import settings\n"
+        "h = JSONResultHandler()\n"
+    )
+    assert rewrite(text) == (
+        "import os\n\n"
+        "# handlers\n"
+        "from compat.results import JSONResult\n\n"
+        "from myapp import settings\n"
+        "h = JSONResult()\n"
+    )
+
+
+def test_a_new_import_goes_after_the_import_block_when_nothing_is_replaced() -> None:
+    text = "from compat import task\nfrom compat.legacy import ResultHandler\nh = task(result_handler=ResultHandler)\n"
+    assert rewrite(text) == (
+        "from compat import as_result, task\nfrom compat.legacy import ResultHandler\n"
+        "h = task(result=as_result(ResultHandler))\n"
+    )
+
+
 def test_a_docstring_and_future_import_stay_first() -> None:
     text = (
         '"""Doc."""\n'
@@ -126,7 +151,7 @@ def test_a_docstring_and_future_import_stay_first() -> None:
     assert rewrite(text) == (
         '"""Doc."""\n'
         "from __future__ import annotations\n"
-        "from compat.results import JSONResult\n\n"
+        "from compat.results import JSONResult\n"
         "h = JSONResult()\n"
     )
 

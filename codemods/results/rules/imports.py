@@ -13,7 +13,7 @@ import ast
 
 import libcst as cst
 
-from codemods.results.import_edits import Removal, add_imports, remove_imports
+from codemods.results.import_edits import Removal, remove_imports, replace_imports
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Binding, lookup
 
@@ -106,10 +106,7 @@ class Imports(RewriteRule):
         source = context.source
         sentinel = "pass" + source.newline if end < len(source.data) else ""
         module = cst.parse_module(source.segment(0, end) + sentinel)
-        if removals:
-            module = remove_imports(module, removals)
-        if context.needed:
-            module = add_imports(module, context.needed)
+        module = replace_imports(module, removals, context.needed)
         code = module.code
         if sentinel:
             assert code.endswith(sentinel), "the stand-in statement was lost"
