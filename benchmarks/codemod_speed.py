@@ -163,8 +163,11 @@ def main() -> None:
         print(f"2. all-legacy tree, one process: transform {transform:.2f}s, bare libcst parse+codegen {floor:.2f}s "
               f"-> {transform / floor:.2f}x the floor (target <= 1.5x)")
 
-        one = timed(cli(fresh_copy(all_legacy, scratch, "j1"), 1))
-        two = timed(cli(fresh_copy(all_legacy, scratch, "j2"), 2))
+        # alternated and the best of two each: other processes on a shared machine slow one run, not both
+        one, two = float("inf"), float("inf")
+        for _ in range(2):
+            one = min(one, timed(cli(fresh_copy(all_legacy, scratch, "j1"), 1)))
+            two = min(two, timed(cli(fresh_copy(all_legacy, scratch, "j2"), 2)))
         print(f"3. all-legacy tree, CLI: -j 1 {one:.2f}s, -j 2 {two:.2f}s -> {one / two:.2f}x faster "
               f"(target >= 1.6x on {os.cpu_count()} cores)")
 

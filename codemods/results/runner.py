@@ -19,6 +19,7 @@ from typing import Literal
 from compat.renames import PROFILES
 from compat.results._atomic import atomic_write_bytes
 from codemods.results.model import FileOutcome
+from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
 from codemods.results.transform import may_mention, transform_source
 
@@ -62,6 +63,8 @@ def _process(path: str, options: Options) -> FileOutcome:
         result = transform_source(text, profile)
     except SyntaxError as exc:
         return FileOutcome(path, "failed", error=f"does not parse: line {exc.lineno}: {exc.msg}")
+    except RoundTripError as exc:
+        return FileOutcome(path, "failed", error=f"refused: {exc}")
     if not result.changed:
         return FileOutcome(path, "unchanged", result.sites)
     new_data = encode(result.code, encoding)

@@ -173,3 +173,11 @@ def test_non_ascii_text_before_a_site_keeps_columns_right() -> None:
 )
 def test_byte_pre_filter(data: bytes, expected: bool) -> None:
     assert may_mention(data, COMPAT) is expected
+
+
+def test_text_libcst_cannot_reproduce_exactly_is_refused() -> None:
+    from codemods.results.rules.imports import RoundTripError, _parse_exact
+
+    assert _parse_exact("import os\n").code == "import os\n"
+    with pytest.raises(RoundTripError):
+        _parse_exact("\ufeffimport os\n")  # libcst drops a BOM inside decoded text

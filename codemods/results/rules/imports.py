@@ -17,7 +17,23 @@ from codemods.results.import_edits import Removal, remove_imports, replace_impor
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Binding, lookup
 
-__all__ = ["Imports"]
+__all__ = ["Imports", "RoundTripError"]
+
+
+class RoundTripError(ValueError):
+    """libcst does not reproduce a piece of the file exactly: the codemod refuses to rewrite the file."""
+
+
+def _parse_exact(text: str) -> cst.Module:
+    """A libcst module of ``text``, only if its code is ``text`` byte for byte (libcst's round trip is not
+    exact for every input, and nothing outside the rewritten names may change)."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise RoundTripError(f"libcst cannot parse this file's imports ({exc.message}); rewrite it by hand") from exc
+    if module.code != text:
+        raise RoundTripError("libcst does not reproduce this file's import block exactly; rewrite it by hand")
+    return module
 
 
 class Imports(RewriteRule):
@@ -105,7 +121,7 @@ class Imports(RewriteRule):
         blank lines may gain one): the edits see exactly what they would in the whole file."""
         source = context.source
         sentinel = "pass" + source.newline if end < len(source.data) else ""
-        module = cst.parse_module(source.segment(0, end) + sentinel)
+        module = _parse_exact(source.segment(0, end) + sentinel)
         module = replace_imports(module, removals, context.needed)
         code = module.code
         if sentinel:
@@ -117,7 +133,7 @@ class Imports(RewriteRule):
     def _remove_from(context: Context, statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> None:
         source = context.source
         start, end = source.start(statement), source.end(statement)
-        module = remove_imports(cst.parse_module(source.segment(start, end)), removals)
+        module = remove_imports(_parse_exact(source.segment(start, end)), removals)
         if module.body:
             context.replace(start, end, module.code)
             return
