@@ -130,6 +130,13 @@ class Names:
                 return "handler-read" if node.attr == "result_handler" else "result"
         return None
 
+    def maybe_rewritten_handler(self, node: ast.expr, scope: Scope) -> bool:
+        """A name bound in one place to a handler the codemod rewrites and elsewhere to something else."""
+        if not isinstance(node, ast.Name):
+            return False
+        kinds = {self._binding_kind(binding) for binding in lookup(node.id, scope) or ()}
+        return "handler" in kinds and len(kinds) > 1
+
     def _binding_kind(self, binding: Binding) -> ObjectKind | None:
         key = id(binding)
         if key in self._object_kinds:

@@ -176,3 +176,30 @@ def test_module_entry_point_in_a_real_subprocess(project: Path) -> None:
                          timeout=60)
     assert fix.returncode == 0, fix.stderr
     assert path.read_text() == MIGRATED
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_progress_bar_is_drawn_on_a_terminal(project: Path) -> None:
+    import pty
+
+    for index in range(60):
+        write(project / f"f{index}.py", PLAIN)
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "codemods.results", "--check", "-j", "1", str(project)],
+                              stdout=subprocess.PIPE, stderr=terminal, timeout=60)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert proc.returncode == 0
+    assert b"\r[##############################] 60/60 files" in shown

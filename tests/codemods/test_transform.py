@@ -181,3 +181,17 @@ def test_text_libcst_cannot_reproduce_exactly_is_refused() -> None:
     assert _parse_exact("import os\n").code == "import os\n"
     with pytest.raises(RoundTripError):
         _parse_exact("\ufeffimport os\n")  # libcst drops a BOM inside decoded text
+
+
+def test_a_name_that_holds_a_rewritten_handler_on_some_paths_only_is_reported() -> None:
+    text = (
+        "from compat.legacy import JSONResultHandler\n\n"
+        "def save(value, custom):\n"
+        "    h = JSONResultHandler()\n"
+        "    if custom:\n"
+        "        h = custom\n"
+        "    return h.write(value)\n"
+    )
+    result = transform_source(text, COMPAT)
+    assert "return h.write(value)\n" in result.code
+    assert [s.rule for s in result.sites if s.action == "manual"] == ["direct-call"]

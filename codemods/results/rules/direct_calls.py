@@ -27,6 +27,10 @@ class DirectCalls(RewriteRule):
                 continue
             scope = context.tracker.scope_of[id(call)]
             if names.object_kind(func.value, scope) not in ("handler", "handler-read"):
+                if names.maybe_rewritten_handler(func.value, scope):
+                    context.site(call, "direct-call", "manual", f"{context.code(func.value)} holds a rewritten "
+                                 "handler (now a Result) on some paths and something else on others: its "
+                                 f".{func.attr}() returns a Result on those paths")
                 continue
             if isinstance(func.value, ast.Name):
                 context.handled.add(id(func.value))
