@@ -65,14 +65,14 @@ def _remove_from(node: cst.BaseSmallStatement, removals: Sequence[Removal]) -> c
         gone = {(obj, alias) for name, obj, alias in removals if name == module and obj is not None}
         if not gone:
             return node
-        kept: list[cst.ImportAlias] = []
+        names: list[cst.ImportAlias] = []
         updates: dict[str, object] = {}
         for alias in node.names:
             if (alias.evaluated_name, alias.evaluated_alias) not in gone:
-                kept.append(alias)
+                names.append(alias)
             elif isinstance(alias.comma, cst.Comma):
-                _keep_comments(alias.comma, kept, node, updates)
-        return _with_names(node, kept, node.names, updates)
+                _keep_comments(alias.comma, names, node, updates)
+        return _with_names(node, names, node.names, updates)
     return node
 
 
@@ -132,27 +132,22 @@ def add_imports(
     end = start
     while end < len(module.body) and _is_import_line(module.body[end]):
         end += 1
-    top = [line.body[0] for line in module.body[start:end]]  # type: ignore[attr-defined]
-    for node in top:  # what the block already imports
-        if isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
-            name = get_full_name_for_node(node.module)
-            if name in wanted:
-                if isinstance(node.names, cst.ImportStar):
+    block = _from_imports(module.body, start, end)
+    for _, node, name in block:  # what the block already imports
+        if name in wanted:
+            if isinstance(node.names, cst.ImportStar):
+                del wanted[name]
+            else:
+                wanted[name] -= {alias.evaluated_name for alias in node.names if alias.asname is None}
+                if not wanted[name]:
                     del wanted[name]
-                else:
-                    wanted[name] -= {alias.evaluated_name for alias in node.names if alias.asname is None}
-                    if not wanted[name]:
-                        del wanted[name]
     if not wanted:
         return module
     body = list(module.body)
-    for index in range(start, end):  # merge into the first matching from-import of the block
-        node = body[index].body[0]  # type: ignore[attr-defined]
-        if isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
-            name = get_full_name_for_node(node.module)
-            if name in wanted and not isinstance(node.names, cst.ImportStar):
-                added = [cst.ImportAlias(name=cst.Name(n)) for n in sorted(wanted.pop(name))]
-                body[index] = body[index].with_deep_changes(node, names=[*added, *node.names])  # type: ignore[attr-defined]
+    for index, node, name in block:  # merge into the first matching from-import of the block
+        if name in wanted and not isinstance(node.names, cst.ImportStar):
+            added = [cst.ImportAlias(name=cst.Name(n)) for n in sorted(wanted.pop(name))]
+            body[index] = body[index].with_deep_changes(node, names=[*added, *node.names])
     if not wanted:
         return module.with_changes(body=body)
     new_lines = [
@@ -163,10 +158,25 @@ def add_imports(
         index, leading = place
         new_lines[0] = new_lines[0].with_changes(leading_lines=leading)
         return module.with_changes(body=[*body[:index], *new_lines, *body[index:]])
-    after = body[end:]
+    after: list[cst.BaseStatement] = list(body[end:])
     if after:
         after[0] = _with_blank_line_before(after[0])
     return module.with_changes(body=[*body[:end], *new_lines, *after])
+
+
+def _from_imports(
+    body: Sequence[cst.SimpleStatementLine | cst.BaseCompoundStatement], start: int, end: int
+) -> list[tuple[int, cst.ImportFrom, str]]:
+    """(index, node, module) of the absolute ``from m import ...`` lines in ``body[start:end]``."""
+    found = []
+    for index in range(start, end):
+        line = body[index]
+        node = line.body[0] if isinstance(line, cst.SimpleStatementLine) else None
+        if isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
+            name = get_full_name_for_node(node.module)
+            if name is not None:
+                found.append((index, node, name))
+    return found
 
 
 def _with_blank_line_before(statement: cst.BaseStatement) -> cst.BaseStatement:

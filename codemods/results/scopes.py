@@ -167,7 +167,9 @@ class Tracker(ast.NodeVisitor):
     def _exports(self, targets: list[ast.expr], value: ast.expr) -> None:
         if self.scope is self.module and any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
             if isinstance(value, (ast.List, ast.Tuple)):
-                self.exported.update(e.value for e in value.elts if isinstance(e, ast.Constant))
+                self.exported.update(
+                    e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                )
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self.visit(node.annotation)
