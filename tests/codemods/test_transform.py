@@ -195,3 +195,21 @@ def test_a_name_that_holds_a_rewritten_handler_on_some_paths_only_is_reported() 
     result = transform_source(text, COMPAT)
     assert "return h.write(value)\n" in result.code
     assert [s.rule for s in result.sites if s.action == "manual"] == ["direct-call"]
+
+
+def test_an_import_sharing_its_line_is_left_and_reported() -> None:
+    text = "def f():\n    import os; from compat.legacy import JSONResultHandler\n    return JSONResultHandler()\n"
+    result = transform_source(text, COMPAT)
+    assert "import os; from compat.legacy import JSONResultHandler\n" in result.code
+    assert "return JSONResult()\n" in result.code
+    assert [s.rule for s in result.sites if s.action == "manual"] == ["import"]
+
+
+def test_a_nested_import_line_is_removed_with_its_trailing_comment() -> None:
+    text = (
+        "def f():\n"
+        "    x = 1\n"
+        "    from compat.legacy import JSONResultHandler  # old\n"
+        "    return JSONResultHandler()\n"
+    )
+    assert rewrite(text) == "from compat.results import JSONResult\n\ndef f():\n    x = 1\n    return JSONResult()\n"
