@@ -147,9 +147,9 @@ def test_quiet_prints_no_summary_and_no_progress_off_a_terminal(
 ) -> None:
     for index in range(60):
         write(project / f"f{index}.py", PLAIN)
-    assert main(["--quiet", str(project)]) == 0
+    assert main(["--quiet", "-j", "1", str(project)]) == 0
     assert capsys.readouterr().err == ""
-    assert main([str(project)]) == 0
+    assert main(["-j", "1", str(project)]) == 0
     err = capsys.readouterr().err
     assert "\r" not in err and "scanned 60 files" in err
 
