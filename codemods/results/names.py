@@ -66,9 +66,6 @@ class Names:
 
     # -- qualified names ---------------------------------------------------------------------------------------
 
-    def bindings(self, name: ast.Name) -> list[Binding] | None:
-        return lookup(name.id, self.tracker.scope_of[id(name)])
-
     def resolve(self, node: ast.expr, scope: Scope) -> Target | None:
         """The profile name ``node`` refers to in ``scope``; None if none; ``AMBIGUOUS`` if bound both ways."""
         qualified = self._qualified(node, scope)

@@ -203,3 +203,10 @@ def test_a_progress_bar_is_drawn_on_a_terminal(project: Path) -> None:
         os.close(controller)
     assert proc.returncode == 0
     assert b"\r[##############################] 60/60 files" in shown
+
+
+def test_a_file_without_legacy_names_is_never_parsed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "broken_but_unrelated.py", "def (:\n")  # would fail to parse if it were parsed
+    assert main(["--report", "json", str(project)]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["files_filtered"] == 1 and totals["files_failed"] == 0
