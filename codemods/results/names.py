@@ -60,6 +60,8 @@ class Names:
             for name in engine:
                 table[f"{module}.{name}"] = Target("engine", name)
         self.table = table
+        self.renamed_attributes = {rename.old: rename.new for rename in profile.of_kind("attribute")}
+        self.new_attributes = set(self.renamed_attributes.values())
         self.rewritten_constructors: set[int] = set()  # ids of handler calls the constructor rule rewrote
         self._object_kinds: dict[int, ObjectKind | None] = {}
         self._class_kinds: dict[int, ObjectKind | None] = {}
@@ -122,9 +124,9 @@ class Names:
             return kinds.pop() if len(kinds) == 1 else None
         if isinstance(node, ast.Call):
             return self._call_kind(node, scope)
-        if isinstance(node, ast.Attribute) and node.attr in ("result_handler", "result"):
+        if isinstance(node, ast.Attribute) and (node.attr in self.renamed_attributes or node.attr in self.new_attributes):
             if self.object_kind(node.value, scope) in ("task", "flow"):
-                return "handler-read" if node.attr == "result_handler" else "result"
+                return "handler-read" if node.attr in self.renamed_attributes else "result"
         return None
 
     def maybe_rewritten_handler(self, node: ast.expr, scope: Scope) -> bool:

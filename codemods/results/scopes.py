@@ -65,19 +65,22 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 class Tracker(ast.NodeVisitor):
     """Builds the scopes of one module and remembers, for every name that is read, the scope it is read in."""
 
-    def __init__(self, tree: ast.Module, watch: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, tree: ast.Module, watch: frozenset[str] = frozenset(), renamed: frozenset[str] = frozenset()
+    ) -> None:
         self.watch = watch
+        self.renamed = renamed  # renamed keywords/attributes: their attributes and strings are collected
         self.watched: list[ast.Attribute] = []  # attributes whose name is in ``watch`` (legacy names)
         self.module = Scope("module", tree, None)
         self.scope = self.module
         self.scope_of: dict[int, Scope] = {}  # id(node) -> scope, for Name loads, calls, attributes, classes
         self.reads: dict[str, list[ast.Name]] = {}
         self.calls: list[ast.Call] = []
-        self.attributes: list[ast.Attribute] = []
+        self.attributes: list[ast.Attribute] = []  # attributes whose name is in ``renamed``
         self.classes: list[ast.ClassDef] = []
         self.imports: list[ast.Import | ast.ImportFrom] = []
         self.binding_of_alias: dict[int, Binding] = {}  # id(ast.alias) -> the binding that import made
-        self.strings: list[ast.Constant] = []
+        self.strings: list[ast.Constant] = []  # string constants equal to a name in ``renamed``
         self.statement_only_child: set[int] = set()  # ids of statements that are the whole body of their block
         self.class_of_method: dict[int, ast.ClassDef] = {}  # id(FunctionDef) -> the class it is defined in
         self.expression_statements: set[int] = set()  # ids of expressions whose value is discarded
@@ -320,7 +323,7 @@ class Tracker(ast.NodeVisitor):
         self.visit(node.func)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if node.attr == "result_handler":
+        if node.attr in self.renamed:
             self.attributes.append(node)
             self.scope_of[id(node)] = self.scope
         elif node.attr in self.watch:
@@ -329,7 +332,7 @@ class Tracker(ast.NodeVisitor):
         self.visit(node.value)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if node.value == "result_handler":
+        if isinstance(node.value, str) and node.value in self.renamed:
             self.strings.append(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -347,9 +350,10 @@ class Tracker(ast.NodeVisitor):
         self.visit(node)
 
 
-def build(tree: ast.Module, watch: frozenset[str] = frozenset()) -> Tracker:
-    """Scopes, bindings and the nodes of interest of one parsed module (attributes named in ``watch`` too)."""
-    return Tracker(tree, watch)
+def build(tree: ast.Module, watch: frozenset[str] = frozenset(), renamed: frozenset[str] = frozenset()) -> Tracker:
+    """Scopes, bindings and the nodes of interest of one parsed module: attributes named in ``watch`` or
+    ``renamed``, and strings equal to a name in ``renamed``."""
+    return Tracker(tree, watch, renamed)
 
 
 def lookup(name: str, scope: Scope) -> list[Binding] | None:

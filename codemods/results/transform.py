@@ -65,13 +65,18 @@ def _watched_attributes(profile: Profile) -> frozenset[str]:
     return watched
 
 
+def _renamed(profile: Profile) -> frozenset[str]:
+    """The keyword and attribute names the profile renames (``result_handler``)."""
+    return frozenset(rename.old for rename in profile.renames if rename.kind in ("keyword", "attribute"))
+
+
 def transform_source(text: str, profile: Profile) -> Transformed:
     """Rewrite one module's text. Raises ``SyntaxError`` for a module Python cannot parse."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
     source = Source(text)
-    tracker = build(tree, _watched_attributes(profile))
+    tracker = build(tree, _watched_attributes(profile), _renamed(profile))
     context = Context(profile, source, tree, tracker, Names(profile, tracker))
     for rule in RULES:
         rule.apply(context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from compat.renames import Rename
 from codemods.results.rules.base import Context, RewriteRule
 
 __all__ = ["Attributes"]
@@ -14,11 +15,14 @@ class Attributes(RewriteRule):
     description = ".result_handler becomes .result on objects known to be a Task or a Flow"
 
     def apply(self, context: Context) -> None:
-        rename = context.profile.find("attribute", "result_handler")
-        keyword = context.profile.find("keyword", "result_handler")
-        if rename is None:
-            return
+        for rename in context.profile.of_kind("attribute"):
+            self._rename(context, rename)
+
+    def _rename(self, context: Context, rename: Rename) -> None:
+        keyword = context.profile.find("keyword", rename.old)  # how a value given for it is adapted
         for attribute in context.tracker.attributes:
+            if attribute.attr != rename.old:
+                continue
             scope = context.tracker.scope_of[id(attribute)]
             owner = context.names.object_kind(attribute.value, scope)
             if owner not in ("task", "flow"):

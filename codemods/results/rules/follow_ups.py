@@ -1,7 +1,8 @@
 """Candidates no rule can rewrite safely, each reported with its reason: nothing is skipped silently.
 
 - ``class MyHandler(ResultHandler)``: users' own handlers stay; call sites wrap them with ``as_result(...)``.
-- the string ``"result_handler"``: ``getattr``/``setattr``, or a key of a dict splatted into a call.
+- a renamed keyword or attribute as a string (``"result_handler"``): ``getattr``/``setattr``, or a key of a
+  dict splatted into a call.
 - any other reference to a legacy name (an annotation, ``isinstance``, a handler class passed as a value).
 - names spelled like a legacy class but bound to something else are recorded as skipped (shadowing).
 """
@@ -36,12 +37,13 @@ class Subclasses(RewriteRule):
 
 class DynamicAccess(RewriteRule):
     name = "dynamic"
-    description = "the string 'result_handler' (getattr/setattr, **kwargs keys) is listed for a human"
+    description = "a renamed keyword or attribute as a string (getattr/setattr, **kwargs keys) is listed for a human"
 
     def apply(self, context: Context) -> None:
         for string in context.tracker.strings:
-            context.site(string, "dynamic", "manual", "the string 'result_handler' (dynamic attribute access or a "
-                         "keyword in a **kwargs dict): use 'result' if it reaches a Task or Flow")
+            rename = next(r for r in context.profile.renames if r.old == string.value)
+            context.site(string, "dynamic", "manual", f"the string {string.value!r} (dynamic attribute access or a "
+                         f"keyword in a **kwargs dict): use {rename.new!r} if it reaches a Task or Flow")
 
 
 class OtherReferences(RewriteRule):

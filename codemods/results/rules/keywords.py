@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from compat.renames import Rename
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Scope
 
@@ -15,15 +16,16 @@ class Keywords(RewriteRule):
     description = "result_handler= becomes result= on Task, Flow, task and their subclasses; unknown values are wrapped"
 
     def apply(self, context: Context) -> None:
-        rename = context.profile.find("keyword", "result_handler")
-        if rename is None:
-            return
+        for rename in context.profile.of_kind("keyword"):
+            self._rename(context, rename)
+
+    def _rename(self, context: Context, rename: Rename) -> None:
         for call in context.tracker.calls:
             given = [k for k in call.keywords if k.arg == rename.old]
             if not given:
                 continue
             scope = context.tracker.scope_of[id(call)]
-            callee = self._engine_callee(context, call, scope)
+            callee = self._engine_callee(context, call, scope, rename)
             if callee is None:
                 context.site(given[0], "keyword", "manual", f"{rename.old}= is passed to {context.code(call.func)}, "
                              f"which the codemod cannot follow to {'/'.join(rename.applies_to)} (a wrapper, "
@@ -43,7 +45,7 @@ class Keywords(RewriteRule):
                                  f"{rename.note or 'port it to a Result'}")
 
     @staticmethod
-    def _engine_callee(context: Context, call: ast.Call, scope: Scope) -> str | None:
+    def _engine_callee(context: Context, call: ast.Call, scope: Scope, rename: Rename) -> str | None:
         """The name of the engine callable ``call`` reaches (``Task``, ``MyTask``, ``super().__init__``), or None."""
         names = context.names
         func = call.func
@@ -51,7 +53,7 @@ class Keywords(RewriteRule):
         if target is not None and target.kind == "engine":
             return target.name
         cls = names.local_class(func, scope)
-        if cls is not None and names.class_kind(cls) is not None and _forwards(cls):
+        if cls is not None and names.class_kind(cls) is not None and _forwards(cls, rename.old):
             return cls.name
         if isinstance(func, ast.Attribute) and func.attr == "__init__":
             owner = func.value
@@ -69,10 +71,10 @@ def _is_super(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
 
 
-def _forwards(cls: ast.ClassDef) -> bool:
-    """A subclass passes result_handler= on to Task unless its own __init__ names that parameter itself."""
+def _forwards(cls: ast.ClassDef, keyword: str) -> bool:
+    """A subclass passes ``keyword`` on to Task unless its own __init__ names that parameter itself."""
     for statement in cls.body:
         if isinstance(statement, ast.FunctionDef) and statement.name == "__init__":
             parameters = [*statement.args.posonlyargs, *statement.args.args, *statement.args.kwonlyargs]
-            return all(p.arg != "result_handler" for p in parameters)
+            return all(p.arg != keyword for p in parameters)
     return True
