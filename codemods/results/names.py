@@ -21,8 +21,9 @@ from codemods.results.scopes import Binding, Scope, Tracker, lookup
 __all__ = ["AMBIGUOUS", "Names", "ObjectKind", "Target"]
 
 TargetKind = Literal["legacy-class", "legacy-module", "new-class", "engine"]
-ObjectKind = Literal["task", "flow", "handler", "handler-read", "result"]
-"""``handler``: a built-in handler the codemod rewrites into a Result; ``handler-read``: ``x.result_handler`` of a
+ObjectKind = Literal["engine", "handler", "handler-read", "result"]
+"""``engine``: an instance of an engine class whose attribute the profile renames (a Task or a Flow);
+``handler``: a built-in handler the codemod rewrites into a Result; ``handler-read``: ``x.result_handler`` of a
 Task/Flow (becomes ``x.result``); ``result``: already a Result of the new API (never touched again)."""
 
 
@@ -48,7 +49,13 @@ class Names:
         self.tracker = tracker
         classes = profile.of_kind("class")
         self.legacy_class_names = {rename.old: rename for rename in classes}
-        engine = {name for kind in ("keyword", "attribute") for rename in profile.of_kind(kind) for name in rename.applies_to}  # type: ignore[arg-type]
+        # the engine's classes are those whose attribute is renamed; the other callables taking the keyword are
+        # decorators (``task``): both read from the table
+        self.engine_classes = {name for rename in profile.of_kind("attribute") for name in rename.applies_to}
+        self.engine_decorators = {
+            name for rename in profile.of_kind("keyword") for name in rename.applies_to
+        } - self.engine_classes
+        engine = self.engine_classes | self.engine_decorators
         table: dict[str, Target] = {}
         for module in profile.legacy_modules:
             table[module] = Target("legacy-module", module)
@@ -125,7 +132,7 @@ class Names:
         if isinstance(node, ast.Call):
             return self._call_kind(node, scope)
         if isinstance(node, ast.Attribute) and (node.attr in self.renamed_attributes or node.attr in self.new_attributes):
-            if self.object_kind(node.value, scope) in ("task", "flow"):
+            if self.object_kind(node.value, scope) == "engine":
                 return "handler-read" if node.attr in self.renamed_attributes else "result"
         return None
 
@@ -146,7 +153,7 @@ class Names:
             kind = self.object_kind(binding.value, binding.scope)
         elif binding.kind == "def":
             if any(self._is_task_decorator(d, binding.scope) for d in binding.node.decorator_list):  # type: ignore[attr-defined]
-                kind = "task"
+                kind = "engine"
         elif binding.kind == "param":
             kind = self._self_kind(binding)
         self._object_kinds[key] = kind
@@ -155,17 +162,15 @@ class Names:
     def _call_kind(self, call: ast.Call, scope: Scope) -> ObjectKind | None:
         target = self.resolve(call.func, scope)
         if target is not None and target.kind == "engine":
-            if target.name == "Task":
-                return "task"
-            if target.name == "Flow":
-                return "flow"
-            return "task" if call.args else None  # task(fn); task(name=...) is a decorator factory
+            if target.name in self.engine_classes:
+                return "engine"
+            return "engine" if call.args else None  # task(fn); task(name=...) is a decorator factory
         if target is not None and target.kind == "legacy-class":
             return "handler" if id(call) in self.rewritten_constructors else None
         if target is not None and target.kind == "new-class":
             return "result"
         if isinstance(call.func, ast.Call) and self._is_task_decorator(call.func, scope):
-            return "task"  # task(name=...)(fn)
+            return "engine"  # task(name=...)(fn)
         cls = self.local_class(call.func, scope)
         return self.class_kind(cls) if cls is not None else None
 
@@ -173,7 +178,7 @@ class Names:
         if isinstance(decorator, ast.Call):
             decorator = decorator.func
         target = self.resolve(decorator, scope)
-        return target is not None and target.kind == "engine" and target.name == "task"
+        return target is not None and target.kind == "engine" and target.name in self.engine_decorators
 
     def _self_kind(self, binding: Binding) -> ObjectKind | None:
         """``self`` (the first parameter) of a method defined in a Task or Flow subclass."""
@@ -200,7 +205,7 @@ class Names:
         return None
 
     def class_kind(self, cls: ast.ClassDef) -> ObjectKind | None:
-        """``task`` or ``flow`` for a class of this module that subclasses the engine's Task or Flow."""
+        """``engine`` for a class of this module that subclasses the engine's Task or Flow."""
         key = id(cls)
         if key in self._class_kinds:
             return self._class_kinds[key]
@@ -209,8 +214,8 @@ class Names:
         kind: ObjectKind | None = None
         for base in cls.bases:
             target = self.resolve(base, scope)
-            if target is not None and target.kind == "engine" and target.name in ("Task", "Flow"):
-                kind = "task" if target.name == "Task" else "flow"
+            if target is not None and target.kind == "engine" and target.name in self.engine_classes:
+                kind = "engine"
             else:
                 parent = self.local_class(base, scope)
                 kind = self.class_kind(parent) if parent is not None else None

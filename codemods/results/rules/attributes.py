@@ -24,8 +24,7 @@ class Attributes(RewriteRule):
             if attribute.attr != rename.old:
                 continue
             scope = context.tracker.scope_of[id(attribute)]
-            owner = context.names.object_kind(attribute.value, scope)
-            if owner not in ("task", "flow"):
+            if context.names.object_kind(attribute.value, scope) != "engine":
                 context.site(attribute, "attribute", "manual", f"cannot tell whether {context.code(attribute.value)} "
                              f"is a Task or a Flow: if it is, use .{rename.new}")
                 continue
@@ -36,4 +35,4 @@ class Attributes(RewriteRule):
                 continue
             context.rename_attribute(attribute, rename.new)
             action = "assigned" if isinstance(attribute.ctx, ast.Store) else "read"
-            context.site(attribute, "attribute", "rewritten", f"{owner}.{rename.old} ({action}) -> .{rename.new}")
+            context.site(attribute, "attribute", "rewritten", f"{context.code(attribute.value)}.{rename.old} ({action}) -> .{rename.new}")

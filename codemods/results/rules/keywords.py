@@ -62,7 +62,7 @@ class Keywords(RewriteRule):
                 if method_class is not None and names.class_kind(method_class) is not None:
                     return "super().__init__"
             target = names.resolve(owner, scope)
-            if target is not None and target.kind == "engine" and target.name in ("Task", "Flow"):
+            if target is not None and target.kind == "engine" and target.name in names.engine_classes:
                 return f"{target.name}.__init__"
         return None
 
