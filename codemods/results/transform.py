@@ -19,7 +19,11 @@ from codemods.results.rules import RULES, Context
 from codemods.results.scopes import build
 from codemods.results.source import Source
 
-__all__ = ["Transformed", "may_mention", "needles", "transform_source"]
+__all__ = ["RewriteError", "Transformed", "may_mention", "needles", "transform_source"]
+
+
+class RewriteError(RuntimeError):
+    """The rewritten text does not parse: a bug in a rule. The file is left as it was."""
 
 _NEEDLES: dict[str, re.Pattern[bytes]] = {}  # per profile name (profiles are data, not hashable)
 _WATCHED: dict[str, frozenset[str]] = {}
@@ -84,7 +88,10 @@ def transform_source(text: str, profile: Profile) -> Transformed:
     if not context.edits:
         return Transformed(text, sites, False)
     code = source.apply(context.edits)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ast.parse(code)  # a rewrite that does not parse is a bug: fail this file, never write it
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(code)
+    except SyntaxError as exc:  # a bug in a rule: fail this file, never write it
+        raise RewriteError(f"the rewrite would not parse (line {exc.lineno}: {exc.msg}); please report it") from exc
     return Transformed(code, sites, code != text)

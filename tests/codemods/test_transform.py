@@ -213,3 +213,39 @@ def test_a_nested_import_line_is_removed_with_its_trailing_comment() -> None:
         "    return JSONResultHandler()\n"
     )
     assert rewrite(text) == "from compat.results import JSONResult\n\ndef f():\n    x = 1\n    return JSONResult()\n"
+
+
+def test_a_bare_generator_argument_is_left_for_a_human() -> None:
+    text = "from compat.legacy import ConstantResultHandler\nh = ConstantResultHandler(x for x in 'ab')\n"
+    result = transform_source(text, COMPAT)
+    assert result.code == text
+    assert [s.rule for s in result.sites if s.action == "manual"] == ["constructor"]
+
+
+def test_a_legacy_import_after_other_statements_is_replaced_in_place() -> None:
+    text = (
+        '__all__ = ["h"]\n\n'
+        "import os\n"
+        "from compat.legacy import JSONResultHandler  # handlers\n\n"
+        "h = JSONResultHandler()\n"
+    )
+    assert rewrite(text) == (
+        '__all__ = ["h"]\n\n'
+        "import os\n"
+        "from compat.results import JSONResult  # handlers\n\n"
+        "h = JSONResult()\n"
+    )
+
+
+def test_a_new_import_goes_to_the_top_when_a_line_before_the_legacy_import_needs_it() -> None:
+    text = (
+        "import compat.legacy as old\n"
+        "first = old.JSONResultHandler()\n"
+        "from compat.legacy import JSONResultHandler\n"
+        "second = JSONResultHandler()\n"
+    )
+    assert rewrite(text) == (
+        "from compat.results import JSONResult\n"
+        "first = JSONResult()\n"
+        "second = JSONResult()\n"
+    )

@@ -25,6 +25,7 @@ class Context:
         self.edits: list[Edit] = []
         self.sites: list[Site] = []
         self.needed: set[tuple[str, str]] = set()  # (module, name) imports the rewritten code needs
+        self.first_use: dict[str, int] = {}  # module -> the first line that uses a name imported from it
         self.consumed: set[int] = set()  # ids of Name reads of legacy bindings that the edits removed
         self.reported: set[int] = set()  # ids of nodes a rule already reported (not to be reported twice)
         self.handled: set[int] = set()  # ids of Name reads whose use a rule rewrote (not an escape)
@@ -81,8 +82,10 @@ class Context:
                 return False
         return True
 
-    def introduce(self, name: str, module: str) -> None:
+    def introduce(self, name: str, module: str, node: ast.AST) -> None:
         self.needed.add((module, name))
+        line = node.lineno  # type: ignore[attr-defined]
+        self.first_use[module] = min(line, self.first_use.get(module, line))
 
     # -- values given where a Result is now expected ----------------------------------------------------------
 
@@ -104,7 +107,7 @@ class Context:
             return False
         self.insert_before(value, f"{wrapper}(")
         self.append_after(value, ")", closing=True)
-        self.introduce(wrapper, module)
+        self.introduce(wrapper, module, value)
         if isinstance(value, ast.Name):
             self.handled.add(id(value))
         return True

@@ -46,7 +46,7 @@ class Constructors(RewriteRule):
             return
         context.replace_node(call.func, rename.new)
         context.consume(call.func)
-        context.introduce(rename.new, module)
+        context.introduce(rename.new, module, call)
         context.names.rewritten_constructors.add(id(call))
         for index, argument in enumerate(call.args):
             old = rename.positional[index]
@@ -69,6 +69,8 @@ class Constructors(RewriteRule):
             return f"{rename.old} is the abstract base class"
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             return "an argument splat (*args/**kwargs) cannot be mapped"
+        if any(isinstance(a, ast.GeneratorExp) for a in call.args):
+            return "a bare generator argument cannot take a keyword"
         if len(call.args) > len(rename.positional):
             return f"{rename.old} takes at most {len(rename.positional)} positional arguments"
         unknown = [k.arg for k in call.keywords if k.arg not in rename.arguments]

@@ -38,7 +38,7 @@ def _parse_exact(text: str) -> cst.Module:
 
 class Imports(RewriteRule):
     name = "import"
-    description = "unused legacy imports are removed and the replacements imported, by libcst's import visitors"
+    description = "unused legacy imports are removed; the replacements are imported once, in their place if possible"
 
     def apply(self, context: Context) -> None:
         removals: dict[int, list[Removal]] = {}
@@ -51,11 +51,48 @@ class Imports(RewriteRule):
                     statements[id(statement)] = statement
         prologue, end = _prologue(context)
         in_prologue = {key: value for key, value in removals.items() if key in prologue}
-        if context.needed or in_prologue:
-            self._rewrite_prologue(context, end, [r for rs in in_prologue.values() for r in rs])
+        to_top, in_place, target = self._placement(context, statements, removals, prologue)
+        if to_top or in_prologue:
+            self._rewrite_prologue(context, end, [r for rs in in_prologue.values() for r in rs], to_top)
         for key, found in removals.items():
-            if key not in prologue:
+            if key in prologue:
+                continue
+            if statements[key] is target:
+                lines = [f"from {m} import {', '.join(sorted(n for mm, n in in_place if mm == m))}"
+                         for m in sorted({m for m, _ in in_place})]
+                context.replace_node(target, context.source.newline.join(lines))
+            else:
                 self._remove_from(context, statements[key], found)
+
+    @staticmethod
+    def _placement(
+        context: Context,
+        statements: dict[int, ast.Import | ast.ImportFrom],
+        removals: dict[int, list[Removal]],
+        prologue: set[int],
+    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]], ast.stmt | None]:
+        """Which new imports go to the top and which replace a legacy import line in place.
+
+        The new import of a module takes the place of the first module-level legacy import line that the
+        removals empty, when the top block does not already import from that module (it is merged there) and no
+        line before it uses the new names; otherwise it goes where AddImportsVisitor would put it.
+        """
+        if not context.needed or any(_emptied(statements[key], removals[key]) for key in removals if key in prologue):
+            return set(context.needed), set(), None  # the top block rewrite puts them in the emptied line's place
+        top_modules = {
+            s.module for s in context.tree.body if id(s) in prologue and isinstance(s, ast.ImportFrom) and not s.level
+        }
+        for statement in context.tree.body:
+            key = id(statement)
+            if key in removals and key not in prologue and _emptied(statement, removals[key]):
+                if not _alone_on_its_lines(context, statement):
+                    break
+                in_place = {
+                    (module, name) for module, name in context.needed
+                    if module not in top_modules and context.first_use[module] > statement.end_lineno  # type: ignore[operator]
+                }
+                return set(context.needed) - in_place, in_place, statement if in_place else None
+        return set(context.needed), set(), None
 
     # -- what to remove ----------------------------------------------------------------------------------------
 
@@ -116,13 +153,13 @@ class Imports(RewriteRule):
     # -- how: node edits on the smallest module that shows what the whole file would --------------------------
 
     @staticmethod
-    def _rewrite_prologue(context: Context, end: int, removals: list[Removal]) -> None:
+    def _rewrite_prologue(context: Context, end: int, removals: list[Removal], needed: set[tuple[str, str]]) -> None:
         """The docstring and leading import block, plus a stand-in for the statement after them (whose leading
         blank lines may gain one): the edits see exactly what they would in the whole file."""
         source = context.source
         sentinel = "pass" + source.newline if end < len(source.data) else ""
         module = _parse_exact(source.segment(0, end) + sentinel)
-        module = replace_imports(module, removals, context.needed)
+        module = replace_imports(module, removals, needed)
         code = module.code
         if sentinel:
             assert code.endswith(sentinel), "the stand-in statement was lost"
@@ -138,9 +175,7 @@ class Imports(RewriteRule):
             context.replace(start, end, module.code)
             return
         line_start, line_end = source.line_start(statement.lineno), source.line_end(statement.end_lineno)  # type: ignore[arg-type]
-        before = source.segment(line_start, start)
-        after = source.segment(end, line_end).strip()
-        if before.strip() or (after and not after.startswith("#")):
+        if not _alone_on_its_lines(context, statement):
             context.site(statement, "import", "manual", "the import shares its line with another statement: "
                          "remove it by hand")
             return
@@ -148,6 +183,19 @@ class Imports(RewriteRule):
             context.replace(start, end, "pass")  # the block would be left empty
         else:
             context.replace(line_start, line_end, "")
+
+
+def _emptied(statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> bool:
+    return len(removals) == len(statement.names)
+
+
+def _alone_on_its_lines(context: Context, statement: ast.stmt) -> bool:
+    """Nothing but indentation before the statement and at most a comment after it."""
+    source = context.source
+    start, end = source.start(statement), source.end(statement)
+    before = source.segment(source.line_start(statement.lineno), start)
+    after = source.segment(end, source.line_end(statement.end_lineno)).strip()  # type: ignore[arg-type]
+    return not before.strip() and (not after or after.startswith("#"))
 
 
 def _reads(context: Context, read: ast.Name, binding: Binding) -> bool:
