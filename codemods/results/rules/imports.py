@@ -84,7 +84,7 @@ class Imports(RewriteRule):
         }
         for statement in context.tree.body:
             key = id(statement)
-            if key in removals and key not in prologue and _emptied(statement, removals[key]):
+            if key in removals and key not in prologue and _emptied(statements[key], removals[key]):
                 if not _alone_on_its_lines(context, statement):
                     break
                 in_place = {
