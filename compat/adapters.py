@@ -9,7 +9,6 @@ view for legacy code that calls ``.write(value)`` and expects a URI back.
 
 from __future__ import annotations
 
-import logging
 import os
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -18,11 +17,9 @@ import compat.results
 from compat.errors import ResultNotFound
 from compat.legacy.base import ResultHandler
 from compat.renames import Rename
-from compat.results.base import Result, render_location
+from compat.results.base import Result
 
 __all__ = ["ResultAsHandler", "ResultHandlerResult", "as_result", "as_result_handler", "is_not_found"]
-
-logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound="ResultHandlerResult")
 
@@ -52,8 +49,8 @@ class ResultHandlerResult(Result):
     own ``modified_at(uri)``, else the file's time when the URI is a local file path, else None (``cache_for``
     then cannot tell freshness and the task reruns).
 
-    A handler chooses its own URI on write; when it differs from the location the task asked for (its rendered
-    ``target``), a WARNING is logged: that target can never be found through this handler.
+    A handler chooses its own URI on write; when it differs from a task's rendered ``target``, the engine logs a
+    WARNING with ``unreachable_target_hint``: that target can never be found through this handler.
     """
 
     def __init__(self, handler: Any, **kwargs: Any) -> None:
@@ -65,12 +62,18 @@ class ResultHandlerResult(Result):
         super().__init__(**kwargs)
         self.handler = handler
 
+    @property
+    def unreachable_target_hint(self) -> str:  # type: ignore[override]
+        name = type(self.handler).__name__
+        return (
+            f"A legacy handler chooses its own URI on write: port {name} to a compat.Result subclass "
+            f"(write_bytes(location, data) stores at the target), or make its write() return the target's URI and "
+            f"give it an exists(uri) method."
+        )
+
     def write(self: R, value: Any, /, **context: Any) -> R:  # a task input named "value" is context too
         new = self.copy()
-        requested = render_location(self.location, context)
         uri = self.handler.write(value)
-        if requested is not None and uri != requested:
-            _warn_unreachable_target(self.handler, requested, uri)
         new.location = uri
         new.value = value
         return new
@@ -119,20 +122,6 @@ class ResultHandlerResult(Result):
 
     def __repr__(self) -> str:
         return f"ResultHandlerResult({self.handler!r}, location={self.location!r})"
-
-
-def _warn_unreachable_target(handler: Any, requested: str, uri: str) -> None:
-    name = type(handler).__name__
-    logger.warning(
-        "%s stored the value at %r, not at the requested location %r: a legacy handler chooses its own URI, "
-        "so this target can never be found through it and the task will run every time. Port %s to a "
-        "compat.Result subclass (write_bytes(location, data) stores at the target), or make its write() "
-        "return the target's URI and give it an exists(uri) method.",
-        name,
-        uri,
-        requested,
-        name,
-    )
 
 
 class ResultAsHandler(ResultHandler):

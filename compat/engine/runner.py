@@ -31,7 +31,7 @@ from typing import Any
 from compat.engine.context import task_run_context
 from compat.engine.states import Cached, Failed, Running, State, Success, ValidationFailed
 from compat.engine.task import Task
-from compat.errors import ResultError, ResultNotFound, SerializationError
+from compat.errors import ResultError, ResultNotFound, SerializationError, ValidationError
 from compat.results.base import Result, render_location
 from compat.results.local import LocalResult
 
@@ -153,12 +153,23 @@ class TaskRun:
     # -- 3. cache check -----------------------------------------------------------------------------------------
 
     def check_cache(self) -> State | None:
-        if self.location is None or not self.result.caches:
+        if not self.result.caches:
+            return None
+        if self.location is None:
+            log.warning(
+                "Task %r: %s is set, but its Result has no location template or target, so each run writes a new "
+                "file and no stored output can be reused; give the Result a location such as "
+                "'{task_full_name}-{today}.pkl', or the task a target=",
+                self.name, self.cache_terms(),
+            )
             return None
         try:
             fresh = self.result.read_cached(self.location)
         except SerializationError as exc:
             self.distrust(f"cannot be read: {exc}")
+            return None
+        except ValidationError as exc:
+            self.distrust(f"cannot be checked for freshness: {exc}")
             return None
         except ResultError as exc:
             return Failed(f"cannot check the cached output at {self.location!r}: {exc}", exception=exc)
@@ -240,6 +251,12 @@ class TaskRun:
         location = _where(written)
         if location is None:
             return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
+        if self.task.target is not None and location != target.resolve(self.location):
+            log.warning(
+                "Task %r: its target is %r, but %s stored the output at %r, so the target can never be found and "
+                "the task will run every time. %s",
+                self.name, self.location, type(self.result).__name__, location, self.result.unreachable_target_hint,
+            )
         return Success(f"ran and stored its output at {location!r}", result=value, location=location)
 
 

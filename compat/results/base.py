@@ -11,6 +11,8 @@ Serialization, templating, validation and caching live here once for all of them
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, Union
@@ -58,6 +60,19 @@ def render_location(location: Location, context: Mapping[str, Any]) -> str | Non
         raise TemplateError(location, "", context.keys(), problem=f"cannot be rendered: {exc}") from None
 
 
+def _names_key(location: Location, key: str) -> bool:
+    """Whether a location template may use ``key`` (a callable may use any key)."""
+    if callable(location):
+        return True
+    if not isinstance(location, str):
+        return False
+    try:
+        fields = {field for _, field, _, _ in string.Formatter().parse(location) if field}
+    except ValueError:  # a malformed template: rendering it will say what is wrong
+        return False
+    return any(re.split(r"[.\[]", field, maxsplit=1)[0] == key for field in fields)
+
+
 class _StrictContext(dict):  # type: ignore[type-arg]
     """A dict for ``format_map`` that reports a missing key instead of formatting it."""
 
@@ -77,6 +92,9 @@ class Result:
     ``run_validators``: whether the engine validates task outputs. ``cache_for``: how long a stored output
     stays fresh (by the backend's last-modified time). ``cache_validators``: ``fn(stored_result) -> bool``.
     """
+
+    unreachable_target_hint = "Give the task a Result that stores at its location, such as LocalResult or S3Result."
+    """What the engine advises when this Result stored a task's output somewhere other than its target."""
 
     def __init__(
         self,
@@ -126,6 +144,13 @@ class Result:
 
     def write(self: R, value: Any, /, **context: Any) -> R:
         """Store ``value`` at the rendered location; return a new Result holding the value and final location."""
+        if "location" in context and not _names_key(self.location, "location"):
+            raise TypeError(
+                f"{type(self).__name__}.write() got location={context['location']!r}, but keyword arguments of "
+                "write() are template keys and this Result's location template has no {location} field; "
+                f"to write at a given location, set it on the Result: {type(self).__name__}(location=...) or "
+                "result.copy() with .location set"
+            )
         new = self.format(**context)
         data = self.serializer.serialize(value)
         new.location = self.write_bytes(new.location, data)  # type: ignore[arg-type]
@@ -180,7 +205,7 @@ class Result:
     def read_cached(self: R, location: str, now: datetime | None = None) -> R | None:
         """The Result stored at ``location`` if it is fresh (within ``cache_for``, accepted by every
         ``cache_validators``), else None. Freshness uses the backend's last-modified time, so a cache written by
-        another process or machine counts."""
+        another process or machine counts. A cache validator that raises is a ``ValidationError`` naming it."""
         if not self.caches:
             return None
         resolved = self.resolve(location)
@@ -200,9 +225,16 @@ class Result:
             stored = self.read(resolved)
         except ResultNotFound:
             return None
-        if all(validator(stored) for validator in self.cache_validators):
-            return stored
-        return None
+        for validator in self.cache_validators:
+            try:
+                fresh = validator(stored)
+            except Exception as exc:
+                raise ValidationError(
+                    f"cache validator {_callable_name(validator)}", f"raised {type(exc).__name__}: {exc}"
+                ) from exc
+            if not fresh:
+                return None
+        return stored
 
     # -- the storage contract: backends override these ----------------------------------------------------------
 

@@ -20,6 +20,11 @@ class JSONResult(Result):
     template has no meaning here and is ignored; ``exists`` is true for any location that is valid JSON.
     """
 
+    unreachable_target_hint = (
+        "JSONResult keeps the value inside the location string itself, so it never stores at a target; for a JSON "
+        "file at the target use LocalResult(serializer=JSONSerializer())."
+    )
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("serializer", JSONSerializer())
         super().__init__(**kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,23 +159,9 @@ def test_a_target_the_handler_writes_to_is_found_again(tmp_path: Path) -> None:
     assert result.exists(target) is True and result.read(target).value == {"done": True}
 
 
-def test_a_target_the_handler_cannot_hit_logs_a_warning_with_the_fix(caplog: pytest.LogCaptureFixture) -> None:
-    result = ResultHandlerResult(DictHandler({}), location="{task_name}.pkl")
-    with caplog.at_level(logging.WARNING, logger="compat.adapters"):
-        written = result.write(1, task_name="t")
-    assert written.location == "key-0"
-    (record,) = caplog.records
-    text = record.getMessage()
-    assert record.levelno == logging.WARNING
-    assert "'t.pkl'" in text and "'key-0'" in text and "can never be found" in text
-    assert "compat.Result subclass" in text and "exists(uri)" in text
-
-
-def test_a_handler_writing_where_asked_logs_nothing(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
-    result = ResultHandlerResult(DictHandler({}, key="t.pkl"), location="{task_name}.pkl")
-    with caplog.at_level(logging.WARNING, logger="compat.adapters"):
-        result.write(1, task_name="t")
-    assert caplog.records == []
+def test_the_hint_for_an_unreachable_target_says_how_to_fix_the_handler() -> None:
+    hint = ResultHandlerResult(DictHandler({})).unreachable_target_hint
+    assert "port DictHandler to a compat.Result subclass" in hint and "exists(uri)" in hint
 
 
 def test_adapter_needs_read_and_write() -> None:

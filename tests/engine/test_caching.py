@@ -129,3 +129,37 @@ def test_a_cache_decided_by_validators_says_so(tmp_path: Path, calls: Counter[st
     flow, node = cached_flow(tmp_path, calls, cache_validators=[lambda stored: True])
     flow.run()
     assert flow.run().result[node].message == "output at 'fetch.pkl' is fresh (1 cache_validators) and valid"
+
+
+def test_cache_for_without_a_location_warns_that_nothing_can_be_reused(
+    tmp_path: Path, calls: Counter[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    @task(result=LocalResult(dir=tmp_path), cache_for=timedelta(hours=1))
+    def work() -> int:
+        calls["work"] += 1
+        return 1
+
+    with Flow("f") as flow:
+        work()
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        flow.run()
+        flow.run()
+    assert calls["work"] == 2
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and "no location template or target" in warnings[0]
+    assert "'{task_full_name}-{today}.pkl'" in warnings[0]
+
+
+def test_a_cache_validator_that_raises_reruns_the_task_and_names_the_validator(
+    tmp_path: Path, calls: Counter[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def divides_by_zero(stored: Result) -> bool:
+        return bool(1 / 0)
+
+    flow, node = cached_flow(tmp_path, calls, cache_for=timedelta(hours=1), cache_validators=[divides_by_zero])
+    flow.run()
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        state = flow.run().result[node]
+    assert type(state) is Success and calls["fetch"] == 2
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "divides_by_zero" in warning and "ZeroDivisionError" in warning

@@ -239,3 +239,29 @@ def test_with_run_validators_false_a_stored_target_is_trusted_unvalidated(calls:
         node = make()
     state = flow.run().result[node]
     assert isinstance(state, Cached) and state.result == -5 and calls["make"] == 0
+
+
+def test_a_target_the_result_cannot_store_at_logs_why_with_the_fix(caplog: pytest.LogCaptureFixture) -> None:
+    from compat import JSONResult
+
+    @task(target="{task_name}.json", result=JSONResult())
+    def make() -> dict[str, int]:
+        return {"x": 1}
+
+    with Flow("f") as flow:
+        node = make()
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        assert type(flow.run().result[node]) is Success
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    text = record.getMessage()
+    assert "its target is 'make.json', but JSONResult stored the output at '{\"x\": 1}'" in text
+    assert "can never be found" in text and "LocalResult(serializer=JSONSerializer())" in text
+
+
+def test_a_target_that_is_written_where_asked_logs_no_warning(
+    tmp_path: Path, calls: Counter[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    flow, _ = counted_flow(tmp_path, calls)
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        flow.run()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import Result, ResultNotFound, SerializationError
+from compat import Result, ResultNotFound, SerializationError, ValidationError
 from tests.results.backends import BACKENDS
 
 
@@ -113,3 +113,13 @@ def test_cache_validators_see_the_stored_result(backend: Result) -> None:
 def test_read_cached_without_cache_settings_reuses_nothing(backend: Result) -> None:
     written = backend.write(1)
     assert backend.read_cached(written.location) is None
+
+
+def test_a_cache_validator_that_raises_is_a_validation_error_naming_it(backend: Result) -> None:
+    def explodes(stored: Result) -> bool:
+        raise ZeroDivisionError("division by zero")
+
+    written = backend.write(1)
+    backend.cache_validators = [explodes]
+    with pytest.raises(ValidationError, match=r"cache validator .*explodes.*raised ZeroDivisionError"):
+        backend.read_cached(written.location)

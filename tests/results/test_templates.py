@@ -84,3 +84,13 @@ def test_context_keys_named_value_or_location_are_template_keys() -> None:
 def test_a_misspelt_key_gets_a_suggestion() -> None:
     with pytest.raises(TemplateError, match=r"needs the key 'dya'.*\(did you mean 'day'\?\)"):
         MemoryResult(location="{dya}.pkl").format(day="2026-11-25", flow_name="etl")
+
+
+def test_write_with_a_location_keyword_the_template_does_not_use_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"write\(\) got location='x.pkl'.*MemoryResult\(location=\.\.\.\)"):
+        MemoryResult().write(5, location="x.pkl")
+
+
+def test_write_with_a_location_key_that_merely_shares_a_prefix_is_refused() -> None:
+    with pytest.raises(TypeError, match="has no {location} field"):
+        MemoryResult(location="{location_name}.pkl").write(5, location="x", location_name="y")
