@@ -101,7 +101,7 @@ def run(
             if progress is not None:
                 progress(1)
         return outcomes
-    size = max(1, min(64, len(paths) // (jobs * 8)))
+    size = max(1, min(16, len(paths) // (jobs * 8)))  # small batches: the last one finishes soon after the rest
     batches = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
     by_path: dict[str, FileOutcome] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
