@@ -165,6 +165,27 @@ def _user_frame() -> FrameType | None:
     return frame
 
 
+def _where_keyword_is_written(frame: FrameType | None, keyword: str, instance: object) -> FrameType | None:
+    """From ``frame`` outwards, the first frame that is not compat's and not an ``__init__`` of ``instance`` that
+    received ``keyword`` itself (as a parameter or inside its ``**kwargs``) and passed it on."""
+    while frame is not None:
+        code = frame.f_code
+        if not code.co_filename.startswith(_OWN_PREFIXES) and not _passes_on(frame, keyword, instance):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _passes_on(frame: FrameType, keyword: str, instance: object) -> bool:
+    code = frame.f_code
+    if code.co_name != "__init__" or not code.co_argcount:
+        return False
+    local = frame.f_locals
+    if local.get(code.co_varnames[0]) is not instance:
+        return False
+    return keyword in local or any(isinstance(value, dict) and keyword in value for value in local.values())
+
+
 def _importer_frame() -> FrameType | None:
     """The frame whose import statement runs the calling module's body: the innermost frame outside the import
     system. Loaders from outside importlib (pytest's assertion rewriter, ...) run below the import system's frames
@@ -201,12 +222,24 @@ def observe(observer: Callable[[LegacyUse], None]) -> Callable[[], None]:
     return lambda: _observers.remove(observer) if observer in _observers else None
 
 
-def warn(category: type[LegacyResultWarning], text: str, *, at_import: bool = False) -> None:
+def warn(
+    category: type[LegacyResultWarning],
+    text: str,
+    *,
+    at_import: bool = False,
+    keyword: str | None = None,
+    constructing: object = None,
+) -> None:
     """Emit ``text`` as ``category``, attributed to the user's line (the first frame outside compat).
 
     ``at_import``: called from a module body; attribute it to the statement that imports that module.
+    ``keyword`` and ``constructing``: a legacy ``keyword=`` reached the ``__init__`` of ``constructing``; the
+    user's own ``__init__`` overrides that merely passed it on (``super().__init__(**kwargs)``) are skipped, so the
+    warning lands on the line where the keyword is written.
     """
     frame = _importer_frame() if at_import else _user_frame()
+    if keyword is not None and constructing is not None:
+        frame = _where_keyword_is_written(frame, keyword, constructing)
     if frame is None:  # called with compat frames only (e.g. from an interpreter hook): let warnings decide
         warnings.warn(text, category, stacklevel=2)
         return

@@ -55,7 +55,7 @@ def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
     def translate(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if KEYWORD.old in kwargs:
             handler = kwargs.pop(KEYWORD.old)
-            warn(LegacyKeywordWarning, warning)
+            warn(LegacyKeywordWarning, warning, keyword=KEYWORD.old, constructing=instance)
             if handler is not None:
                 # a bound call (instance set) does not pass self in args, so positions shift by one
                 given_at = None if new_at is None else new_at - (instance is not None)

@@ -115,15 +115,27 @@ def test_decorator_keyword_warns_at_the_decorator_line(legacy) -> None:
     assert (w.filename, w.lineno) == (__file__, _line_after("decorator keyword"))
 
 
-def test_keyword_warning_through_a_users_subclass_points_at_its_super_call(legacy) -> None:
+def test_keyword_passed_through_a_subclass_init_warns_where_it_is_written(legacy) -> None:
     class MyTask(Task):
-        def __init__(self, **kwargs):
-            # super call
+        def __init__(self, n, **kwargs):
+            self.n = n
             super().__init__(**kwargs)
 
-    MyTask(result_handler=DictHandler({}))
+    # construction with the keyword
+    MyTask(1, result_handler=DictHandler({}))
     (w,) = keyword_warnings(legacy)
-    assert (w.filename, w.lineno) == (__file__, _line_after("super call"))
+    assert (w.filename, w.lineno) == (__file__, _line_after("construction with the keyword"))
+
+
+def test_keyword_written_in_a_subclass_super_call_warns_at_that_call(legacy) -> None:
+    class MyTask(Task):
+        def __init__(self, **kwargs):
+            # super call with the keyword
+            super().__init__(result_handler=DictHandler({}), **kwargs)
+
+    MyTask(name="t")
+    (w,) = keyword_warnings(legacy)
+    assert (w.filename, w.lineno) == (__file__, _line_after("super call with the keyword"))
 
 
 def test_keyword_warning_names_the_callable_the_replacement_and_the_codemod(legacy) -> None:
