@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from compat.audit.sites import AuditReport, Site, load_baseline, save_baseline, totals
+from compat.audit.baseline import Comparison, compare, load_baseline, save_baseline
+from compat.audit.sites import AuditReport, Site, totals
 from compat.deprecations import CODEMOD, LegacyUse, observe
 from compat.results._atomic import atomic_write_bytes
 
@@ -97,7 +98,7 @@ class LegacyAudit:
         self.json_path = json_path
         self.baseline = baseline
         self.report = AuditReport(str(config.rootpath))
-        self.new_sites: list[Site] | None = None
+        self.comparison: Comparison | None = None
         self.baseline_recorded = False
         self._unsubscribe: Callable[[], None] = observe(self.report.record)
 
@@ -110,21 +111,22 @@ class LegacyAudit:
         if self.baseline is not None:
             baseline = os.path.join(str(self.config.rootpath), self.baseline)
             if os.path.exists(baseline):
-                known = load_baseline(baseline)
-                self.new_sites = [site for site in sites if site.key not in known]
+                self.comparison = compare(sites, load_baseline(baseline))
             else:
                 save_baseline(baseline, sites)
                 self.baseline_recorded = True
-                self.new_sites = []
         if self.json_path is not None:
             path = os.path.join(str(self.config.rootpath), self.json_path)
-            atomic_write_bytes(path, self.report.to_json(sites, self.new_sites).encode("utf-8"))
+            new = self.comparison.new if self.comparison is not None else None
+            atomic_write_bytes(path, self.report.to_json(sites, new).encode("utf-8"))
         if session.exitstatus == pytest.ExitCode.OK and self._failing(sites):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _failing(self, sites: list[Site]) -> list[Site]:
-        if self.new_sites is not None:
-            return self.new_sites
+        if self.comparison is not None:
+            return self.comparison.new
+        if self.baseline_recorded:
+            return []
         return sites if self.mode == "strict" else []
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -149,11 +151,23 @@ class LegacyAudit:
                         write(f"  {site.key}  {site.kind} x{site.count}: use {site.replacement}{fix}")
         if self.baseline_recorded:
             write(f"recorded {len(sites)} known site(s) in the baseline {self.baseline}")
-        elif self.new_sites:
-            write(f"FAILED: {len(self.new_sites)} legacy call site(s) not in the baseline {self.baseline}:", red=True)
-            for site in self.new_sites:
-                write(f"  {site.key}  {site.kind}", red=True)
+        elif self.comparison is not None:
+            self._write_comparison(self.comparison, write)
         elif self.mode == "strict" and sites:
             write("FAILED: --legacy-audit=strict and legacy uses remain (see above)", red=True)
         if self.json_path is not None:
             write(f"legacy audit written to {self.json_path}")
+
+    def _write_comparison(self, comparison: Comparison, write: Callable[..., None]) -> None:
+        for file, kind, known, now in comparison.shrunk:
+            write(f"progress: {file} has {now} {kind} site(s), the baseline {known}; re-record the baseline "
+                  f"(delete {self.baseline} and run again) to lock it in")
+        if not comparison.grown:
+            write(f"no legacy call sites beyond the baseline {self.baseline}")
+            return
+        write(f"FAILED: legacy uses beyond the baseline {self.baseline}:", red=True)
+        for file, kind, known, now in comparison.grown:
+            write(f"  {file}: {now} {kind} site(s), the baseline allows {known}", red=True)
+        for site in comparison.new:
+            write(f"    {site.key}  {site.kind}: use {site.replacement}", red=True)
+        write(f"migrate the new use(s); if the baseline is stale, delete {self.baseline} and run again", red=True)

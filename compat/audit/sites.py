@@ -1,4 +1,4 @@
-"""Legacy call sites collected during a session: grouping, first/third-party split, JSON and the baseline."""
+"""Legacy call sites collected during a session: grouping, the first/third-party split, and the JSON report."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from compat.deprecations import LegacySubclassWarning, LegacyUse
-from compat.results._atomic import atomic_write_bytes
 
-__all__ = ["AuditReport", "Site", "load_baseline", "save_baseline"]
+__all__ = ["AuditReport", "Site", "totals"]
 
 SCHEMA_VERSION = 1
 
@@ -99,26 +98,3 @@ def totals(sites: list[Site]) -> dict[str, int]:
         "third_party_sites": len({site.key for site in sites if not site.first_party}),
         "codemod_fixable_sites": len({site.key for site in sites if site.fixable}),
     }
-
-
-def load_baseline(path: str) -> set[str]:
-    """The ``file:line`` keys recorded in a baseline file; a clear error if it is not one."""
-    with open(path, encoding="utf-8") as f:
-        try:
-            document = json.load(f)
-            return set(document["known_sites"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(
-                f"{path} is not a legacy-audit baseline (expected JSON with a 'known_sites' list): {exc}; "
-                "delete it and run again to record a new one"
-            ) from exc
-
-
-def save_baseline(path: str, sites: Iterable[Site]) -> None:
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "about": "legacy result-handler call sites known when this baseline was recorded; "
-        "pytest --legacy-audit-baseline fails only on sites not listed here",
-        "known_sites": sorted({site.key for site in sites}),
-    }
-    atomic_write_bytes(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))

@@ -167,17 +167,48 @@ def test_baseline_is_recorded_on_first_use_and_passes(pytester: pytest.Pytester)
     pytester.makepyfile(test_legacy=LEGACY_TEST)
     result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
     assert result.ret == pytest.ExitCode.OK
-    assert json.loads((pytester.path / "baseline.json").read_text())["known_sites"] == ["test_legacy.py:5"]
+    recorded = json.loads((pytester.path / "baseline.json").read_text())["known_sites"]
+    assert recorded == {"test_legacy.py": {"LegacyHandlerWarning": 1}}
 
 
-def test_baseline_fails_only_on_new_call_sites(pytester: pytest.Pytester) -> None:
+def test_baseline_passes_when_nothing_new_appears(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_legacy=LEGACY_TEST)
     pytester.runpytest("--legacy-audit-baseline=baseline.json")
+    result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*no legacy call sites beyond the baseline baseline.json*"])
+
+
+def test_baseline_survives_edits_that_move_known_sites(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_legacy=LEGACY_TEST)
+    pytester.runpytest("--legacy-audit-baseline=baseline.json")
+    pytester.makepyfile(test_legacy="# a new comment moves every line down\n" + LEGACY_TEST)
     assert pytester.runpytest("--legacy-audit-baseline=baseline.json").ret == pytest.ExitCode.OK
+
+
+def test_baseline_fails_on_a_new_call_site_and_names_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_legacy=LEGACY_TEST)
+    pytester.runpytest("--legacy-audit-baseline=baseline.json")
     pytester.makepyfile(test_new="from compat.legacy import JSONResultHandler\n\ndef test_y():\n    JSONResultHandler()\n")
     result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*1 legacy call site(s) not in the baseline baseline.json:*", "*test_new.py:4*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*FAILED: legacy uses beyond the baseline baseline.json:*",
+            "*test_new.py: 1 LegacyHandlerWarning site(s), the baseline allows 0*",
+            "*test_new.py:4  LegacyHandlerWarning: use compat.JSONResult*",
+            "*if the baseline is stale, delete baseline.json and run again*",
+        ]
+    )
+
+
+def test_baseline_reports_progress_when_sites_go_away(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_legacy=LEGACY_TEST)
+    pytester.runpytest("--legacy-audit-baseline=baseline.json")
+    pytester.makepyfile(test_legacy=CLEAN_TEST)
+    result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*progress: test_legacy.py has 0 LegacyHandlerWarning site(s), the baseline 1*"])
 
 
 def test_a_corrupt_baseline_is_named_with_the_fix(pytester: pytest.Pytester) -> None:
@@ -185,4 +216,4 @@ def test_a_corrupt_baseline_is_named_with_the_fix(pytester: pytest.Pytester) -> 
     pytester.makepyfile(test_legacy=LEGACY_TEST)
     result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
     assert result.ret != pytest.ExitCode.OK
-    assert "is not a legacy-audit baseline" in result.stdout.str() + result.stderr.str()
+    assert "is not a legacy-audit baseline of this version" in result.stdout.str() + result.stderr.str()
