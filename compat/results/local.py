@@ -26,12 +26,26 @@ class LocalResult(Result):
     A relative location is taken relative to ``dir`` and may not escape it (a parameter such as ``"../../etc"``
     is refused); an absolute location is used as given. ``write`` returns the file's absolute path as the new
     Result's ``location``. Files are written atomically, so readers never see a partial value.
+    ``validate_dir=True`` creates ``dir`` now and fails at once if it cannot be used, instead of at the first write
+    (what the legacy ``LocalResultHandler(validate=True)`` did).
     """
 
-    def __init__(self, dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, dir: str | os.PathLike[str] | None = None, validate_dir: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         raw = os.fspath(dir) if dir is not None else default_results_dir()
         self.dir = os.path.abspath(os.path.expanduser(raw))
+        if validate_dir:
+            self._validate_dir()
+
+    def _validate_dir(self) -> None:
+        if os.path.exists(self.dir) and not os.path.isdir(self.dir):
+            raise LocationError(f"the result directory {self.dir!r} exists and is not a directory")
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the result directory {self.dir!r}: {exc}") from exc
+        if not os.access(self.dir, os.W_OK | os.X_OK):
+            raise StorageError(f"the result directory {self.dir!r} is not writable by this process")
 
     def resolve(self, location: str) -> str:
         if not isinstance(location, (str, os.PathLike)):

@@ -134,3 +134,19 @@ def test_a_location_naming_dir_itself_is_refused(tmp_path: Path) -> None:
 def test_a_sibling_directory_sharing_the_prefix_is_outside(tmp_path: Path) -> None:
     with pytest.raises(LocationError, match="outside the result directory"):
         LocalResult(dir=tmp_path / "r").read("../r2/x.pkl")
+
+
+def test_validate_dir_creates_the_directory_up_front(tmp_path: Path) -> None:
+    LocalResult(dir=tmp_path / "new" / "results", validate_dir=True)
+    assert (tmp_path / "new" / "results").is_dir()
+
+
+def test_without_validate_dir_nothing_is_created_until_a_write(tmp_path: Path) -> None:
+    LocalResult(dir=tmp_path / "later")
+    assert not (tmp_path / "later").exists()
+
+
+def test_validate_dir_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(LocationError, match="exists and is not a directory"):
+        LocalResult(dir=tmp_path / "taken", validate_dir=True)
