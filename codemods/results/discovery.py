@@ -79,7 +79,7 @@ def _walk(directory: str, root: str, ignores: list[_Ignore], excludes: Sequence[
         return
     for entry in entries:
         relative = os.path.relpath(entry.path, root)
-        if _excluded(relative, entry.name, excludes):
+        if _excluded(relative, entry.name, excludes) or _excluded(os.path.normpath(entry.path), entry.name, excludes):
             continue
         if entry.is_dir(follow_symlinks=False):
             if entry.name in SKIPPED_DIRECTORIES or entry.name.endswith(".egg-info"):

@@ -79,3 +79,11 @@ def test_paths_given_twice_are_processed_once(project: Path) -> None:
 
 def test_missing_paths_are_reported(project: Path) -> None:
     assert discover([str(project / "nope")]).missing == [str(project / "nope")]
+
+
+def test_exclude_globs_also_match_the_path_as_given(project: Path, monkeypatch) -> None:
+    touch(project / "src" / "legacy" / "old.py")
+    touch(project / "src" / "new.py")
+    monkeypatch.chdir(project)
+    found = discover(["src"], ["src/legacy/*"]).files
+    assert [os.path.normpath(p) for p in found] == [os.path.join("src", "new.py")]
