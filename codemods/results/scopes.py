@@ -86,6 +86,8 @@ class Tracker(ast.NodeVisitor):
         self.expression_statements: set[int] = set()  # ids of expressions whose value is discarded
         self.escapes: list[ast.Name] = []  # Name loads passed on (call arguments, returned, assigned elsewhere)
         self.assigned: dict[int, ast.expr] = {}  # id(attribute target) -> the value assigned to it
+        self.assigned_attributes: list[tuple[ast.Attribute, ast.expr]] = []  # (target, value) of every a.b = v
+        self.bound_values: set[int] = set()  # ids of values bound to a plain name outside a class body
         self.exported: set[str] = set()  # the strings of a module-level __all__
         self._visit_body(tree.body)
 
@@ -101,6 +103,8 @@ class Tracker(ast.NodeVisitor):
                 outer = outer.enclosing_function()
             scope = outer or self.module
         binding = Binding(name, kind, scope, node, **extra)  # type: ignore[arg-type]
+        if binding.value is not None and scope.kind != "class":  # a class attribute is read as self.name
+            self.bound_values.add(id(binding.value))
         scope.bindings.setdefault(name, []).append(binding)
         if binding.alias is not None:
             self.binding_of_alias[id(binding.alias)] = binding
@@ -159,6 +163,7 @@ class Tracker(ast.NodeVisitor):
                 self.bind(target.id, "assign", node, value=node.value)
             elif isinstance(target, ast.Attribute):
                 self.assigned[id(target)] = node.value
+                self.assigned_attributes.append((target, node.value))
                 self.visit(target)
             else:
                 self.visit(target)

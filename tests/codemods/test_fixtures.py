@@ -24,9 +24,12 @@ EXPECTED_MANUAL = {
     "compat/direct_calls": ["direct-call"],
     "compat/dropped_argument": ["constructor", "constructor"],
     "compat/imports_grouped": ["subclass"],
+    "compat/keywords": ["direct-call"],
     "compat/manual_cases": ["keyword", "direct-call", "dynamic", "dynamic", "constructor", "reference"],
     "compat/name_taken": ["constructor"],
+    "compat/nested_scopes": ["direct-call"] * 4,
     "compat/star_import": ["import"],
+    "compat/unfollowed_handlers": ["direct-call"] * 4,
     "prefect/prefect_custom": ["subclass", "keyword"],
     "prefect/prefect_flow": ["constructor"],
 }

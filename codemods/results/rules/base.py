@@ -29,6 +29,7 @@ class Context:
         self.consumed: set[int] = set()  # ids of Name reads of legacy bindings that the edits removed
         self.reported: set[int] = set()  # ids of nodes a rule already reported (not to be reported twice)
         self.handled: set[int] = set()  # ids of Name reads whose use a rule rewrote (not an escape)
+        self.constructed: list[ast.Call] = []  # the handler constructor calls rewritten into Results
 
     # -- reporting ---------------------------------------------------------------------------------------------
 

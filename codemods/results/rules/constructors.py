@@ -48,6 +48,7 @@ class Constructors(RewriteRule):
         context.consume(call.func)
         context.introduce(rename.new, module, call)
         context.names.rewritten_constructors.add(id(call))
+        context.constructed.append(call)
         for index, argument in enumerate(call.args):
             old = rename.positional[index]
             new = rename.new_keyword(old)

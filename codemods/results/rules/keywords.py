@@ -8,7 +8,7 @@ from compat.renames import Rename
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Scope
 
-__all__ = ["Keywords"]
+__all__ = ["Keywords", "engine_callee"]
 
 
 class Keywords(RewriteRule):
@@ -25,7 +25,7 @@ class Keywords(RewriteRule):
             if not given:
                 continue
             scope = context.tracker.scope_of[id(call)]
-            callee = self._engine_callee(context, call, scope, rename)
+            callee = engine_callee(context, call, scope, rename)
             if callee is None:
                 context.site(given[0], "keyword", "manual", f"{rename.old}= is passed to {context.code(call.func)}, "
                              f"which the codemod cannot follow to {'/'.join(rename.applies_to)} (a wrapper, "
@@ -44,27 +44,27 @@ class Keywords(RewriteRule):
                                  f"handler and the {context.profile.name} profile has no wrapper for it: "
                                  f"{rename.note or 'port it to a Result'}")
 
-    @staticmethod
-    def _engine_callee(context: Context, call: ast.Call, scope: Scope, rename: Rename) -> str | None:
-        """The name of the engine callable ``call`` reaches (``Task``, ``MyTask``, ``super().__init__``), or None."""
-        names = context.names
-        func = call.func
-        target = names.resolve(func, scope)
-        if target is not None and target.kind == "engine":
-            return target.name
-        cls = names.local_class(func, scope)
-        if cls is not None and names.class_kind(cls) is not None and _forwards(cls, rename.old):
-            return cls.name
-        if isinstance(func, ast.Attribute) and func.attr == "__init__":
-            owner = func.value
-            if _is_super(owner) and scope.kind == "function":
-                method_class = context.tracker.class_of_method.get(id(scope.node))
-                if method_class is not None and names.class_kind(method_class) is not None:
-                    return "super().__init__"
-            target = names.resolve(owner, scope)
-            if target is not None and target.kind == "engine" and target.name in names.engine_classes:
-                return f"{target.name}.__init__"
-        return None
+
+def engine_callee(context: Context, call: ast.Call, scope: Scope, rename: Rename) -> str | None:
+    """The name of the engine callable ``call`` reaches (``Task``, ``MyTask``, ``super().__init__``), or None."""
+    names = context.names
+    func = call.func
+    target = names.resolve(func, scope)
+    if target is not None and target.kind == "engine":
+        return target.name
+    cls = names.local_class(func, scope)
+    if cls is not None and names.class_kind(cls) is not None and _forwards(cls, rename.old):
+        return cls.name
+    if isinstance(func, ast.Attribute) and func.attr == "__init__":
+        owner = func.value
+        if _is_super(owner) and scope.kind == "function":
+            method_class = context.tracker.class_of_method.get(id(scope.node))
+            if method_class is not None and names.class_kind(method_class) is not None:
+                return "super().__init__"
+        target = names.resolve(owner, scope)
+        if target is not None and target.kind == "engine" and target.name in names.engine_classes:
+            return f"{target.name}.__init__"
+    return None
 
 
 def _is_super(node: ast.expr) -> bool:
