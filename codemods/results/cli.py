@@ -36,7 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="compat",
                         help="which legacy API to migrate (default: compat)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="skip paths matching GLOB (repeatable)")
+                        help="skip files and directories matching GLOB (fnmatch: * also matches /), tried against "
+                             "the path as printed (as given, or relative to the current directory), the path "
+                             "relative to the PATH argument it is under, and the file or directory name; a "
+                             "matching directory is skipped with everything under it (repeatable)")
     parser.add_argument("--report", choices=("text", "json"), default="text",
                         help="json: print one record per site and the totals on stdout")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")

@@ -1,9 +1,11 @@
 """Which files a run looks at: the Python files under the given paths, minus what a project does not own.
 
 Skipped: version-control directories, virtualenvs (any directory holding ``pyvenv.cfg``, and the usual names),
-build output, ``--exclude`` globs and whatever ``.gitignore`` files (in the tree and above it up to the repository
-root) ignore. Symlinked directories are not followed; a symlinked file is taken only if it points inside the tree,
-and then as its target (so a write replaces the file, not the link). Each file is listed once.
+build output, whatever ``.gitignore`` files (in the tree and above it up to the repository root) ignore, and
+``--exclude`` globs: matched against the path as printed (as given, and relative to the current directory), the
+path relative to the PATH argument and the file or directory name; a matching directory takes its subtree.
+Symlinked directories are not followed; a symlinked file is taken only if it points inside the tree, and then as
+its target (so a write replaces the file, not the link). Each file is listed once.
 """
 
 from __future__ import annotations
@@ -50,14 +52,17 @@ class _Ignore:
 def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> Discovery:
     found = Discovery()
     seen: set[str] = set()
+    globs = [_normalised(glob) for glob in excludes]
     for given in paths:
         if os.path.isdir(given):
+            if _given_excluded(given, globs):
+                continue
             root = os.path.realpath(given)
             ignores = _ancestor_ignores(root)
-            for path in _walk(given, root, ignores, excludes):
+            for path in _walk(given, root, ignores, globs):
                 _add(found, seen, path)
         elif os.path.isfile(given):
-            if not _excluded(given, os.path.basename(given), excludes):
+            if not _given_excluded(given, globs):
                 _add(found, seen, given)
         else:
             found.missing.append(given)
@@ -78,8 +83,7 @@ def _walk(directory: str, root: str, ignores: list[_Ignore], excludes: Sequence[
     except OSError:
         return
     for entry in entries:
-        relative = os.path.relpath(entry.path, root)
-        if _excluded(relative, entry.name, excludes) or _excluded(os.path.normpath(entry.path), entry.name, excludes):
+        if _excluded(_forms(entry.path, os.path.relpath(entry.path, root)), entry.name, excludes):
             continue
         if entry.is_dir(follow_symlinks=False):
             if entry.name in SKIPPED_DIRECTORIES or entry.name.endswith(".egg-info"):
@@ -97,9 +101,42 @@ def _walk(directory: str, root: str, ignores: list[_Ignore], excludes: Sequence[
             yield entry.path
 
 
-def _excluded(relative: str, name: str, excludes: Sequence[str]) -> bool:
-    relative = relative.replace(os.sep, "/")
-    return any(fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(name, glob) for glob in excludes)
+def _normalised(glob: str) -> str:
+    """``./cm3/``, ``cm3/`` and ``cm3`` are the same glob."""
+    glob = glob.replace(os.sep, "/")
+    while glob.startswith("./"):
+        glob = glob[2:]
+    return glob.rstrip("/") or glob
+
+
+def _forms(path: str, tree_relative: str | None = None) -> set[str]:
+    """The spellings of ``path`` a glob is matched against: as printed (the path as given, normalised), relative
+    to the current directory (when inside it), and relative to the PATH argument it was found under."""
+    forms = {os.path.normpath(path)}
+    cwd_relative = os.path.relpath(path)
+    if not cwd_relative.startswith(".."):
+        forms.add(cwd_relative)
+    if tree_relative is not None:
+        forms.add(tree_relative)
+    return {form.replace(os.sep, "/") for form in forms}
+
+
+def _given_excluded(given: str, globs: Sequence[str]) -> bool:
+    """A PATH argument is excluded when a glob matches it or a directory it is in, as given or relative to the
+    current directory, or the name of one of those (a directory glob excludes its whole subtree)."""
+    candidates = set()
+    for form in _forms(given):
+        parts = form.split("/")
+        candidates.update("/".join(parts[: index + 1]) or "/" for index in range(len(parts)))
+        if not os.path.isabs(form):
+            candidates.update(part for part in parts if part not in ("", ".", ".."))
+    name = os.path.basename(os.path.normpath(given))
+    return _excluded(candidates, name if name not in ("", ".", "..") else None, globs)
+
+
+def _excluded(forms: set[str], name: str | None, globs: Sequence[str]) -> bool:
+    candidates = forms if name is None else (*forms, name)
+    return any(fnmatch.fnmatch(form, glob) for glob in globs for form in candidates)
 
 
 def _inside(path: str, root: str) -> bool:

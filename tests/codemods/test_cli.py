@@ -210,3 +210,26 @@ def test_a_file_without_legacy_names_is_never_parsed(project: Path, capsys: pyte
     assert main(["--report", "json", str(project)]) == 0
     totals = json.loads(capsys.readouterr().out)["totals"]
     assert totals["files_filtered"] == 1 and totals["files_failed"] == 0
+
+
+def test_exclude_takes_the_paths_as_the_run_prints_them(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "cm3" / "custom.py", LEGACY)
+    kept = write(project / "cm3" / "other.py", LEGACY)
+    monkeypatch.chdir(project)
+    assert main(["--check", "cm3"]) == 1
+    assert "would rewrite cm3/custom.py" in capsys.readouterr().err
+    assert main(["--check", "--exclude", "cm3/custom.py", "cm3"]) == 1
+    err = capsys.readouterr().err
+    assert "cm3/custom.py" not in err and "would rewrite cm3/other.py" in err
+    assert main(["--check", "--exclude", "cm3", "cm3"]) == 0
+    assert kept.read_text() == LEGACY
+
+
+def test_help_says_what_an_exclude_glob_is_matched_against(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "relative to the current directory" in help_text
+    assert "relative to the PATH argument" in help_text
+    assert "everything under it" in help_text

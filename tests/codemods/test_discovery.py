@@ -87,3 +87,41 @@ def test_exclude_globs_also_match_the_path_as_given(project: Path, monkeypatch) 
     monkeypatch.chdir(project)
     found = discover(["src"], ["src/legacy/*"]).files
     assert [os.path.normpath(p) for p in found] == [os.path.join("src", "new.py")]
+
+
+def _tree(project: Path) -> None:
+    touch(project / "cm3" / "custom.py")
+    touch(project / "cm3" / "other.py")
+    touch(project / "cm3" / "sub" / "deep.py")
+
+
+def _found(paths: list[str], *excludes: str) -> list[str]:
+    return sorted(os.path.relpath(p).replace(os.sep, "/") for p in discover(paths, excludes).files)
+
+
+def test_exclude_globs_match_the_path_as_printed_relative_to_the_current_directory(project: Path, monkeypatch) -> None:
+    _tree(project)
+    monkeypatch.chdir(project)
+    rest = ["cm3/other.py", "cm3/sub/deep.py"]
+    assert _found(["cm3"], "cm3/custom.py") == rest
+    assert _found(["cm3"], "*/custom.py") == rest
+    assert _found(["cm3"], "./cm3/custom.py") == rest
+    assert _found(["./cm3"], "cm3/custom.py") == rest
+    assert _found([str(project / "cm3")], "cm3/custom.py") == rest  # an absolute PATH, a cwd-relative glob
+
+
+def test_a_directory_glob_excludes_its_whole_subtree_including_a_path_argument(project: Path, monkeypatch) -> None:
+    _tree(project)
+    monkeypatch.chdir(project)
+    assert _found(["cm3"], "cm3") == []
+    assert _found(["cm3"], "cm3/") == []
+    assert _found(["cm3/sub"], "cm3") == []
+    assert _found(["cm3/custom.py"], "cm3") == []
+    assert _found(["cm3"], "cm3/sub") == ["cm3/custom.py", "cm3/other.py"]
+    assert _found(["."], "sub") == ["cm3/custom.py", "cm3/other.py"]
+
+
+def test_the_current_directory_name_does_not_exclude_a_run_on_dot(project: Path, monkeypatch) -> None:
+    _tree(project)
+    monkeypatch.chdir(project)
+    assert len(_found(["."], project.name)) == 3
