@@ -124,7 +124,7 @@ def _forms(path: str, tree_relative: str | None = None) -> set[str]:
 def _given_excluded(given: str, globs: Sequence[str]) -> bool:
     """A PATH argument is excluded when a glob matches it or a directory it is in, as given or relative to the
     current directory, or the name of one of those (a directory glob excludes its whole subtree)."""
-    candidates = set()
+    candidates: set[str] = set()
     for form in _forms(given):
         parts = form.split("/")
         candidates.update("/".join(parts[: index + 1]) or "/" for index in range(len(parts)))
