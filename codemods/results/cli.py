@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                              "relative to the PATH argument it is under, and the file or directory name; a "
                              "matching directory is skipped with everything under it (repeatable)")
     parser.add_argument("--report", choices=("text", "json"), default="text",
-                        help="json: print one record per site and the totals on stdout")
+                        help="json: print one JSON document on stdout once the run is over, with keys sites (a "
+                             "record per site: file, line, column, rule, action, reason), failures, changed_files "
+                             "and totals")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")
     return parser
 

@@ -62,7 +62,8 @@ def summary(outcomes: Sequence[FileOutcome], mode: Mode, quiet: bool = False) ->
 
 
 def json_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
-    """One record per site (file, line, column, rule, action, reason), the failures, and the totals."""
+    """One JSON document (indented): ``sites``, one record per site (file, line, column, rule, action, reason),
+    ``failures``, ``changed_files`` and ``totals``."""
     document = {
         "sites": [site.to_json(o.path) for o in outcomes for site in o.sites],
         "failures": [{"file": o.path, "error": o.error} for o in outcomes if o.status == "failed"],

@@ -233,3 +233,16 @@ def test_help_says_what_an_exclude_glob_is_matched_against(capsys: pytest.Captur
     assert "relative to the current directory" in help_text
     assert "relative to the PATH argument" in help_text
     assert "everything under it" in help_text
+
+
+def test_help_describes_the_json_report_as_the_one_document_it_prints(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "one JSON document" in help_text
+    write(project / "flow.py", LEGACY)
+    main(["--check", "--report", "json", str(project)])
+    document = json.loads(capsys.readouterr().out)  # the whole of stdout is that one document
+    for key in ("sites", "failures", "changed_files", "totals"):
+        assert key in document and key in help_text
