@@ -58,7 +58,8 @@ def _process(path: str, options: Options) -> FileOutcome:
     try:
         text, encoding = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return FileOutcome(path, "failed", error=f"cannot decode: {exc}")
+        return FileOutcome(path, "failed", error=f"cannot decode: {exc}; declare the file's encoding with a "
+                           "'# -*- coding: <name> -*-' line (PEP 263) or convert the file to UTF-8")
     try:
         result = transform_source(text, profile)
     except SyntaxError as exc:

@@ -246,3 +246,15 @@ def test_help_describes_the_json_report_as_the_one_document_it_prints(
     document = json.loads(capsys.readouterr().out)  # the whole of stdout is that one document
     for key in ("sites", "failures", "changed_files", "totals"):
         assert key in document and key in help_text
+
+
+def test_an_undecodable_file_is_told_how_to_declare_or_convert_its_encoding(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first_line = write(project / "a_first.py", "h = 'café'  # result_handler\n".encode("latin-1"))
+    later = write(project / "b_later.py", "import os\n\nh = 'café'  # result_handler\n".encode("latin-1"))
+    assert main([str(project)]) == 2
+    err = capsys.readouterr().err
+    hint = "; declare the file's encoding with a '# -*- coding: <name> -*-' line (PEP 263) or convert the file to UTF-8"
+    assert f"{first_line}: cannot decode: invalid or missing encoding declaration{hint}" in err
+    assert f"{later}: cannot decode: 'utf-8' codec can't decode byte 0xe9 in position 19: invalid continuation byte{hint}" in err
