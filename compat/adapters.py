@@ -192,5 +192,11 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
         raise LookupError(
             f"the rename table maps {rename.old} to {rename.new}, which compat.results does not export"
         )
-    kwargs = {new: getattr(handler, old) for old, new in rename.arguments.items() if new is not None}
+    # an argument the handler acted on when it was built and does not keep (LocalResultHandler's validate=, which
+    # already created and checked its directory) is not acted on again
+    kwargs = {
+        new: getattr(handler, old)
+        for old, new in rename.arguments.items()
+        if new is not None and hasattr(handler, old)
+    }
     return result_class(**kwargs)

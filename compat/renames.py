@@ -126,8 +126,9 @@ COMPAT = Profile(
             new="LocalResult",
             anchor="localresulthandler",
             positional=("dir", "validate"),
-            arguments=_frozen({"dir": "dir", "validate": None}),
-            note="validate= has no equivalent: LocalResult checks its directory when it writes",
+            arguments=_frozen({"dir": "dir", "validate": "validate_dir"}),
+            note="validate= becomes validate_dir=: create and check the directory up front (LocalResultHandler did "
+            "by default, LocalResult only when asked; either creates it when it writes)",
         ),
         Rename(
             kind="class",

@@ -22,7 +22,6 @@ EXPECTED_MANUAL = {
     "compat/attributes": ["attribute"],
     "compat/custom_subclass": ["subclass"],
     "compat/direct_calls": ["direct-call"],
-    "compat/dropped_argument": ["constructor", "constructor"],
     "compat/imports_grouped": ["subclass"],
     "compat/keywords": ["direct-call"],
     "compat/manual_cases": ["keyword", "direct-call", "dynamic", "dynamic", "constructor", "reference"],
@@ -30,6 +29,7 @@ EXPECTED_MANUAL = {
     "compat/nested_scopes": ["direct-call"] * 4,
     "compat/star_import": ["import"],
     "compat/unfollowed_handlers": ["direct-call"] * 4,
+    "prefect/dropped_argument": ["constructor", "constructor"],
     "prefect/prefect_custom": ["subclass", "keyword"],
     "prefect/prefect_flow": ["constructor"],
 }

@@ -31,8 +31,10 @@ def test_unrelated_code_is_kept_byte_for_byte() -> None:
 
 
 def test_a_dropped_argument_is_reported_again_after_the_rewrite() -> None:
-    first = transform_source("from compat.legacy import LocalResultHandler\nLocalResultHandler('d', True)\n", COMPAT)
-    second = transform_source(first.code, COMPAT)
+    text = "from prefect.engine.result_handlers import S3ResultHandler\nS3ResultHandler('b', 'AWS')\n"
+    first = transform_source(text, PREFECT)
+    assert [s.rule for s in first.sites if s.action == "manual"] == ["constructor"]
+    second = transform_source(first.code, PREFECT)
     assert [s.rule for s in second.sites if s.action == "manual"] == ["constructor"]
     assert not second.changed
 
@@ -166,13 +168,18 @@ def test_non_ascii_text_before_a_site_keeps_columns_right() -> None:
     [
         (b"import os\nprint('nothing to see')\n", False),
         (b"x.result_handler = y\n", True),
-        (b"from compat.results import LocalResult\n", True),  # may carry a kept argument without equivalent
+        (b"from compat.results import LocalResult\n", False),  # every LocalResult argument has an equivalent
         (b"class H(ResultHandler): pass\n", True),
         (b"import compat.legacy as old\n", True),
     ],
 )
 def test_byte_pre_filter(data: bytes, expected: bool) -> None:
     assert may_mention(data, COMPAT) is expected
+
+
+def test_byte_pre_filter_takes_a_replacement_that_may_carry_a_kept_argument_without_equivalent() -> None:
+    assert may_mention(b"from prefect.engine.results import S3Result\n", PREFECT)
+    assert not may_mention(b"from prefect.engine.results import LocalResult\n", PREFECT)
 
 
 def test_text_libcst_cannot_reproduce_exactly_is_refused() -> None:
