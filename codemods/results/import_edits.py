@@ -12,12 +12,12 @@ leading import block, which is then followed by a blank line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-__all__ = ["Removal", "add_imports", "remove_imports", "replace_imports"]
+__all__ = ["Removal", "add_imports", "remove_imports", "replace_imports", "take_comments"]
 
 Removal = tuple[str, str | None, str | None]
 """(module, object or None for ``import module``, alias or None), as RemoveImportsVisitor takes them."""
@@ -28,26 +28,32 @@ def remove_imports(module: cst.Module, removals: Sequence[Removal]) -> cst.Modul
     return _remove_lines(module, removals)[0]
 
 
-def replace_imports(module: cst.Module, removals: Sequence[Removal], needed: Iterable[tuple[str, str]]) -> cst.Module:
+def replace_imports(
+    module: cst.Module,
+    removals: Sequence[Removal],
+    needed: Iterable[tuple[str, str]],
+    renames: Mapping[str, str] | None = None,
+) -> cst.Module:
     """Remove, then add; new ``from m import ...`` lines that are not merged into an existing import take the
-    place and the leading lines of the first import line the removal emptied, so the diff reads as a
-    replacement (``AddImportsVisitor`` alone would put them at the end of the import block)."""
+    place, the leading lines and the comments of the first import line the removal emptied, so the diff reads as
+    a replacement (``AddImportsVisitor`` alone would put them at the end of the import block). ``renames`` (old
+    name -> new name) tells which new name takes the place, and the comments, of which removed one."""
     module, emptied = _remove_lines(module, removals)
-    return add_imports(module, needed, emptied)
+    return add_imports(module, needed, emptied, renames or {})
 
 
 def _remove_lines(
     module: cst.Module, removals: Sequence[Removal]
-) -> tuple[cst.Module, tuple[int, Sequence[cst.EmptyLine]] | None]:
-    """The module without the removals, and where the first emptied line was (its index and leading lines)."""
+) -> tuple[cst.Module, tuple[int, cst.SimpleStatementLine] | None]:
+    """The module without the removals, and where the first emptied line was (its index and the line)."""
     body: list[cst.BaseStatement] = []
-    emptied: tuple[int, Sequence[cst.EmptyLine]] | None = None
+    emptied: tuple[int, cst.SimpleStatementLine] | None = None
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):
             small = [kept for node in statement.body if (kept := _remove_from(node, removals)) is not None]
             if not small:
                 if emptied is None:
-                    emptied = (len(body), statement.leading_lines)
+                    emptied = (len(body), statement)
                 continue  # the line goes, with its leading comment lines
             if len(small) != len(statement.body) or any(a is not b for a, b in zip(small, statement.body)):
                 statement = statement.with_changes(body=_last_without_semicolon(small, statement.body))
@@ -120,11 +126,13 @@ def _last_without_semicolon(small: list, original: Sequence) -> list:  # type: i
 def add_imports(
     module: cst.Module,
     needed: Iterable[tuple[str, str]],
-    place: tuple[int, Sequence[cst.EmptyLine]] | None = None,
+    place: tuple[int, cst.SimpleStatementLine] | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> cst.Module:
     """Import each (module, name) once: merged into the leading block's ``from module import ...`` if there is
     one, else as new ``from module import a, b`` lines after that block (or at ``place``: a body index within the
-    block and the leading lines the first new line takes)."""
+    block and the removed import line whose leading lines and comments the new lines take, see
+    ``take_comments``)."""
     wanted: dict[str, set[str]] = {}
     for module_name, name in needed:
         wanted.setdefault(module_name, set()).add(name)
@@ -155,13 +163,72 @@ def add_imports(
         for name, names in sorted(wanted.items())
     ]
     if place is not None and start <= place[0] <= end:
-        index, leading = place
-        new_lines[0] = new_lines[0].with_changes(leading_lines=leading)
-        return module.with_changes(body=[*body[:index], *new_lines, *body[index:]])
+        index, removed = place
+        replacing = take_comments(removed, new_lines, renames or {})
+        return module.with_changes(body=[*body[:index], *replacing, *body[index:]])
     after: list[cst.BaseStatement] = list(body[end:])
     if after:
         after[0] = _with_blank_line_before(after[0])
     return module.with_changes(body=[*body[:end], *new_lines, *after])
+
+
+def take_comments(
+    removed: cst.SimpleStatementLine, new_lines: Sequence[cst.BaseStatement], renames: Mapping[str, str]
+) -> list[cst.SimpleStatementLine]:
+    """The new import lines that replace ``removed``, which keep its leading lines and its comments.
+
+    The first new line takes the leading lines. The new line that imports the replacement of a removed name (by
+    ``renames``; else the first) takes the trailing comment, and when ``removed`` is a parenthesised ``from ...
+    import (...)`` with comments inside, its very layout: each kept name is renamed in place, with its comments.
+    """
+    lines = [line for line in new_lines if isinstance(line, cst.SimpleStatementLine)]
+    assert len(lines) == len(new_lines), "new imports are simple statement lines"
+    lines[0] = lines[0].with_changes(leading_lines=removed.leading_lines)
+    old = removed.body[0] if len(removed.body) == 1 else None
+    old_names = [a.evaluated_name for a in old.names] if isinstance(old, cst.ImportFrom) and not isinstance(
+        old.names, cst.ImportStar) else []
+    replaced = {renames[name] for name in old_names if name in renames}
+    index = next((i for i, line in enumerate(lines) if replaced & set(_names_of(line))), 0)
+    line = lines[index]
+    if isinstance(old, cst.ImportFrom) and old_names and old.lpar is not None and _has_inner_comment(old):
+        node = line.body[0]
+        assert isinstance(node, cst.ImportFrom) and node.module is not None
+        line = line.with_changes(body=[_renamed_in_place(old, node.module, _names_of(line), renames)])
+    lines[index] = line.with_changes(trailing_whitespace=removed.trailing_whitespace)
+    return lines
+
+
+def _names_of(line: cst.SimpleStatementLine) -> list[str]:
+    node = line.body[0]
+    if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+        return [alias.evaluated_name for alias in node.names]
+    return []
+
+
+def _has_inner_comment(node: cst.ImportFrom) -> bool:
+    return "#" in cst.Module(body=[]).code_for_node(node)
+
+
+def _renamed_in_place(
+    old: cst.ImportFrom, module: cst.BaseExpression, wanted: Sequence[str], renames: Mapping[str, str]
+) -> cst.ImportFrom:
+    """``old`` (parenthesised) importing ``wanted`` from ``module``: its names renamed where they stand, with their
+    comments; a name that has no place in it goes with its comment lines moved up, one it lacks is added first."""
+    kept: list[cst.ImportAlias] = []
+    updates: dict[str, object] = {}
+    placed: set[str] = set()
+    for alias in old.names:  # type: ignore[union-attr]
+        new = renames.get(alias.evaluated_name)
+        if new is not None and new in wanted and new not in placed:
+            placed.add(new)
+            kept.append(alias.with_changes(name=cst.Name(new), asname=None))
+        elif isinstance(alias.comma, cst.Comma):
+            _keep_comments(alias.comma, kept, old, updates)
+    added = [cst.ImportAlias(name=cst.Name(name)) for name in wanted if name not in placed]
+    names = [*added, *kept]
+    if kept and kept[-1] is not old.names[-1] and not isinstance(old.names[-1].comma, cst.Comma):  # type: ignore[index]
+        names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return old.with_changes(module=module, names=names, relative=(), **updates)
 
 
 def _from_imports(

@@ -13,7 +13,7 @@ import ast
 
 import libcst as cst
 
-from codemods.results.import_edits import Removal, remove_imports, replace_imports
+from codemods.results.import_edits import Removal, remove_imports, replace_imports, take_comments
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Binding, lookup
 
@@ -58,9 +58,7 @@ class Imports(RewriteRule):
             if key in prologue:
                 continue
             if statements[key] is target:
-                lines = [f"from {m} import {', '.join(sorted(n for mm, n in in_place if mm == m))}"
-                         for m in sorted({m for m, _ in in_place})]
-                context.replace_node(target, context.source.newline.join(lines))
+                self._replace_in_place(context, target, in_place)
             else:
                 self._remove_from(context, statements[key], found)
 
@@ -93,6 +91,22 @@ class Imports(RewriteRule):
                 }
                 return set(context.needed) - in_place, in_place, statement if in_place else None
         return set(context.needed), set(), None
+
+    @staticmethod
+    def _replace_in_place(context: Context, target: ast.stmt, needed: set[tuple[str, str]]) -> None:
+        """The new imports take the place of an emptied legacy import line, and the comments inside it (the
+        trailing comment is outside the statement: it stays as it is)."""
+        source = context.source
+        lines = [f"from {m} import {', '.join(sorted(n for mm, n in needed if mm == m))}"
+                 for m in sorted({m for m, _ in needed})]
+        text = source.newline.join(lines)
+        old = source.segment(source.start(target), source.end(target))
+        if "#" in old:
+            removed = _parse_exact(old).body[0]
+            assert isinstance(removed, cst.SimpleStatementLine)
+            new = take_comments(removed, [cst.parse_statement(line) for line in lines], _renames(context))
+            text = cst.Module(body=new, default_newline=source.newline, has_trailing_newline=False).code
+        context.replace_node(target, text)
 
     # -- what to remove ----------------------------------------------------------------------------------------
 
@@ -159,7 +173,7 @@ class Imports(RewriteRule):
         source = context.source
         sentinel = "pass" + source.newline if end < len(source.data) else ""
         module = _parse_exact(source.segment(0, end) + sentinel)
-        module = replace_imports(module, removals, needed)
+        module = replace_imports(module, removals, needed, _renames(context))
         code = module.code
         if sentinel:
             assert code.endswith(sentinel), "the stand-in statement was lost"
@@ -183,6 +197,11 @@ class Imports(RewriteRule):
             context.replace(start, end, "pass")  # the block would be left empty
         else:
             context.replace(line_start, line_end, "")
+
+
+def _renames(context: Context) -> dict[str, str]:
+    """Each legacy class name -> its replacement's, for the new import that takes a removed one's place."""
+    return {rename.old: rename.new for rename in context.profile.of_kind("class")}
 
 
 def _emptied(statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> bool:
