@@ -28,7 +28,7 @@ EXPECTED_MANUAL = {
     "compat/name_taken": ["constructor"],
     "compat/nested_scopes": ["direct-call"] * 4,
     "compat/star_import": ["import"],
-    "compat/unfollowed_handlers": ["direct-call"] * 4,
+    "compat/unfollowed_handlers": ["direct-call"] * 9,
     "prefect/dropped_argument": ["constructor", "constructor"],
     "prefect/prefect_custom": ["subclass", "keyword"],
     "prefect/prefect_flow": ["constructor"],

@@ -12,6 +12,7 @@ import ast
 
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.rules.keywords import engine_callee
+from codemods.results.scopes import Scope, lookup
 
 __all__ = ["DirectCalls"]
 
@@ -24,13 +25,16 @@ class DirectCalls(RewriteRule):
 
     def apply(self, context: Context) -> None:
         names = context.names
+        unresolved: list[ast.Call] = []
         for call in context.tracker.calls:
             func = call.func
             if not isinstance(func, ast.Attribute) or func.attr not in _SUFFIX:
                 continue
             scope = context.tracker.scope_of[id(call)]
             if names.object_kind(func.value, scope) not in ("handler", "handler-read"):
-                if names.maybe_rewritten_handler(func.value, scope):
+                if not names.maybe_rewritten_handler(func.value, scope):
+                    unresolved.append(call)
+                else:
                     context.site(call, "direct-call", "manual", f"{context.code(func.value)} holds a rewritten "
                                  "handler (now a Result) on some paths and something else on others: its "
                                  f".{func.attr}() returns a Result on those paths")
@@ -50,12 +54,66 @@ class DirectCalls(RewriteRule):
                 context.site(name, "direct-call", "manual", f"{name.id} now holds a Result and is passed on here: "
                              "code that calls its .write()/.read() must take .location/.value")
         followed = _followed(context)
-        for constructor in context.constructed:
-            if id(constructor) not in followed:
-                context.site(constructor, "direct-call", "manual", f"{context.code(constructor)} becomes a Result "
-                             "stored, returned or passed on where the codemod cannot follow it: its "
-                             ".write(v) now returns a Result (take .location) and .read(uri) a Result "
-                             "(take .value)")
+        lost = [constructor for constructor in context.constructed if id(constructor) not in followed]
+        for constructor in lost:
+            context.site(constructor, "direct-call", "manual", f"{context.code(constructor)} becomes a Result "
+                         "stored, returned or passed on where the codemod cannot follow it: its "
+                         ".write(v) now returns a Result (take .location) and .read(uri) a Result "
+                         "(take .value)")
+        if lost:
+            _calls_reaching(context, lost, unresolved)
+
+
+def _calls_reaching(context: Context, lost: list[ast.Call], calls: list[ast.Call]) -> None:
+    """Report the ``.write()``/``.read()`` calls whose receiver leads to where a ``lost`` constructor's object
+    went: a name bound to a value holding one (``handlers["j"].write``), a function returning one
+    (``make().write``), an attribute or class attribute assigned one (``self.handler.write``)."""
+    lost_ids = {id(constructor) for constructor in lost}
+
+    def holds(node: ast.AST) -> bool:
+        return any(id(inner) in lost_ids for inner in ast.walk(node))
+
+    tracker = context.tracker
+    scopes = {id(scope): scope for scope in tracker.scope_of.values()}
+    scopes[id(tracker.module)] = tracker.module
+    holders: set[int] = set()
+    attributes = {target.attr for target, value in tracker.assigned_attributes if holds(value)}
+    for scope in scopes.values():
+        for bindings in scope.bindings.values():
+            for binding in bindings:
+                if binding.value is not None and holds(binding.value):
+                    holders.add(id(binding))
+                    if scope.kind == "class":
+                        attributes.add(binding.name)  # read as self.name
+                elif binding.kind == "def" and any(
+                    isinstance(node, ast.Return) and node.value is not None and holds(node.value)
+                    for node in ast.walk(binding.node)
+                ):
+                    holders.add(id(binding))
+    for call in calls:
+        if id(call) in tracker.expression_statements:
+            continue  # the returned value is discarded: nothing changes
+        func = call.func
+        assert isinstance(func, ast.Attribute)
+        if _reaches(func.value, tracker.scope_of[id(call)], holders, attributes):
+            context.site(call, "direct-call", "manual", f"{context.code(func.value)} may hold a handler the codemod "
+                         f"rewrote into a Result: its .{func.attr}() now returns a Result (take .{_SUFFIX[func.attr]})")
+
+
+def _reaches(node: ast.expr, scope: Scope, holders: set[int], attributes: set[str]) -> bool:
+    while True:
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            if node.attr in attributes:
+                return True
+            node = node.value
+        elif isinstance(node, ast.Name):
+            return any(id(binding) in holders for binding in lookup(node.id, scope) or ())
+        else:
+            return False
 
 
 def _followed(context: Context) -> set[int]:
