@@ -53,7 +53,7 @@ class DirectCalls(RewriteRule):
             if names.object_kind(name, scope) in ("handler", "handler-read"):
                 context.site(name, "direct-call", "manual", f"{name.id} now holds a Result and is passed on here: "
                              "code that calls its .write()/.read() must take .location/.value")
-        followed = _followed(context)
+        followed = _followed(context) if context.constructed else set()
         lost = [constructor for constructor in context.constructed if id(constructor) not in followed]
         for constructor in lost:
             context.site(constructor, "direct-call", "manual", f"{context.code(constructor)} becomes a Result "
