@@ -10,16 +10,14 @@ Run: .venv/bin/python benchmarks/adapter_overhead.py
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
 
 from compat import LegacyResultWarning, ResultHandlerResult
+from timing import median_time
 
 warnings.simplefilter("ignore", LegacyResultWarning)  # defining the handlers below is a legacy use
 from compat.legacy import ResultHandler  # noqa: E402
@@ -53,15 +51,6 @@ class DictHandler(ResultHandler):
 
     def read(self, uri: str) -> Any:
         return self.store[uri]
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def compare(handler: ResultHandler, value: bytes, repeats: int) -> tuple[float, float]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 
 from compat import LocalResult
+from timing import median_time
 
 SIZES = {"1 KB": 1024, "1 MB": 1024 * 1024, "256 MB": 256 * 1024 * 1024}
 
@@ -34,16 +32,6 @@ def baseline_write(directory: str, name: str, value: bytes) -> None:
 def baseline_read(directory: str, name: str) -> bytes:
     with open(os.path.join(directory, name), "rb") as f:
         return pickle.loads(f.read())
-
-
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    """The median of ``repeats`` timings: robust to a noisy shared machine in both directions."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -65,8 +53,8 @@ def main() -> None:
             ]
             for op, base_fn, ours_fn in pairs:
                 base_fn(), ours_fn()  # warm up
-                base = min(best_of(base_fn, repeats), best_of(base_fn, repeats))
-                ours = min(best_of(ours_fn, repeats), best_of(ours_fn, repeats))
+                base = min(median_time(base_fn, repeats), median_time(base_fn, repeats))
+                ours = min(median_time(ours_fn, repeats), median_time(ours_fn, repeats))
                 print(
                     f"{label:>8} {op:>5} {base * 1e3:>10.3f}ms {ours * 1e3:>10.3f}ms "
                     f"{ours / base:>6.2f}x {(ours - base) * 1e6:>8.1f}us"
