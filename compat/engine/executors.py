@@ -1,24 +1,55 @@
 """Executors: where a flow run's task runs execute.
 
 The flow run decides *what* may run (a task whose upstream tasks have finished); an executor decides *where*.
-Its whole contract is ``submit(fn)``: call ``fn()`` exactly once, now or on another thread. Each ``fn`` reports
-its own outcome back to the flow run, so an executor never handles results or errors. A flow run enters the
-executor (``with executor:``) for the duration of the run.
+The contract is futures, as in ``concurrent.futures``:
+
+- ``submit(fn, *args) -> future``: call ``fn(*args)`` exactly once, now or elsewhere, where each future in
+  ``args`` (one this executor's ``submit`` returned, given as is or in a list) is replaced by its result. ``fn``
+  is a picklable unit of work (``compat.engine.unit.TaskUnit``) that returns the task run's State, so upstream
+  outputs travel as futures and stay where they were computed.
+- the future has ``add_done_callback(fn)``; the flow run collects finished futures through it (one queue, so
+  each finished task run costs O(1), however many are outstanding).
+- ``outcome(future) -> State``: the finished run's State, an error in the unit itself (it never raises one of
+  the task's) ending ``Failed``. With ``remote_data`` the State leaves the value where it is (``result`` None);
+  ``gather(futures)`` brings the values back, and ``shape(future)`` tells what mapping needs of an output.
+
+A flow run enters the executor (``with executor:``) for the duration of the run.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
-__all__ = ["Executor", "LocalExecutor", "ThreadExecutor"]
+from compat.engine.states import Failed, State
+from compat.engine.unit import Shape, shape_of
+
+__all__ = ["Done", "Executor", "LocalExecutor", "ThreadExecutor", "interrupted"]
 
 
 class Executor:
-    """Base class: ``submit(fn)`` must call ``fn()`` exactly once; ``__enter__``/``__exit__`` bracket a run."""
+    """Base class: ``submit(fn, *args)`` returns a future of ``fn``'s State; ``__enter__``/``__exit__``
+    bracket a run. Subclasses whose futures are ``concurrent.futures.Future`` need only ``submit``."""
 
-    def submit(self, fn: Callable[[], None]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement submit(fn)")
+    remote_data: ClassVar[bool] = False
+    """True when ``outcome`` States leave their values on the workers (``gather`` fetches them)."""
+
+    def submit(self, fn: Callable[..., State], *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement submit(fn, *args)")
+
+    def outcome(self, future: Any) -> State:
+        try:
+            state: State = future.result()
+        except BaseException as exc:  # noqa: BLE001 - a unit ends as a State; a task's own errors never get here
+            return interrupted(exc)
+        return state
+
+    def shape(self, future: Any) -> Shape:
+        return shape_of(self.outcome(future).result)
+
+    def gather(self, futures: Sequence[Any]) -> list[State]:
+        return [self.outcome(future) for future in futures]
 
     def __enter__(self) -> Executor:
         return self
@@ -27,11 +58,54 @@ class Executor:
         return None
 
 
+def interrupted(exc: BaseException) -> Failed:
+    """The State of a unit that raised instead of returning one (it was interrupted, or could not start)."""
+    return Failed(f"the task run was interrupted: {type(exc).__name__}: {exc}", exception=exc)
+
+
+class Done:
+    """A future that finished when it was made: what ``LocalExecutor`` returns (a ``concurrent.futures.Future``
+    costs a lock and a condition per task run, which is most of the sequential engine's overhead)."""
+
+    __slots__ = ("_exception", "_state")
+
+    def __init__(self, state: State | None, exception: BaseException | None = None) -> None:
+        self._state = state
+        self._exception = exception
+
+    def result(self) -> State | None:
+        if self._exception is not None:
+            raise self._exception
+        return self._state
+
+    def exception(self) -> BaseException | None:
+        return self._exception
+
+    def done(self) -> bool:
+        return True
+
+    def add_done_callback(self, fn: Callable[[Done], object]) -> None:
+        fn(self)
+
+
+def resolve(args: tuple[Any, ...]) -> list[Any]:
+    """``args`` with every future (given as is, or in a list) replaced by its result; a State stands for
+    itself (the flow run keeps finished runs' States in place of their futures when the data is local)."""
+    return [[_settled(item) for item in arg] if isinstance(arg, list) else _settled(arg) for arg in args]
+
+
+def _settled(arg: Any) -> Any:
+    return arg.result() if isinstance(arg, (Done, concurrent.futures.Future)) else arg
+
+
 class LocalExecutor(Executor):
     """Runs each task run at once, in the calling thread, one after another: the default."""
 
-    def submit(self, fn: Callable[[], None]) -> None:
-        fn()
+    def submit(self, fn: Callable[..., State], *args: Any) -> Done:
+        try:
+            return Done(fn(*resolve(args)))
+        except Exception as exc:  # an interrupt (KeyboardInterrupt, SystemExit) stops the flow run
+            return Done(None, exc)
 
     def __repr__(self) -> str:
         return "LocalExecutor()"
@@ -58,10 +132,10 @@ class ThreadExecutor(Executor):
         if pool is not None:
             pool.shutdown(wait=True)
 
-    def submit(self, fn: Callable[[], None]) -> None:
+    def submit(self, fn: Callable[..., State], *args: Any) -> concurrent.futures.Future[State]:
         if self._pool is None:
             raise RuntimeError("ThreadExecutor.submit() outside a flow run; use it as flow.run(executor=...)")
-        self._pool.submit(fn)
+        return self._pool.submit(fn, *resolve(args))  # upstream futures are done: the scheduler waited for them
 
     def __repr__(self) -> str:
         return f"ThreadExecutor(max_workers={self.max_workers!r})"

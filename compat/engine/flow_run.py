@@ -1,12 +1,15 @@
 """One run of a flow: parameters resolved, task runs scheduled in dependency order, one State per task.
 
 Scheduling is Kahn's algorithm over the flow's adjacency lists: each task waits for a count of unfinished
-upstream tasks; when the count reaches zero it becomes ready and its run is submitted to the executor. Each
-submitted unit reports ``(task, map_index, state)`` on a queue, so the sequential and the threaded executor share
-one scheduler, and every step costs O(1) per task and edge.
+upstream tasks; when the count reaches zero it becomes ready and its run is submitted to the executor as a
+``TaskUnit``, with the futures of its upstream runs as arguments (so outputs travel as futures and stay where they
+were computed). Finished futures arrive on one queue through ``add_done_callback``, so every executor shares one
+scheduler and every step costs O(1) per task and edge.
 
 A task whose upstream task failed ends ``TriggerFailed`` without running. A mapped task is expanded when it
-becomes ready: one unit per element, its state gathered from the children's (``map_states``).
+becomes ready: one unit per element, its state gathered from the children's (``map_states``). On an executor
+that keeps data on its workers (``remote_data``), only the values of the flow's terminal tasks (those no task
+depends on) are brought back when the run ends; the other States keep ``result`` None and their ``location``.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import logging
 import queue
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from compat.engine.context import flow_run_context
 from compat.engine.executors import Executor, LocalExecutor
 from compat.engine.parameter import Parameter
-from compat.engine.runner import TaskRun, log_state
+from compat.engine.runner import log_state
 from compat.engine.states import Cached, Failed, State, Success, TriggerFailed
 from compat.engine.task import Task
+from compat.engine.unit import TaskUnit, map_length, shape_of
 from compat.errors import FlowError
 from compat.results.base import _short_repr
 
@@ -33,7 +38,12 @@ __all__ = ["FlowRun"]
 
 log = logging.getLogger(__name__)
 
-_Report = tuple[Task, "int | None", State]
+
+@dataclass(slots=True)
+class _Known:
+    """An output the flow run holds itself (a parameter's value), passed on as a constant."""
+
+    value: Any
 
 
 class FlowRun:
@@ -49,8 +59,11 @@ class FlowRun:
         self._calls = flow.calls
         self._waiting: dict[Task, int] = {}
         self._ready: deque[Task] = deque()
-        self._reports: queue.SimpleQueue[_Report] = queue.SimpleQueue()
-        self._outstanding = 0
+        self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending: dict[Any, tuple[Task, int | None]] = {}  # submitted future -> its task run
+        # each task's output: a future, a list of futures (a mapped task), _Known, or, once finished on an
+        # executor without remote data, its State (or its children's)
+        self._outputs: dict[Task, Any] = {}
         self._children: dict[Task, list[State | None]] = {}
         self._children_left: dict[Task, int] = {}
 
@@ -61,13 +74,15 @@ class FlowRun:
             if not call.upstream:
                 self._ready.append(task)
         with self.executor:
-            while self._ready or self._outstanding:
+            while self._ready or self._pending:
                 while self._ready:
                     self._start(self._ready.popleft())
-                if self._outstanding:
-                    task, map_index, state = self._reports.get()
-                    self._outstanding -= 1
-                    self._report(task, map_index, state)
+                if self._pending:
+                    future = self._done.get()
+                    task, map_index = self._pending.pop(future)
+                    self._report(task, map_index, self.executor.outcome(future))
+            if self.executor.remote_data:
+                self._gather_terminal_values()
         state = self._flow_state()
         log.info("Flow %r: %s: %s", self.flow.name, type(state).__name__, state.message)
         return state
@@ -80,53 +95,93 @@ class FlowRun:
             value = self.values[task.name]
             how = "given" if task.name in self.given else "its default"
             message = f"parameter {task.name!r} is {_short_repr(value)} ({how})"
+            self._outputs[task] = _Known(value)
             return self._conclude(task, Success(message, result=value))
         call = self._calls[task]
         failed = [up.name for up in call.upstream if self.states[up].is_failed()]
         if failed:
             names = ", ".join(repr(name) for name in dict.fromkeys(failed))
             return self._conclude(task, TriggerFailed(f"upstream task {names} failed, so this task did not run"))
-        inputs = dict(call.constants)
+        constants = dict(call.constants)
+        upstream: dict[str, Any] = {}
         for up, key in zip(call.upstream, call.keys):
-            if key is not None:
-                inputs[key] = self.states[up].result
+            if key is None:
+                continue
+            output = self._outputs[up]
+            if isinstance(output, _Known):
+                constants[key] = output.value
+            else:
+                upstream[key] = output
         if call.mapped is None:
-            return self._submit(task, None, inputs)
+            fed = tuple(upstream)
+            unit = TaskUnit(task, constants, fed, (None,) * len(fed), None, self.context, self.flow.result)
+            self._submit(task, None, unit, tuple(upstream.values()))
+            return None
         try:
-            children = expand_map(inputs, call.mapped)
+            count = self._map_count(constants, upstream, call.mapped)
         except FlowError as exc:
             return self._conclude(task, Failed(f"cannot map: {exc}", exception=exc))
-        if not children:
+        if count == 0:
+            self._outputs[task] = []
             return self._conclude(task, _mapped_state([]))
-        self._children[task] = [None] * len(children)
-        self._children_left[task] = len(children)
-        for index, child_inputs in enumerate(children):
-            self._submit(task, index, child_inputs)
+        columns = {key: list(constants[key]) for key in call.mapped if key in constants}
+        whole = {key: constants[key] for key in constants if key not in columns}
+        self._children[task] = [None] * count
+        self._children_left[task] = count
+        children = self._outputs[task] = []
+        for index in range(count):
+            picks: list[int | None] = []
+            args: list[Any] = []
+            for key, output in upstream.items():
+                mapped = key in call.mapped
+                if mapped and isinstance(output, list):  # a mapped upstream: child i feeds child i
+                    picks.append(None)
+                    args.append(output[index])
+                else:
+                    picks.append(index if mapped else None)
+                    args.append(output)
+            child_constants = {**whole, **{key: values[index] for key, values in columns.items()}}
+            unit = TaskUnit(task, child_constants, tuple(upstream), tuple(picks), index, self.context, self.flow.result)
+            children.append(self._submit(task, index, unit, tuple(args)))
+        return None
 
-    def _submit(self, task: Task, map_index: int | None, inputs: dict[str, Any]) -> None:
-        reports = self._reports
-        flow_context = self.context
-        default_result = self.flow.result
+    def _map_count(self, constants: dict[str, Any], upstream: dict[str, Any], mapped: frozenset[str]) -> int:
+        """How many children a mapped task has: every mapped input must have the same length."""
+        lengths: dict[str, int] = {}
+        for key in sorted(mapped):
+            output = upstream.get(key)
+            if key in constants:
+                lengths[key] = map_length(key, shape_of(constants[key]))
+            elif isinstance(output, list):
+                lengths[key] = len(output)
+            elif isinstance(output, State):
+                lengths[key] = map_length(key, shape_of(output.result))
+            else:
+                lengths[key] = map_length(key, self.executor.shape(output))
+        if len(set(lengths.values())) > 1:
+            raise FlowError(f"mapped inputs have different lengths: {lengths}")
+        return next(iter(lengths.values()), 0)
 
-        def unit() -> None:
-            state: State | None = None
-            try:
-                state = TaskRun(task, inputs, map_index, flow_context, default_result).run()
-            finally:  # the scheduler waits for one report per unit, whatever happens in it
-                if state is None:
-                    state = Failed("the task run was interrupted")
-                reports.put((task, map_index, state))
-
-        self._outstanding += 1
-        self.executor.submit(unit)
+    def _submit(self, task: Task, map_index: int | None, unit: TaskUnit, args: tuple[Any, ...]) -> Any:
+        future = self.executor.submit(unit, *args)
+        self._pending[future] = (task, map_index)
+        if map_index is None:
+            self._outputs[task] = future
+        future.add_done_callback(self._done.put)
+        return future
 
     def _report(self, task: Task, map_index: int | None, state: State) -> None:
+        local = not self.executor.remote_data  # keep the State in place of its future: one object fewer a task
         if map_index is None:
+            if local:
+                self._outputs[task] = state
             return self._finish(task, state)
         children = self._children[task]
         children[map_index] = state
         self._children_left[task] -= 1
         if self._children_left[task] == 0:
+            if local:
+                self._outputs[task] = children
             self._conclude(task, _mapped_state(children))
 
     def _conclude(self, task: Task, state: State) -> None:
@@ -140,6 +195,23 @@ class FlowRun:
             self._waiting[down] -= 1
             if self._waiting[down] == 0:
                 self._ready.append(down)
+
+    def _gather_terminal_values(self) -> None:
+        """Bring back the values of the tasks no task depends on (the others stay where they were computed),
+        in one request."""
+        wanted: dict[Task, Any] = {}
+        for task in self._calls:
+            output = self._outputs.get(task)
+            if not self.flow.downstream(task) and output is not None and not isinstance(output, _Known):
+                wanted[task] = output
+        futures = [future for output in wanted.values() for future in (output if isinstance(output, list) else [output])]
+        states = iter(self.executor.gather(futures))
+        for task, output in wanted.items():
+            if isinstance(output, list):
+                if output:
+                    self.states[task] = _mapped_state([next(states) for _ in output])
+            else:
+                self.states[task] = next(states)
 
     def _flow_state(self) -> State:
         """Failed if any task failed, else Success; ``result`` maps every task to its state, in flow order."""
@@ -165,22 +237,6 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any]) -> dict[str, Any]:
         raise FlowError(f"flow {flow.name!r} needs a value for the required parameter {', '.join(map(repr, missing))}; "
                         "pass flow.run(parameters={...})")
     return {name: given[name] if name in given else p.default for name, p in declared.items()}
-
-
-def expand_map(inputs: Mapping[str, Any], mapped: frozenset[str]) -> list[dict[str, Any]]:
-    """One input dict per element of the mapped inputs (which must all have the same length)."""
-    columns: dict[str, list[Any]] = {}
-    for key in mapped:
-        try:
-            columns[key] = list(inputs[key])
-        except TypeError:
-            raise FlowError(f"input {key!r} is not iterable ({type(inputs[key]).__name__}), so it cannot be mapped "
-                            "over; wrap it in unmapped(...) to pass it whole") from None
-    lengths = {key: len(values) for key, values in columns.items()}
-    if len(set(lengths.values())) > 1:
-        raise FlowError(f"mapped inputs have different lengths: {lengths}")
-    count = next(iter(lengths.values()), 0)
-    return [{**inputs, **{key: values[i] for key, values in columns.items()}} for i in range(count)]
 
 
 def _mapped_state(children: list[State | None]) -> State:

@@ -1,15 +1,22 @@
-"""Executors: the thread pool runs independent tasks in parallel and gives the same states as the sequential one."""
+"""Executors: the futures contract; the thread pool runs independent tasks in parallel and gives the same states
+as the sequential one."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cloudpickle  # type: ignore[import-untyped]
 import pytest
 
-from compat import Flow, LocalExecutor, LocalResult, Parameter, ThreadExecutor, task
+from compat import Executor, Failed, Flow, LocalExecutor, LocalResult, Parameter, ThreadExecutor, TriggerFailed, task
 from compat.engine import unmapped
+from compat.engine.executors import resolve
 from compat.engine.states import State
 
 
@@ -114,3 +121,62 @@ def test_flow_state_lists_tasks_in_flow_order_whatever_order_they_finish_in() ->
     with Flow("f") as flow:
         nodes = [slower_first(i) for i in range(4)]
     assert list(flow.run(executor=ThreadExecutor(max_workers=4)).result) == nodes
+
+
+def call_pickled(blob: bytes) -> State:
+    fn, args = cloudpickle.loads(blob)
+    return fn(*args)  # type: ignore[no-any-return]
+
+
+class ProcessExecutor(Executor):
+    """The futures contract on a process pool: units (shipped with cloudpickle) and States cross processes."""
+
+    def __enter__(self) -> ProcessExecutor:
+        self.pool = concurrent.futures.ProcessPoolExecutor(2)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.pool.shutdown()
+
+    def submit(self, fn: Callable[..., State], *args: object) -> concurrent.futures.Future[State]:
+        return self.pool.submit(call_pickled, cloudpickle.dumps((fn, resolve(args))))
+
+
+@task
+def pid() -> int:
+    return os.getpid()
+
+
+def test_an_executor_on_a_process_pool_runs_units_in_other_processes_with_the_same_states(tmp_path: Path) -> None:
+    with Flow("f") as flow:
+        where = pid()
+    assert flow.run(executor=ProcessExecutor()).result[where].result != os.getpid()
+    in_processes = diamond_flow(tmp_path / "processes").run(executor=ProcessExecutor())
+    assert summary(in_processes) == summary(diamond_flow(tmp_path / "seq").run())
+
+
+def test_a_unit_that_raises_instead_of_returning_a_state_ends_failed_saying_it_was_interrupted() -> None:
+    @task
+    def leave() -> None:
+        sys.exit(3)
+
+    with Flow("f") as flow:
+        node = leave()
+        after = inc(node)
+    states = flow.run(executor=ThreadExecutor(max_workers=1)).result
+    assert isinstance(states[node], Failed)
+    assert states[node].message == "the task run was interrupted: SystemExit: 3"
+    assert isinstance(states[after], TriggerFailed)
+
+
+def test_mapping_over_an_output_without_a_length_fails_saying_to_return_a_list() -> None:
+    @task
+    def numbers() -> Iterator[int]:
+        return iter([1, 2])
+
+    with Flow("f") as flow:
+        node = inc.map(numbers())
+    state = flow.run().result[node]
+    assert isinstance(state, Failed)
+    assert state.message == ("cannot map: input 'x' is a list_iterator, which has no length, so its elements cannot be "
+                             "handed out to mapped runs; return a list or a tuple")

@@ -1,0 +1,78 @@
+"""A unit of work: one task run, as a picklable callable that an executor runs wherever it runs things.
+
+``TaskUnit(*upstream) -> State`` holds everything the run needs except its upstream outputs: the task, its
+constant inputs, the run context and the flow's default Result. The upstream outputs arrive as arguments, each a
+finished upstream State (or a list of them, for a mapped upstream task): the executor replaces the futures the flow
+run passed with the States they hold, so an output computed on a worker travels worker to worker and never through
+the process that called ``flow.run()``.
+
+A mapped child takes element ``map_index`` of a mapped input itself (``picks``), so the flow run needs only the
+input's length, never the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence, Sized
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from compat.engine.runner import TaskRun
+from compat.engine.states import State
+from compat.engine.task import Task
+from compat.errors import FlowError
+from compat.results.base import Result
+
+__all__ = ["Shape", "TaskUnit", "element", "map_length", "shape_of"]
+
+
+@dataclass(slots=True)
+class TaskUnit:
+    """One run of ``task``: ``constants`` by name, and for each upstream argument the input it feeds (``keys``)
+    and, for a mapped child, whether it takes the whole value (None) or one element of it (an index)."""
+
+    task: Task
+    constants: dict[str, Any]
+    keys: tuple[str, ...]
+    picks: tuple[int | None, ...]
+    map_index: int | None
+    flow_context: Mapping[str, Any]
+    default_result: Result | None
+
+    def __call__(self, *upstream: State | list[State]) -> State:
+        inputs = dict(self.constants)
+        for key, pick, given in zip(self.keys, self.picks, upstream):
+            value = [state.result for state in given] if isinstance(given, list) else given.result
+            inputs[key] = value if pick is None else element(value, pick)
+        return TaskRun(self.task, inputs, self.map_index, self.flow_context, self.default_result).run()
+
+
+class Shape(NamedTuple):
+    """What the flow run needs to know of an output it maps over: its length (None if it has none), its type."""
+
+    length: int | None
+    type_name: str
+    iterable: bool
+
+
+def shape_of(value: Any) -> Shape:
+    iterable = hasattr(value, "__iter__")
+    length = len(value) if iterable and isinstance(value, Sized) else None
+    return Shape(length, type(value).__name__, iterable)
+
+
+def map_length(key: str, shape: Shape) -> int:
+    """How many children mapping over an input of ``shape`` makes; a FlowError when it cannot be mapped over."""
+    if shape.length is not None:
+        return shape.length
+    if shape.iterable:
+        raise FlowError(f"input {key!r} is a {shape.type_name}, which has no length, so its elements cannot be "
+                        "handed out to mapped runs; return a list or a tuple")
+    raise FlowError(f"input {key!r} is not iterable ({shape.type_name}), so it cannot be mapped over; "
+                    "wrap it in unmapped(...) to pass it whole")
+
+
+def element(value: Any, index: int) -> Any:
+    """Element ``index`` of a mapped input, in iteration order (a sequence is indexed, a set or dict listed)."""
+    if isinstance(value, Sequence):
+        return value[index]
+    return list(value)[index]
