@@ -3,6 +3,7 @@
 This module only re-exports the public names; the implementation lives in the subpackages.
 """
 
+from compat import renames  # bound as an attribute even when the codemod loaded the table first (it skips this file)
 from compat.adapters import ResultHandlerResult, as_result, as_result_handler
 from compat.deprecations import (
     LegacyAttributeWarning,

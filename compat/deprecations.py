@@ -32,9 +32,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-import deprecation
-import wrapt
-
+from compat import _wrapt
 from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Rename
 
 __all__ = [
@@ -151,7 +149,7 @@ def _package_dir(module_file: str) -> str:
 
 _OWN_PREFIXES: tuple[str, ...] = (
     _package_dir(__file__),  # compat itself
-    _package_dir(wrapt.__file__),
+    _package_dir(os.path.join(_wrapt.directory, "__init__.py")),
     _package_dir(importlib.__file__),  # importlib.import_module(...)
     "<frozen importlib",  # the import system, between an import statement and the module it runs
 )
@@ -351,6 +349,8 @@ def check_removal_schedule(current_version: str | None = None) -> bool:
     ``compat.__version__`` by default) reaches ``REMOVED_IN`` it emits ``deprecation.UnsupportedWarning``, which
     a test decorated with ``deprecation.fail_if_not_removed`` turns into a failure: the day the shims must go.
     """
+    import deprecation  # with packaging.version, only needed when the schedule is checked
+
     if current_version is None:
         current_version = sys.modules["compat"].__version__
     scheduled = deprecation.deprecated(

@@ -17,7 +17,6 @@ Each class also subclasses the builtin that code written before this package alr
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 __all__ = [
@@ -47,6 +46,8 @@ class TemplateError(ResultError, KeyError):
         shown = ", ".join(self.available) if self.available else "(none)"
         if problem is None:
             problem = f"needs the key {key!r}, which the context does not have"
+            import difflib  # only for the message: not worth its import at import compat
+
             close = difflib.get_close_matches(key, self.available, n=1)
             if close:
                 problem += f" (did you mean {close[0]!r}?)"

@@ -18,8 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-import wrapt
-
+from compat import _wrapt
 from compat.adapters import as_result, as_result_handler
 from compat.deprecations import LegacyAttributeWarning, LegacyKeywordWarning, message, rename_for, warn
 
@@ -51,7 +50,7 @@ def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
         f"({KEYWORD.new}=as_result(handler) replaces {KEYWORD.old}=handler)"
     )
 
-    @wrapt.decorator
+    @_wrapt.decorator
     def translate(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if KEYWORD.old in kwargs:
             handler = kwargs.pop(KEYWORD.old)
@@ -64,7 +63,7 @@ def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
                 kwargs[KEYWORD.new] = as_result(handler)
         return wrapped(*args, **kwargs)
 
-    return wrapt.with_signature(signature=_with_keyword(signature))(translate(wrapped))  # type: ignore[return-value]
+    return _wrapt.with_signature(signature=_with_keyword(signature))(translate(wrapped))  # type: ignore[return-value]
 
 
 def _owner_of(wrapped: Callable[..., Any]) -> str:

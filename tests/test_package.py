@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -29,13 +30,41 @@ def test_results_pickle_by_their_public_path() -> None:
     assert pickle.loads(pickle.dumps(compat.MemoryResult(location="x"))).location == "x"
 
 
+def _imported_by(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
+    check = f"{code}; import json, sys; print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
 def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None:
+    assert _imported_by("import compat", ("boto3", "botocore", "codemods", "libcst", "moto")) == []
+
+
+def test_importing_compat_does_not_import_cloudpickle_until_a_value_is_pickled() -> None:
+    assert _imported_by("import compat", ("cloudpickle",)) == []
+    assert _imported_by("import compat; compat.PickleSerializer().serialize(1)", ("cloudpickle",)) == ["cloudpickle"]
+
+
+def test_importing_compat_pays_only_for_the_parts_of_wrapt_the_shim_uses() -> None:
+    # wrapt's package __init__ imports asyncio (wrapt.synchronization) and importlib.metadata (wrapt.importer)
+    heavy = ("asyncio", "importlib.metadata", "wrapt.importer", "wrapt.synchronization")
+    assert _imported_by("import compat", heavy) == []
+
+
+def test_wrapt_imported_after_compat_is_the_whole_package() -> None:
     code = (
-        "import sys, compat; "
-        "print(sorted(m for m in ('boto3', 'botocore', 'codemods', 'libcst', 'moto') if m in sys.modules))"
+        "import compat, wrapt; "
+        "assert wrapt.__version__ and callable(wrapt.when_imported) and callable(wrapt.ObjectProxy); "
+        "from wrapt import synchronized, decorator; "
+        "from compat import _wrapt; assert _wrapt.decorator is decorator"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert _imported_by(code, ("wrapt.importer", "wrapt.synchronization")) == ["wrapt.importer", "wrapt.synchronization"]
+
+
+def test_a_name_wrapt_does_not_have_is_still_an_attribute_error_after_compat() -> None:
+    code = "import compat, wrapt; assert not hasattr(wrapt, 'no_such_name'); assert hasattr(wrapt, 'ObjectProxy')"
+    assert _imported_by(code, ("wrapt",)) == ["wrapt"]
 
 
 def test_the_public_surface_is_exactly_this() -> None:

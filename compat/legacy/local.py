@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import pickle
 import uuid
 from typing import Any
 
-import cloudpickle
 from typing_extensions import deprecated
 
 from compat.errors import LocationError
@@ -40,10 +40,12 @@ class LocalResultHandler(ResultHandler):
             os.makedirs(self.dir, exist_ok=True)
 
     def write(self, result: Any) -> str:
+        import cloudpickle  # on first use, not at import compat
+
         path = os.path.join(self.dir, f"result-{uuid.uuid4().hex}")
         atomic_write_bytes(path, cloudpickle.dumps(result))
         return path
 
     def read(self, uri: str) -> Any:
         with open(uri, "rb") as f:
-            return cloudpickle.loads(f.read())
+            return pickle.load(f)  # cloudpickle.loads is pickle.loads

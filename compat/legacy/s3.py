@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-import cloudpickle
 from typing_extensions import deprecated
 
 from compat.legacy.base import ResultHandler
@@ -43,6 +42,8 @@ class S3ResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         """Store ``result`` under a new key (``YYYY/MM/DD/<uuid>.prefect_result``) and return the key."""
+        import cloudpickle  # on first use, not at import compat
+
         key = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
         return self._storage.write_bytes(key, base64.b64encode(cloudpickle.dumps(result)))
 

@@ -10,7 +10,6 @@ the new complete value.
 from __future__ import annotations
 
 import os
-import secrets
 
 __all__ = ["atomic_write_bytes"]
 
@@ -23,7 +22,7 @@ def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: in
     ``mode``: permission bits for the file (e.g. those of the file being replaced); by default the umask decides.
     """
     directory = os.path.dirname(path) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
     # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
     try:
         fd = os.open(tmp, _FLAGS, 0o666)

@@ -11,8 +11,6 @@ import json
 import pickle
 from typing import Any, Protocol, runtime_checkable
 
-import cloudpickle
-
 from compat.errors import SerializationError
 
 __all__ = ["JSONSerializer", "PickleSerializer", "Serializer"]
@@ -36,6 +34,8 @@ class PickleSerializer:
     protocol = 5
 
     def serialize(self, value: Any) -> bytes:
+        import cloudpickle  # on first use: it costs more to import than the rest of compat.results
+
         try:
             return cloudpickle.dumps(value, protocol=self.protocol)
         except Exception as exc:  # pickling raises many types: TypeError, PicklingError, AttributeError...
