@@ -5,6 +5,10 @@
 ``compat.renames``, the one table of renames.
 """
 
-from codemods.results.transform import Transformed, transform_source
+from codemods.results._table import load_rename_table
+
+load_rename_table()  # before any module below imports from compat.renames: it must not import all of compat
+
+from codemods.results.transform import Transformed, transform_source  # noqa: E402
 
 __all__ = ["Transformed", "transform_source"]

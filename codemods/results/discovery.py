@@ -14,8 +14,10 @@ import fnmatch
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 __all__ = ["Discovery", "SKIPPED_DIRECTORIES", "discover"]
 
@@ -149,6 +151,8 @@ def _read_ignore(directory: str) -> list[_Ignore]:
             lines = f.read().splitlines()
     except OSError:
         return []
+    import pathspec  # only where a .gitignore is found: it costs more to import than the rest of discovery
+
     return [_Ignore(os.path.abspath(directory), pathspec.GitIgnoreSpec.from_lines(lines))]
 
 

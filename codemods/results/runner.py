@@ -11,13 +11,10 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Literal
 
 from compat.renames import PROFILES
-from compat.results._atomic import atomic_write_bytes
 from codemods.results.model import FileOutcome
 from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
@@ -77,6 +74,8 @@ def _process(path: str, options: Options) -> FileOutcome:
             )
         )
     elif options.mode == "write":
+        from compat.results._atomic import atomic_write_bytes  # imports compat: only once a file is rewritten
+
         try:
             atomic_write_bytes(path, new_data, mode=os.stat(path).st_mode & 0o7777)
         except OSError as exc:
@@ -104,6 +103,9 @@ def run(
         return outcomes
     size = max(1, min(16, len(paths) // (jobs * 8)))  # small batches: the last one finishes soon after the rest
     batches = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     by_path: dict[str, FileOutcome] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_process_batch, batch, options): batch for batch in batches}

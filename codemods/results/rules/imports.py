@@ -10,12 +10,15 @@ unused is decided by the codemod's own binding tracker.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from codemods.results.import_edits import Removal, remove_imports, replace_imports, take_comments
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Binding, lookup
+
+if TYPE_CHECKING:  # libcst is imported only for a file whose imports are edited: it is most of the start-up cost
+    import libcst as cst
+
+    from codemods.results.import_edits import Removal
 
 __all__ = ["Imports", "RoundTripError"]
 
@@ -27,6 +30,8 @@ class RoundTripError(ValueError):
 def _parse_exact(text: str) -> cst.Module:
     """A libcst module of ``text``, only if its code is ``text`` byte for byte (libcst's round trip is not
     exact for every input, and nothing outside the rewritten names may change)."""
+    import libcst as cst
+
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -102,6 +107,10 @@ class Imports(RewriteRule):
         text = source.newline.join(lines)
         old = source.segment(source.start(target), source.end(target))
         if "#" in old:
+            import libcst as cst
+
+            from codemods.results.import_edits import take_comments
+
             removed = _parse_exact(old).body[0]
             assert isinstance(removed, cst.SimpleStatementLine)
             new = take_comments(removed, [cst.parse_statement(line) for line in lines], _renames(context))
@@ -170,6 +179,8 @@ class Imports(RewriteRule):
     def _rewrite_prologue(context: Context, end: int, removals: list[Removal], needed: set[tuple[str, str]]) -> None:
         """The docstring and leading import block, plus a stand-in for the statement after them (whose leading
         blank lines may gain one): the edits see exactly what they would in the whole file."""
+        from codemods.results.import_edits import replace_imports
+
         source = context.source
         sentinel = "pass" + source.newline if end < len(source.data) else ""
         module = _parse_exact(source.segment(0, end) + sentinel)
@@ -182,6 +193,8 @@ class Imports(RewriteRule):
 
     @staticmethod
     def _remove_from(context: Context, statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> None:
+        from codemods.results.import_edits import remove_imports
+
         source = context.source
         start, end = source.start(statement), source.end(statement)
         module = remove_imports(_parse_exact(source.segment(start, end)), removals)
