@@ -77,7 +77,8 @@ def test_the_public_surface_is_exactly_this() -> None:
         "ValidationError", "StorageError", "MissingDependency", "FlowError",
         # engine
         "Task", "task", "Flow", "Parameter", "unmapped", "Executor", "LocalExecutor", "ThreadExecutor",
-        "State", "Pending", "Running", "Success", "Cached", "Failed", "ValidationFailed", "TriggerFailed",
+        "State", "Pending", "Running", "Success", "Cached", "Skipped", "Failed", "ValidationFailed", "TriggerFailed",
+        "Plan",
         # compatibility layer (the legacy handlers themselves live in compat.legacy / compat.result_handlers)
         "as_result", "as_result_handler", "ResultHandlerResult",
         "LegacyResultWarning", "LegacyHandlerWarning", "LegacySubclassWarning", "LegacyKeywordWarning",

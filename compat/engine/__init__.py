@@ -25,9 +25,10 @@ of running the task) and a validated task::
     assert again.result[rows].is_cached()
     assert again.result[rows].message.startswith("target 'etl/raw-2026-11-25.pkl' exists")
 
-Pieces: ``Task`` (override ``run``) and ``@task``; ``Flow`` (``with`` block, ``add_edge``, ``run``);
+Pieces: ``Task`` (override ``run``) and ``@task``; ``Flow`` (``with`` block, ``add_edge``, ``run``, ``plan``);
 ``Parameter``; ``task.map(...)`` with ``unmapped(...)``; the states in ``compat.engine.states``; executors
-``LocalExecutor`` (sequential, the default) and ``ThreadExecutor``. The pipeline of one task run is in
+``LocalExecutor`` (sequential, the default) and ``ThreadExecutor``; ``Plan`` and its ``Step``s (what a run will
+do: ``compat.engine.plan``). The pipeline of one task run is in
 ``compat.engine.runner``, the template context in ``compat.engine.context``. Logs go to ``compat.engine.*``
 loggers: one INFO line per task state change, saying why.
 """
@@ -35,7 +36,18 @@ loggers: one INFO line per task state change, saying why.
 from compat.engine.executors import Executor, LocalExecutor, ThreadExecutor
 from compat.engine.flow import Flow
 from compat.engine.parameter import Parameter
-from compat.engine.states import Cached, Failed, Pending, Running, State, Success, TriggerFailed, ValidationFailed
+from compat.engine.plan import Plan, Step
+from compat.engine.states import (
+    Cached,
+    Failed,
+    Pending,
+    Running,
+    Skipped,
+    State,
+    Success,
+    TriggerFailed,
+    ValidationFailed,
+)
 from compat.engine.task import Task, task, unmapped
 
 __all__ = [
@@ -46,8 +58,11 @@ __all__ = [
     "LocalExecutor",
     "Parameter",
     "Pending",
+    "Plan",
     "Running",
+    "Skipped",
     "State",
+    "Step",
     "Success",
     "Task",
     "ThreadExecutor",

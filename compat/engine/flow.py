@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from compat.engine.context import enter_flow, exit_flow
+from compat.engine.context import enter_flow, exit_flow, flow_run_context
 from compat.engine.executors import Executor
-from compat.engine.flow_run import FlowRun
+from compat.engine.flow_run import FlowRun, resolve_parameters
 from compat.engine.parameter import Parameter
+from compat.engine.plan import Plan, Planner, Refresh
 from compat.engine.states import State
 from compat.engine.task import Task
 from compat.errors import FlowError
@@ -162,10 +163,31 @@ class Flow:
 
     # -- running ----------------------------------------------------------------------------------------------
 
-    def run(self, parameters: Mapping[str, Any] | None = None, executor: Executor | None = None) -> State:
+    def run(
+        self,
+        parameters: Mapping[str, Any] | None = None,
+        executor: Executor | None = None,
+        prune: bool = False,
+        refresh: Refresh = None,
+        progress: bool = False,
+    ) -> State:
         """Run every task once, in dependency order; return the flow's State, whose ``result`` maps each task to
-        its State. An unknown or missing parameter raises FlowError before anything runs."""
-        return FlowRun(self, parameters, executor).run()
+        its State. An unknown or missing parameter, or a mapped task whose target would collide, raises FlowError
+        before anything runs.
+
+        ``prune``: a task whose output only cached tasks need is not run and ends ``Skipped`` (see ``plan``).
+        ``refresh``: True, or tasks / task names: ignore their stored outputs, run them and everything downstream
+        of them, and overwrite their outputs. ``progress``: a live bar on a terminal (the ``progress`` extra)."""
+        return FlowRun(self, parameters, executor, prune=prune, refresh=refresh, progress=progress).run()
+
+    def plan(
+        self, parameters: Mapping[str, Any] | None = None, prune: bool = False, refresh: Refresh = None
+    ) -> Plan:
+        """What ``run`` with the same arguments would do, without running task code or writing anything: for each
+        task ``run``, ``cached`` or ``skip``, with the reason and the rendered location (``compat.engine.plan``).
+        Stored outputs are only checked for existence; the run still reads and validates them."""
+        values = resolve_parameters(self, parameters or {})
+        return Planner(self, values, flow_run_context(self.name, values), refresh).plan(prune)
 
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self._calls)} tasks)>"

@@ -10,6 +10,9 @@ A task whose upstream task failed ends ``TriggerFailed`` without running. A mapp
 becomes ready: one unit per element, its state gathered from the children's (``map_states``). On an executor
 that keeps data on its workers (``remote_data``), only the values of the flow's terminal tasks (those no task
 depends on) are brought back when the run ends; the other States keep ``result`` None and their ``location``.
+
+Before anything runs, a ``Planner`` (``compat.engine.plan``) refuses colliding targets and resolves ``refresh``;
+with ``prune`` its plan decides which tasks end ``Skipped``, and the scheduler executes those decisions.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 from compat.engine.context import flow_run_context
 from compat.engine.executors import Executor, LocalExecutor
 from compat.engine.parameter import Parameter
+from compat.engine.plan import Planner, Refresh
+from compat.engine.progress import NO_PROGRESS, Progress, progress_bar
 from compat.engine.runner import log_state
-from compat.engine.states import Cached, Failed, State, Success, TriggerFailed
+from compat.engine.states import Cached, Failed, Skipped, State, Success, TriggerFailed
 from compat.engine.task import Task
 from compat.engine.unit import TaskUnit, map_length, shape_of
 from compat.errors import FlowError
@@ -47,14 +52,28 @@ class _Known:
 
 
 class FlowRun:
-    """Runs ``flow`` once with ``parameters`` on ``executor`` (``LocalExecutor`` by default)."""
+    """Runs ``flow`` once with ``parameters`` on ``executor`` (``LocalExecutor`` by default); ``prune``,
+    ``refresh`` and ``progress`` as in ``Flow.run``."""
 
-    def __init__(self, flow: Flow, parameters: Mapping[str, Any] | None, executor: Executor | None) -> None:
+    def __init__(
+        self,
+        flow: Flow,
+        parameters: Mapping[str, Any] | None,
+        executor: Executor | None,
+        prune: bool = False,
+        refresh: Refresh = None,
+        progress: bool = False,
+    ) -> None:
         self.flow = flow
         self.given = frozenset(parameters or ())
         self.values = resolve_parameters(flow, parameters or {})
         self.executor = executor if executor is not None else LocalExecutor()
         self.context = flow_run_context(flow.name, self.values)
+        planner = Planner(flow, self.values, self.context, refresh)
+        self.refreshed = planner.refreshed
+        self.plan = planner.plan(prune=True) if prune else None
+        self.show_progress = progress_bar(progress)  # a missing extra is reported before anything runs
+        self.progress: Progress = NO_PROGRESS
         self.states: dict[Task, State] = {}
         self._calls = flow.calls
         self._waiting: dict[Task, int] = {}
@@ -73,7 +92,7 @@ class FlowRun:
             self._waiting[task] = len(call.upstream)
             if not call.upstream:
                 self._ready.append(task)
-        with self.executor:
+        with self.show_progress(self.flow.name, len(self._calls)) as self.progress, self.executor:
             while self._ready or self._pending:
                 while self._ready:
                     self._start(self._ready.popleft())
@@ -90,7 +109,11 @@ class FlowRun:
     # -- scheduling -------------------------------------------------------------------------------------------
 
     def _start(self, task: Task) -> None:
-        """``task`` is ready: finish it at once (parameter, failed upstream) or submit its run(s)."""
+        """``task`` is ready: finish it at once (skipped, parameter, failed upstream) or submit its run(s)."""
+        skipped = self.plan.skipped(task) if self.plan is not None else None
+        if skipped is not None:
+            self._outputs[task] = _Known(None)
+            return self._conclude(task, skipped)
         if isinstance(task, Parameter):
             value = self.values[task.name]
             how = "given" if task.name in self.given else "its default"
@@ -112,9 +135,11 @@ class FlowRun:
                 constants[key] = output.value
             else:
                 upstream[key] = output
+        refresh = task in self.refreshed
         if call.mapped is None:
             fed = tuple(upstream)
-            unit = TaskUnit(task, constants, fed, (None,) * len(fed), None, self.context, self.flow.result)
+            unit = TaskUnit(task, constants, fed, (None,) * len(fed), None, self.context, self.flow.result, refresh,
+                            self._pruned_upstream(task))
             self._submit(task, None, unit, tuple(upstream.values()))
             return None
         try:
@@ -126,6 +151,7 @@ class FlowRun:
             return self._conclude(task, _mapped_state([]))
         columns = {key: list(constants[key]) for key in call.mapped if key in constants}
         whole = {key: constants[key] for key in constants if key not in columns}
+        self.progress.expand(count)
         self._children[task] = [None] * count
         self._children_left[task] = count
         children = self._outputs[task] = []
@@ -141,7 +167,8 @@ class FlowRun:
                     picks.append(index if mapped else None)
                     args.append(output)
             child_constants = {**whole, **{key: values[index] for key, values in columns.items()}}
-            unit = TaskUnit(task, child_constants, tuple(upstream), tuple(picks), index, self.context, self.flow.result)
+            unit = TaskUnit(task, child_constants, tuple(upstream), tuple(picks), index, self.context, self.flow.result,
+                            refresh)
             children.append(self._submit(task, index, unit, tuple(args)))
         return None
 
@@ -170,12 +197,19 @@ class FlowRun:
         future.add_done_callback(self._done.put)
         return future
 
+    def _pruned_upstream(self, task: Task) -> tuple[str, ...]:
+        """The upstream tasks that ``prune`` skipped: ``task`` was planned Cached and cannot run without them."""
+        if self.plan is None:
+            return ()
+        return tuple(up.name for up in self._calls[task].upstream if isinstance(self.states[up], Skipped))
+
     def _report(self, task: Task, map_index: int | None, state: State) -> None:
         local = not self.executor.remote_data  # keep the State in place of its future: one object fewer a task
         if map_index is None:
             if local:
                 self._outputs[task] = state
             return self._finish(task, state)
+        self.progress.advance(state)
         children = self._children[task]
         children[map_index] = state
         self._children_left[task] -= 1
@@ -191,6 +225,8 @@ class FlowRun:
 
     def _finish(self, task: Task, state: State) -> None:
         self.states[task] = state
+        if task not in self._children:  # a mapped task's children were counted one by one
+            self.progress.advance(state)
         for down in self.flow.downstream(task):
             self._waiting[down] -= 1
             if self._waiting[down] == 0:
@@ -222,7 +258,9 @@ class FlowRun:
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
             return Failed(f"{len(failed)} of {len(states)} tasks failed: {names}{more}", result=states)
         cached = sum(1 for state in states.values() if isinstance(state, Cached))
-        return Success(f"all {len(states)} tasks succeeded ({cached} Cached)", result=states)
+        skipped = sum(1 for state in states.values() if isinstance(state, Skipped))
+        also = f", {skipped} Skipped" if skipped else ""
+        return Success(f"all {len(states)} tasks succeeded ({cached} Cached{also})", result=states)
 
 
 def resolve_parameters(flow: Flow, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,27 +30,14 @@ from typing import Any
 
 from compat.engine.context import task_run_context
 from compat.engine.states import Cached, Failed, Running, State, Success, ValidationFailed
+from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, literal, stored_at
 from compat.engine.task import Task
 from compat.errors import ResultError, ResultNotFound, SerializationError, ValidationError
 from compat.results.base import Result, render_location
-from compat.results.local import LocalResult
 
 __all__ = ["TaskRun", "log_state"]
 
 log = logging.getLogger(__name__)
-
-
-class _KeptInMemory(Result):
-    """The Result of a task that has none in a flow without a default: its output is validated like any
-    other but stored nowhere, so nothing is looked up before the run and ``write`` stores nothing."""
-
-    def write(self, value: Any, **context: Any) -> _KeptInMemory:
-        kept = self.copy()
-        kept.value = value
-        return kept
-
-
-_KEPT_IN_MEMORY = _KeptInMemory()
 
 
 def log_state(name: str, state: State) -> None:
@@ -63,9 +50,14 @@ def log_state(name: str, state: State) -> None:
 
 
 class TaskRun:
-    """One run of ``task`` with ``inputs`` (``map_index`` set for a mapped child); ``run()`` returns its State."""
+    """One run of ``task`` with ``inputs`` (``map_index`` set for a mapped child); ``run()`` returns its State.
 
-    __slots__ = ("context", "default_result", "inputs", "location", "name", "result", "task", "why")
+    ``refresh``: skip steps 2 and 3, so the task runs and overwrites its stored output. ``pruned``: the upstream
+    tasks ``prune`` skipped because this task was planned ``Cached``; if no stored output is found after all,
+    the task cannot run without their outputs and fails saying so."""
+
+    __slots__ = ("context", "default_result", "inputs", "location", "name", "pruned", "refresh", "result", "task",
+                 "why")
 
     def __init__(
         self,
@@ -74,13 +66,17 @@ class TaskRun:
         map_index: int | None,
         flow_context: Mapping[str, Any],
         default_result: Result | None,
+        refresh: bool = False,
+        pruned: tuple[str, ...] = (),
     ) -> None:
         self.task = task
+        self.refresh = refresh
+        self.pruned = pruned
         self.inputs = inputs
         self.default_result = default_result
         self.context = task_run_context(flow_context, task.name, map_index, inputs)
         self.name: str = self.context["task_full_name"]
-        self.result: Result = _KEPT_IN_MEMORY
+        self.result: Result = KEPT_IN_MEMORY
         self.location: str | None = None
         self.why = "no target or location template, so there is no stored output to look up"
 
@@ -99,9 +95,17 @@ class TaskRun:
             self.location = render_location(self.result.location, self.context)
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
             return Failed(f"cannot render the output location: {_describe(exc)}", exception=exc)
-        stored = self.check_target() or self.check_cache()  # 2, 3
-        if stored is not None:
-            return stored
+        if self.refresh:
+            self.why = "refresh= asks for a rerun, so any stored output is ignored and overwritten"
+        else:
+            stored = self.check_target() or self.check_cache()  # 2, 3
+            if stored is not None:
+                return stored
+        if self.pruned:
+            names = ", ".join(repr(name) for name in self.pruned)
+            were = "task " + names + " was" if len(self.pruned) == 1 else "tasks " + names + " were"
+            return Failed(f"the plan expected a stored output, but {self.why}, and its upstream {were} skipped "
+                          "(prune=True), so it cannot run; run the flow again without prune to rebuild it")
         log_state(self.name, Running(self.why))
         value, failed = self.run_with_retries()  # 4
         if failed is not None:
@@ -111,20 +115,7 @@ class TaskRun:
     # -- 1. choose the Result -----------------------------------------------------------------------------------
 
     def choose_result(self) -> Result:
-        task = self.task
-        base = task.result if task.result is not None else self.default_result
-        if base is None:
-            base = LocalResult() if task.target is not None else _KEPT_IN_MEMORY
-        chosen = base.copy()
-        if task.target is not None:
-            chosen.location = task.target
-        if task.validators:
-            chosen.validators.extend(task.validators)
-        if task.cache_for is not None:
-            chosen.cache_for = task.cache_for
-        if task.cache_validators:
-            chosen.cache_validators = list(task.cache_validators)
-        return chosen
+        return choose_result(self.task, self.default_result)  # shared with the plan (compat.engine.targets)
 
     # -- 2. target check ----------------------------------------------------------------------------------------
 
@@ -132,7 +123,7 @@ class TaskRun:
         if self.location is None or self.result.caches:  # a caching Result decides by freshness: step 3
             return None
         try:
-            if not self.result.exists(_literal(self.location)):
+            if not stored_at(self.result, self.location):
                 self.why = f"no target at {self.location!r}"
                 return None
             stored = self.result.read(self.location)
@@ -160,7 +151,7 @@ class TaskRun:
                 "Task %r: %s is set, but its Result has no location template or target, so each run writes a new "
                 "file and no stored output can be reused; give the Result a location such as "
                 "'{task_full_name}-{today}.pkl', or the task a target=",
-                self.name, self.cache_terms(),
+                self.name, cache_terms(self.result),
             )
             return None
         try:
@@ -174,23 +165,17 @@ class TaskRun:
         except ResultError as exc:
             return Failed(f"cannot check the cached output at {self.location!r}: {exc}", exception=exc)
         if fresh is None:
-            self.why = f"no output at {self.location!r} is fresh enough to reuse ({self.cache_terms()})"
+            self.why = f"no output at {self.location!r} is fresh enough to reuse ({cache_terms(self.result)})"
             return None
         rejection = self.rejection(fresh)
         if rejection is not None:
             self.distrust(rejection)
             return None
         return Cached(
-            f"output at {self.location!r} is fresh ({self.cache_terms()}) and valid",
+            f"output at {self.location!r} is fresh ({cache_terms(self.result)}) and valid",
             result=fresh.value,
             location=_where(fresh),
         )
-
-    def cache_terms(self) -> str:
-        terms = [f"cache_for={self.result.cache_for}"] if self.result.cache_for is not None else []
-        if self.result.cache_validators:
-            terms.append(f"{len(self.result.cache_validators)} cache_validators")
-        return ", ".join(terms)
 
     def rejection(self, stored: Result) -> str | None:
         """Why a stored value must not be trusted, or None when its validators accept it."""
@@ -244,7 +229,7 @@ class TaskRun:
         try:
             if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
                 self.location = render_location(self.result.location, self.context)
-            target.location = _literal(self.location)
+            target.location = literal(self.location)
             written = target.write(value)
         except ResultError as exc:
             return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
@@ -258,13 +243,6 @@ class TaskRun:
                 self.name, self.location, type(self.result).__name__, location, self.result.unreachable_target_hint,
             )
         return Success(f"ran and stored its output at {location!r}", result=value, location=location)
-
-
-def _literal(location: str | None) -> str | None:
-    """A template that renders to exactly ``location``: the location is rendered once per run (a target
-    callable is called once), and the context never meets the Result's own arguments (an input named
-    ``value`` or ``location`` would collide with ``write(value, **context)``/``exists(location, **context)``)."""
-    return None if location is None else location.replace("{", "{{").replace("}", "}}")
 
 
 def _describe(exc: Exception) -> str:

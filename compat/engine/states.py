@@ -7,7 +7,8 @@ instead of catching errors::
     ├── Pending                 not started yet
     ├── Running                 started
     ├── Success                 finished with a value (``location`` is set when it was checkpointed)
-    │   └── Cached              finished without running: a stored target or a fresh cached output was reused
+    │   ├── Cached              finished without running: a stored target or a fresh cached output was reused
+    │   └── Skipped             not run because nothing needs its output (``flow.run(prune=True)``); no value
     └── Failed                  finished without a usable value; ``exception`` says what went wrong
         ├── ValidationFailed    the value was rejected by a validator (``exception`` is the ValidationError)
         └── TriggerFailed       did not run because an upstream task failed
@@ -19,7 +20,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Cached", "Failed", "Pending", "Running", "State", "Success", "TriggerFailed", "ValidationFailed"]
+__all__ = [
+    "Cached",
+    "Failed",
+    "Pending",
+    "Running",
+    "Skipped",
+    "State",
+    "Success",
+    "TriggerFailed",
+    "ValidationFailed",
+]
 
 
 class State:
@@ -76,6 +87,13 @@ class Success(State):
 
 class Cached(Success):
     """The run reused a stored value (an existing target, or an output fresh within ``cache_for``)."""
+
+    __slots__ = ()
+
+
+class Skipped(Success):
+    """The task did not run because every task that consumes its output reuses a stored one (``prune=True``):
+    ``result`` is None and ``message`` names those tasks. A Success, so nothing downstream counts it a failure."""
 
     __slots__ = ()
 

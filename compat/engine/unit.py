@@ -28,7 +28,8 @@ __all__ = ["Shape", "TaskUnit", "element", "map_length", "shape_of"]
 @dataclass(slots=True)
 class TaskUnit:
     """One run of ``task``: ``constants`` by name, and for each upstream argument the input it feeds (``keys``)
-    and, for a mapped child, whether it takes the whole value (None) or one element of it (an index)."""
+    and, for a mapped child, whether it takes the whole value (None) or one element of it (an index).
+    ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``)."""
 
     task: Task
     constants: dict[str, Any]
@@ -37,13 +38,17 @@ class TaskUnit:
     map_index: int | None
     flow_context: Mapping[str, Any]
     default_result: Result | None
+    refresh: bool = False
+    pruned: tuple[str, ...] = ()
 
     def __call__(self, *upstream: State | list[State]) -> State:
         inputs = dict(self.constants)
         for key, pick, given in zip(self.keys, self.picks, upstream):
             value = [state.result for state in given] if isinstance(given, list) else given.result
             inputs[key] = value if pick is None else element(value, pick)
-        return TaskRun(self.task, inputs, self.map_index, self.flow_context, self.default_result).run()
+        return TaskRun(
+            self.task, inputs, self.map_index, self.flow_context, self.default_result, self.refresh, self.pruned
+        ).run()
 
 
 class Shape(NamedTuple):

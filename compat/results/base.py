@@ -202,25 +202,32 @@ class Result:
         """Whether ``cache_for`` or ``cache_validators`` is set, so stored outputs may be reused."""
         return self.cache_for is not None or bool(self.cache_validators)
 
+    def is_fresh(self, location: str, now: datetime | None = None) -> bool:
+        """Whether something is stored at ``location`` and, if ``cache_for`` is set, was written within it. Judged
+        from the backend's metadata without reading the value, so ``cache_validators`` are not run here."""
+        resolved = self.resolve(location)
+        if not self.exists_at(resolved):
+            return False
+        if self.cache_for is None:
+            return True
+        try:
+            modified = self.modified_at(resolved)
+        except ResultNotFound:
+            return False
+        if modified is None:
+            return False
+        now = now if now is not None else datetime.now(timezone.utc)
+        return now - modified <= self.cache_for
+
     def read_cached(self: R, location: str, now: datetime | None = None) -> R | None:
         """The Result stored at ``location`` if it is fresh (within ``cache_for``, accepted by every
         ``cache_validators``), else None. Freshness uses the backend's last-modified time, so a cache written by
         another process or machine counts. A cache validator that raises is a ``ValidationError`` naming it."""
         if not self.caches:
             return None
-        resolved = self.resolve(location)
-        if not self.exists_at(resolved):
+        if not self.is_fresh(location, now):
             return None
-        if self.cache_for is not None:
-            try:
-                modified = self.modified_at(resolved)
-            except ResultNotFound:
-                return None
-            if modified is None:
-                return None
-            now = now if now is not None else datetime.now(timezone.utc)
-            if now - modified > self.cache_for:
-                return None
+        resolved = self.resolve(location)
         try:
             stored = self.read(resolved)
         except ResultNotFound:

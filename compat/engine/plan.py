@@ -1,0 +1,286 @@
+"""Plans: what a flow run will do, decided before any task runs (``flow.plan``, ``prune=``, ``refresh=``).
+
+A plan is a report, not a second engine (Make's ``-n``): it decides from the same functions the runner uses
+(``compat.engine.targets``), and ``flow.run`` executes the decisions of a plan made with its own flow context,
+so the two cannot disagree. For each task the plan says ``run``, ``cached`` or ``skip`` and why:
+
+- ``cached``: the task's location renders from parameters and context alone and an output is stored there (and
+  is fresh, for a caching Result). Only existence is checked: the run still reads and validates the value, and
+  runs the task after all if the stored value is rejected.
+- ``skip`` (only with ``prune=True``): every task that consumes its output is cached or skipped itself, so it is
+  not needed (Luigi's backward completeness check). Decided from the sinks backwards; a skipped task is never
+  looked up. A task that cannot be decided this way runs as it does without ``prune``.
+- ``run``: everything else; the reason says why (no target, nothing stored yet, a location that depends on
+  an upstream output, a mapped task, a refresh).
+
+``refresh=`` names tasks (or ``True`` for all) whose stored outputs are ignored and overwritten; every task
+downstream of one is refreshed too, as its inputs may change.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from compat.engine.context import task_run_context
+from compat.engine.parameter import Parameter
+from compat.engine.states import Skipped
+from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, refuse_colliding_targets, stored_at
+from compat.engine.task import Task
+from compat.engine.runner import _describe
+from compat.results.base import Result, _names_key, _short_repr, render_location
+
+if TYPE_CHECKING:
+    from compat.engine.flow import Flow
+
+__all__ = ["Plan", "Planner", "Refresh", "Step"]
+
+Refresh = Union[bool, str, Task, Iterable[Union[str, Task]], None]
+"""What ``refresh=`` accepts: True (every task), a task or task name, or several; None or False: none."""
+
+_SHOWN = 5  # names listed in a reason before "and N more"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The plan for one task: ``action`` is ``"run"``, ``"cached"`` or ``"skip"``; ``reason`` is one sentence;
+    ``location`` is where its output is stored, when that can be rendered before the run."""
+
+    task: Task
+    action: str
+    reason: str
+    location: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"task": self.task.name, "action": self.action, "reason": self.reason, "location": self.location}
+
+
+class Plan:
+    """What ``flow.run`` would do, one ``Step`` per task in flow order (a mapped task is one step). Look a step up
+    with ``plan[task]`` or ``plan["task name"]``; ``str(plan)`` is a table and ``to_dict()`` is JSON-ready."""
+
+    __slots__ = ("flow_name", "steps")
+
+    def __init__(self, flow_name: str, steps: Mapping[Task, Step]) -> None:
+        self.flow_name = flow_name
+        self.steps = dict(steps)
+
+    def __getitem__(self, key: Task | str) -> Step:
+        if isinstance(key, Task):
+            try:
+                return self.steps[key]
+            except KeyError:
+                raise KeyError(f"task {key.name!r} is not in flow {self.flow_name!r}") from None
+        matches = [step for task, step in self.steps.items() if task.name == key]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise KeyError(f"flow {self.flow_name!r} has {len(matches)} tasks named {key!r}; look one up by the task")
+        raise KeyError(f"flow {self.flow_name!r} has no task named {key!r}; its tasks: {_task_names(self.steps)}")
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps.values())
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def count(self, action: str) -> int:
+        """How many tasks have ``action``, parameters aside (their values are known: nothing runs for them)."""
+        return sum(1 for step in self.steps.values() if step.action == action and not isinstance(step.task, Parameter))
+
+    def skipped(self, task: Task) -> Skipped | None:
+        """The state a run gives ``task`` without running it, when the plan skips it."""
+        step = self.steps.get(task)
+        return Skipped(step.reason) if step is not None and step.action == "skip" else None
+
+    def summary(self) -> str:
+        return (f"flow {self.flow_name!r}: {self.count('run')} to run, {self.count('cached')} cached, "
+                f"{self.count('skip')} skipped")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"flow": self.flow_name, "tasks": [step.to_dict() for step in self.steps.values()]}
+
+    def __str__(self) -> str:
+        rows = [("task", "action", "location", "reason")]
+        rows += [(s.task.name, s.action, s.location or "-", s.reason) for s in self.steps.values()]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
+        return "\n".join([f"Plan for {self.summary()}", *lines])
+
+    def __repr__(self) -> str:
+        return f"<Plan: {self.summary()}>"
+
+
+class Planner:
+    """Decides a plan for one flow run: refuses colliding targets and resolves ``refresh`` at once (before
+    anything runs), then ``plan(prune)`` looks up each task's stored output with the run's ``flow_context``."""
+
+    def __init__(self, flow: Flow, values: Mapping[str, Any], flow_context: Mapping[str, Any], refresh: Refresh) -> None:
+        refuse_colliding_targets(flow.name, flow.calls.items(), flow.result)
+        self.flow = flow
+        self.values = values
+        self.flow_context = flow_context
+        self.refreshed = refreshed_tasks(flow, refresh)
+
+    def plan(self, prune: bool = False) -> Plan:
+        """Decide every task, from the sinks backwards, so a consumer is decided before the tasks feeding it."""
+        steps: dict[Task, Step] = {}
+        covered: dict[Task, list[str]] = {}  # a skipped task: the cached tasks that make it unnecessary
+        for task in reversed(_topological(self.flow)):
+            cached_by = self.covering(task, steps, covered) if prune else None
+            if cached_by is None:
+                steps[task] = self.decide(task)
+            else:
+                covered[task], direct = cached_by
+                steps[task] = self.decide(task, skip=_not_needed(covered[task], direct))
+        return Plan(self.flow.name, {task: steps[task] for task in self.flow.calls})
+
+    def covering(
+        self, task: Task, steps: Mapping[Task, Step], covered: Mapping[Task, list[str]]
+    ) -> tuple[list[str], bool] | None:
+        """The cached tasks that make ``task`` unnecessary (and whether they consume it directly), or None when
+        a consumer will run, or nothing consumes it (a sink, whose output is what the run is for)."""
+        consumers = self.flow.downstream(task)
+        if not consumers or isinstance(task, Parameter) or task in self.refreshed:
+            return None
+        names: dict[str, None] = {}
+        direct = True
+        for consumer in consumers:
+            action = steps[consumer].action
+            if action == "cached":
+                names[consumer.name] = None
+            elif action == "skip":
+                direct = False
+                names.update(dict.fromkeys(covered[consumer]))
+            else:
+                return None
+        return list(names)[: _SHOWN + 1], direct
+
+    def decide(self, task: Task, skip: str | None = None) -> Step:
+        """One task's step; a task to ``skip`` (the reason) has its location rendered for the report, never
+        looked up."""
+        if isinstance(task, Parameter):
+            return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}")
+        result = choose_result(task, self.flow.result)
+        rendered, shown, undecided = self.locate(task, result)
+        if skip is not None:
+            return Step(task, "skip", skip, shown)
+        if task in self.refreshed:
+            return Step(task, "run", _refresh_reason(self.refreshed[task]), shown)
+        if undecided is not None:
+            return Step(task, "run", undecided, shown)
+        return self.look_up(task, result, rendered, shown)
+
+    def locate(self, task: Task, result: Result) -> tuple[str | None, str | None, str | None]:
+        """``(rendered, resolved, None)`` when the location renders from parameters and context alone, else
+        ``(None, None, why not)``."""
+        call = self.flow.calls[task]
+        if call.mapped is not None:
+            return None, None, "mapped: each child checks its own target when it runs"
+        location = result.location
+        if location is None:
+            if result is KEPT_IN_MEMORY:
+                return None, None, "no target: no Result is configured, so its output is kept in memory only"
+            return None, None, "no target: its Result has no location template, so each run writes a new output"
+        upstream = [key for up, key in zip(call.upstream, call.keys) if key is not None and not isinstance(up, Parameter)]
+        depends = ", ".join(repr(key) for key in dict.fromkeys(upstream) if _names_key(location, key))
+        if depends:
+            how = "is computed from the run's inputs, including" if callable(location) else "depends on"
+            return None, None, f"location {how} upstream output {depends}"
+        inputs = dict(call.constants)
+        for up, key in zip(call.upstream, call.keys):
+            if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
+                inputs[key] = self.values[up.name]
+        try:
+            rendered = render_location(location, task_run_context(self.flow_context, task.name, None, inputs))
+            return rendered, None if rendered is None else result.resolve(rendered), None
+        except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
+            return None, None, f"cannot render the output location, so the run fails there: {_describe(exc)}"
+
+    def look_up(self, task: Task, result: Result, rendered: str | None, shown: str | None) -> Step:
+        """Step 2/3's question, answered without reading: is a reusable output stored at ``rendered``?"""
+        try:
+            found = stored_at(result, rendered)
+        except Exception as exc:  # a backend failing: the run fails at the same check
+            return Step(task, "run", f"cannot check the target {rendered!r}, so the run fails there: {_describe(exc)}",
+                        shown)
+        if result.caches:
+            if found:
+                return Step(task, "cached", f"output at {rendered!r} is fresh ({cache_terms(result)}); the run "
+                                            "still reads and validates it", shown)
+            return Step(task, "run", f"no output at {rendered!r} is fresh enough to reuse ({cache_terms(result)})",
+                        shown)
+        if found:
+            return Step(task, "cached", f"target {rendered!r} exists; the run still reads and validates it", shown)
+        return Step(task, "run", f"no target at {rendered!r}", shown)
+
+
+def refreshed_tasks(flow: Flow, refresh: Refresh) -> dict[Task, str | None]:
+    """Each refreshed task, mapped to the refreshed task upstream of it that made it so (None: named itself).
+    An unknown name or a task from another flow is a ValueError listing the flow's task names."""
+    if refresh is None or refresh is False:
+        return {}
+    if refresh is True:
+        return dict.fromkeys(flow.calls)
+    named = [refresh] if isinstance(refresh, (str, Task)) else list(refresh)
+    chosen: list[Task] = []
+    for item in named:
+        if isinstance(item, Task):
+            if item not in flow.calls:
+                raise ValueError(f"refresh: task {item.name!r} is not in flow {flow.name!r} (pass the task the flow "
+                                 f"was built with, or its name); its tasks: {_task_names(flow.calls)}")
+            chosen.append(item)
+        elif isinstance(item, str):
+            matches = flow.get_tasks(item)
+            if not matches:
+                raise ValueError(f"refresh: flow {flow.name!r} has no task named {item!r}; its tasks: "
+                                 f"{_task_names(flow.calls)}")
+            chosen.extend(matches)
+        else:
+            raise TypeError(f"refresh takes True, tasks or task names, not {type(item).__name__}: {item!r}")
+    refreshed: dict[Task, str | None] = dict.fromkeys(chosen)
+    queue = deque(chosen)
+    while queue:
+        task = queue.popleft()
+        for down in flow.downstream(task):
+            if down not in refreshed:
+                refreshed[down] = task.name if refreshed[task] is None else refreshed[task]
+                queue.append(down)
+    return refreshed
+
+
+def _refresh_reason(source: str | None) -> str:
+    if source is None:
+        return "refreshed: refresh= names it, so its stored output is ignored and overwritten"
+    return f"refreshed: it is downstream of the refreshed task {source!r}, so its inputs may change"
+
+
+def _not_needed(cached: list[str], direct: bool) -> str:
+    shown = ", ".join(repr(name) for name in cached[:_SHOWN]) + (" and more" if len(cached) > _SHOWN else "")
+    if direct and len(cached) == 1:
+        return f"not needed: its only consumer {shown} is cached"
+    if direct:
+        return f"not needed: its consumers {shown} are cached"
+    return f"not needed: every task that uses its output is skipped or cached (cached: {shown})"
+
+
+def _topological(flow: Flow) -> list[Task]:
+    """The flow's tasks in dependency order (Kahn's algorithm; the flow refuses cycles when it is built)."""
+    waiting = {task: len(call.upstream) for task, call in flow.calls.items()}
+    ready = [task for task, count in waiting.items() if count == 0]
+    order: list[Task] = []
+    while ready:
+        task = ready.pop()
+        order.append(task)
+        for down in flow.downstream(task):
+            waiting[down] -= 1
+            if waiting[down] == 0:
+                ready.append(down)
+    return order
+
+
+def _task_names(tasks: Iterable[Task]) -> str:
+    return ", ".join(repr(name) for name in sorted({task.name for task in tasks})) or "(none)"
+

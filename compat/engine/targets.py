@@ -1,0 +1,103 @@
+"""Where a task's output lives, and whether one is already stored there: shared by the runner and the plan.
+
+A task run (``compat.engine.runner``) and a plan (``compat.engine.plan``) must agree on what counts as a stored
+output, so both choose the Result with ``choose_result`` (step 1 of PIN 16), render its location with the
+task run's context and ask ``stored_at`` (the question of steps 2 and 3, answered from the backend's metadata
+without reading the value). The runner then reads and validates what it found; a plan stops at the question.
+
+``refuse_colliding_targets`` is the check both run before anything else: a mapped task whose location template
+has no per-child field would make every child read and write one location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from compat.engine.task import Task
+from compat.errors import FlowError
+from compat.results.base import Result, _names_key
+from compat.results.local import LocalResult
+
+if TYPE_CHECKING:
+    from compat.engine.flow import Call
+
+__all__ = ["KEPT_IN_MEMORY", "cache_terms", "choose_result", "literal", "refuse_colliding_targets", "stored_at"]
+
+PER_CHILD_KEYS = ("map_index", "task_full_name", "task_run_id")
+"""Template keys whose value differs between the children of one mapped task (mapped inputs differ too)."""
+
+
+class _KeptInMemory(Result):
+    """The Result of a task that has none in a flow without a default: its output is validated like any
+    other but stored nowhere, so nothing is looked up before the run and ``write`` stores nothing."""
+
+    def write(self, value: Any, /, **context: Any) -> _KeptInMemory:
+        kept = self.copy()
+        kept.value = value
+        return kept
+
+
+KEPT_IN_MEMORY = _KeptInMemory()
+
+
+def choose_result(task: Task, default_result: Result | None) -> Result:
+    """Step 1: the task's Result, else the flow's default; ``target=``, ``validators=`` and the cache settings of
+    the task applied to a copy. With neither, a task with a target stores under ``LocalResult()`` and any other
+    task keeps its output in memory (``KEPT_IN_MEMORY``)."""
+    base = task.result if task.result is not None else default_result
+    if base is None:
+        base = LocalResult() if task.target is not None else KEPT_IN_MEMORY
+    chosen = base.copy()
+    if task.target is not None:
+        chosen.location = task.target
+    if task.validators:
+        chosen.validators.extend(task.validators)
+    if task.cache_for is not None:
+        chosen.cache_for = task.cache_for
+    if task.cache_validators:
+        chosen.cache_validators = list(task.cache_validators)
+    return chosen
+
+
+def stored_at(result: Result, location: str | None) -> bool:
+    """Whether an output the run could reuse is stored at the rendered ``location``: something is there and, for
+    a Result with ``cache_for``, it is fresh. Answered from metadata; the value is read and validated only by the
+    run itself. Backend errors propagate (a ``ResultError`` says what failed)."""
+    return location is not None and result.is_fresh(location)
+
+
+def cache_terms(result: Result) -> str:
+    """How a caching Result decides freshness, for messages: ``cache_for=1:00:00, 2 cache_validators``."""
+    terms = [f"cache_for={result.cache_for}"] if result.cache_for is not None else []
+    if result.cache_validators:
+        terms.append(f"{len(result.cache_validators)} cache_validators")
+    return ", ".join(terms)
+
+
+def literal(location: str | None) -> str | None:
+    """A template that renders to exactly ``location``: the location is rendered once per run (a target
+    callable is called once), and the context never meets the Result's own arguments (an input named
+    ``value`` or ``location`` would collide with ``write(value, **context)``/``exists(location, **context)``)."""
+    return None if location is None else location.replace("{", "{{").replace("}", "}}")
+
+
+def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]], default: Result | None) -> None:
+    """Raise ``FlowError`` for the first mapped task whose location template names no per-child field, before
+    anything runs: its children would overwrite one another and each would read the first child's output. A
+    callable location cannot be inspected and is allowed."""
+    for task, call in calls:
+        if call.mapped is None:
+            continue
+        location = choose_result(task, default).location
+        if not isinstance(location, str):  # None: the backend picks a new name per write; a callable: unknowable
+            continue
+        if any(_names_key(location, key) for key in (*PER_CHILD_KEYS, *call.mapped)):
+            continue
+        what = "target" if task.target is not None else "Result's location template"
+        mapped = ", ".join("{" + key + "}" for key in sorted(call.mapped))
+        raise FlowError(
+            f"flow {flow_name!r}: task {task.name!r} is mapped, but its {what} {location!r} has no per-child field, "
+            "so every child would write the same location and read the first child's output; add {map_index} "
+            f"(e.g. '{{task_name}}-{{map_index}}.pkl'), or use {{task_full_name}} or a mapped input ({mapped})"
+        )

@@ -1,0 +1,211 @@
+"""flow.plan(): what a run would do (run / cached / skip, why, where), decided without running or writing."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from compat import Flow, FlowError, LegacyResultWarning, LocalResult, MemoryResult, Parameter, as_result, task
+from tests.compat.handlers import ExistsHandler
+
+
+def etl_flow(tmp_path: Path, calls: Counter[str]) -> Flow:
+    """day -> extract (target from the parameter) -> clean (no target) -> report (target from an upstream output)."""
+
+    @task(target="raw-{day}.pkl")
+    def extract(day: str) -> list[int]:
+        calls["extract"] += 1
+        return [1, 2, 3]
+
+    @task
+    def clean(rows: list[int]) -> list[int]:
+        calls["clean"] += 1
+        return rows
+
+    @task(target="report-{rows}.pkl")
+    def report(rows: list[int]) -> int:
+        calls["report"] += 1
+        return sum(rows)
+
+    with Flow("etl", result=LocalResult(dir=tmp_path)) as flow:
+        report(clean(extract(Parameter("day", default="2026-11-30"))))
+    return flow
+
+
+def test_a_target_that_does_not_exist_yet_is_planned_to_run(tmp_path: Path, calls: Counter[str]) -> None:
+    step = etl_flow(tmp_path, calls).plan()["extract"]
+    assert (step.action, step.reason) == ("run", "no target at 'raw-2026-11-30.pkl'")
+    assert step.location == str(tmp_path / "raw-2026-11-30.pkl")
+
+
+def test_an_existing_target_is_planned_cached_and_the_reason_says_it_is_still_validated(
+    tmp_path: Path, calls: Counter[str]
+) -> None:
+    LocalResult(dir=tmp_path, location="raw-2026-12-01.pkl").write([1])
+    step = etl_flow(tmp_path, calls).plan(parameters={"day": "2026-12-01"})["extract"]
+    assert step.action == "cached"
+    assert step.reason == "target 'raw-2026-12-01.pkl' exists; the run still reads and validates it"
+
+
+def test_a_task_without_a_location_runs_because_it_has_no_target(tmp_path: Path, calls: Counter[str]) -> None:
+    step = etl_flow(tmp_path, calls).plan()["clean"]
+    assert step.action == "run" and step.reason.startswith("no target") and step.location is None
+
+
+def test_a_location_rendered_from_an_upstream_output_cannot_be_decided_before_the_run(
+    tmp_path: Path, calls: Counter[str]
+) -> None:
+    step = etl_flow(tmp_path, calls).plan()["report"]
+    assert (step.action, step.reason, step.location) == ("run", "location depends on upstream output 'rows'", None)
+
+
+def test_a_plan_never_calls_task_code_and_never_writes(tmp_path: Path, calls: Counter[str]) -> None:
+    LocalResult(dir=tmp_path, location="raw-2026-11-30.pkl").write([1])
+    before = sorted((p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*"))
+    flow = etl_flow(tmp_path, calls)
+    flow.plan()
+    flow.plan(prune=True, refresh=True)
+    assert calls == Counter()
+    assert sorted((p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_mapped_task_is_one_entry_planned_to_run(tmp_path: Path) -> None:
+    @task(target="{task_name}-{map_index}.pkl")
+    def square(x: int) -> int:
+        return x * x
+
+    with Flow("f", result=LocalResult(dir=tmp_path)) as flow:
+        node = square.map([1, 2, 3])
+    flow.run()
+    plan = flow.plan()
+    assert len(plan) == 1
+    assert (plan[node].action, plan[node].reason) == ("run", "mapped: each child checks its own target when it runs")
+
+
+def test_a_caching_result_is_planned_cached_only_while_its_output_is_fresh() -> None:
+    @task(result=MemoryResult(location="c.pkl"), cache_for=timedelta(hours=1))
+    def fresh() -> int:
+        return 1
+
+    @task(result=MemoryResult(location="s.pkl"), cache_for=timedelta(0))
+    def stale() -> int:
+        return 1
+
+    with Flow("f") as flow:
+        fresh()
+        stale()
+    flow.run()
+    plan = flow.plan()
+    assert plan["fresh"].action == "cached" and "is fresh (cache_for=1:00:00)" in plan["fresh"].reason
+    assert plan["stale"].action == "run" and "fresh enough to reuse (cache_for=0:00:00)" in plan["stale"].reason
+
+
+def test_a_legacy_handler_target_is_looked_up_through_the_handler_without_reading_it() -> None:
+    store: dict[str, object] = {"data/2026-11-30": [1]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LegacyResultWarning)
+        handler = ExistsHandler(store)
+
+    @task(result=as_result(handler), target="data/{day}")
+    def load(day: str) -> list[int]:
+        return [2]
+
+    with Flow("f") as flow:
+        load(Parameter("day"))
+    assert flow.plan(parameters={"day": "2026-11-30"})["load"].action == "cached"
+    assert flow.plan(parameters={"day": "2026-12-01"})["load"].action == "run"
+    assert (handler.exists_calls, handler.reads, handler.writes) == (2, 0, 0)
+
+
+def test_a_target_that_cannot_be_rendered_is_planned_to_run_and_says_the_run_fails_there(tmp_path: Path) -> None:
+    @task(target="{nowhere}.pkl")
+    def make() -> int:
+        return 1
+
+    with Flow("f", result=LocalResult(dir=tmp_path)) as flow:
+        make()
+    step = flow.plan()["make"]
+    assert step.action == "run" and step.reason.startswith("cannot render the output location, so the run fails")
+    assert "'nowhere'" in step.reason
+
+
+def test_steps_are_looked_up_by_task_or_by_name(tmp_path: Path, calls: Counter[str]) -> None:
+    flow = etl_flow(tmp_path, calls)
+    plan = flow.plan()
+    (extract,) = flow.get_tasks("extract")
+    assert plan[extract] is plan["extract"]
+    assert [step.task.name for step in plan] == ["day", "extract", "clean", "report"]
+
+
+def test_an_unknown_name_lists_the_flow_tasks(tmp_path: Path, calls: Counter[str]) -> None:
+    with pytest.raises(KeyError, match="no task named 'extrct'; its tasks: 'clean', 'day', 'extract', 'report'"):
+        etl_flow(tmp_path, calls).plan()["extrct"]
+
+
+def test_a_name_shared_by_two_tasks_must_be_looked_up_by_task() -> None:
+    @task
+    def twice() -> int:
+        return 1
+
+    with Flow("f") as flow:
+        twice()
+        twice()
+    with pytest.raises(KeyError, match="has 2 tasks named 'twice'; look one up by the task"):
+        flow.plan()["twice"]
+
+
+def test_str_of_a_plan_is_a_table_with_a_summary_and_one_row_per_task(tmp_path: Path, calls: Counter[str]) -> None:
+    lines = str(etl_flow(tmp_path, calls).plan()).splitlines()
+    assert lines[0] == "Plan for flow 'etl': 3 to run, 0 cached, 0 skipped"
+    assert lines[1].split() == ["task", "action", "location", "reason"]
+    assert [line.split()[:2] for line in lines[2:]] == [["day", "run"], ["extract", "run"], ["clean", "run"],
+                                                         ["report", "run"]]
+
+
+def test_to_dict_is_json_ready(tmp_path: Path, calls: Counter[str]) -> None:
+    data = json.loads(json.dumps(etl_flow(tmp_path, calls).plan().to_dict()))
+    assert data["flow"] == "etl"
+    assert data["tasks"][1] == {
+        "task": "extract",
+        "action": "run",
+        "reason": "no target at 'raw-2026-11-30.pkl'",
+        "location": str(tmp_path / "raw-2026-11-30.pkl"),
+    }
+
+
+def test_plan_refuses_an_unknown_parameter_like_run(tmp_path: Path, calls: Counter[str]) -> None:
+    with pytest.raises(FlowError, match="has no parameter 'month'"):
+        etl_flow(tmp_path, calls).plan(parameters={"month": "11"})
+
+
+def test_what_the_plan_says_is_what_the_run_does(tmp_path: Path) -> None:
+    @task(target="a-{day}.pkl")
+    def first(day: str) -> str:
+        return day
+
+    @task(target="b-{day}.pkl")
+    def second(x: str, day: str) -> str:
+        return x
+
+    @task
+    def last(x: str) -> str:
+        return x
+
+    with Flow("f", result=LocalResult(dir=tmp_path)) as flow:
+        day = Parameter("day")
+        last(second(first(day), day))
+    for day_value in ("1", "2", "3"):
+        flow.run(parameters={"day": day_value})
+    (tmp_path / "a-2.pkl").unlink()
+    (tmp_path / "b-3.pkl").unlink()
+    expected = {"run": "Success", "cached": "Cached", "skip": "Skipped"}
+    for day_value in ("1", "2", "3", "4"):
+        plan = flow.plan(parameters={"day": day_value}, prune=True)
+        states = flow.run(parameters={"day": day_value}, prune=True).result
+        planned = {t.name: expected[plan[t].action] for t in flow.tasks}
+        assert planned == {t.name: type(states[t]).__name__ for t in flow.tasks}, day_value
