@@ -3,17 +3,57 @@
 A serializer is any object with ``serialize(value) -> bytes`` and ``deserialize(data) -> value``; the two here
 cover the common cases. Both raise ``SerializationError`` naming the value's type and the serializer, so a
 failure deep inside a flow still says what could not be stored and by whom.
+
+Unpickling runs code chosen by whoever wrote the bytes, so ``PickleSerializer`` can sign what it writes and refuse
+what it did not sign. The signed format, for any writer or reader that must produce or check the same bytes::
+
+    offset 0   8 bytes   SIGNED_MAGIC (b"\\x00rcsig1\\n"; no pickle starts with a 0x00 byte)
+    offset 8   32 bytes  HMAC-SHA256(key, payload)
+    offset 40  ...       payload: the cloudpickle bytes, exactly as an unsigned write stores them
+
+The MAC covers the payload only, so a streaming writer can reserve the 40 header bytes, stream the payload through
+``hmac`` and fill the tag in at the end; a reader checks the tag over bytes[40:] before a single byte is unpickled.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import pickle
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, Union, runtime_checkable
 
 from compat.errors import SerializationError
 
-__all__ = ["JSONSerializer", "PickleSerializer", "Serializer"]
+__all__ = [
+    "HEADER_SIZE",
+    "SIGNED_MAGIC",
+    "SIGNING_KEY_VARIABLE",
+    "JSONSerializer",
+    "PickleSerializer",
+    "Serializer",
+    "signature",
+]
+
+SIGNED_MAGIC = b"\x00rcsig1\n"
+"""The first 8 bytes of a signed pickle."""
+
+HEADER_SIZE = len(SIGNED_MAGIC) + 32
+"""Bytes before the payload of a signed pickle: the magic and the HMAC-SHA256 tag."""
+
+SIGNING_KEY_VARIABLE = "RESULTS_COMPAT_SIGNING_KEY"
+"""Environment variable with the signing key(s) used when ``PickleSerializer`` is given none: comma-separated,
+the first signs, every one is accepted when reading (rotation: put the new key first, keep the old one a while)."""
+
+SigningKey = Union[str, bytes]
+
+
+def signature(key: bytes, payload: bytes | bytearray | memoryview) -> bytes:
+    """The 32-byte HMAC-SHA256 tag of ``payload`` under ``key`` (stdlib ``hmac``; releases the GIL)."""
+    import hmac  # on first use: hashlib loads OpenSSL, which only signing needs
+
+    return hmac.new(key, payload, "sha256").digest()
 
 
 @runtime_checkable
@@ -28,42 +68,134 @@ class Serializer(Protocol):
 class PickleSerializer:
     """cloudpickle with pickle protocol 5, raw bytes (no base64): the default, and the legacy file format.
 
+    ``signing_key``: a key (str or bytes) or a list of keys; the first signs every pickle written, any of them
+    verifies a pickle read, before it is unpickled (see the module docstring for the format). Without one, the keys
+    in ``$RESULTS_COMPAT_SIGNING_KEY`` (comma-separated) are used; with neither, pickles are written and read unsigned,
+    as the legacy handlers did. While signing, an unsigned pickle is refused unless ``trust_unsigned=True`` (for data
+    written before signing was turned on, from a location only you can write).
+
     Files written by the legacy ``LocalResultHandler`` are plain cloudpickle bytes, so they deserialize here.
     """
 
     protocol = 5
 
+    def __init__(
+        self, signing_key: SigningKey | Sequence[SigningKey] | None = None, *, trust_unsigned: bool = False
+    ) -> None:
+        self._keys = None if signing_key is None else _keys(signing_key, "signing_key")
+        self.trust_unsigned = trust_unsigned
+
+    @property
+    def signing_keys(self) -> tuple[bytes, ...]:
+        """The keys in force: those given, else those in ``$RESULTS_COMPAT_SIGNING_KEY`` (read at each use)."""
+        if self._keys is not None:
+            return self._keys
+        raw = os.environ.get(SIGNING_KEY_VARIABLE)
+        if not raw:
+            return ()
+        return _keys([part.strip() for part in raw.split(",")], f"${SIGNING_KEY_VARIABLE}")
+
     def serialize(self, value: Any) -> bytes:
         import cloudpickle  # on first use: it costs more to import than the rest of compat.results
 
+        keys = self.signing_keys
+        buffer = io.BytesIO()
+        if keys:
+            buffer.write(bytes(HEADER_SIZE))  # the header is filled in once the payload is known
         try:
-            return cloudpickle.dumps(value, protocol=self.protocol)
+            cloudpickle.dump(value, buffer, protocol=self.protocol)
         except Exception as exc:  # pickling raises many types: TypeError, PicklingError, AttributeError...
             raise SerializationError(
                 f"cannot serialize a value of type {type(value).__qualname__} with {type(self).__name__}: {exc}"
             ) from exc
+        if keys:
+            with buffer.getbuffer() as view:
+                view[:HEADER_SIZE] = SIGNED_MAGIC + signature(keys[0], view[HEADER_SIZE:])
+        return buffer.getvalue()  # no copy: BytesIO hands over its buffer
 
     def deserialize(self, data: bytes) -> Any:
+        payload = self.verified(data)
         try:
-            return pickle.loads(data)
+            return pickle.loads(payload)
         except Exception as exc:
             raise SerializationError(
                 f"{type(self).__name__} cannot deserialize {len(data)} bytes "
                 f"(corrupt, truncated, or not written by a pickle serializer): {exc}"
             ) from exc
 
+    def verified(self, data: bytes | bytearray | memoryview) -> bytes | memoryview:
+        """The pickle inside ``data`` once its signature is checked; ``SerializationError`` if it may not be
+        unpickled (unsigned while signing, a signature no key matches, signed while no key is set)."""
+        keys = self.signing_keys
+        view = memoryview(data)
+        if view[: len(SIGNED_MAGIC)] != SIGNED_MAGIC:
+            if keys and not self.trust_unsigned:
+                raise SerializationError(
+                    f"{type(self).__name__} refused {len(data)} unsigned bytes without unpickling them: a signing key "
+                    "is set, so only pickles signed with it are read (unpickling runs code chosen by whoever wrote "
+                    "the bytes). If they were written before signing was turned on, by you, read them with "
+                    "PickleSerializer(signing_key=..., trust_unsigned=True); otherwise let the task write a signed value"
+                )
+            return view
+        if not keys:
+            raise SerializationError(
+                f"the {len(data)} stored bytes are a signed pickle, but no signing key is set, so the signature "
+                f"cannot be checked; set {SIGNING_KEY_VARIABLE} or pass PickleSerializer(signing_key=...)"
+            )
+        if len(view) < HEADER_SIZE:
+            raise SerializationError(f"a signed pickle is at least {HEADER_SIZE} bytes; got {len(data)} (truncated)")
+        tag, payload = bytes(view[len(SIGNED_MAGIC) : HEADER_SIZE]), view[HEADER_SIZE:]
+        import hmac
+
+        if not any(hmac.compare_digest(tag, signature(key, payload)) for key in keys):
+            raise SerializationError(
+                f"{type(self).__name__} refused {len(data)} bytes without unpickling them: their signature matches "
+                f"none of the {len(keys)} signing key(s) in use (written with another key, or changed since); if the "
+                "data was signed with an older key, add it after the current one"
+            )
+        return payload
+
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+        return (
+            type(other) is type(self)
+            and other._keys == self._keys  # type: ignore[attr-defined]
+            and other.trust_unsigned == self.trust_unsigned  # type: ignore[attr-defined]
+        )
 
     def __hash__(self) -> int:
-        return hash(type(self))
+        return hash((type(self), self.trust_unsigned))
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    def __repr__(self) -> str:  # never show a key
+        shown = [] if self._keys is None else [f"signing_key=<{len(self._keys)} key(s)>"]
+        if self.trust_unsigned:
+            shown.append("trust_unsigned=True")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _keys(given: SigningKey | Sequence[SigningKey], where: str) -> tuple[bytes, ...]:
+    if isinstance(given, (str, bytes)):
+        items: list[Any] = [given]
+    elif isinstance(given, Sequence):
+        items = list(given)
+    else:
+        raise SerializationError(f"{where}: give a signing key (str or bytes) or a list of them, not "
+                                 f"{type(given).__name__}")
+    keys = []
+    for item in items:
+        if isinstance(item, str):
+            item = item.encode("utf-8")
+        if not isinstance(item, bytes):
+            raise SerializationError(f"{where}: a signing key is a str or bytes, not {type(item).__name__}")
+        if not item:
+            raise SerializationError(f"{where}: a signing key must not be empty; use a long random secret")
+        keys.append(item)
+    if not keys:
+        raise SerializationError(f"{where}: give at least one signing key, or None for no signing")
+    return tuple(keys)
 
 
 class JSONSerializer:
-    """UTF-8 JSON: human-readable, portable across languages, limited to JSON types."""
+    """UTF-8 JSON: human-readable, portable across languages, limited to JSON types. Reading JSON never runs code."""
 
     def __init__(self, **dumps_kwargs: Any) -> None:
         self.dumps_kwargs = dumps_kwargs
@@ -76,12 +208,21 @@ class JSONSerializer:
                 f"cannot serialize a value of type {type(value).__qualname__} with JSONSerializer: {exc}; "
                 "use PickleSerializer for values that are not JSON types"
             ) from exc
+        except RecursionError as exc:
+            raise SerializationError(
+                f"cannot serialize a value of type {type(value).__qualname__} with JSONSerializer: it is nested "
+                "deeper than Python's recursion limit; flatten it"
+            ) from exc
 
     def deserialize(self, data: bytes) -> Any:
         try:
             return json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise SerializationError(f"JSONSerializer cannot deserialize {len(data)} bytes: {exc}") from exc
+        except RecursionError as exc:
+            raise SerializationError(
+                f"JSONSerializer cannot deserialize {len(data)} bytes: they nest deeper than Python's recursion limit"
+            ) from exc
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.dumps_kwargs == self.dumps_kwargs  # type: ignore[attr-defined]

@@ -1,0 +1,165 @@
+"""Signed pickles: with a key, every pickle written carries an HMAC-SHA256 that is checked before a byte is
+unpickled; a planted pickle never runs its code, locally, on S3 (raw and legacy base64) or through legacy handlers."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import pickle
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pytest
+
+from compat import Flow, LocalResult, PickleSerializer, S3Result, SerializationError, Success, task
+from compat.results.serializers import HEADER_SIZE, SIGNED_MAGIC, SIGNING_KEY_VARIABLE, signature
+
+
+class Planted:
+    """A pickle whose loading touches ``marker``: proof that unpickling ran code chosen by whoever wrote it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def planted(marker: Path) -> bytes:
+    return pickle.dumps(Planted(marker), protocol=5)
+
+
+@pytest.fixture(autouse=True)
+def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
+
+
+def test_a_signed_pickle_is_the_magic_the_hmac_of_the_payload_and_the_payload() -> None:
+    data = PickleSerializer(signing_key="k").serialize({"a": 1})
+    payload = data[HEADER_SIZE:]
+    assert data[: len(SIGNED_MAGIC)] == SIGNED_MAGIC
+    assert hmac.compare_digest(data[len(SIGNED_MAGIC) : HEADER_SIZE], signature(b"k", payload))
+    assert pickle.loads(payload) == {"a": 1}
+
+
+def test_a_signed_pickle_round_trips() -> None:
+    serializer = PickleSerializer(signing_key=b"k")
+    assert serializer.deserialize(serializer.serialize([1, "x"])) == [1, "x"]
+
+
+def test_an_unsigned_pickle_is_refused_without_being_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(SerializationError, match="refused .* unsigned bytes without unpickling them"):
+        PickleSerializer(signing_key="k").deserialize(planted(marker))
+    assert not marker.exists()
+
+
+def test_a_pickle_signed_with_another_key_is_refused() -> None:
+    data = PickleSerializer(signing_key="old").serialize(1)
+    with pytest.raises(SerializationError, match="matches none of the 1 signing key"):
+        PickleSerializer(signing_key="new").deserialize(data)
+
+
+def test_a_changed_payload_is_refused(tmp_path: Path) -> None:
+    signed = PickleSerializer(signing_key="k").serialize(1)
+    forged = signed[:HEADER_SIZE] + planted(tmp_path / "ran")
+    with pytest.raises(SerializationError, match="matches none"):
+        PickleSerializer(signing_key="k").deserialize(forged)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_key_rotation_signs_with_the_first_key_and_accepts_every_key() -> None:
+    old = PickleSerializer(signing_key="old").serialize("before")
+    rotated = PickleSerializer(signing_key=["new", "old"])
+    assert rotated.deserialize(old) == "before"
+    assert PickleSerializer(signing_key="new").deserialize(rotated.serialize("after")) == "after"
+
+
+def test_trust_unsigned_reads_data_written_before_signing() -> None:
+    legacy = cloudpickle.dumps({"old": True})
+    assert PickleSerializer(signing_key="k", trust_unsigned=True).deserialize(legacy) == {"old": True}
+
+
+def test_a_signed_pickle_without_a_key_is_refused_naming_the_variable() -> None:
+    data = PickleSerializer(signing_key="k").serialize(1)
+    with pytest.raises(SerializationError, match=SIGNING_KEY_VARIABLE):
+        PickleSerializer().deserialize(data)
+
+
+def test_the_environment_variable_signs_and_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "new, old")
+    data = PickleSerializer().serialize(5)
+    assert PickleSerializer(signing_key="new").deserialize(data) == 5
+    assert PickleSerializer().deserialize(PickleSerializer(signing_key="old").serialize(6)) == 6
+
+
+@pytest.mark.parametrize("key", ["", b"", [], 3])
+def test_an_unusable_signing_key_is_refused(key: Any) -> None:
+    with pytest.raises(SerializationError, match="signing key"):
+        PickleSerializer(signing_key=key)
+
+
+def test_the_repr_never_shows_the_key() -> None:
+    assert "secret" not in repr(PickleSerializer(signing_key="secret"))
+
+
+def test_serializers_with_different_keys_are_not_equal() -> None:
+    assert PickleSerializer(signing_key="a") != PickleSerializer(signing_key="b")
+    assert PickleSerializer(signing_key="a") == PickleSerializer(signing_key="a")
+
+
+# -- the planted-pickle flow -----------------------------------------------------------------------------------------
+
+
+def tour_flow(tmp_path: Path, serializer: PickleSerializer) -> tuple[Flow, Any]:
+    @task(target="{task_name}.pkl")
+    def total() -> int:
+        return 42
+
+    with Flow("tour", result=LocalResult(dir=tmp_path / "results", serializer=serializer)) as flow:
+        node = total()
+    return flow, node
+
+
+def test_without_a_key_a_planted_pickle_at_a_target_runs_its_code(tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "total.pkl").write_bytes(planted(tmp_path / "ran"))
+    flow, node = tour_flow(tmp_path, PickleSerializer())
+    flow.run()
+    assert (tmp_path / "ran").exists(), "the planted payload did not run; this test proves nothing"
+
+
+def test_with_a_key_a_planted_pickle_never_runs_the_task_reruns_and_the_bytes_are_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "total.pkl").write_bytes(planted(tmp_path / "ran"))
+    flow, node = tour_flow(tmp_path, PickleSerializer(signing_key="k"))
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        state = flow.run().result[node]
+    assert not (tmp_path / "ran").exists()
+    assert type(state) is Success and state.result == 42
+    assert "unsigned" in caplog.text
+    (kept,) = (tmp_path / "results").glob("total.pkl.unreadable-*")
+    assert kept.read_bytes() == planted(tmp_path / "ran")
+    assert PickleSerializer(signing_key="k").deserialize((tmp_path / "results" / "total.pkl").read_bytes()) == 42
+
+
+@pytest.mark.parametrize("legacy_base64", [False, True], ids=["raw", "legacy-base64"])
+def test_a_planted_pickle_on_s3_is_refused_with_a_key(
+    tmp_path: Path, s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, legacy_base64: bool
+) -> None:
+    body = planted(tmp_path / "ran")
+    s3_client.put_object(Bucket=s3_bucket, Key="v.pkl", Body=base64.b64encode(body) if legacy_base64 else body)
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=PickleSerializer(signing_key="k"))
+    with pytest.raises(SerializationError, match="unsigned"):
+        result.read("v.pkl")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_s3_reads_back_a_signed_value(s3_bucket: str, s3_boto3_kwargs: dict[str, Any]) -> None:
+    signed = PickleSerializer(signing_key="k")
+    S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed, location="v.pkl").write({"v": 1})
+    assert S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed).read("v.pkl").value == {"v": 1}
