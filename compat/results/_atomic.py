@@ -4,25 +4,48 @@ The bytes go to a sibling temporary file, are flushed and fsynced, and only then
 destination (atomic on POSIX and Windows). A writer that dies or raises midway leaves the destination as it was:
 the old value or nothing, never a partial file. The directory itself is not fsynced after the rename: that would
 double the cost of small writes, and the rename is still atomic; after a power cut the destination holds the old or
-the new complete value.
+the new complete value. An overwrite keeps the replaced file's permission bits.
+
+Temporary files are named ``.results-compat-<host>-<pid>-<time>-<random>.tmp``: short whatever the destination's
+name (any name ``open()`` accepts can be written), and saying who wrote them and when. A writer killed mid-write
+(SIGKILL, power loss) cannot remove its own; the next write into that directory from this machine removes those
+whose writer is gone (at most once a minute per directory and process). Files of writers on other machines sharing
+the directory are left alone: their liveness cannot be checked from here.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
+import threading
+import time
+import zlib
 
-__all__ = ["atomic_write_bytes"]
+__all__ = ["TEMP_PREFIX", "atomic_write_bytes", "existing_mode", "remove_stale_temp_files"]
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+TEMP_PREFIX = ".results-compat-"
+"""How every temporary file of an atomic write starts."""
+
+_HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
+_SWEEP_INTERVAL = 60.0  # seconds between two sweeps of one directory by one process
+_swept: dict[str, float] = {}
+_swept_lock = threading.Lock()
 
 
 def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically and durably, creating parent directories as needed.
 
-    ``mode``: permission bits for the file (e.g. those of the file being replaced); by default the umask decides.
+    ``mode``: permission bits for the file; by default those of the file being replaced, else the umask decides.
     """
     directory = os.path.dirname(path) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
+    if mode is None:
+        mode = existing_mode(path)
+    _maybe_sweep(directory)
+    tmp = os.path.join(directory, f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{time.time_ns():x}-{os.urandom(4).hex()}.tmp")
     # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
     try:
         fd = os.open(tmp, _FLAGS, 0o666)
@@ -43,3 +66,74 @@ def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: in
         except FileNotFoundError:
             pass
         raise
+
+
+def existing_mode(path: str) -> int | None:
+    """The permission bits of the regular file at ``path``, or None if there is none."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
+
+
+def _maybe_sweep(directory: str) -> None:
+    now = time.monotonic()
+    with _swept_lock:
+        last = _swept.get(directory)
+        if last is not None and now - last < _SWEEP_INTERVAL:
+            return
+        _swept[directory] = now
+    remove_stale_temp_files(directory)
+
+
+def remove_stale_temp_files(directory: str) -> list[str]:
+    """Remove the temporary files in ``directory`` left by writers of this machine that are gone; return them."""
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return []
+    removed = []
+    try:
+        entries = os.scandir(directory)
+    except OSError:  # not created yet, or not listable: nothing to sweep
+        return []
+    with entries:
+        for entry in entries:
+            if not entry.name.startswith(TEMP_PREFIX):
+                continue
+            match = _TEMP_NAME.match(entry.name)
+            if match is None or match[1] != _HOST:
+                continue
+            if _writer_alive(int(match[2]), int(match[3], 16) / 1e9):
+                continue
+            try:
+                os.unlink(entry.path)
+            except OSError:  # removed by another sweeper, or not ours to remove
+                continue
+            removed.append(entry.path)
+    return removed
+
+
+def _writer_alive(pid: int, created: float) -> bool:
+    """Whether process ``pid`` may still be writing a file it created at ``created`` (seconds since the epoch)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        pass
+    except OSError:
+        return True
+    started = _process_start(pid)
+    return started is None or started <= created + 2.0  # a process started later reuses the pid: not the writer
+
+
+def _process_start(pid: int) -> float | None:
+    """When ``pid`` started (seconds since the epoch), from Linux's /proc; None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        with open("/proc/stat", "rb") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime"))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from compat import LocalResult, ResultNotFound
+from compat.results._atomic import _HOST, TEMP_PREFIX, remove_stale_temp_files
 
 PAYLOAD = 8 * 1024 * 1024  # large enough that a kill usually lands inside a write
 
@@ -93,3 +95,48 @@ def test_concurrent_writers_to_one_location_leave_exactly_one_complete_value(tmp
     leftovers = [p.name for p in (tmp_path / "out").iterdir() if p.name != "value.pkl"]
     assert leftovers == [], f"temporary files left behind: {leftovers}"
     assert reads > 0, "the reader never overlapped the writers; the test proved nothing"
+
+
+def temp_files(directory: Path) -> list[str]:
+    if not directory.exists():
+        return []
+    return [p.name for p in directory.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+@pytest.mark.slow
+def test_temp_files_of_sigkilled_writers_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    left = 0
+    for attempt in range(6):
+        proc = start_writer(tmp_path, marker=attempt)
+        go(proc)
+        deadline = time.monotonic() + 10
+        while not temp_files(tmp_path / "out") and time.monotonic() < deadline:  # kill it inside a write
+            time.sleep(0.001)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        left = max(left, len(temp_files(tmp_path / "out")))
+    assert left > 0, "no writer was killed inside a write; the test proved nothing"
+    LocalResult(dir=tmp_path / "out", location="other.pkl").write(1)
+    assert temp_files(tmp_path / "out") == []
+
+
+def test_the_temp_file_of_a_live_writer_is_kept(tmp_path: Path) -> None:
+    live = tmp_path / f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{time.time_ns():x}-0000.tmp"
+    live.write_bytes(b"in progress")
+    assert remove_stale_temp_files(str(tmp_path)) == []
+    assert live.exists()
+
+
+def test_a_temp_file_whose_pid_now_belongs_to_a_younger_process_is_removed(tmp_path: Path) -> None:
+    reused = tmp_path / f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{0:x}-0000.tmp"  # created at the epoch
+    reused.write_bytes(b"left by a dead writer")
+    assert remove_stale_temp_files(str(tmp_path)) == [str(reused)]
+
+
+def test_an_overwrite_keeps_the_file_mode(tmp_path: Path) -> None:
+    result = LocalResult(dir=tmp_path, location="private.pkl")
+    result.write(1)
+    os.chmod(tmp_path / "private.pkl", 0o600)
+    result.write(2)
+    assert stat.S_IMODE(os.stat(tmp_path / "private.pkl").st_mode) == 0o600
+    assert result.read("private.pkl").value == 2
