@@ -30,7 +30,7 @@ from compat.engine.states import Skipped
 from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, refuse_colliding_targets, stored_at
 from compat.engine.task import Task
 from compat.engine.runner import _describe
-from compat.results.base import Result, _names_key, _short_repr, render_location
+from compat.results.base import Result, _names_key, _short_repr
 
 if TYPE_CHECKING:
     from compat.engine.flow import Flow
@@ -194,7 +194,7 @@ class Planner:
             if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
                 inputs[key] = self.values[up.name]
         try:
-            rendered = render_location(location, task_run_context(self.flow_context, task.name, None, inputs))
+            rendered = result.render(location, task_run_context(self.flow_context, task.name, None, inputs))
             return rendered, None if rendered is None else result.resolve(rendered), None
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
             return None, None, f"cannot render the output location, so the run fails there: {_describe(exc)}"

@@ -11,8 +11,11 @@
 5. validate the value: a rejection ends ``ValidationFailed`` naming the validator and why;
 6. checkpoint: write the value, ``Success`` with the ``location`` it was written to.
 
-A stored value that cannot be deserialized or fails validation is not trusted: a WARNING says why, the task runs
-again and its output overwrites it. A storage failure (``StorageError``, an unusable location) fails the run
+A stored value that cannot be deserialized or fails validation is not trusted: a WARNING says why and the task runs
+again. Bytes that cannot be read (foreign, corrupt, unsigned while pickles are signed) are moved aside before the new
+output is written, never overwritten, and a WARNING names where they were kept. A write-once Result that another run
+wrote first gives back the stored value: the state carries that value (and says so), and downstream tasks get it.
+A storage failure (``StorageError``, an unusable location) fails the run
 with the backend's message rather than silently rerunning.
 
 Where outputs go when nothing is configured: a task with no ``result`` in a flow with no default Result keeps its
@@ -33,7 +36,7 @@ from compat.engine.states import Cached, Failed, Running, State, Success, Valida
 from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, literal, stored_at
 from compat.engine.task import Task
 from compat.errors import ResultError, ResultNotFound, SerializationError, ValidationError
-from compat.results.base import Result, render_location
+from compat.results.base import Result
 
 __all__ = ["TaskRun", "log_state"]
 
@@ -57,7 +60,7 @@ class TaskRun:
     the task cannot run without their outputs and fails saying so."""
 
     __slots__ = ("context", "default_result", "inputs", "location", "name", "pruned", "refresh", "result", "task",
-                 "why")
+                 "unreadable", "why")
 
     def __init__(
         self,
@@ -78,6 +81,7 @@ class TaskRun:
         self.name: str = self.context["task_full_name"]
         self.result: Result = KEPT_IN_MEMORY
         self.location: str | None = None
+        self.unreadable = False  # the bytes at the location cannot be read: keep them aside before writing
         self.why = "no target or location template, so there is no stored output to look up"
 
     def run(self) -> State:
@@ -92,7 +96,7 @@ class TaskRun:
     def pipeline(self) -> State:
         self.result = self.choose_result()  # 1
         try:
-            self.location = render_location(self.result.location, self.context)
+            self.location = self.result.render(self.result.location, self.context)
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
             return Failed(f"cannot render the output location: {_describe(exc)}", exception=exc)
         if self.refresh:
@@ -131,7 +135,7 @@ class TaskRun:
             self.why = f"the target at {self.location!r} disappeared before it could be read"
             return None
         except SerializationError as exc:
-            self.distrust(f"cannot be read: {exc}")
+            self.distrust(f"cannot be read: {exc}", unreadable=True)
             return None
         except ResultError as exc:
             return Failed(f"cannot check the target {self.location!r}: {exc}", exception=exc)
@@ -157,7 +161,7 @@ class TaskRun:
         try:
             fresh = self.result.read_cached(self.location)
         except SerializationError as exc:
-            self.distrust(f"cannot be read: {exc}")
+            self.distrust(f"cannot be read: {exc}", unreadable=True)
             return None
         except ValidationError as exc:
             self.distrust(f"cannot be checked for freshness: {exc}")
@@ -184,10 +188,12 @@ class TaskRun:
         error = stored.validation_error()
         return None if error is None else f"fails validation: {error}"
 
-    def distrust(self, reason: str) -> None:
-        log.warning("Task %r: the stored output at %r %s; running the task again to overwrite it",
-                    self.name, self.location, reason)
+    def distrust(self, reason: str, unreadable: bool = False) -> None:
+        then = "move it aside and write anew" if unreadable else "overwrite it"
+        log.warning("Task %r: the stored output at %r %s; running the task again to %s",
+                    self.name, self.location, reason, then)
         self.why = f"the stored output at {self.location!r} {reason}"
+        self.unreadable = unreadable
 
     # -- 4. run, with retries -----------------------------------------------------------------------------------
 
@@ -228,8 +234,10 @@ class TaskRun:
         target = self.result.copy()
         try:
             if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
-                self.location = render_location(self.result.location, self.context)
+                self.location = self.result.render(self.result.location, self.context)
             target.location = literal(self.location)
+            if self.unreadable and self.location is not None:
+                self.keep_aside(target, self.location)
             written = target.write(value)
         except ResultError as exc:
             return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
@@ -242,7 +250,20 @@ class TaskRun:
                 "the task will run every time. %s",
                 self.name, self.location, type(self.result).__name__, location, self.result.unreachable_target_hint,
             )
+        if written.value is not value:  # write-once: another run stored its output first, and that value stands
+            return Success(
+                f"ran, but another run had already stored its output at {location!r} (write-once), so this run's "
+                "value was discarded: the result is the stored value, and downstream tasks get it",
+                result=written.value,
+                location=location,
+            )
         return Success(f"ran and stored its output at {location!r}", result=value, location=location)
+
+    def keep_aside(self, target: Result, location: str) -> None:
+        kept = target.keep_aside(target.resolve(location))
+        if kept is not None:
+            log.warning("Task %r: kept the unreadable bytes that were at %r in %r; the new output replaces them",
+                        self.name, location, kept)
 
 
 def _describe(exc: Exception) -> str:

@@ -33,9 +33,19 @@ Location = Union[str, Callable[..., str], None]
 
 R = TypeVar("R", bound="Result")
 
+_CLOCK_SKEW = timedelta(seconds=60)
+"""How far in the future a stored output's modified time may be (another machine's clock) and still count as fresh."""
+
+
+_MAX_FIELD_WIDTH = 4096
+"""The widest field a format spec may ask for: no storage accepts a longer location (PATH_MAX is 4096)."""
+
+_SPEC_NUMBER = re.compile(r"\d+")
+
 
 def render_location(location: Location, context: Mapping[str, Any]) -> str | None:
-    """Render a location template with ``context``; a missing key raises ``TemplateError`` naming it."""
+    """Render a location template with ``context``; a missing key raises ``TemplateError`` naming it, a format spec
+    that asks for a field wider than any location (``{n:>99999999999}``) is refused before anything is allocated."""
     if location is None:
         return None
     if callable(location):
@@ -49,7 +59,11 @@ def render_location(location: Location, context: Mapping[str, Any]) -> str | Non
     if not isinstance(location, str):
         raise LocationError(f"a location must be a str or a callable, not {type(location).__name__}")
     try:
+        if "{" in location and ":" in location:
+            _check_format_specs(location, context)
         return location.format_map(_StrictContext(context))
+    except TemplateError:
+        raise
     except KeyError as exc:
         raise TemplateError(location, str(exc.args[0]), context.keys()) from None
     except IndexError:
@@ -58,6 +72,24 @@ def render_location(location: Location, context: Mapping[str, Any]) -> str | Non
         ) from None
     except (AttributeError, ValueError) as exc:
         raise TemplateError(location, "", context.keys(), problem=f"cannot be rendered: {exc}") from None
+
+
+def _check_format_specs(template: str, context: Mapping[str, Any]) -> None:
+    """Refuse a width or precision larger than any location could be (nested specs are rendered first)."""
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field is None or not spec:
+            continue
+        if "{" in spec:
+            spec = spec.format_map(_StrictContext(context))
+        for number in _SPEC_NUMBER.findall(spec):
+            if len(number) > 4 or int(number) > _MAX_FIELD_WIDTH:
+                raise TemplateError(
+                    template,
+                    field,
+                    context.keys(),
+                    problem=f"asks for a field {number} characters wide in {{{field}:{spec}}}; a location is at most "
+                    f"{_MAX_FIELD_WIDTH} characters, so use a width of at most {_MAX_FIELD_WIDTH}",
+                )
 
 
 def _names_key(location: Location, key: str) -> bool:
@@ -137,8 +169,13 @@ class Result:
     def format(self: R, **context: Any) -> R:
         """A copy whose location is this one's template rendered with ``context``."""
         new = self.copy()
-        new.location = render_location(self.location, context)
+        new.location = self.render(self.location, context)
         return new
+
+    def render(self, location: Location, context: Mapping[str, Any]) -> str | None:
+        """``location`` rendered with ``context``, checked by the backend (``LocationError`` if it cannot be used,
+        e.g. a value that would take a file outside its directory). Backends that confine locations override it."""
+        return render_location(location, context)
 
     # -- reading and writing ----------------------------------------------------------------------------------
 
@@ -172,7 +209,7 @@ class Result:
 
     def exists(self, location: Location, /, **context: Any) -> bool:
         """Whether a value is stored at ``location`` rendered with ``context``."""
-        rendered = render_location(location, context)
+        rendered = self.render(location, context)
         if rendered is None:
             return False
         return self.exists_at(self.resolve(rendered))
@@ -191,8 +228,15 @@ class Result:
                 ok = validator(self.value)
             except Exception as exc:
                 return ValidationError(name, f"raised {type(exc).__name__}: {exc}")
-            if not ok:
-                return ValidationError(name, f"returned {ok!r} for a value of type {type(self.value).__name__}")
+            try:
+                accepted = bool(ok)
+            except Exception as exc:  # e.g. a numpy array, whose truth value is ambiguous
+                return ValidationError(
+                    name, f"returned a {type(ok).__name__} whose truth value raised {type(exc).__name__}: {exc}; "
+                    "a validator returns True or False"
+                )
+            if not accepted:
+                return ValidationError(name, f"returned {_short_repr(ok)} for a value of type {type(self.value).__name__}")
         return None
 
     # -- caching ----------------------------------------------------------------------------------------------
@@ -217,7 +261,8 @@ class Result:
         if modified is None:
             return False
         now = now if now is not None else datetime.now(timezone.utc)
-        return now - modified <= self.cache_for
+        age = now - modified
+        return -_CLOCK_SKEW <= age <= self.cache_for  # from the future: a wrong clock, or planted; not fresh
 
     def read_cached(self: R, location: str, now: datetime | None = None) -> R | None:
         """The Result stored at ``location`` if it is fresh (within ``cache_for``, accepted by every
@@ -263,6 +308,11 @@ class Result:
 
     def modified_at(self, location: str) -> datetime | None:
         """When ``location`` was last written (timezone-aware), or None if the backend cannot tell."""
+        return None
+
+    def keep_aside(self, location: str) -> str | None:
+        """Move the bytes at ``location`` (which cannot be read or trusted) out of the way before a new value is
+        written there, so nothing is destroyed; return where they were kept, or None if this backend cannot."""
         return None
 
     def __repr__(self) -> str:

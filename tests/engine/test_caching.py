@@ -163,3 +163,11 @@ def test_a_cache_validator_that_raises_reruns_the_task_and_names_the_validator(
     assert type(state) is Success and calls["fetch"] == 2
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "divides_by_zero" in warning and "ZeroDivisionError" in warning
+
+
+def test_an_output_modified_in_the_future_is_stale(tmp_path: Path, calls: Counter[str]) -> None:
+    flow, node = cached_flow(tmp_path, calls, cache_for=timedelta(hours=1))
+    flow.run()
+    age(tmp_path / "fetch.pkl", -24 * 3600)  # a planted file, or a clock that was wrong
+    state = flow.run().result[node]
+    assert type(state) is Success and calls["fetch"] == 2

@@ -8,9 +8,11 @@ from pathlib import Path
 from compat import (
     Failed,
     Flow,
+    JSONSerializer,
     LocalResult,
     MemoryResult,
     Result,
+    SerializationError,
     Success,
     TemplateError,
     TriggerFailed,
@@ -296,3 +298,33 @@ def test_a_target_callable_is_called_once_per_run(calls: Counter[str]) -> None:
         make()
     flow.run()
     assert calls["where"] == 1
+
+
+def test_a_validator_result_without_a_truth_value_ends_validation_failed() -> None:
+    class Ambiguous:
+        def __bool__(self) -> bool:
+            raise ValueError("ambiguous truth value")
+
+    @task(result=MemoryResult(location="v"), validators=[lambda value: Ambiguous()])
+    def make() -> int:
+        return 1
+
+    with Flow("f") as flow:
+        node = make()
+    state = flow.run().result[node]
+    assert type(state) is ValidationFailed and "truth value raised ValueError" in state.message
+
+
+def test_a_value_too_deep_for_json_fails_the_checkpoint_with_a_serialization_error(tmp_path: Path) -> None:
+    @task(result=LocalResult(dir=tmp_path, location="deep.json", serializer=JSONSerializer()))
+    def make() -> list[object]:
+        value: list[object] = []
+        for _ in range(100_000):
+            value = [value]
+        return value
+
+    with Flow("f") as flow:
+        node = make()
+    state = flow.run().result[node]
+    assert type(state) is Failed and isinstance(state.exception, SerializationError)
+    assert "recursion limit" in state.message and not (tmp_path / "deep.json").exists()

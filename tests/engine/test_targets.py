@@ -97,7 +97,7 @@ def test_a_result_without_a_location_writes_a_new_name_each_run_and_never_hits(c
     assert calls["make"] == 2 and first.location != second.location
 
 
-def test_a_corrupt_target_is_not_trusted_rerun_and_overwritten_with_a_warning(
+def test_a_corrupt_target_is_rerun_and_its_bytes_are_kept_aside_with_a_warning_naming_the_kept_file(
     tmp_path: Path, calls: Counter[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / "out").mkdir()
@@ -107,8 +107,11 @@ def test_a_corrupt_target_is_not_trusted_rerun_and_overwritten_with_a_warning(
         state = flow.run().result[node]
     assert type(state) is Success and calls["extract"] == 1
     assert LocalResult(dir=tmp_path).read("out/extract.pkl").value == [1, 2, 3]
-    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert "cannot be read" in warning.getMessage() and "running the task again to overwrite it" in warning.getMessage()
+    (kept,) = (tmp_path / "out").glob("extract.pkl.unreadable-*")
+    assert kept.read_bytes() == b"not a pickle"
+    first, second = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "cannot be read" in first and "move it aside" in first
+    assert str(kept) in second
 
 
 def test_a_target_that_fails_validation_is_rerun_and_overwritten_with_a_warning(
@@ -265,3 +268,35 @@ def test_a_target_that_is_written_where_asked_logs_no_warning(
     with caplog.at_level(logging.WARNING, logger="compat.engine"):
         flow.run()
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_foreign_csv_at_a_target_is_kept_aside_with_its_mode_not_overwritten(tmp_path: Path, calls: Counter[str]) -> None:
+    (tmp_path / "out").mkdir()
+    csv = tmp_path / "out" / "extract.pkl"
+    csv.write_text("id,amount\n1,9.50\n")
+    os.chmod(csv, 0o640)
+    flow, node = counted_flow(tmp_path, calls)
+    state = flow.run().result[node]
+    assert type(state) is Success and calls["extract"] == 1
+    (kept,) = (tmp_path / "out").glob("extract.pkl.unreadable-*")
+    assert kept.read_text() == "id,amount\n1,9.50\n"
+    assert kept.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_pickle_whose_class_no_longer_imports_is_kept_aside(tmp_path: Path, calls: Counter[str]) -> None:
+    script = textwrap.dedent(
+        f"""
+        import pickle, sys, types
+        module = types.ModuleType("gone_module")  # pickled by reference, as an installed package's class is
+        exec("class Row:\\n    pass", module.__dict__)
+        sys.modules["gone_module"] = module
+        (open({str(tmp_path / "out" / "extract.pkl")!r}, "wb")).write(pickle.dumps(module.Row()))
+        """
+    )
+    (tmp_path / "out").mkdir()
+    subprocess.run([sys.executable, "-c", script], check=True)
+    flow, node = counted_flow(tmp_path, calls)
+    state = flow.run().result[node]
+    assert type(state) is Success and state.result == [1, 2, 3]
+    (kept,) = (tmp_path / "out").glob("extract.pkl.unreadable-*")
+    assert b"gone_module" in kept.read_bytes()

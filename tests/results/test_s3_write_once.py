@@ -119,3 +119,29 @@ def test_two_processes_racing_on_one_target_both_finish_with_the_winners_value(
     winner = stored(once, s3_client, "race.pkl")
     assert winner in ("value from a", "value from b")
     assert outcomes == [winner, winner]
+
+
+def test_a_task_that_loses_a_write_once_race_carries_the_winners_value_downstream(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any]
+) -> None:
+    from compat import Flow, Success, task
+
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, overwrite=False)
+
+    @task(result=result, target="race.pkl")
+    def compute() -> str:
+        # another run of the same flow finishes first, while this one computes
+        S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, location="race.pkl").write("winner")
+        return "loser"
+
+    @task
+    def downstream(value: str) -> str:
+        return f"got {value}"
+
+    with Flow("f") as flow:
+        upstream = compute()
+        after = downstream(upstream)
+    states = flow.run().result
+    assert type(states[upstream]) is Success and states[upstream].result == "winner"
+    assert "another run had already stored its output" in states[upstream].message
+    assert states[after].result == "got winner"

@@ -44,3 +44,20 @@ def test_local_result_with_json_serializer_stores_readable_json(tmp_path) -> Non
 def test_a_serializer_without_the_protocol_is_refused() -> None:
     with pytest.raises(TypeError, match="serialize"):
         LocalResult(serializer=object())
+
+
+def deeply_nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_json_serializer_refuses_a_value_nested_too_deeply_with_a_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="nested deeper than Python's recursion limit"):
+        JSONSerializer().serialize(deeply_nested(100_000))
+
+
+def test_json_serializer_refuses_bytes_nested_too_deeply_with_a_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="nest deeper than Python's recursion limit"):
+        JSONSerializer().deserialize(b"[" * 100_000 + b"]" * 100_000)

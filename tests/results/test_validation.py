@@ -64,3 +64,15 @@ def test_copy_gives_independent_validator_lists() -> None:
     copy = original.copy()
     copy.validators.append(explodes)
     assert original.validators == [is_positive]
+
+
+class Ambiguous:
+    """Like a numpy array: asking for its truth value raises."""
+
+    def __bool__(self) -> bool:
+        raise ValueError("the truth value of an array with more than one element is ambiguous")
+
+
+def test_a_validator_whose_result_has_no_truth_value_marks_the_value_invalid() -> None:
+    error = MemoryResult(value=1, validators=[lambda value: Ambiguous()]).validation_error()
+    assert error is not None and "truth value raised ValueError" in error.reason
