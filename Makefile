@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py results_compat_prefect.pth
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,s3]'
+	$(BIN)/python -m pip install --quiet -e '.[test,s3,prefect]'
 	touch $(STAMP)
 
 demo: $(STAMP)

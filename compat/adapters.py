@@ -19,7 +19,14 @@ from compat.legacy.base import ResultHandler
 from compat.renames import Rename
 from compat.results.base import Result
 
-__all__ = ["ResultAsHandler", "ResultHandlerResult", "as_result", "as_result_handler", "is_not_found"]
+__all__ = [
+    "ResultAsHandler",
+    "ResultHandlerResult",
+    "as_result",
+    "as_result_handler",
+    "handler_has_stored",
+    "is_not_found",
+]
 
 R = TypeVar("R", bound="ResultHandlerResult")
 
@@ -38,6 +45,25 @@ def is_not_found(exc: BaseException) -> bool:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", "")) in _NOT_FOUND_CODES
     return False
+
+
+def handler_has_stored(handler: Any, location: str) -> bool:
+    """Whether a legacy ``handler`` has a value at ``location``: its own ``exists(uri)`` if it has one, else a read
+    where only "not found" (``is_not_found``) means absent and any other error propagates.
+
+    The legacy interface has no ``exists``; this is what lets a target work with a handler of the user's own
+    (here and in the Prefect bridge's ``ResultHandlerResult``).
+    """
+    handler_exists = getattr(handler, "exists", None)
+    if callable(handler_exists):
+        return bool(handler_exists(location))
+    try:
+        handler.read(location)
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True
 
 
 class ResultHandlerResult(Result):
@@ -96,16 +122,7 @@ class ResultHandlerResult(Result):
         return new
 
     def exists_at(self, location: str) -> bool:
-        handler_exists = getattr(self.handler, "exists", None)
-        if callable(handler_exists):
-            return bool(handler_exists(location))
-        try:
-            self.handler.read(location)
-        except Exception as exc:
-            if is_not_found(exc):
-                return False
-            raise
-        return True
+        return handler_has_stored(self.handler, location)
 
     def modified_at(self, location: str) -> datetime | None:
         handler_modified_at = getattr(self.handler, "modified_at", None)

@@ -33,7 +33,7 @@ from types import FrameType
 from typing import Any
 
 from compat import _wrapt
-from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Rename
+from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Profile, Rename
 
 __all__ = [
     "ENVIRONMENT_SWITCH",
@@ -47,10 +47,12 @@ __all__ = [
     "apply_environment_switch",
     "apply_warning_options",
     "check_removal_schedule",
+    "codemod_command",
     "message",
     "observe",
     "replacement_in",
     "rename_for",
+    "skip_frames_in",
     "static_message",
     "warn",
     "warn_at",
@@ -87,10 +89,15 @@ class LegacyImportWarning(LegacyResultWarning):
 # -- messages, all derived from the rename table ------------------------------------------------------------------
 
 
-def _legacy_phrase(rename: Rename, owner: str | None) -> tuple[str, str]:
+def codemod_command(profile: Profile = COMPAT) -> str:
+    """The codemod command that rewrites the legacy names of ``profile``."""
+    return CODEMOD if profile is COMPAT else f"python -m codemods.results --profile {profile.name} <path>"
+
+
+def _legacy_phrase(rename: Rename, owner: str | None, profile: Profile = COMPAT) -> tuple[str, str]:
     """(what the user used, what to use instead) for one rename."""
     if rename.kind == "class":
-        return rename.old, f"compat.{rename.new}"
+        return rename.old, f"{'compat' if profile is COMPAT else profile.new_module}.{rename.new}"
     if rename.kind == "keyword":
         return f"the {rename.old}= keyword of {owner or '/'.join(rename.applies_to)}", f"{rename.new}="
     if rename.kind == "attribute":
@@ -115,13 +122,14 @@ def replacement_in(text: str) -> str:
     return found.group("replacement") if found else ""
 
 
-def message(rename: Rename, owner: str | None = None, subject: str | None = None) -> str:
+def message(rename: Rename, owner: str | None = None, subject: str | None = None, profile: Profile = COMPAT) -> str:
     """The runtime message for a legacy use of ``rename``.
 
     ``owner``: the class whose keyword or attribute was used (``Task``). ``subject``: for a subclass of
-    ``ResultHandler``, the user's class name.
+    ``ResultHandler``, the user's class name. ``profile``: the family ``rename`` belongs to (the Prefect bridge
+    passes ``compat.renames.PREFECT``), which names the replacement's module and the codemod's ``--profile``.
     """
-    legacy, replacement = _legacy_phrase(rename, owner)
+    legacy, replacement = _legacy_phrase(rename, owner, profile)
     if subject is not None:
         head = f"{subject} subclasses {legacy}, which is deprecated"
     else:
@@ -137,7 +145,7 @@ def message(rename: Rename, owner: str | None = None, subject: str | None = None
         mapping = ", ".join(f"{old}= -> {new}=" if new else f"{old}= is dropped" for old, new in changed.items())
         text += f"; arguments: {mapping}"
     fix = "rewrites its call sites and lists the class to port" if subject is not None else "rewrites it"
-    return f"{text}. `{CODEMOD}` {fix}; see MIGRATION.md#{rename.anchor}"
+    return f"{text}. `{codemod_command(profile)}` {fix}; see MIGRATION.md#{rename.anchor}"
 
 
 # -- where to point: the first frame outside compat, wrapt and the import machinery --------------------------------
@@ -153,6 +161,15 @@ _OWN_PREFIXES: tuple[str, ...] = (
     _package_dir(importlib.__file__),  # importlib.import_module(...)
     "<frozen importlib",  # the import system, between an import statement and the module it runs
 )
+
+
+def skip_frames_in(directory: str) -> None:
+    """Also walk out of the frames of code under ``directory`` (the Prefect bridge adds Prefect's package, whose
+    ``Task.__init__`` wrappers and ``@task`` lie between the user's line and the bridge)."""
+    global _OWN_PREFIXES
+    prefix = _package_dir(os.path.join(directory, "__init__.py"))
+    if prefix not in _OWN_PREFIXES:
+        _OWN_PREFIXES = (*_OWN_PREFIXES, prefix)
 
 
 def _user_frame() -> FrameType | None:
@@ -362,11 +379,11 @@ def check_removal_schedule(current_version: str | None = None) -> bool:
     return scheduled()
 
 
-def rename_for(kind: str, old: str) -> Rename:
+def rename_for(kind: str, old: str, profile: Profile = COMPAT) -> Rename:
     """The table's entry for a legacy name; a KeyError here means the table lost an entry the shims rely on."""
-    rename = COMPAT.find(kind, old)  # type: ignore[arg-type]
+    rename = profile.find(kind, old)  # type: ignore[arg-type]
     if rename is None:
-        raise KeyError(f"compat.renames.COMPAT has no {kind} rename for {old!r}")
+        raise KeyError(f"compat.renames.{profile.name.upper()} has no {kind} rename for {old!r}")
     return rename
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from compat import _wrapt
 from compat.adapters import as_result, as_result_handler
 from compat.deprecations import LegacyAttributeWarning, LegacyKeywordWarning, message, rename_for, warn
+from compat.renames import COMPAT, Profile
 
 __all__ = ["Flow", "FunctionTask", "Task", "install", "result_handler_property", "task", "translate_result_handler"]
 # Flow, FunctionTask, Task and task are the engine's own objects (translated); see the end of the module.
@@ -31,23 +32,35 @@ KEYWORD = rename_for("keyword", "result_handler")
 ATTRIBUTE = rename_for("attribute", "result_handler")
 
 
-def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
+def translate_result_handler(
+    wrapped: F,
+    owner: str | None = None,
+    *,
+    convert: Callable[[Any], Any] = as_result,
+    profile: Profile = COMPAT,
+    hint: str = "as_result(handler)",
+) -> F:
     """Wrap ``wrapped`` (a function or an ``__init__``) so that it accepts the legacy ``result_handler=``.
 
     ``owner``: the name the messages use (``Task``); by default the name of ``wrapped``'s class or function.
+    ``convert`` turns the handler into what ``result=`` takes; ``profile`` is the rename table's family the keyword
+    belongs to (its messages name that family's codemod); ``hint`` is what replaces ``handler`` in the message
+    when both keywords are given. The Prefect bridge passes its own three.
     """
+    keyword = rename_for("keyword", KEYWORD.old, profile)
     signature = inspect.signature(wrapped)
-    if KEYWORD.new not in signature.parameters:
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())  # Prefect's task(**kwargs)
+    if KEYWORD.new not in signature.parameters and not takes_any:
         raise TypeError(f"{wrapped.__qualname__} has no {KEYWORD.new!r} parameter to translate {KEYWORD.old}= into")
     name = owner or _owner_of(wrapped)
     positional = [
         p.name for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     new_at = positional.index(KEYWORD.new) if KEYWORD.new in positional else None
-    warning = message(KEYWORD, owner=name)
+    warning = message(keyword, owner=name, profile=profile)
     both = (
         f"{name}() got both {KEYWORD.new}= and the deprecated {KEYWORD.old}=; pass only {KEYWORD.new}= "
-        f"({KEYWORD.new}=as_result(handler) replaces {KEYWORD.old}=handler)"
+        f"({KEYWORD.new}={hint} replaces {KEYWORD.old}=handler)"
     )
 
     @_wrapt.decorator
@@ -60,7 +73,7 @@ def translate_result_handler(wrapped: F, owner: str | None = None) -> F:
                 given_at = None if new_at is None else new_at - (instance is not None)
                 if KEYWORD.new in kwargs or (given_at is not None and len(args) > given_at):
                     raise TypeError(both)
-                kwargs[KEYWORD.new] = as_result(handler)
+                kwargs[KEYWORD.new] = convert(handler)
         return wrapped(*args, **kwargs)
 
     return _wrapt.with_signature(signature=_with_keyword(signature))(translate(wrapped))  # type: ignore[return-value]
@@ -82,22 +95,28 @@ def _with_keyword(signature: inspect.Signature) -> inspect.Signature:
     return signature.replace(parameters=[*parameters, legacy])
 
 
-def result_handler_property(owner: str) -> property:
+def result_handler_property(
+    owner: str,
+    *,
+    to_result: Callable[[Any], Any] = as_result,
+    to_handler: Callable[[Any], Any] = as_result_handler,
+    profile: Profile = COMPAT,
+) -> property:
     """The deprecated ``.result_handler`` alias of ``.result`` for the class named ``owner``.
 
-    Reading gives a legacy-handler view of ``.result`` (the original handler if it came from one); assigning a
-    handler or a Result sets ``.result`` through ``as_result``; None clears it.
+    Reading gives a legacy-handler view of ``.result`` (``to_handler``: the original handler if it came from one);
+    assigning a handler or a Result sets ``.result`` through ``to_result``; None clears it.
     """
-    warning = message(ATTRIBUTE, owner=owner)
+    warning = message(rename_for("attribute", ATTRIBUTE.old, profile), owner=owner, profile=profile)
 
     def get(self: Any) -> Any:
         warn(LegacyAttributeWarning, warning)
         result = getattr(self, ATTRIBUTE.new)
-        return None if result is None else as_result_handler(result)
+        return None if result is None else to_handler(result)
 
     def set(self: Any, handler: Any) -> None:
         warn(LegacyAttributeWarning, warning)
-        setattr(self, ATTRIBUTE.new, None if handler is None else as_result(handler))
+        setattr(self, ATTRIBUTE.new, None if handler is None else to_result(handler))
 
     return property(get, set, doc=f"Deprecated alias of .{ATTRIBUTE.new}: {warning}")
 

@@ -1,0 +1,313 @@
+"""Prefect 0.13's result handlers, restored for Prefect 1.x: ``ResultHandler`` and the seven built-ins.
+
+Each behaves as in Prefect 0.13: ``write(value) -> uri`` stores wherever the handler chooses and ``read(uri)``
+returns the value, in the same storage formats (raw cloudpickle files for ``LocalResultHandler``; base64 text of
+the cloudpickle bytes in S3, GCS and Azure; the JSON text itself for ``JSONResultHandler``), so data stored by 0.13
+stays readable here and by Prefect's own Results. Where 0.13 was wrong this is not: a failed read raises instead of
+logging and returning None, and local writes are atomic.
+
+Prefect is imported lazily (``prefect.config``, ``prefect.utilities.*``) and cloud client libraries only when a
+handler first talks to its service, so constructing or unpickling a handler needs neither. Every built-in warns
+when it is instantiated and every user subclass at its ``class`` statement, with the ``prefect`` profile's
+message from the rename table.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+import uuid
+from abc import ABCMeta, abstractmethod
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import cloudpickle
+
+from compat.deprecations import LegacyHandlerWarning, LegacySubclassWarning, message, rename_for, warn
+from compat.legacy.base import _built_by_class_statement, _is_compat_class
+from compat.renames import PREFECT, Rename
+from compat.results._atomic import atomic_write_bytes
+
+__all__ = [
+    "AzureResultHandler",
+    "ConstantResultHandler",
+    "GCSResultHandler",
+    "JSONResultHandler",
+    "LocalResultHandler",
+    "ResultHandler",
+    "S3ResultHandler",
+    "SecretResultHandler",
+]
+
+
+class _LegacyHandlerType(ABCMeta):
+    """Warns when a built-in handler is instantiated (unpickling does not call the class, and stays silent)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        rename = cls.__dict__.get("_legacy_rename")
+        if rename is not None:
+            warn(LegacyHandlerWarning, message(rename, profile=PREFECT))
+        return super().__call__(*args, **kwargs)
+
+
+class ResultHandler(metaclass=_LegacyHandlerType):
+    """Prefect 0.13's base class: ``write(result) -> uri`` and ``read(uri) -> value``; equal when of one type with
+    equal public attributes (its ``logger`` aside).
+
+    .. deprecated:: 0.1.0
+        Subclass ``prefect.engine.result.Result`` (``read``/``write``/``exists``) instead; until then
+        ``result_handler=`` wraps a subclass in ``prefect.engine.results.ResultHandlerResult``.
+    """
+
+    _legacy_rename: ClassVar[Rename | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if _is_compat_class(cls):
+            cls._legacy_rename = PREFECT.find("class", cls.__name__)
+            return
+        cls._legacy_rename = None  # a user's subclass of a built-in is the user's class
+        if _built_by_class_statement():
+            rename = rename_for("class", "ResultHandler", PREFECT)
+            warn(LegacySubclassWarning, message(rename, subject=cls.__qualname__, profile=PREFECT))
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger(f"prefect.{type(self).__name__}")
+
+    @abstractmethod
+    def write(self, result: Any) -> str:
+        """Store ``result``; return the URI that ``read`` accepts."""
+
+    @abstractmethod
+    def read(self, uri: str) -> Any:
+        """The value stored at ``uri``."""
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        return _public(self) == _public(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by mutable attributes, as in 0.13
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in _public(self).items())
+        return f"{type(self).__name__}({shown})"
+
+
+def _public(handler: object) -> dict[str, Any]:
+    return {k: v for k, v in vars(handler).items() if not k.startswith("_") and k != "logger"}
+
+
+def _new_key() -> str:
+    """Where 0.13's cloud handlers stored a value: ``Y/M/D/<uuid>.prefect_result`` (month and day unpadded)."""
+    now = datetime.now(timezone.utc)
+    return f"{now.year}/{now.month}/{now.day}/{uuid.uuid4()}.prefect_result"
+
+
+def _encode(value: Any) -> bytes:
+    return base64.b64encode(cloudpickle.dumps(value))
+
+
+def _decode(data: bytes | str) -> Any:
+    return cloudpickle.loads(base64.b64decode(data))
+
+
+def _secret(name: str) -> Any:
+    from prefect.client import Secret
+
+    value = Secret(name).get()
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class LocalResultHandler(ResultHandler):
+    """Each value as a new cloudpickle file in ``dir`` (default ``<prefect home>/results``); returns its path.
+
+    ``validate=True`` makes ``dir`` absolute and creates it, as in 0.13.
+    """
+
+    def __init__(self, dir: str | None = None, validate: bool = True) -> None:
+        if dir is None:
+            import prefect
+
+            dir = os.path.join(prefect.config.home_dir, "results")
+        if validate:
+            dir = os.path.abspath(os.path.expanduser(dir))
+            os.makedirs(dir, exist_ok=True)
+        self.dir = dir
+        super().__init__()
+
+    def write(self, result: Any) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dt%H-%M-%S-%f")
+        path = os.path.join(self.dir, f"prefect-result-{stamp}-{uuid.uuid4().hex[:8]}")
+        atomic_write_bytes(path, cloudpickle.dumps(result))
+        return path
+
+    def read(self, uri: str) -> Any:
+        with open(uri, "rb") as f:
+            return cloudpickle.loads(f.read())
+
+
+class S3ResultHandler(ResultHandler):
+    """Each value as a new object in ``bucket``: the base64 text of its cloudpickle bytes; returns the key.
+
+    The client is Prefect's (``prefect.utilities.aws.get_boto_client``): credentials from the Prefect Secret named
+    ``aws_credentials_secret`` if given, else from context and the standard AWS environment; ``boto3_kwargs`` go
+    to ``boto3.client``.
+    """
+
+    def __init__(
+        self, bucket: str, aws_credentials_secret: str | None = None, boto3_kwargs: dict[str, Any] | None = None
+    ) -> None:
+        self.bucket = bucket
+        self.aws_credentials_secret = aws_credentials_secret
+        self.boto3_kwargs = boto3_kwargs or {}
+        super().__init__()
+
+    @property
+    def client(self) -> Any:
+        if getattr(self, "_client", None) is None:
+            from prefect.utilities.aws import get_boto_client
+
+            credentials = _secret(self.aws_credentials_secret) if self.aws_credentials_secret else None
+            self._client = get_boto_client("s3", credentials=credentials, **self.boto3_kwargs)
+        return self._client
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "_client"}
+
+    def write(self, result: Any) -> str:
+        key = _new_key()
+        self.client.upload_fileobj(io.BytesIO(_encode(result)), Bucket=self.bucket, Key=key)
+        return key
+
+    def read(self, uri: str) -> Any:
+        stream = io.BytesIO()
+        self.client.download_fileobj(Bucket=self.bucket, Key=uri, Fileobj=stream)
+        return _decode(stream.getvalue())
+
+    def __repr__(self) -> str:  # boto3_kwargs may hold credentials
+        return f"S3ResultHandler(bucket={self.bucket!r})"
+
+
+class GCSResultHandler(ResultHandler):
+    """Each value as a new blob in the Google Cloud Storage ``bucket`` (base64 text of its cloudpickle bytes).
+
+    The client is Prefect's (``prefect.utilities.gcp.get_storage_client``), with the credentials stored in the
+    Prefect Secret ``credentials_secret`` if given; ``google-cloud-storage`` is needed once it is used.
+    """
+
+    def __init__(self, bucket: str | None = None, credentials_secret: str | None = None) -> None:
+        self.bucket = bucket
+        self.credentials_secret = credentials_secret
+        super().__init__()
+
+    @property
+    def gcs_bucket(self) -> Any:
+        if getattr(self, "_gcs_bucket", None) is None:
+            from prefect.utilities.gcp import get_storage_client
+
+            credentials = _secret(self.credentials_secret) if self.credentials_secret else None
+            self._gcs_bucket = get_storage_client(credentials=credentials).bucket(self.bucket)
+        return self._gcs_bucket
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "_gcs_bucket"}
+
+    def write(self, result: Any) -> str:
+        key = _new_key()
+        self.gcs_bucket.blob(key).upload_from_string(_encode(result).decode())
+        return key
+
+    def read(self, uri: str) -> Any:
+        return _decode(self.gcs_bucket.blob(uri).download_as_bytes())
+
+
+class AzureResultHandler(ResultHandler):
+    """Each value as a new blob in the Azure ``container`` (base64 text of its cloudpickle bytes).
+
+    Authenticates with ``connection_string`` (default: ``AZURE_STORAGE_CONNECTION_STRING``), else with the Prefect
+    Secret ``azure_credentials_secret`` (JSON with ``ACCOUNT_NAME`` and ``ACCOUNT_KEY`` or ``SAS_TOKEN``);
+    ``azure-storage-blob`` (12.x, the API Prefect 1.x uses) is needed once it is used.
+    """
+
+    def __init__(
+        self,
+        container: str,
+        connection_string: str | None = None,
+        azure_credentials_secret: str = "AZ_CREDENTIALS",
+    ) -> None:
+        self.container = container
+        self.connection_string = connection_string or os.getenv("AZURE_STORAGE_CONNECTION_STRING")
+        self.azure_credentials_secret = azure_credentials_secret
+        super().__init__()
+
+    @property
+    def service(self) -> Any:
+        if getattr(self, "_service", None) is None:
+            from azure.storage.blob import BlobServiceClient
+
+            if self.connection_string:
+                self._service = BlobServiceClient.from_connection_string(self.connection_string)
+            else:
+                credentials = _secret(self.azure_credentials_secret)
+                self._service = BlobServiceClient(
+                    account_url=f"https://{credentials['ACCOUNT_NAME']}.blob.core.windows.net",
+                    credential=credentials.get("ACCOUNT_KEY") or credentials.get("SAS_TOKEN"),
+                )
+        return self._service
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "_service"}
+
+    def write(self, result: Any) -> str:
+        key = _new_key()
+        self.service.get_blob_client(container=self.container, blob=key).upload_blob(_encode(result).decode())
+        return key
+
+    def read(self, uri: str) -> Any:
+        blob = self.service.get_blob_client(container=self.container, blob=uri)
+        return _decode(blob.download_blob().readall())
+
+    def __repr__(self) -> str:  # the connection string holds the account key
+        return f"AzureResultHandler(container={self.container!r})"
+
+
+class JSONResultHandler(ResultHandler):
+    """The value's JSON text is the URI; nothing is stored anywhere."""
+
+    def write(self, result: Any) -> str:
+        return json.dumps(result)
+
+    def read(self, uri: str) -> Any:
+        return json.loads(uri)
+
+
+class SecretResultHandler(ResultHandler):
+    """For Secret tasks: ``write`` returns the secret's name, ``read`` fetches the secret again."""
+
+    def __init__(self, secret_task: Any) -> None:
+        self.secret_task = secret_task
+        super().__init__()
+
+    def write(self, result: Any) -> str:
+        return str(self.secret_task.name)
+
+    def read(self, uri: str) -> Any:
+        return self.secret_task.run()
+
+
+class ConstantResultHandler(ResultHandler):
+    """``read`` returns ``value`` whatever the URI; ``write`` stores nothing and returns ``repr(value)``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        super().__init__()
+
+    def write(self, result: Any) -> str:
+        return repr(self.value)
+
+    def read(self, uri: str | None = None) -> Any:
+        return self.value

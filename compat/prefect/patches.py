@@ -1,0 +1,59 @@
+"""What the bridge changes in a loaded Prefect 1.x, all in ``apply``; nothing else of Prefect is touched.
+
+- ``result_handler=`` on ``Task.__init__`` (so subclasses' ``super().__init__`` too), ``Flow.__init__`` and
+  ``task``: translated to ``result=`` by compat's own translator (``compat.kwargs.translate_result_handler``) with
+  the bridge's conversion and the ``prefect`` profile's messages;
+- ``.result_handler`` on ``Task`` and ``Flow``: a deprecated alias of ``.result``;
+- ``prefect.engine.results.ResultHandlerResult`` and the legacy module paths (``compat.prefect.modules``).
+
+Functions and ``__init__``s are wrapped, never classes, so pickling, ``isinstance`` and subclassing keep working.
+Which callables take the keyword and attribute, and where ``task`` is bound, come from the rename table.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+from compat.deprecations import skip_frames_in
+from compat.kwargs import result_handler_property, translate_result_handler
+from compat.prefect.modules import install_finder
+from compat.prefect.results import ResultHandlerResult, to_handler, to_result
+from compat.renames import PREFECT
+
+__all__ = ["apply"]
+
+KEYWORD = PREFECT.find("keyword", "result_handler")
+ATTRIBUTE = PREFECT.find("attribute", "result_handler")
+HINT = "ResultHandlerResult.from_result_handler(handler)"
+
+
+def apply(prefect: ModuleType) -> None:
+    """Restore the legacy API on ``prefect`` (a Prefect >= 0.14, < 2 that has finished importing)."""
+    assert KEYWORD is not None and ATTRIBUTE is not None, "the prefect profile lost its result_handler renames"
+    skip_frames_in(os.path.dirname(prefect.__file__))  # warnings land on the user's line, past Prefect's wrappers
+    install_finder()
+    import prefect.engine.results
+
+    prefect.engine.results.ResultHandlerResult = ResultHandlerResult  # type: ignore[attr-defined]
+
+    classes: dict[str, type] = {"Task": prefect.core.task.Task, "Flow": prefect.core.flow.Flow}
+    for name, cls in classes.items():
+        assert name in KEYWORD.applies_to
+        cls.__init__ = _translated(cls.__dict__["__init__"], name)  # type: ignore[misc]
+        if name in ATTRIBUTE.applies_to:
+            setattr(
+                cls, ATTRIBUTE.old, result_handler_property(name, to_result=to_result, to_handler=to_handler, profile=PREFECT)
+            )
+    original = prefect.utilities.tasks.task
+    translated = _translated(original, "task")
+    for module_name in PREFECT.engine_modules:
+        module = sys.modules.get(module_name)
+        if module is not None and getattr(module, "task", None) is original:
+            module.task = translated  # type: ignore[attr-defined]
+
+
+def _translated(function: Any, owner: str) -> Any:
+    return translate_result_handler(function, owner=owner, convert=to_result, profile=PREFECT, hint=HINT)

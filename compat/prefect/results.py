@@ -1,0 +1,145 @@
+"""Handlers as Prefect Results, and back: what ``result_handler=`` and ``.result_handler`` go through.
+
+``to_result(obj)``: a Prefect ``Result`` as is; a built-in handler becomes its native Prefect Result with the same
+settings (the class named by the ``prefect`` profile of the rename table, the constructor arguments mapped by its
+``arguments``), so runtime and codemod cannot disagree; any other handler a ``ResultHandlerResult`` around it.
+``to_handler(result)`` is the reverse view for legacy code that reads ``task.result_handler``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any
+
+import prefect.engine.results
+from prefect.engine.result import Result
+
+from compat.adapters import handler_has_stored
+from compat.deprecations import LegacyHandlerWarning, warn
+from compat.prefect.handlers import ResultHandler
+from compat.renames import PREFECT, Rename
+
+__all__ = ["ResultAsHandler", "ResultHandlerResult", "to_handler", "to_result"]
+
+logger = logging.getLogger(__name__)
+
+
+class ResultHandlerResult(Result):
+    """Runs a legacy handler as a Prefect Result: ``write`` calls ``result_handler.write``, ``read`` its ``read``.
+
+    ``exists(location)`` uses the handler's own ``exists(uri)`` if it has one, else reads and treats only "not
+    found" errors as absence (any other error propagates), so a task whose ``target=`` names where the handler
+    writes is ``Cached`` on the next run. Prefect 0.11-0.13 raised ``NotImplementedError`` there instead.
+    """
+
+    def __init__(self, result_handler: Any, **kwargs: Any) -> None:
+        if not (callable(getattr(result_handler, "write", None)) and callable(getattr(result_handler, "read", None))):
+            raise TypeError(
+                "ResultHandlerResult needs a handler with write(value) -> uri and read(uri) -> value, "
+                f"got {type(result_handler).__name__}: {result_handler!r}"
+            )
+        self.result_handler = result_handler
+        super().__init__(**kwargs)
+
+    @classmethod
+    def from_result_handler(cls, result_handler: Any) -> Result:
+        """A built-in handler's native Prefect Result, or this adapter around any other handler."""
+        rename = type(result_handler).__dict__.get("_legacy_rename")
+        if isinstance(result_handler, ResultHandler) and rename is not None:
+            return _native_result(result_handler, rename)
+        return cls(result_handler)
+
+    def read(self, location: str) -> Result:
+        new = self.copy()
+        new.location = location
+        new.value = self.result_handler.read(location)
+        return new
+
+    def write(self, value_: Any, **kwargs: Any) -> Result:
+        intended = self.format(**kwargs).location if self.location or self._formatter else None
+        new = self.copy()
+        new.value = value_
+        new.location = self.result_handler.write(value_)
+        if intended is not None and new.location != intended:
+            logger.warning(
+                "%s wrote to %r, not to the target %r, so the target is never found: a legacy handler chooses its "
+                "own URI. Port it to a prefect.engine.result.Result subclass (write(value_, **kwargs) stores at "
+                "the formatted location), or make its write() return the target's URI.",
+                type(self.result_handler).__name__,
+                new.location,
+                intended,
+            )
+        return new
+
+    def exists(self, location: str, **kwargs: Any) -> bool:
+        return handler_has_stored(self.result_handler, location.format(**kwargs))
+
+    def __repr__(self) -> str:
+        return f"<ResultHandlerResult: {self.result_handler!r}>"
+
+
+class ResultAsHandler(ResultHandler):
+    """A Prefect Result seen as a legacy handler (what ``task.result_handler`` returns for a native Result)."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        super().__init__()
+
+    def write(self, result: Any) -> str:
+        return self.result.write(result).location  # type: ignore[no-any-return]
+
+    def read(self, uri: str) -> Any:
+        return self.result.read(uri).value
+
+    def exists(self, uri: str) -> bool:
+        return bool(self.result.exists(uri))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "result":  # not set yet (mid-unpickling): do not recurse
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def __repr__(self) -> str:
+        return f"ResultAsHandler({self.result!r})"
+
+
+def to_result(obj: Any) -> Result:
+    """What ``result=`` gets for ``result_handler=obj``."""
+    if isinstance(obj, Result):
+        return obj
+    if isinstance(obj, ResultAsHandler):
+        return obj.result
+    return ResultHandlerResult.from_result_handler(obj)
+
+
+def to_handler(result: Any) -> Any:
+    """What ``.result_handler`` shows for ``.result``: the handler a Result was made from, else a handler view."""
+    if isinstance(result, ResultHandlerResult):
+        return result.result_handler
+    if isinstance(result, Result):
+        return ResultAsHandler(result)
+    return result
+
+
+def _native_result(handler: ResultHandler, rename: Rename) -> Result:
+    """The Prefect Result the rename table names for a built-in handler, with the handler's settings."""
+    result_class = getattr(prefect.engine.results, rename.new, None)
+    if not (isinstance(result_class, type) and issubclass(result_class, Result)):
+        raise LookupError(f"the rename table maps {rename.old} to {rename.new}, which {PREFECT.new_module} lacks")
+    kwargs = {
+        new: getattr(handler, old) for old, new in rename.arguments.items() if new is not None and hasattr(handler, old)
+    }
+    defaults = inspect.signature(type(handler).__init__).parameters
+    lost = [
+        old
+        for old, new in rename.arguments.items()
+        if new is None and old in defaults and getattr(handler, old, None) != defaults[old].default
+    ]
+    if lost:
+        warn(
+            LegacyHandlerWarning,
+            f"{rename.old}({', '.join(f'{old}=...' for old in lost)}) runs as "
+            f"{PREFECT.new_module}.{rename.new}, which has no such setting: {rename.note}",
+        )
+    return result_class(**kwargs)  # type: ignore[no-any-return]
