@@ -45,8 +45,6 @@ def is_active() -> bool:
 def activate(prefect: ModuleType) -> None:
     """Restore the legacy API on the imported ``prefect`` if its version is supported (once per process)."""
     global _active
-    if _active:
-        return
     version = _version(getattr(prefect, "__version__", ""))
     low, high = SUPPORTED
     if version is None or not low <= version < high:
@@ -55,6 +53,8 @@ def activate(prefect: ModuleType) -> None:
             "handlers, and Prefect 2 has no Result API to map them onto (the bridge supports >= 0.14, < 2)",
             getattr(prefect, "__version__", "of unknown version"),
         )
+        return
+    if _active:
         return
     from compat.prefect.patches import apply
 
