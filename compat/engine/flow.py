@@ -1,4 +1,5 @@
-"""``Flow``: a graph of tasks with a default Result, built in a ``with`` block and run with ``flow.run()``.
+"""``Flow``: a graph of tasks with a default Result, built in a ``with`` block, run with ``flow.run()`` and
+previewed with ``flow.plan()``.
 
 Inside ``with Flow("etl") as flow:``, calling a task adds a copy of it to the flow, fed by the tasks and values
 passed as inputs. ``flow.add_edge`` adds a dependency by hand (and refuses one that would close a cycle).

@@ -174,3 +174,11 @@ def test_plan_with_prune_reports_the_skips_the_run_makes(tmp_path: Path, calls: 
     assert [step.action for step in plan] == ["skip", "skip", "cached"]
     assert plan["middle"].reason == "not needed: its only consumer 'sink' is cached"
     assert [step.action for step in flow.plan()] == ["run", "run", "cached"]
+
+
+def test_a_refreshed_sink_keeps_its_upstream_running_under_prune(tmp_path: Path, calls: Counter[str]) -> None:
+    flow, (a, b, c) = chain(tmp_path, calls)
+    flow.run()
+    states = flow.run(prune=True, refresh=[c]).result
+    assert [type(states[t]).__name__ for t in (a, b, c)] == ["Success", "Success", "Success"]
+    assert calls == Counter({"first": 2, "middle": 2, "sink": 2})
