@@ -2,8 +2,10 @@
 
 The bar is tqdm's (the ``progress`` extra: ``pip install 'results-compat[progress]'``), drawn on stderr and only
 when stderr is a terminal: piped or redirected output gets nothing, so logs and CI output stay clean. Every task
-counts as one run until a mapped task expands, when its children replace it in the total. The flow run calls
-``expand`` and ``advance`` from its scheduling thread only.
+counts as one run until a mapped task expands, when its children replace it in the total. While the bar is shown,
+the root logger's console output goes through ``tqdm.write`` (tqdm's ``logging_redirect_tqdm``), so log lines
+print above the bar instead of inside it. The flow run calls ``expand`` and ``advance`` from its scheduling
+thread only.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def progress_bar(enabled: bool) -> ShowProgress:
         return _nothing
     try:
         from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
     except ImportError:
         raise MissingDependency("tqdm", "progress", "flow.run(progress=True)") from None
 
@@ -71,7 +74,8 @@ def progress_bar(enabled: bool) -> ShowProgress:
             return
         bar = tqdm(total=total, desc=f"flow {flow_name!r}", unit="run", file=stream, dynamic_ncols=True)
         try:
-            yield _Bar(bar)
+            with logging_redirect_tqdm():
+                yield _Bar(bar)
         finally:
             bar.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import io
+import logging
 import os
 import pty
 import struct
@@ -124,3 +125,28 @@ def test_the_bar_counts_runs_per_state_in_the_order_they_first_appear(
     flow.run(prune=True, progress=True)
     final = terminal.getvalue().replace("\r", "\n").strip().splitlines()[-1]
     assert "3/3" in final and final.endswith("Skipped 1, Failed 1, Cached 1]")
+
+
+def test_log_lines_print_above_the_bar_not_inside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    @task
+    def step() -> int:
+        return 1
+
+    with Flow("f") as flow:
+        step()
+        step()
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    handler = logging.StreamHandler(terminal)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        flow.run(progress=True)
+    finally:
+        root.setLevel(level)
+    lines = terminal.getvalue().replace("\r", "\n").splitlines()
+    logged = [line for line in lines if "Task 'step': " in line]
+    assert len(logged) == 4 and all(line.startswith("Task 'step': ") for line in logged)  # Running, Success x2
+    assert root.handlers == [handler], "the redirection ends with the run"
