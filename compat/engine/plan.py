@@ -185,6 +185,10 @@ class Planner:
                 return None, None, "no target: no Result is configured, so its output is kept in memory only"
             return None, None, "no target: its Result has no location template, so each run writes a new output"
         upstream = [key for up, key in zip(call.upstream, call.keys) if key is not None and not isinstance(up, Parameter)]
+        if isinstance(location, str):
+            fresh = [key for key in ("flow_run_id", "task_run_id") if _names_key(location, key)]
+            if fresh:
+                return None, None, f"no target: its location names {{{fresh[0]}}}, which is new on every run"
         depends = ", ".join(repr(key) for key in dict.fromkeys(upstream) if _names_key(location, key))
         if depends:
             how = "is computed from the run's inputs, including" if callable(location) else "depends on"

@@ -209,3 +209,15 @@ def test_what_the_plan_says_is_what_the_run_does(tmp_path: Path) -> None:
         states = flow.run(parameters={"day": day_value}, prune=True).result
         planned = {t.name: expected[plan[t].action] for t in flow.tasks}
         assert planned == {t.name: type(states[t]).__name__ for t in flow.tasks}, day_value
+
+
+def test_a_location_naming_a_run_id_is_planned_to_run_because_it_is_new_every_run(tmp_path: Path) -> None:
+    @task(target="{task_run_id}.pkl")
+    def make() -> int:
+        return 1
+
+    with Flow("f", result=LocalResult(dir=tmp_path)) as flow:
+        make()
+    flow.run()
+    step = flow.plan()["make"]
+    assert (step.action, step.reason) == ("run", "no target: its location names {task_run_id}, which is new on every run")
