@@ -1,17 +1,22 @@
 """Runs the transform over many files: each in isolation, in this process (-j 1) or in worker processes.
 
-``process_file`` never raises: whatever goes wrong with one file (it does not decode, does not parse, recurses
+No file's problem stops a run: whatever goes wrong with one file (it does not decode, does not parse, recurses
 too deep, a rule has a bug, the disk is full) becomes a ``failed`` outcome with the reason, and the run goes on.
-Workers return outcomes only, so no exception crosses a process boundary; a worker that dies outright fails just
-the files of its batch.
+Workers return outcomes only, so no exception crosses a process boundary (``codemods.results.pool``).
+
+Each process overlaps its disk work with its parsing: a thread reads the next files ahead, and another writes
+rewritten files behind (atomically, with fsync, which waits on the disk for milliseconds per file) while the
+next file is being transformed.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from compat.renames import PROFILES
@@ -20,7 +25,7 @@ from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
 from codemods.results.transform import may_mention, transform_source
 
-__all__ = ["Mode", "Options", "process_file", "run"]
+__all__ = ["Mode", "Options", "ReadAhead", "WriteBehind", "prepare", "process_file", "run"]
 
 Mode = Literal["write", "check", "diff"]
 
@@ -36,35 +41,44 @@ class Options:
 def process_file(path: str, options: Options) -> FileOutcome:
     """Transform one file and (in write mode) replace it atomically, keeping its encoding, newlines and mode."""
     try:
-        return _process(path, options)
-    except RecursionError:
-        return FileOutcome(path, "failed", error="too deeply nested to analyse (RecursionError)")
-    except Exception as exc:  # one file's problem must never stop the run
-        return FileOutcome(path, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
-
-
-def _process(path: str, options: Options) -> FileOutcome:
-    profile = PROFILES[options.profile]
-    try:
         with open(path, "rb") as f:
-            data = f.read()
+            data: bytes | OSError = f.read()
     except OSError as exc:
-        return FileOutcome(path, "failed", error=f"cannot read: {exc.strerror or exc}")
+        data = exc
+    outcome, new_data = prepare(path, data, options)
+    return outcome if new_data is None else commit(outcome, new_data)
+
+
+def prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
+    """The outcome for ``path`` given its bytes (or the error reading it), and in write mode the new bytes still to
+    be written (``commit``); never raises."""
+    try:
+        return _prepare(path, data, options)
+    except RecursionError:
+        return FileOutcome(path, "failed", error="too deeply nested to analyse (RecursionError)"), None
+    except Exception as exc:  # one file's problem must never stop the run
+        return FileOutcome(path, "failed", error=f"internal error: {type(exc).__name__}: {exc}"), None
+
+
+def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
+    if isinstance(data, OSError):
+        return FileOutcome(path, "failed", error=f"cannot read: {data.strerror or data}"), None
+    profile = PROFILES[options.profile]
     if not may_mention(data, profile):
-        return FileOutcome(path, "filtered")
+        return FileOutcome(path, "filtered"), None
     try:
         text, encoding = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return FileOutcome(path, "failed", error=f"cannot decode: {exc}; declare the file's encoding with a "
-                           "'# -*- coding: <name> -*-' line (PEP 263) or convert the file to UTF-8")
+                           "'# -*- coding: <name> -*-' line (PEP 263) or convert the file to UTF-8"), None
     try:
         result = transform_source(text, profile)
     except SyntaxError as exc:
-        return FileOutcome(path, "failed", error=f"does not parse: line {exc.lineno}: {exc.msg}")
+        return FileOutcome(path, "failed", error=f"does not parse: line {exc.lineno}: {exc.msg}"), None
     except RoundTripError as exc:
-        return FileOutcome(path, "failed", error=f"refused: {exc}")
+        return FileOutcome(path, "failed", error=f"refused: {exc}"), None
     if not result.changed:
-        return FileOutcome(path, "unchanged", result.sites)
+        return FileOutcome(path, "unchanged", result.sites), None
     new_data = encode(result.code, encoding)
     diff = ""
     if options.mode == "diff":
@@ -73,18 +87,80 @@ def _process(path: str, options: Options) -> FileOutcome:
                 text.splitlines(keepends=True), result.code.splitlines(keepends=True), path, path
             )
         )
-    elif options.mode == "write":
-        from compat.results._atomic import atomic_write_bytes  # imports compat: only once a file is rewritten
-
-        try:
-            atomic_write_bytes(path, new_data, mode=os.stat(path).st_mode & 0o7777)
-        except OSError as exc:
-            return FileOutcome(path, "failed", result.sites, error=f"cannot write: {exc.strerror or exc}")
-    return FileOutcome(path, "changed", result.sites, diff=diff)
+    outcome = FileOutcome(path, "changed", result.sites, diff=diff)
+    return outcome, new_data if options.mode == "write" else None
 
 
-def _process_batch(paths: Sequence[str], options: Options) -> list[FileOutcome]:
-    return [process_file(path, options) for path in paths]
+def commit(outcome: FileOutcome, new_data: bytes) -> FileOutcome:
+    """Replace the file atomically with ``new_data``, keeping its mode; the outcome, failed if it could not be."""
+    from compat.results._atomic import atomic_write_bytes  # imports compat: only once a file is rewritten
+
+    try:
+        atomic_write_bytes(outcome.path, new_data, mode=os.stat(outcome.path).st_mode & 0o7777)
+    except OSError as exc:
+        return replace(outcome, status="failed", error=f"cannot write: {exc.strerror or exc}")
+    return outcome
+
+
+class ReadAhead:
+    """Reads the files it is given, in order, on its own thread, a bounded number ahead of ``next()``."""
+
+    def __init__(self, ahead: int = 16) -> None:
+        self._paths: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._read: queue.Queue[bytes | OSError] = queue.Queue(maxsize=ahead)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="codemod-read-ahead", daemon=True)
+        self._thread.start()
+
+    def add(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self._paths.put(path)
+
+    def next(self) -> bytes | OSError:
+        """The bytes of the next file added (or the error reading it)."""
+        return self._read.get()
+
+    def close(self) -> None:
+        """Stop the thread, dropping what was read ahead and not asked for (a run that ends early)."""
+        self._closed.set()
+        self._paths.put(None)
+        while self._thread.is_alive():
+            try:
+                self._read.get(timeout=0.05)  # frees a thread blocked on a full queue
+            except queue.Empty:
+                pass
+
+    def _run(self) -> None:
+        while not self._closed.is_set() and (path := self._paths.get()) is not None:
+            try:
+                with open(path, "rb") as f:
+                    data: bytes | OSError = f.read()
+            except OSError as exc:
+                data = exc
+            self._read.put(data)
+
+
+class WriteBehind:
+    """Commits rewritten files on its own thread and hands each final outcome to ``done(key, outcome)``."""
+
+    def __init__(self, done: Callable[[int, FileOutcome], None]) -> None:
+        self._done = done
+        self._writes: queue.Queue[tuple[int, FileOutcome, bytes] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="codemod-write-behind", daemon=True)
+        self._thread.start()
+
+    def add(self, key: int, outcome: FileOutcome, new_data: bytes) -> None:
+        self._writes.put((key, outcome, new_data))
+
+    def close(self) -> None:
+        """Return once every write added has been committed and reported."""
+        self._writes.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (write := self._writes.get()) is not None:
+            key, outcome, new_data = write
+            self._done(key, commit(outcome, new_data))
 
 
 def run(
@@ -94,29 +170,29 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> list[FileOutcome]:
     """Every file's outcome, in the order of ``paths``. ``progress(n)`` is called as n more files are done."""
-    if jobs <= 1 or len(paths) < 2 * jobs:
-        outcomes = []
-        for path in paths:
-            outcomes.append(process_file(path, options))
+    if jobs > 1 and len(paths) >= 2 * jobs:
+        from codemods.results.pool import run_in_workers
+
+        return run_in_workers(paths, options, jobs, progress)
+    if not paths:
+        return []
+    outcomes: list[FileOutcome | None] = [None] * len(paths)
+
+    def done(index: int, outcome: FileOutcome) -> None:
+        outcomes[index] = outcome
+
+    reader, writer = ReadAhead(), WriteBehind(done)
+    reader.add(paths)
+    try:
+        for index, path in enumerate(paths):
+            outcome, new_data = prepare(path, reader.next(), options)
+            if new_data is None:
+                outcomes[index] = outcome
+            else:
+                writer.add(index, outcome, new_data)
             if progress is not None:
                 progress(1)
-        return outcomes
-    size = max(1, min(16, len(paths) // (jobs * 8)))  # small batches: the last one finishes soon after the rest
-    batches = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    by_path: dict[str, FileOutcome] = {}
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_process_batch, batch, options): batch for batch in batches}
-        for future in as_completed(futures):
-            batch = futures[future]
-            try:
-                done = future.result()
-            except BrokenProcessPool as exc:  # a worker died (killed, out of memory): fail its files only
-                done = [FileOutcome(path, "failed", error=f"worker process died: {exc}") for path in batch]
-            for outcome in done:
-                by_path[outcome.path] = outcome
-            if progress is not None:
-                progress(len(batch))
-    return [by_path[path] for path in paths]
+    finally:
+        reader.close()
+        writer.close()
+    return [outcome for outcome in outcomes if outcome is not None]
