@@ -1,7 +1,8 @@
 """Warnings about legacy uses: their categories, their messages, the removal schedule and the one ``warn`` helper.
 
 Every message is generated from the one table of renames (``compat.renames``): it names the legacy thing, its
-replacement, says that ``python -m codemods.results <path>`` rewrites it, and points at MIGRATION.md. Each kind of
+replacement, says that ``python -m codemods.results <path>`` rewrites it, and points at the migration guide shipped in
+the package (``MIGRATION_GUIDE``). Each kind of
 legacy use has its own category, all under ``LegacyResultWarning`` (a ``DeprecationWarning``), so callers can
 filter as broadly or narrowly as they need::
 
@@ -38,6 +39,7 @@ from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Profile, Rename
 
 __all__ = [
     "ENVIRONMENT_SWITCH",
+    "MIGRATION_GUIDE",
     "LegacyAttributeWarning",
     "LegacyHandlerWarning",
     "LegacyImportWarning",
@@ -60,6 +62,9 @@ __all__ = [
 ]
 
 CODEMOD = "python -m codemods.results <path>"
+MIGRATION_GUIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MIGRATION.md")
+"""The migration guide as installed: shipped inside the package, so every message points at a file a user of the
+wheel can open (the repository's MIGRATION.md is the same document)."""
 ENVIRONMENT_SWITCH = "RESULTS_COMPAT_LEGACY"
 
 
@@ -146,7 +151,7 @@ def message(rename: Rename, owner: str | None = None, subject: str | None = None
         mapping = ", ".join(f"{old}= -> {new}=" if new else f"{old}= is dropped" for old, new in changed.items())
         text += f"; arguments: {mapping}"
     fix = "rewrites its call sites and lists the class to port" if subject is not None else "rewrites it"
-    return f"{text}. `{codemod_command(profile)}` {fix}; see MIGRATION.md#{rename.anchor}"
+    return f"{text}. `{codemod_command(profile)}` {fix}; see {MIGRATION_GUIDE}#{rename.anchor}"
 
 
 # -- where to point: the first frame outside compat, wrapt and the import machinery --------------------------------
