@@ -1,4 +1,7 @@
-"""pytest hooks of the legacy audit: options, collection, the terminal report, strict and baseline exits.
+"""pytest hooks of the legacy audit: collection, the terminal report, strict and baseline exits.
+
+Loaded by the ``pytest11`` entry point (``results_compat_pytest``, which also declares the options) only when a
+session asks for the audit.
 
 ``--legacy-audit`` reports, ``--legacy-audit=strict`` fails the session on any legacy use,
 ``--legacy-audit-baseline FILE`` fails only on uses not recorded in FILE (recording it on first use), and
@@ -16,8 +19,7 @@ from compat.audit.baseline import Comparison, compare, load_baseline, save_basel
 from compat.audit.sites import AuditReport, Site, totals
 from compat.deprecations import CODEMOD, LegacyUse, observe
 from compat.results._atomic import atomic_write_bytes
-
-MODES = ("report", "strict")
+from results_compat_pytest import MODES
 
 # Legacy uses from before pytest_configure (conftest imports, plugins) are buffered here for the session.
 _early: list[LegacyUse] = []
@@ -32,42 +34,12 @@ def _buffer(use: LegacyUse) -> None:
 observe(_buffer)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("results-compat", "legacy result-handler audit (results-compat)")
-    group.addoption(
-        "--legacy-audit",
-        nargs="?",
-        const="report",
-        default=None,
-        metavar="report|strict",
-        help="report every legacy result-handler use at the end of the session; =strict fails the session if any",
-    )
-    group.addoption(
-        "--legacy-audit-json",
-        default=None,
-        metavar="PATH",
-        help="also write the legacy audit as JSON to PATH",
-    )
-    group.addoption(
-        "--legacy-audit-baseline",
-        default=None,
-        metavar="FILE",
-        help="record known legacy call sites in FILE on first use; afterwards fail only on new ones",
-    )
-    parser.addini("legacy_audit", "legacy audit mode: report or strict (empty: off)", default="")
-    parser.addini("legacy_audit_json", "write the legacy audit as JSON to this path", default="")
-    parser.addini("legacy_audit_baseline", "baseline file of known legacy call sites", default="")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    """Start buffering before conftests import user code, and keep ``--legacy-audit tests/`` from eating ``tests/``."""
+def start_buffering() -> None:
+    """Keep the legacy uses seen from now until ``pytest_configure`` (conftest imports): the entry point calls this
+    when the session asks for the audit, before conftest files are imported."""
     global _buffering
     _early.clear()
     _buffering = True
-    for index, arg in enumerate(args):
-        if arg == "--legacy-audit" and (index + 1 == len(args) or args[index + 1] not in MODES):
-            args[index] = "--legacy-audit=report"
 
 
 def pytest_configure(config: pytest.Config) -> None:

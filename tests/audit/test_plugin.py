@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -217,3 +219,45 @@ def test_a_corrupt_baseline_is_named_with_the_fix(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
     assert result.ret != pytest.ExitCode.OK
     assert "is not a legacy-audit baseline of this version" in result.stdout.str() + result.stderr.str()
+
+
+# -- a project whose own compat module shadows ours --------------------------------------------------------------
+
+OWN_COMPAT = "def shout(text):\n    return text.upper()\n"
+OWN_TEST = "from compat import shout\n\ndef test_its_own_compat():\n    assert shout('a') == 'A'\n"
+
+
+def test_the_entry_point_module_imports_nothing_of_compat() -> None:
+    code = "import sys, results_compat_pytest; print(sorted(m for m in sys.modules if m.split('.')[0] == 'compat'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_project_with_its_own_compat_module_runs_its_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(compat=OWN_COMPAT, test_own=OWN_TEST)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_project_with_its_own_compat_package_runs_its_tests(pytester: pytest.Pytester) -> None:
+    package = pytester.mkpydir("compat")
+    (package / "__init__.py").write_text(OWN_COMPAT)
+    pytester.makepyfile(test_own=OWN_TEST)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_the_audit_in_a_project_with_its_own_compat_is_a_usage_error_that_says_why(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(compat=OWN_COMPAT, test_own=OWN_TEST)
+    result = pytester.runpytest_subprocess("--legacy-audit")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--legacy-audit needs results-compat's package 'compat'*shadows it*"])
+
+
+def test_the_audit_turned_on_by_the_ini_file_alone_sees_conftest_imports(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nlegacy_audit = report\n")
+    pytester.makeconftest("from compat.legacy import JSONResultHandler\nHANDLER = JSONResultHandler()\n")
+    pytester.makepyfile(test_clean=CLEAN_TEST)
+    result = pytester.runpytest_subprocess()
+    result.stdout.fnmatch_lines(["*conftest.py:2  LegacyHandlerWarning x1: use compat.JSONResult"])
