@@ -11,7 +11,6 @@ next file is being transformed.
 
 from __future__ import annotations
 
-import difflib
 import os
 import queue
 import threading
@@ -20,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from compat.renames import PROFILES
+from codemods.results.diffs import unified_diff
 from codemods.results.model import FileOutcome
 from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
@@ -82,11 +82,7 @@ def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOu
     new_data = encode(result.code, encoding)
     diff = ""
     if options.mode == "diff":
-        diff = "".join(
-            difflib.unified_diff(
-                text.splitlines(keepends=True), result.code.splitlines(keepends=True), path, path
-            )
-        )
+        diff = unified_diff(path, text, result.code)
     outcome = FileOutcome(path, "changed", result.sites, diff=diff)
     return outcome, new_data if options.mode == "write" else None
 

@@ -258,3 +258,33 @@ def test_an_undecodable_file_is_told_how_to_declare_or_convert_its_encoding(
     hint = "; declare the file's encoding with a '# -*- coding: <name> -*-' line (PEP 263) or convert the file to UTF-8"
     assert f"{first_line}: cannot decode: invalid or missing encoding declaration{hint}" in err
     assert f"{later}: cannot decode: 'utf-8' codec can't decode byte 0xe9 in position 19: invalid continuation byte{hint}" in err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(LEGACY.rstrip("\n"), id="no-newline-at-end"),
+        pytest.param("\f\n" + LEGACY + "x = 1  # a form feed \f inside a line\n", id="form-feeds"),
+        pytest.param(LEGACY.replace("\n", "\r\n"), id="crlf"),
+    ],
+)
+def test_the_diff_applies_with_git_apply(
+    text: str, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "flow.py", text)
+    monkeypatch.chdir(project)
+    assert main(["--diff", "flow.py"]) == 1
+    diff = capsys.readouterr().out
+    for args in (["--check"], []):
+        applied = subprocess.run(["git", "apply", "-p0", *args], input=diff.encode(), cwd=project,
+                                 capture_output=True, timeout=60)
+        assert applied.returncode == 0, applied.stderr.decode()
+    assert main(["--check", "flow.py"]) == 0  # the patched file is the rewritten one
+
+
+def test_a_diff_marks_a_last_line_without_newline(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(project / "flow.py", LEGACY.rstrip("\n"))
+    main(["--diff", str(path)])
+    assert "-h = JSONResultHandler()\n\\ No newline at end of file\n+h = JSONResult()\n\\ No newline at end of file\n" in (
+        capsys.readouterr().out
+    )
