@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from codemods.results.model import FileOutcome
+from codemods.results.model import FileOutcome, Site
 from codemods.results.runner import Mode
 
-__all__ = ["exit_code", "json_report", "summary", "totals"]
+__all__ = ["SCHEMA_VERSION", "exit_code", "json_report", "summary", "totals"]
 
 
 def totals(outcomes: Sequence[FileOutcome], mode: Mode) -> dict[str, Any]:
@@ -61,13 +61,26 @@ def summary(outcomes: Sequence[FileOutcome], mode: Mode, quiet: bool = False) ->
     return "\n".join(lines)
 
 
+SCHEMA_VERSION = 1
+"""Of the JSON report; raised whenever a key changes meaning or goes away (new keys do not raise it)."""
+
+
 def json_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
-    """One JSON document (indented): ``sites``, one record per site (file, line, column, rule, action, reason),
-    ``failures``, ``changed_files`` and ``totals``."""
+    """One JSON document (indented): ``schema_version``, ``sites``, one record per site (file, line, column, rule,
+    action, reason), ``failures``, ``changed_files`` and ``totals``. Under --check/--diff nothing is written, so a
+    site's action is ``would_rewrite`` where a write run says ``rewritten``."""
     document = {
-        "sites": [site.to_json(o.path) for o in outcomes for site in o.sites],
+        "schema_version": SCHEMA_VERSION,
+        "sites": [_site_record(o.path, site, mode) for o in outcomes for site in o.sites],
         "failures": [{"file": o.path, "error": o.error} for o in outcomes if o.status == "failed"],
         "changed_files": [o.path for o in outcomes if o.status == "changed"],
         "totals": totals(outcomes, mode),
     }
     return json.dumps(document, indent=2)
+
+
+def _site_record(path: str, site: Site, mode: Mode) -> dict[str, Any]:
+    record = site.to_json(path)
+    if mode != "write" and site.action == "rewritten":
+        record["action"] = "would_rewrite"
+    return record

@@ -120,8 +120,8 @@ def test_report_json_has_one_record_per_site_and_totals(project: Path, capsys: p
     assert main(["--check", "--report", "json", str(project)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert {(s["file"], s["line"], s["column"], s["rule"], s["action"]) for s in report["sites"]} == {
-        (str(path), 1, 36, "import", "rewritten"),
-        (str(path), 3, 5, "constructor", "rewritten"),
+        (str(path), 1, 36, "import", "would_rewrite"),
+        (str(path), 3, 5, "constructor", "would_rewrite"),
     }
     assert all(s["reason"] for s in report["sites"])
     assert report["totals"]["files_scanned"] == 2
@@ -288,3 +288,33 @@ def test_a_diff_marks_a_last_line_without_newline(project: Path, capsys: pytest.
     assert "-h = JSONResultHandler()\n\\ No newline at end of file\n+h = JSONResult()\n\\ No newline at end of file\n" in (
         capsys.readouterr().out
     )
+
+
+def test_report_json_has_a_schema_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "flow.py", LEGACY)
+    main(["--check", "--report", "json", str(project)])
+    assert json.loads(capsys.readouterr().out)["schema_version"] == 1
+
+
+def test_report_json_of_a_write_run_says_rewritten(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "flow.py", LEGACY)
+    assert main(["--report", "json", str(project)]) == 0
+    assert {site["action"] for site in json.loads(capsys.readouterr().out)["sites"]} == {"rewritten"}
+
+
+def test_an_import_whose_replacement_takes_its_place_is_reported_as_replaced(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "flow.py", LEGACY)
+    main(["--check", "--report", "json", str(project)])
+    (site,) = [s for s in json.loads(capsys.readouterr().out)["sites"] if s["rule"] == "import"]
+    assert site["reason"] == "replaced the legacy import of JSONResultHandler with compat.results.JSONResult"
+
+
+def test_an_import_left_unused_by_the_rewrite_is_reported_as_removed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "flow.py", "import compat.result_handlers as rh\n\nh = rh.JSONResultHandler()\n")
+    main(["--check", "--report", "json", str(project)])
+    (site,) = [s for s in json.loads(capsys.readouterr().out)["sites"] if s["rule"] == "import"]
+    assert site["reason"].startswith("removed the legacy import of rh")

@@ -148,7 +148,7 @@ class Imports(RewriteRule):
             context.site(alias, "import", "manual", f"{binding.name} is re-exported in __all__: export its "
                          "replacement instead")
             return None
-        context.site(alias, "import", "rewritten", f"removed the unused legacy import of {binding.name}")
+        context.site(alias, "import", "rewritten", _what_became_of(context, statement, alias, binding.name))
         if isinstance(statement, ast.ImportFrom):
             return (statement.module or "", alias.name, alias.asname)
         return (alias.name, None, alias.asname)
@@ -215,6 +215,15 @@ class Imports(RewriteRule):
 def _renames(context: Context) -> dict[str, str]:
     """Each legacy class name -> its replacement's, for the new import that takes a removed one's place."""
     return {rename.old: rename.new for rename in context.profile.of_kind("class")}
+
+
+def _what_became_of(context: Context, statement: ast.Import | ast.ImportFrom, alias: ast.alias, name: str) -> str:
+    """"replaced" when the rewrite imports the replacement of the removed name, else "removed"."""
+    rename = context.profile.find("class", alias.name) if isinstance(statement, ast.ImportFrom) else None
+    module = context.profile.new_module
+    if rename is not None and (module, rename.new) in context.needed:
+        return f"replaced the legacy import of {name} with {module}.{rename.new}"
+    return f"removed the legacy import of {name}, which the rewritten code no longer uses"
 
 
 def _emptied(statement: ast.Import | ast.ImportFrom, removals: list[Removal]) -> bool:
