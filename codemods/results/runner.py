@@ -23,7 +23,7 @@ from codemods.results.diffs import unified_diff
 from codemods.results.model import FileOutcome
 from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
-from codemods.results.transform import may_mention, transform_source
+from codemods.results.transform import does_not_parse, may_mention, transform_source
 
 __all__ = ["Mode", "Options", "ReadAhead", "WriteBehind", "prepare", "process_file", "run"]
 
@@ -74,7 +74,7 @@ def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOu
     try:
         result = transform_source(text, profile)
     except SyntaxError as exc:
-        return FileOutcome(path, "failed", error=f"does not parse: line {exc.lineno}: {exc.msg}"), None
+        return FileOutcome(path, "failed", error=does_not_parse(text, exc)), None
     except RoundTripError as exc:
         return FileOutcome(path, "failed", error=f"refused: {exc}"), None
     if not result.changed:

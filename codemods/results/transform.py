@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from codemods.results.rules import RULES, Context
 from codemods.results.scopes import build
 from codemods.results.source import Source
 
-__all__ = ["RewriteError", "Transformed", "may_mention", "needles", "transform_source"]
+__all__ = ["RewriteError", "Transformed", "does_not_parse", "may_mention", "needles", "transform_source"]
 
 
 class RewriteError(RuntimeError):
@@ -95,3 +96,18 @@ def transform_source(text: str, profile: Profile) -> Transformed:
     except SyntaxError as exc:  # a bug in a rule: fail this file, never write it
         raise RewriteError(f"the rewrite would not parse (line {exc.lineno}: {exc.msg}); please report it") from exc
     return Transformed(code, sites, code != text)
+
+
+def does_not_parse(text: str, error: SyntaxError) -> str:
+    """Why a module failed to parse, for the report: when libcst's parser, which knows newer grammars than the
+    running Python, accepts it, the module uses syntax newer than this Python and a newer one can rewrite it."""
+    reason = f"does not parse: line {error.lineno}: {error.msg}"
+    import libcst  # only on this failure path: libcst's own parser is the second opinion
+
+    try:
+        libcst.parse_module(text)
+    except Exception:  # libcst rejects it too: it is not valid Python
+        return reason
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return (f"{reason}: the file uses syntax newer than Python {running}, which runs the codemod; run it with the "
+            "Python version the project targets")

@@ -318,3 +318,22 @@ def test_an_import_left_unused_by_the_rewrite_is_reported_as_removed(
     main(["--check", "--report", "json", str(project)])
     (site,) = [s for s in json.loads(capsys.readouterr().out)["sites"] if s["rule"] == "import"]
     assert site["reason"].startswith("removed the legacy import of rh")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="PEP 695 syntax parses on this Python")
+def test_a_file_in_syntax_newer_than_the_running_python_says_so(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(project / "new.py", "from compat.legacy import JSONResultHandler\n\ntype Handler = JSONResultHandler\n")
+    assert main([str(project)]) == 2
+    err = capsys.readouterr().err
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"{path}: does not parse: line 3: invalid syntax: the file uses syntax newer than Python {running}" in err
+
+
+def test_a_file_that_is_not_python_at_all_is_not_called_newer_syntax(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "broken.py", "result_handler = (\n")
+    assert main([str(project)]) == 2
+    assert "newer" not in capsys.readouterr().err
