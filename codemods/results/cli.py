@@ -33,8 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core; 1 runs in this process)")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="compat",
-                        help="which legacy API to migrate (default: compat)")
+    parser.add_argument("--profile", choices=["auto", *sorted(PROFILES)], default="auto",
+                        help="which legacy API to migrate: auto (the default) migrates a file that imports prefect "
+                             "with the prefect profile and one that imports compat with the compat profile, lists a "
+                             "file that imports both, and leaves files that import neither alone")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip files and directories matching GLOB (fnmatch: * also matches /), tried against "
                              "the path as printed (as given, or relative to the current directory), the path "

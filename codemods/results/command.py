@@ -24,12 +24,12 @@ class ResultsCodemod(CodemodCommand):
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument("--profile", choices=sorted(PROFILES), default="compat",
-                                help="which legacy API to migrate (default: compat)")
+        arg_parser.add_argument("--profile", choices=["auto", *sorted(PROFILES)], default="auto",
+                                help="which legacy API to migrate (default: auto, by the package a file imports)")
 
-    def __init__(self, context: CodemodContext, profile: str = "compat") -> None:
+    def __init__(self, context: CodemodContext, profile: str = "auto") -> None:
         super().__init__(context)
-        self.profile = PROFILES[profile]
+        self.profile = PROFILES.get(profile)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         code = tree.code

@@ -11,8 +11,12 @@ from typing import Any, Literal
 
 __all__ = ["Action", "Edit", "FileOutcome", "Rule", "Site", "Status"]
 
-Rule = Literal["import", "constructor", "keyword", "attribute", "direct-call", "subclass", "dynamic", "reference"]
-Action = Literal["rewritten", "manual", "skipped"]
+Rule = Literal[
+    "import", "constructor", "keyword", "attribute", "direct-call", "subclass", "dynamic", "reference", "profile"
+]
+Action = Literal["rewritten", "manual", "skipped", "ignored"]
+"""``manual``: a follow-up for a human (fails --check); ``ignored``: one a ``# results-codemod: ignore`` pragma
+silences; ``skipped``: a look-alike the codemod left alone on purpose."""
 Status = Literal["unchanged", "changed", "failed", "filtered"]
 
 

@@ -32,9 +32,10 @@ Mode = Literal["write", "check", "diff"]
 
 @dataclass(frozen=True)
 class Options:
-    """What a run does with each file: ``write`` it in place, only ``check`` it, or show a ``diff``."""
+    """What a run does with each file: ``write`` it in place, only ``check`` it, or show a ``diff``; ``profile``
+    ``auto`` picks each file's profile by the package it imports."""
 
-    profile: str = "compat"
+    profile: str = "auto"
     mode: Mode = "write"
 
 
@@ -63,7 +64,7 @@ def prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOut
 def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
     if isinstance(data, OSError):
         return FileOutcome(path, "failed", error=f"cannot read: {data.strerror or data}"), None
-    profile = PROFILES[options.profile]
+    profile = PROFILES.get(options.profile)  # None: auto
     if not may_mention(data, profile):
         return FileOutcome(path, "filtered"), None
     try:

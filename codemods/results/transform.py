@@ -11,11 +11,13 @@ import ast
 import re
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from compat.renames import Profile
-from codemods.results.model import Site
+from compat.renames import PROFILES, Profile
+from codemods.results.model import OPEN, Edit, Site
 from codemods.results.names import Names
+from codemods.results.pragmas import MARKER, Pragmas, apply_ignores, marker_line, scan
 from codemods.results.rules import RULES, Context
 from codemods.results.scopes import build
 from codemods.results.source import Source
@@ -26,7 +28,7 @@ __all__ = ["RewriteError", "Transformed", "does_not_parse", "may_mention", "need
 class RewriteError(RuntimeError):
     """The rewritten text does not parse: a bug in a rule. The file is left as it was."""
 
-_NEEDLES: dict[str, re.Pattern[bytes]] = {}  # per profile name (profiles are data, not hashable)
+_NEEDLES: dict[str, re.Pattern[bytes]] = {}  # per profile name, "" for every profile (profiles are unhashable)
 _WATCHED: dict[str, frozenset[str]] = {}
 
 
@@ -39,24 +41,28 @@ class Transformed:
     changed: bool
 
 
-def needles(profile: Profile) -> re.Pattern[bytes]:
+def needles(profile: Profile | None) -> re.Pattern[bytes]:
     """The byte strings at least one of which any file that can mention a legacy name contains.
 
     Every legacy class, keyword and attribute name, the last part of every legacy module path (an
-    ``import a.b as x`` names it), and the replacements that a kept argument without equivalent may still follow
-    (so that follow-up is reported again on the next run); a needle that contains another is implied by it.
+    ``import a.b as x`` names it), the replacements that a kept argument without equivalent may still follow
+    (so that follow-up is reported again on the next run), and the pragma prefix (the markers earlier runs left);
+    a needle that contains another is implied by it. ``profile`` None: those of every profile.
     """
-    if profile.name in _NEEDLES:
-        return _NEEDLES[profile.name]
-    words = {rename.old.rsplit(".", 1)[-1] for rename in profile.renames}
-    words.update(module.rsplit(".", 1)[-1] for module in profile.legacy_modules)
-    words.update(r.new for r in profile.of_kind("class") if any(new is None for new in r.arguments.values()))
+    key = profile.name if profile is not None else ""
+    if key in _NEEDLES:
+        return _NEEDLES[key]
+    words = {MARKER.rstrip(":")}
+    for one in [profile] if profile is not None else PROFILES.values():
+        words.update(rename.old.rsplit(".", 1)[-1] for rename in one.renames)
+        words.update(module.rsplit(".", 1)[-1] for module in one.legacy_modules)
+        words.update(r.new for r in one.of_kind("class") if any(new is None for new in r.arguments.values()))
     minimal = sorted(w for w in words if not any(o != w and o in w for o in words))
-    pattern = _NEEDLES[profile.name] = re.compile(b"|".join(re.escape(w.encode("ascii")) for w in minimal))
+    pattern = _NEEDLES[key] = re.compile(b"|".join(re.escape(w.encode("ascii")) for w in minimal))
     return pattern
 
 
-def may_mention(data: bytes, profile: Profile) -> bool:
+def may_mention(data: bytes, profile: Profile | None) -> bool:
     """False when the bytes cannot mention any legacy name: such a file is never parsed."""
     return needles(profile).search(data) is not None
 
@@ -75,19 +81,39 @@ def _renamed(profile: Profile) -> frozenset[str]:
     return frozenset(rename.old for rename in profile.renames if rename.kind in ("keyword", "attribute"))
 
 
-def transform_source(text: str, profile: Profile) -> Transformed:
-    """Rewrite one module's text. Raises ``SyntaxError`` for a module Python cannot parse."""
+def transform_source(text: str, profile: Profile | None = None) -> Transformed:
+    """Rewrite one module's text with ``profile``, or (None) the profile of the package the module imports.
+
+    A module that imports none of the profile's packages gets no rewrite and no follow-ups (a ``result_handler``
+    there is someone else's); one that imports both profiles' packages is listed for a human to choose. Pragmas
+    (``codemods.results.pragmas``) silence follow-ups and keep earlier runs' markers listed. Raises
+    ``SyntaxError`` for a module Python cannot parse.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
+    pragmas = scan(text)
+    imported = _imported_packages(tree)
+    candidates = [profile] if profile is not None else list(PROFILES.values())
+    matching = [p for p in candidates if _packages(p) & imported]
+    if len(matching) != 1:
+        sites = pragmas.follow_ups
+        if len(matching) > 1:
+            names = " and ".join(sorted(p.name for p in matching))
+            first = min((n.lineno for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))), default=1)
+            sites += (Site(first, 1, "profile", "manual", f"the module imports the packages of both {names}: run "
+                           f"the codemod on it with --profile {matching[0].name} or --profile {matching[1].name}"),)
+        return Transformed(text, apply_ignores(_in_order(sites), pragmas.ignores), False)
+    profile = matching[0]
     source = Source(text)
     tracker = build(tree, _watched_attributes(profile), _renamed(profile))
     context = Context(profile, source, tree, tracker, Names(profile, tracker))
     for rule in RULES:
         rule.apply(context)
-    sites = tuple(sorted(context.sites, key=lambda site: (site.line, site.column)))
+    sites = apply_ignores(_in_order((*context.sites, *pragmas.follow_ups)), pragmas.ignores)
     if not context.edits:
         return Transformed(text, sites, False)
+    _mark_follow_ups(context, pragmas)
     code = source.apply(context.edits)
     try:
         with warnings.catch_warnings():
@@ -96,6 +122,80 @@ def transform_source(text: str, profile: Profile) -> Transformed:
     except SyntaxError as exc:  # a bug in a rule: fail this file, never write it
         raise RewriteError(f"the rewrite would not parse (line {exc.lineno}: {exc.msg}); please report it") from exc
     return Transformed(code, sites, code != text)
+
+
+def _in_order(sites: Iterable[Site]) -> tuple[Site, ...]:
+    return tuple(sorted(sites, key=lambda site: (site.line, site.column)))
+
+
+def _packages(profile: Profile) -> frozenset[str]:
+    """The top-level packages whose import makes a module the profile's business (``compat``, ``prefect``)."""
+    modules = (*profile.legacy_modules, *profile.engine_modules, profile.new_module)
+    return frozenset(module.split(".", 1)[0] for module in modules)
+
+
+def _imported_packages(tree: ast.Module) -> set[str]:
+    """The top-level packages the module imports anywhere (absolute imports only)."""
+    packages: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            packages.update(alias.name.split(".", 1)[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            packages.add(node.module.split(".", 1)[0])
+    return packages
+
+
+def _mark_follow_ups(context: Context, pragmas: Pragmas) -> None:
+    """Put a marker comment above the statement of each follow-up the rewritten code would no longer show, unless
+    a marker with that text is there already or the follow-up is ignored."""
+    source = context.source
+    ignored = {(site.line, site.column) for site in apply_ignores(tuple(context.sites), pragmas.ignores)
+               if site.action == "ignored"}
+    starts = _statement_starts(context.tree)
+    inside_strings = _lines_inside_strings(context.tree)
+    existing = set(source.text.splitlines())
+    placed: set[tuple[int, str]] = set()
+    for node, rule, reason in context.follow_ups:
+        if (node.lineno, source.column(node)) in ignored:  # type: ignore[attr-defined]
+            continue
+        line = _statement_line(starts, node.lineno)  # type: ignore[attr-defined]
+        while line in inside_strings:
+            line = inside_strings[line]
+        position = source.line_start(line)
+        current = source.segment(position, source.line_end(line))
+        indent = current[: len(current) - len(current.lstrip(" \t"))]
+        text = marker_line(indent, rule, " ".join(reason.split()), source.newline)
+        if text.rstrip("\r\n") in existing or (line, text) in placed:
+            continue
+        placed.add((line, text))
+        context.edits.append(Edit(position, OPEN, position, text))
+
+
+def _statement_starts(tree: ast.Module) -> list[tuple[int, int]]:
+    """(first line, last line) of every statement, decorators included, in the order of ``ast.walk``."""
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+            spans.append((first, node.end_lineno or node.lineno))
+    return spans
+
+
+def _statement_line(spans: list[tuple[int, int]], line: int) -> int:
+    """The first line of the innermost statement that holds ``line``."""
+    holding = [span for span in spans if span[0] <= line <= span[1]]
+    return max(holding, key=lambda span: (span[0], -span[1]))[0] if holding else line
+
+
+def _lines_inside_strings(tree: ast.Module) -> dict[int, int]:
+    """Each line that begins inside a multi-line string literal -> the line the literal starts on."""
+    inside: dict[int, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno:
+            if isinstance(node, ast.JoinedStr) or isinstance(node.value, (str, bytes)):
+                for line in range(node.lineno + 1, node.end_lineno + 1):
+                    inside.setdefault(line, node.lineno)
+    return inside
 
 
 def does_not_parse(text: str, error: SyntaxError) -> str:

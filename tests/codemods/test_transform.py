@@ -40,7 +40,7 @@ def test_a_dropped_argument_is_reported_again_after_the_rewrite() -> None:
 
 
 def test_a_name_bound_only_by_a_user_function_is_not_touched() -> None:
-    text = "def LocalResultHandler(dir):\n    return dir\n\nLocalResultHandler(dir='x')\n"
+    text = "from compat import Task\n\ndef LocalResultHandler(dir):\n    return dir\n\nLocalResultHandler(dir='x')\n"
     result = transform_source(text, COMPAT)
     assert result.code == text
     assert [s.action for s in result.sites] == ["skipped"]
@@ -107,14 +107,14 @@ def test_an_import_removed_from_an_indented_block_leaves_pass_when_the_block_wou
         "def make(d):\n"
         "    if True:\n"
         "        from compat.result_handlers import LocalResultHandler\n"
-        "    return LocalResultHandler(dir=d)\n"
+        "    handler = LocalResultHandler(dir=d)\n"
     )
     assert rewrite(text) == (
         "from compat.results import LocalResult\n\n"
         "def make(d):\n"
         "    if True:\n"
         "        pass\n"
-        "    return LocalResult(dir=d)\n"
+        "    handler = LocalResult(dir=d)\n"
     )
 
 
@@ -217,9 +217,9 @@ def test_a_nested_import_line_is_removed_with_its_trailing_comment() -> None:
         "def f():\n"
         "    x = 1\n"
         "    from compat.legacy import JSONResultHandler  # old\n"
-        "    return JSONResultHandler()\n"
+        "    handler = JSONResultHandler()\n"
     )
-    assert rewrite(text) == "from compat.results import JSONResult\n\ndef f():\n    x = 1\n    return JSONResult()\n"
+    assert rewrite(text) == "from compat.results import JSONResult\n\ndef f():\n    x = 1\n    handler = JSONResult()\n"
 
 
 def test_a_bare_generator_argument_is_left_for_a_human() -> None:

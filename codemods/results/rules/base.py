@@ -30,11 +30,19 @@ class Context:
         self.reported: set[int] = set()  # ids of nodes a rule already reported (not to be reported twice)
         self.handled: set[int] = set()  # ids of Name reads whose use a rule rewrote (not an escape)
         self.constructed: list[ast.Call] = []  # the handler constructor calls rewritten into Results
+        self.follow_ups: list[tuple[ast.AST, Rule, str]] = []  # manual sites the next run could not find again
 
     # -- reporting ---------------------------------------------------------------------------------------------
 
     def site(self, node: ast.AST, rule: Rule, action: Action, reason: str = "") -> None:
         self.sites.append(Site(node.lineno, self.source.column(node), rule, action, reason))  # type: ignore[attr-defined]
+
+    def follow_up(self, node: ast.AST, rule: Rule, reason: str, marker: str | None = None) -> None:
+        """A manual site that the rewritten code no longer shows (the handler is a Result by then): reported, and
+        marked in the file with a comment (``marker``, else ``reason``, as it reads after the rewrite) that every
+        later run reports again (``codemods.results.pragmas``)."""
+        self.site(node, rule, "manual", reason)
+        self.follow_ups.append((node, rule, marker or reason))
 
     def code(self, node: ast.AST) -> str:
         """The node's source text, for messages."""

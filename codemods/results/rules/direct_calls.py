@@ -35,7 +35,7 @@ class DirectCalls(RewriteRule):
                 if not names.maybe_rewritten_handler(func.value, scope):
                     unresolved.append(call)
                 else:
-                    context.site(call, "direct-call", "manual", f"{context.code(func.value)} holds a rewritten "
+                    context.follow_up(call, "direct-call", f"{context.code(func.value)} holds a rewritten "
                                  "handler (now a Result) on some paths and something else on others: its "
                                  f".{func.attr}() returns a Result on those paths")
                 continue
@@ -51,15 +51,16 @@ class DirectCalls(RewriteRule):
                 continue
             scope = context.tracker.scope_of[id(name)]
             if names.object_kind(name, scope) in ("handler", "handler-read"):
-                context.site(name, "direct-call", "manual", f"{name.id} now holds a Result and is passed on here: "
+                context.follow_up(name, "direct-call", f"{name.id} now holds a Result and is passed on here: "
                              "code that calls its .write()/.read() must take .location/.value")
         followed = _followed(context) if context.constructed else set()
         lost = [constructor for constructor in context.constructed if id(constructor) not in followed]
         for constructor in lost:
-            context.site(constructor, "direct-call", "manual", f"{context.code(constructor)} becomes a Result "
-                         "stored, returned or passed on where the codemod cannot follow it: its "
-                         ".write(v) now returns a Result (take .location) and .read(uri) a Result "
-                         "(take .value)")
+            effect = ("its .write(v) now returns a Result (take .location) and .read(uri) a Result (take .value)")
+            context.follow_up(constructor, "direct-call", f"{context.code(constructor)} becomes a Result stored, "
+                              f"returned or passed on where the codemod cannot follow it: {effect}",
+                              marker="a Result now (was a handler), where the codemod cannot follow it: "
+                              ".write(v)/.read(uri) return Results (take .location/.value)")
         if lost:
             _calls_reaching(context, lost, unresolved)
 
@@ -96,7 +97,7 @@ def _calls_reaching(context: Context, lost: list[ast.Call], calls: list[ast.Call
         func = call.func
         assert isinstance(func, ast.Attribute)
         if _reaches(func.value, tracker.scope_of[id(call)], holders, attributes):
-            context.site(call, "direct-call", "manual", f"{context.code(func.value)} may hold a handler the codemod "
+            context.follow_up(call, "direct-call", f"{context.code(func.value)} may hold a handler the codemod "
                          f"rewrote into a Result: its .{func.attr}() now returns a Result (take .{_SUFFIX[func.attr]})")
 
 
