@@ -21,16 +21,39 @@ __all__ = ["main"]
 
 _PROGRESS_MINIMUM = 50  # files: below that a run is over before a bar would help
 
+_EPILOG = """\
+what is skipped:
+  under a directory PATH: version-control and cache directories (.git, __pycache__, ...), build, packaging and
+  environment directories (build, dist, .eggs, *.egg-info, venv, .venv, .tox, .nox, node_modules, site-packages,
+  any directory holding pyvenv.cfg), what .gitignore files ignore, symlinked directories, symlinks to files
+  outside the tree, dangling symlinks, and --exclude matches. The summary counts what was skipped (all but
+  version-control and cache directories); --verbose lists each path with the reason.
+  A file without any legacy name in its bytes is not parsed.
+
+follow-ups and pragmas:
+  "# results-codemod: ignore" at the end of a line silences its follow-ups ("ignore[keyword, dynamic]": only
+  those rules'); --report json marks them ignored. A rewrite that turns a handler into a Result it cannot follow
+  leaves "# results-codemod: follow-up[...]" above the statement; every run lists it until you delete it.
+
+exit codes:
+  0  nothing left to change and no follow-ups
+  1  changes needed (--check, --diff) or manual follow-ups remain
+  2  usage error, or a file could not be read, decoded, parsed or written (the others are still processed)
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m codemods.results",
         description="Rewrite legacy ResultHandler code to the Result API, in place.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to rewrite")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
-    mode.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
+    mode.add_argument("--diff", action="store_true",
+                      help="print a unified diff instead of writing (apply it with git apply -p0 or patch -p0)")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core; 1 runs in this process)")
     parser.add_argument("--profile", choices=["auto", *sorted(PROFILES)], default="auto",
@@ -43,10 +66,13 @@ def _parser() -> argparse.ArgumentParser:
                              "relative to the PATH argument it is under, and the file or directory name; a "
                              "matching directory is skipped with everything under it (repeatable)")
     parser.add_argument("--report", choices=("text", "json"), default="text",
-                        help="json: print one JSON document on stdout once the run is over, with keys sites (a "
-                             "record per site: file, line, column, rule, action, reason), failures, changed_files "
-                             "and totals")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")
+                        help="json: print one JSON document on stdout once the run is over, with keys "
+                             "schema_version, sites (a record per site: file, line, column, rule, action, reason; "
+                             "action is rewritten, or would_rewrite under --check/--diff, manual, ignored or "
+                             "skipped), failures, changed_files, skipped (path, reason) and totals")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="also list every path skipped, with why")
     return parser
 
 
@@ -82,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             verb = "rewrote" if mode == "write" else "would rewrite"
             print(f"{verb} {outcome.path}", file=sys.stderr)
     if args.report == "json":
-        print(json_report(outcomes, mode))
-    text = summary(outcomes, mode, quiet=args.quiet)
+        print(json_report(outcomes, mode, found.skipped))
+    text = summary(outcomes, mode, quiet=args.quiet, skipped=found.skipped, verbose=args.verbose)
     if text:
         print(text, file=sys.stderr)
     return exit_code(outcomes, mode)

@@ -5,7 +5,8 @@ build output, whatever ``.gitignore`` files (in the tree and above it up to the 
 ``--exclude`` globs: matched against the path as printed (as given, and relative to the current directory), the
 path relative to the PATH argument and the file or directory name; a matching directory takes its subtree.
 Symlinked directories are not followed; a symlinked file is taken only if it points inside the tree, and then as
-its target (so a write replaces the file, not the link). Each file is listed once.
+its target (so a write replaces the file, not the link). Each file is listed once. What is skipped is recorded with
+the reason, except version-control and cache directories, which never hold a project's source.
 """
 
 from __future__ import annotations
@@ -27,14 +28,18 @@ SKIPPED_DIRECTORIES = frozenset(
         "node_modules", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache",
     }
 )
+_UNREPORTED = frozenset({".git", ".hg", ".svn", ".bzr", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+"""Skipped without a mention: they never hold a project's source, and every project has them."""
 
 
 @dataclass
 class Discovery:
-    """The files to process, in a stable order, and the paths given that do not exist."""
+    """The files to process, in a stable order, the paths given that do not exist, and the paths skipped that a
+    user may have meant to include, each with the reason (``(path, reason)``)."""
 
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,19 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> Discovery:
     for given in paths:
         if os.path.isdir(given):
             if _given_excluded(given, globs):
+                found.skipped.append((given, "matches --exclude"))
                 continue
             root = os.path.realpath(given)
             ignores = _ancestor_ignores(root)
-            for path in _walk(given, root, ignores, globs):
+            for path in _walk(given, root, ignores, globs, found.skipped):
                 _add(found, seen, path)
         elif os.path.isfile(given):
-            if not _given_excluded(given, globs):
+            if _given_excluded(given, globs):
+                found.skipped.append((given, "matches --exclude"))
+            else:
                 _add(found, seen, given)
+        elif os.path.islink(given):
+            found.skipped.append((given, "a dangling symlink"))
         else:
             found.missing.append(given)
     return found
@@ -78,29 +88,56 @@ def _add(found: Discovery, seen: set[str], path: str) -> None:
         found.files.append(real if os.path.islink(path) else path)
 
 
-def _walk(directory: str, root: str, ignores: list[_Ignore], excludes: Sequence[str]) -> Iterator[str]:
+def _walk(
+    directory: str, root: str, ignores: list[_Ignore], excludes: Sequence[str], skipped: list[tuple[str, str]]
+) -> Iterator[str]:
     ignores = ignores + _read_ignore(directory)
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-    except OSError:
+    except OSError as exc:
+        skipped.append((directory, f"cannot be listed: {exc.strerror or exc}"))
         return
     for entry in entries:
-        if _excluded(_forms(entry.path, os.path.relpath(entry.path, root)), entry.name, excludes):
+        reason = _skip_reason(entry, root, ignores, excludes)
+        if reason is not None:
+            if reason:
+                skipped.append((entry.path, reason))
             continue
         if entry.is_dir(follow_symlinks=False):
-            if entry.name in SKIPPED_DIRECTORIES or entry.name.endswith(".egg-info"):
-                continue
-            if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
-                continue
-            if any(ignore.matches(entry.path, True) for ignore in ignores):
-                continue
-            yield from _walk(entry.path, root, ignores, excludes)
+            yield from _walk(entry.path, root, ignores, excludes, skipped)
         elif entry.name.endswith(".py") and entry.is_file():
-            if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root):
-                continue
-            if any(ignore.matches(entry.path, False) for ignore in ignores):
-                continue
             yield entry.path
+
+
+def _skip_reason(entry: os.DirEntry[str], root: str, ignores: list[_Ignore], excludes: Sequence[str]) -> str | None:
+    """Why ``entry`` is skipped; "" for what is skipped without a mention; None when it is taken (or is simply not
+    a Python file)."""
+    if _excluded(_forms(entry.path, os.path.relpath(entry.path, root)), entry.name, excludes):
+        return "matches --exclude"
+    if entry.is_dir(follow_symlinks=False):
+        if entry.name in _UNREPORTED:
+            return ""
+        if entry.name in SKIPPED_DIRECTORIES or entry.name.endswith(".egg-info"):
+            return "a build, packaging or environment directory"
+        if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+            return "a virtualenv"
+        if any(ignore.matches(entry.path, True) for ignore in ignores):
+            return "ignored by .gitignore"
+        return None
+    if entry.is_symlink() and entry.is_dir():
+        return "a symlinked directory (not followed)"
+    if not entry.name.endswith(".py"):
+        return None
+    if entry.is_symlink():
+        if not entry.is_file():
+            return "a dangling symlink"
+        if not _inside(os.path.realpath(entry.path), root):
+            return "a symlink to a file outside the tree"
+    if not entry.is_file():
+        return None
+    if any(ignore.matches(entry.path, False) for ignore in ignores):
+        return "ignored by .gitignore"
+    return None
 
 
 def _normalised(glob: str) -> str:

@@ -37,8 +37,15 @@ def exit_code(outcomes: Sequence[FileOutcome], mode: Mode) -> int:
     return 1 if any(outcome.manual for outcome in outcomes) else 0
 
 
-def summary(outcomes: Sequence[FileOutcome], mode: Mode, quiet: bool = False) -> str:
-    """The end-of-run text: counts, sites by rule, each manual follow-up as ``file:line:col`` and each failure."""
+def summary(
+    outcomes: Sequence[FileOutcome],
+    mode: Mode,
+    quiet: bool = False,
+    skipped: Sequence[tuple[str, str]] = (),
+    verbose: bool = False,
+) -> str:
+    """The end-of-run text: counts, sites by rule, the paths skipped (each listed when ``verbose``), each manual
+    follow-up as ``file:line:col`` and each failure."""
     counts = totals(outcomes, mode)
     lines: list[str] = []
     if not quiet:
@@ -50,6 +57,15 @@ def summary(outcomes: Sequence[FileOutcome], mode: Mode, quiet: bool = False) ->
         if counts["sites_rewritten"]:
             kinds = ", ".join(f"{rule} {n}" for rule, n in counts["sites_rewritten"].items())
             lines.append(f"sites {'rewritten' if mode == 'write' else 'to rewrite'}: {kinds}")
+        if skipped:
+            reasons = Counter(reason for _, reason in skipped)
+            lines.append(f"skipped {len(skipped)} path(s): " + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+                         + ("" if verbose else " (--verbose lists them)"))
+            if verbose:
+                lines.extend(f"  {path}: {reason}" for path, reason in skipped)
+        ignored = sum(1 for o in outcomes for site in o.sites if site.action == "ignored")
+        if ignored:
+            lines.append(f"follow-ups silenced by a '# results-codemod: ignore' pragma: {ignored}")
     manual = [(o.path, site) for o in outcomes for site in o.manual]
     if manual:
         lines.append(f"manual follow-ups ({len(manual)}):")
@@ -65,16 +81,17 @@ SCHEMA_VERSION = 1
 """Of the JSON report; raised whenever a key changes meaning or goes away (new keys do not raise it)."""
 
 
-def json_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
+def json_report(outcomes: Sequence[FileOutcome], mode: Mode, skipped: Sequence[tuple[str, str]] = ()) -> str:
     """One JSON document (indented): ``schema_version``, ``sites``, one record per site (file, line, column, rule,
-    action, reason), ``failures``, ``changed_files`` and ``totals``. Under --check/--diff nothing is written, so a
+    action, reason), ``failures``, ``changed_files``, ``skipped`` (path, reason) and ``totals``. Under --check/--diff nothing is written, so a
     site's action is ``would_rewrite`` where a write run says ``rewritten``."""
     document = {
         "schema_version": SCHEMA_VERSION,
         "sites": [_site_record(o.path, site, mode) for o in outcomes for site in o.sites],
         "failures": [{"file": o.path, "error": o.error} for o in outcomes if o.status == "failed"],
         "changed_files": [o.path for o in outcomes if o.status == "changed"],
-        "totals": totals(outcomes, mode),
+        "skipped": [{"path": path, "reason": reason} for path, reason in skipped],
+        "totals": {**totals(outcomes, mode), "paths_skipped": len(skipped)},
     }
     return json.dumps(document, indent=2)
 

@@ -337,3 +337,52 @@ def test_a_file_that_is_not_python_at_all_is_not_called_newer_syntax(
     write(project / "broken.py", "result_handler = (\n")
     assert main([str(project)]) == 2
     assert "newer" not in capsys.readouterr().err
+
+
+def _tree_with_skipped_paths(project: Path, tmp_path: Path) -> None:
+    write(project / "flow.py", LEGACY)
+    write(project / "build" / "lib" / "flow.py", LEGACY)
+    outside = write(tmp_path / "elsewhere.py", LEGACY)
+    (project / "linked.py").symlink_to(outside)
+    (project / "gone.py").symlink_to(tmp_path / "no-such-file.py")
+    write(project / "__pycache__" / "x.py", LEGACY)
+
+
+def test_skipped_paths_are_counted_in_the_summary(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _tree_with_skipped_paths(project, tmp_path)
+    assert main(["--check", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert ("skipped 3 path(s): 1 a build, packaging or environment directory, 1 a dangling symlink, "
+            "1 a symlink to a file outside the tree (--verbose lists them)") in err
+
+
+def test_verbose_lists_each_skipped_path_with_the_reason(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _tree_with_skipped_paths(project, tmp_path)
+    assert main(["--check", "--verbose", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert f"  {project / 'build'}: a build, packaging or environment directory\n" in err
+    assert f"  {project / 'linked.py'}: a symlink to a file outside the tree\n" in err
+    assert f"  {project / 'gone.py'}: a dangling symlink\n" in err
+    assert "__pycache__" not in err
+
+
+def test_report_json_lists_the_skipped_paths(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _tree_with_skipped_paths(project, tmp_path)
+    main(["--check", "--report", "json", str(project)])
+    document = json.loads(capsys.readouterr().out)
+    assert {"path": str(project / "gone.py"), "reason": "a dangling symlink"} in document["skipped"]
+    assert document["totals"]["paths_skipped"] == 3
+
+
+def test_help_documents_what_is_skipped_and_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    help_text = capsys.readouterr().out
+    for skipped in ("build", "dist", ".gitignore", "symlinked directories", "outside the tree", "dangling symlinks",
+                    "pyvenv.cfg", "--exclude"):
+        assert skipped in help_text
+    for code in ("0  nothing left to change", "1  changes needed", "2  usage error"):
+        assert code in help_text
