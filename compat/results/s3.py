@@ -24,12 +24,25 @@ from typing import Any
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results.base import Result
-from compat.results.serializers import PickleSerializer
+from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
 
 __all__ = ["LocationTaken", "S3Result", "unwrap_legacy_payload"]
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 """Values of at least this many bytes are uploaded in parts (boto3's default threshold and part size)."""
+
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for a connection to the S3 endpoint (botocore's default is 60)."""
+
+READ_TIMEOUT = 20
+"""Seconds to wait for the endpoint to answer or send more bytes (botocore's default is 60; a large object is not
+bounded by it as a whole, only each wait for the next bytes is)."""
+
+MAX_ATTEMPTS = 3
+"""Attempts of one call, the first included, unless AWS_MAX_ATTEMPTS or AWS_RETRY_MODE say otherwise."""
+
+PART_WORKERS = 8
+"""Threads that send the parts of one multipart upload (boto3's managed transfer uses 10)."""
 
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 _MAX_KEY_BYTES = 1024  # S3's limit on the length of a key, in UTF-8 bytes
@@ -72,6 +85,8 @@ _CLIENT_ERRORS: Mapping[str, tuple[type[ResultError], str]] = {
     ),
 }
 """botocore ``ClientError`` codes -> (our error, what it means and the way out). Other codes: ``StorageError``."""
+
+_SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])  # how the base64 of a signed pickle starts
 
 _LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 """A conditional write (``If-None-Match: *``) was refused: the key holds a value, or another write is in flight."""
@@ -127,9 +142,10 @@ class _LazyClient:
 
     def _build(self) -> Any:
         boto3 = _import_boto3()
+        kwargs = {**self.boto3_kwargs, "config": _bounded(self.boto3_kwargs.get("config"))}
         try:
             # a Session per client: boto3's default session is not safe to share between threads
-            return boto3.session.Session().client("s3", **self.boto3_kwargs)
+            return boto3.session.Session().client("s3", **kwargs)
         except TypeError as exc:
             raise TypeError(
                 f"boto3_kwargs {sorted(self.boto3_kwargs)} are not all accepted by boto3's client('s3', ...): {exc}"
@@ -147,9 +163,13 @@ class S3Result(Result):
 
     ``boto3_kwargs`` go to ``boto3.client("s3", ...)`` (``endpoint_url``, ``region_name``, credentials,
     ``config``); whatever they leave out comes from the standard AWS environment variables and config files.
+    Calls are bounded: ``CONNECT_TIMEOUT``, ``READ_TIMEOUT`` and ``MAX_ATTEMPTS`` unless a ``botocore.config.Config``
+    given as ``config`` sets its own (a stalled endpoint fails the call with ``StorageError`` instead of hanging).
     A location is a key (``"runs/{flow_name}/{task_name}.pkl"``) or ``s3://<bucket>/<key>`` for this bucket.
 
-    Writes are atomic from a reader's view: one PUT, or a multipart upload that S3 completes at once. With
+    Writes are atomic from a reader's view: one PUT, or a multipart upload that S3 completes at once; an upload that
+    fails or is interrupted by an exception is aborted (a killed process cannot abort its own: give the bucket a
+    lifecycle rule that aborts incomplete multipart uploads after a day, see README.md's "Trust"). With
     ``overwrite=False`` a write only succeeds if the key is empty (S3's ``If-None-Match: *``), so runs racing on
     one target cannot overwrite each other: the first wins and ``write`` returns the winner's value to the others.
     Objects written by the legacy ``S3ResultHandler`` (base64 text of a cloudpickle) are read transparently.
@@ -229,10 +249,8 @@ class S3Result(Result):
             if len(data) < MULTIPART_THRESHOLD:
                 conditional = {} if self.overwrite else {"IfNoneMatch": "*"}
                 client.put_object(Bucket=self.bucket, Key=key, Body=data, **conditional)
-            elif self.overwrite:
-                client.upload_fileobj(io.BytesIO(data), self.bucket, key, Config=_transfer_config())
             else:
-                self._upload_parts_if_absent(key, data)
+                self._upload_parts(key, data)
         return key
 
     def read_bytes(self, location: str) -> bytes:
@@ -272,32 +290,44 @@ class S3Result(Result):
                 client.head_bucket(Bucket=self.bucket)
             raise
 
-    def _upload_parts_if_absent(self, key: str, data: bytes) -> None:
-        """A multipart upload completed with ``If-None-Match: *`` (boto3's managed transfer cannot pass it).
+    def _upload_parts(self, key: str, data: bytes) -> None:
+        """A multipart upload, its parts sent by ``PART_WORKERS`` threads, completed with ``If-None-Match: *`` when
+        write-once. boto3's managed transfer can do neither that nor stop when the caller is interrupted (it
+        completes the upload after a KeyboardInterrupt), so this is done here.
 
-        Parts are invisible until the completion, which S3 applies atomically; a failed upload is aborted.
+        Parts are invisible until the completion, which S3 applies atomically. An upload that raises anything,
+        KeyboardInterrupt included, stops its parts and is aborted, so no incomplete upload is left to pay for.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         client = self.client
         part_size = max(MULTIPART_THRESHOLD, math.ceil(len(data) / _MAX_PARTS))
+        view = memoryview(data)
+
+        def send(number: int, start: int) -> dict[str, Any]:
+            body = io.BytesIO(view[start : start + part_size])
+            response = client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
+            return {"ETag": response["ETag"], "PartNumber": number}
+
         upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        pool = ThreadPoolExecutor(max_workers=PART_WORKERS, thread_name_prefix="s3-part")
         try:
-            parts = []
-            view = memoryview(data)
-            for number, start in enumerate(range(0, len(data), part_size), start=1):
-                body = io.BytesIO(view[start : start + part_size])
-                etag = client.upload_part(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
-                )["ETag"]
-                parts.append({"ETag": etag, "PartNumber": number})
+            starts = range(0, len(data), part_size)
+            sent = [pool.submit(send, number, start) for number, start in enumerate(starts, start=1)]
+            parts = [future.result() for future in sent]
+            conditional = {} if self.overwrite else {"IfNoneMatch": "*"}
             client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*"
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **conditional
             )
         except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # no part may land after the abort
             try:
                 client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             except Exception:  # the original failure is the one worth reporting
                 pass
             raise
+        finally:
+            pool.shutdown(wait=False)
 
     @contextmanager
     def _translated(self, action: str, key: str, missing_bucket: bool = False) -> Iterator[None]:
@@ -347,15 +377,16 @@ def unwrap_legacy_payload(data: bytes) -> bytes:
 
     A raw pickle is never mistaken for one: every pickle ends with the STOP opcode ``.``, which base64 never
     produces. Legacy objects are the base64 of a protocol 2+ pickle, so they start with ``g`` (the base64 of the
-    0x80 PROTO opcode), which makes the common case (a raw pickle, starting with 0x80) a one-byte check.
+    0x80 PROTO opcode), which makes the common case (a raw pickle, starting with 0x80) a one-byte check. The
+    legacy handler writes signed pickles as base64 too when a signing key is set (``_SIGNED_BASE64``).
     """
-    if not data.startswith(b"g") or data.endswith(b"."):
+    if not data.startswith((b"g", _SIGNED_BASE64)) or data.endswith(b"."):
         return data
     try:
         decoded = base64.b64decode(data, validate=True)
     except binascii.Error:
         return data
-    return decoded if decoded.startswith(b"\x80") and decoded.endswith(b".") else data
+    return decoded if decoded.startswith((b"\x80", SIGNED_MAGIC)) and decoded.endswith(b".") else data
 
 
 def _unique_key() -> str:
@@ -364,16 +395,15 @@ def _unique_key() -> str:
     return f"{now:%Y/%m/%d}/result-{uuid.uuid4().hex}.pkl"
 
 
-_TRANSFER_CONFIG: Any = None
+def _bounded(config: Any) -> Any:
+    """``config`` (a ``botocore.config.Config`` or None) over this module's timeouts and attempts: what the caller
+    sets wins; retries are left to AWS_MAX_ATTEMPTS/AWS_RETRY_MODE when those are set."""
+    from botocore.config import Config
 
-
-def _transfer_config() -> Any:
-    """boto3's managed-transfer settings, with the threshold this module decides on (built once, lazily)."""
-    global _TRANSFER_CONFIG
-    if _TRANSFER_CONFIG is None:
-        from boto3.s3.transfer import TransferConfig
-
-        _TRANSFER_CONFIG = TransferConfig(
-            multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_THRESHOLD
-        )
-    return _TRANSFER_CONFIG
+    if config is not None and not isinstance(config, Config):
+        raise TypeError(f"boto3_kwargs['config'] must be a botocore.config.Config, not {type(config).__name__}")
+    defaults: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
+    if not (os.environ.get("AWS_MAX_ATTEMPTS") or os.environ.get("AWS_RETRY_MODE")):
+        defaults["retries"] = {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"}
+    bounded = Config(**defaults)
+    return bounded if config is None else bounded.merge(config)

@@ -6,6 +6,7 @@ test_contract.py; this file covers what is particular to S3.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import pickle
@@ -21,6 +22,7 @@ import cloudpickle
 import pytest
 
 from compat import LocationError, ResultNotFound, S3Result, StorageError
+from tests.fixtures.s3_server import S3_CREDENTIALS
 
 MB = 1024 * 1024
 
@@ -312,3 +314,76 @@ def test_json_serializer_stores_plain_json(s3_bucket: str, s3_boto3_kwargs: dict
     body = s3_client.get_object(Bucket=s3_bucket, Key="doc.json")["Body"].read()
     assert json.loads(body) == {"a": [1, 2]}
     assert result.read("doc.json").value == {"a": [1, 2]}
+
+
+# -- bounded calls, aborted uploads, keys that stay in the bucket ----------------------------------------------------
+
+
+def test_a_stalled_endpoint_fails_the_call_within_the_configured_read_timeout(
+    s3_bucket: str, stalled_endpoint: str
+) -> None:
+    from botocore.config import Config
+
+    result = S3Result(
+        bucket=s3_bucket,
+        boto3_kwargs={
+            "endpoint_url": stalled_endpoint,
+            **S3_CREDENTIALS,
+            "config": Config(read_timeout=1, retries={"total_max_attempts": 2}),
+        },
+    )
+    start = time.monotonic()
+    with pytest.raises(StorageError, match="connection to the S3 endpoint .* failed"):
+        result.exists("x.pkl")
+    assert time.monotonic() - start < 15
+
+
+def test_s3_calls_are_bounded_by_default(s3_boto3_kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from compat.results.s3 import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT
+
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    monkeypatch.delenv("AWS_RETRY_MODE", raising=False)
+    config = S3Result(bucket="b", boto3_kwargs=s3_boto3_kwargs).client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (CONNECT_TIMEOUT, READ_TIMEOUT)
+    assert config.retries["total_max_attempts"] == MAX_ATTEMPTS
+
+
+def test_a_config_in_boto3_kwargs_must_be_a_botocore_config(s3_boto3_kwargs: dict[str, Any]) -> None:
+    result = S3Result(bucket="b", boto3_kwargs={**s3_boto3_kwargs, "config": {"read_timeout": 1}})
+    with pytest.raises(TypeError, match=r"boto3_kwargs\['config'\] must be a botocore.config.Config, not dict"):
+        result.exists("x.pkl")
+
+
+def fault_at_the_second_part(client: Any, fault: str) -> None:
+    """Make ``client``'s upload of part 2 fail ("fails": the request raises) or be interrupted ("interrupted": the
+    main thread gets a KeyboardInterrupt, as from Ctrl-C, while the upload runs), on the real HTTP path."""
+
+    def inject(params: dict[str, Any], **_: Any) -> None:
+        if params.get("PartNumber") != 2:
+            return
+        if fault == "fails":
+            raise RuntimeError("part 2 failed")
+        _thread.interrupt_main()
+        time.sleep(0.5)  # let the main thread take the interrupt while this part is in flight
+
+    client.meta.events.register("before-parameter-build.s3.UploadPart", inject)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["fails", "interrupted"])
+@pytest.mark.parametrize("overwrite", [True, False], ids=["overwrite", "write-once"])
+def test_a_multipart_upload_that_fails_or_is_interrupted_is_aborted(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, overwrite: bool, fault: str
+) -> None:
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, overwrite=overwrite, location="big.pkl")
+    fault_at_the_second_part(result.client, fault)
+    with pytest.raises((StorageError, RuntimeError, KeyboardInterrupt)):
+        result.write(b"x" * (20 * MB))
+    time.sleep(0.5)  # an interrupted managed transfer aborts from its worker threads
+    assert s3_client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+    assert "Contents" not in s3_client.list_objects_v2(Bucket=s3_bucket)
+
+
+def test_a_value_rendered_into_a_key_cannot_change_the_bucket(result: S3Result) -> None:
+    with pytest.raises(LocationError, match="names the bucket 'elsewhere'"):
+        at(result, "{name}").write(1, name="s3://elsewhere/x.pkl")
