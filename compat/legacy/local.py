@@ -13,6 +13,7 @@ from compat.errors import LocationError
 from compat.legacy.base import ResultHandler
 from compat.results._atomic import atomic_write_bytes
 from compat.results.local import default_results_dir
+from compat.results.serializers import PickleSerializer
 
 __all__ = ["LocalResultHandler"]
 
@@ -25,7 +26,9 @@ class LocalResultHandler(ResultHandler):
     """Writes each value to a new, uniquely named file under ``dir`` and returns its absolute path.
 
     The file holds the raw cloudpickle bytes, the same format ``LocalResult`` uses, so files move freely between
-    the two. ``validate=True`` creates ``dir`` up front and refuses a path that is not a directory.
+    the two. With ``$RESULTS_COMPAT_SIGNING_KEY`` set they are signed, and a file is unpickled only once its signature
+is checked, as ``PickleSerializer`` does. ``validate=True`` creates ``dir`` up front and refuses a path that is not
+a directory.
 
     .. deprecated:: 0.1.0
         Use ``compat.LocalResult(dir=...)``.
@@ -40,12 +43,12 @@ class LocalResultHandler(ResultHandler):
             os.makedirs(self.dir, exist_ok=True)
 
     def write(self, result: Any) -> str:
-        import cloudpickle  # on first use, not at import compat
-
         path = os.path.join(self.dir, f"result-{uuid.uuid4().hex}")
-        atomic_write_bytes(path, cloudpickle.dumps(result))
+        atomic_write_bytes(path, PickleSerializer().serialize(result))
         return path
 
     def read(self, uri: str) -> Any:
         with open(uri, "rb") as f:
-            return pickle.load(f)  # cloudpickle.loads is pickle.loads
+            data = f.read()
+        # unsigned data raises what it always raised (pickle's errors); signing adds SerializationError
+        return pickle.loads(PickleSerializer().verified(data))

@@ -17,6 +17,7 @@ from typing_extensions import deprecated
 
 from compat.legacy.base import ResultHandler
 from compat.results.s3 import S3Result
+from compat.results.serializers import PickleSerializer
 
 __all__ = ["S3ResultHandler"]
 
@@ -28,7 +29,8 @@ __all__ = ["S3ResultHandler"]
 class S3ResultHandler(ResultHandler):
     """Writes each value to a new, uniquely named object in ``bucket`` and returns its key.
 
-    The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it.
+    The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it (signed, and
+    verified when read, with ``$RESULTS_COMPAT_SIGNING_KEY`` set).
     ``boto3_kwargs`` go to ``boto3.client("s3", ...)``; the standard AWS environment variables fill the rest.
 
     .. deprecated:: 0.1.0
@@ -42,10 +44,8 @@ class S3ResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         """Store ``result`` under a new key (``YYYY/MM/DD/<uuid>.prefect_result``) and return the key."""
-        import cloudpickle  # on first use, not at import compat
-
         key = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
-        return self._storage.write_bytes(key, base64.b64encode(cloudpickle.dumps(result)))
+        return self._storage.write_bytes(key, base64.b64encode(PickleSerializer().serialize(result)))
 
     def read(self, uri: str) -> Any:
         """The value stored under the key ``uri`` (legacy base64 objects, and raw pickles written by S3Result)."""

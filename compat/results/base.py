@@ -236,7 +236,8 @@ class Result:
                     "a validator returns True or False"
                 )
             if not accepted:
-                return ValidationError(name, f"returned {_short_repr(ok)} for a value of type {type(self.value).__name__}")
+                shown = _short_repr(ok)
+                return ValidationError(name, f"returned {shown} for a value of type {type(self.value).__name__}")
         return None
 
     # -- caching ----------------------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ class PickleSerializer:
                     f"{type(self).__name__} refused {len(data)} unsigned bytes without unpickling them: a signing key "
                     "is set, so only pickles signed with it are read (unpickling runs code chosen by whoever wrote "
                     "the bytes). If they were written before signing was turned on, by you, read them with "
-                    "PickleSerializer(signing_key=..., trust_unsigned=True); otherwise let the task write a signed value"
+                    "PickleSerializer(signing_key=..., trust_unsigned=True); otherwise let the task write a signed "
+                    "value"
                 )
             return view
         if not keys:

@@ -9,7 +9,7 @@ from pathlib import Path
 import cloudpickle
 import pytest
 
-from compat import LocalResult, LocationError
+from compat import LocalResult, LocationError, PickleSerializer, SerializationError
 from compat.legacy import ConstantResultHandler, JSONResultHandler, LocalResultHandler, ResultHandler
 
 pytestmark = pytest.mark.usefixtures("quiet")
@@ -102,3 +102,21 @@ def test_handlers_survive_cloudpickle(tmp_path: Path) -> None:
     handler = LocalResultHandler(dir=tmp_path)
     clone = cloudpickle.loads(cloudpickle.dumps(handler))
     assert clone == handler and clone.read(handler.write(5)) == 5
+
+
+def test_local_handler_signs_and_verifies_with_the_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESULTS_COMPAT_SIGNING_KEY", "k")
+    handler = LocalResultHandler(dir=tmp_path)
+    uri = handler.write({"a": 1})
+    assert handler.read(uri) == {"a": 1}
+    assert PickleSerializer(signing_key="k").deserialize(Path(uri).read_bytes()) == {"a": 1}
+
+
+def test_local_handler_refuses_an_unsigned_pickle_when_a_key_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = tmp_path / "planted"
+    planted.write_bytes(cloudpickle.dumps(1))
+    monkeypatch.setenv("RESULTS_COMPAT_SIGNING_KEY", "k")
+    with pytest.raises(SerializationError, match="unsigned"):
+        LocalResultHandler(dir=tmp_path).read(str(planted))

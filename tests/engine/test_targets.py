@@ -270,7 +270,9 @@ def test_a_target_that_is_written_where_asked_logs_no_warning(
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def test_a_foreign_csv_at_a_target_is_kept_aside_with_its_mode_not_overwritten(tmp_path: Path, calls: Counter[str]) -> None:
+def test_a_foreign_csv_at_a_target_is_kept_aside_with_its_mode_not_overwritten(
+    tmp_path: Path, calls: Counter[str]
+) -> None:
     (tmp_path / "out").mkdir()
     csv = tmp_path / "out" / "extract.pkl"
     csv.write_text("id,amount\n1,9.50\n")

@@ -12,7 +12,7 @@ from typing import Any
 import cloudpickle
 import pytest
 
-from compat import LegacyHandlerWarning, LegacyResultWarning, ResultNotFound, S3Result, as_result
+from compat import LegacyHandlerWarning, LegacyResultWarning, ResultNotFound, S3Result, SerializationError, as_result
 from compat.deprecations import message, rename_for
 from compat.legacy import S3ResultHandler
 from compat.results.s3 import unwrap_legacy_payload
@@ -131,3 +131,15 @@ def test_format_detection_leaves_base64_of_non_pickles_alone() -> None:
 def test_format_detection_leaves_text_that_is_not_base64_alone() -> None:
     text = b"g is for grapes, and this is no base64"
     assert unwrap_legacy_payload(text) is text
+
+
+def test_the_handler_signs_its_base64_objects_and_s3_result_verifies_them(
+    handler: S3ResultHandler, s3_bucket: str, s3_boto3_kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESULTS_COMPAT_SIGNING_KEY", "k")
+    key = handler.write({"signed": True})
+    assert handler.read(key) == {"signed": True}
+    assert S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs).read(key).value == {"signed": True}
+    monkeypatch.setenv("RESULTS_COMPAT_SIGNING_KEY", "another")
+    with pytest.raises(SerializationError, match="matches none"):
+        handler.read(key)
