@@ -71,7 +71,8 @@ class ResultHandlerResult(Result):
 
     Validators, ``cache_for`` and ``cache_validators`` work as on any Result. ``exists`` uses the handler's own
     ``exists(uri)`` if it has one, else reads and treats only "not found" errors as absence (any other error
-    propagates), so targets work with a handler whose URIs are predictable. ``modified_at`` uses the handler's
+    propagates), so targets work with a handler whose URIs are predictable; the value that read returned is kept
+    for the ``read`` of the same location that follows, so a target check unpickles it once, not twice. ``modified_at`` uses the handler's
     own ``modified_at(uri)``, else the file's time when the URI is a local file path, else None (``cache_for``
     then cannot tell freshness and the task reruns).
 
@@ -105,6 +106,11 @@ class ResultHandlerResult(Result):
         return new
 
     def read(self: R, location: str) -> R:
+        peeked = self.__dict__.pop("_peeked", None)
+        if peeked is not None and peeked[0] == location:
+            new = self.copy()
+            new.location, new.value = peeked
+            return new
         try:
             value = self.handler.read(location)
         except ResultNotFound:
@@ -122,7 +128,17 @@ class ResultHandlerResult(Result):
         return new
 
     def exists_at(self, location: str) -> bool:
-        return handler_has_stored(self.handler, location)
+        if callable(getattr(self.handler, "exists", None)):
+            return handler_has_stored(self.handler, location)
+        self.__dict__.pop("_peeked", None)
+        try:
+            value = self.handler.read(location)
+        except Exception as exc:
+            if is_not_found(exc):
+                return False
+            raise
+        self._peeked = (location, value)  # for the read that follows: the value is not loaded twice
+        return True
 
     def modified_at(self, location: str) -> datetime | None:
         handler_modified_at = getattr(self.handler, "modified_at", None)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from compat.audit.baseline import Comparison, compare, load_baseline, save_baseline
+from compat.audit.baseline import Baseline, Comparison, compare, load_baseline, save_baseline
 from compat.audit.sites import AuditReport, Site, totals
 from compat.deprecations import CODEMOD, LegacyUse, observe
 from compat.results._atomic import atomic_write_bytes
@@ -54,7 +54,18 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = mode or "report"
     if mode not in MODES:
         raise pytest.UsageError(f"--legacy-audit takes 'report' or 'strict', not {mode!r}")
-    plugin = LegacyAudit(config, mode, json_path, baseline)
+    for option, path in (("--legacy-audit-baseline", baseline), ("--legacy-audit-json", json_path)):
+        if path is not None and os.path.isdir(os.path.join(str(config.rootpath), path)):
+            raise pytest.UsageError(
+                f"{option}={path} is a directory; give a file path, e.g. {option}=legacy-audit.json"
+            )
+    known = None
+    if baseline is not None and os.path.exists(os.path.join(str(config.rootpath), baseline)):
+        try:  # read now, so a broken baseline is a usage error up front, not a traceback after the tests
+            known = load_baseline(os.path.join(str(config.rootpath), baseline))
+        except (OSError, ValueError) as exc:
+            raise pytest.UsageError(f"--legacy-audit-baseline: {exc}") from None
+    plugin = LegacyAudit(config, mode, json_path, baseline, known)
     for use in _early:
         plugin.report.record(use)
     _early.clear()
@@ -64,11 +75,14 @@ def pytest_configure(config: pytest.Config) -> None:
 class LegacyAudit:
     """The per-session audit: records uses, prints the report, sets the exit status."""
 
-    def __init__(self, config: pytest.Config, mode: str, json_path: str | None, baseline: str | None) -> None:
+    def __init__(
+        self, config: pytest.Config, mode: str, json_path: str | None, baseline: str | None, known: Baseline | None
+    ) -> None:
         self.config = config
         self.mode = mode
         self.json_path = json_path
         self.baseline = baseline
+        self.known = known  # the baseline's counts, when it exists
         self.report = AuditReport(str(config.rootpath))
         self.comparison: Comparison | None = None
         self.baseline_recorded = False
@@ -82,8 +96,8 @@ class LegacyAudit:
         sites = self.report.sites()
         if self.baseline is not None:
             baseline = os.path.join(str(self.config.rootpath), self.baseline)
-            if os.path.exists(baseline):
-                self.comparison = compare(sites, load_baseline(baseline))
+            if self.known is not None:
+                self.comparison = compare(sites, self.known)
             else:
                 save_baseline(baseline, sites)
                 self.baseline_recorded = True

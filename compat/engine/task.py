@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar, overload
 
@@ -87,13 +87,17 @@ class Task:
         """Inside ``with Flow(...)``: add a mapped copy that runs once per element of each input (inputs wrapped
         in ``unmapped(...)`` are passed whole); its state's ``result`` is the list of the children's results.
         Give a mapped task a location that names ``{map_index}`` (or ``{task_full_name}``): children that render
-        the same location share one stored output."""
+        the same location share one stored output. An iterator mapped over (a generator, ``map(...)``) is read
+        into a list here, once, so every run of the flow maps over the same elements."""
         flow = _building_flow(self, "mapped")
         inputs = self.bind_inputs(args, kwargs)
         mapped = frozenset(key for key, value in inputs.items() if not isinstance(value, unmapped))
         if not mapped:
             raise TypeError(f"task {self.name!r}: map() needs at least one input to map over (not unmapped)")
-        inputs = {key: value.value if isinstance(value, unmapped) else value for key, value in inputs.items()}
+        inputs = {
+            key: value.value if isinstance(value, unmapped) else list(value) if isinstance(value, Iterator) else value
+            for key, value in inputs.items()
+        }
         node = self.copy()
         flow.add_call(node, inputs, mapped=mapped)
         return node

@@ -217,8 +217,9 @@ def test_a_corrupt_baseline_is_named_with_the_fix(pytester: pytest.Pytester) -> 
     (pytester.path / "baseline.json").write_text("{not json")
     pytester.makepyfile(test_legacy=LEGACY_TEST)
     result = pytester.runpytest("--legacy-audit-baseline=baseline.json")
-    assert result.ret != pytest.ExitCode.OK
-    assert "is not a legacy-audit baseline of this version" in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "is not a legacy-audit baseline of this version" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 # -- a project whose own compat module shadows ours --------------------------------------------------------------
@@ -261,3 +262,12 @@ def test_the_audit_turned_on_by_the_ini_file_alone_sees_conftest_imports(pyteste
     pytester.makepyfile(test_clean=CLEAN_TEST)
     result = pytester.runpytest_subprocess()
     result.stdout.fnmatch_lines(["*conftest.py:2  LegacyHandlerWarning x1: use compat.JSONResult"])
+
+
+def test_a_directory_given_as_the_baseline_is_a_usage_error_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("baselines")
+    pytester.makepyfile(test_legacy=LEGACY_TEST)
+    result = pytester.runpytest("--legacy-audit-baseline=baselines")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--legacy-audit-baseline=baselines is a directory; give a file path" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

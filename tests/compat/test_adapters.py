@@ -215,3 +215,27 @@ def test_result_handler_view_survives_cloudpickle(tmp_path: Path) -> None:
 def test_as_result_handler_refuses_anything_else() -> None:
     with pytest.raises(TypeError, match="expected a Result or a legacy ResultHandler, got str"):
         as_result_handler("local")
+
+
+def test_a_cached_run_through_a_handler_without_exists_reads_the_value_once() -> None:
+    from compat import Cached, Flow, task
+
+    handler = DictHandler({"out": "stored"}, key="out")
+
+    @task(result=ResultHandlerResult(handler), target="out")
+    def make() -> str:
+        return "computed"
+
+    with Flow("f") as flow:
+        node = make()
+    state = flow.run().result[node]
+    assert isinstance(state, Cached) and state.result == "stored"
+    assert handler.reads == 1
+
+
+def test_a_read_of_another_location_after_exists_reads_it_from_the_handler() -> None:
+    handler = DictHandler({"a": 1, "b": 2})
+    result = ResultHandlerResult(handler)
+    assert result.exists("a")
+    assert result.read("b").value == 2 and result.read("a").value == 1
+    assert handler.reads == 3

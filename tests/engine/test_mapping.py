@@ -126,3 +126,10 @@ def test_mapping_outside_a_flow_is_an_error() -> None:
 def test_map_without_an_input_to_map_over_is_refused() -> None:
     with Flow("f"), pytest.raises(TypeError, match="map\\(\\) needs at least one input to map over"):
         scale.map(x=unmapped([1]), factor=unmapped(2))
+
+
+def test_a_mapped_iterator_gives_the_same_children_on_every_run() -> None:
+    with Flow("f") as flow:
+        node = square.map(iter([1, 2, 3]))
+    assert flow.run().result[node].result == [1, 4, 9]
+    assert flow.run().result[node].result == [1, 4, 9]
