@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import string
 import uuid
 from collections.abc import Mapping
@@ -56,6 +57,25 @@ def _check_path_text(path: str, what: str) -> None:
         if len(name) > _NAME_MAX:
             raise LocationError(f"{what} {path[:60]!r}... has a file name of {len(name)} bytes; file names are at "
                                 f"most {_NAME_MAX} bytes; shorten the values rendered into it")
+
+
+def _through_links(path: str, directory: str) -> str | None:
+    """Where ``path`` (below ``directory``) really leads if a symbolic link under ``directory`` takes it outside,
+    else None. Only the components below ``directory`` are looked at (one ``lstat`` each), and only a link among
+    them costs a full ``realpath``."""
+    current = directory
+    for part in path[len(directory) :].split(os.sep):
+        if not part:
+            continue
+        current = os.path.join(current, part)
+        try:
+            mode = os.lstat(current).st_mode
+        except OSError:  # not there yet: nothing further down can be a link
+            return None
+        if stat.S_ISLNK(mode):
+            real = os.path.realpath(path)
+            return None if _inside(real, os.path.realpath(directory)) else real
+    return None
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -131,8 +151,8 @@ class LocalResult(Result):
                 f"location {location!r} resolves to {path!r}, outside the result directory {self.dir!r}; "
                 "check the values rendered into the template, or give an absolute location"
             )
-        real = os.path.realpath(path)
-        if not _inside(real, os.path.realpath(self.dir)):
+        real = _through_links(path, self.dir)
+        if real is not None:
             raise LocationError(
                 f"location {location!r} leads through a symbolic link to {real!r}, outside the result directory "
                 f"{self.dir!r}; remove the link, or give the real path as an absolute location"
