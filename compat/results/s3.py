@@ -275,6 +275,21 @@ class S3Result(Result):
         stamp: datetime = self._head(self.resolve(location))["LastModified"]  # botocore parses it tz-aware
         return stamp
 
+    def keep_aside(self, location: str) -> str | None:
+        """Move the object at ``location`` to ``<key>.unreadable-<UTC time>`` in the same bucket (copy, then delete,
+        so a write-once Result can claim the key again)."""
+        key = self.resolve(location)
+        kept = f"{key}.unreadable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
+        client = self.client
+        try:
+            with self._translated("keep aside", key):
+                client.copy_object(Bucket=self.bucket, Key=kept, CopySource={"Bucket": self.bucket, "Key": key})
+        except ResultNotFound:
+            return None
+        with self._translated("keep aside", key):
+            client.delete_object(Bucket=self.bucket, Key=key)
+        return kept
+
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _head(self, key: str) -> dict[str, Any]:

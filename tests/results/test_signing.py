@@ -163,3 +163,25 @@ def test_s3_reads_back_a_signed_value(s3_bucket: str, s3_boto3_kwargs: dict[str,
     signed = PickleSerializer(signing_key="k")
     S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed, location="v.pkl").write({"v": 1})
     assert S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed).read("v.pkl").value == {"v": 1}
+
+
+@pytest.mark.parametrize("overwrite", [True, False], ids=["overwrite", "write-once"])
+def test_an_untrusted_object_at_an_s3_target_is_kept_aside_and_the_task_writes_its_own(
+    tmp_path: Path, s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, overwrite: bool
+) -> None:
+    s3_client.put_object(Bucket=s3_bucket, Key="total.pkl", Body=planted(tmp_path / "ran"))
+    signed = PickleSerializer(signing_key="k")
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed, overwrite=overwrite)
+
+    @task(result=result, target="{task_name}.pkl")
+    def total() -> int:
+        return 42
+
+    with Flow("f") as flow:
+        node = total()
+    state = flow.run().result[node]
+    assert type(state) is Success and state.result == 42 and not (tmp_path / "ran").exists()
+    keys = sorted(obj["Key"] for obj in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"])
+    assert keys[0] == "total.pkl" and keys[1].startswith("total.pkl.unreadable-") and len(keys) == 2
+    kept = s3_client.get_object(Bucket=s3_bucket, Key=keys[1])["Body"].read()
+    assert kept == planted(tmp_path / "ran")
