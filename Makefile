@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py results_compat_prefect.pth
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,s3,prefect]'
+	$(BIN)/python -m pip install --quiet -e '.[test,s3,prefect,dask]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -15,6 +15,7 @@ from compat.deprecations import (
 )
 from compat.engine import (
     Cached,
+    DaskExecutor,
     Executor,
     Failed,
     LocalExecutor,
@@ -59,6 +60,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Cached",
     "ConstantResult",
+    "DaskExecutor",
     "Executor",
     "Failed",
     "Flow",

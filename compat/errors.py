@@ -35,6 +35,18 @@ __all__ = [
 class ResultError(Exception):
     """Base class of every error results-compat raises about storing, reading or checking a Result."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross processes (a DaskExecutor's workers send Failed states back): rebuild from the message and
+        # attributes, since a subclass's __init__ takes its parts, not the message that pickle would pass it.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[ResultError], args: tuple[object, ...], attributes: dict[str, object]) -> ResultError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(attributes)
+    return error
+
 
 class TemplateError(ResultError, KeyError):
     """Raised when a location template names a key that the context does not provide."""

@@ -38,7 +38,8 @@ def _imported_by(code: str, modules: tuple[str, ...]) -> list[str]:
 
 
 def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None:
-    assert _imported_by("import compat", ("boto3", "botocore", "codemods", "libcst", "moto")) == []
+    optional = ("boto3", "botocore", "codemods", "dask", "distributed", "libcst", "moto")
+    assert _imported_by("import compat", optional) == []
 
 
 def test_importing_compat_does_not_import_cloudpickle_until_a_value_is_pickled() -> None:
@@ -79,6 +80,7 @@ def test_the_public_surface_is_exactly_this() -> None:
         "Task", "task", "Flow", "Parameter", "unmapped", "Executor", "LocalExecutor", "ThreadExecutor",
         "State", "Pending", "Running", "Success", "Cached", "Skipped", "Failed", "ValidationFailed", "TriggerFailed",
         "Plan",
+        "DaskExecutor",
         # compatibility layer (the legacy handlers themselves live in compat.legacy / compat.result_handlers)
         "as_result", "as_result_handler", "ResultHandlerResult",
         "LegacyResultWarning", "LegacyHandlerWarning", "LegacySubclassWarning", "LegacyKeywordWarning",

@@ -27,12 +27,14 @@ of running the task) and a validated task::
 
 Pieces: ``Task`` (override ``run``) and ``@task``; ``Flow`` (``with`` block, ``add_edge``, ``run``, ``plan``);
 ``Parameter``; ``task.map(...)`` with ``unmapped(...)``; the states in ``compat.engine.states``; executors
-``LocalExecutor`` (sequential, the default) and ``ThreadExecutor``; ``Plan`` and its ``Step``s (what a run will
-do: ``compat.engine.plan``). The pipeline of one task run is in
+``LocalExecutor`` (sequential, the default), ``ThreadExecutor`` and ``DaskExecutor`` (dask.distributed, the
+``dask`` extra); ``Plan`` and its ``Step``s (what a run will do: ``compat.engine.plan``). The pipeline of one task
+run is in
 ``compat.engine.runner``, the template context in ``compat.engine.context``. Logs go to ``compat.engine.*``
 loggers: one INFO line per task state change, saying why.
 """
 
+from compat.engine.dask_executor import DaskExecutor
 from compat.engine.executors import Executor, LocalExecutor, ThreadExecutor
 from compat.engine.flow import Flow
 from compat.engine.parameter import Parameter
@@ -52,6 +54,7 @@ from compat.engine.task import Task, task, unmapped
 
 __all__ = [
     "Cached",
+    "DaskExecutor",
     "Executor",
     "Failed",
     "Flow",

@@ -9,7 +9,7 @@ The contract is futures, as in ``concurrent.futures``:
   outputs travel as futures and stay where they were computed.
 - the future has ``add_done_callback(fn)``; the flow run collects finished futures through it (one queue, so
   each finished task run costs O(1), however many are outstanding).
-- ``outcome(future) -> State``: the finished run's State, an error in the unit itself (it never raises one of
+- ``outcomes(futures) -> [State]``: finished runs' States, an error in the unit itself (it never raises one of
   the task's) ending ``Failed``. With ``remote_data`` the State leaves the value where it is (``result`` None);
   ``gather(futures)`` brings the values back, and ``shape(future)`` tells what mapping needs of an output.
 
@@ -44,6 +44,10 @@ class Executor:
         except BaseException as exc:  # noqa: BLE001 - a unit ends as a State; a task's own errors never get here
             return interrupted(exc)
         return state
+
+    def outcomes(self, futures: Sequence[Any]) -> list[State]:
+        """The States of several finished runs (an executor may fetch them in one request)."""
+        return [self.outcome(future) for future in futures]
 
     def shape(self, future: Any) -> Shape:
         return shape_of(self.outcome(future).result)

@@ -97,9 +97,7 @@ class FlowRun:
                 while self._ready:
                     self._start(self._ready.popleft())
                 if self._pending:
-                    future = self._done.get()
-                    task, map_index = self._pending.pop(future)
-                    self._report(task, map_index, self.executor.outcome(future))
+                    self._collect()
             if self.executor.remote_data:
                 self._gather_terminal_values()
         state = self._flow_state()
@@ -203,6 +201,19 @@ class FlowRun:
             return ()
         return tuple(up.name for up in self._calls[task].upstream if isinstance(self.states[up], Skipped))
 
+    def _collect(self) -> None:
+        """Wait for a submitted run to finish; report it and every other run finished by then (in one batch, so
+        an executor that fetches States from elsewhere makes one request for all of them)."""
+        finished = [self._done.get()]
+        while True:
+            try:
+                finished.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        for future, state in zip(finished, self.executor.outcomes(finished)):
+            task, map_index = self._pending.pop(future)
+            self._report(task, map_index, state)
+
     def _report(self, task: Task, map_index: int | None, state: State) -> None:
         local = not self.executor.remote_data  # keep the State in place of its future: one object fewer a task
         if map_index is None:
@@ -240,7 +251,7 @@ class FlowRun:
             output = self._outputs.get(task)
             if not self.flow.downstream(task) and output is not None and not isinstance(output, _Known):
                 wanted[task] = output
-        futures = [future for output in wanted.values() for future in (output if isinstance(output, list) else [output])]
+        futures = [one for output in wanted.values() for one in (output if isinstance(output, list) else [output])]
         states = iter(self.executor.gather(futures))
         for task, output in wanted.items():
             if isinstance(output, list):

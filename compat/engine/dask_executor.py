@@ -1,0 +1,380 @@
+"""``DaskExecutor``: task runs on a dask.distributed cluster, so flows with targets scale past one machine.
+
+Shaped like Prefect 1.x's: ``address`` connects to a running scheduler (and leaves it running); otherwise a
+temporary cluster (``distributed.LocalCluster`` unless ``cluster_class`` is given, built with ``cluster_kwargs``)
+is started for the run and closed after it. ``client_kwargs`` go to ``distributed.Client``. dask.distributed is
+imported when a DaskExecutor is made, never at ``import compat``; without it the error says what to install.
+
+How a run uses the cluster:
+
+- each task run is one dask task (``_run``) whose arguments are the dask futures of its upstream runs, so an
+  output moves worker to worker and never through the process that called ``flow.run()``; a second, tiny task
+  beside it (``_summarize``, on the worker that holds the output) sends the caller the State without its value;
+- the units are shipped with cloudpickle (Results rebuild their clients on the worker); a unit, an input or an
+  output that cannot be pickled fails that task run with a message naming it;
+- when the run ends, the values of the flow's terminal tasks (those no task depends on) are brought back; every
+  other State keeps ``result`` None (its ``location`` says where a checkpointed copy is), and the cluster
+  forgets the values;
+- a worker that dies mid-task: dask runs the task again on another worker, up to its allowed failures
+  (``distributed.scheduler.allowed-failures``), then the task run ends ``Failed`` saying a worker was lost; a lost
+  scheduler connection fails every unfinished task run saying so;
+- log records of ``compat`` loggers on the workers are sent to the caller as dask events and handed to the
+  caller's loggers of the same names, so a run logs as it does locally.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import io
+import logging
+import pickle
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from compat.engine.executors import Done, Executor, interrupted
+from compat.engine.states import Failed, State
+from compat.engine.unit import Shape, TaskUnit, shape_of
+from compat.errors import MissingDependency
+from compat.results.base import _short_repr
+
+__all__ = ["DaskExecutor"]
+
+log = logging.getLogger(__name__)
+
+_LOGGERS = "compat"
+"""The logger whose records (and its children's) a worker sends to the caller."""
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependency("distributed", "dask", "DaskExecutor") from exc
+    return distributed
+
+
+class DaskExecutor(Executor):
+    """Runs task runs on dask.distributed: on the scheduler at ``address``, else on a cluster started for the run
+    (``cluster_class(**cluster_kwargs)``, ``distributed.LocalCluster`` by default; a class or its dotted import
+    path). ``client_kwargs`` are passed to ``distributed.Client``."""
+
+    remote_data: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster_class: type | str | Callable[..., Any] | None = None,
+        cluster_kwargs: Mapping[str, Any] | None = None,
+        client_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        _import_distributed()
+        if address is not None and not isinstance(address, str):
+            raise TypeError(f"address must be a scheduler address str such as 'tcp://10.0.0.5:8786', not "
+                            f"{type(address).__name__}")
+        if address is not None and (cluster_class is not None or cluster_kwargs):
+            raise ValueError("DaskExecutor: address connects to a running scheduler, cluster_class/cluster_kwargs "
+                             "start a new cluster; give one or the other")
+        self.address = address
+        self.cluster_class = cluster_class
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.client_kwargs = dict(client_kwargs or {})
+        self.client: Any = None
+        self._cluster: Any = None
+        self._topic = ""
+
+    # -- a run's client and cluster -------------------------------------------------------------------------
+
+    def __enter__(self) -> DaskExecutor:
+        if self.client is not None:
+            raise RuntimeError("this DaskExecutor is already running a flow; give each concurrent run its own")
+        distributed = _import_distributed()
+        if self.address is not None:
+            self.client = distributed.Client(self.address, **self.client_kwargs)
+        else:
+            cluster_class = _cluster_class(self.cluster_class, distributed)
+            self._cluster = cluster_class(**self.cluster_kwargs)
+            try:
+                self.client = distributed.Client(self._cluster, **self.client_kwargs)
+            except BaseException:
+                self._cluster.close()
+                self._cluster = None
+                raise
+        self._topic = f"compat-logs-{uuid.uuid4().hex}"
+        self.client.subscribe_topic(self._topic, _log_event)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        client, cluster, self.client, self._cluster = self.client, self._cluster, None, None
+        try:
+            if client is not None:
+                if client.status == "running":
+                    client.unsubscribe_topic(self._topic)
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+
+    # -- the futures contract -------------------------------------------------------------------------------
+
+    def submit(self, fn: Callable[..., State], *args: Any) -> Any:
+        if self.client is None:
+            raise RuntimeError("DaskExecutor.submit() outside a flow run; use it as flow.run(executor=...)")
+        import cloudpickle  # type: ignore[import-untyped]  # here, not at import compat: it is costly to import
+
+        try:
+            blob = cloudpickle.dumps(fn)
+        except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the task run fails saying what
+            return Done(Failed(f"cannot send this task run to the dask workers: {_unpicklable(fn, exc)}",
+                               exception=exc))
+        name = getattr(getattr(fn, "task", None), "name", "unit")
+        key = f"{name}-{uuid.uuid4().hex}"
+        upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
+        output = self.client.submit(_run, blob, self._topic, *upstream, key=key, pure=False)
+        summary = self.client.submit(_summarize, output, key=f"{key}-state", pure=False)
+        return _Run(output, summary)
+
+    def outcome(self, future: Any) -> State:
+        return self.outcomes([future])[0]
+
+    def outcomes(self, futures: Sequence[Any]) -> list[State]:
+        """The States of finished runs, their summaries fetched in one request."""
+        runs = [run for run in futures if isinstance(run, _Run) and run.state is None]
+        fetch = [run for run in runs if run.summary.status == "finished"]
+        if fetch:
+            for run, (state, shape) in zip(fetch, self._fetch([run.summary for run in fetch])):
+                run.state, run.shape, run.summary = state, shape, None  # the cluster can forget the summary
+        for run in runs:
+            if run.state is None:
+                run.state = self._failure(run.summary)
+        return [run.state if isinstance(run, _Run) and run.state else Executor.outcome(self, run) for run in futures]
+
+    def _fetch(self, futures: list[Any]) -> list[Any]:
+        """The results of finished dask futures, in one request; one that cannot be fetched becomes
+        ``(Failed, None)``, and all of them do when the scheduler is lost."""
+        try:
+            return list(self.client.gather(futures))
+        except Exception as exc:  # noqa: BLE001 - find out whether the connection or one result failed
+            if self.client.status != "running":
+                return [(self._lost(exc), None)] * len(futures)
+        fetched: list[Any] = []
+        for future in futures:
+            try:
+                fetched.append(future.result())
+            except Exception as exc:  # noqa: BLE001
+                fetched.append((interrupted(exc), None))
+        return fetched
+
+    def shape(self, future: Any) -> Shape:
+        if isinstance(future, _Run) and future.shape is not None:
+            return future.shape
+        return super().shape(future)
+
+    def gather(self, futures: Sequence[Any]) -> list[State]:
+        """The full States (with values) of finished runs, in one request; a run whose State did not arrive, or
+        once the scheduler is lost, keeps the State ``outcomes`` gave it."""
+        states = self.outcomes(futures)
+        if self.client.status != "running":  # gathering would wait for a reconnection that will not come
+            return states
+        done = [i for i, run in enumerate(futures) if isinstance(run, _Run) and run.shape is not None]
+        for i, fetched in zip(done, self._fetch([futures[i].output for i in done])):
+            states[i] = _state(fetched)
+        return states
+
+    def _failure(self, future: Any) -> State:
+        """The State of a run whose dask task erred or was cancelled (it never returned one)."""
+        if future.status == "error":
+            exc = future.exception()
+            if type(exc).__name__ == "KilledWorker":
+                return Failed(
+                    "a dask worker was lost while running this task: every worker that ran it died (dask tries "
+                    "another worker up to distributed.scheduler.allowed-failures times); look in the workers' "
+                    f"logs for why (memory limit, a crash, os._exit in the task): {exc}",
+                    exception=exc,
+                )
+            return interrupted(exc)
+        return self._lost(None)
+
+    def _lost(self, exc: BaseException | None) -> Failed:
+        where = self.address or getattr(self.client, "scheduler", None) and self.client.scheduler.address
+        cause = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+        return Failed(f"lost the connection to the dask scheduler at {where}, so this task run did not finish; "
+                      f"check that the scheduler is running and reachable, then run the flow again{cause}",
+                      exception=exc)
+
+    def __repr__(self) -> str:
+        if self.address is not None:
+            return f"DaskExecutor(address={self.address!r})"
+        return f"DaskExecutor(cluster_class={self.cluster_class!r}, cluster_kwargs={self.cluster_kwargs!r})"
+
+
+class _Run:
+    """One submitted task run: ``output`` (the dask future of its full State, fed to downstream runs) and
+    ``summary`` (its State without the value, and the value's shape, for the caller), then the ``state`` the caller
+    got (and the ``shape``, when the summary arrived)."""
+
+    __slots__ = ("output", "shape", "state", "summary")
+
+    def __init__(self, output: Any, summary: Any) -> None:
+        self.output = output
+        self.summary = summary
+        self.state: State | None = None
+        self.shape: Shape | None = None
+
+    def add_done_callback(self, fn: Callable[[_Run], object]) -> None:
+        self.summary.add_done_callback(lambda _: fn(self))
+
+
+def _state(fetched: State | tuple[State, None]) -> State:
+    return fetched[0] if isinstance(fetched, tuple) else fetched
+
+
+def _output(arg: Any) -> Any:
+    return arg.output if isinstance(arg, _Run) else arg.result() if isinstance(arg, Done) else arg
+
+
+def _cluster_class(given: type | str | Callable[..., Any] | None, distributed: Any) -> Callable[..., Any]:
+    if given is None:
+        return distributed.LocalCluster  # type: ignore[no-any-return]
+    if isinstance(given, str):  # Prefect accepted "dask_kubernetes.KubeCluster"
+        module, _, name = given.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise ValueError(f"cluster_class {given!r} cannot be imported ({exc}); give the class, or its full "
+                             "dotted path such as 'distributed.LocalCluster'") from exc
+    if not callable(given):
+        raise TypeError(f"cluster_class must be a cluster class or its dotted path, not {type(given).__name__}")
+    return given
+
+
+def _unpicklable(unit: Any, exc: Exception) -> str:
+    """Name the part of ``unit`` that cannot be pickled (the task, an input, a parameter, the default Result)."""
+    import cloudpickle
+    parts: list[tuple[str, Any]] = []
+    if isinstance(unit, TaskUnit):
+        parts = [(f"its input {key!r}", value) for key, value in unit.constants.items()]
+        parts += [(f"the flow parameter {key!r}", value) for key, value in unit.flow_context["parameters"].items()]
+        parts += [("the flow's default Result", unit.default_result), (f"the task {unit.task.name!r}", unit.task)]
+    for what, value in parts:
+        try:
+            cloudpickle.dumps(value)
+        except Exception as part_exc:  # noqa: BLE001
+            return (f"{what} ({_short_repr(value)}) cannot be pickled ({type(part_exc).__name__}: {part_exc}); "
+                    "pass something cloudpickle can serialize, or build it inside the task")
+    return f"it cannot be pickled ({type(exc).__name__}: {exc})"
+
+
+# -- on the workers ---------------------------------------------------------------------------------------------
+
+
+def _run(blob: bytes, topic: str, *upstream: Any) -> State:
+    """Run one unit on a worker (its upstream States already fetched by dask); its log records go to ``topic``."""
+    import cloudpickle
+
+    unit = cloudpickle.loads(blob)
+    with _sending_logs(topic):
+        state: State = unit(*upstream)
+    return _shippable(state)
+
+
+def _summarize(state: State) -> tuple[State, Shape]:
+    """The State without its value (what the caller needs to schedule), and the value's shape (to map over it)."""
+    light = copy.copy(state)
+    light.result = None
+    return light, shape_of(state.result)
+
+
+class _Discard(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(memoryview(data))
+
+
+def _shippable(state: State) -> State:
+    """``state`` if it can leave this worker; else a State that can, saying what could not be pickled. The value
+    is pickled into a sink that keeps nothing (one pass, not a copy); an exception, being small, is also
+    unpickled, since an exception class whose ``__init__`` wants other arguments pickles but cannot be rebuilt."""
+    import cloudpickle
+    cause = getattr(state, "exception", None)
+    if cause is not None:
+        try:
+            pickle.loads(cloudpickle.dumps(cause))
+        except Exception as exc:  # noqa: BLE001
+            state = copy.copy(state)
+            state.exception = None  # type: ignore[attr-defined]
+            state.message += (f" (its {type(cause).__name__} could not be sent back from the worker: "
+                              f"{type(exc).__name__}: {exc})")
+    try:
+        cloudpickle.CloudPickler(_Discard(), protocol=pickle.HIGHEST_PROTOCOL).dump(state)
+    except Exception as exc:  # noqa: BLE001 - the value is the only part left that may fail
+        return Failed(
+            f"ran, but its output {_short_repr(state.result)} cannot be pickled ({type(exc).__name__}: {exc}), "
+            "so it cannot leave the worker that computed it; return a value cloudpickle can serialize",
+            location=state.location,
+        )
+    return state
+
+
+_local = threading.local()
+
+
+class _EventHandler(logging.Handler):
+    """Sends each record of a unit's run to the topic its flow run listens on (one handler per worker process;
+    the topic is per thread, so concurrent units of different runs keep theirs apart)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        topic = getattr(_local, "topic", None)
+        if topic is None:
+            return
+        try:
+            from distributed import get_worker
+
+            text = record.getMessage()
+            if record.exc_info:
+                text += "\n" + logging.Formatter().formatException(record.exc_info)
+            get_worker().log_event(topic, {
+                "name": record.name, "level": record.levelno, "msg": text, "created": record.created,
+                "process": record.process,
+            })
+        except Exception:  # noqa: BLE001 - logging never fails a task run
+            self.handleError(record)
+
+
+_handler_lock = threading.Lock()
+
+
+@contextmanager
+def _sending_logs(topic: str) -> Iterator[None]:
+    logger = logging.getLogger(_LOGGERS)
+    with _handler_lock:
+        if not any(isinstance(h, _EventHandler) for h in logger.handlers):
+            logger.addHandler(_EventHandler())
+            if not logger.isEnabledFor(logging.INFO):
+                logger.setLevel(logging.INFO)  # the state lines; the caller's loggers decide what is shown
+    _local.topic = topic
+    try:
+        yield
+    finally:
+        _local.topic = None
+
+
+# -- back in the caller -----------------------------------------------------------------------------------------
+
+
+def _log_event(event: tuple[float, Mapping[str, Any]]) -> None:
+    """A worker's log record, handed to the caller's logger of the same name if it is enabled for its level."""
+    _, fields = event
+    logger = logging.getLogger(str(fields["name"]))
+    level = int(fields["level"])
+    if logger.isEnabledFor(level):
+        record = logger.makeRecord(logger.name, level, "(dask worker)", 0, fields["msg"], (), None)
+        record.created = float(fields["created"])
+        record.process = fields.get("process")
+        logger.handle(record)
+

@@ -1,0 +1,393 @@
+"""DaskExecutor on a real dask.distributed cluster (worker processes; see tests/fixtures/dask_cluster.py)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat import DaskExecutor, Failed, Flow, LocalResult, MissingDependency, Parameter, S3Result, Success, task
+from compat.engine import unmapped
+from compat.engine.states import State
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@task
+def pid() -> int:
+    return os.getpid()
+
+
+@task
+def inc(x: int) -> int:
+    return x + 1
+
+
+@task
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+
+@task
+def repeat(x: int, times: int) -> list[int]:
+    return [x] * times
+
+
+def summary(state: State) -> list[tuple[str, str, str]]:
+    assert isinstance(state.result, dict)
+    return sorted((task.name, type(s).__name__, s.message) for task, s in state.result.items())
+
+
+def test_task_runs_execute_in_the_worker_processes_not_the_callers(dask_address: str) -> None:
+    from distributed import Client
+
+    with Flow("f") as flow:
+        nodes = [pid() for _ in range(4)]
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    with Client(dask_address, timeout=10) as client:
+        workers = set(client.run(os.getpid).values())
+    pids = {states[node].result for node in nodes}
+    assert os.getpid() not in pids
+    assert pids <= workers
+
+
+@task
+def nap(i: int) -> tuple[int, float, float]:
+    start = time.time()
+    time.sleep(0.5)
+    return os.getpid(), start, time.time()
+
+
+def test_independent_tasks_run_at_the_same_time_on_both_workers(dask_address: str) -> None:
+    with Flow("naps") as flow:
+        nodes = [nap(i) for i in range(8)]
+    started = time.perf_counter()
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    elapsed = time.perf_counter() - started
+    runs = sorted(states[node].result for node in nodes)
+    assert len({pid for pid, _, _ in runs}) == 2
+    overlapping = [(a, b) for a in runs for b in runs if a[0] != b[0] and a[1] < b[2] and b[1] < a[2]]
+    assert overlapping, f"no two naps overlapped in {elapsed:.2f}s (8 x 0.5 s serially is 4 s)"
+
+
+def test_a_task_mapped_over_1000_elements_gives_every_result_in_order(dask_address: str) -> None:
+    with Flow("wide") as flow:
+        doubled = inc.map(range(1000))
+        summed = total(doubled)
+    state = flow.run(executor=DaskExecutor(address=dask_address))
+    assert state.is_successful(), state.message
+    assert state.result[summed].result == sum(range(1, 1001))
+    assert len(state.result[doubled].map_states or []) == 1000
+
+
+@task
+def hand_out(x: int) -> list[int]:
+    return list(range(x))
+
+
+def test_mapping_over_an_upstream_output_and_over_a_mapped_task_works_on_the_workers(dask_address: str) -> None:
+    with Flow("chain") as flow:
+        x = Parameter("x", default=3)
+        first = inc.map(hand_out(x))
+        second = add.map(first, y=unmapped(inc(x)))
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    assert states[second].result == [5, 6, 7]
+    assert states[first].result == [None, None, None]  # an intermediate value stays on the cluster
+
+
+@task(max_retries=2)
+def flaky(marker: str) -> str:
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("failed once")
+        raise ConnectionError("first attempt fails")
+    return "second attempt"
+
+
+@task
+def divide(x: int) -> float:
+    return 1 / x
+
+
+@task(validators=[lambda value: value > 10])
+def small(x: int) -> int:
+    return x
+
+
+def outcomes_flow(where: Path) -> Flow:
+    where.mkdir()
+    with Flow("outcomes", result=LocalResult(dir=where, location="{task_full_name}.pkl")) as flow:
+        zero = Parameter("zero", default=0)
+        broken = divide(zero)
+        inc(broken)
+        rejected = small(zero)
+        total(repeat(rejected, 2))
+        flaky(str(where / "marker"))
+        divide.map([1, 0, 2])
+    return flow
+
+
+def test_failures_validation_failures_trigger_failures_and_retries_end_as_on_the_local_executor(
+    dask_address: str, tmp_path: Path
+) -> None:
+    local = outcomes_flow(tmp_path / "local").run()
+    on_dask = outcomes_flow(tmp_path / "dask").run(executor=DaskExecutor(address=dask_address))
+    assert [(n, k, m.replace(str(tmp_path / "dask"), "<dir>")) for n, k, m in summary(on_dask)] == [
+        (n, k, m.replace(str(tmp_path / "local"), "<dir>")) for n, k, m in summary(local)
+    ]
+    assert on_dask.message == local.message == "6 of 8 tasks failed: 'divide' (Failed), 'inc' (TriggerFailed), " \
+        "'small' (ValidationFailed), 'repeat' (TriggerFailed), 'total' (TriggerFailed) and 1 more"
+    retried = next(s for t, s in on_dask.result.items() if t.name == "flaky")
+    assert retried.result == "second attempt"
+
+
+@task(target="{flow_name}/{day}/inc-{map_index}.pkl")
+def stored_inc(x: int, day: str) -> int:
+    return x + 1
+
+
+def target_flow(result: Any) -> Flow:
+    with Flow("targets", result=result) as flow:
+        stored_inc.map(hand_out(3), day=unmapped(Parameter("day", default="2026-11-30")))
+    return flow
+
+
+RERUN = textwrap.dedent(
+    """
+    import json, sys
+    from compat import DaskExecutor, LocalResult, S3Result
+    from tests.engine.test_dask import target_flow
+    kind, where, address = sys.argv[1:4]
+    result = LocalResult(dir=where) if kind == "local" else S3Result(bucket=where, boto3_kwargs=json.loads(sys.argv[4]))
+    state = target_flow(result).run(executor=DaskExecutor(address=address))
+    print(json.dumps({t.name: [type(s).__name__ for s in (state.result[t].map_states or [state.result[t]])]
+                      for t in state.result}))
+    """
+)
+
+
+def rerun_in_a_fresh_process(*args: str) -> dict[str, list[str]]:
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", RERUN, *args], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_targets_on_local_result_written_by_workers_are_cached_on_a_rerun_in_a_fresh_process(
+    dask_address: str, tmp_path: Path
+) -> None:
+    first = target_flow(LocalResult(dir=tmp_path)).run(executor=DaskExecutor(address=dask_address))
+    assert first.is_successful(), first.message
+    assert sorted(p.name for p in (tmp_path / "targets" / "2026-11-30").iterdir()) == [
+        "inc-0.pkl", "inc-1.pkl", "inc-2.pkl"
+    ]
+    again = rerun_in_a_fresh_process("local", str(tmp_path), dask_address)
+    assert again["stored_inc"] == ["Cached", "Cached", "Cached"]
+
+
+def test_targets_on_s3_result_written_by_workers_are_cached_on_a_rerun_in_a_fresh_process(
+    dask_address: str, s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
+) -> None:
+    import json
+
+    first = target_flow(S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs)).run(
+        executor=DaskExecutor(address=dask_address)
+    )
+    assert first.is_successful(), first.message
+    keys = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"])
+    assert [k for k in keys if "/inc-" in k] == [f"targets/2026-11-30/inc-{i}.pkl" for i in range(3)]
+    again = rerun_in_a_fresh_process("s3", s3_bucket, dask_address, json.dumps(s3_boto3_kwargs))
+    assert again["stored_inc"] == ["Cached", "Cached", "Cached"]
+
+
+def test_an_external_cluster_keeps_running_after_the_run(dask_address: str) -> None:
+    from distributed import Client
+
+    with Flow("f") as flow:
+        node = inc(1)
+    executor = DaskExecutor(address=dask_address)
+    assert flow.run(executor=executor).result[node].result == 2
+    assert flow.run(executor=executor).result[node].result == 2  # an executor serves run after run
+    with Client(dask_address, timeout=10) as client:
+        assert client.submit(sum, [1, 2]).result(timeout=30) == 3
+
+
+def test_without_an_address_a_temporary_cluster_is_started_for_the_run_and_closed_after_it() -> None:
+    from distributed import LocalCluster
+
+    started: list[LocalCluster] = []
+
+    class Recorded(LocalCluster):  # type: ignore[misc]
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            started.append(self)
+
+    with Flow("f") as flow:
+        node = inc(1)
+    executor = DaskExecutor(
+        cluster_class=Recorded, cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": ":0"}
+    )
+    assert flow.run(executor=executor).result[node].result == 2
+    assert len(started) == 1 and started[0].status.name == "closed"
+
+
+@task
+def make_lock() -> Any:
+    return threading.Lock()
+
+
+def test_an_output_that_cannot_be_pickled_fails_its_task_naming_it(dask_address: str) -> None:
+    with Flow("f") as flow:
+        node = make_lock()
+        after = inc(node)
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    assert isinstance(states[node], Failed)
+    assert states[node].message.startswith("ran, but its output <unlocked _thread.lock object")
+    assert "cannot pickle '_thread.lock' object" in states[node].message
+    assert "cannot leave the worker that computed it" in states[node].message
+    assert type(states[after]).__name__ == "TriggerFailed"
+
+
+def test_an_input_that_cannot_be_pickled_fails_its_task_naming_the_input(dask_address: str) -> None:
+    @task
+    def use(lock: Any) -> bool:
+        return lock.locked()  # type: ignore[no-any-return]
+
+    with Flow("f") as flow:
+        node = use(threading.Lock())
+    state = flow.run(executor=DaskExecutor(address=dask_address)).result[node]
+    assert isinstance(state, Failed)
+    assert state.message.startswith("cannot send this task run to the dask workers: its input 'lock' (<unlocked ")
+    assert "cannot pickle '_thread.lock' object" in state.message
+
+
+@task
+def die_once(marker: str) -> int:
+    path = Path(marker)
+    if not path.exists():
+        path.write_text(str(os.getpid()))
+        os._exit(1)  # the worker process dies mid-task
+    return os.getpid()
+
+
+@task
+def die(x: int) -> int:
+    os._exit(1)
+
+
+def test_a_task_whose_worker_dies_is_run_again_by_dask_on_another_worker(dask_address: str, tmp_path: Path) -> None:
+    with Flow("f") as flow:
+        node = die_once(str(tmp_path / "died"))
+    state = flow.run(executor=DaskExecutor(address=dask_address)).result[node]
+    assert isinstance(state, Success), state.message
+    assert state.result != int((tmp_path / "died").read_text())  # the first worker died; another one ran it
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_fails_saying_a_worker_was_lost(dask_address: str) -> None:
+    with Flow("f") as flow:
+        node = die(1)
+        after = inc(node)
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    assert isinstance(states[node], Failed)
+    assert states[node].message.startswith("a dask worker was lost while running this task")
+    assert type(states[after]).__name__ == "TriggerFailed"
+
+
+@task
+def sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_losing_the_scheduler_mid_run_fails_the_unfinished_task_runs_saying_so() -> None:
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
+    with Flow("f") as flow:
+        node = sleep(3)
+    closer = threading.Timer(1, cluster.close)
+    closer.start()
+    try:
+        state = flow.run(executor=DaskExecutor(address=cluster.scheduler_address))
+    finally:
+        closer.join()
+        cluster.close()
+    assert isinstance(state, Failed)
+    assert state.result[node].message.startswith(
+        f"lost the connection to the dask scheduler at {cluster.scheduler_address}, so this task run did not finish"
+    )
+
+
+@task
+def big() -> bytes:
+    return bytes(200 * 1024 * 1024)
+
+
+@task
+def size(data: bytes) -> int:
+    return len(data)
+
+
+def test_a_200_mb_intermediate_value_goes_worker_to_worker_not_through_the_caller(dask_address: str) -> None:
+    with Flow("big") as flow:
+        measured = size(big())
+    tracemalloc.start()
+    try:
+        state = flow.run(executor=DaskExecutor(address=dask_address))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert state.result[measured].result == 200 * 1024 * 1024
+    assert peak < 20 * 1024 * 1024, f"the caller's peak rose by {peak / 2**20:.1f} MiB for a 200 MiB intermediate"
+
+
+def test_log_lines_of_task_runs_on_workers_reach_the_callers_logging(
+    dask_address: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Flow("f") as flow:
+        inc(1)
+    with caplog.at_level(logging.INFO, logger="compat"):
+        flow.run(executor=DaskExecutor(address=dask_address))
+    lines = [(r.process, r.getMessage()) for r in caplog.records if r.getMessage().startswith("Task 'inc'")]
+    assert [message for _, message in lines] == [
+        "Task 'inc': Running: no target or location template, so there is no stored output to look up",
+        "Task 'inc': Success: ran; no Result is configured, so the output is kept in memory only",
+    ]
+    assert all(process != os.getpid() for process, _ in lines)
+
+
+def test_address_and_a_cluster_class_together_are_refused() -> None:
+    with pytest.raises(ValueError, match="give one or the other"):
+        DaskExecutor(address="tcp://127.0.0.1:1", cluster_class="distributed.LocalCluster")
+
+
+def test_without_the_dask_extra_a_dask_executor_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "import compat\n"
+        "try:\n    compat.DaskExecutor()\n"
+        "except compat.MissingDependency as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == (
+        "DaskExecutor needs the 'distributed' package, which is not installed; "
+        "install it with: pip install 'results-compat[dask]'"
+    )
+    assert issubclass(MissingDependency, ImportError)

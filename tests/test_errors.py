@@ -1,0 +1,38 @@
+"""The error tree: errors keep their message and attributes across processes (pickled, as dask sends them)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from compat.errors import (
+    LocationError,
+    MissingDependency,
+    ResultError,
+    ResultNotFound,
+    SerializationError,
+    StorageError,
+    TemplateError,
+    ValidationError,
+)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TemplateError("{dayy}.pkl", "dayy", ["day"]),
+        ValidationError("positive", "returned False"),
+        MissingDependency("distributed", "dask", "DaskExecutor"),
+        LocationError("escapes its dir"),
+        ResultNotFound("nothing at x.pkl"),
+        SerializationError("cannot unpickle"),
+        StorageError("permission denied"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_an_error_survives_pickling_with_its_message_and_attributes(error: ResultError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert vars(copy) == vars(error)
