@@ -28,11 +28,13 @@ import copy
 import importlib
 import io
 import logging
+import os
 import pickle
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, ClassVar
 
 from compat.engine.executors import Done, Executor, interrupted
@@ -81,7 +83,7 @@ class DaskExecutor(Executor):
         self.address = address
         self.cluster_class = cluster_class
         self.cluster_kwargs = dict(cluster_kwargs or {})
-        self.client_kwargs = dict(client_kwargs or {})
+        self.client_kwargs = {"set_as_default": False, **(client_kwargs or {})}  # as Prefect: leave dask's default
         self.client: Any = None
         self._cluster: Any = None
         self._topic = ""
@@ -133,7 +135,7 @@ class DaskExecutor(Executor):
         name = getattr(getattr(fn, "task", None), "name", "unit")
         key = f"{name}-{uuid.uuid4().hex}"
         upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
-        output = self.client.submit(_run, blob, self._topic, *upstream, key=key, pure=False)
+        output = self.client.submit(_run, blob, self._topic, _process(), *upstream, key=key, pure=False)
         summary = self.client.submit(_summarize, output, key=f"{key}-state", pure=False)
         return _Run(output, summary)
 
@@ -271,12 +273,13 @@ def _unpicklable(unit: Any, exc: Exception) -> str:
 # -- on the workers ---------------------------------------------------------------------------------------------
 
 
-def _run(blob: bytes, topic: str, *upstream: Any) -> State:
-    """Run one unit on a worker (its upstream States already fetched by dask); its log records go to ``topic``."""
+def _run(blob: bytes, topic: str, caller: str, *upstream: Any) -> State:
+    """Run one unit on a worker (its upstream States already fetched by dask); its log records go to ``topic``
+    unless the worker runs in the ``caller``'s own process (a cluster of threads), where they are already there."""
     import cloudpickle
 
     unit = cloudpickle.loads(blob)
-    with _sending_logs(topic):
+    with _sending_logs(topic) if caller != _process() else nullcontext():
         state: State = unit(*upstream)
     return _shippable(state)
 
@@ -349,14 +352,18 @@ class _EventHandler(logging.Handler):
 _handler_lock = threading.Lock()
 
 
+def _process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @contextmanager
 def _sending_logs(topic: str) -> Iterator[None]:
     logger = logging.getLogger(_LOGGERS)
     with _handler_lock:
         if not any(isinstance(h, _EventHandler) for h in logger.handlers):
             logger.addHandler(_EventHandler())
-            if not logger.isEnabledFor(logging.INFO):
-                logger.setLevel(logging.INFO)  # the state lines; the caller's loggers decide what is shown
+            if not logger.isEnabledFor(logging.INFO):  # a worker process: the caller's loggers decide what is shown
+                logger.setLevel(logging.INFO)
     _local.topic = topic
     try:
         yield

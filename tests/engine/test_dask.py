@@ -242,7 +242,7 @@ def test_without_an_address_a_temporary_cluster_is_started_for_the_run_and_close
     with Flow("f") as flow:
         node = inc(1)
     executor = DaskExecutor(
-        cluster_class=Recorded, cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": ":0"}
+        cluster_class=Recorded, cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": "127.0.0.1:0"}
     )
     assert flow.run(executor=executor).result[node].result == 2
     assert len(started) == 1 and started[0].status.name == "closed"
@@ -319,7 +319,7 @@ def sleep(seconds: float) -> float:
 def test_losing_the_scheduler_mid_run_fails_the_unfinished_task_runs_saying_so() -> None:
     from distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0")
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0")
     with Flow("f") as flow:
         node = sleep(3)
     closer = threading.Timer(1, cluster.close)
@@ -391,3 +391,13 @@ def test_without_the_dask_extra_a_dask_executor_says_what_to_install() -> None:
         "install it with: pip install 'results-compat[dask]'"
     )
     assert issubclass(MissingDependency, ImportError)
+
+
+def test_a_cluster_of_threads_in_the_callers_process_logs_each_line_once(caplog: pytest.LogCaptureFixture) -> None:
+    with Flow("f") as flow:
+        inc(1)
+    executor = DaskExecutor(cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": "127.0.0.1:0"})
+    with caplog.at_level(logging.INFO, logger="compat"):
+        flow.run(executor=executor)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Task 'inc': Success")]
+    assert len(lines) == 1

@@ -1,0 +1,157 @@
+"""DaskExecutor against the floor (raw ``client.submit`` of the same functions on the same cluster) and against
+LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes with 1 thread each.
+
+1. Per-task overhead: N independent trivial tasks (each value is terminal, so all come back, as raw
+   ``client.gather`` brings them back). Target: DaskExecutor <= 1.5x of raw ``client.submit``.
+2. Speed-up for CPU-bound tasks: 8 tasks of a pure-Python loop, LocalExecutor time / DaskExecutor time.
+   Target: >= 1.7x on 2 workers.
+3. Caller peak memory (tracemalloc, Python allocations of this process) for a flow whose 200 MB intermediate
+   value feeds a task returning its length, on LocalExecutor and on DaskExecutor.
+4. If Prefect 1.x is installed (the bridge's test extra), its DaskExecutor on the same cluster and the same flow
+   as (1), built with Prefect's own Flow and task.
+
+Timings are medians of a few repeats; the machine is shared, so read ratios, not absolute numbers.
+Run: .venv/bin/python benchmarks/dask_executor.py [--tasks N] [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+import tracemalloc
+from typing import Any
+
+from distributed import Client, LocalCluster
+from timing import median_time
+
+from compat import DaskExecutor, Flow, LocalExecutor, task
+
+CPU_TASKS = 8
+BIG = 200 * 1024 * 1024
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def big() -> bytes:
+    return bytes(BIG)
+
+
+def size(data: bytes) -> int:
+    return len(data)
+
+
+inc_task, spin_task, big_task, size_task = task(inc), task(spin), task(big), task(size)
+
+
+def independent(n: int) -> Flow:
+    with Flow("independent") as flow:
+        for i in range(n):
+            inc_task(i)
+    return flow
+
+
+def cpu_bound(loops: int) -> Flow:
+    with Flow("cpu") as flow:
+        for _ in range(CPU_TASKS):
+            spin_task(loops)
+    return flow
+
+
+def big_intermediate() -> Flow:
+    with Flow("big") as flow:
+        size_task(big_task())
+    return flow
+
+
+def run(flow: Flow, executor: Any) -> None:
+    state = flow.run(executor=executor)
+    assert state.is_successful(), state.message
+
+
+def peak_of(flow: Flow, executor: Any) -> float:
+    """MiB of Python memory this process allocated at its peak while running ``flow``."""
+    tracemalloc.start()
+    try:
+        run(flow, executor)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def prefect_flow(n: int) -> Any:
+    import prefect
+
+    pinc = prefect.task(inc)
+    with prefect.Flow("independent") as flow:
+        for i in range(n):
+            pinc(i)
+    return flow
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tasks", type=int, default=300, help="independent tasks for the overhead rows")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--loops", type=int, default=3_000_000, help="iterations of each CPU-bound task")
+    args = parser.parse_args(argv)
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    n = args.tasks
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        address = cluster.scheduler_address
+        dask = DaskExecutor(address=address)
+        flow = independent(n)
+        run(flow, dask)  # warm up: workers import compat and this module
+
+        def raw() -> None:
+            assert client.gather(client.map(inc, range(n), pure=False)) == list(range(1, n + 1))
+
+        raw()
+        floor = median_time(raw, args.repeats) / n * 1e3
+        ours = median_time(lambda: run(flow, dask), args.repeats) / n * 1e3
+        local = median_time(lambda: run(flow, LocalExecutor()), args.repeats) / n * 1e3
+        print(f"per-task time, {n} independent trivial tasks (ms/task):")
+        print(f"  raw client.submit      {floor:8.3f}")
+        print(f"  DaskExecutor           {ours:8.3f}   {ours / floor:5.2f}x of raw (target <= 1.5x)")
+        print(f"  LocalExecutor          {local:8.3f}")
+        try:
+            import prefect
+            from prefect.executors import DaskExecutor as PrefectDaskExecutor
+        except ImportError:
+            print("  Prefect 1.x DaskExecutor: prefect is not installed (skipped)")
+        else:
+            pflow = prefect_flow(n)
+            pexec = PrefectDaskExecutor(address=address)
+            pflow.run(executor=pexec)
+            theirs = median_time(lambda: pflow.run(executor=pexec), args.repeats) / n * 1e3
+            print(f"  Prefect {prefect.__version__} DaskExecutor {theirs:8.3f}   {theirs / floor:5.2f}x of raw")
+
+        cpu = cpu_bound(args.loops)
+        on_local = median_time(lambda: run(cpu, LocalExecutor()), 1)
+        on_dask = median_time(lambda: run(cpu, dask), 1)
+        print(f"{CPU_TASKS} CPU-bound tasks: LocalExecutor {on_local:.2f} s, DaskExecutor {on_dask:.2f} s: "
+              f"{on_local / on_dask:.2f}x speed-up on 2 workers (target >= 1.7x)")
+
+        flow = big_intermediate()
+        print(f"caller peak Python memory, a {BIG // 2**20} MiB intermediate: "
+              f"LocalExecutor {peak_of(flow, LocalExecutor()):.1f} MiB, "
+              f"DaskExecutor {peak_of(flow, dask):.1f} MiB")
+        started = time.perf_counter()
+        run(flow, dask)
+        print(f"  (the dask run took {time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
