@@ -126,3 +126,56 @@ def test_unsupported_prefect_versions_are_left_alone_and_say_why_at_debug(caplog
     assert f"does nothing on Prefect {version}" in record.getMessage()
     assert "before 0.14 has its own result handlers" in record.getMessage()
     assert "Prefect 2 has no Result API" in record.getMessage()
+
+
+MODERN_FLOW = """
+import os
+import sys
+from prefect import Flow, Parameter, Task, task
+from prefect.engine.results import LocalResult, PrefectResult
+
+@task(result=LocalResult(dir=sys.argv[1]), target="{task_name}-{x}.pkl")
+def double(x):
+    return 2 * x
+
+class Add(Task):
+    def __init__(self, **kwargs):
+        super().__init__(result=PrefectResult(), **kwargs)
+
+    def run(self, a, b):
+        return a + b
+
+with Flow("modern", result=PrefectResult()) as flow:
+    doubled = double(Parameter("x", default=3))
+    total = Add()(doubled, 1)
+
+for _ in range(2):
+    state = flow.run()
+    print(type(state.result[doubled]).__name__, type(state.result[total]).__name__, state.result[total].result)
+print(sorted(os.listdir(sys.argv[1])), type(flow.result).__name__)
+"""
+
+
+@pytest.mark.slow
+def test_a_flow_without_legacy_names_runs_the_same_with_the_bridge_on_and_off(tmp_path: Path) -> None:
+    outputs = {}
+    for switch in ("1", "0"):
+        environ = {
+            **os.environ,
+            "RESULTS_COMPAT_PREFECT": switch,
+            "RESULTS_COMPAT_LEGACY": "error",
+            "PREFECT__FLOWS__CHECKPOINTING": "true",
+            "PREFECT__LOGGING__LEVEL": "WARNING",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-c", MODERN_FLOW, str(tmp_path / f"results-{switch}")],
+            cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs[switch] = proc.stdout
+    assert outputs["1"] == outputs["0"]
+    assert outputs["1"].splitlines() == [
+        "Success Success 7",
+        "Cached Success 7",
+        "['double-3.pkl'] PrefectResult",
+    ]
