@@ -41,7 +41,8 @@ def startup(repeats: int) -> None:
         times["hook armed"].append(_wall(on))
         times["RESULTS_COMPAT_PREFECT=0"].append(_wall(off))
     for label, values in times.items():
-        print(f"  python -c pass, {label:<26} fastest {min(values) * 1e3:6.2f} ms  median {statistics.median(values) * 1e3:6.2f} ms")
+        fastest, median = min(values) * 1e3, statistics.median(values) * 1e3
+        print(f"  python -c pass, {label:<26} fastest {fastest:6.2f} ms  median {median:6.2f} ms")
 
     line = PTH.read_text().strip()
     saved = list(sys.meta_path)
@@ -70,9 +71,10 @@ def flow_run(tasks: int, legacy: bool, directory: str) -> float:
     start = time.perf_counter()
     with Flow(f"{tasks} tasks") as flow:
         for number in range(tasks):
-            keywords = (
-                {"result_handler": LocalResultHandler(dir=directory)} if legacy else {"result": LocalResult(dir=directory)}
-            )
+            if legacy:
+                keywords = {"result_handler": LocalResultHandler(dir=directory)}
+            else:
+                keywords = {"result": LocalResult(dir=directory)}
             task(lambda x: x + 1, name=f"inc-{number}", **keywords)(number)
     with set_temporary_config({"flows.checkpointing": True, "logging.level": "ERROR"}):
         prefect.utilities.logging.get_logger().setLevel("ERROR")

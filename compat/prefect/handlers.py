@@ -210,7 +210,7 @@ class GCSResultHandler(ResultHandler):
             from prefect.utilities.gcp import get_storage_client
 
             credentials = _secret(self.credentials_secret) if self.credentials_secret else None
-            self._gcs_bucket = get_storage_client(credentials=credentials).bucket(self.bucket)
+            self._gcs_bucket = get_storage_client(credentials=credentials).bucket(self.bucket)  # type: ignore[arg-type]
         return self._gcs_bucket
 
     def __getstate__(self) -> dict[str, Any]:

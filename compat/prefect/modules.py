@@ -9,6 +9,7 @@ user's import statement (once per process, as any module body runs once); the cl
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -19,7 +20,7 @@ from compat.deprecations import LegacyImportWarning, message, rename_for, warn
 from compat.prefect import handlers
 from compat.renames import PREFECT
 
-__all__ = ["LegacyModuleFinder", "install_finder", "module_contents"]
+__all__ = ["LegacyModuleFinder", "engine_getattr", "install_finder", "module_contents"]
 
 ROOT = rename_for("module", "prefect.engine.result_handlers", PREFECT).old
 
@@ -55,6 +56,14 @@ class LegacyModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if module.__name__ == ROOT:
             module.__path__ = []  # type: ignore[attr-defined]  # a package: its submodules come from this finder
             warn(LegacyImportWarning, message(rename_for("module", ROOT, PREFECT), profile=PREFECT), at_import=True)
+
+
+def engine_getattr(name: str) -> ModuleType:
+    """``prefect.engine``'s module ``__getattr__`` (PEP 562): ``import prefect`` made ``prefect.engine.result_handlers``
+    reachable in 0.13 (``prefect.engine`` imported it), so the attribute imports it on first use."""
+    if name == ROOT.rpartition(".")[2]:
+        return importlib.import_module(ROOT)
+    raise AttributeError(f"module 'prefect.engine' has no attribute {name!r}")
 
 
 def install_finder() -> None:

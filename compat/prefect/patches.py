@@ -19,7 +19,7 @@ from typing import Any
 
 from compat.deprecations import skip_frames_in
 from compat.kwargs import result_handler_property, translate_result_handler
-from compat.prefect.modules import install_finder
+from compat.prefect.modules import engine_getattr, install_finder
 from compat.prefect.results import ResultHandlerResult, to_handler, to_result
 from compat.renames import PREFECT
 
@@ -33,8 +33,10 @@ HINT = "ResultHandlerResult.from_result_handler(handler)"
 def apply(prefect: ModuleType) -> None:
     """Restore the legacy API on ``prefect`` (a Prefect >= 0.14, < 2 that has finished importing)."""
     assert KEYWORD is not None and ATTRIBUTE is not None, "the prefect profile lost its result_handler renames"
-    skip_frames_in(os.path.dirname(prefect.__file__))  # warnings land on the user's line, past Prefect's wrappers
+    skip_frames_in(os.path.dirname(str(prefect.__file__)))  # warnings land on the user's line, past Prefect's
     install_finder()
+    if not hasattr(prefect.engine, "__getattr__"):
+        prefect.engine.__getattr__ = engine_getattr  # type: ignore[attr-defined]
     import prefect.engine.results
 
     prefect.engine.results.ResultHandlerResult = ResultHandlerResult  # type: ignore[attr-defined]
@@ -44,9 +46,8 @@ def apply(prefect: ModuleType) -> None:
         assert name in KEYWORD.applies_to
         cls.__init__ = _translated(cls.__dict__["__init__"], name)  # type: ignore[misc]
         if name in ATTRIBUTE.applies_to:
-            setattr(
-                cls, ATTRIBUTE.old, result_handler_property(name, to_result=to_result, to_handler=to_handler, profile=PREFECT)
-            )
+            alias = result_handler_property(name, to_result=to_result, to_handler=to_handler, profile=PREFECT)
+            setattr(cls, ATTRIBUTE.old, alias)
     original = prefect.utilities.tasks.task
     translated = _translated(original, "task")
     for module_name in PREFECT.engine_modules:

@@ -49,10 +49,13 @@ def checkpointing() -> Iterator[None]:
 def fresh_legacy_modules() -> Iterator[None]:
     """Forget the restored legacy modules, so the next import makes them (and warns) again."""
     saved = {name: sys.modules.pop(name) for name in PREFECT.legacy_modules if name in sys.modules}
+    attribute = prefect.engine.__dict__.pop("result_handlers", None)  # the import bound it on its parent
     yield
     for name in PREFECT.legacy_modules:
         sys.modules.pop(name, None)
     sys.modules.update(saved)
+    if attribute is not None:
+        prefect.engine.result_handlers = attribute
 
 
 def run_quietly(flow: prefect.Flow, **kwargs: object) -> prefect.engine.state.State:

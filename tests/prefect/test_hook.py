@@ -48,7 +48,8 @@ def test_the_pth_line_is_one_line_that_imports_only_os_and_sys() -> None:
 
 
 def test_start_up_imports_nothing_of_the_bridge(tmp_path: Path) -> None:
-    code = "import sys; print(sorted(m for m in ('compat', 'wrapt', 'prefect', '_results_compat_prefect') if m in sys.modules))"
+    modules = ("compat", "wrapt", "prefect", "_results_compat_prefect")
+    code = f"import sys; print(sorted(m for m in {modules!r} if m in sys.modules))"
     assert run(code, tmp_path).stdout.strip() == "[]"
 
 

@@ -59,6 +59,23 @@ def test_importing_the_legacy_path_warns_at_the_import_statement(legacy, fresh_l
     assert "python -m codemods.results --profile prefect" in str(warning.message)
 
 
+def test_the_legacy_package_is_an_attribute_of_prefect_engine_as_in_0_13(legacy, fresh_legacy_modules) -> None:
+    import prefect
+
+    # attribute
+    handler_class = prefect.engine.result_handlers.LocalResultHandler
+    assert handler_class is handlers.LocalResultHandler
+    [warning] = [w for w in legacy if w.category is LegacyImportWarning]
+    assert (warning.filename, warning.lineno) == (THIS_FILE, _line_after("attribute"))
+
+
+def test_other_missing_attributes_of_prefect_engine_still_raise() -> None:
+    import prefect
+
+    with pytest.raises(AttributeError, match="no attribute 'result_handlerz'"):
+        prefect.engine.result_handlerz  # noqa: B018
+
+
 def test_a_module_that_0_13_did_not_have_is_still_missing() -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("prefect.engine.result_handlers.pandas_result_handler")

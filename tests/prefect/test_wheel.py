@@ -37,7 +37,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_puts_the_pth_file_and_its_module_in_site_packages(wheel: Path) -> None:
     top_level = {name for name in zipfile.ZipFile(wheel).namelist() if "/" not in name}
     assert top_level == {"results_compat_prefect.pth", "_results_compat_prefect.py"}
-    assert zipfile.ZipFile(wheel).read("results_compat_prefect.pth") == (ROOT / "results_compat_prefect.pth").read_bytes()
+    shipped = zipfile.ZipFile(wheel).read("results_compat_prefect.pth")
+    assert shipped == (ROOT / "results_compat_prefect.pth").read_bytes()
 
 
 @pytest.mark.slow
