@@ -8,6 +8,7 @@ settings (the class named by the ``prefect`` profile of the rename table, the co
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from typing import Any
@@ -122,6 +123,13 @@ def to_handler(result: Any) -> Any:
     return result
 
 
+@functools.cache
+def _defaults(handler_class: type) -> dict[str, Any]:
+    """The constructor's defaults by parameter name (once per class: a flow may build thousands of handlers)."""
+    parameters = inspect.signature(handler_class.__init__).parameters.values()  # type: ignore[misc]
+    return {p.name: p.default for p in parameters if p.default is not p.empty}
+
+
 def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     """The Prefect Result the rename table names for a built-in handler, with the handler's settings."""
     result_class = getattr(prefect.engine.results, rename.new, None)
@@ -130,11 +138,11 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     kwargs = {
         new: getattr(handler, old) for old, new in rename.arguments.items() if new is not None and hasattr(handler, old)
     }
-    defaults = inspect.signature(type(handler).__init__).parameters
+    defaults = _defaults(type(handler))
     lost = [
         old
         for old, new in rename.arguments.items()
-        if new is None and old in defaults and getattr(handler, old, None) != defaults[old].default
+        if new is None and old in defaults and getattr(handler, old, None) != defaults[old]
     ]
     if lost:
         warn(
