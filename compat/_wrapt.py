@@ -36,7 +36,7 @@ class _DeferredInit(types.ModuleType):
                 try:
                     self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
                 finally:
-                    self.__class__ = types.ModuleType
+                    self.__class__ = types.ModuleType  # type: ignore[assignment]
         try:
             return self.__dict__[name]
         except KeyError:

@@ -1,7 +1,8 @@
 """Durable, all-or-nothing file writes: the one place every file-backed Result and handler writes through.
 
-The bytes go to a sibling temporary file, are flushed and fsynced, and only then ``os.replace`` puts them at the
-destination (atomic on POSIX and Windows). A writer that dies or raises midway leaves the destination as it was:
+The bytes (given, or streamed by a serializer) go to a sibling temporary file, are flushed and fsynced (unless the
+caller chose speed over durability), and only then ``os.replace`` puts them at the destination (atomic on POSIX
+and Windows). A writer that dies or raises midway leaves the destination as it was:
 the old value or nothing, never a partial file. The directory itself is not fsynced after the rename: that would
 double the cost of small writes, and the rename is still atomic; after a power cut the destination holds the old or
 the new complete value. An overwrite keeps the replaced file's permission bits.
@@ -15,14 +16,17 @@ the directory are left alone: their liveness cannot be checked from here.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
 import threading
 import time
 import zlib
+from collections.abc import Callable
+from typing import BinaryIO
 
-__all__ = ["TEMP_PREFIX", "atomic_write_bytes", "existing_mode", "remove_stale_temp_files"]
+__all__ = ["TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "existing_mode", "remove_stale_temp_files"]
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
@@ -36,10 +40,22 @@ _swept: dict[str, float] = {}
 _swept_lock = threading.Lock()
 
 
-def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` atomically and durably, creating parent directories as needed.
+def atomic_write_bytes(
+    path: str, data: bytes | bytearray | memoryview, mode: int | None = None, durable: bool = True
+) -> None:
+    """Write ``data`` to ``path`` atomically (and, ``durable``, fsynced), creating parent directories as needed.
 
     ``mode``: permission bits for the file; by default those of the file being replaced, else the umask decides.
+    """
+    atomic_write(path, lambda f: f.write(data), mode, durable)
+
+
+def atomic_write(path: str, fill: Callable[[BinaryIO], object], mode: int | None = None, durable: bool = True) -> None:
+    """Write what ``fill(file)`` writes to ``path`` atomically: nothing reaches ``path`` if ``fill`` raises.
+
+    ``durable=False`` skips the fsync: the file then survives the writer's crash (the rename is still atomic), but
+    not a power cut or a kernel crash, which may leave an empty or partial file at ``path`` (scratch space).
+    The temporary file is created with one ``open(O_EXCL)`` beside ``path`` (no other call checks for it first).
     """
     directory = os.path.dirname(path) or "."
     if mode is None:
@@ -53,12 +69,13 @@ def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: in
         os.makedirs(directory, exist_ok=True)
         fd = os.open(tmp, _FLAGS, 0o666)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(fd, "wb") as f:
             if mode is not None and hasattr(os, "fchmod"):  # POSIX; Windows has no such bits to keep
-                os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+                os.fchmod(fd, mode)
+            fill(f)
+            if durable:
+                f.flush()
+                os.fsync(fd)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -69,11 +86,14 @@ def atomic_write_bytes(path: str, data: bytes | bytearray | memoryview, mode: in
 
 
 def existing_mode(path: str) -> int | None:
-    """The permission bits of the regular file at ``path``, or None if there is none."""
+    """The permission bits of the regular file at ``path``, or None if there is none; ``IsADirectoryError`` if
+    ``path`` is a directory (no file can replace it)."""
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", path)
     return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
 
 

@@ -11,11 +11,12 @@ Serialization, templating, validation and caching live here once for all of them
 
 from __future__ import annotations
 
+import io
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar, Union
+from typing import Any, BinaryIO, TypeVar, Union
 
 from compat.errors import LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
 from compat.results.serializers import PickleSerializer, Serializer
@@ -32,6 +33,7 @@ Location = Union[str, Callable[..., str], None]
 """A ``str.format`` template, a callable ``fn(**context) -> str``, or None (the backend picks a name)."""
 
 R = TypeVar("R", bound="Result")
+T = TypeVar("T")
 
 _CLOCK_SKEW = timedelta(seconds=60)
 """How far in the future a stored output's modified time may be (another machine's clock) and still count as fresh."""
@@ -189,17 +191,24 @@ class Result:
                 "result.copy() with .location set"
             )
         new = self.format(**context)
-        data = self.serializer.serialize(value)
-        new.location = self.write_bytes(new.location, data)  # type: ignore[arg-type]
+        serializer = self.serializer
+        if _streams(type(self), type(serializer), "write_stream", "write_bytes", "dump", "serialize"):
+            dump = serializer.dump  # type: ignore[attr-defined]
+            new.location = self.write_stream(new.location, lambda stream: dump(value, stream))  # type: ignore[arg-type]
+        else:
+            new.location = self.write_bytes(new.location, serializer.serialize(value))  # type: ignore[arg-type]
         new.value = value
         return new
 
     def read(self: R, location: str) -> R:
         """Load the value stored at ``location``; return a new Result holding it."""
         resolved = self.resolve(location)
-        data = self.read_bytes(resolved)
+        serializer = self.serializer
         try:
-            value = self.serializer.deserialize(data)
+            if _streams(type(self), type(serializer), "read_stream", "read_bytes", "load", "deserialize"):
+                value = self.read_stream(resolved, serializer.load)  # type: ignore[attr-defined]
+            else:
+                value = serializer.deserialize(self.read_bytes(resolved))
         except SerializationError as exc:
             raise SerializationError(f"cannot read the result stored at {resolved!r}: {exc}") from exc.__cause__
         new = self.copy()
@@ -303,6 +312,24 @@ class Result:
         """The bytes stored at ``location``; ``ResultNotFound`` if there are none."""
         raise NotImplementedError(f"{type(self).__name__} must implement read_bytes(location) -> bytes")
 
+    def write_stream(self, location: str | None, dump: Callable[[BinaryIO], object]) -> str:
+        """Store what ``dump(stream)`` writes to a binary stream, atomically at ``location``; return where it went.
+
+        A backend that can hand the serializer a stream (a file, an upload) overrides this and ``read_stream``, so a
+        large value is never held as one more whole copy in memory; ``write`` uses them when the serializer can
+        stream (``dump``/``load``) and the backend's stream methods are at least as specific as its bytes methods
+        (a subclass that overrides only ``write_bytes``/``read_bytes`` keeps being called through those). By
+        default the bytes are gathered in memory and stored with ``write_bytes``.
+        """
+        buffer = io.BytesIO()
+        dump(buffer)
+        return self.write_bytes(location, buffer.getvalue())
+
+    def read_stream(self, location: str, load: Callable[[BinaryIO], T]) -> T:
+        """``load(stream)`` on a readable binary stream of what is stored at ``location`` (see ``write_stream``);
+        ``ResultNotFound`` if nothing is. By default the stream is over the bytes ``read_bytes`` returns."""
+        return load(io.BufferedReader(io.BytesIO(self.read_bytes(location))))  # type: ignore[arg-type]
+
     def exists_at(self, location: str) -> bool:
         """Whether something is stored at the concrete ``location``."""
         raise NotImplementedError(f"{type(self).__name__} must implement exists_at(location) -> bool")
@@ -321,6 +348,34 @@ class Result:
         if self.value is not None:
             shown += f", value={_short_repr(self.value)}"
         return f"{type(self).__name__}({shown})"
+
+
+_STREAMS: dict[tuple[type, type, str], bool] = {}
+
+
+def _streams(
+    backend: type, serializer: type, backend_stream: str, backend_bytes: str, serializer_stream: str, whole: str
+) -> bool:
+    """Whether a ``backend`` Result with a ``serializer`` takes the stream path: the serializer can stream, and in
+    each class the stream method is defined in the class that defines the bytes method or in a subclass of it (so
+    an override of only ``write_bytes``, ``serialize``... is never bypassed). Decided once per pair of classes."""
+    key = (backend, serializer, backend_stream)
+    decided = _STREAMS.get(key)
+    if decided is None:
+        decided = _defined_below(backend, backend_stream, backend_bytes) and _defined_below(
+            serializer, serializer_stream, whole
+        )
+        _STREAMS[key] = decided
+    return decided
+
+
+def _defined_below(cls: type, stream: str, whole: str) -> bool:
+    """Whether ``cls`` has ``stream`` from a class at or below the one it has ``whole`` from."""
+    stream_owner = next((klass for klass in cls.__mro__ if stream in klass.__dict__), None)
+    whole_owner = next((klass for klass in cls.__mro__ if whole in klass.__dict__), None)
+    if stream_owner is None:
+        return False
+    return whole_owner is None or issubclass(stream_owner, whole_owner)
 
 
 def _callables(items: Iterable[Callable[..., Any]] | None, what: str) -> list[Callable[..., Any]]:

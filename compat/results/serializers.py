@@ -22,7 +22,7 @@ import json
 import os
 import pickle
 from collections.abc import Sequence
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, BinaryIO, Protocol, Union, runtime_checkable
 
 from compat.errors import SerializationError
 
@@ -33,6 +33,7 @@ __all__ = [
     "JSONSerializer",
     "PickleSerializer",
     "Serializer",
+    "StreamSerializer",
     "signature",
 ]
 
@@ -63,6 +64,16 @@ class Serializer(Protocol):
     def serialize(self, value: Any) -> bytes: ...
 
     def deserialize(self, data: bytes) -> Any: ...
+
+
+class StreamSerializer(Serializer, Protocol):
+    """A serializer that can also write a value to, and read it from, a binary stream, without the whole stored
+    bytes in memory: a Result whose backend streams (``Result.write_stream``/``read_stream``) uses these. The
+    stored bytes must be exactly those of ``serialize``, so either path reads what the other wrote."""
+
+    def dump(self, value: Any, stream: BinaryIO) -> None: ...
+
+    def load(self, stream: BinaryIO) -> Any: ...
 
 
 class PickleSerializer:
@@ -96,22 +107,60 @@ class PickleSerializer:
         return _keys([part.strip() for part in raw.split(",")], f"${SIGNING_KEY_VARIABLE}")
 
     def serialize(self, value: Any) -> bytes:
+        buffer = io.BytesIO()
+        self.dump(value, buffer)
+        return buffer.getvalue()  # no copy: BytesIO hands over its buffer
+
+    def dump(self, value: Any, stream: BinaryIO) -> None:
+        """Pickle ``value`` into ``stream``: large ``bytes`` go to ``stream.write`` as they are, never copied into a
+        buffer first. Signing needs a seekable stream (the tag is filled in once the payload has passed through
+        ``hmac``); to another stream the signed bytes are written whole."""
         import cloudpickle  # on first use: it costs more to import than the rest of compat.results
 
         keys = self.signing_keys
-        buffer = io.BytesIO()
+        if keys and not _seekable(stream):
+            stream.write(self.serialize(value))
+            return
+        mac = None
         if keys:
-            buffer.write(bytes(HEADER_SIZE))  # the header is filled in once the payload is known
+            import hmac
+
+            start = stream.tell()
+            stream.write(bytes(HEADER_SIZE))  # the header is filled in once the payload is known
+            mac = hmac.new(keys[0], digestmod="sha256")
+        target = _Target(stream, mac)
         try:
-            cloudpickle.dump(value, buffer, protocol=self.protocol)
+            cloudpickle.dump(value, target, protocol=self.protocol)
         except Exception as exc:  # pickling raises many types: TypeError, PicklingError, AttributeError...
+            if exc is target.failure:
+                raise  # the stream failed (a full disk), not the value
             raise SerializationError(
                 f"cannot serialize a value of type {type(value).__qualname__} with {type(self).__name__}: {exc}"
             ) from exc
-        if keys:
-            with buffer.getbuffer() as view:
-                view[:HEADER_SIZE] = SIGNED_MAGIC + signature(keys[0], view[HEADER_SIZE:])
-        return buffer.getvalue()  # no copy: BytesIO hands over its buffer
+        if mac is not None:
+            end = stream.tell()
+            stream.seek(start)
+            stream.write(SIGNED_MAGIC + mac.digest())
+            stream.seek(end)
+
+    def load(self, stream: BinaryIO) -> Any:
+        """Unpickle from ``stream``. An unsigned pickle that may be read as such is unpickled straight from the
+        stream (large ``bytes`` are read into the value, not into a buffer first); a signed one is read whole and
+        verified (``verified``) before a byte is unpickled."""
+        peek = getattr(stream, "peek", None)
+        head = peek(len(SIGNED_MAGIC))[: len(SIGNED_MAGIC)] if callable(peek) else b""
+        checked = bool(self.signing_keys) and not self.trust_unsigned
+        if len(head) < len(SIGNED_MAGIC) or head == SIGNED_MAGIC or checked:
+            return self.deserialize(stream.read())
+        try:
+            return pickle.load(stream)
+        except OSError:
+            raise  # the storage failed while reading, not the data
+        except Exception as exc:
+            raise SerializationError(
+                f"{type(self).__name__} cannot deserialize the stored bytes "
+                f"(corrupt, truncated, or not written by a pickle serializer): {exc}"
+            ) from exc
 
     def deserialize(self, data: bytes) -> Any:
         payload = self.verified(data)
@@ -193,6 +242,29 @@ def _keys(given: SigningKey | Sequence[SigningKey], where: str) -> tuple[bytes, 
     if not keys:
         raise SerializationError(f"{where}: give at least one signing key, or None for no signing")
     return tuple(keys)
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    seekable = getattr(stream, "seekable", None)
+    return callable(seekable) and bool(seekable())
+
+
+class _Target:
+    """What pickle writes to: ``stream``, through the HMAC ``mac`` when signing. Remembers the error the stream
+    raised, so that a failing disk is not reported as a value that cannot be pickled."""
+
+    def __init__(self, stream: BinaryIO, mac: Any) -> None:
+        self.stream, self.mac = stream, mac
+        self.failure: BaseException | None = None
+
+    def write(self, data: Any) -> int:
+        if self.mac is not None:
+            self.mac.update(data)
+        try:
+            return self.stream.write(data)
+        except BaseException as exc:
+            self.failure = exc
+            raise
 
 
 class JSONSerializer:

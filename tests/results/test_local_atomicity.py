@@ -21,11 +21,11 @@ PAYLOAD = 8 * 1024 * 1024  # large enough that a kill usually lands inside a wri
 
 WRITER = textwrap.dedent(
     """
-    import sys
+    import os, sys
     from compat import LocalResult, ResultNotFound
 
     directory, name, size, marker = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    result = LocalResult(dir=directory, location=name)
+    result = LocalResult(dir=directory, location=name, durable=os.environ.get("DURABLE", "1") == "1")
     print("ready", flush=True)
     sys.stdin.readline()  # wait for "go", so racing writers start together
     rounds = int(sys.argv[5]) if len(sys.argv) > 5 else None
@@ -37,14 +37,17 @@ WRITER = textwrap.dedent(
 )
 
 
-def start_writer(tmp_path: Path, marker: int, rounds: int | None = None) -> subprocess.Popen[str]:
+def start_writer(
+    tmp_path: Path, marker: int, rounds: int | None = None, durable: bool = True
+) -> subprocess.Popen[str]:
     script = tmp_path / "writer.py"
     if not script.exists():
         script.write_text(WRITER)
     args = [sys.executable, str(script), str(tmp_path / "out"), "value.pkl", str(PAYLOAD), str(marker)]
     if rounds is not None:
         args.append(str(rounds))
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "DURABLE": "1" if durable else "0"}
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
 
@@ -62,11 +65,12 @@ def assert_complete_value(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_writer_killed_mid_write_never_leaves_a_partial_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("durable", [True, False], ids=["durable", "not-durable"])
+def test_a_writer_killed_mid_write_never_leaves_a_partial_file(tmp_path: Path, durable: bool) -> None:
     rng = random.Random(16)
     kills = 15
     for attempt in range(kills):
-        proc = start_writer(tmp_path, marker=attempt)
+        proc = start_writer(tmp_path, marker=attempt, durable=durable)
         go(proc)
         time.sleep(rng.uniform(0.0, 0.25))
         os.kill(proc.pid, signal.SIGKILL)
