@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, Union
 
 from compat.engine.context import task_run_context
 from compat.engine.parameter import Parameter
+from compat.engine.runner import _describe
 from compat.engine.states import Skipped
 from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, refuse_colliding_targets, stored_at
 from compat.engine.task import Task
-from compat.engine.runner import _describe
 from compat.results.base import Result, _names_key, _short_repr
 
 if TYPE_CHECKING:
