@@ -2,8 +2,8 @@
 
 A moto S3 server is started in a child process on 127.0.0.1 (so it does not share this process's GIL) and both
 sides talk to it over HTTP with one client each. The payload is ``os.urandom(size)``: the baseline PUTs those
-bytes and GETs them back; S3Result pickles the value, uploads it (a multipart upload from 8 MB on, through boto3's
-managed transfer), downloads and unpickles it. A third row for large writes shows boto3's own managed transfer
+bytes and GETs them back; S3Result pickles the value, uploads it (a multipart upload from 8 MB on, its parts sent
+by its own threads so that an exception aborts it), downloads and unpickles it. A third row for large writes shows boto3's own managed transfer
 (``upload_fileobj``) of the same bytes, to tell the cost of multipart from the cost of this package.
 Target: at most 1.10x. Run: .venv/bin/python benchmarks/s3_io.py [--quick]
 """

@@ -36,6 +36,7 @@ TEMP_PREFIX = ".results-compat-"
 _HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
 _SWEEP_INTERVAL = 60.0  # seconds between two sweeps of one directory by one process
+_SWEPT_KEPT = 4096  # directories remembered as recently swept, at most (about)
 _swept: dict[str, float] = {}
 _swept_lock = threading.Lock()
 
@@ -103,6 +104,10 @@ def _maybe_sweep(directory: str) -> None:
         last = _swept.get(directory)
         if last is not None and now - last < _SWEEP_INTERVAL:
             return
+        if len(_swept) >= _SWEPT_KEPT:  # a process writing into very many directories: forget the old sweeps
+            for known, when in list(_swept.items()):
+                if now - when >= _SWEEP_INTERVAL:
+                    del _swept[known]
         _swept[directory] = now
     remove_stale_temp_files(directory)
 
