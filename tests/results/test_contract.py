@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from compat import Result, ResultNotFound, SerializationError, ValidationError
+from compat.results.serializers import SIGNING_KEY_VARIABLE
 from tests.results.backends import BACKENDS
 
 
@@ -123,3 +124,25 @@ def test_a_cache_validator_that_raises_is_a_validation_error_naming_it(backend: 
     backend.cache_validators = [explodes]
     with pytest.raises(ValidationError, match=r"cache validator .*explodes.*raised ZeroDivisionError"):
         backend.read_cached(written.location)
+
+
+def test_with_a_signing_key_values_round_trip_and_unsigned_ones_are_refused(
+    backend: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
+    unsigned = backend.write("written before signing")
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "k")
+    signed = backend.write("signed")
+    assert backend.read(signed.location).value == "signed"
+    with pytest.raises(SerializationError, match="unsigned"):
+        backend.read(unsigned.location)
+
+
+def test_keep_aside_moves_the_bytes_elsewhere_or_says_it_cannot(backend: Result) -> None:
+    written = backend.write("unwanted")
+    kept = backend.keep_aside(backend.resolve(written.location))
+    if kept is None:  # a backend that cannot move bytes leaves them where they are
+        assert backend.read(written.location).value == "unwanted"
+        return
+    assert kept != written.location and backend.read(kept).value == "unwanted"
+    assert backend.exists(written.location) is False
