@@ -45,6 +45,7 @@ from compat.errors import (
 from compat.kwargs import Flow, Task, task  # the engine's, with the legacy result_handler= translation applied
 from compat.results import (
     ConstantResult,
+    GCSResult,
     JSONResult,
     JSONSerializer,
     LocalResult,
@@ -65,6 +66,7 @@ __all__ = [
     "Failed",
     "Flow",
     "FlowError",
+    "GCSResult",
     "JSONResult",
     "JSONSerializer",
     "LegacyAttributeWarning",

@@ -153,6 +153,16 @@ COMPAT = Profile(
             arguments=_frozen({"bucket": "bucket", "boto3_kwargs": "boto3_kwargs"}),
         ),
         Rename(
+            kind="class",
+            old="GCSResultHandler",
+            new="GCSResult",
+            anchor="gcsresulthandler",
+            positional=("bucket", "credentials_secret"),
+            arguments=_frozen({"bucket": "bucket", "credentials_secret": None}),
+            note="credentials_secret= has no equivalent: GCSResult uses Google's standard credentials "
+            "(GOOGLE_APPLICATION_CREDENTIALS) or client_kwargs={'credentials': ...}",
+        ),
+        Rename(
             kind="keyword",
             old="result_handler",
             new="result",

@@ -8,6 +8,7 @@
 from compat.deprecations import LegacyImportWarning, message, rename_for, warn
 from compat.legacy import (
     ConstantResultHandler,
+    GCSResultHandler,
     JSONResultHandler,
     LocalResultHandler,
     ResultHandler,
@@ -16,6 +17,7 @@ from compat.legacy import (
 
 __all__ = [
     "ConstantResultHandler",
+    "GCSResultHandler",
     "JSONResultHandler",
     "LocalResultHandler",
     "ResultHandler",

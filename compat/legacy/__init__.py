@@ -6,12 +6,14 @@ naming the replacement in ``compat.results``. ``compat.adapters.as_result`` turn
 
 from compat.legacy.base import ResultHandler
 from compat.legacy.constant import ConstantResultHandler
+from compat.legacy.gcs import GCSResultHandler
 from compat.legacy.json import JSONResultHandler
 from compat.legacy.local import LocalResultHandler
 from compat.legacy.s3 import S3ResultHandler
 
 __all__ = [
     "ConstantResultHandler",
+    "GCSResultHandler",
     "JSONResultHandler",
     "LocalResultHandler",
     "ResultHandler",

@@ -2,6 +2,7 @@
 
 from compat.results.base import Result
 from compat.results.constant import ConstantResult
+from compat.results.gcs import GCSResult
 from compat.results.json import JSONResult
 from compat.results.local import LocalResult
 from compat.results.memory import MemoryResult
@@ -10,6 +11,7 @@ from compat.results.serializers import JSONSerializer, PickleSerializer, Seriali
 
 __all__ = [
     "ConstantResult",
+    "GCSResult",
     "JSONResult",
     "JSONSerializer",
     "LocalResult",

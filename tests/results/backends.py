@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import LocalResult, MemoryResult, Result, S3Result, as_result
+from compat import GCSResult, LocalResult, MemoryResult, Result, S3Result, as_result
 
 BackendFactory = Callable[[pytest.FixtureRequest, Path], Result]
 
@@ -39,7 +39,13 @@ def s3(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
     return S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs)
 
 
+def gcs(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
+    """A bucket of its own on the session's GCS emulator (tests/fixtures/gcs_server.py)."""
+    return GCSResult(bucket=request.getfixturevalue("gcs_bucket"))
+
+
 BACKENDS: dict[str, BackendFactory] = {
+    "gcs": gcs,
     "legacy_handler": legacy_handler,
     "local": local,
     "memory": memory,

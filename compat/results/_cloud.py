@@ -1,0 +1,99 @@
+"""What the object-store backends on official SDKs (``GCSResult``, ``AzureResult``) share.
+
+- ``ClientCache``: one SDK client per process, built on first use, shared by every copy of a Result and never
+  pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
+- ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
+  ``LocationTaken`` when the service's precondition refused the write; ``write`` then returns the stored value.
+- ``unique_name``: where a write without a location goes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from compat.errors import ResultNotFound, StorageError
+
+__all__ = ["ClientCache", "LocationTaken", "first_write_wins", "unique_name"]
+
+T = TypeVar("T")
+
+WRITE_ONCE_ATTEMPTS = 5
+
+
+class ClientCache:
+    """Holds one client per process; pickles as empty, and a new process id means a new client."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._pid = -1
+        self._lock = threading.Lock()
+
+    def get(self, build: Callable[[], T]) -> T:
+        """The client of this process, calling ``build()`` the first time (once, however many threads ask)."""
+        if self._client is not None and self._pid == os.getpid():
+            return self._client  # type: ignore[no-any-return]
+        with self._lock:
+            if self._client is None or self._pid != os.getpid():
+                self._client = build()
+                self._pid = os.getpid()
+            return self._client  # type: ignore[no-any-return]
+
+    @property
+    def built(self) -> bool:
+        """Whether this process has built its client yet."""
+        return self._client is not None and self._pid == os.getpid()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+class LocationTaken(StorageError):
+    """Raised by a write-once Result's ``write_bytes`` when the location already holds a value.
+
+    ``write`` catches it and returns the stored value instead: the first writer wins.
+    """
+
+    def __init__(self, uri: str, location: str) -> None:
+        self.uri = uri
+        self.location = location
+        super().__init__(
+            f"{uri} already holds a value and this Result is write-once (overwrite=False); read it, or write with "
+            "overwrite=True to replace it"
+        )
+
+    def __reduce__(self) -> tuple[type[LocationTaken], tuple[str, str]]:  # survives pickling to another process
+        return (LocationTaken, (self.uri, self.location))
+
+
+def first_write_wins(write: Callable[[], T], read: Callable[[str], T], where: str) -> T:
+    """``write()``; if the location is taken, the stored value (``read(location)``) instead.
+
+    A taken location that holds nothing yet (the winner's upload is still being committed, or the value was
+    deleted since) is retried a few times with a growing pause.
+    """
+    for attempt in range(WRITE_ONCE_ATTEMPTS):
+        try:
+            return write()
+        except LocationTaken as taken:
+            try:
+                return read(taken.location)
+            except ResultNotFound:
+                time.sleep(0.05 * 2**attempt)
+    raise StorageError(
+        f"could not write once to {where}: the location kept being claimed by another writer but held no value "
+        f"after {WRITE_ONCE_ATTEMPTS} attempts; retry later"
+    )
+
+
+def unique_name() -> str:
+    """A new name for a write without a location: dated, so a listing of the bucket or container stays browsable."""
+    return f"{datetime.now(timezone.utc):%Y/%m/%d}/result-{uuid.uuid4().hex}.pkl"

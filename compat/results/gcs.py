@@ -1,0 +1,245 @@
+"""``GCSResult``: results stored as objects in a Google Cloud Storage bucket, through ``google-cloud-storage``.
+
+The rendered location is the object name. The SDK is imported when the first request is made, never at
+``import compat``; without it the backend raises ``MissingDependency`` naming the extra to install.
+
+The SDK's errors are translated here, at the boundary, by one table from HTTP statuses to ours, and every message
+names the bucket, the object, what GCS said and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
+from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, unique_name
+from compat.results.base import Result
+from compat.results.s3 import unwrap_legacy_payload
+from compat.results.serializers import PickleSerializer
+
+__all__ = ["GCSResult"]
+
+_MAX_NAME_BYTES = 1024  # GCS's limit on the length of an object name, in UTF-8 bytes
+
+_CREDENTIALS = (
+    "check the credentials (client_kwargs={'credentials': ...}, the GOOGLE_APPLICATION_CREDENTIALS file, or "
+    "`gcloud auth application-default login`)"
+)
+_NOT_FOUND = "nothing is stored under this name"
+_NO_BUCKET = "the bucket does not exist; create it, or correct the bucket name"
+
+_STATUSES: Mapping[int, tuple[type[ResultError], str]] = {
+    400: (LocationError, "GCS refused the request as invalid; check the bucket and object names against its rules"),
+    401: (StorageError, f"the credentials were not accepted; {_CREDENTIALS}"),
+    403: (StorageError, f"access was refused; {_CREDENTIALS} and that they may use this bucket"),
+    404: (ResultNotFound, _NOT_FOUND),
+    429: (StorageError, "GCS is throttling requests; retry later, or spread the writes over more object names"),
+    503: (StorageError, "GCS is unavailable for now; retry later"),
+}
+"""HTTP status of a ``google.api_core`` error -> (our error, what it means and the way out). Others: StorageError."""
+
+_PRECONDITION_FAILED = 412
+
+
+def _import_storage() -> Any:
+    try:
+        from google.cloud import storage
+    except ImportError as exc:
+        raise MissingDependency("google-cloud-storage", "gcs", "GCSResult") from exc
+    return storage
+
+
+class GCSResult(Result):
+    """Stores each value as one object (cloudpickle bytes by default) in ``bucket``.
+
+    ``project`` and ``client_kwargs`` go to ``google.cloud.storage.Client(...)`` (``credentials``,
+    ``client_options``); whatever they leave out comes from Google's standard environment
+    (``GOOGLE_APPLICATION_CREDENTIALS``, ``GOOGLE_CLOUD_PROJECT``, ``STORAGE_EMULATOR_HOST`` for an emulator).
+    A location is an object name (``"runs/{flow_name}/{task_name}.pkl"``) or ``gs://<bucket>/<name>``.
+
+    Each write is one upload that GCS makes visible at once, complete or not at all. With ``overwrite=False`` a
+    write only succeeds if no object has the name (``if_generation_match=0``), so runs racing on one target
+    cannot overwrite each other: the first wins and ``write`` returns the winner's value to the others.
+    Objects written by the legacy ``GCSResultHandler`` (base64 text of a cloudpickle) are read transparently.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        project: str | None = None,
+        client_kwargs: Mapping[str, Any] | None = None,
+        *,
+        overwrite: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(bucket, str) or not bucket:
+            raise TypeError(f"GCSResult needs a bucket name (a non-empty str), got {bucket!r}")
+        if client_kwargs is not None and not isinstance(client_kwargs, Mapping):
+            raise TypeError(
+                "client_kwargs must be a mapping of google.cloud.storage.Client keyword arguments, not "
+                f"{type(client_kwargs).__name__}"
+            )
+        self.bucket = bucket
+        self.project = project
+        self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
+        self.overwrite = overwrite
+        self._clients = ClientCache()
+
+    @property
+    def client(self) -> Any:
+        """The ``google.cloud.storage.Client``, created on first use in this process."""
+        return self._clients.get(self._build_client)
+
+    def _build_client(self) -> Any:
+        storage = _import_storage()
+        from google.auth import exceptions as auth_errors
+
+        kwargs = dict(self.client_kwargs)
+        if self.project is not None:
+            kwargs["project"] = self.project
+        try:
+            return storage.Client(**kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"client_kwargs {sorted(self.client_kwargs)} are not all accepted by google.cloud.storage.Client: "
+                f"{exc}"
+            ) from exc
+        except auth_errors.GoogleAuthError as exc:
+            raise StorageError(
+                f"cannot reach gs://{self.bucket}: no usable Google credentials ({exc}); {_CREDENTIALS}"
+            ) from exc
+
+    # -- writing, with the write-once rule ----------------------------------------------------------------------
+
+    def write(self, value: Any, /, **context: Any) -> GCSResult:
+        """Store ``value``; in write-once mode, a name that already holds a value gives back that value instead."""
+        if self.overwrite:
+            return super().write(value, **context)
+        return first_write_wins(
+            lambda: super(GCSResult, self).write(value, **context), self.read, f"gs://{self.bucket}"
+        )
+
+    # -- the storage contract -----------------------------------------------------------------------------------
+
+    def resolve(self, location: str) -> str:
+        if not isinstance(location, str):
+            raise LocationError(f"a GCSResult location must be a str object name, not {type(location).__name__}")
+        name = location
+        if location.startswith("gs://"):
+            bucket, _, name = location[len("gs://") :].partition("/")
+            if bucket != self.bucket:
+                raise LocationError(
+                    f"location {location!r} names the bucket {bucket!r}, but this GCSResult stores in "
+                    f"{self.bucket!r}; give the object name alone, or use a GCSResult for that bucket"
+                )
+        if not name:
+            raise LocationError(
+                f"location {location!r} names no object; give a name such as '{{flow_name}}/{{task_name}}.pkl'"
+            )
+        if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
+            raise LocationError(
+                f"the object name {name[:60]!r}... is longer than GCS's limit of {_MAX_NAME_BYTES} bytes; "
+                "shorten the location"
+            )
+        if "\r" in name or "\n" in name:
+            raise LocationError(f"the object name {name!r} contains a line break, which GCS refuses")
+        return name
+
+    def write_bytes(self, location: str | None, data: bytes) -> str:
+        name = self.resolve(location if location is not None else unique_name())
+        with self._translated("write", name, missing_bucket=True):
+            blob = self.client.bucket(self.bucket).blob(name)
+            blob.upload_from_string(
+                data,
+                content_type="application/octet-stream",
+                if_generation_match=None if self.overwrite else 0,
+            )
+        return name
+
+    def read_bytes(self, location: str) -> bytes:
+        name = self.resolve(location)
+        with self._found("read", name):
+            data: bytes = self.client.bucket(self.bucket).blob(name).download_as_bytes()
+        if isinstance(self.serializer, PickleSerializer):
+            return unwrap_legacy_payload(data)
+        return data
+
+    def exists_at(self, location: str) -> bool:
+        try:
+            self._metadata(self.resolve(location))
+        except ResultNotFound:
+            return False
+        return True
+
+    def modified_at(self, location: str) -> datetime | None:
+        stamp: datetime = self._metadata(self.resolve(location)).updated  # parsed tz-aware by the SDK
+        return stamp
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+
+    def _metadata(self, name: str) -> Any:
+        """The object's metadata (a reloaded ``Blob``); a 404 is ``ResultNotFound`` once the bucket is known."""
+        with self._found("look up", name):
+            blob = self.client.bucket(self.bucket).blob(name)
+            blob.reload()
+        return blob
+
+    @contextmanager
+    def _found(self, action: str, name: str) -> Iterator[None]:
+        """As ``_translated``; a 404 is ``ResultNotFound`` only once the bucket is known to exist (GCS answers 404
+        for a missing bucket too, and a typo in the bucket name must not read as "nothing stored")."""
+        try:
+            with self._translated(action, name):
+                yield
+        except ResultNotFound as missing:
+            with self._translated(action, name):
+                bucket_exists = self.client.bucket(self.bucket).exists()
+            if not bucket_exists:
+                raise StorageError(f"cannot {action} gs://{self.bucket}/{name}: {_NO_BUCKET}") from missing.__cause__
+            raise
+
+    @contextmanager
+    def _translated(self, action: str, name: str, missing_bucket: bool = False) -> Iterator[None]:
+        """Turn the SDK's exceptions raised inside into ours (see ``_STATUSES``), keeping the cause."""
+        try:
+            yield
+        except Exception as exc:
+            error = self._translate(exc, action, name, missing_bucket)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _translate(self, exc: Exception, action: str, name: str, missing_bucket: bool) -> ResultError | None:
+        from google.api_core import exceptions as api_errors
+        from google.auth import exceptions as auth_errors
+        from requests import exceptions as http_errors
+
+        where = f"cannot {action} gs://{self.bucket}/{name}"
+        if isinstance(exc, ResultError):
+            return None
+        if isinstance(exc, api_errors.GoogleAPICallError):
+            status = int(exc.code or 0)
+            said = f"GCS said {status}: {exc.message}"
+            if status == _PRECONDITION_FAILED and not self.overwrite:
+                return LocationTaken(f"gs://{self.bucket}/{name}", name)
+            if status == 404 and missing_bucket:
+                return StorageError(f"{where}: {_NO_BUCKET} ({said})")
+            category, meaning = _STATUSES.get(status, (StorageError, "the request was refused"))
+            return category(f"{where}: {meaning} ({said})")
+        if isinstance(exc, auth_errors.GoogleAuthError):
+            return StorageError(f"{where}: the credentials could not be used ({exc}); {_CREDENTIALS}")
+        if isinstance(exc, (http_errors.ConnectionError, http_errors.Timeout)):
+            return StorageError(
+                f"{where}: the connection to the GCS endpoint {self.client.api_endpoint} failed ({exc}); check "
+                "client_kwargs['client_options'] (or STORAGE_EMULATOR_HOST) and the network"
+            )
+        if isinstance(exc, ValueError):  # the SDK validates bucket names before sending them
+            return LocationError(f"{where}: google-cloud-storage refused the bucket or object name ({exc})")
+        return None
+
+    def __repr__(self) -> str:
+        return f"GCSResult(bucket={self.bucket!r}, location={self.location!r})"

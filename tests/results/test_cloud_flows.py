@@ -1,0 +1,62 @@
+"""Targets on GCS and Azure make a flow Makefile-like across processes: a second run, in a fresh interpreter, reads
+every target back instead of running the tasks (PIN 16's cross-process caching), as test_s3_flow.py shows for S3.
+
+The fresh interpreters find the emulators through the environment the fixtures set (``STORAGE_EMULATOR_HOST``) or
+through the arguments given here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+FLOW = """
+import json, sys
+from compat import Flow, Parameter, task
+from compat.results import {result_class}
+
+@task(target="{{flow_name}}/{{day}}/extract.pkl")
+def extract(day):
+    return [1, 2, 3]
+
+@task(target="{{flow_name}}/{{day}}/total.pkl")
+def total(rows):
+    return sum(rows)
+
+with Flow("etl", result={result_class}(*json.loads(sys.argv[1]))) as flow:
+    day = Parameter("day", default="2026-11-25")
+    answer = total(extract(day))
+
+state = flow.run()
+runs = {{t.name: type(s).__name__ for t, s in state.result.items() if t.name != "day"}}
+print(json.dumps({{"states": runs, "answer": state.result[answer].result}}))
+"""
+
+
+def run_flow_in_a_fresh_process(result_class: str, arguments: list[Any]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(FLOW.format(result_class=result_class)), json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+def test_flow_with_targets_on_gcs_is_all_cached_when_run_again_in_a_fresh_process(
+    gcs_bucket: str, gcs_client: Any
+) -> None:
+    first = run_flow_in_a_fresh_process("GCSResult", [gcs_bucket])
+    assert first == {"states": {"extract": "Success", "total": "Success"}, "answer": 6}
+    names = sorted(blob.name for blob in gcs_client.list_blobs(gcs_bucket))
+    assert names == ["etl/2026-11-25/extract.pkl", "etl/2026-11-25/total.pkl"]
+
+    again = run_flow_in_a_fresh_process("GCSResult", [gcs_bucket])
+    assert again == {"states": {"extract": "Cached", "total": "Cached"}, "answer": 6}
