@@ -3,22 +3,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Azurite, the Azure Blob Storage emulator the tests start (tests/fixtures/azure_server.py), from npm
+AZURITE_VERSION := 3.35.0
+AZURITE_DIR := .cache/azurite
+AZURITE_STAMP := $(AZURITE_DIR)/.installed-$(AZURITE_VERSION)
 
-.PHONY: demo test clean
+.PHONY: demo test azurite clean
 
 $(STAMP): pyproject.toml setup.py results_compat_prefect.pth
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,s3,prefect,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[test,s3,gcs,azure,prefect,dask]'
 	touch $(STAMP)
+
+$(AZURITE_STAMP):
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "make test needs Node.js and npm to install Azurite, the Azure Blob Storage emulator the tests run;" >&2; \
+	  echo "install them first (Debian/Ubuntu: apt-get install nodejs npm), then run make test again" >&2; \
+	  exit 1; }
+	npm install --prefix $(AZURITE_DIR) --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+	touch $(AZURITE_STAMP)
+
+azurite: $(AZURITE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 # Our own pytest plugin (an entry point) stays loaded: it imports nothing of compat unless --legacy-audit asks,
 # so coverage still sees compat's import-time lines.
-test: $(STAMP)
+test: $(STAMP) $(AZURITE_STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage build *.egg-info
+	rm -rf $(VENV) .cache .pytest_cache .coverage build *.egg-info
