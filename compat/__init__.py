@@ -44,6 +44,7 @@ from compat.errors import (
 )
 from compat.kwargs import Flow, Task, task  # the engine's, with the legacy result_handler= translation applied
 from compat.results import (
+    AzureResult,
     ConstantResult,
     GCSResult,
     JSONResult,
@@ -59,6 +60,7 @@ from compat.results import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AzureResult",
     "Cached",
     "ConstantResult",
     "DaskExecutor",

@@ -163,6 +163,18 @@ COMPAT = Profile(
             "(GOOGLE_APPLICATION_CREDENTIALS) or client_kwargs={'credentials': ...}",
         ),
         Rename(
+            kind="class",
+            old="AzureResultHandler",
+            new="AzureResult",
+            anchor="azureresulthandler",
+            positional=("container", "connection_string", "azure_credentials_secret"),
+            arguments=_frozen(
+                {"container": "container", "connection_string": "connection_string", "azure_credentials_secret": None}
+            ),
+            note="azure_credentials_secret= has no equivalent: pass connection_string= or set "
+            "AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        Rename(
             kind="keyword",
             old="result_handler",
             new="result",

@@ -7,6 +7,7 @@
 
 from compat.deprecations import LegacyImportWarning, message, rename_for, warn
 from compat.legacy import (
+    AzureResultHandler,
     ConstantResultHandler,
     GCSResultHandler,
     JSONResultHandler,
@@ -16,6 +17,7 @@ from compat.legacy import (
 )
 
 __all__ = [
+    "AzureResultHandler",
     "ConstantResultHandler",
     "GCSResultHandler",
     "JSONResultHandler",

@@ -1,3 +1,8 @@
 """Shared pytest configuration: the fixtures that start real servers live in tests/fixtures/."""
 
-pytest_plugins = ["tests.fixtures.dask_cluster", "tests.fixtures.gcs_server", "tests.fixtures.s3_server"]
+pytest_plugins = [
+    "tests.fixtures.azure_server",
+    "tests.fixtures.dask_cluster",
+    "tests.fixtures.gcs_server",
+    "tests.fixtures.s3_server",
+]

@@ -39,7 +39,8 @@ def _imported_by(code: str, modules: tuple[str, ...]) -> list[str]:
 
 def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None:
     optional = (
-        "boto3", "botocore", "google.cloud.storage", "codemods", "dask", "distributed", "libcst", "moto",
+        "azure.storage.blob", "boto3", "botocore", "google.cloud.storage", "codemods", "dask", "distributed",
+        "libcst", "moto",
     )  # fmt: skip
     assert _imported_by("import compat", optional) == []
 
@@ -74,7 +75,7 @@ def test_the_public_surface_is_exactly_this() -> None:
     assert set(compat.__all__) == {
         # results and serializers
         "Result", "LocalResult", "MemoryResult", "JSONResult", "ConstantResult", "S3Result",
-        "GCSResult",
+        "GCSResult", "AzureResult",
         "Serializer", "PickleSerializer", "JSONSerializer",
         # errors
         "ResultError", "TemplateError", "LocationError", "ResultNotFound", "SerializationError",

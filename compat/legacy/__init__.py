@@ -4,6 +4,7 @@ Deprecated as a whole: each built-in warns when instantiated and each user subcl
 naming the replacement in ``compat.results``. ``compat.adapters.as_result`` turns any handler into a Result.
 """
 
+from compat.legacy.azure import AzureResultHandler
 from compat.legacy.base import ResultHandler
 from compat.legacy.constant import ConstantResultHandler
 from compat.legacy.gcs import GCSResultHandler
@@ -12,6 +13,7 @@ from compat.legacy.local import LocalResultHandler
 from compat.legacy.s3 import S3ResultHandler
 
 __all__ = [
+    "AzureResultHandler",
     "ConstantResultHandler",
     "GCSResultHandler",
     "JSONResultHandler",

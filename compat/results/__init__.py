@@ -1,5 +1,6 @@
 """The PIN 16 Result interface: one module per storage backend. This package never imports the legacy one."""
 
+from compat.results.azure import AzureResult
 from compat.results.base import Result
 from compat.results.constant import ConstantResult
 from compat.results.gcs import GCSResult
@@ -10,6 +11,7 @@ from compat.results.s3 import S3Result
 from compat.results.serializers import JSONSerializer, PickleSerializer, Serializer
 
 __all__ = [
+    "AzureResult",
     "ConstantResult",
     "GCSResult",
     "JSONResult",

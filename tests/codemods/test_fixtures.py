@@ -20,7 +20,7 @@ IDS = [f"{profile}/{name}" for profile, name in PAIRS]
 EXPECTED_MANUAL = {
     "compat/ambiguous": ["constructor"],
     "compat/attributes": ["attribute"],
-    "compat/cloud_handlers": ["constructor"],
+    "compat/cloud_handlers": ["constructor", "constructor"],
     "compat/custom_subclass": ["subclass"],
     "compat/direct_calls": ["direct-call"],
     "compat/imports_grouped": ["subclass"],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import GCSResult, LocalResult, MemoryResult, Result, S3Result, as_result
+from compat import AzureResult, GCSResult, LocalResult, MemoryResult, Result, S3Result, as_result
 
 BackendFactory = Callable[[pytest.FixtureRequest, Path], Result]
 
@@ -39,12 +39,18 @@ def s3(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
     return S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs)
 
 
+def azure(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
+    """A container of its own on the session's Azurite (tests/fixtures/azure_server.py)."""
+    return AzureResult(container=request.getfixturevalue("azure_container"))
+
+
 def gcs(request: pytest.FixtureRequest, tmp_path: Path) -> Result:
     """A bucket of its own on the session's GCS emulator (tests/fixtures/gcs_server.py)."""
     return GCSResult(bucket=request.getfixturevalue("gcs_bucket"))
 
 
 BACKENDS: dict[str, BackendFactory] = {
+    "azure": azure,
     "gcs": gcs,
     "legacy_handler": legacy_handler,
     "local": local,

@@ -1,8 +1,8 @@
 """Targets on GCS and Azure make a flow Makefile-like across processes: a second run, in a fresh interpreter, reads
 every target back instead of running the tasks (PIN 16's cross-process caching), as test_s3_flow.py shows for S3.
 
-The fresh interpreters find the emulators through the environment the fixtures set (``STORAGE_EMULATOR_HOST``) or
-through the arguments given here.
+The fresh interpreters find the emulators through the environment the fixtures set (``STORAGE_EMULATOR_HOST``,
+``AZURE_STORAGE_CONNECTION_STRING``); the bucket or container is their argument.
 """
 
 from __future__ import annotations
@@ -59,4 +59,17 @@ def test_flow_with_targets_on_gcs_is_all_cached_when_run_again_in_a_fresh_proces
     assert names == ["etl/2026-11-25/extract.pkl", "etl/2026-11-25/total.pkl"]
 
     again = run_flow_in_a_fresh_process("GCSResult", [gcs_bucket])
+    assert again == {"states": {"extract": "Cached", "total": "Cached"}, "answer": 6}
+
+
+@pytest.mark.slow
+def test_flow_with_targets_on_azure_is_all_cached_when_run_again_in_a_fresh_process(
+    azure_container: str, azure_service: Any
+) -> None:
+    first = run_flow_in_a_fresh_process("AzureResult", [azure_container])
+    assert first == {"states": {"extract": "Success", "total": "Success"}, "answer": 6}
+    names = sorted(blob.name for blob in azure_service.get_container_client(azure_container).list_blobs())
+    assert names == ["etl/2026-11-25/extract.pkl", "etl/2026-11-25/total.pkl"]
+
+    again = run_flow_in_a_fresh_process("AzureResult", [azure_container])
     assert again == {"states": {"extract": "Cached", "total": "Cached"}, "answer": 6}

@@ -1,0 +1,249 @@
+"""``AzureResult``: results stored as blobs in an Azure Blob Storage container, through ``azure-storage-blob``.
+
+The rendered location is the blob name. The SDK is imported when the first request is made, never at
+``import compat``; without it the backend raises ``MissingDependency`` naming the extra to install.
+
+The SDK's errors are translated here, at the boundary, by one table from Azure's error codes to ours, and every
+message names the container, the blob, what Azure said and what to do about it. Connection strings hold the
+account key: no message or repr shows one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
+from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, unique_name
+from compat.results.base import Result
+from compat.results.s3 import unwrap_legacy_payload
+from compat.results.serializers import PickleSerializer
+
+__all__ = ["CONNECTION_STRING_VARIABLE", "AzureResult"]
+
+CONNECTION_STRING_VARIABLE = "AZURE_STORAGE_CONNECTION_STRING"
+"""Where ``AzureResult`` finds its connection string when none is given (Azure's own convention)."""
+
+_MAX_NAME_CHARS = 1024  # Azure's limit on the length of a blob name
+
+_CREDENTIALS = (
+    f"check the connection string (connection_string= or {CONNECTION_STRING_VARIABLE}): its AccountName and "
+    "AccountKey or SharedAccessSignature"
+)
+_ACCESS = f"access was refused; {_CREDENTIALS}, and that they may use this container"
+_NOT_FOUND = "nothing is stored under this name"
+_NO_CONTAINER = "the container does not exist; create it, or correct the container name"
+_INVALID_NAME = "Azure refused the container or blob name; see its naming rules (container: 3-63 of a-z, 0-9, -)"
+
+_ERROR_CODES: Mapping[str, tuple[type[ResultError], str]] = {
+    "BlobNotFound": (ResultNotFound, _NOT_FOUND),
+    "ContainerNotFound": (StorageError, _NO_CONTAINER),
+    "ContainerBeingDeleted": (StorageError, "the container is being deleted; use another container"),
+    "InvalidResourceName": (LocationError, _INVALID_NAME),
+    "OutOfRangeInput": (LocationError, _INVALID_NAME),
+    "InvalidUri": (LocationError, _INVALID_NAME),
+    **dict.fromkeys(
+        (
+            "AuthenticationFailed",
+            "AuthorizationFailure",
+            "AuthorizationPermissionMismatch",
+            "AuthorizationResourceTypeMismatch",
+            "InsufficientAccountPermissions",
+            "InvalidAuthenticationInfo",
+            "NoAuthenticationInformation",
+            "AccountIsDisabled",
+        ),
+        (StorageError, _ACCESS),
+    ),
+    "ServerBusy": (StorageError, "Azure is throttling requests; retry later"),
+}
+"""Azure Storage error codes -> (our error, what it means and the way out). Other codes: by HTTP status, below."""
+
+_STATUSES: Mapping[int, tuple[type[ResultError], str]] = {
+    401: (StorageError, _ACCESS),
+    403: (StorageError, _ACCESS),
+    404: (ResultNotFound, _NOT_FOUND),
+}
+
+_LOST_RACE_CODES = frozenset({"BlobAlreadyExists", "ConditionNotMet"})
+"""A conditional upload (``If-None-Match: *``) was refused: the blob already exists."""
+
+
+def _import_blob() -> Any:
+    try:
+        from azure.storage import blob
+    except ImportError as exc:
+        raise MissingDependency("azure-storage-blob", "azure", "AzureResult") from exc
+    return blob
+
+
+class AzureResult(Result):
+    """Stores each value as one block blob (cloudpickle bytes by default) in ``container``.
+
+    ``connection_string`` (else the ``AZURE_STORAGE_CONNECTION_STRING`` environment variable) names the account
+    and its key or SAS token; ``client_kwargs`` go to ``BlobServiceClient.from_connection_string(...)``
+    (``retry_total``, ``connection_timeout``, ``max_single_put_size``...). A location is a blob name
+    (``"runs/{flow_name}/{task_name}.pkl"``) or ``az://<container>/<name>``.
+
+    Each write is one upload that Azure makes visible at once (a single Put Blob, or blocks committed by one Put
+    Block List). With ``overwrite=False`` a write only succeeds if no blob has the name (``If-None-Match: *``),
+    so runs racing on one target cannot overwrite each other: the first wins and ``write`` returns the winner's
+    value to the others. Blobs written by the legacy ``AzureResultHandler`` (base64 text of a cloudpickle) are
+    read transparently.
+    """
+
+    def __init__(
+        self,
+        container: str,
+        connection_string: str | None = None,
+        client_kwargs: Mapping[str, Any] | None = None,
+        *,
+        overwrite: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(container, str) or not container:
+            raise TypeError(f"AzureResult needs a container name (a non-empty str), got {container!r}")
+        if connection_string is not None and not isinstance(connection_string, str):
+            raise TypeError(f"connection_string must be a str, not {type(connection_string).__name__}")
+        if client_kwargs is not None and not isinstance(client_kwargs, Mapping):
+            raise TypeError(
+                "client_kwargs must be a mapping of BlobServiceClient keyword arguments, not "
+                f"{type(client_kwargs).__name__}"
+            )
+        self.container = container
+        self.connection_string = connection_string
+        self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
+        self.overwrite = overwrite
+        self._clients = ClientCache()
+
+    @property
+    def client(self) -> Any:
+        """The ``ContainerClient`` of ``container``, created on first use in this process."""
+        return self._clients.get(self._build_client)
+
+    def _build_client(self) -> Any:
+        blob = _import_blob()
+        connection_string = self.connection_string or os.environ.get(CONNECTION_STRING_VARIABLE)
+        if not connection_string:
+            raise StorageError(
+                f"AzureResult for the container {self.container!r} has no connection string; pass "
+                f"connection_string= or set {CONNECTION_STRING_VARIABLE}"
+            )
+        try:
+            service = blob.BlobServiceClient.from_connection_string(connection_string, **self.client_kwargs)
+        except ValueError as exc:  # the SDK's message does not repeat the string, so it shows no key
+            raise StorageError(
+                f"cannot use the container {self.container!r}: the connection string is not valid ({exc}); "
+                f"{_CREDENTIALS}"
+            ) from exc
+        return service.get_container_client(self.container)
+
+    # -- writing, with the write-once rule ----------------------------------------------------------------------
+
+    def write(self, value: Any, /, **context: Any) -> AzureResult:
+        """Store ``value``; in write-once mode, a name that already holds a value gives back that value instead."""
+        if self.overwrite:
+            return super().write(value, **context)
+        return first_write_wins(
+            lambda: super(AzureResult, self).write(value, **context), self.read, f"az://{self.container}"
+        )
+
+    # -- the storage contract -----------------------------------------------------------------------------------
+
+    def resolve(self, location: str) -> str:
+        if not isinstance(location, str):
+            raise LocationError(f"an AzureResult location must be a str blob name, not {type(location).__name__}")
+        name = location
+        if location.startswith("az://"):
+            container, _, name = location[len("az://") :].partition("/")
+            if container != self.container:
+                raise LocationError(
+                    f"location {location!r} names the container {container!r}, but this AzureResult stores in "
+                    f"{self.container!r}; give the blob name alone, or use an AzureResult for that container"
+                )
+        if not name:
+            raise LocationError(
+                f"location {location!r} names no blob; give a name such as '{{flow_name}}/{{task_name}}.pkl'"
+            )
+        if len(name) > _MAX_NAME_CHARS:
+            raise LocationError(
+                f"the blob name {name[:60]!r}... is longer than Azure's limit of {_MAX_NAME_CHARS} characters; "
+                "shorten the location"
+            )
+        return name
+
+    def write_bytes(self, location: str | None, data: bytes) -> str:
+        name = self.resolve(location if location is not None else unique_name())
+        with self._translated("write", name):
+            self.client.get_blob_client(name).upload_blob(data, overwrite=self.overwrite)
+        return name
+
+    def read_bytes(self, location: str) -> bytes:
+        name = self.resolve(location)
+        with self._translated("read", name):
+            data: bytes = self.client.get_blob_client(name).download_blob().readall()
+        if isinstance(self.serializer, PickleSerializer):
+            return unwrap_legacy_payload(data)
+        return data
+
+    def exists_at(self, location: str) -> bool:
+        try:
+            self._properties(self.resolve(location))
+        except ResultNotFound:
+            return False
+        return True
+
+    def modified_at(self, location: str) -> datetime | None:
+        stamp: datetime = self._properties(self.resolve(location)).last_modified  # tz-aware (UTC) from the SDK
+        return stamp
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+
+    def _properties(self, name: str) -> Any:
+        """The blob's properties (a HEAD request: Azure names BlobNotFound or ContainerNotFound in a header)."""
+        with self._translated("look up", name):
+            return self.client.get_blob_client(name).get_blob_properties()
+
+    @contextmanager
+    def _translated(self, action: str, name: str) -> Iterator[None]:
+        """Turn the SDK's exceptions raised inside into ours (see ``_ERROR_CODES``), keeping the cause."""
+        try:
+            yield
+        except Exception as exc:
+            error = self._translate(exc, action, name)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _translate(self, exc: Exception, action: str, name: str) -> ResultError | None:
+        from azure.core import exceptions as azure_errors
+
+        where = f"cannot {action} az://{self.container}/{name}"
+        if isinstance(exc, azure_errors.HttpResponseError):
+            raw_code = getattr(exc, "error_code", None)
+            code = str(getattr(raw_code, "value", raw_code) or "")
+            status = int(exc.status_code or 0)
+            said = f"Azure said {status} {code or 'without an error code'}: {_first_line(exc.reason or str(exc))}"
+            if code in _LOST_RACE_CODES and not self.overwrite:
+                return LocationTaken(f"az://{self.container}/{name}", name)
+            category, meaning = _ERROR_CODES.get(code) or _STATUSES.get(status, (StorageError, "the request failed"))
+            return category(f"{where}: {meaning} ({said})")
+        if isinstance(exc, (azure_errors.ServiceRequestError, azure_errors.ServiceResponseError)):
+            return StorageError(
+                f"{where}: the connection to the Azure endpoint {self.client.primary_endpoint} failed "
+                f"({_first_line(str(exc))}); check the BlobEndpoint of the connection string and the network"
+            )
+        if isinstance(exc, azure_errors.AzureError):
+            return StorageError(f"{where}: {_first_line(str(exc))}")
+        return None
+
+    def __repr__(self) -> str:  # the connection string holds the account key: never show it
+        return f"AzureResult(container={self.container!r}, location={self.location!r})"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "no message"
