@@ -12,11 +12,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-import cloudpickle
 from typing_extensions import deprecated
 
 from compat.legacy.base import ResultHandler
 from compat.results.azure import AzureResult
+from compat.results.serializers import PickleSerializer
 
 __all__ = ["AzureResultHandler"]
 
@@ -28,7 +28,8 @@ __all__ = ["AzureResultHandler"]
 class AzureResultHandler(ResultHandler):
     """Writes each value to a new, uniquely named blob in ``container`` and returns its name.
 
-    The blob holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it.
+    The blob holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it (signed, and
+    verified when read, with ``$RESULTS_COMPAT_SIGNING_KEY`` set).
     ``connection_string`` (else ``AZURE_STORAGE_CONNECTION_STRING``) names the account and its key.
     ``azure_credentials_secret`` (the name of a Prefect Secret) is kept but not read: there are no Prefect
     Secrets here, and the deprecation warning says so.
@@ -48,7 +49,7 @@ class AzureResultHandler(ResultHandler):
     def write(self, result: Any) -> str:
         """Store ``result`` under a new name (``YYYY/MM/DD/<uuid>.prefect_result``) and return the name."""
         name = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
-        return self._storage.write_bytes(name, base64.b64encode(cloudpickle.dumps(result)))
+        return self._storage.write_bytes(name, base64.b64encode(PickleSerializer().serialize(result)))
 
     def read(self, uri: str) -> Any:
         """The value stored under the name ``uri`` (legacy base64 blobs, and raw pickles written by AzureResult)."""

@@ -12,11 +12,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-import cloudpickle
 from typing_extensions import deprecated
 
 from compat.legacy.base import ResultHandler
 from compat.results.gcs import GCSResult
+from compat.results.serializers import PickleSerializer
 
 __all__ = ["GCSResultHandler"]
 
@@ -28,7 +28,8 @@ __all__ = ["GCSResultHandler"]
 class GCSResultHandler(ResultHandler):
     """Writes each value to a new, uniquely named object in ``bucket`` and returns its name.
 
-    The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it. The client
+    The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it (signed, and
+    verified when read, with ``$RESULTS_COMPAT_SIGNING_KEY`` set). The client
     uses Google's standard credentials and environment (``GOOGLE_APPLICATION_CREDENTIALS``,
     ``STORAGE_EMULATOR_HOST``). ``credentials_secret`` (the name of a Prefect Secret) is kept but not read: there
     are no Prefect Secrets here, and the deprecation warning says so.
@@ -45,7 +46,7 @@ class GCSResultHandler(ResultHandler):
     def write(self, result: Any) -> str:
         """Store ``result`` under a new name (``YYYY/MM/DD/<uuid>.prefect_result``) and return the name."""
         name = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
-        return self._storage.write_bytes(name, base64.b64encode(cloudpickle.dumps(result)))
+        return self._storage.write_bytes(name, base64.b64encode(PickleSerializer().serialize(result)))
 
     def read(self, uri: str) -> Any:
         """The value stored under the name ``uri`` (legacy base64 objects, and raw pickles written by GCSResult)."""
