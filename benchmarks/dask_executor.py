@@ -2,7 +2,8 @@
 LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes with 1 thread each.
 
 1. Per-task overhead: N independent trivial tasks (each value is terminal, so all come back, as raw
-   ``client.gather`` brings them back). Target: DaskExecutor <= 1.5x of raw ``client.submit``.
+   ``client.gather`` brings them back), and a chain of N (each value feeds the next on the workers; the run ends
+   by fetching the States of the N - 1 intermediate ones). Target: DaskExecutor <= 1.5x of raw ``client.submit``.
 2. Speed-up for CPU-bound tasks: 8 tasks of a pure-Python loop, LocalExecutor time / DaskExecutor time.
    Target: >= 1.7x on 2 workers.
 3. Caller peak memory (tracemalloc, Python allocations of this process) for a flow whose 200 MB intermediate
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 import tracemalloc
 from typing import Any
@@ -57,6 +59,14 @@ def independent(n: int) -> Flow:
     with Flow("independent") as flow:
         for i in range(n):
             inc_task(i)
+    return flow
+
+
+def chain(n: int) -> Flow:
+    with Flow("chain") as flow:
+        x = inc_task(0)
+        for _ in range(n - 1):
+            x = inc_task(x)
     return flow
 
 
@@ -105,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loops", type=int, default=3_000_000, help="iterations of each CPU-bound task")
     args = parser.parse_args(argv)
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    os.environ["PREFECT__LOGGING__LEVEL"] = "ERROR"  # Prefect logs every task run; the workers inherit this
     n = args.tasks
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
@@ -125,6 +136,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  raw client.submit      {floor:8.3f}")
         print(f"  DaskExecutor           {ours:8.3f}   {ours / floor:5.2f}x of raw (target <= 1.5x)")
         print(f"  LocalExecutor          {local:8.3f}")
+        chained = chain(n)
+
+        def raw_chain() -> None:
+            future = client.submit(inc, 0, pure=False)
+            for _ in range(n - 1):
+                future = client.submit(inc, future, pure=False)
+            assert future.result() == n
+
+        chain_floor = median_time(raw_chain, args.repeats) / n * 1e3
+        chain_ours = median_time(lambda: run(chained, dask), args.repeats) / n * 1e3
+        print(f"per-task time, a chain of {n} trivial tasks (each feeds the next; ms/task):")
+        print(f"  raw client.submit      {chain_floor:8.3f}")
+        print(f"  DaskExecutor           {chain_ours:8.3f}   {chain_ours / chain_floor:5.2f}x of raw (target <= 1.5x)")
         try:
             import prefect
             from prefect.executors import DaskExecutor as PrefectDaskExecutor

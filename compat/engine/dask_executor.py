@@ -8,8 +8,10 @@ imported when a DaskExecutor is made, never at ``import compat``; without it the
 How a run uses the cluster:
 
 - each task run is one dask task (``_run``) whose arguments are the dask futures of its upstream runs, so an
-  output moves worker to worker and never through the process that called ``flow.run()``; a second, tiny task
-  beside it (``_summarize``, on the worker that holds the output) sends the caller the State without its value;
+  output moves worker to worker and never through the process that called ``flow.run()``; dask tells the caller
+  the type of each finished result, which is all the scheduling needs (the State's class). When the run ends, a
+  tiny task beside each output that stays (``_summarize``, on the worker that holds it) sends the caller its State
+  without the value;
 - the units are shipped with cloudpickle (Results rebuild their clients on the worker); a unit, an input or an
   output that cannot be pickled fails that task run with a message naming it;
 - when the run ends, the values of the flow's terminal tasks (those no task depends on) are brought back; every
@@ -133,26 +135,37 @@ class DaskExecutor(Executor):
             return Done(Failed(f"cannot send this task run to the dask workers: {_unpicklable(fn, exc)}",
                                exception=exc))
         name = getattr(getattr(fn, "task", None), "name", "unit")
-        key = f"{name}-{uuid.uuid4().hex}"
         upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
-        output = self.client.submit(_run, blob, self._topic, _process(), *upstream, key=key, pure=False)
-        summary = self.client.submit(_summarize, output, key=f"{key}-state", pure=False)
-        return _Run(output, summary)
+        key = f"{name}-{uuid.uuid4().hex}"
+        return _Run(self.client.submit(_run, blob, self._topic, _process(), *upstream, key=key, pure=False))
 
     def outcome(self, future: Any) -> State:
         return self.outcomes([future])[0]
 
     def outcomes(self, futures: Sequence[Any]) -> list[State]:
-        """The States of finished runs, their summaries fetched in one request."""
-        runs = [run for run in futures if isinstance(run, _Run) and run.state is None]
-        fetch = [run for run in runs if run.summary.status == "finished"]
-        if fetch:
-            for run, (state, shape) in zip(fetch, self._fetch([run.summary for run in fetch])):
-                run.state, run.shape, run.summary = state, shape, None  # the cluster can forget the summary
-        for run in runs:
-            if run.state is None:
-                run.state = self._failure(run.summary)
+        """The States of finished runs. dask tells the caller the type of each finished task's result, so a State
+        class is known without fetching anything: the State is provisional (message and location come with
+        ``settle``). A result of another type is fetched (its summary, never its value)."""
+        unknown: list[_Run] = []
+        for run in futures:
+            if not isinstance(run, _Run) or run.state is not None:
+                continue
+            if run.output.status != "finished":
+                run.state = self._failure(run.output)
+            elif isinstance(run.output.type, type) and issubclass(run.output.type, State):
+                run.state, run.provisional = run.output.type(), True
+            else:
+                unknown.append(run)
+        if unknown:
+            self._summarize(unknown)
         return [run.state if isinstance(run, _Run) and run.state else Executor.outcome(self, run) for run in futures]
+
+    def _summarize(self, runs: Sequence[_Run]) -> None:
+        """Fetch the State (without the value) and the value's shape of each finished run, in one request."""
+        summaries = [self.client.submit(_summarize, run.output, key=f"{run.output.key}-state", pure=False)
+                     for run in runs]
+        for run, (state, shape) in zip(runs, self._fetch(summaries)):
+            run.state, run.shape, run.provisional = state, shape, False
 
     def _fetch(self, futures: list[Any]) -> list[Any]:
         """The results of finished dask futures, in one request; one that cannot be fetched becomes
@@ -171,20 +184,36 @@ class DaskExecutor(Executor):
         return fetched
 
     def shape(self, future: Any) -> Shape:
-        if isinstance(future, _Run) and future.shape is not None:
-            return future.shape
-        return super().shape(future)
+        if not isinstance(future, _Run):
+            return super().shape(future)
+        if future.shape is None:
+            self._summarize([future])
+        return future.shape or Shape(None, "NoneType", False)
 
-    def gather(self, futures: Sequence[Any]) -> list[State]:
-        """The full States (with values) of finished runs, in one request; a run whose State did not arrive, or
-        once the scheduler is lost, keeps the State ``outcomes`` gave it."""
+    def settle(self, futures: Sequence[Any], values: Sequence[bool]) -> list[State]:
+        """The final States, in one request: the full State (with the value) of each run ``values`` asks for,
+        the summary of each other provisional one, computed on the worker that holds the value."""
         states = self.outcomes(futures)
-        if self.client.status != "running":  # gathering would wait for a reconnection that will not come
-            return states
-        done = [i for i, run in enumerate(futures) if isinstance(run, _Run) and run.shape is not None]
-        for i, fetched in zip(done, self._fetch([futures[i].output for i in done])):
-            states[i] = _state(fetched)
+        if self.client.status != "running":  # fetching would wait for a reconnection that will not come
+            return [self._unsettled(run, state) for run, state in zip(futures, states)]
+        wanted: list[tuple[int, Any]] = []
+        for i, (run, value) in enumerate(zip(futures, values)):
+            if not isinstance(run, _Run) or run.output.status != "finished":
+                continue
+            if value:
+                wanted.append((i, run.output))
+            elif run.provisional:
+                key = f"{run.output.key}-state"
+                wanted.append((i, self.client.submit(_summarize, run.output, key=key, pure=False)))
+        for (i, _), fetched in zip(wanted, self._fetch([future for _, future in wanted])):
+            states[i] = fetched[0] if isinstance(fetched, tuple) else fetched
         return states
+
+    def _unsettled(self, run: Any, state: State) -> State:
+        if not (isinstance(run, _Run) and run.provisional):
+            return state
+        return type(state)(f"finished as {type(state).__name__} on the cluster, but the connection to the scheduler "
+                           "was lost before its message and location could be fetched")
 
     def _failure(self, future: Any) -> State:
         """The State of a run whose dask task erred or was cancelled (it never returned one)."""
@@ -214,24 +243,20 @@ class DaskExecutor(Executor):
 
 
 class _Run:
-    """One submitted task run: ``output`` (the dask future of its full State, fed to downstream runs) and
-    ``summary`` (its State without the value, and the value's shape, for the caller), then the ``state`` the caller
-    got (and the ``shape``, when the summary arrived)."""
+    """One submitted task run: ``output``, the dask future of its full State (fed to downstream runs), then the
+    ``state`` the caller has (``provisional`` while only its class is known) and its value's ``shape`` once
+    fetched."""
 
-    __slots__ = ("output", "shape", "state", "summary")
+    __slots__ = ("output", "provisional", "shape", "state")
 
-    def __init__(self, output: Any, summary: Any) -> None:
+    def __init__(self, output: Any) -> None:
         self.output = output
-        self.summary = summary
         self.state: State | None = None
+        self.provisional = False
         self.shape: Shape | None = None
 
     def add_done_callback(self, fn: Callable[[_Run], object]) -> None:
-        self.summary.add_done_callback(lambda _: fn(self))
-
-
-def _state(fetched: State | tuple[State, None]) -> State:
-    return fetched[0] if isinstance(fetched, tuple) else fetched
+        self.output.add_done_callback(lambda _: fn(self))
 
 
 def _output(arg: Any) -> Any:

@@ -10,8 +10,9 @@ The contract is futures, as in ``concurrent.futures``:
 - the future has ``add_done_callback(fn)``; the flow run collects finished futures through it (one queue, so
   each finished task run costs O(1), however many are outstanding).
 - ``outcomes(futures) -> [State]``: finished runs' States, an error in the unit itself (it never raises one of
-  the task's) ending ``Failed``. With ``remote_data`` the State leaves the value where it is (``result`` None);
-  ``gather(futures)`` brings the values back, and ``shape(future)`` tells what mapping needs of an output.
+  the task's) ending ``Failed``. With ``remote_data`` the State may be provisional (its class is final, its
+  message and location come later) and leaves the value where it is; ``settle(futures, values)`` gives the final
+  States when the run ends, with the values asked for, and ``shape(future)`` tells what mapping needs of an output.
 
 A flow run enters the executor (``with executor:``) for the duration of the run.
 """
@@ -33,7 +34,7 @@ class Executor:
     bracket a run. Subclasses whose futures are ``concurrent.futures.Future`` need only ``submit``."""
 
     remote_data: ClassVar[bool] = False
-    """True when ``outcome`` States leave their values on the workers (``gather`` fetches them)."""
+    """True when ``outcomes`` States leave their values on the workers (``settle`` gives the final States)."""
 
     def submit(self, fn: Callable[..., State], *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement submit(fn, *args)")
@@ -52,8 +53,10 @@ class Executor:
     def shape(self, future: Any) -> Shape:
         return shape_of(self.outcome(future).result)
 
-    def gather(self, futures: Sequence[Any]) -> list[State]:
-        return [self.outcome(future) for future in futures]
+    def settle(self, futures: Sequence[Any], values: Sequence[bool]) -> list[State]:
+        """The final States of finished runs (called at the end of a run when ``remote_data``): with their values
+        where ``values`` says so, the others' left where they are."""
+        return self.outcomes(futures)
 
     def __enter__(self) -> Executor:
         return self

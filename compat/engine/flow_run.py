@@ -8,8 +8,10 @@ scheduler and every step costs O(1) per task and edge.
 
 A task whose upstream task failed ends ``TriggerFailed`` without running. A mapped task is expanded when it
 becomes ready: one unit per element, its state gathered from the children's (``map_states``). On an executor
-that keeps data on its workers (``remote_data``), only the values of the flow's terminal tasks (those no task
-depends on) are brought back when the run ends; the other States keep ``result`` None and their ``location``.
+that keeps data on its workers (``remote_data``), the States seen during the run may be provisional (the right
+class; the message comes later): when the run ends the executor settles them, bringing back the values of the
+flow's terminal tasks (those no task depends on) only; the other States keep ``result`` None and their
+``location``.
 
 Before anything runs, a ``Planner`` (``compat.engine.plan``) refuses colliding targets and resolves ``refresh``;
 with ``prune`` its plan decides which tasks end ``Skipped``, and the scheduler executes those decisions.
@@ -99,7 +101,7 @@ class FlowRun:
                 if self._pending:
                     self._collect()
             if self.executor.remote_data:
-                self._gather_terminal_values()
+                self._settle_remote_states()
         state = self._flow_state()
         log.info("Flow %r: %s: %s", self.flow.name, type(state).__name__, state.message)
         return state
@@ -243,17 +245,22 @@ class FlowRun:
             if self._waiting[down] == 0:
                 self._ready.append(down)
 
-    def _gather_terminal_values(self) -> None:
-        """Bring back the values of the tasks no task depends on (the others stay where they were computed),
-        in one request."""
-        wanted: dict[Task, Any] = {}
+    def _settle_remote_states(self) -> None:
+        """The final States of the runs an executor with remote data ran, in one request: with their values for
+        the tasks no task depends on, without for the others (their values stay where they were computed)."""
+        settled: dict[Task, Any] = {}
         for task in self._calls:
             output = self._outputs.get(task)
-            if not self.flow.downstream(task) and output is not None and not isinstance(output, _Known):
-                wanted[task] = output
-        futures = [one for output in wanted.values() for one in (output if isinstance(output, list) else [output])]
-        states = iter(self.executor.gather(futures))
-        for task, output in wanted.items():
+            if output is not None and not isinstance(output, _Known):
+                settled[task] = output
+        futures: list[Any] = []
+        values: list[bool] = []
+        for task, output in settled.items():
+            runs = output if isinstance(output, list) else [output]
+            futures += runs
+            values += [not self.flow.downstream(task)] * len(runs)
+        states = iter(self.executor.settle(futures, values))
+        for task, output in settled.items():
             if isinstance(output, list):
                 if output:
                     self.states[task] = _mapped_state([next(states) for _ in output])
