@@ -111,6 +111,19 @@ def test_mapping_over_an_upstream_output_and_over_a_mapped_task_works_on_the_wor
     assert states[first].result == [None, None, None]  # an intermediate value stays on the cluster
 
 
+def test_an_intermediate_state_carries_its_message_and_location_but_not_its_value(
+    dask_address: str, tmp_path: Path
+) -> None:
+    with Flow("f", result=LocalResult(dir=tmp_path, location="{task_name}-{x}.pkl")) as flow:
+        first = inc(1)
+        last = inc(first)
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    stored = str(tmp_path / "inc-1.pkl")
+    assert (type(states[first]), states[first].message) == (Success, f"ran and stored its output at {stored!r}")
+    assert (states[first].location, states[first].result) == (stored, None)
+    assert states[last].result == 3
+
+
 @task(max_retries=2)
 def flaky(marker: str) -> str:
     path = Path(marker)
