@@ -80,13 +80,25 @@ class ResultHandlerResult(Result):
     WARNING with ``unreachable_target_hint``: that target can never be found through this handler.
     """
 
-    def __init__(self, handler: Any, **kwargs: Any) -> None:
+    def __init__(self, handler: Any = None, *, result_handler: Any = None, **kwargs: Any) -> None:
+        if handler is not None and result_handler is not None:
+            raise TypeError("ResultHandlerResult() got both handler and result_handler=: pass one")
+        handler = handler if handler is not None else result_handler  # Prefect 0.11-0.13 named it result_handler
         if not (callable(getattr(handler, "write", None)) and callable(getattr(handler, "read", None))):
             raise TypeError(
                 f"ResultHandlerResult needs a handler with write(value) -> uri and read(uri) -> value, "
                 f"got {type(handler).__name__}: {handler!r}"
             )
         super().__init__(**kwargs)
+        self.handler = handler
+
+    @property
+    def result_handler(self) -> Any:
+        """The handler, under the name Prefect 0.11-0.13's ``ResultHandlerResult`` gave it."""
+        return self.handler
+
+    @result_handler.setter
+    def result_handler(self, handler: Any) -> None:
         self.handler = handler
 
     @property

@@ -6,6 +6,7 @@ Each class also subclasses the builtin that code written before this package alr
     ├── TemplateError (KeyError)             a location template names a key the context lacks
     ├── LocationError (ValueError)           a rendered location is unusable (escapes the result's dir, ...)
     ├── ResultNotFound (FileNotFoundError)   nothing is stored at the location that was read
+    ├── ConstantResultError (ValueError)     a ConstantResult was asked to store, or given a serializer
     ├── SerializationError (ValueError)      a value could not be serialized, or stored bytes deserialized
     ├── ValidationError (ValueError)         a validator rejected a value (names the validator and why)
     ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "ConstantResultError",
     "FlowError",
     "LocationError",
     "MissingDependency",
@@ -75,6 +77,11 @@ class LocationError(ResultError, ValueError):
 
 class ResultNotFound(ResultError, FileNotFoundError):
     """Raised by ``read`` when nothing is stored at the location."""
+
+
+class ConstantResultError(ResultError, ValueError):
+    """Raised when a ``ConstantResult``, which holds one fixed value, is asked to write or given a serializer (a
+    ``ValueError`` as in Prefect, whose ``ConstantResult`` raised one for both)."""
 
 
 class SerializationError(ResultError, ValueError):

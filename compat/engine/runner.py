@@ -33,7 +33,7 @@ from typing import Any
 
 from compat.engine.context import task_run_context
 from compat.engine.states import Cached, Failed, Running, State, Success, ValidationFailed
-from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, literal, stored_at
+from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, keeps_in_memory, literal, stored_at
 from compat.engine.task import Task
 from compat.errors import ResultError, ResultNotFound, SerializationError, ValidationError
 from compat.results.base import Result
@@ -243,6 +243,9 @@ class TaskRun:
             return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
         location = _where(written)
         if location is None:
+            if not keeps_in_memory(self.result):
+                return Success(f"ran; its Result ({self.result!r}) stored the output but gave no location for it, "
+                               "so it cannot be found again", result=value)
             return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
         if self.task.target is not None and location != target.resolve(self.location):
             log.warning(

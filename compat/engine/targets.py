@@ -22,7 +22,10 @@ from compat.results.local import LocalResult
 if TYPE_CHECKING:
     from compat.engine.flow import Call
 
-__all__ = ["KEPT_IN_MEMORY", "cache_terms", "choose_result", "literal", "refuse_colliding_targets", "stored_at"]
+__all__ = [
+    "KEPT_IN_MEMORY", "cache_terms", "choose_result", "keeps_in_memory", "literal", "refuse_colliding_targets",
+    "stored_at",
+]
 
 PER_CHILD_KEYS = ("map_index", "task_full_name", "task_run_id")
 """Template keys whose value differs between the children of one mapped task (mapped inputs differ too)."""
@@ -39,6 +42,11 @@ class _KeptInMemory(Result):
 
 
 KEPT_IN_MEMORY = _KeptInMemory()
+
+
+def keeps_in_memory(result: Result) -> bool:
+    """Whether ``result`` is (a copy of) ``KEPT_IN_MEMORY``: no Result was configured for the task."""
+    return isinstance(result, _KeptInMemory)
 
 
 def choose_result(task: Task, default_result: Result | None) -> Result:

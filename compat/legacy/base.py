@@ -11,6 +11,7 @@ Built-in handlers warn when they are instantiated; a user's subclass warns once,
 from __future__ import annotations
 
 import abc
+import logging
 import sys
 import types
 from typing import Any, ClassVar
@@ -56,11 +57,22 @@ def _is_compat_class(cls: type) -> bool:
     return cls.__module__ == "compat" or cls.__module__.startswith("compat.")
 
 
+class _Logger:
+    """``handler.logger``: a logger named after the handler's class, as legacy handlers had. A non-data descriptor,
+    so a subclass may still assign its own ``self.logger``; not an instance attribute, so equality and ``repr``
+    (which read the public attributes) are unchanged."""
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return logging.getLogger(f"compat.{type(instance).__name__}")
+
+
 @deprecated(
     "ResultHandler is deprecated; use compat.Result (python -m codemods.results <path> rewrites it)", category=None
 )
 class ResultHandler(metaclass=_LegacyHandlerType):
-    """Base class of legacy result handlers: ``write(value) -> uri`` and ``read(uri) -> value``.
+    """Base class of legacy result handlers: ``write(value) -> uri`` and ``read(uri) -> value``; ``.logger``.
 
     Two handlers are equal when they are of the same type and their public attributes are equal, as before.
 
@@ -81,13 +93,16 @@ class ResultHandler(metaclass=_LegacyHandlerType):
         if _built_by_class_statement():
             warn(LegacySubclassWarning, message(rename_for("class", "ResultHandler"), subject=cls.__qualname__))
 
-    def write(self, result: Any) -> str:
-        """Store ``result``; return the URI that ``read`` accepts."""
-        raise NotImplementedError(f"{type(self).__name__} must implement write(result) -> uri")
+    logger = _Logger()
+
+    def write(self, result: Any) -> str | None:
+        """Store ``result``; return the URI that ``read`` accepts. The base class stores nothing and returns None,
+        as the legacy base class did (subclasses override it)."""
+        return None
 
     def read(self, uri: str) -> Any:
-        """Load the value stored at ``uri``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement read(uri) -> value")
+        """Load the value stored at ``uri``. The base class returns None, as the legacy base class did."""
+        return None
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):

@@ -16,7 +16,7 @@ __all__ = ["ConstantResultHandler"]
     category=None,
 )
 class ConstantResultHandler(ResultHandler):
-    """``read`` returns ``value`` whatever the URI; ``write`` stores nothing and returns ``str(value)``.
+    """``read`` returns ``value`` whatever the URI; ``write`` stores nothing and returns ``repr(value)``.
 
     .. deprecated:: 0.1.0
         Use ``compat.ConstantResult(value=...)``.
@@ -26,7 +26,7 @@ class ConstantResultHandler(ResultHandler):
         self.value = value
 
     def write(self, result: Any) -> str:
-        return str(self.value)
+        return repr(self.value)
 
     def read(self, uri: str | None = None) -> Any:
         return self.value

@@ -1,10 +1,14 @@
-"""``ConstantResult``: a fixed value that every read returns; it cannot be written."""
+"""``ConstantResult``: a fixed value that every read returns; it cannot be written.
+
+It behaves as Prefect's did: ``read`` returns the Result itself, ``write`` and a ``serializer=`` are errors that
+are also ``ValueError``s.
+"""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from compat.errors import ResultError
+from compat.errors import ConstantResultError
 from compat.results.base import Result
 
 __all__ = ["ConstantResult"]
@@ -19,15 +23,19 @@ class ConstantResult(Result):
     """
 
     def __init__(self, value: Any = None, **kwargs: Any) -> None:
+        if kwargs.get("serializer") is not None:
+            raise ConstantResultError(
+                "Can't pass a serializer to a ConstantResult: it stores nothing, so nothing is serialized; "
+                "remove serializer="
+            )
         super().__init__(value=value, **kwargs)
 
     def read(self: R, location: str | None = None) -> R:
-        new = self.copy()
-        new.location = location
-        return new
+        """This Result itself, whatever ``location`` says: its value is the value."""
+        return self
 
     def write(self, value: Any, /, **context: Any) -> Any:
-        raise ResultError(
+        raise ConstantResultError(
             f"ConstantResult holds a fixed value ({self.value!r}) and cannot store a new one; "
             "give the task a storing Result such as LocalResult, or checkpoint=False"
         )

@@ -1,0 +1,99 @@
+"""The legacy classes behave as Prefect's own unit tests pin them (each test names the behaviour it carries over)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat import ConstantResult, Flow, ResultHandlerResult, as_result, task
+from compat.errors import ConstantResultError, ResultError
+from compat.legacy import ConstantResultHandler, JSONResultHandler, ResultHandler
+from compat.results import PickleSerializer
+
+pytestmark = pytest.mark.usefixtures("quiet")
+
+
+def test_the_base_handler_is_a_pass_through_whose_write_and_read_return_none() -> None:
+    handler = ResultHandler()
+    assert handler.write("anything") is None
+    assert handler.read("any-uri") is None
+
+
+def test_a_handler_has_a_logger_named_after_its_class() -> None:
+    assert isinstance(ResultHandler().logger, logging.Logger)
+    assert JSONResultHandler().logger.name.endswith("JSONResultHandler")
+
+
+def test_a_subclass_may_set_its_own_logger_and_stays_equal_by_its_attributes() -> None:
+    class Mine(ResultHandler):
+        def __init__(self) -> None:
+            self.logger = logging.getLogger("mine")  # type: ignore[misc]
+
+    assert Mine().logger.name == "mine"
+    assert JSONResultHandler() == JSONResultHandler() and repr(JSONResultHandler()) == "JSONResultHandler()"
+
+
+def test_the_constant_handler_writes_the_repr_of_its_value() -> None:
+    assert ConstantResultHandler({"a": 1}).write(None) == "{'a': 1}"
+
+
+def test_constant_result_read_returns_the_result_itself() -> None:
+    result = ConstantResult(value="hello world")
+    assert result.read("this location is not used") is result
+
+
+def test_constant_result_write_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="cannot store a new one") as raised:
+        ConstantResult(value=1).write(2)
+    assert isinstance(raised.value, ResultError)
+
+
+def test_constant_result_with_a_serializer_is_a_value_error() -> None:
+    with pytest.raises(ConstantResultError, match="Can't pass a serializer"):
+        ConstantResult(value=1, serializer=PickleSerializer())
+    with pytest.raises(ValueError):
+        ConstantResult(value=1, serializer=PickleSerializer())
+
+
+def test_result_handler_result_exposes_its_handler_as_result_handler() -> None:
+    handler = JSONResultHandler()
+    wrapped = ResultHandlerResult(handler)
+    assert wrapped.result_handler is handler
+    assert ResultHandlerResult(result_handler=handler).handler is handler
+
+
+def test_a_handler_whose_write_returns_none_does_not_say_no_result_is_configured() -> None:
+    class NoUri(ResultHandler):
+        """A handler of the kind legacy code has: it stores somewhere and returns no URI."""
+
+        def __init__(self) -> None:
+            self.stored: list[Any] = []
+
+        def write(self, result: Any) -> None:  # type: ignore[override]
+            self.stored.append(result)
+
+    handler = NoUri()
+
+    @task(result=as_result(handler))
+    def answer() -> int:
+        return 42
+
+    with Flow("no-uri") as flow:
+        produced = answer()
+    state = flow.run().result[produced]
+    assert handler.stored == [42]
+    assert "no Result is configured" not in state.message
+    assert "gave no location" in state.message
+
+
+def test_a_task_without_any_result_still_says_no_result_is_configured(tmp_path: Path) -> None:
+    @task
+    def answer() -> int:
+        return 42
+
+    with Flow("none") as flow:
+        produced = answer()
+    assert "no Result is configured" in flow.run().result[produced].message
