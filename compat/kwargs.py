@@ -1,7 +1,8 @@
 """``result_handler=`` -> ``result=``: the legacy keyword and attribute of ``Task``, ``Flow`` and ``task``.
 
 ``translate_result_handler`` is a wrapt decorator: ``result_handler=X`` becomes ``result=as_result(X)`` with a
-warning at the caller's line; passing both is a ``TypeError``; ``result_handler=None`` is accepted and ignored.
+warning at the line that passes it; passing both is a ``TypeError``; ``result_handler=None`` is accepted and
+ignored without a warning (a subclass's ``__init__(self, result_handler=None, **kw)`` forwards it on every call).
 It wraps ``__init__`` (never a class: a wrapped class breaks pickling and subclassing) and ``task``, and
 ``inspect.signature`` of what it wraps shows the extra keyword. ``.result_handler`` stays readable and assignable
 on tasks and flows as a deprecated alias of ``.result``, through the adapters.
@@ -67,8 +68,8 @@ def translate_result_handler(
     def translate(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if KEYWORD.old in kwargs:
             handler = kwargs.pop(KEYWORD.old)
-            warn(LegacyKeywordWarning, warning, keyword=KEYWORD.old, constructing=instance)
-            if handler is not None:
+            if handler is not None:  # None is what a subclass forwards by default: nothing legacy was written
+                warn(LegacyKeywordWarning, warning, keyword=KEYWORD.old, constructing=instance)
                 # a bound call (instance set) does not pass self in args, so positions shift by one
                 given_at = None if new_at is None else new_at - (instance is not None)
                 if KEYWORD.new in kwargs or (given_at is not None and len(args) > given_at):

@@ -127,6 +127,27 @@ def test_keyword_passed_through_a_subclass_init_warns_where_it_is_written(legacy
     assert (w.filename, w.lineno) == (__file__, _line_after("construction with the keyword"))
 
 
+def test_a_subclass_forwarding_its_default_none_handler_does_not_warn(legacy) -> None:
+    class MyTask(Task):
+        def __init__(self, result_handler=None, **kwargs):
+            super().__init__(result_handler=result_handler, **kwargs)
+
+    MyTask(name="a")
+    MyTask(name="b", result_handler=None)
+    assert keyword_warnings(legacy) == []
+
+
+def test_a_subclass_forwarding_a_handler_warns_at_the_line_that_passes_it(legacy) -> None:
+    class MyTask(Task):
+        def __init__(self, result_handler=None, **kwargs):
+            super().__init__(result_handler=result_handler, **kwargs)
+
+    # passes a handler
+    MyTask(name="t", result_handler=DictHandler({}))
+    (w,) = keyword_warnings(legacy)
+    assert (w.filename, w.lineno) == (__file__, _line_after("passes a handler"))
+
+
 def test_keyword_written_in_a_subclass_super_call_warns_at_that_call(legacy) -> None:
     class MyTask(Task):
         def __init__(self, **kwargs):
