@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import compat.results
 from compat.errors import ResultNotFound
 from compat.legacy.base import ResultHandler
-from compat.renames import Rename
+from compat.renames import COMPAT, Rename
 from compat.results.base import Result
 
 __all__ = [
@@ -176,7 +176,7 @@ class ResultAsHandler(ResultHandler):
     """
 
     def __init__(self, result: Result) -> None:
-        self.result = result
+        object.__setattr__(self, "result", result)
 
     def write(self, result: Any) -> str:
         return self.result.write(result).location  # type: ignore[return-value]
@@ -190,10 +190,26 @@ class ResultAsHandler(ResultHandler):
     def __getattr__(self, name: str) -> Any:
         if name == "result":  # not set yet (e.g. mid-unpickling): do not recurse
             raise AttributeError(name)
-        return getattr(self.result, name)
+        return getattr(self.result, _result_attribute(self.result, name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Legacy code that configures its handler (``flow.result_handler.dir = b``) configures the Result in use."""
+        if name == "result" or name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.result, _result_attribute(self.result, name), value)
 
     def __repr__(self) -> str:
         return f"as_result_handler({self.result!r})"
+
+
+def _result_attribute(result: Result, legacy: str) -> str:
+    """The attribute of ``result`` that the legacy handler attribute ``legacy`` maps to in the rename table
+    (``validate`` -> ``validate_dir`` on a LocalResult); the same name when the table says nothing."""
+    for rename in COMPAT.of_kind("class"):
+        if rename.new == type(result).__name__:
+            return rename.arguments.get(legacy) or legacy
+    return legacy
 
 
 def as_result(obj: Any) -> Result:
@@ -244,4 +260,6 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
         for old, new in rename.arguments.items()
         if new is not None and hasattr(handler, old)
     }
-    return result_class(**kwargs)
+    result = result_class(**kwargs)
+    handler._converted_into(result)  # the handler's later changes (handler.dir = ...) reach this Result
+    return result

@@ -14,6 +14,7 @@ import abc
 import logging
 import sys
 import types
+import weakref
 from typing import Any, ClassVar
 
 from typing_extensions import deprecated
@@ -103,6 +104,26 @@ class ResultHandler(metaclass=_LegacyHandlerType):
     def read(self, uri: str) -> Any:
         """Load the value stored at ``uri``. The base class returns None, as the legacy base class did."""
         return None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set the attribute, and on every Result this handler was converted into (``as_result``) the attribute
+        the rename table maps it to, so ``handler.dir = b`` after ``Task(result_handler=handler)`` takes effect."""
+        object.__setattr__(self, name, value)
+        rename = type(self).__dict__.get("_legacy_rename")
+        if rename is None or name.startswith("_"):
+            return
+        new = rename.arguments.get(name, name)
+        for ref in self.__dict__.get("_converted", ()):
+            result = ref()
+            if result is not None and new is not None:
+                setattr(result, new, value)
+
+    def _converted_into(self, result: object) -> None:
+        """Called by the adapters: ``result`` was built from this handler's settings and must follow them."""
+        self.__dict__.setdefault("_converted", []).append(weakref.ref(result))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_converted"}  # weak references do not pickle
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):

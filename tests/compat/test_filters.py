@@ -19,7 +19,7 @@ LEGACY_USES = {
     "LegacyHandlerWarning": "from compat.legacy import JSONResultHandler\nJSONResultHandler()",
     "LegacySubclassWarning": "from compat.legacy import ResultHandler\nclass Mine(ResultHandler):\n    pass",
     "LegacyImportWarning": "import compat.result_handlers",
-    "LegacyKeywordWarning": "from compat import Flow\nFlow('f', result_handler=None)",
+    "LegacyKeywordWarning": "from compat import Flow, MemoryResult\nFlow('f', result_handler=MemoryResult())",
     "LegacyAttributeWarning": "from compat import task\nt = task(lambda: 1)\nt.result_handler",
 }
 """One legacy use of each kind, by the category it warns with."""

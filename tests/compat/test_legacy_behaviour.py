@@ -97,3 +97,58 @@ def test_a_task_without_any_result_still_says_no_result_is_configured(tmp_path: 
     with Flow("none") as flow:
         produced = answer()
     assert "no Result is configured" in flow.run().result[produced].message
+
+
+# -- legacy code that configures its handler after giving it away --------------------------------------------------
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.rglob("*") if p.is_file()) if directory.exists() else []
+
+
+def _one_task_flow(**flow_kwargs: Any) -> tuple[Flow, Any]:
+    @task
+    def answer() -> int:
+        return 42
+
+    with Flow("mutated", **flow_kwargs) as flow:
+        produced = answer()
+    return flow, produced
+
+
+def test_setting_dir_on_a_flows_result_handler_takes_effect(tmp_path: Path) -> None:
+    from compat.legacy import LocalResultHandler
+
+    flow, produced = _one_task_flow(result_handler=LocalResultHandler(dir=tmp_path / "a"))
+    flow.result_handler.dir = str(tmp_path / "b")
+    location = flow.run().result[produced].location
+    assert Path(location).parent == tmp_path / "b"
+    assert _files(tmp_path / "a") == []
+
+
+def test_setting_dir_on_a_handler_after_passing_it_in_takes_effect(tmp_path: Path) -> None:
+    from compat.legacy import LocalResultHandler
+
+    handler = LocalResultHandler(dir=tmp_path / "a")
+    flow, produced = _one_task_flow(result_handler=handler)
+    handler.dir = str(tmp_path / "b")
+    assert Path(flow.run().result[produced].location).parent == tmp_path / "b"
+
+
+def test_a_legacy_attribute_set_through_the_view_maps_to_the_results_name(tmp_path: Path) -> None:
+    from compat import LocalResult
+
+    flow, _ = _one_task_flow(result=LocalResult(dir=tmp_path))
+    flow.result_handler.validate = True
+    assert flow.result.validate_dir is True
+
+
+def test_a_converted_handler_still_pickles_and_compares_equal(tmp_path: Path) -> None:
+    import pickle
+
+    from compat.legacy import LocalResultHandler
+
+    handler = LocalResultHandler(dir=tmp_path)
+    as_result(handler)
+    copy = pickle.loads(pickle.dumps(handler))
+    assert copy == handler and "_converted" not in vars(copy)
