@@ -103,7 +103,7 @@ def codemod_command(profile: Profile = COMPAT) -> str:
 def _legacy_phrase(rename: Rename, owner: str | None, profile: Profile = COMPAT) -> tuple[str, str]:
     """(what the user used, what to use instead) for one rename."""
     if rename.kind == "class":
-        return rename.old, f"{'compat' if profile is COMPAT else profile.new_module}.{rename.new}"
+        return rename.old, f"compat.{rename.new}" if profile is COMPAT else profile.new_path(rename)
     if rename.kind == "keyword":
         return f"the {rename.old}= keyword of {owner or '/'.join(rename.applies_to)}", f"{rename.new}="
     if rename.kind == "attribute":

@@ -62,6 +62,9 @@ class Rename:
     note: str = ""
     deprecated_in: str = DEPRECATED_IN
     removed_in: str = REMOVED_IN
+    module: str | None = None
+    """For a class whose replacement is not in the profile's ``new_module`` (Prefect's base ``Result`` lives in
+    ``prefect.engine.result``), the module it is in."""
 
     def new_keyword(self, old_keyword: str) -> str | None:
         """The new name of a legacy constructor keyword; None when it has no equivalent."""
@@ -84,6 +87,15 @@ class Profile:
     engine_modules: tuple[str, ...]
     adapter_module: str | None
     renames: tuple[Rename, ...]
+    keyword_kept_by: tuple[str, ...] = ()
+    """Qualified names of callables outside the engine that take the legacy keyword themselves and keep it in the
+    target version (Prefect's own ``Result``/``SafeResult``): no rewrite is advised there; ``keyword_kept_note``
+    says what is true instead."""
+    keyword_kept_note: str = ""
+
+    def new_path(self, rename: Rename) -> str:
+        """The importable path of a class rename's replacement (``compat.results.LocalResult``)."""
+        return f"{rename.module or self.new_module}.{rename.new}"
 
     def of_kind(self, kind: Kind) -> tuple[Rename, ...]:
         return tuple(rename for rename in self.renames if rename.kind == kind)
@@ -224,7 +236,9 @@ PREFECT = Profile(
             old="ResultHandler",
             new="Result",
             anchor="prefect",
-            note="a subclass must be ported by hand to a prefect.engine.result.Result subclass",
+            module="prefect.engine.result",
+            note="a subclass must be ported by hand to a prefect.engine.result.Result subclass (Prefect 0.11-0.13 "
+            "still ran one through prefect.engine.results.ResultHandlerResult; 0.14 removed it)",
         ),
         Rename(
             kind="class",
@@ -293,7 +307,8 @@ PREFECT = Profile(
             new="result",
             anchor="prefect",
             applies_to=_ENGINE_CALLABLES,
-            note="a handler that is not a built-in one has no Result equivalent: port it by hand",
+            note="a handler that is not a built-in one has no Result equivalent from 0.14 on (0.11-0.13 wrapped it "
+            "in ResultHandlerResult): port it by hand",
         ),
         Rename(
             kind="attribute",
@@ -303,6 +318,12 @@ PREFECT = Profile(
             applies_to=("Task", "Flow"),
         ),
     ),
+    keyword_kept_by=tuple(
+        f"prefect.engine.result{base}.{name}" for base in ("", ".base") for name in ("Result", "SafeResult")
+    ),
+    keyword_kept_note="Prefect's own Result and SafeResult still take result_handler= in 0.11-0.13 (0.14 removed "
+    "it, with ResultHandlerResult): keep it for 0.11-0.13; for 0.14 and later store the value with a Result of "
+    "prefect.engine.results instead",
 )
 """Prefect 0.10's result handlers -> Prefect 0.11's Results, so the codemod also migrates real Prefect projects."""
 

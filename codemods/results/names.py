@@ -62,7 +62,7 @@ class Names:
             for rename in classes:
                 table[f"{module}.{rename.old}"] = Target("legacy-class", rename.old, rename)
         for rename in classes:
-            table[f"{profile.new_module}.{rename.new}"] = Target("new-class", rename.new, rename)
+            table[profile.new_path(rename)] = Target("new-class", rename.new, rename)
         for module in profile.engine_modules:
             for name in engine:
                 table[f"{module}.{name}"] = Target("engine", name)
@@ -84,6 +84,11 @@ class Names:
         if len(targets) == 1:
             return targets.pop()
         return AMBIGUOUS if any(t is not None for t in targets) else None
+
+    def is_any(self, node: ast.expr, scope: Scope, qualified_names: tuple[str, ...]) -> bool:
+        """Whether ``node`` refers in ``scope`` to one of ``qualified_names`` (and to nothing else)."""
+        found = self._qualified(node, scope)
+        return bool(found) and all(name in qualified_names for name in found)  # type: ignore[operator]
 
     def _qualified(self, node: ast.expr, scope: Scope) -> list[str | None] | None:
         if isinstance(node, ast.Name):

@@ -32,9 +32,9 @@ def _replacement(rename: Rename, profile: Profile) -> str:
     if rename.kind == "attribute":
         return f"`.{rename.new}`"
     if _is_base(rename):
-        return f"`class Mine({profile.new_module}.{rename.new})`"
+        return f"`class Mine({profile.new_path(rename)})`"
     arguments = [f"{new}={old}" for old, new in rename.arguments.items() if new]
-    return f"`{profile.new_module}.{rename.new}({', '.join(arguments)})`"
+    return f"`{profile.new_path(rename)}({', '.join(arguments)})`"
 
 
 def _is_base(rename: Rename) -> bool:

@@ -37,12 +37,12 @@ class Constructors(RewriteRule):
     def _rewrite(self, context: Context, call: ast.Call, rename: Rename, scope: object) -> None:
         context.reported.add(id(call.func))
         problem = self._problem(call, rename)
-        module = context.profile.new_module
+        module = rename.module or context.profile.new_module
         if problem is None and not context.can_introduce(rename.new, module, scope):  # type: ignore[arg-type]
             problem = f"the name {rename.new} is already used for something else here"
         if problem is not None:
             context.site(call, "constructor", "manual", f"{context.code(call.func)}(...): {problem}; "
-                         f"rewrite it as {module}.{rename.new} by hand")
+                         f"rewrite it as {context.profile.new_path(rename)} by hand")
             return
         context.replace_node(call.func, rename.new)
         context.consume(call.func)

@@ -79,7 +79,7 @@ class OtherReferences(RewriteRule):
 
 def _reference_reason(spelling: str, legacy: str, context: Context) -> str:
     rename = context.profile.find("class", legacy)
-    replacement = f"{context.profile.new_module}.{rename.new}" if rename is not None else "the Result API"
+    replacement = context.profile.new_path(rename) if rename is not None else "the Result API"
     return f"{spelling} is used other than in a call the codemod rewrites: use {replacement} here by hand"
 
 

@@ -26,6 +26,9 @@ class Keywords(RewriteRule):
                 continue
             scope = context.tracker.scope_of[id(call)]
             callee = engine_callee(context, call, scope, rename)
+            if callee is None and context.names.is_any(call.func, scope, context.profile.keyword_kept_by):
+                context.site(given[0], "keyword", "manual", context.profile.keyword_kept_note)
+                continue
             if callee is None:
                 context.site(given[0], "keyword", "manual", f"{rename.old}= is passed to {context.code(call.func)}, "
                              f"which the codemod cannot follow to {'/'.join(rename.applies_to)} (a wrapper, "
