@@ -179,7 +179,7 @@ class Planner:
         call = self.flow.calls[task]
         if call.mapped is not None:
             return None, None, "mapped: each child checks its own target when it runs"
-        location = result.location
+        location = result.template
         if location is None:
             if result is KEPT_IN_MEMORY:
                 return None, None, "no target: no Result is configured, so its output is kept in memory only"

@@ -96,7 +96,7 @@ class TaskRun:
     def pipeline(self) -> State:
         self.result = self.choose_result()  # 1
         try:
-            self.location = self.result.render(self.result.location, self.context)
+            self.location = self.result.render(self.result.template, self.context)
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
             return Failed(f"cannot render the output location: {_describe(exc)}", exception=exc)
         if self.refresh:
@@ -234,7 +234,7 @@ class TaskRun:
         target = self.result.copy()
         try:
             if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
-                self.location = self.result.render(self.result.location, self.context)
+                self.location = self.result.render(self.result.template, self.context)
             target.location = literal(self.location)
             if self.unreadable and self.location is not None:
                 self.keep_aside(target, self.location)

@@ -97,7 +97,7 @@ def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]],
     for task, call in calls:
         if call.mapped is None:
             continue
-        location = choose_result(task, default).location
+        location = choose_result(task, default).template
         if not isinstance(location, str):  # None: the backend picks a new name per write; a callable: unknowable
             continue
         if any(_names_key(location, key) for key in (*PER_CHILD_KEYS, *call.mapped)):

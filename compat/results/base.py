@@ -160,6 +160,22 @@ class Result:
 
     # -- templating -------------------------------------------------------------------------------------------
 
+    @property
+    def location(self) -> str | None:
+        """The location: a template, or where a read or written value is. A callable given as the location stays
+        None here until ``format`` calls it (as Prefect's Result did); ``template`` holds it."""
+        location = self.__dict__.get("_location")
+        return None if callable(location) else location
+
+    @location.setter
+    def location(self, location: Location) -> None:
+        self.__dict__["_location"] = location
+
+    @property
+    def template(self) -> Location:
+        """The location as configured: a ``str.format`` template, a callable ``fn(**context) -> str``, or None."""
+        return self.__dict__.get("_location")  # type: ignore[no-any-return]
+
     def copy(self: R) -> R:
         """A shallow copy whose validator lists can be changed without touching this Result."""
         new = object.__new__(type(self))  # copy.copy's __reduce_ex__ path costs several us per task run
@@ -171,7 +187,7 @@ class Result:
     def format(self: R, **context: Any) -> R:
         """A copy whose location is this one's template rendered with ``context``."""
         new = self.copy()
-        new.location = self.render(self.location, context)
+        new.location = self.render(self.template, context)
         return new
 
     def render(self, location: Location, context: Mapping[str, Any]) -> str | None:
@@ -183,7 +199,7 @@ class Result:
 
     def write(self: R, value: Any, /, **context: Any) -> R:
         """Store ``value`` at the rendered location; return a new Result holding the value and final location."""
-        if "location" in context and not _names_key(self.location, "location"):
+        if "location" in context and not _names_key(self.template, "location"):
             raise TypeError(
                 f"{type(self).__name__}.write() got location={context['location']!r}, but keyword arguments of "
                 "write() are template keys and this Result's location template has no {location} field; "

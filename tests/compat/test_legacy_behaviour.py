@@ -58,6 +58,15 @@ def test_constant_result_with_a_serializer_is_a_value_error() -> None:
         ConstantResult(value=1, serializer=PickleSerializer())
 
 
+def test_a_callable_location_leaves_location_none_until_formatted() -> None:
+    from compat import MemoryResult
+
+    result = MemoryResult(location=lambda **context: f"{context['task_name']}.txt")
+    assert result.location is None
+    assert callable(result.template)
+    assert result.format(task_name="load").location == "load.txt"
+
+
 def test_result_handler_result_exposes_its_handler_as_result_handler() -> None:
     handler = JSONResultHandler()
     wrapped = ResultHandlerResult(handler)
