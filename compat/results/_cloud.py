@@ -4,7 +4,7 @@
   pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
 - ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
   ``LocationTaken`` when the service's precondition refused the write; ``write`` then returns the stored value.
-- ``unique_name``: where a write without a location goes.
+- ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from compat.errors import ResultNotFound, StorageError
 
-__all__ = ["ClientCache", "LocationTaken", "first_write_wins", "unique_name"]
+__all__ = ["ClientCache", "LocationTaken", "first_write_wins", "kept_name", "unique_name"]
 
 T = TypeVar("T")
 
@@ -92,6 +92,11 @@ def first_write_wins(write: Callable[[], T], read: Callable[[str], T], where: st
         f"could not write once to {where}: the location kept being claimed by another writer but held no value "
         f"after {WRITE_ONCE_ATTEMPTS} attempts; retry later"
     )
+
+
+def kept_name(name: str) -> str:
+    """Where ``keep_aside`` moves the unreadable bytes at ``name``: beside them, stamped with the time."""
+    return f"{name}.unreadable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
 
 
 def unique_name() -> str:

@@ -11,13 +11,14 @@ account key: no message or repr shows one.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
-from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, unique_name
+from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, kept_name, unique_name
 from compat.results.base import Result
 from compat.results.s3 import unwrap_legacy_payload
 from compat.results.serializers import PickleSerializer
@@ -28,6 +29,7 @@ CONNECTION_STRING_VARIABLE = "AZURE_STORAGE_CONNECTION_STRING"
 """Where ``AzureResult`` finds its connection string when none is given (Azure's own convention)."""
 
 _MAX_NAME_CHARS = 1024  # Azure's limit on the length of a blob name
+_COPY_TIMEOUT = 60  # seconds keep_aside waits for Azure's copy of a blob to finish
 
 _CREDENTIALS = (
     f"check the connection string (connection_string= or {CONNECTION_STRING_VARIABLE}): its AccountName and "
@@ -200,6 +202,30 @@ class AzureResult(Result):
     def modified_at(self, location: str) -> datetime | None:
         stamp: datetime = self._properties(self.resolve(location)).last_modified  # tz-aware (UTC) from the SDK
         return stamp
+
+    def keep_aside(self, location: str) -> str | None:
+        """Move the blob at ``location`` to ``<name>.unreadable-<UTC time>`` in the same container (a copy made by
+        Azure, waited for, then a delete, so a write-once Result can claim the name again)."""
+        name = self.resolve(location)
+        kept = kept_name(name)
+        source, target = self.client.get_blob_client(name), self.client.get_blob_client(kept)
+        try:
+            with self._translated("keep aside", name):
+                copy = target.start_copy_from_url(source.url)
+        except ResultNotFound:
+            return None
+        with self._translated("keep aside", name):
+            status, deadline = copy.get("copy_status"), time.monotonic() + _COPY_TIMEOUT
+            while status == "pending" and time.monotonic() < deadline:  # a copy within one account is quick
+                time.sleep(0.05)
+                status = target.get_blob_properties().copy.status
+            if status != "success":
+                raise StorageError(
+                    f"cannot keep aside az://{self.container}/{name}: Azure's copy to {kept!r} ended {status!r}; "
+                    "the blob was left where it is"
+                )
+            source.delete_blob()
+        return kept
 
     # -- helpers ------------------------------------------------------------------------------------------------
 

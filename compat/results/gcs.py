@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
-from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, unique_name
+from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, kept_name, unique_name
 from compat.results.base import Result
 from compat.results.s3 import unwrap_legacy_payload
 from compat.results.serializers import PickleSerializer
@@ -178,6 +178,21 @@ class GCSResult(Result):
     def modified_at(self, location: str) -> datetime | None:
         stamp: datetime = self._metadata(self.resolve(location)).updated  # parsed tz-aware by the SDK
         return stamp
+
+    def keep_aside(self, location: str) -> str | None:
+        """Move the object at ``location`` to ``<name>.unreadable-<UTC time>`` in the same bucket (a copy made by
+        GCS, then a delete, so a write-once Result can claim the name again)."""
+        name = self.resolve(location)
+        kept = kept_name(name)
+        bucket = self.client.bucket(self.bucket)
+        try:
+            with self._found("keep aside", name):
+                bucket.copy_blob(bucket.blob(name), bucket, kept)
+        except ResultNotFound:
+            return None
+        with self._translated("keep aside", name):
+            bucket.blob(name).delete()
+        return kept
 
     # -- helpers ------------------------------------------------------------------------------------------------
 

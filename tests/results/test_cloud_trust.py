@@ -1,0 +1,102 @@
+"""Signed pickles and untrusted bytes on GCS and Azure, as test_signing.py shows for local files and S3: with a
+signing key a planted pickle is refused before it runs (raw, or base64 as the legacy handlers stored them), and a
+task whose target holds one moves it aside (``keep_aside``) and stores its own output, never destroying the bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat import AzureResult, Flow, GCSResult, PickleSerializer, Result, SerializationError, Success, task
+from compat.results.serializers import SIGNING_KEY_VARIABLE
+from tests.results.test_signing import planted
+
+SIGNED = PickleSerializer(signing_key="k")
+
+
+@pytest.fixture(autouse=True)
+def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
+
+
+class Store:
+    """One backend's container of a test: a Result factory, and raw put/get/list through the plain SDK client."""
+
+    def __init__(
+        self,
+        result: Callable[..., Result],
+        put: Callable[[str, bytes], None],
+        get: Callable[[str], bytes],
+        names: Callable[[], list[str]],
+    ) -> None:
+        self.result, self.put, self.get, self.names = result, put, get, names
+
+
+@pytest.fixture(params=["gcs", "azure"])
+def store(request: pytest.FixtureRequest) -> Store:
+    if request.param == "gcs":
+        bucket, client = request.getfixturevalue("gcs_bucket"), request.getfixturevalue("gcs_client")
+        return Store(
+            lambda **kwargs: GCSResult(bucket=bucket, **kwargs),
+            lambda name, data: client.bucket(bucket).blob(name).upload_from_string(data),
+            lambda name: client.bucket(bucket).blob(name).download_as_bytes(),
+            lambda: sorted(blob.name for blob in client.list_blobs(bucket)),
+        )
+    container, service = request.getfixturevalue("azure_container"), request.getfixturevalue("azure_service")
+    blobs = service.get_container_client(container)
+    return Store(
+        lambda **kwargs: AzureResult(container=container, **kwargs),
+        lambda name, data: blobs.get_blob_client(name).upload_blob(data, overwrite=True),
+        lambda name: blobs.get_blob_client(name).download_blob().readall(),
+        lambda: sorted(blob.name for blob in blobs.list_blobs()),
+    )
+
+
+@pytest.mark.parametrize("legacy_base64", [False, True], ids=["raw", "legacy-base64"])
+def test_a_planted_pickle_is_refused_with_a_key(tmp_path: Path, store: Store, legacy_base64: bool) -> None:
+    body = planted(tmp_path / "ran")
+    store.put("v.pkl", base64.b64encode(body) if legacy_base64 else body)
+    with pytest.raises(SerializationError, match="unsigned"):
+        store.result(serializer=SIGNED).read("v.pkl")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_signed_value_reads_back(store: Store) -> None:
+    store.result(serializer=SIGNED, location="v.pkl").write({"v": 1})
+    assert store.result(serializer=SIGNED).read("v.pkl").value == {"v": 1}
+
+
+def test_keep_aside_moves_the_bytes_beside_and_frees_the_name(store: Store) -> None:
+    store.put("v.pkl", b"unreadable")
+    kept = store.result().keep_aside("v.pkl")
+    assert kept is not None and kept.startswith("v.pkl.unreadable-")
+    assert store.names() == [kept] and store.get(kept) == b"unreadable"
+
+
+def test_keep_aside_of_nothing_keeps_nothing(store: Store) -> None:
+    assert store.result().keep_aside("absent.pkl") is None
+
+
+@pytest.mark.parametrize("overwrite", [True, False], ids=["overwrite", "write-once"])
+def test_an_untrusted_object_at_a_target_is_kept_aside_and_the_task_writes_its_own(
+    tmp_path: Path, store: Store, overwrite: bool
+) -> None:
+    store.put("total.pkl", planted(tmp_path / "ran"))
+
+    @task(result=store.result(serializer=SIGNED, overwrite=overwrite), target="{task_name}.pkl")
+    def total() -> int:
+        return 42
+
+    with Flow("f") as flow:
+        node = total()
+    state = flow.run().result[node]
+    assert type(state) is Success and state.result == 42 and not (tmp_path / "ran").exists()
+    names = store.names()
+    assert names[0] == "total.pkl" and names[1].startswith("total.pkl.unreadable-") and len(names) == 2
+    assert store.get(names[1]) == planted(tmp_path / "ran")
+    assert store.result(serializer=SIGNED).read("total.pkl").value == 42
