@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from compat.renames import PROFILES
+from codemods.results._table import load_own
 from codemods.results.diffs import unified_diff
 from codemods.results.model import FileOutcome
 from codemods.results.rules.imports import RoundTripError
@@ -90,7 +91,7 @@ def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOu
 
 def commit(outcome: FileOutcome, new_data: bytes) -> FileOutcome:
     """Replace the file atomically with ``new_data``, keeping its mode; the outcome, failed if it could not be."""
-    from compat.results._atomic import atomic_write_bytes  # imports compat: only once a file is rewritten
+    atomic_write_bytes = load_own("compat.results._atomic").atomic_write_bytes  # only once a file is rewritten
 
     try:
         atomic_write_bytes(outcome.path, new_data, mode=os.stat(outcome.path).st_mode & 0o7777)

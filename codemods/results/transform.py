@@ -84,8 +84,9 @@ def _renamed(profile: Profile) -> frozenset[str]:
 def transform_source(text: str, profile: Profile | None = None) -> Transformed:
     """Rewrite one module's text with ``profile``, or (None) the profile of the package the module imports.
 
-    A module that imports none of the profile's packages gets no rewrite and no follow-ups (a ``result_handler``
-    there is someone else's); one that imports both profiles' packages is listed for a human to choose. Pragmas
+    A module that imports nothing of the profile (``_relates``) gets no rewrite and no follow-ups (a
+    ``result_handler`` there is someone else's); one that imports something of both profiles is listed for a human
+    to choose. Pragmas
     (``codemods.results.pragmas``) silence follow-ups and keep earlier runs' markers listed. Raises
     ``SyntaxError`` for a module Python cannot parse.
     """
@@ -93,14 +94,14 @@ def transform_source(text: str, profile: Profile | None = None) -> Transformed:
         warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
         tree = ast.parse(text)
     pragmas = scan(text)
-    imported = _imported_packages(tree)
+    imports = _imports(tree)
     candidates = [profile] if profile is not None else list(PROFILES.values())
-    matching = [p for p in candidates if _packages(p) & imported]
+    matching = [p for p in candidates if _relates(imports, p)]
     if len(matching) != 1:
         sites = pragmas.follow_ups
         if len(matching) > 1:
             names = " and ".join(sorted(p.name for p in matching))
-            first = min((n.lineno for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))), default=1)
+            first = min(statement.lineno for statement in imports)
             sites += (Site(first, 1, "profile", "manual", f"the module imports the packages of both {names}: run "
                            f"the codemod on it with --profile {matching[0].name} or --profile {matching[1].name}"),)
         return Transformed(text, apply_ignores(_in_order(sites), pragmas.ignores), False)
@@ -128,21 +129,33 @@ def _in_order(sites: Iterable[Site]) -> tuple[Site, ...]:
     return tuple(sorted(sites, key=lambda site: (site.line, site.column)))
 
 
-def _packages(profile: Profile) -> frozenset[str]:
-    """The top-level packages whose import makes a module the profile's business (``compat``, ``prefect``)."""
-    modules = (*profile.legacy_modules, *profile.engine_modules, profile.new_module)
-    return frozenset(module.split(".", 1)[0] for module in modules)
+def _relates(imports: list[ast.Import | ast.ImportFrom], profile: Profile) -> bool:
+    """Whether the module imports something of the profile: a legacy module, the new module, an engine module as a
+    whole (``import prefect``), or one of the profile's names from an engine module (``from compat import Task``).
+    ``from compat import shout`` (a project's own module named compat) does not count."""
+    whole = (*profile.legacy_modules, profile.new_module)
+    engines = (*profile.engine_modules, *([profile.adapter_module] if profile.adapter_module else []))
+    names = {*(name for r in profile.of_kind("keyword") for name in r.applies_to), "*"}
+    names.update(r.new for r in profile.of_kind("class"))
+    names.update(r.wrap_value for r in profile.renames if r.wrap_value)
+    for statement in imports:
+        if isinstance(statement, ast.Import):
+            modules = [alias.name for alias in statement.names]
+            if any(m in engines or _under(m, whole) for m in modules):
+                return True
+        elif statement.module and not statement.level:
+            module = statement.module
+            if _under(module, whole) or module in engines and any(a.name in names for a in statement.names):
+                return True
+    return False
 
 
-def _imported_packages(tree: ast.Module) -> set[str]:
-    """The top-level packages the module imports anywhere (absolute imports only)."""
-    packages: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            packages.update(alias.name.split(".", 1)[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            packages.add(node.module.split(".", 1)[0])
-    return packages
+def _under(module: str, packages: Iterable[str]) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    return [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def _mark_follow_ups(context: Context, pragmas: Pragmas) -> None:

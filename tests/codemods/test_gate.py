@@ -206,3 +206,26 @@ def test_a_module_importing_both_packages_is_listed_for_a_human(
     assert path.read_text() == "import prefect\n" + COMPAT_FLOW
     (site,) = manual
     assert site["rule"] == "profile" and "--profile compat or --profile prefect" in site["reason"]
+
+
+def test_a_projects_own_compat_module_does_not_make_a_prefect_module_ambiguous(project: Path) -> None:
+    path = project / "flow.py"
+    path.write_text("from compat import shout\n" + PREFECT_FLOW)
+    assert main([str(path)]) == 0
+    assert "from prefect.engine.results import LocalResult\n" in path.read_text()
+
+
+@pytest.mark.slow
+def test_the_module_entry_point_runs_in_a_project_with_its_own_compat_module(project: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (project / "compat.py").write_text("def shout(text):\n    return text.upper()\n")
+    path = project / "flow.py"
+    path.write_text("from compat import shout\n" + PREFECT_FLOW)
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "codemods.results", "."], cwd=project, capture_output=True,
+                          text=True, timeout=120, env=environ)
+    assert proc.returncode == 0, proc.stderr
+    assert "from prefect.engine.results import LocalResult\n" in path.read_text()
