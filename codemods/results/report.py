@@ -25,6 +25,7 @@ def totals(outcomes: Sequence[FileOutcome], mode: Mode) -> dict[str, Any]:
         "files_failed": statuses["failed"],
         "sites_rewritten": dict(sorted(rewritten.items())),
         "manual_follow_ups": sum(len(o.manual) for o in outcomes),
+        "follow_ups_ignored": sum(1 for o in outcomes for site in o.sites if site.action == "ignored"),
     }
 
 
@@ -63,9 +64,8 @@ def summary(
                          + ("" if verbose else " (--verbose lists them)"))
             if verbose:
                 lines.extend(f"  {path}: {reason}" for path, reason in skipped)
-        ignored = sum(1 for o in outcomes for site in o.sites if site.action == "ignored")
-        if ignored:
-            lines.append(f"follow-ups silenced by a '# results-codemod: ignore' pragma: {ignored}")
+        if counts["follow_ups_ignored"]:
+            lines.append(f"follow-ups silenced by a '# results-codemod: ignore' pragma: {counts['follow_ups_ignored']}")
     manual = [(o.path, site) for o in outcomes for site in o.manual]
     if manual:
         lines.append(f"manual follow-ups ({len(manual)}):")

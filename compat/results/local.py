@@ -113,10 +113,20 @@ class LocalResult(Result):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.dir = _directory(dir) if dir is not None else os.path.abspath(default_results_dir())
+        self.dir = dir if dir is not None else default_results_dir()  # type: ignore[assignment]
         self.durable = durable
         if validate_dir:
             self._validate_dir()
+
+    @property
+    def dir(self) -> str:
+        """The directory, absolute; assigning a path normalises and checks it as ``dir=`` does (legacy code sets
+        ``flow.result_handler.dir``)."""
+        return self._dir  # type: ignore[no-any-return]
+
+    @dir.setter
+    def dir(self, dir: str | os.PathLike[str]) -> None:
+        self._dir = _directory(dir)
 
     def _validate_dir(self) -> None:
         if os.path.exists(self.dir) and not os.path.isdir(self.dir):

@@ -128,8 +128,10 @@ def test_an_ignore_pragma_silences_the_follow_ups_of_its_line(project: Path, cap
     assert main(["--check", str(project)]) == 0
     capsys.readouterr()
     main(["--check", "--report", "json", str(project)])
-    (site,) = json.loads(capsys.readouterr().out)["sites"]
+    document = json.loads(capsys.readouterr().out)
+    (site,) = document["sites"]
     assert (site["line"], site["rule"], site["action"]) == (3, "keyword", "ignored")
+    assert document["totals"]["follow_ups_ignored"] == 1 and document["totals"]["manual_follow_ups"] == 0
 
 
 def test_an_ignore_pragma_naming_a_rule_silences_only_that_rule(

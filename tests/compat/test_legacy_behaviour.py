@@ -161,3 +161,14 @@ def test_a_converted_handler_still_pickles_and_compares_equal(tmp_path: Path) ->
     as_result(handler)
     copy = pickle.loads(pickle.dumps(handler))
     assert copy == handler and "_converted" not in vars(copy)
+
+
+def test_a_relative_dir_set_through_the_view_is_made_absolute_as_dir_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compat import LocalResult
+
+    monkeypatch.chdir(tmp_path)
+    flow, _ = _one_task_flow(result=LocalResult(dir=tmp_path / "a"))
+    flow.result_handler.dir = "b"
+    assert flow.result.dir == str(tmp_path / "b")
