@@ -104,6 +104,12 @@ def transform_source(text: str, profile: Profile | None = None) -> Transformed:
             first = min(statement.lineno for statement in imports)
             sites += (Site(first, 1, "profile", "manual", f"the module imports the packages of both {names}: run "
                            f"the codemod on it with --profile {matching[0].name} or --profile {matching[1].name}"),)
+        elif profile is not None:
+            others = [p.name for p in PROFILES.values() if p is not profile and _relates(imports, p)]
+            if others:
+                sites += (Site(min(s.lineno for s in imports), 1, "profile", "skipped", f"the module imports "
+                               f"{others[0]}, not {profile.name}: run the codemod with --profile {others[0]} or "
+                               "--profile auto to migrate it"),)
         return Transformed(text, apply_ignores(_in_order(sites), pragmas.ignores), False)
     profile = matching[0]
     source = Source(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -275,6 +276,10 @@ def test_the_diff_applies_with_git_apply(
     monkeypatch.chdir(project)
     assert main(["--diff", "flow.py"]) == 1
     diff = capsys.readouterr().out
+    if shutil.which("patch"):  # GNU patch too, where the machine has it (git is always there)
+        checked = subprocess.run(["patch", "-p0", "--dry-run"], input=diff.encode(), cwd=project,
+                                 capture_output=True, timeout=60)
+        assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
     for args in (["--check"], []):
         applied = subprocess.run(["git", "apply", "-p0", *args], input=diff.encode(), cwd=project,
                                  capture_output=True, timeout=60)

@@ -231,3 +231,15 @@ def test_the_module_entry_point_runs_in_a_project_with_its_own_compat_module(pro
                           text=True, timeout=120, env=environ)
     assert proc.returncode == 0, proc.stderr
     assert "from prefect.engine.results import LocalResult\n" in path.read_text()
+
+
+def test_an_explicit_profile_that_does_not_fit_leaves_the_module_alone_and_says_which_does(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / "flow.py"
+    path.write_text(PREFECT_FLOW)
+    assert main(["--profile", "compat", "--report", "json", str(path)]) == 0
+    assert path.read_text() == PREFECT_FLOW
+    (site,) = json.loads(capsys.readouterr().out)["sites"]
+    assert (site["rule"], site["action"]) == ("profile", "skipped")
+    assert "--profile prefect" in site["reason"]
