@@ -178,8 +178,15 @@ def _mark_follow_ups(context: Context, pragmas: Pragmas) -> None:
         if (node.lineno, source.column(node)) in ignored:  # type: ignore[attr-defined]
             continue
         line = _statement_line(starts, node.lineno)  # type: ignore[attr-defined]
-        while line in inside_strings:
-            line = inside_strings[line]
+        while True:  # a line that begins inside a string, or continues the line before it (\), is not a start
+            if line in inside_strings:
+                line = inside_strings[line]
+            elif line > 1 and source.segment(source.line_start(line - 1), source.line_start(line)).rstrip(
+                "\r\n"
+            ).endswith("\\"):
+                line -= 1
+            else:
+                break
         position = source.line_start(line)
         current = source.segment(position, source.line_end(line))
         indent = current[: len(current) - len(current.lstrip(" \t"))]

@@ -243,3 +243,21 @@ def test_an_explicit_profile_that_does_not_fit_leaves_the_module_alone_and_says_
     (site,) = json.loads(capsys.readouterr().out)["sites"]
     assert (site["rule"], site["action"]) == ("profile", "skipped")
     assert "--profile prefect" in site["reason"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("prefix = 1 + \\\n    2; uri = store['json'].write(1)\n", id="after-a-backslash-continuation"),
+        pytest.param("text = '''a\nb'''; uri = store['json'].write(1)\n", id="after-a-multi-line-string"),
+        pytest.param("if True: uri = store['json'].write(1)\n", id="in-a-one-line-block"),
+    ],
+)
+def test_a_marker_is_placed_where_a_comment_line_can_go(statement: str, project: Path) -> None:
+    path = project / "module.py"
+    path.write_text("from compat.legacy import JSONResultHandler\n\nstore = {'json': JSONResultHandler()}\n" + statement)
+    assert main([str(path)]) == 1
+    rewritten = path.read_text()
+    assert rewritten.count("# results-codemod: follow-up[direct-call]") == 2
+    compile(rewritten, str(path), "exec")
+    assert main(["--check", str(path)]) == 1
