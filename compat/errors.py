@@ -115,4 +115,5 @@ class MissingDependency(ResultError, ImportError):
 
 class FlowError(ValueError):
     """Raised while building or starting a flow run: a dependency cycle, an unknown or missing parameter, a task
-    called outside ``with Flow(...)``. Failures *during* a run never raise: they end as ``Failed`` states."""
+    called outside ``with Flow(...)``, a dask scheduler that does not answer. Failures *during* a run never raise:
+    they end as ``Failed`` states."""

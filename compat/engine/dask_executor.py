@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 from compat.engine.executors import Done, Executor, interrupted
 from compat.engine.states import Failed, State
 from compat.engine.unit import Shape, TaskUnit, shape_of
-from compat.errors import MissingDependency
+from compat.errors import FlowError, MissingDependency
 from compat.results.base import _short_repr
 
 __all__ = ["DaskExecutor"]
@@ -97,7 +97,13 @@ class DaskExecutor(Executor):
             raise RuntimeError("this DaskExecutor is already running a flow; give each concurrent run its own")
         distributed = _import_distributed()
         if self.address is not None:
-            self.client = distributed.Client(self.address, **self.client_kwargs)
+            try:
+                self.client = distributed.Client(self.address, **self.client_kwargs)
+            except OSError as exc:  # dask raises OSError (or its TimeoutError) when no scheduler answers in time
+                raise FlowError(
+                    f"cannot connect to the dask scheduler at {self.address!r}: {exc}; check that it is running and "
+                    "reachable from here (DaskExecutor(address=...)), or leave address out to start a local cluster"
+                ) from exc
         else:
             cluster_class = _cluster_class(self.cluster_class, distributed)
             self._cluster = cluster_class(**self.cluster_kwargs)

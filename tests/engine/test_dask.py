@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from compat import DaskExecutor, Failed, Flow, LocalResult, MissingDependency, Parameter, S3Result, Success, task
+from compat import DaskExecutor, Failed, Flow, FlowError, LocalResult, MissingDependency, Parameter, S3Result, Success, task
 from compat.engine import unmapped
 from compat.engine.states import State
 
@@ -384,6 +385,16 @@ def test_log_lines_of_task_runs_on_workers_reach_the_callers_logging(
         "Task 'inc': Success: ran; no Result is configured, so the output is kept in memory only",
     ]
     assert all(process != os.getpid() for process, _ in lines)
+
+
+def test_a_scheduler_that_does_not_answer_is_a_flow_error_naming_its_address() -> None:
+    with socket.socket() as probe:  # a port of 127.0.0.1 nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    with Flow("f") as flow:
+        inc(1)
+    with pytest.raises(FlowError, match=f"cannot connect to the dask scheduler at '{address}'"):
+        flow.run(executor=DaskExecutor(address=address, client_kwargs={"timeout": 1}))
 
 
 def test_address_and_a_cluster_class_together_are_refused() -> None:
