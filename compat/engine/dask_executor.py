@@ -9,7 +9,9 @@ How a run uses the cluster:
 
 - each task run is one dask task (``_run``) whose arguments are the dask futures of its upstream runs, so an
   output moves worker to worker and never through the process that called ``flow.run()``; dask tells the caller
-  the type of each finished result, which is all the scheduling needs (the State's class). When the run ends, a
+  the type of each finished result, which is all the scheduling needs (the State's class). A task is submitted as
+  soon as its upstream runs are (``resolves_dependencies``), so dask runs a chain without asking the caller
+  between links (a mapped task waits for its inputs' lengths). When the run ends, a
   tiny task beside each output that stays (``_summarize``, on the worker that holds it) sends the caller its State
   without the value;
 - the units are shipped with cloudpickle (Results rebuild their clients on the worker); a unit, an input or an
@@ -67,6 +69,7 @@ class DaskExecutor(Executor):
     path). ``client_kwargs`` are passed to ``distributed.Client``."""
 
     remote_data: ClassVar[bool] = True
+    resolves_dependencies: ClassVar[bool] = True
 
     def __init__(
         self,

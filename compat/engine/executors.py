@@ -36,6 +36,10 @@ class Executor:
     remote_data: ClassVar[bool] = False
     """True when ``outcomes`` States leave their values on the workers (``settle`` gives the final States)."""
 
+    resolves_dependencies: ClassVar[bool] = False
+    """True when ``submit`` may be given futures that have not finished (the executor runs the unit once they
+    have): the flow run then submits a task as soon as its upstream runs are submitted."""
+
     def submit(self, fn: Callable[..., State], *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement submit(fn, *args)")
 

@@ -6,6 +6,11 @@ upstream tasks; when the count reaches zero it becomes ready and its run is subm
 were computed). Finished futures arrive on one queue through ``add_done_callback``, so every executor shares one
 scheduler and every step costs O(1) per task and edge.
 
+On an executor that resolves dependencies itself (``resolves_dependencies``: dask), a task that is not mapped is
+submitted as soon as its upstream runs are submitted, so a chain runs on the cluster without a round trip through
+this process per link; the decisions (a failed upstream, the State it ends with) are still taken here, when its
+upstream runs have finished (``_release``).
+
 A task whose upstream task failed ends ``TriggerFailed`` without running. A mapped task is expanded when it
 becomes ready: one unit per element, its state gathered from the children's (``map_states``). On an executor
 that keeps data on its workers (``remote_data``), the States seen during the run may be provisional (the right
@@ -44,6 +49,10 @@ if TYPE_CHECKING:
 __all__ = ["FlowRun"]
 
 log = logging.getLogger(__name__)
+
+
+_AWAITED = object()  # an early task whose upstream runs have finished without failing: its report decides
+_DECIDED = object()  # an early task already ended TriggerFailed here: its report is dropped
 
 
 @dataclass(slots=True)
@@ -87,6 +96,11 @@ class FlowRun:
         self._outputs: dict[Task, Any] = {}
         self._children: dict[Task, list[State | None]] = {}
         self._children_left: dict[Task, int] = {}
+        # an executor that resolves dependencies itself gets a task as soon as its upstream runs are submitted
+        self._eager = self.executor.resolves_dependencies
+        self._unlaunched: dict[Task, int] = {}  # upstream tasks not yet submitted (or decided)
+        self._launchable: deque[Task] = deque()
+        self._early: dict[Task, Any] = {}  # submitted early -> None (running), its held State, _AWAITED or _DECIDED
 
     def run(self) -> State:
         log.info("Flow %r: Running: %d tasks, run id %s", self.flow.name, len(self._calls), self.context["flow_run_id"])
@@ -94,10 +108,15 @@ class FlowRun:
             self._waiting[task] = len(call.upstream)
             if not call.upstream:
                 self._ready.append(task)
+        if self._eager:
+            self._unlaunched.update(self._waiting)
         with self.show_progress(self.flow.name, len(self._calls)) as self.progress, self.executor:
-            while self._ready or self._pending:
-                while self._ready:
-                    self._start(self._ready.popleft())
+            while self._ready or self._launchable or self._pending:
+                while self._ready or self._launchable:
+                    if self._ready:
+                        self._start(self._ready.popleft())
+                    else:
+                        self._submit_early(self._launchable.popleft())
                 if self._pending:
                     self._collect()
             if self.executor.remote_data:
@@ -109,6 +128,15 @@ class FlowRun:
     # -- scheduling -------------------------------------------------------------------------------------------
 
     def _start(self, task: Task) -> None:
+        """Every upstream task of ``task`` has finished."""
+        if task in self._early:
+            return self._release(task)
+        self._begin(task)
+        if self._eager:
+            self._launched(task)
+        return None
+
+    def _begin(self, task: Task) -> None:
         """``task`` is ready: finish it at once (skipped, parameter, failed upstream) or submit its run(s)."""
         skipped = self.plan.skipped(task) if self.plan is not None else None
         if skipped is not None:
@@ -197,11 +225,69 @@ class FlowRun:
         future.add_done_callback(self._done.put)
         return future
 
+    # -- early submission (an executor that resolves dependencies itself) -------------------------------------
+
+    def _launched(self, task: Task) -> None:
+        """``task`` was submitted or decided: a downstream task whose upstream all are can be submitted early."""
+        for down in self.flow.downstream(task):
+            self._unlaunched[down] -= 1
+            if self._unlaunched[down] == 0:
+                self._launchable.append(down)
+
+    def _submit_early(self, task: Task) -> None:
+        """Submit ``task`` before its upstream runs have finished, their futures as its arguments, so the cluster
+        runs it as soon as they have (no round trip through this process per dependency). Only a task that is not
+        mapped (its length needs its inputs) nor decided here (skipped, a failed upstream): those wait, as on every
+        executor. The unit checks its upstream States itself; the decision stays here (``_release``)."""
+        call = self._calls[task]
+        if task in self._outputs or task in self.states or call.mapped is not None or isinstance(task, Parameter):
+            return
+        if self.plan is not None and self.plan.skipped(task) is not None:
+            return
+        constants = dict(call.constants)
+        keys: list[str | None] = []
+        args: list[Any] = []
+        for up, key in zip(call.upstream, call.keys):
+            state = self.states.get(up)
+            if state is not None and state.is_failed():
+                return
+            output = self._outputs[up]
+            if isinstance(output, _Known):
+                if key is not None:
+                    constants[key] = output.value
+            else:  # a future, or a mapped task's list of them; ordering-only edges too, so the cluster waits
+                keys.append(key)
+                args.append(output)
+        unit = TaskUnit(task, constants, tuple(keys), (None,) * len(keys), None, self.context, self.flow.result,
+                        task in self.refreshed, self._pruned_upstream(task), checks_upstream=True)
+        self._early[task] = None
+        self._submit(task, None, unit, tuple(args))
+        self._launched(task)
+
+    def _release(self, task: Task) -> None:
+        """The upstream runs of an early task have finished: end it TriggerFailed if one failed (whatever the unit
+        reported), else with the State it reported, or the one it will report."""
+        held = self._early[task]
+        failed = [up.name for up in self._calls[task].upstream if self.states[up].is_failed()]
+        if failed:
+            if held is None:
+                self._early[task] = _DECIDED  # its report, when it comes, is dropped
+            else:
+                del self._early[task]
+            self._outputs[task] = _Known(None)  # nothing to settle: the State is decided here
+            names = ", ".join(repr(name) for name in dict.fromkeys(failed))
+            return self._conclude(task, TriggerFailed(f"upstream task {names} failed, so this task did not run"))
+        if held is None:
+            self._early[task] = _AWAITED
+            return None
+        del self._early[task]
+        return self._finish(task, held)
+
     def _pruned_upstream(self, task: Task) -> tuple[str, ...]:
         """The upstream tasks that ``prune`` skipped: ``task`` was planned Cached and cannot run without them."""
         if self.plan is None:
             return ()
-        return tuple(up.name for up in self._calls[task].upstream if isinstance(self.states[up], Skipped))
+        return tuple(up.name for up in self._calls[task].upstream if isinstance(self.states.get(up), Skipped))
 
     def _collect(self) -> None:
         """Wait for a submitted run to finish; report it and every other run finished by then (in one batch, so
@@ -218,6 +304,14 @@ class FlowRun:
 
     def _report(self, task: Task, map_index: int | None, state: State) -> None:
         local = not self.executor.remote_data  # keep the State in place of its future: one object fewer a task
+        if map_index is None and task in self._early:
+            held = self._early[task]
+            if held is None:  # some upstream run has not been reported yet: hold the State until _release
+                self._early[task] = state
+                return None
+            del self._early[task]
+            if held is _DECIDED:
+                return None
         if map_index is None:
             if local:
                 self._outputs[task] = state

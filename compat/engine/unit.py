@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from compat.engine.runner import TaskRun
-from compat.engine.states import State
+from compat.engine.states import State, TriggerFailed
 from compat.engine.task import Task
 from compat.errors import FlowError
 from compat.results.base import Result
@@ -28,22 +28,30 @@ __all__ = ["Shape", "TaskUnit", "element", "map_length", "shape_of"]
 @dataclass(slots=True)
 class TaskUnit:
     """One run of ``task``: ``constants`` by name, and for each upstream argument the input it feeds (``keys``)
-    and, for a mapped child, whether it takes the whole value (None) or one element of it (an index).
-    ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``)."""
+    (None: only run after it) and, for a mapped child, whether it takes the whole value (None) or one element of it
+    (an index). ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``).
+    ``checks_upstream``: submitted before its upstream runs finished, so it does not run when one failed."""
 
     task: Task
     constants: dict[str, Any]
-    keys: tuple[str, ...]
+    keys: tuple[str | None, ...]
     picks: tuple[int | None, ...]
     map_index: int | None
     flow_context: Mapping[str, Any]
     default_result: Result | None
     refresh: bool = False
     pruned: tuple[str, ...] = ()
+    checks_upstream: bool = False
 
     def __call__(self, *upstream: State | list[State]) -> State:
+        if self.checks_upstream and any(
+            state.is_failed() for given in upstream for state in (given if isinstance(given, list) else [given])
+        ):  # submitted before its upstream finished: do not run (the flow run says which upstream failed)
+            return TriggerFailed("an upstream task failed, so this task did not run")
         inputs = dict(self.constants)
         for key, pick, given in zip(self.keys, self.picks, upstream):
+            if key is None:  # an ordering-only edge
+                continue
             value = [state.result for state in given] if isinstance(given, list) else given.result
             inputs[key] = value if pick is None else element(value, pick)
         return TaskRun(

@@ -350,6 +350,50 @@ def test_losing_the_scheduler_mid_run_fails_the_unfinished_task_runs_saying_so()
 
 
 @task
+def downstream(seconds: float) -> float:
+    return seconds
+
+
+def test_a_downstream_task_is_on_the_cluster_before_its_upstream_task_finishes(dask_address: str) -> None:
+    from distributed import Client
+
+    with Flow("f") as flow:
+        node = downstream(sleep(1.5))
+    result: list[State] = []
+    runner = threading.Thread(target=lambda: result.append(flow.run(executor=DaskExecutor(address=dask_address))))
+    seen: set[str] = set()
+    with Client(dask_address, timeout=10) as client:
+        runner.start()
+        while runner.is_alive() and not ("sleep" in seen and "downstream" in seen):
+            keys = client.run_on_scheduler(lambda dask_scheduler: [str(k) for k in dask_scheduler.tasks])
+            seen = {key.split("-")[0] for key in keys}
+            time.sleep(0.05)
+        runner.join()
+    assert {"sleep", "downstream"} <= seen  # both submitted while sleep ran: no round trip to the caller between
+    assert result[0].result[node].result == 1.5
+
+
+@task
+def write_later(path: str) -> None:
+    time.sleep(0.5)
+    Path(path).write_text("written")
+
+
+@task
+def read(path: str) -> str:
+    return Path(path).read_text()
+
+
+def test_an_ordering_only_edge_is_kept_on_the_cluster(dask_address: str, tmp_path: Path) -> None:
+    marker = str(tmp_path / "marker")
+    with Flow("f") as flow:
+        first = write_later(marker)
+        second = read(marker)
+        flow.add_edge(first, second)
+    assert flow.run(executor=DaskExecutor(address=dask_address)).result[second].result == "written"
+
+
+@task
 def big() -> bytes:
     return bytes(200 * 1024 * 1024)
 
