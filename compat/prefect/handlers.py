@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import uuid
-from abc import ABCMeta, abstractmethod
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -43,7 +42,7 @@ __all__ = [
 ]
 
 
-class _LegacyHandlerType(ABCMeta):
+class _LegacyHandlerType(type):
     """Warns when a built-in handler is instantiated (unpickling does not call the class, and stays silent)."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -77,13 +76,14 @@ class ResultHandler(metaclass=_LegacyHandlerType):
     def __init__(self) -> None:
         self.logger = logging.getLogger(f"prefect.{type(self).__name__}")
 
-    @abstractmethod
-    def write(self, result: Any) -> str:
-        """Store ``result``; return the URI that ``read`` accepts."""
+    def write(self, result: Any) -> str | None:
+        """Store ``result``; return the URI that ``read`` accepts. The base class is a pass-through that stores
+        nothing and returns None, as Prefect's was (its ``abstractmethod`` markers had no ABCMeta to enforce them)."""
+        return None
 
-    @abstractmethod
     def read(self, uri: str) -> Any:
-        """The value stored at ``uri``."""
+        """The value stored at ``uri``; None from the pass-through base class."""
+        return None
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
