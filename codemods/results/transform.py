@@ -166,13 +166,12 @@ def _imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 
 def _mark_follow_ups(context: Context, pragmas: Pragmas) -> None:
     """Put a marker comment above the statement of each follow-up the rewritten code would no longer show, unless
-    a marker with that text is there already or the follow-up is ignored."""
+    the comments right above it hold that marker already or the follow-up is ignored."""
     source = context.source
     ignored = {(site.line, site.column) for site in apply_ignores(tuple(context.sites), pragmas.ignores)
                if site.action == "ignored"}
     starts = _statement_starts(context.tree)
     inside_strings = _lines_inside_strings(context.tree)
-    existing = set(source.text.splitlines())
     placed: set[tuple[int, str]] = set()
     for node, rule, reason in context.follow_ups:
         if (node.lineno, source.column(node)) in ignored:  # type: ignore[attr-defined]
@@ -191,10 +190,23 @@ def _mark_follow_ups(context: Context, pragmas: Pragmas) -> None:
         current = source.segment(position, source.line_end(line))
         indent = current[: len(current) - len(current.lstrip(" \t"))]
         text = marker_line(indent, rule, " ".join(reason.split()), source.newline)
-        if text.rstrip("\r\n") in existing or (line, text) in placed:
+        if _marked_above(source, line, text.strip()) or (line, text) in placed:
             continue
         placed.add((line, text))
         context.edits.append(Edit(position, OPEN, position, text))
+
+
+def _marked_above(source: Source, line: int, marker: str) -> bool:
+    """Whether the comment lines directly above ``line`` include ``marker``."""
+    above = line - 1
+    while above >= 1:
+        text = source.segment(source.line_start(above), source.line_end(above)).strip()
+        if not text.startswith("#"):
+            return False
+        if text == marker:
+            return True
+        above -= 1
+    return False
 
 
 def _statement_starts(tree: ast.Module) -> list[tuple[int, int]]:

@@ -261,3 +261,18 @@ def test_a_marker_is_placed_where_a_comment_line_can_go(statement: str, project:
     assert rewritten.count("# results-codemod: follow-up[direct-call]") == 2
     compile(rewritten, str(path), "exec")
     assert main(["--check", str(path)]) == 1
+
+
+def test_a_marker_already_above_the_statement_is_not_repeated(project: Path) -> None:
+    path = project / "module.py"
+    path.write_text(FOLLOW_UPS["handler-stored-in-a-dict"][1])
+    main([str(path)])
+    marker = next(line for line in path.read_text().splitlines() if line.startswith("# results-codemod"))
+    legacy_again = (
+        "from compat.legacy import JSONResultHandler\n\n"
+        f"{marker}\nstore = {{'json': JSONResultHandler()}}\n"
+        f"other = {{'json': JSONResultHandler()}}\n"
+    )
+    path.write_text(legacy_again)
+    main([str(path)])
+    assert path.read_text().count(marker) == 2  # kept above the first statement, added above the second
