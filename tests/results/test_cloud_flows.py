@@ -73,3 +73,55 @@ def test_flow_with_targets_on_azure_is_all_cached_when_run_again_in_a_fresh_proc
 
     again = run_flow_in_a_fresh_process("AzureResult", [azure_container])
     assert again == {"states": {"extract": "Cached", "total": "Cached"}, "answer": 6}
+
+
+# -- on dask workers: each worker process builds its own client from the pickled Result ---------------------------
+
+
+def on_the_workers_then_cached(result: Any, dask_address: str) -> tuple[Any, Any]:
+    """Run the dask tests' flow of mapped targets on the session's cluster, then again in this process."""
+    from compat import DaskExecutor
+    from tests.engine.test_dask import target_flow
+
+    first = target_flow(result).run(executor=DaskExecutor(address=dask_address))
+    again = target_flow(result).run()
+    return first, again
+
+
+def mapped_states(state: Any) -> list[str]:
+    (mapped,) = [s for t, s in state.result.items() if t.name == "stored_inc"]
+    return [type(child).__name__ for child in mapped.map_states]
+
+
+@pytest.mark.slow
+def test_targets_on_azure_written_by_dask_workers_are_cached_afterwards(
+    dask_address: str, azure_endpoint: str, azure_container: str, azure_service: Any
+) -> None:
+    from compat import AzureResult
+    from tests.fixtures.azure_server import connection_string
+
+    # given explicitly: the workers may have started before the fixtures set the environment
+    result = AzureResult(container=azure_container, connection_string=connection_string(azure_endpoint))
+    first, again = on_the_workers_then_cached(result, dask_address)
+    assert first.is_successful(), first.message
+    names = sorted(blob.name for blob in azure_service.get_container_client(azure_container).list_blobs())
+    assert [n for n in names if "/inc-" in n] == [f"targets/2026-11-30/inc-{i}.pkl" for i in range(3)]
+    assert mapped_states(again) == ["Cached", "Cached", "Cached"]
+
+
+@pytest.mark.slow
+def test_targets_on_gcs_written_by_dask_workers_are_cached_afterwards(
+    dask_address: str, gcs_endpoint: str, gcs_bucket: str, gcs_client: Any
+) -> None:
+    from google.auth.credentials import AnonymousCredentials
+
+    from compat import GCSResult
+
+    # given explicitly: the workers may have started before the fixtures set the environment
+    client_kwargs = {"client_options": {"api_endpoint": gcs_endpoint}, "credentials": AnonymousCredentials()}
+    result = GCSResult(bucket=gcs_bucket, project="test", client_kwargs=client_kwargs)
+    first, again = on_the_workers_then_cached(result, dask_address)
+    assert first.is_successful(), first.message
+    names = sorted(blob.name for blob in gcs_client.list_blobs(gcs_bucket))
+    assert [n for n in names if "/inc-" in n] == [f"targets/2026-11-30/inc-{i}.pkl" for i in range(3)]
+    assert mapped_states(again) == ["Cached", "Cached", "Cached"]
