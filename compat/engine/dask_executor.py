@@ -7,12 +7,12 @@ imported when a DaskExecutor is made, never at ``import compat``; without it the
 
 How a run uses the cluster:
 
-- each task run is one dask task (``_run``) whose arguments are the dask futures of its upstream runs, so an
+- each task run is one dask task (``compat.engine.dask_worker.run``) whose arguments are the dask futures of its upstream runs, so an
   output moves worker to worker and never through the process that called ``flow.run()``; dask tells the caller
   the type of each finished result, which is all the scheduling needs (the State's class). A task is submitted as
   soon as its upstream runs are (``resolves_dependencies``), so dask runs a chain without asking the caller
   between links (a mapped task waits for its inputs' lengths). When the run ends, a
-  tiny task beside each output that stays (``_summarize``, on the worker that holds it) sends the caller its State
+  tiny task beside each output that stays (``summarize``, on the worker that holds it) sends the caller its State
   without the value;
 - the units are shipped with cloudpickle (Results rebuild their clients on the worker); a unit, an input or an
   output that cannot be pickled fails that task run with a message naming it;
@@ -28,32 +28,20 @@ How a run uses the cluster:
 
 from __future__ import annotations
 
-import copy
 import importlib
-import io
 import logging
-import os
-import pickle
-import socket
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from compat.engine.dask_worker import process, run, summarize
 from compat.engine.executors import Done, Executor, interrupted
 from compat.engine.states import Failed, State
-from compat.engine.unit import Shape, TaskUnit, shape_of
+from compat.engine.unit import Shape, TaskUnit
 from compat.errors import FlowError, MissingDependency
 from compat.results.base import _short_repr
 
 __all__ = ["DaskExecutor"]
-
-log = logging.getLogger(__name__)
-
-_LOGGERS = "compat"
-"""The logger whose records (and its children's) a worker sends to the caller."""
-
 
 def _import_distributed() -> Any:
     try:
@@ -146,7 +134,7 @@ class DaskExecutor(Executor):
         name = getattr(getattr(fn, "task", None), "name", "unit")
         upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
         key = f"{name}-{uuid.uuid4().hex}"
-        return _Run(self.client.submit(_run, blob, self._topic, _process(), *upstream, key=key, pure=False))
+        return _Run(self.client.submit(run, blob, self._topic, process(), *upstream, key=key, pure=False))
 
     def outcome(self, future: Any) -> State:
         return self.outcomes([future])[0]
@@ -171,7 +159,7 @@ class DaskExecutor(Executor):
 
     def _summarize(self, runs: Sequence[_Run]) -> None:
         """Fetch the State (without the value) and the value's shape of each finished run, in one request."""
-        summaries = [self.client.submit(_summarize, run.output, key=f"{run.output.key}-state", pure=False)
+        summaries = [self.client.submit(summarize, run.output, key=f"{run.output.key}-state", pure=False)
                      for run in runs]
         for run, (state, shape) in zip(runs, self._fetch(summaries)):
             run.state, run.shape, run.provisional = state, shape, False
@@ -213,7 +201,7 @@ class DaskExecutor(Executor):
                 wanted.append((i, run.output))
             elif run.provisional:
                 key = f"{run.output.key}-state"
-                wanted.append((i, self.client.submit(_summarize, run.output, key=key, pure=False)))
+                wanted.append((i, self.client.submit(summarize, run.output, key=key, pure=False)))
         for (i, _), fetched in zip(wanted, self._fetch([future for _, future in wanted])):
             states[i] = fetched[0] if isinstance(fetched, tuple) else fetched
         return states
@@ -302,107 +290,6 @@ def _unpicklable(unit: Any, exc: Exception) -> str:
             return (f"{what} ({_short_repr(value)}) cannot be pickled ({type(part_exc).__name__}: {part_exc}); "
                     "pass something cloudpickle can serialize, or build it inside the task")
     return f"it cannot be pickled ({type(exc).__name__}: {exc})"
-
-
-# -- on the workers ---------------------------------------------------------------------------------------------
-
-
-def _run(blob: bytes, topic: str, caller: str, *upstream: Any) -> State:
-    """Run one unit on a worker (its upstream States already fetched by dask); its log records go to ``topic``
-    unless the worker runs in the ``caller``'s own process (a cluster of threads), where they are already there."""
-    import cloudpickle
-
-    unit = cloudpickle.loads(blob)
-    with _sending_logs(topic) if caller != _process() else nullcontext():
-        state: State = unit(*upstream)
-    return _shippable(state)
-
-
-def _summarize(state: State) -> tuple[State, Shape]:
-    """The State without its value (what the caller needs to schedule), and the value's shape (to map over it)."""
-    light = copy.copy(state)
-    light.result = None
-    return light, shape_of(state.result)
-
-
-class _Discard(io.RawIOBase):
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        return len(memoryview(data))
-
-
-def _shippable(state: State) -> State:
-    """``state`` if it can leave this worker; else a State that can, saying what could not be pickled. The value
-    is pickled into a sink that keeps nothing (one pass, not a copy); an exception, being small, is also
-    unpickled, since an exception class whose ``__init__`` wants other arguments pickles but cannot be rebuilt."""
-    import cloudpickle
-    cause = getattr(state, "exception", None)
-    if cause is not None:
-        try:
-            pickle.loads(cloudpickle.dumps(cause))
-        except Exception as exc:  # noqa: BLE001
-            state = copy.copy(state)
-            state.exception = None  # type: ignore[attr-defined]
-            state.message += (f" (its {type(cause).__name__} could not be sent back from the worker: "
-                              f"{type(exc).__name__}: {exc})")
-    try:
-        cloudpickle.CloudPickler(_Discard(), protocol=pickle.HIGHEST_PROTOCOL).dump(state)
-    except Exception as exc:  # noqa: BLE001 - the value is the only part left that may fail
-        return Failed(
-            f"ran, but its output {_short_repr(state.result)} cannot be pickled ({type(exc).__name__}: {exc}), "
-            "so it cannot leave the worker that computed it; return a value cloudpickle can serialize",
-            location=state.location,
-        )
-    return state
-
-
-_local = threading.local()
-
-
-class _EventHandler(logging.Handler):
-    """Sends each record of a unit's run to the topic its flow run listens on (one handler per worker process;
-    the topic is per thread, so concurrent units of different runs keep theirs apart)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        topic = getattr(_local, "topic", None)
-        if topic is None:
-            return
-        try:
-            from distributed import get_worker
-
-            text = record.getMessage()
-            if record.exc_info:
-                text += "\n" + logging.Formatter().formatException(record.exc_info)
-            get_worker().log_event(topic, {
-                "name": record.name, "level": record.levelno, "msg": text, "created": record.created,
-                "process": record.process,
-            })
-        except Exception:  # noqa: BLE001 - logging never fails a task run
-            self.handleError(record)
-
-
-_handler_lock = threading.Lock()
-
-
-def _process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@contextmanager
-def _sending_logs(topic: str) -> Iterator[None]:
-    logger = logging.getLogger(_LOGGERS)
-    with _handler_lock:
-        if not any(isinstance(h, _EventHandler) for h in logger.handlers):
-            logger.addHandler(_EventHandler())
-            if not logger.isEnabledFor(logging.INFO):  # a worker process: the caller's loggers decide what is shown
-                logger.setLevel(logging.INFO)
-    _local.topic = topic
-    try:
-        yield
-    finally:
-        _local.topic = None
 
 
 # -- back in the caller -----------------------------------------------------------------------------------------

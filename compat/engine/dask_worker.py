@@ -1,0 +1,126 @@
+"""What a ``DaskExecutor`` runs on the dask workers: one task run (``run``), the summary of a State that stays
+there (``summarize``), and the sending of the run's log records to the caller.
+
+A State leaves the worker only if it can be pickled: ``_shippable`` checks that first, so an output that cannot be
+pickled fails its task run naming it, instead of failing later in dask's transfer between workers.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import os
+import pickle
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from compat.engine.states import Failed, State
+from compat.engine.unit import Shape, shape_of
+from compat.results.base import _short_repr
+
+__all__ = ["process", "run", "summarize"]
+
+LOGGERS = "compat"
+"""The logger whose records (and its children's) a worker sends to the caller."""
+
+
+def run(blob: bytes, topic: str, caller: str, *upstream: Any) -> State:
+    """Run one unit on a worker (its upstream States already fetched by dask); its log records go to ``topic``
+    unless the worker runs in the ``caller``'s own process (a cluster of threads), where they are already there."""
+    import cloudpickle  # type: ignore[import-untyped]  # on first use: costly to import
+
+    unit = cloudpickle.loads(blob)
+    with _sending_logs(topic) if caller != process() else nullcontext():
+        state: State = unit(*upstream)
+    return _shippable(state)
+
+
+def summarize(state: State) -> tuple[State, Shape]:
+    """The State without its value (what the caller needs to schedule), and the value's shape (to map over it)."""
+    light = copy.copy(state)
+    light.result = None
+    return light, shape_of(state.result)
+
+
+class _Discard(io.RawIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(memoryview(data))
+
+
+def _shippable(state: State) -> State:
+    """``state`` if it can leave this worker; else a State that can, saying what could not be pickled. The value
+    is pickled into a sink that keeps nothing (one pass, not a copy); an exception, being small, is also
+    unpickled, since an exception class whose ``__init__`` wants other arguments pickles but cannot be rebuilt."""
+    import cloudpickle
+    cause = getattr(state, "exception", None)
+    if cause is not None:
+        try:
+            pickle.loads(cloudpickle.dumps(cause))
+        except Exception as exc:  # noqa: BLE001
+            state = copy.copy(state)
+            state.exception = None  # type: ignore[attr-defined]
+            state.message += (f" (its {type(cause).__name__} could not be sent back from the worker: "
+                              f"{type(exc).__name__}: {exc})")
+    try:
+        cloudpickle.CloudPickler(_Discard(), protocol=pickle.HIGHEST_PROTOCOL).dump(state)
+    except Exception as exc:  # noqa: BLE001 - the value is the only part left that may fail
+        return Failed(
+            f"ran, but its output {_short_repr(state.result)} cannot be pickled ({type(exc).__name__}: {exc}), "
+            "so it cannot leave the worker that computed it; return a value cloudpickle can serialize",
+            location=state.location,
+        )
+    return state
+
+
+_local = threading.local()
+
+
+class _EventHandler(logging.Handler):
+    """Sends each record of a unit's run to the topic its flow run listens on (one handler per worker process;
+    the topic is per thread, so concurrent units of different runs keep theirs apart)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        topic = getattr(_local, "topic", None)
+        if topic is None:
+            return
+        try:
+            from distributed import get_worker
+
+            text = record.getMessage()
+            if record.exc_info:
+                text += "\n" + logging.Formatter().formatException(record.exc_info)
+            get_worker().log_event(topic, {
+                "name": record.name, "level": record.levelno, "msg": text, "created": record.created,
+                "process": record.process,
+            })
+        except Exception:  # noqa: BLE001 - logging never fails a task run
+            self.handleError(record)
+
+
+_handler_lock = threading.Lock()
+
+
+def process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@contextmanager
+def _sending_logs(topic: str) -> Iterator[None]:
+    logger = logging.getLogger(LOGGERS)
+    with _handler_lock:
+        if not any(isinstance(h, _EventHandler) for h in logger.handlers):
+            logger.addHandler(_EventHandler())
+            if not logger.isEnabledFor(logging.INFO):  # a worker process: the caller's loggers decide what is shown
+                logger.setLevel(logging.INFO)
+    _local.topic = topic
+    try:
+        yield
+    finally:
+        _local.topic = None
