@@ -29,6 +29,7 @@ How a run uses the cluster:
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +81,8 @@ class DaskExecutor(Executor):
         self.client: Any = None
         self._cluster: Any = None
         self._topic = ""
+        self._run_id = ""
+        self._keys = itertools.count()
 
     # -- a run's client and cluster -------------------------------------------------------------------------
 
@@ -104,7 +107,9 @@ class DaskExecutor(Executor):
                 self._cluster.close()
                 self._cluster = None
                 raise
-        self._topic = f"compat-logs-{uuid.uuid4().hex}"
+        self._run_id = uuid.uuid4().hex  # keys are unique per run on a shared cluster: this id and a count
+        self._keys = itertools.count()
+        self._topic = f"compat-logs-{self._run_id}"
         self.client.subscribe_topic(self._topic, _log_event)
         return self
 
@@ -133,7 +138,7 @@ class DaskExecutor(Executor):
                                exception=exc))
         name = getattr(getattr(fn, "task", None), "name", "unit")
         upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
-        key = f"{name}-{uuid.uuid4().hex}"
+        key = f"{name}-{self._run_id}-{next(self._keys)}"
         return _Run(self.client.submit(run, blob, self._topic, process(), *upstream, key=key, pure=False))
 
     def outcome(self, future: Any) -> State:

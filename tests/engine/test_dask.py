@@ -336,7 +336,16 @@ def test_losing_the_scheduler_mid_run_fails_the_unfinished_task_runs_saying_so()
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0")
     with Flow("f") as flow:
         node = sleep(3)
-    closer = threading.Timer(1, cluster.close)
+
+    def close_once_the_task_runs() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            ts.state == "processing" for ts in list(cluster.scheduler.tasks.values())
+        ):
+            time.sleep(0.05)
+        cluster.close()
+
+    closer = threading.Thread(target=close_once_the_task_runs)
     closer.start()
     try:
         state = flow.run(executor=DaskExecutor(address=cluster.scheduler_address))
