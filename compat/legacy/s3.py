@@ -42,6 +42,12 @@ class S3ResultHandler(ResultHandler):
         self.boto3_kwargs = boto3_kwargs
         self._storage = S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``handler.bucket = ...`` (or ``boto3_kwargs``) after construction takes effect, as it did."""
+        super().__setattr__(name, value)
+        if name in ("bucket", "boto3_kwargs") and "_storage" in self.__dict__:
+            self._storage = S3Result(bucket=self.bucket, boto3_kwargs=self.boto3_kwargs)
+
     def write(self, result: Any) -> str:
         """Store ``result`` under a new key (``YYYY/MM/DD/<uuid>.prefect_result``) and return the key."""
         key = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"

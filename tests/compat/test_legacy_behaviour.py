@@ -172,3 +172,19 @@ def test_a_relative_dir_set_through_the_view_is_made_absolute_as_dir_is(
     flow, _ = _one_task_flow(result=LocalResult(dir=tmp_path / "a"))
     flow.result_handler.dir = "b"
     assert flow.result.dir == str(tmp_path / "b")
+
+
+def test_setting_bucket_on_a_legacy_s3_handler_takes_effect(s3_client: Any, s3_boto3_kwargs: dict[str, Any]) -> None:
+    import uuid
+
+    from compat import S3Result
+    from compat.legacy import S3ResultHandler
+
+    first, second = (f"mutated-{uuid.uuid4().hex[:12]}" for _ in range(2))
+    for bucket in (first, second):
+        s3_client.create_bucket(Bucket=bucket)
+    handler = S3ResultHandler(bucket=first, boto3_kwargs=s3_boto3_kwargs)
+    handler.bucket = second
+    key = handler.write({"moved": True})
+    assert S3Result(bucket=second, boto3_kwargs=s3_boto3_kwargs).read(key).value == {"moved": True}
+    assert handler.read(key) == {"moved": True}
