@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -52,8 +53,12 @@ def test_readme_and_migration_link_only_to_files_in_the_repository() -> None:
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_license_the_migration_guide_and_the_pytest_entry_point(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building in place would leave build/ and *.egg-info in the repository
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".mypy_cache"))
+    assert (source / "compat" / "MIGRATION.md").is_symlink()
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=600,
     )
     (wheel,) = tmp_path.glob("results_compat-*.whl")
