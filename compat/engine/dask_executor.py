@@ -15,7 +15,8 @@ How a run uses the cluster:
   tiny task beside each output that stays (``summarize``, on the worker that holds it) sends the caller its State
   without the value;
 - the units are shipped with cloudpickle (Results rebuild their clients on the worker); a unit, an input or an
-  output that cannot be pickled fails that task run with a message naming it;
+  output that cannot be pickled fails that task run with a message naming it. The run context and the flow's
+  parameter values travel once per run (a task on the cluster), each unit referring to them;
 - when the run ends, the values of the flow's terminal tasks (those no task depends on) are brought back; every
   other State keeps ``result`` None (its ``location`` says where a checkpointed copy is), and the cluster
   forgets the values;
@@ -35,7 +36,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from compat.engine.dask_worker import process, run, summarize
+from compat.engine.dask_worker import dumps, keep, process, run, shared_ids, summarize
 from compat.engine.executors import Done, Executor, interrupted
 from compat.engine.states import Failed, State
 from compat.engine.unit import Shape, TaskUnit
@@ -83,6 +84,8 @@ class DaskExecutor(Executor):
         self._topic = ""
         self._run_id = ""
         self._keys = itertools.count()
+        self._shared: dict[int, tuple[str, ...]] = {}
+        self._context: Any = None  # the dask future of the run's context, sent with the first unit
 
     # -- a run's client and cluster -------------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class DaskExecutor(Executor):
                 raise
         self._run_id = uuid.uuid4().hex  # keys are unique per run on a shared cluster: this id and a count
         self._keys = itertools.count()
+        self._shared, self._context = {}, None
         self._topic = f"compat-logs-{self._run_id}"
         self.client.subscribe_topic(self._topic, _log_event)
         return self
@@ -129,17 +133,20 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable[..., State], *args: Any) -> Any:
         if self.client is None:
             raise RuntimeError("DaskExecutor.submit() outside a flow run; use it as flow.run(executor=...)")
-        import cloudpickle  # type: ignore[import-untyped]  # here, not at import compat: it is costly to import
-
+        if isinstance(fn, TaskUnit) and self._context is None:  # the first unit of the run: send its context once
+            self._shared = shared_ids(fn.flow_context)
+            # a task, not scattered data: dask recomputes a task's result when the worker holding it dies
+            self._context = self.client.submit(keep, fn.flow_context, key=f"context-{self._run_id}", pure=False)
         try:
-            blob = cloudpickle.dumps(fn)
+            blob = dumps(fn, self._shared)
         except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the task run fails saying what
             return Done(Failed(f"cannot send this task run to the dask workers: {_unpicklable(fn, exc)}",
                                exception=exc))
         name = getattr(getattr(fn, "task", None), "name", "unit")
         upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
         key = f"{name}-{self._run_id}-{next(self._keys)}"
-        return _Run(self.client.submit(run, blob, self._topic, process(), *upstream, key=key, pure=False))
+        return _Run(self.client.submit(run, blob, self._topic, process(), self._context, *upstream, key=key,
+                                       pure=False))
 
     def outcome(self, future: Any) -> State:
         return self.outcomes([future])[0]
@@ -282,7 +289,7 @@ def _cluster_class(given: type | str | Callable[..., Any] | None, distributed: A
 
 def _unpicklable(unit: Any, exc: Exception) -> str:
     """Name the part of ``unit`` that cannot be pickled (the task, an input, a parameter, the default Result)."""
-    import cloudpickle
+    import cloudpickle  # type: ignore[import-untyped]
     parts: list[tuple[str, Any]] = []
     if isinstance(unit, TaskUnit):
         parts = [(f"its input {key!r}", value) for key, value in unit.constants.items()]

@@ -8,13 +8,14 @@ pickled fails its task run naming it, instead of failing later in dask's transfe
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import logging
 import os
 import pickle
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -22,18 +23,63 @@ from compat.engine.states import Failed, State
 from compat.engine.unit import Shape, shape_of
 from compat.results.base import _short_repr
 
-__all__ = ["process", "run", "summarize"]
+__all__ = ["dumps", "keep", "process", "run", "shared_ids", "summarize"]
 
 LOGGERS = "compat"
 """The logger whose records (and its children's) a worker sends to the caller."""
 
 
-def run(blob: bytes, topic: str, caller: str, *upstream: Any) -> State:
-    """Run one unit on a worker (its upstream States already fetched by dask); its log records go to ``topic``
-    unless the worker runs in the ``caller``'s own process (a cluster of threads), where they are already there."""
+def shared_ids(context: Mapping[str, Any]) -> dict[int, tuple[str, ...]]:
+    """What every unit of a flow run shares, by ``id``: the run context and each parameter's value. A unit is
+    pickled with these as references (``dumps``), and the context travels to the cluster once (``keep``)."""
+    ids: dict[int, tuple[str, ...]] = {id(value): ("parameter", name) for name, value in context["parameters"].items()}
+    ids[id(context)] = ("context",)
+    return ids
+
+
+def keep(value: Any) -> Any:
+    """A value as a dask task's result: sent once, kept on the cluster, recomputed if its worker dies."""
+    return value
+
+
+def dumps(unit: Any, shared: Mapping[int, tuple[str, ...]]) -> bytes:
+    """``unit`` pickled with cloudpickle, the objects in ``shared`` replaced by references (a large parameter is
+    not copied into every task run's bytes)."""
+    buffer = io.BytesIO()
+    _sharing_pickler()(buffer, shared).dump(unit)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _sharing_pickler() -> type:
     import cloudpickle  # type: ignore[import-untyped]  # on first use: costly to import
 
-    unit = cloudpickle.loads(blob)
+    class SharingPickler(cloudpickle.CloudPickler):  # type: ignore[misc]
+        def __init__(self, file: io.BytesIO, shared: Mapping[int, tuple[str, ...]]) -> None:
+            super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.shared = shared
+
+        def persistent_id(self, obj: Any) -> tuple[str, ...] | None:
+            return self.shared.get(id(obj))
+
+    return SharingPickler
+
+
+class _SharingUnpickler(pickle.Unpickler):
+    def __init__(self, blob: bytes, context: Mapping[str, Any] | None) -> None:
+        super().__init__(io.BytesIO(blob))
+        self.context = context
+
+    def persistent_load(self, pid: Any) -> Any:
+        assert self.context is not None, "a unit that references its run's context was sent without it"
+        return self.context if pid == ("context",) else self.context["parameters"][pid[1]]
+
+
+def run(blob: bytes, topic: str, caller: str, context: Mapping[str, Any] | None, *upstream: Any) -> State:
+    """Run one unit on a worker (its upstream States, and the run ``context`` it references, already fetched by
+    dask); its log records go to ``topic`` unless the worker runs in the ``caller``'s own process (a cluster of
+    threads), where they are already there."""
+    unit = _SharingUnpickler(blob, context).load()
     with _sending_logs(topic) if caller != process() else nullcontext():
         state: State = unit(*upstream)
     return _shippable(state)
