@@ -60,15 +60,13 @@ def startup(repeats: int) -> None:
     print(f"  the finder, per import that is not prefect: {miss * 1e6:6.2f} us")
 
 
-def flow_run(tasks: int, legacy: bool, directory: str) -> float:
-    import prefect
+def build(tasks: int, legacy: bool, directory: str) -> object:
+    """A flow of ``tasks`` independent tasks, each given its own handler (``legacy``) or Result."""
     from prefect import Flow, task
     from prefect.engine.results import LocalResult
-    from prefect.utilities.configuration import set_temporary_config
 
     from compat.prefect.handlers import LocalResultHandler
 
-    start = time.perf_counter()
     with Flow(f"{tasks} tasks") as flow:
         for number in range(tasks):
             if legacy:
@@ -76,6 +74,15 @@ def flow_run(tasks: int, legacy: bool, directory: str) -> float:
             else:
                 keywords = {"result": LocalResult(dir=directory)}
             task(lambda x: x + 1, name=f"inc-{number}", **keywords)(number)
+    return flow
+
+
+def flow_run(tasks: int, legacy: bool, directory: str) -> float:
+    import prefect
+    from prefect.utilities.configuration import set_temporary_config
+
+    start = time.perf_counter()
+    flow = build(tasks, legacy, directory)
     with set_temporary_config({"flows.checkpointing": True, "logging.level": "ERROR"}):
         prefect.utilities.logging.get_logger().setLevel("ERROR")
         state = flow.run()
@@ -90,6 +97,16 @@ def flows(tasks: int, repeats: int) -> None:
     import prefect  # noqa: F401  (activates the bridge through the .pth hook)
 
     assert compat.prefect.is_active(), "the bridge is not active: install the prefect extra"
+    with tempfile.TemporaryDirectory() as directory:  # building alone: where the bridge's work is
+        built: dict[str, list[float]] = {"result=": [], "result_handler=": []}
+        for _ in range(repeats * 3):  # interleaved
+            for label in built:
+                legacy = label == "result_handler="
+                built[label].append(median_time(lambda: build(tasks, legacy, directory), 1))
+    for label, values in built.items():
+        print(f"  building it, {label:<16}    fastest {min(values):6.3f} s  median {statistics.median(values):6.3f} s")
+    ratio = statistics.median(built["result_handler="]) / statistics.median(built["result="])
+    print(f"  ratio (median) of building: {ratio:.3f}x")
     times: dict[str, list[float]] = {"result=": [], "result_handler=": []}
     with tempfile.TemporaryDirectory() as directory:
         for _ in range(repeats):  # interleaved, so drift hits both alike
