@@ -17,7 +17,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from compat.deprecations import skip_frames_in
+from compat.deprecations import rename_for, skip_frames_in
 from compat.kwargs import result_handler_property, translate_result_handler
 from compat.prefect.modules import engine_getattr, install_finder
 from compat.prefect.results import ResultHandlerResult, to_handler, to_result
@@ -25,14 +25,13 @@ from compat.renames import PREFECT
 
 __all__ = ["apply"]
 
-KEYWORD = PREFECT.find("keyword", "result_handler")
-ATTRIBUTE = PREFECT.find("attribute", "result_handler")
+KEYWORD = rename_for("keyword", "result_handler", PREFECT)
+ATTRIBUTE = rename_for("attribute", "result_handler", PREFECT)
 HINT = "ResultHandlerResult.from_result_handler(handler)"
 
 
 def apply(prefect: ModuleType) -> None:
     """Restore the legacy API on ``prefect`` (a Prefect >= 0.14, < 2 that has finished importing)."""
-    assert KEYWORD is not None and ATTRIBUTE is not None, "the prefect profile lost its result_handler renames"
     skip_frames_in(os.path.dirname(str(prefect.__file__)))  # warnings land on the user's line, past Prefect's
     install_finder()
     if not hasattr(prefect.engine, "__getattr__"):
@@ -41,19 +40,19 @@ def apply(prefect: ModuleType) -> None:
 
     prefect.engine.results.ResultHandlerResult = ResultHandlerResult  # type: ignore[attr-defined]
 
-    classes: dict[str, type] = {"Task": prefect.core.task.Task, "Flow": prefect.core.flow.Flow}
-    for name, cls in classes.items():
-        assert name in KEYWORD.applies_to
-        cls.__init__ = _translated(cls.__dict__["__init__"], name)  # type: ignore[misc]
-        if name in ATTRIBUTE.applies_to:
-            alias = result_handler_property(name, to_result=to_result, to_handler=to_handler, profile=PREFECT)
-            setattr(cls, ATTRIBUTE.old, alias)
-    original = prefect.utilities.tasks.task
-    translated = _translated(original, "task")
-    for module_name in PREFECT.engine_modules:
-        module = sys.modules.get(module_name)
-        if module is not None and getattr(module, "task", None) is original:
-            module.task = translated  # type: ignore[attr-defined]
+    for name in KEYWORD.applies_to:  # Task, Flow (their __init__) and task (rebound wherever Prefect binds it)
+        original = getattr(prefect, name)
+        if isinstance(original, type):
+            original.__init__ = _translated(original.__dict__["__init__"], name)  # type: ignore[misc]
+            continue
+        translated = _translated(original, name)
+        for module_name in PREFECT.engine_modules:
+            module = sys.modules.get(module_name)
+            if module is not None and getattr(module, name, None) is original:
+                setattr(module, name, translated)
+    for name in ATTRIBUTE.applies_to:  # Task, Flow
+        alias = result_handler_property(name, to_result=to_result, to_handler=to_handler, profile=PREFECT)
+        setattr(getattr(prefect, name), ATTRIBUTE.old, alias)
 
 
 def _translated(function: Any, owner: str) -> Any:
