@@ -68,7 +68,7 @@ class DaskExecutor(Executor):
         cluster_kwargs: Mapping[str, Any] | None = None,
         client_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
-        _import_distributed()
+        distributed = _import_distributed()
         if address is not None and not isinstance(address, str):
             raise TypeError(f"address must be a scheduler address str such as 'tcp://10.0.0.5:8786', not "
                             f"{type(address).__name__}")
@@ -77,6 +77,7 @@ class DaskExecutor(Executor):
                              "start a new cluster; give one or the other")
         self.address = address
         self.cluster_class = cluster_class
+        self._cluster_factory = _cluster_class(cluster_class, distributed)  # a bad dotted path fails here, early
         self.cluster_kwargs = dict(cluster_kwargs or {})
         self.client_kwargs = {"set_as_default": False, **(client_kwargs or {})}  # as Prefect: leave dask's default
         self.client: Any = None
@@ -102,8 +103,7 @@ class DaskExecutor(Executor):
                     "reachable from here (DaskExecutor(address=...)), or leave address out to start a local cluster"
                 ) from exc
         else:
-            cluster_class = _cluster_class(self.cluster_class, distributed)
-            self._cluster = cluster_class(**self.cluster_kwargs)
+            self._cluster = self._cluster_factory(**self.cluster_kwargs)
             try:
                 self.client = distributed.Client(self._cluster, **self.client_kwargs)
             except BaseException:
@@ -189,7 +189,8 @@ class DaskExecutor(Executor):
             try:
                 fetched.append(future.result())
             except Exception as exc:  # noqa: BLE001
-                fetched.append((interrupted(exc), None))
+                fetched.append((Failed(f"finished on the cluster, but its State could not be brought back here: "
+                                       f"{type(exc).__name__}: {exc}", exception=exc), None))
         return fetched
 
     def shape(self, future: Any) -> Shape:

@@ -402,6 +402,37 @@ def test_an_ordering_only_edge_is_kept_on_the_cluster(dask_address: str, tmp_pat
     assert flow.run(executor=DaskExecutor(address=dask_address)).result[second].result == "written"
 
 
+UNPICKLING_FAILS_HERE = False  # set in the caller by the test below; False in the workers, which import this anew
+
+
+class OnlyOnWorkers:
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if UNPICKLING_FAILS_HERE:
+            raise RuntimeError("this object cannot be rebuilt in the caller")
+        self.__dict__.update(state)
+
+
+@task
+def only_on_workers() -> OnlyOnWorkers:
+    value = OnlyOnWorkers()
+    value.x = 1  # type: ignore[attr-defined]
+    return value
+
+
+def test_a_value_that_cannot_be_brought_back_fails_its_task_and_not_the_others(
+    dask_address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "UNPICKLING_FAILS_HERE", True)
+    with Flow("f") as flow:
+        stuck = only_on_workers()
+        fine = inc(1)
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    assert isinstance(states[stuck], Failed)
+    assert states[stuck].message == ("finished on the cluster, but its State could not be brought back here: "
+                                     "RuntimeError: this object cannot be rebuilt in the caller")
+    assert states[fine].result == 2
+
+
 @task
 def big() -> bytes:
     return bytes(200 * 1024 * 1024)
@@ -465,6 +496,21 @@ def test_a_scheduler_that_does_not_answer_is_a_flow_error_naming_its_address() -
         inc(1)
     with pytest.raises(FlowError, match=f"cannot connect to the dask scheduler at '{address}'"):
         flow.run(executor=DaskExecutor(address=address, client_kwargs={"timeout": 1}))
+
+
+def test_a_cluster_class_given_by_its_dotted_path_starts_the_temporary_cluster() -> None:
+    with Flow("f") as flow:
+        node = inc(1)
+    executor = DaskExecutor(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={"n_workers": 1, "processes": False, "dashboard_address": "127.0.0.1:0"},
+    )
+    assert flow.run(executor=executor).result[node].result == 2
+
+
+def test_a_cluster_class_path_that_cannot_be_imported_is_refused_when_the_executor_is_made() -> None:
+    with pytest.raises(ValueError, match="cluster_class 'dask_nowhere.Cluster' cannot be imported"):
+        DaskExecutor(cluster_class="dask_nowhere.Cluster")
 
 
 def test_address_and_a_cluster_class_together_are_refused() -> None:
