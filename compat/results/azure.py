@@ -23,10 +23,20 @@ from compat.results.base import Result
 from compat.results.s3 import unwrap_legacy_payload
 from compat.results.serializers import PickleSerializer
 
-__all__ = ["CONNECTION_STRING_VARIABLE", "AzureResult"]
+__all__ = ["BOUNDED_CALLS", "CONNECTION_STRING_VARIABLE", "AzureResult"]
 
 CONNECTION_STRING_VARIABLE = "AZURE_STORAGE_CONNECTION_STRING"
 """Where ``AzureResult`` finds its connection string when none is given (Azure's own convention)."""
+
+BOUNDED_CALLS: Mapping[str, int] = {
+    "connection_timeout": 5,  # seconds to connect (the SDK's default is 20)
+    "read_timeout": 20,  # seconds to wait for an answer or more bytes (the SDK's default is 60)
+    "retry_total": 2,  # retries after the first attempt (the SDK's default is 3 retries of a request, 10 in all)
+    "initial_backoff": 2,  # seconds before the first retry, with 3 s of jitter (the SDK's default is 15)
+    "increment_base": 2,  # added backoff: increment_base ** retry (the SDK's default is 3)
+}
+"""The client_kwargs every AzureResult's client gets unless its own ``client_kwargs`` set them: a stalled endpoint
+fails a call with ``StorageError`` after about a minute (3 attempts) instead of hanging for minutes."""
 
 _MAX_NAME_CHARS = 1024  # Azure's limit on the length of a blob name
 _COPY_TIMEOUT = 60  # seconds keep_aside waits for Azure's copy of a blob to finish
@@ -87,7 +97,8 @@ class AzureResult(Result):
 
     ``connection_string`` (else the ``AZURE_STORAGE_CONNECTION_STRING`` environment variable) names the account
     and its key or SAS token; ``client_kwargs`` go to ``BlobServiceClient.from_connection_string(...)``
-    (``retry_total``, ``connection_timeout``, ``max_single_put_size``...). A location is a blob name
+    (``retry_total``, ``connection_timeout``, ``read_timeout``, ``max_single_put_size``...), over the bounds of
+    ``BOUNDED_CALLS``. A location is a blob name
     (``"runs/{flow_name}/{task_name}.pkl"``) or ``az://<container>/<name>``.
 
     Each write is one upload that Azure makes visible at once (a single Put Blob, or blocks committed by one Put
@@ -136,7 +147,9 @@ class AzureResult(Result):
                 f"connection_string= or set {CONNECTION_STRING_VARIABLE}"
             )
         try:
-            service = blob.BlobServiceClient.from_connection_string(connection_string, **self.client_kwargs)
+            service = blob.BlobServiceClient.from_connection_string(
+                connection_string, **{**BOUNDED_CALLS, **self.client_kwargs}
+            )
         except ValueError as exc:  # the SDK's message does not repeat the string, so it shows no key
             raise StorageError(
                 f"cannot use the container {self.container!r}: the connection string is not valid ({exc}); "
@@ -260,8 +273,9 @@ class AzureResult(Result):
             return category(f"{where}: {meaning} ({said})")
         if isinstance(exc, (azure_errors.ServiceRequestError, azure_errors.ServiceResponseError)):
             return StorageError(
-                f"{where}: the connection to the Azure endpoint {self.client.primary_endpoint} failed "
-                f"({_first_line(str(exc))}); check the BlobEndpoint of the connection string and the network"
+                f"{where}: the connection to the Azure endpoint {self.client.primary_endpoint} failed or did not "
+                f"answer in time ({_first_line(str(exc))}); check the BlobEndpoint of the connection string and the "
+                "network (client_kwargs' connection_timeout, read_timeout and retry_total set the bounds)"
             )
         if isinstance(exc, azure_errors.AzureError):
             return StorageError(f"{where}: {_first_line(str(exc))}")

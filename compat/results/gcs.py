@@ -22,6 +22,16 @@ from compat.results.serializers import PickleSerializer
 
 __all__ = ["GCSResult"]
 
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for a connection to the GCS endpoint (the SDK's default timeout is 60 for both)."""
+
+READ_TIMEOUT = 20
+"""Seconds to wait for the endpoint to answer or send more bytes (each wait, not a whole large transfer)."""
+
+RETRY_DEADLINE = 45
+"""Seconds after which a call stops retrying (the SDK's default is 120): no new attempt starts later than this, so
+a stalled endpoint fails a call after about RETRY_DEADLINE + READ_TIMEOUT seconds at most (3 attempts)."""
+
 _MAX_NAME_BYTES = 1024  # GCS's limit on the length of an object name, in UTF-8 bytes
 
 _CREDENTIALS = (
@@ -60,6 +70,10 @@ class GCSResult(Result):
     (``GOOGLE_APPLICATION_CREDENTIALS``, ``GOOGLE_CLOUD_PROJECT``, ``STORAGE_EMULATOR_HOST`` for an emulator).
     A location is an object name (``"runs/{flow_name}/{task_name}.pkl"``) or ``gs://<bucket>/<name>``.
 
+    Calls are bounded: ``timeout`` (seconds, or a ``(connect, read)`` pair; default ``(CONNECT_TIMEOUT,
+    READ_TIMEOUT)``) for each request, and ``retry_deadline`` (default ``RETRY_DEADLINE``) for the SDK's retries of
+    one call, so a stalled endpoint fails the call with ``StorageError`` instead of hanging.
+
     Each write is one upload that GCS makes visible at once, complete or not at all. With ``overwrite=False`` a
     write only succeeds if no object has the name (``if_generation_match=0``), so runs racing on one target
     cannot overwrite each other: the first wins and ``write`` returns the winner's value to the others.
@@ -73,6 +87,8 @@ class GCSResult(Result):
         client_kwargs: Mapping[str, Any] | None = None,
         *,
         overwrite: bool = True,
+        timeout: float | tuple[float, float] | None = None,
+        retry_deadline: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,6 +103,10 @@ class GCSResult(Result):
         self.project = project
         self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
         self.overwrite = overwrite
+        self.timeout = _checked_timeout(timeout)
+        self.retry_deadline = _checked_seconds(
+            "retry_deadline", RETRY_DEADLINE if retry_deadline is None else retry_deadline
+        )
         self._clients = ClientCache()
 
     @property
@@ -157,13 +177,14 @@ class GCSResult(Result):
                 data,
                 content_type="application/octet-stream",
                 if_generation_match=None if self.overwrite else 0,
+                **self._bounds(),
             )
         return name
 
     def read_bytes(self, location: str) -> bytes:
         name = self.resolve(location)
         with self._found("read", name):
-            data: bytes = self.client.bucket(self.bucket).blob(name).download_as_bytes()
+            data: bytes = self.client.bucket(self.bucket).blob(name).download_as_bytes(**self._bounds())
         if isinstance(self.serializer, PickleSerializer):
             return unwrap_legacy_payload(data)
         return data
@@ -187,20 +208,26 @@ class GCSResult(Result):
         bucket = self.client.bucket(self.bucket)
         try:
             with self._found("keep aside", name):
-                bucket.copy_blob(bucket.blob(name), bucket, kept)
+                bucket.copy_blob(bucket.blob(name), bucket, kept, **self._bounds())
         except ResultNotFound:
             return None
         with self._translated("keep aside", name):
-            bucket.blob(name).delete()
+            bucket.blob(name).delete(**self._bounds())
         return kept
 
     # -- helpers ------------------------------------------------------------------------------------------------
+
+    def _bounds(self) -> dict[str, Any]:
+        """The ``timeout`` and ``retry`` of every SDK call: the SDK's retry rule, stopped at ``retry_deadline``."""
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        return {"timeout": self.timeout, "retry": DEFAULT_RETRY.with_timeout(self.retry_deadline)}
 
     def _metadata(self, name: str) -> Any:
         """The object's metadata (a reloaded ``Blob``); a 404 is ``ResultNotFound`` once the bucket is known."""
         with self._found("look up", name):
             blob = self.client.bucket(self.bucket).blob(name)
-            blob.reload()
+            blob.reload(**self._bounds())
         return blob
 
     @contextmanager
@@ -212,7 +239,7 @@ class GCSResult(Result):
                 yield
         except ResultNotFound as missing:
             with self._translated(action, name):
-                bucket_exists = self.client.bucket(self.bucket).exists()
+                bucket_exists = self.client.bucket(self.bucket).exists(**self._bounds())
             if not bucket_exists:
                 raise StorageError(f"cannot {action} gs://{self.bucket}/{name}: {_NO_BUCKET}") from missing.__cause__
             raise
@@ -236,6 +263,13 @@ class GCSResult(Result):
         where = f"cannot {action} gs://{self.bucket}/{name}"
         if isinstance(exc, ResultError):
             return None
+        if isinstance(exc, api_errors.RetryError):  # the retries ran out: say what the last attempt met
+            last = exc.cause if isinstance(exc.cause, Exception) else None
+            error = self._translate(last, action, name, missing_bucket) if last is not None else None
+            return StorageError(
+                f"{error or f'{where}: {exc.message}'} (gave up after retrying for {self.retry_deadline:g} s; "
+                "timeout= and retry_deadline= of GCSResult set the bounds)"
+            )
         if isinstance(exc, api_errors.GoogleAPICallError):
             status = int(exc.code or 0)
             said = f"GCS said {status}: {exc.message}"
@@ -249,8 +283,9 @@ class GCSResult(Result):
             return StorageError(f"{where}: the credentials could not be used ({exc}); {_CREDENTIALS}")
         if isinstance(exc, (http_errors.ConnectionError, http_errors.Timeout)):
             return StorageError(
-                f"{where}: the connection to the GCS endpoint {self.client.api_endpoint} failed ({exc}); check "
-                "client_kwargs['client_options'] (or STORAGE_EMULATOR_HOST) and the network"
+                f"{where}: the connection to the GCS endpoint {self.client.api_endpoint} failed or did not answer "
+                f"within the timeout of {self.timeout} s ({exc}); check client_kwargs['client_options'] (or "
+                "STORAGE_EMULATOR_HOST) and the network"
             )
         if isinstance(exc, ValueError):  # the SDK validates bucket names before sending them
             return LocationError(f"{where}: google-cloud-storage refused the bucket or object name ({exc})")
@@ -258,3 +293,23 @@ class GCSResult(Result):
 
     def __repr__(self) -> str:
         return f"GCSResult(bucket={self.bucket!r}, location={self.location!r})"
+
+
+def _checked_timeout(timeout: float | tuple[float, float] | None) -> float | tuple[float, float]:
+    """``timeout`` as the SDK takes it (seconds, or a (connect, read) pair); None means this module's defaults."""
+    if timeout is None:
+        return (CONNECT_TIMEOUT, READ_TIMEOUT)
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        return (_checked_seconds("timeout[0]", timeout[0]), _checked_seconds("timeout[1]", timeout[1]))
+    if isinstance(timeout, tuple):
+        raise TypeError(f"timeout must be seconds or a (connect, read) pair of seconds, not {timeout!r}")
+    return _checked_seconds("timeout", timeout)
+
+
+def _checked_seconds(argument: str, seconds: Any) -> float:
+    """``seconds`` if it is a positive number; a clear error otherwise (a 0 or None would mean "wait forever")."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"GCSResult's {argument} must be a number of seconds, not {type(seconds).__name__}")
+    if not seconds > 0:
+        raise ValueError(f"GCSResult's {argument} must be more than 0 seconds, got {seconds!r}")
+    return seconds

@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import socket
+import time
 from typing import Any
 
 import cloudpickle
@@ -132,6 +133,30 @@ def test_unreachable_endpoint_raises_naming_the_endpoint(azure_container: str) -
     )
     with pytest.raises(StorageError, match=rf"connection to the Azure endpoint http://127\.0\.0\.1:{port}/\S+ failed"):
         result.exists("x.pkl")
+
+
+def test_a_stalled_endpoint_fails_the_call_within_the_timeouts_in_client_kwargs(stalled_endpoint: str) -> None:
+    result = AzureResult(
+        container="c",
+        connection_string=connection_string(stalled_endpoint),
+        client_kwargs={"read_timeout": 0.5, "retry_total": 1, "initial_backoff": 0, "random_jitter_range": 0},
+    )
+    start = time.monotonic()
+    with pytest.raises(StorageError, match=r"cannot look up az://c/k: .* did not answer in time .*Read timed out"):
+        result.exists("k")
+    assert time.monotonic() - start < 10
+
+
+def test_azure_calls_are_bounded_by_default(stalled_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compat.results import azure
+
+    assert azure.BOUNDED_CALLS["read_timeout"] <= 20 and azure.BOUNDED_CALLS["retry_total"] <= 2
+    quick = {**azure.BOUNDED_CALLS, "read_timeout": 0.5, "retry_total": 0}  # the defaults would take a minute
+    monkeypatch.setattr(azure, "BOUNDED_CALLS", quick)
+    start = time.monotonic()
+    with pytest.raises(StorageError, match=r"az://c/k: the connection to the Azure endpoint .* did not answer"):
+        AzureResult(container="c", connection_string=connection_string(stalled_endpoint)).read("k")
+    assert time.monotonic() - start < 10
 
 
 def test_without_a_connection_string_using_the_backend_says_where_to_give_one(

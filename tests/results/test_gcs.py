@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,60 @@ def test_client_kwargs_the_sdk_does_not_accept_raise_type_error_naming_them(gcs_
     result = GCSResult(bucket=gcs_bucket, client_kwargs={"endpoint": "http://example.invalid"})
     with pytest.raises(TypeError, match=r"client_kwargs \['endpoint'\]"):
         result.exists("x.pkl")
+
+
+# -- bounded calls: a stalled endpoint (accepts, never answers) fails the call, configurably -------------------
+
+
+def test_a_stalled_endpoint_fails_the_call_within_the_given_timeout_and_retry_deadline(
+    stalled_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", stalled_endpoint)
+    result = GCSResult(bucket="b", project="p", timeout=0.5, retry_deadline=1)
+    start = time.monotonic()
+    with pytest.raises(StorageError, match=r"cannot look up gs://b/k: .*Read timed out.*retrying for 1 s") as info:
+        result.exists("k")
+    assert time.monotonic() - start < 10
+    assert info.value.__cause__ is not None
+
+
+def test_gcs_calls_are_bounded_by_the_module_defaults_when_not_given(
+    stalled_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compat.results import gcs
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", stalled_endpoint)
+    monkeypatch.setattr(gcs, "READ_TIMEOUT", 0.5)  # the defaults themselves would make this test last a minute
+    monkeypatch.setattr(gcs, "RETRY_DEADLINE", 1)
+    start = time.monotonic()
+    with pytest.raises(StorageError, match=r"gs://b/k: the connection to the GCS endpoint .* did not answer"):
+        GCSResult(bucket="b", project="p").read("k")
+    assert time.monotonic() - start < 10
+
+
+def test_default_bounds_are_those_of_s3() -> None:
+    from compat.results import gcs, s3
+
+    result = GCSResult(bucket="b")
+    assert result.timeout == (s3.CONNECT_TIMEOUT, s3.READ_TIMEOUT) == (gcs.CONNECT_TIMEOUT, gcs.READ_TIMEOUT)
+    assert result.retry_deadline == gcs.RETRY_DEADLINE < 120  # the SDK's own deadline is 120 s
+
+
+@pytest.mark.parametrize(
+    ("bounds", "error", "message"),
+    [
+        ({"timeout": 0}, ValueError, "timeout must be more than 0 seconds"),
+        ({"timeout": "5"}, TypeError, "timeout must be a number of seconds, not str"),
+        ({"timeout": (1, 2, 3)}, TypeError, r"timeout must be seconds or a \(connect, read\) pair"),
+        ({"timeout": (1, None)}, TypeError, r"timeout\[1\] must be a number of seconds, not NoneType"),
+        ({"retry_deadline": -1}, ValueError, "retry_deadline must be more than 0 seconds"),
+    ],
+)
+def test_bounds_that_are_not_positive_seconds_are_refused(
+    bounds: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        GCSResult(bucket="b", **bounds)
 
 
 def test_without_the_sdk_using_the_backend_says_what_to_install() -> None:
