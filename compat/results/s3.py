@@ -17,10 +17,10 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results.base import Result
@@ -28,8 +28,17 @@ from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
 
 __all__ = ["LocationTaken", "S3Result", "unwrap_legacy_payload"]
 
+T = TypeVar("T")
+
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 """Values of at least this many bytes are uploaded in parts (boto3's default threshold and part size)."""
+
+PART_SIZE = MULTIPART_THRESHOLD
+"""Bytes in each part of a multipart upload but the last (more when 10,000 parts would not hold the value)."""
+
+_READ_BUFFER = 1024 * 1024  # bytes read from the network at a time while a value is loaded from the stream
+_JOIN_BELOW = 1024 * 1024  # a body smaller than this is sent as one bytes object: a stream costs more than a copy
+_KEEP = 64 * 1024  # a bytes object written that large is kept as it is, not copied into the gathered buffer
 
 CONNECT_TIMEOUT = 5
 """Seconds to wait for a connection to the S3 endpoint (botocore's default is 60)."""
@@ -243,26 +252,42 @@ class S3Result(Result):
         return key
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
+        return self.write_stream(location, lambda stream: stream.write(data))
+
+    def write_stream(self, location: str | None, dump: Callable[[BinaryIO], object]) -> str:
+        """Upload what ``dump`` writes: large ``bytes`` it writes (a pickled value's payload) are sent from where
+        they are, never joined into one more copy; one PUT below ``MULTIPART_THRESHOLD``, else a multipart upload."""
         key = self.resolve(location if location is not None else _unique_key())
+        gathered = _Gathered()
+        dump(gathered)  # type: ignore[arg-type]
         client = self.client
         with self._translated("write", key):
-            if len(data) < MULTIPART_THRESHOLD:
+            if gathered.size < MULTIPART_THRESHOLD:
                 conditional = {} if self.overwrite else {"IfNoneMatch": "*"}
-                client.put_object(Bucket=self.bucket, Key=key, Body=data, **conditional)
+                client.put_object(Bucket=self.bucket, Key=key, Body=gathered.body(0, gathered.size), **conditional)
             else:
-                self._upload_parts(key, data)
+                self._upload_parts(key, gathered)
         return key
 
     def read_bytes(self, location: str) -> bytes:
+        return self.read_stream(location, lambda stream: stream.read())
+
+    def read_stream(self, location: str, load: Callable[[BinaryIO], T]) -> T:
+        """``load`` reads the object as it arrives; an object written by the legacy ``S3ResultHandler`` (base64
+        text) is recognised by its first bytes and decoded first, when the serializer is a ``PickleSerializer``."""
         key = self.resolve(location)
         client = self.client
         with self._translated("read", key):
             response = client.get_object(Bucket=self.bucket, Key=key)
-            with closing(response["Body"]) as body:
-                data: bytes = body.read()
-        if isinstance(self.serializer, PickleSerializer):
-            return unwrap_legacy_payload(data)
-        return data
+        with closing(response["Body"]) as body, self._translated("read", key):
+            stream = io.BufferedReader(body, _READ_BUFFER)
+            if isinstance(self.serializer, PickleSerializer) and stream.peek(len(_SIGNED_BASE64)).startswith(
+                (b"g", _SIGNED_BASE64)
+            ):
+                stream = io.BufferedReader(io.BytesIO(unwrap_legacy_payload(stream.read())))  # type: ignore[arg-type]
+            value = load(stream)  # type: ignore[arg-type]
+            stream.read()  # to the end: botocore checks the length and the checksum there
+        return value
 
     def exists_at(self, location: str) -> bool:
         try:
@@ -305,7 +330,7 @@ class S3Result(Result):
                 client.head_bucket(Bucket=self.bucket)
             raise
 
-    def _upload_parts(self, key: str, data: bytes) -> None:
+    def _upload_parts(self, key: str, data: _Gathered) -> None:
         """A multipart upload, its parts sent by ``PART_WORKERS`` threads, completed with ``If-None-Match: *`` when
         write-once. boto3's managed transfer can do neither that nor stop when the caller is interrupted (it
         completes the upload after a KeyboardInterrupt), so this is done here.
@@ -316,18 +341,17 @@ class S3Result(Result):
         from concurrent.futures import ThreadPoolExecutor
 
         client = self.client
-        part_size = max(MULTIPART_THRESHOLD, math.ceil(len(data) / _MAX_PARTS))
-        view = memoryview(data)
+        part_size = max(PART_SIZE, math.ceil(data.size / _MAX_PARTS))
 
         def send(number: int, start: int) -> dict[str, Any]:
-            body = io.BytesIO(view[start : start + part_size])
+            body = data.body(start, min(start + part_size, data.size))
             response = client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
             return {"ETag": response["ETag"], "PartNumber": number}
 
         upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
         pool = ThreadPoolExecutor(max_workers=PART_WORKERS, thread_name_prefix="s3-part")
         try:
-            starts = range(0, len(data), part_size)
+            starts = range(0, data.size, part_size)
             sent = [pool.submit(send, number, start) for number, start in enumerate(starts, start=1)]
             parts = [future.result() for future in sent]
             conditional = {} if self.overwrite else {"IfNoneMatch": "*"}
@@ -385,6 +409,85 @@ class S3Result(Result):
 
     def __repr__(self) -> str:
         return f"S3Result(bucket={self.bucket!r}, location={self.location!r})"
+
+
+class _Gathered:
+    """What a serializer writes for an upload, gathered without copying the large ``bytes`` it writes (those are
+    immutable: a reference is as good as a copy), so a body or a part is sent straight from the value's memory."""
+
+    def __init__(self) -> None:
+        self.pieces: list[memoryview] = []
+        self.size = 0
+        self._tail = bytearray()
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        if isinstance(data, bytes) and len(view) >= _KEEP:
+            self._close_tail()
+            self.pieces.append(view)
+        else:
+            self._tail += view
+        self.size += len(view)
+        return len(view)
+
+    def _close_tail(self) -> None:
+        if self._tail:
+            self.pieces.append(memoryview(bytes(self._tail)))
+            self._tail = bytearray()
+
+    def body(self, start: int, end: int) -> Any:
+        """A request body of bytes ``[start, end)``: bytes when small, else a seekable stream over the pieces."""
+        self._close_tail()
+        if end - start < _JOIN_BELOW:
+            return b"".join(self._slices(start, end))
+        return io.BufferedReader(_Pieces(list(self._slices(start, end))), _READ_BUFFER)
+
+    def _slices(self, start: int, end: int) -> Iterator[memoryview]:
+        offset = 0
+        for piece in self.pieces:
+            low, high = max(start, offset), min(end, offset + len(piece))
+            if low < high:
+                yield piece[low - offset : high - offset]
+            offset += len(piece)
+
+
+class _Pieces(io.RawIOBase):
+    """A readable, seekable raw stream over consecutive buffers (botocore seeks a body to retry or checksum it)."""
+
+    def __init__(self, pieces: list[memoryview]) -> None:
+        self.pieces = pieces
+        self.size = sum(len(piece) for piece in pieces)
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        done, offset = 0, 0
+        for piece in self.pieces:
+            if done == len(target):
+                break
+            end = offset + len(piece)
+            if self.position < end:
+                start = self.position - offset
+                count = min(len(piece) - start, len(target) - done)
+                target[done : done + count] = piece[start : start + count]
+                done += count
+                self.position += count
+            offset = end
+        return done
 
 
 def unwrap_legacy_payload(data: bytes) -> bytes:

@@ -22,8 +22,10 @@ from compat import (
     PickleSerializer,
     Result,
     ResultNotFound,
+    S3Result,
     SerializationError,
 )
+from compat.results.s3 import MULTIPART_THRESHOLD
 
 
 def shout(text: str) -> str:
@@ -201,3 +203,71 @@ def test_durable_decides_whether_a_write_is_fsynced(
     result.write(VALUES["small"])
     assert len(synced) == fsyncs
     assert result.read("v.pkl").value == VALUES["small"]
+
+
+# -- S3: the pickle streamed into the upload, and read as it arrives ------------------------------------------------
+
+
+class BytesOnlyS3(S3Result):
+    """A user's S3Result subclass from before streaming existed, overriding only the bytes methods."""
+
+    calls: list[str] = []
+
+    def write_bytes(self, location: str | None, data: bytes) -> str:
+        self.calls.append("write_bytes")
+        return super().write_bytes(location, data)
+
+    def read_bytes(self, location: str) -> bytes:
+        self.calls.append("read_bytes")
+        return super().read_bytes(location)
+
+
+def stored_object(s3_client: Any, bucket: str, key: str) -> bytes:
+    return s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("key", [None, "s3cret"], ids=["unsigned", "signed"])
+@pytest.mark.parametrize("size", [1024, MULTIPART_THRESHOLD + 4096], ids=["one PUT", "multipart"])
+def test_s3_streamed_upload_stores_the_bytes_of_serialize(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, size: int, key: str | None
+) -> None:
+    value = os.urandom(size)
+    serializer = PickleSerializer(signing_key=key)
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, location="v.pkl", serializer=serializer)
+    result.write(value)
+    assert stored_object(s3_client, s3_bucket, "v.pkl") == serializer.serialize(value)
+    assert result.read("v.pkl").value == value
+
+
+def test_s3_subclass_overriding_only_the_bytes_methods_is_still_called(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any]
+) -> None:
+    BytesOnlyS3.calls = []
+    result = BytesOnlyS3(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, location="v.pkl")
+    result.write(VALUES["small"])
+    assert result.read("v.pkl").value == VALUES["small"]
+    assert BytesOnlyS3.calls == ["write_bytes", "read_bytes"]
+
+
+def test_s3_object_of_the_legacy_handler_is_read_through_the_stream(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LegacyResultWarning)
+        from compat.legacy import S3ResultHandler
+
+        uri = S3ResultHandler(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs).write(VALUES["small"])
+    assert S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs).read(uri).value == VALUES["small"]
+
+
+def test_s3_object_changed_in_the_bucket_is_refused_when_signed(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
+) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, location="v.pkl", serializer=serializer)
+    result.write(VALUES["small"])
+    data = bytearray(stored_object(s3_client, s3_bucket, "v.pkl"))
+    data[-3] ^= 1
+    s3_client.put_object(Bucket=s3_bucket, Key="v.pkl", Body=bytes(data))
+    with pytest.raises(SerializationError, match="signature matches none"):
+        result.read("v.pkl")
