@@ -3,6 +3,7 @@
 Each operation is one write and one read of the same payload (bytes of 1 KB and 1 MB). The handler is the common
 legacy shape: cloudpickle into a file in a directory (no fsync, as legacy handlers did). A dict-backed handler is
 measured too: there the handler does almost nothing, so it shows the adapter's absolute cost per call.
+Each side's median over a round of runs, nine rounds interleaved; the fastest and the median round printed.
 Targets: file handler at most 1.10x, and under 5 us added per write+read at 1 KB.
 Run: .venv/bin/python benchmarks/adapter_overhead.py
 """
@@ -10,6 +11,7 @@ Run: .venv/bin/python benchmarks/adapter_overhead.py
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import warnings
 from typing import Any
@@ -53,7 +55,7 @@ class DictHandler(ResultHandler):
         return self.store[uri]
 
 
-def compare(handler: ResultHandler, value: bytes, repeats: int) -> tuple[float, float]:
+def compare(handler: ResultHandler, value: bytes, repeats: int, rounds: int = 9) -> tuple[list[float], list[float]]:
     adapter = ResultHandlerResult(handler)
 
     def direct() -> None:
@@ -64,24 +66,28 @@ def compare(handler: ResultHandler, value: bytes, repeats: int) -> tuple[float, 
 
     direct(), adapted()  # warm up
     base, ours = [], []
-    for _ in range(5):  # interleave so drift on a shared machine hits both alike
+    for _ in range(rounds):  # interleave so drift on a shared machine hits both alike
         base.append(median_time(direct, repeats))
         ours.append(median_time(adapted, repeats))
-    return min(base), min(ours)
+    return base, ours
 
 
 def main() -> None:
-    print(f"{'handler':>8} {'payload':>8} {'direct':>11} {'adapter':>11} {'ratio':>7} {'added/op':>10}")
+    print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+    print(f"{'':>17} {'-- fastest round --':>40} {'-- median round --':>40}")
+    print(f"{'handler':>8} {'payload':>8}" + f" {'direct':>11} {'adapter':>11} {'ratio':>7} {'added/op':>10}" * 2)
     with tempfile.TemporaryDirectory() as directory:
         for name, handler in (("file", FileHandler(directory)), ("dict", DictHandler())):
             for label, size in SIZES.items():
                 value = os.urandom(size)
                 repeats = 20 if size > 64 * 1024 else 400
-                base, ours = compare(handler, value, repeats)
-                print(
-                    f"{name:>8} {label:>8} {base * 1e6:>9.2f}us {ours * 1e6:>9.2f}us "
-                    f"{ours / base:>6.2f}x {(ours - base) * 1e6:>8.2f}us"
-                )
+                bases, ourss = compare(handler, value, repeats)
+                line = f"{name:>8} {label:>8}"
+                for base, ours in ((min(bases), min(ourss)), (statistics.median(bases), statistics.median(ourss))):
+                    line += f" {base * 1e6:>9.2f}us {ours * 1e6:>9.2f}us {ours / base:>6.2f}x"
+                    line += f" {(ours - base) * 1e6:>8.2f}us"
+                print(line)
+    print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ def main() -> None:
                     line += f" {raw * 1e3:>9.2f}ms {ours * 1e3:>9.2f}ms {ours / raw:>6.2f}x"
                 print(f"{line} {serializing * 1e3:>14.2f}ms")
         print("write*: the baseline is boto3's managed transfer (upload_fileobj, multipart) of the same bytes")
-        print("(de)serializing: a serializer's serialize/deserialize of the value alone (one copy of it); S3Result streams")
+        print("(de)serializing: serialize/deserialize of the value alone (one copy of it), which streaming avoids")
         print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
