@@ -45,6 +45,9 @@ from compat.results.base import _short_repr
 
 __all__ = ["DaskExecutor"]
 
+SHARED_CONTEXT_BYTES = 1024 * 1024
+"""A run context (parameter values included) that pickles to at least this many bytes is sent once, not per unit."""
+
 def _import_distributed() -> Any:
     try:
         import distributed
@@ -86,7 +89,8 @@ class DaskExecutor(Executor):
         self._run_id = ""
         self._keys = itertools.count()
         self._shared: dict[int, tuple[str, ...]] = {}
-        self._context: Any = None  # the dask future of the run's context, sent with the first unit
+        self._context: Any = None  # the dask future of the run's context, when it is large enough to share
+        self._context_sized = False
 
     # -- a run's client and cluster -------------------------------------------------------------------------
 
@@ -112,7 +116,7 @@ class DaskExecutor(Executor):
                 raise
         self._run_id = uuid.uuid4().hex  # keys are unique per run on a shared cluster: this id and a count
         self._keys = itertools.count()
-        self._shared, self._context = {}, None
+        self._shared, self._context, self._context_sized = {}, None, False
         self._topic = f"compat-logs-{self._run_id}"
         self.client.subscribe_topic(self._topic, _log_event)
         return self
@@ -133,10 +137,8 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable[..., State], *args: Any) -> Any:
         if self.client is None:
             raise RuntimeError("DaskExecutor.submit() outside a flow run; use it as flow.run(executor=...)")
-        if isinstance(fn, TaskUnit) and self._context is None:  # the first unit of the run: send its context once
-            self._shared = shared_ids(fn.flow_context)
-            # a task, not scattered data: dask recomputes a task's result when the worker holding it dies
-            self._context = self.client.submit(keep, fn.flow_context, key=f"context-{self._run_id}", pure=False)
+        if isinstance(fn, TaskUnit) and not self._context_sized:
+            self._share_context(fn.flow_context)
         try:
             blob = dumps(fn, self._shared)
         except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the task run fails saying what
@@ -147,6 +149,15 @@ class DaskExecutor(Executor):
         key = f"{name}-{self._run_id}-{next(self._keys)}"
         return _Run(self.client.submit(run, blob, self._topic, process(), self._context, *upstream, key=key,
                                        pure=False))
+
+    def _share_context(self, context: Mapping[str, Any]) -> None:
+        """With the run's first unit: a large context (a large parameter value) goes to the cluster once, as a task
+        (dask recomputes a task's result when the worker holding it dies), and units refer to it. A small one is
+        copied into each unit: a shared dependency would make dask place every task run next to it."""
+        self._context_sized = True
+        if len(dumps(context, {})) >= SHARED_CONTEXT_BYTES:
+            self._shared = shared_ids(context)
+            self._context = self.client.submit(keep, context, key=f"context-{self._run_id}", pure=False)
 
     def outcome(self, future: Any) -> State:
         return self.outcomes([future])[0]
