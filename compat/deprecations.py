@@ -23,7 +23,6 @@ name our category; see MIGRATION.md).
 
 from __future__ import annotations
 
-import abc
 import importlib
 import os
 import re
@@ -166,8 +165,6 @@ _OWN_PREFIXES: tuple[str, ...] = (
     _package_dir(os.path.join(_wrapt.directory, "__init__.py")),
     _package_dir(importlib.__file__),  # importlib.import_module(...)
     "<frozen importlib",  # the import system, between an import statement and the module it runs
-    "<frozen abc>",  # ABCMeta.__new__, between a class statement and __init_subclass__ (Prefect's ResultHandler)
-    abc.__file__,  # the same where abc is not frozen
 )
 
 

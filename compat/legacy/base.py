@@ -10,7 +10,6 @@ Built-in handlers warn when they are instantiated; a user's subclass warns once,
 
 from __future__ import annotations
 
-import abc
 import logging
 import sys
 import types
@@ -41,17 +40,12 @@ class _LegacyHandlerType(type):
         return super().__call__(*args, **kwargs)
 
 
-_METACLASS_FILES = ("<frozen abc>", abc.__file__)
-
-
 def _built_by_class_statement() -> bool:
     """False when ``types.new_class`` builds the class, as cloudpickle does when a worker unpickles a handler class
     defined in ``__main__``: there is no class statement to point at, and warning (or, under an "error" filter,
     raising) there would break the worker, not show the user anything new."""
-    creator: types.FrameType | None = sys._getframe(2)  # 0: here, 1: __init_subclass__, 2: what created the class
-    while creator is not None and creator.f_code.co_filename in _METACLASS_FILES:  # ABCMeta.__new__ (Prefect's base)
-        creator = creator.f_back
-    return creator is not None and creator.f_code.co_filename != types.__file__
+    creator = sys._getframe(2)  # 0: here, 1: __init_subclass__, 2: whatever ran the class creation
+    return creator.f_code.co_filename != types.__file__
 
 
 def _is_compat_class(cls: type) -> bool:
