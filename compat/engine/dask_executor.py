@@ -75,6 +75,10 @@ class DaskExecutor(Executor):
         if address is not None and not isinstance(address, str):
             raise TypeError(f"address must be a scheduler address str such as 'tcp://10.0.0.5:8786', not "
                             f"{type(address).__name__}")
+        for name, given in (("cluster_kwargs", cluster_kwargs), ("client_kwargs", client_kwargs)):
+            if given is not None and not isinstance(given, Mapping):
+                raise TypeError(f"DaskExecutor: {name} must be a mapping of keyword arguments (a dict such as "
+                                f"{{'n_workers': 2}}) or None, not {type(given).__name__}")
         if address is not None and (cluster_class is not None or cluster_kwargs):
             raise ValueError("DaskExecutor: address connects to a running scheduler, cluster_class/cluster_kwargs "
                              "start a new cluster; give one or the other")

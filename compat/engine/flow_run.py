@@ -78,6 +78,9 @@ class FlowRun:
         self.flow = flow
         self.given = frozenset(parameters or ())
         self.values = resolve_parameters(flow, parameters or {})
+        if executor is not None and not isinstance(executor, Executor):  # before anything runs, not at `with`
+            raise TypeError("executor must be an Executor (LocalExecutor, ThreadExecutor, DaskExecutor), not "
+                            f"{type(executor).__name__}")
         self.executor = executor if executor is not None else LocalExecutor()
         self.context = flow_run_context(flow.name, self.values)
         planner = Planner(flow, self.values, self.context, refresh)

@@ -513,6 +513,12 @@ def test_a_cluster_class_path_that_cannot_be_imported_is_refused_when_the_execut
         DaskExecutor(cluster_class="dask_nowhere.Cluster")
 
 
+@pytest.mark.parametrize("argument", ["cluster_kwargs", "client_kwargs"])
+def test_keyword_arguments_that_are_not_a_mapping_are_refused_when_the_executor_is_made(argument: str) -> None:
+    with pytest.raises(TypeError, match=f"DaskExecutor: {argument} must be a mapping .* not int$"):
+        DaskExecutor(**{argument: 5})
+
+
 def test_address_and_a_cluster_class_together_are_refused() -> None:
     with pytest.raises(ValueError, match="give one or the other"):
         DaskExecutor(address="tcp://127.0.0.1:1", cluster_class="distributed.LocalCluster")

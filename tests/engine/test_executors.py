@@ -107,6 +107,21 @@ def test_a_thread_executor_can_be_reused_for_another_run() -> None:
     assert [flow.run(executor=executor).result[node].result for _ in range(2)] == [2, 2]
 
 
+def test_an_executor_that_is_not_an_executor_is_refused_before_the_run_starts() -> None:
+    ran: list[int] = []
+
+    @task
+    def record() -> None:
+        ran.append(1)
+
+    with Flow("f") as flow:
+        record()
+    with pytest.raises(TypeError, match=r"^executor must be an Executor \(LocalExecutor, ThreadExecutor, "
+                                        r"DaskExecutor\), not str$"):
+        flow.run(executor="dask")  # type: ignore[arg-type]
+    assert ran == []
+
+
 def test_a_thread_executor_needs_a_positive_worker_count() -> None:
     with pytest.raises(ValueError, match="max_workers must be an int >= 1"):
         ThreadExecutor(max_workers=0)
