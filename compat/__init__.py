@@ -32,6 +32,8 @@ from compat.engine import (
     unmapped,
 )
 from compat.errors import (
+    ArgumentTypeError,
+    ConfigurationError,
     FlowError,
     LocationError,
     MissingDependency,
@@ -60,8 +62,10 @@ from compat.results import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentTypeError",
     "AzureResult",
     "Cached",
+    "ConfigurationError",
     "ConstantResult",
     "DaskExecutor",
     "Executor",

@@ -10,10 +10,14 @@ Each class also subclasses the builtin that code written before this package alr
     ├── SerializationError (ValueError)      a value could not be serialized, or stored bytes deserialized
     ├── ValidationError (ValueError)         a validator rejected a value (names the validator and why)
     ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
+    ├── ConfigurationError (ValueError)      a setting cannot be used (an empty signing key, signed data but no
+    │                                        key set): fix the setting; stored data is never blamed or moved
     └── MissingDependency (ImportError)      an optional extra is not installed (says what to pip install)
 
     FlowError (ValueError)                   a flow cannot be built or run as given (a dependency cycle, an
                                              unknown or missing parameter, a task called outside a flow)
+    ArgumentTypeError (TypeError)            an argument of the wrong type, refused when the Result, task or
+                                             flow run is built (names the argument, what it got, what to give)
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "ArgumentTypeError",
+    "ConfigurationError",
     "ConstantResultError",
     "FlowError",
     "LocationError",
@@ -43,7 +49,7 @@ class ResultError(Exception):
         return (_restore, (type(self), self.args, self.__dict__))
 
 
-def _restore(cls: type[ResultError], args: tuple[object, ...], attributes: dict[str, object]) -> ResultError:
+def _restore(cls: type[Exception], args: tuple[object, ...], attributes: dict[str, object]) -> Exception:
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(attributes)
@@ -101,6 +107,12 @@ class StorageError(ResultError, OSError):
     """Raised when the storage backend fails for a reason other than "not found"."""
 
 
+class ConfigurationError(ResultError, ValueError):
+    """Raised when a setting cannot be used, e.g. an empty signing key in ``$RESULTS_COMPAT_SIGNING_KEY``: the fix is
+    the setting, so the engine never treats it as unreadable data (nothing is moved aside), and a flow run checks
+    the settings it can before any task runs."""
+
+
 class MissingDependency(ResultError, ImportError):
     """Raised when a backend is used whose optional extra is not installed."""
 
@@ -117,3 +129,20 @@ class FlowError(ValueError):
     """Raised while building or starting a flow run: a dependency cycle, an unknown or missing parameter, a task
     called outside ``with Flow(...)``, a dask scheduler that does not answer. Failures *during* a run never raise:
     they end as ``Failed`` states."""
+
+
+class ArgumentTypeError(TypeError):
+    """Raised when a Result, task or flow run is given an argument of the wrong type (``validators=5``,
+    ``parameters=5``): refused when it is built, not deep inside a run; a ``TypeError`` as Python's own."""
+
+    def __init__(self, argument: str, got: object, expected: str) -> None:
+        self.argument = argument
+        super().__init__(f"{argument} must be {expected}, not {type(got).__name__} ({_short(got)})")
+
+    def __reduce__(self) -> tuple[object, ...]:  # rebuilt from its message, as a ResultError is
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

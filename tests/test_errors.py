@@ -7,6 +7,8 @@ import pickle
 import pytest
 
 from compat.errors import (
+    ArgumentTypeError,
+    ConfigurationError,
     LocationError,
     MissingDependency,
     ResultError,
@@ -28,10 +30,12 @@ from compat.errors import (
         ResultNotFound("nothing at x.pkl"),
         SerializationError("cannot unpickle"),
         StorageError("permission denied"),
+        ConfigurationError("the signing key is empty"),
+        ArgumentTypeError("validators", 5, "a list of callables"),
     ],
     ids=lambda error: type(error).__name__,
 )
-def test_an_error_survives_pickling_with_its_message_and_attributes(error: ResultError) -> None:
+def test_an_error_survives_pickling_with_its_message_and_attributes(error: Exception) -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is type(error)
     assert str(copy) == str(error)

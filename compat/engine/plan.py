@@ -28,7 +28,9 @@ from compat.engine.context import task_run_context
 from compat.engine.parameter import Parameter
 from compat.engine.runner import _describe
 from compat.engine.states import Skipped
-from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, refuse_colliding_targets, stored_at
+from compat.engine.targets import (
+    KEPT_IN_MEMORY, cache_terms, check_settings, choose_result, refuse_colliding_targets, stored_at,
+)
 from compat.engine.task import Task
 from compat.results.base import Result, _names_key, _short_repr
 
@@ -119,6 +121,7 @@ class Planner:
 
     def __init__(self, flow: Flow, values: Mapping[str, Any], flow_context: Mapping[str, Any], refresh: Refresh) -> None:
         refuse_colliding_targets(flow.name, flow.calls.items(), flow.result)
+        check_settings(flow.calls, flow.result)
         self.flow = flow
         self.values = values
         self.flow_context = flow_context

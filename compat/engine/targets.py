@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from compat.engine.flow import Call
 
 __all__ = [
-    "KEPT_IN_MEMORY", "cache_terms", "choose_result", "keeps_in_memory", "literal", "refuse_colliding_targets",
-    "stored_at",
+    "KEPT_IN_MEMORY", "cache_terms", "check_settings", "choose_result", "keeps_in_memory", "literal",
+    "refuse_colliding_targets", "stored_at",
 ]
 
 PER_CHILD_KEYS = ("map_index", "task_full_name", "task_run_id")
@@ -88,6 +88,18 @@ def literal(location: str | None) -> str | None:
     callable is called once), and the context never meets the Result's own arguments (an input named
     ``value`` or ``location`` would collide with ``write(value, **context)``/``exists(location, **context)``)."""
     return None if location is None else location.replace("{", "{{").replace("}", "}}")
+
+
+def check_settings(tasks: Iterable[Task], default: Result | None) -> None:
+    """Raise the ``ConfigurationError`` of a setting that no task run could use (an empty key in
+    ``$RESULTS_COMPAT_SIGNING_KEY``), before anything runs or is looked up: found inside a run, it would fail
+    every task, and must never be mistaken for unreadable stored data."""
+    seen: set[int] = set()
+    for task in tasks:
+        serializer = choose_result(task, default).serializer
+        if id(serializer) not in seen:
+            seen.add(id(serializer))
+            getattr(serializer, "signing_keys", None)  # a PickleSerializer parses its keys here, raising if unusable
 
 
 def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]], default: Result | None) -> None:

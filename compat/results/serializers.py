@@ -24,7 +24,7 @@ import pickle
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Protocol, Union, runtime_checkable
 
-from compat.errors import SerializationError
+from compat.errors import ArgumentTypeError, ConfigurationError, SerializationError
 
 __all__ = [
     "HEADER_SIZE",
@@ -188,7 +188,7 @@ class PickleSerializer:
                 )
             return view
         if not keys:
-            raise SerializationError(
+            raise ConfigurationError(  # the bytes may well be good: the setting is missing, so nothing is moved aside
                 f"the {len(data)} stored bytes are a signed pickle, but no signing key is set, so the signature "
                 f"cannot be checked; set {SIGNING_KEY_VARIABLE} or pass PickleSerializer(signing_key=...)"
             )
@@ -228,19 +228,19 @@ def _keys(given: SigningKey | Sequence[SigningKey], where: str) -> tuple[bytes, 
     elif isinstance(given, Sequence):
         items = list(given)
     else:
-        raise SerializationError(f"{where}: give a signing key (str or bytes) or a list of them, not "
-                                 f"{type(given).__name__}")
+        raise ArgumentTypeError(where, given, "a signing key (str or bytes) or a list of them")
     keys = []
     for item in items:
         if isinstance(item, str):
             item = item.encode("utf-8")
         if not isinstance(item, bytes):
-            raise SerializationError(f"{where}: a signing key is a str or bytes, not {type(item).__name__}")
+            raise ArgumentTypeError(f"{where}: each signing key", item, "a str or bytes")
         if not item:
-            raise SerializationError(f"{where}: a signing key must not be empty; use a long random secret")
+            raise ConfigurationError(f"{where}: a signing key must not be empty (an empty entry in a comma-separated "
+                                     "list counts); use a long random secret")
         keys.append(item)
     if not keys:
-        raise SerializationError(f"{where}: give at least one signing key, or None for no signing")
+        raise ConfigurationError(f"{where}: give at least one signing key, or None for no signing")
     return tuple(keys)
 
 

@@ -13,7 +13,10 @@ from typing import Any
 import cloudpickle
 import pytest
 
-from compat import Flow, LocalResult, PickleSerializer, S3Result, SerializationError, Success, task
+from compat import (
+    ArgumentTypeError, ConfigurationError, Failed, Flow, LocalResult, PickleSerializer, S3Result, SerializationError,
+    Success, task,
+)
 from compat.results.serializers import HEADER_SIZE, SIGNED_MAGIC, SIGNING_KEY_VARIABLE, signature
 
 
@@ -82,9 +85,9 @@ def test_trust_unsigned_reads_data_written_before_signing() -> None:
     assert PickleSerializer(signing_key="k", trust_unsigned=True).deserialize(legacy) == {"old": True}
 
 
-def test_a_signed_pickle_without_a_key_is_refused_naming_the_variable() -> None:
+def test_a_signed_pickle_without_a_key_is_a_configuration_error_naming_the_variable() -> None:
     data = PickleSerializer(signing_key="k").serialize(1)
-    with pytest.raises(SerializationError, match=SIGNING_KEY_VARIABLE):
+    with pytest.raises(ConfigurationError, match=SIGNING_KEY_VARIABLE):
         PickleSerializer().deserialize(data)
 
 
@@ -95,9 +98,15 @@ def test_the_environment_variable_signs_and_verifies(monkeypatch: pytest.MonkeyP
     assert PickleSerializer().deserialize(PickleSerializer(signing_key="old").serialize(6)) == 6
 
 
-@pytest.mark.parametrize("key", ["", b"", [], 3])
-def test_an_unusable_signing_key_is_refused(key: Any) -> None:
-    with pytest.raises(SerializationError, match="signing key"):
+@pytest.mark.parametrize("key", ["", b"", [], ["k", ""]])
+def test_an_empty_signing_key_is_a_configuration_error(key: Any) -> None:
+    with pytest.raises(ConfigurationError, match="signing key"):
+        PickleSerializer(signing_key=key)
+
+
+@pytest.mark.parametrize("key", [3, [b"k", 3]])
+def test_a_signing_key_of_the_wrong_type_is_a_type_error(key: Any) -> None:
+    with pytest.raises(ArgumentTypeError, match="signing"):
         PickleSerializer(signing_key=key)
 
 
@@ -185,3 +194,36 @@ def test_an_untrusted_object_at_an_s3_target_is_kept_aside_and_the_task_writes_i
     assert keys[0] == "total.pkl" and keys[1].startswith("total.pkl.unreadable-") and len(keys) == 2
     kept = s3_client.get_object(Bucket=s3_bucket, Key=keys[1])["Body"].read()
     assert kept == planted(tmp_path / "ran")
+
+
+# -- a mistyped key is a configuration error, never unreadable data ---------------------------------------------------
+
+
+@pytest.mark.parametrize("mistyped", [",", " ", "new,,old"])
+def test_a_mistyped_key_in_the_environment_stops_the_run_before_anything_runs_and_moves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mistyped: str
+) -> None:
+    flow, node = tour_flow(tmp_path, PickleSerializer())
+    assert type(flow.run().result[node]) is Success
+    stored = (tmp_path / "results" / "total.pkl").read_bytes()
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, mistyped)
+    with pytest.raises(ConfigurationError, match=SIGNING_KEY_VARIABLE):
+        flow.run()
+    with pytest.raises(ConfigurationError, match=SIGNING_KEY_VARIABLE):
+        flow.plan()
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl"]
+    assert (tmp_path / "results" / "total.pkl").read_bytes() == stored
+
+
+def test_signed_outputs_read_without_the_key_fail_the_task_and_are_not_moved_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow, node = tour_flow(tmp_path, PickleSerializer())
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "k")
+    assert type(flow.run().result[node]) is Success
+    stored = (tmp_path / "results" / "total.pkl").read_bytes()
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE)  # a worker started without the key: the data is fine, the setting is not
+    state = flow.run().result[node]
+    assert type(state) is Failed and SIGNING_KEY_VARIABLE in state.message
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl"]
+    assert (tmp_path / "results" / "total.pkl").read_bytes() == stored
