@@ -224,7 +224,20 @@ class LocalResult(Result):
                 raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
 
     def exists_at(self, location: str) -> bool:
-        return os.path.isfile(self.resolve(location))
+        """Whether a file is stored at ``location``; a directory (or other non-file) there is a ``LocationError``, so
+        a plan says what the run will fail on instead of "no target"."""
+        path = self.resolve(location)
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise StorageError(f"cannot look up the result file {path!r}: {exc}") from exc
+        if stat.S_ISREG(mode):
+            return True
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise LocationError(f"location {path!r} is {what}; a result location must name a file: move it away, or give "
+                            "the task another target")
 
     def modified_at(self, location: str) -> datetime | None:
         path = self.resolve(location)

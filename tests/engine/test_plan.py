@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import Flow, FlowError, LegacyResultWarning, LocalResult, MemoryResult, Parameter, as_result, task
+from compat import Failed, Flow, FlowError, LegacyResultWarning, LocalResult, LocationError, MemoryResult, Parameter, as_result, task
 from tests.compat.handlers import ExistsHandler
 
 
@@ -132,6 +132,30 @@ def test_a_target_that_cannot_be_rendered_is_planned_to_run_and_says_the_run_fai
     step = flow.plan()["make"]
     assert step.action == "run" and step.reason.startswith("cannot render the output location, so the run fails")
     assert "'nowhere'" in step.reason
+
+
+def test_a_directory_at_the_target_is_planned_and_run_as_the_same_location_error(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+
+    @task(target="sub")
+    def make() -> int:
+        return 1
+
+    with Flow("f", result=LocalResult(dir=tmp_path)) as flow:
+        make()
+    step = flow.plan()["make"]
+    assert step.action == "run" and step.reason.startswith("cannot check the target 'sub', so the run fails there")
+    assert "is a directory" in step.reason
+    state = flow.run().result[flow.get_tasks("make")[0]]
+    assert type(state) is Failed and state.message.startswith("cannot check the target 'sub'")
+    assert "is a directory" in state.message and (tmp_path / "sub").is_dir()
+
+
+def test_a_directory_at_a_location_is_a_location_error_not_absent(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(LocationError, match="is a directory; a result location must name a file"):
+        LocalResult(dir=tmp_path).exists("sub")
+    assert LocalResult(dir=tmp_path).exists("missing") is False
 
 
 def test_steps_are_looked_up_by_task_or_by_name(tmp_path: Path, calls: Counter[str]) -> None:
