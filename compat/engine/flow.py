@@ -187,7 +187,7 @@ class Flow:
         """What ``run`` with the same arguments would do, without running task code or writing anything: for each
         task ``run``, ``cached`` or ``skip``, with the reason and the rendered location (``compat.engine.plan``).
         Stored outputs are only checked for existence; the run still reads and validates them."""
-        values = resolve_parameters(self, parameters or {})
+        values = resolve_parameters(self, parameters, "plan")
         return Planner(self, values, flow_run_context(self.name, values), refresh).plan(prune)
 
     def __repr__(self) -> str:

@@ -40,7 +40,7 @@ from compat.engine.runner import log_state
 from compat.engine.states import Cached, Failed, Skipped, State, Success, TriggerFailed
 from compat.engine.task import Task
 from compat.engine.unit import TaskUnit, map_length, shape_of
-from compat.errors import FlowError
+from compat.errors import ArgumentTypeError, FlowError
 from compat.results.base import _short_repr
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ class FlowRun:
         progress: bool = False,
     ) -> None:
         self.flow = flow
+        self.values = resolve_parameters(flow, parameters)
         self.given = frozenset(parameters or ())
-        self.values = resolve_parameters(flow, parameters or {})
         if executor is not None and not isinstance(executor, Executor):  # before anything runs, not at `with`
             raise TypeError("executor must be an Executor (LocalExecutor, ThreadExecutor, DaskExecutor), not "
                             f"{type(executor).__name__}")
@@ -378,8 +378,16 @@ class FlowRun:
         return Success(f"all {len(states)} tasks succeeded ({cached} Cached{also})", result=states)
 
 
-def resolve_parameters(flow: Flow, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Every parameter's value (given, else its default); an unknown or missing one is a FlowError naming it."""
+def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None, action: str = "run") -> dict[str, Any]:
+    """Every parameter's value (given, else its default); an unknown or missing one is a FlowError naming it, and
+    ``given`` that is not a mapping an ArgumentTypeError. ``action``: ``run`` or ``plan``, for the messages."""
+    if given is None:
+        given = {}
+    elif not isinstance(given, Mapping):
+        raise ArgumentTypeError(
+            f"flow {flow.name!r}: {action}(parameters=...)", given, "a mapping of parameter names to values, e.g. "
+            f"flow.{action}(parameters={{'day': '2024-01-01'}})"
+        )
     declared = flow.parameters
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -388,7 +396,7 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any]) -> dict[str, Any]:
     missing = sorted(name for name, p in declared.items() if p.required and name not in given)
     if missing:
         raise FlowError(f"flow {flow.name!r} needs a value for the required parameter {', '.join(map(repr, missing))}; "
-                        "pass flow.run(parameters={...})")
+                        f"pass flow.{action}(parameters={{...}})")
     return {name: given[name] if name in given else p.default for name, p in declared.items()}
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, overload
 
 from compat.engine.context import active_flow
-from compat.errors import FlowError
+from compat.errors import ArgumentTypeError, FlowError
 from compat.results.base import CacheValidator, Location, Result, Validator, _callables
 
 __all__ = ["FunctionTask", "Task", "task", "unmapped"]
@@ -50,15 +50,17 @@ class Task:
         retry_delay: timedelta | float | None = None,
     ) -> None:
         if result is not None and not isinstance(result, Result):
-            raise TypeError(
-                f"result must be a Result such as LocalResult(dir=...), not {type(result).__name__}; "
-                "a legacy ResultHandler goes through compat.as_result(handler)"
+            raise ArgumentTypeError(
+                "result", result, "a Result such as LocalResult(dir=...) (a legacy ResultHandler goes through "
+                "compat.as_result(handler))"
             )
         if target is not None and not (isinstance(target, str) or callable(target)):
-            raise TypeError(f"target must be a location template str or a callable, not {type(target).__name__}")
+            raise ArgumentTypeError("target", target, "a location template str or a callable fn(**context) -> str")
         if cache_for is not None and not isinstance(cache_for, timedelta):
-            raise TypeError(f"cache_for must be a datetime.timedelta, not {type(cache_for).__name__}")
-        if not isinstance(max_retries, int) or max_retries < 0:
+            raise ArgumentTypeError("cache_for", cache_for, "a datetime.timedelta, e.g. cache_for=timedelta(hours=1)")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+            raise ArgumentTypeError("max_retries", max_retries, "an int >= 0, e.g. max_retries=3")
+        if max_retries < 0:
             raise ValueError(f"max_retries must be an int >= 0, not {max_retries!r}")
         self.name = name if name is not None else type(self).__name__
         self.result = result

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, TypeVar, Union
 
-from compat.errors import LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
+from compat.errors import ArgumentTypeError, LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
 from compat.results.serializers import PickleSerializer, Serializer
 
 __all__ = ["CacheValidator", "Location", "Result", "Validator", "render_location"]
@@ -141,14 +141,15 @@ class Result:
         cache_validators: Iterable[CacheValidator] | None = None,
     ) -> None:
         if cache_for is not None and not isinstance(cache_for, timedelta):
-            raise TypeError(
-                f"cache_for must be a datetime.timedelta, not {type(cache_for).__name__}; "
-                "e.g. cache_for=timedelta(hours=1)"
-            )
+            raise ArgumentTypeError("cache_for", cache_for, "a datetime.timedelta, e.g. cache_for=timedelta(hours=1)")
         if serializer is not None and not isinstance(serializer, Serializer):
-            raise TypeError(
-                f"serializer must have serialize(value) -> bytes and deserialize(bytes) -> value; "
-                f"got {type(serializer).__name__}"
+            raise ArgumentTypeError(
+                "serializer", serializer, "an object with serialize(value) -> bytes and deserialize(bytes) -> value"
+            )
+        if location is not None and not (isinstance(location, str) or callable(location)):
+            raise ArgumentTypeError(
+                "location", location, "a location template str (e.g. '{task_name}.pkl'), a callable fn(**context) -> "
+                "str, or None"
             )
         self.value = value
         self.location = location
@@ -399,10 +400,12 @@ def _callables(items: Iterable[Callable[..., Any]] | None, what: str) -> list[Ca
         return []
     if callable(items):  # a lone function instead of a list is the classic slip
         return [items]
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise ArgumentTypeError(what, items, "a callable or a list of callables")
     result = list(items)
     for item in result:
         if not callable(item):
-            raise TypeError(f"{what} must be callables, got {type(item).__name__}: {item!r}")
+            raise ArgumentTypeError(f"each of {what}", item, "a callable")
     return result
 
 

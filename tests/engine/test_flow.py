@@ -10,7 +10,7 @@ from pathlib import Path
 import cloudpickle
 import pytest
 
-from compat import Failed, Flow, FlowError, LocalResult, MemoryResult, Parameter, Success, Task, task
+from compat import ArgumentTypeError, Failed, Flow, FlowError, LocalResult, MemoryResult, Parameter, Success, Task, task
 
 
 @task
@@ -73,6 +73,22 @@ def test_a_missing_required_parameter_is_a_flow_error_naming_it() -> None:
         inc(Parameter("x"))
     with pytest.raises(FlowError, match=r"required parameter 'x'"):
         flow.run()
+
+
+@pytest.mark.parametrize("action", ["run", "plan"])
+def test_parameters_that_are_not_a_mapping_are_refused_before_anything_runs(action: str) -> None:
+    with Flow("f") as flow:
+        Parameter("x", default=1)
+    with pytest.raises(ArgumentTypeError, match=rf"flow 'f': {action}\(parameters=...\) must be a mapping"):
+        getattr(flow, action)(parameters=5)
+
+
+@pytest.mark.parametrize("action", ["run", "plan"])
+def test_a_missing_required_parameter_names_the_call_that_was_made(action: str) -> None:
+    with Flow("f") as flow:
+        Parameter("x")
+    with pytest.raises(FlowError, match=rf"pass flow\.{action}\(parameters="):
+        getattr(flow, action)()
 
 
 def test_two_parameters_with_one_name_are_refused() -> None:

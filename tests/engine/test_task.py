@@ -11,7 +11,7 @@ import cloudpickle
 import pytest
 import wrapt
 
-from compat import Flow, FlowError, MemoryResult, Task, task
+from compat import ArgumentTypeError, Flow, FlowError, MemoryResult, Task, task
 from compat.engine.task import FunctionTask
 
 
@@ -57,17 +57,25 @@ def test_decorator_with_keywords_passes_them_to_the_task() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"result": "not a result"}, TypeError, "result must be a Result"),
-        ({"target": 3}, TypeError, "target must be"),
-        ({"cache_for": 60}, TypeError, "cache_for must be a datetime.timedelta"),
+        ({"result": "not a result"}, ArgumentTypeError, "result must be a Result"),
+        ({"target": 3}, ArgumentTypeError, "target must be"),
+        ({"cache_for": 60}, ArgumentTypeError, "cache_for must be a datetime.timedelta"),
         ({"max_retries": -1}, ValueError, "max_retries must be an int >= 0"),
-        ({"validators": [1]}, TypeError, "validators must be callables"),
+        ({"validators": [1]}, ArgumentTypeError, "each of validators must be a callable, not int"),
+        ({"validators": 5}, ArgumentTypeError, "validators must be a callable or a list of callables, not int"),
+        ({"max_retries": "3"}, ArgumentTypeError, "max_retries must be an int >= 0, e.g. max_retries=3, not str"),
+        ({"max_retries": 2.0}, ArgumentTypeError, "max_retries must be an int"),
         ({"retry_delay": -1}, ValueError, "retry_delay must not be negative"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         Add(**kwargs)
+
+
+def test_an_argument_of_the_wrong_type_is_also_a_type_error() -> None:
+    with pytest.raises(TypeError, match="max_retries"):
+        Add(max_retries="3")
 
 
 def test_a_lone_validator_is_accepted_as_a_list_of_one() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import cloudpickle
 import pytest
 
-from compat import LocalResult, LocationError, ResultNotFound, SerializationError
+from compat import ArgumentTypeError, LocalResult, LocationError, ResultNotFound, SerializationError
 
 
 def test_write_returns_the_absolute_path_of_the_file(tmp_path: Path) -> None:
@@ -150,3 +150,21 @@ def test_validate_dir_refuses_a_file_in_the_way(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("a file")
     with pytest.raises(LocationError, match="exists and is not a directory"):
         LocalResult(dir=tmp_path / "taken", validate_dir=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"validators": 5}, "validators must be a callable or a list of callables, not int"),
+        ({"validators": "positive"}, "validators must be a callable or a list of callables, not str"),
+        ({"cache_validators": 5}, "cache_validators must be a callable or a list of callables, not int"),
+        ({"location": 5}, "location must be a location template str"),
+        ({"location": b"x.pkl"}, "location must be a location template str"),
+    ],
+)
+def test_a_constructor_argument_of_the_wrong_type_is_refused_up_front(
+    tmp_path: Path, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ArgumentTypeError, match=match) as raised:
+        LocalResult(dir=tmp_path, **kwargs)
+    assert isinstance(raised.value, TypeError)

@@ -50,7 +50,7 @@ def test_a_single_validator_function_is_accepted_without_a_list() -> None:
 
 
 def test_a_validator_that_is_not_callable_is_refused_at_init() -> None:
-    with pytest.raises(TypeError, match="validators must be callables"):
+    with pytest.raises(TypeError, match="each of validators must be a callable"):
         MemoryResult(validators=["not a function"])
 
 
