@@ -125,7 +125,9 @@ class FlowRun:
             if self.executor.remote_data:
                 self._settle_remote_states()
         state = self._flow_state()
-        log.info("Flow %r: %s: %s", self.flow.name, type(state).__name__, state.message)
+        # a failure is a WARNING, so that with logging's default level the reason is seen without turning on INFO
+        log.log(logging.WARNING if state.is_failed() else logging.INFO, "Flow %r: %s: %s", self.flow.name,
+                type(state).__name__, state.message)
         return state
 
     # -- scheduling -------------------------------------------------------------------------------------------
@@ -371,11 +373,16 @@ class FlowRun:
         if failed:
             names = ", ".join(f"{t.name!r} ({type(states[t]).__name__})" for t in failed[:5])
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-            return Failed(f"{len(failed)} of {len(states)} tasks failed: {names}{more}", result=states)
+            # the root cause: the first task that failed on its own (the others failed because it did)
+            first = next((t for t in failed if not isinstance(states[t], TriggerFailed)), failed[0])
+            tasks = "task" if len(states) == 1 else "tasks"
+            return Failed(f"{len(failed)} of {len(states)} {tasks} failed: {names}{more}; first, {first.name!r}: "
+                          f"{_shortened(_reason(states[first]))}", result=states)
         cached = sum(1 for state in states.values() if isinstance(state, Cached))
         skipped = sum(1 for state in states.values() if isinstance(state, Skipped))
         also = f", {skipped} Skipped" if skipped else ""
-        return Success(f"all {len(states)} tasks succeeded ({cached} Cached{also})", result=states)
+        every = "the 1 task" if len(states) == 1 else f"all {len(states)} tasks"
+        return Success(f"{every} succeeded ({cached} Cached{also})", result=states)
 
 
 def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None, action: str = "run") -> dict[str, Any]:
@@ -398,6 +405,24 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None, action: str 
         raise FlowError(f"flow {flow.name!r} needs a value for the required parameter {', '.join(map(repr, missing))}; "
                         f"pass flow.{action}(parameters={{...}})")
     return {name: given[name] if name in given else p.default for name, p in declared.items()}
+
+
+_REASON_LIMIT = 200
+"""Characters of the first failure's message the flow's message repeats (the task's own State has all of it)."""
+
+
+def _reason(state: State) -> str:
+    """Why ``state`` failed; for a mapped task, its first failed child's message, prefixed with its index."""
+    children = state.map_states or []
+    index, child = next(((i, c) for i, c in enumerate(children) if c.is_failed()), (None, None))
+    if child is None:
+        return state.message
+    return f"[{index}] {_reason(child)}"
+
+
+def _shortened(text: str) -> str:
+    text = " ".join(text.split())  # one line in a log, whatever the exception's message held
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 3] + "..."
 
 
 def _mapped_state(children: list[State | None]) -> State:

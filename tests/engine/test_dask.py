@@ -166,7 +166,8 @@ def test_failures_validation_failures_trigger_failures_and_retries_end_as_on_the
         (n, k, m.replace(str(tmp_path / "local"), "<dir>")) for n, k, m in summary(local)
     ]
     assert on_dask.message == local.message == "6 of 8 tasks failed: 'divide' (Failed), 'inc' (TriggerFailed), " \
-        "'small' (ValidationFailed), 'repeat' (TriggerFailed), 'total' (TriggerFailed) and 1 more"
+        "'small' (ValidationFailed), 'repeat' (TriggerFailed), 'total' (TriggerFailed) and 1 more; first, 'divide': " \
+        "raised ZeroDivisionError: division by zero"
     retried = next(s for t, s in on_dask.result.items() if t.name == "flaky")
     assert retried.result == "second attempt"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from collections import Counter
@@ -187,7 +188,54 @@ def test_a_flow_with_a_failed_task_is_failed_and_names_it() -> None:
         boom()
         inc(1)
     state = flow.run()
-    assert isinstance(state, Failed) and state.message == "1 of 2 tasks failed: 'boom' (Failed)"
+    assert isinstance(state, Failed)
+    assert state.message == "1 of 2 tasks failed: 'boom' (Failed); first, 'boom': raised RuntimeError: no"
+
+
+def test_the_flow_failure_names_the_root_cause_not_the_tasks_that_did_not_run() -> None:
+    @task
+    def boom(x: int) -> None:
+        raise RuntimeError("disk\nfull " + "x" * 500)
+
+    with Flow("f") as flow:
+        inc(boom(inc(1)))
+    state = flow.run()
+    assert state.message.startswith("2 of 3 tasks failed: 'boom' (Failed), 'inc' (TriggerFailed); first, 'boom': "
+                                    "raised RuntimeError: disk full xxx")
+    assert state.message.endswith("...") and len(state.message) < 300
+
+
+def test_a_mapped_failure_names_the_child_and_its_reason() -> None:
+    @task
+    def check(x: int) -> int:
+        if x == 2:
+            raise ValueError(f"bad row {x}")
+        return x
+
+    with Flow("f") as flow:
+        check.map([1, 2, 3])
+    assert flow.run().message == (
+        "1 of 1 task failed: 'check' (Failed); first, 'check': [1] raised ValueError: bad row 2"
+    )
+
+
+def test_a_failed_flow_logs_its_reason_at_warning(caplog: pytest.LogCaptureFixture) -> None:
+    @task
+    def boom() -> None:
+        raise RuntimeError("no")
+
+    with Flow("f") as flow:
+        boom()
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        flow.run()
+    assert [r.getMessage() for r in caplog.records][-1] == \
+        "Flow 'f': Failed: 1 of 1 task failed: 'boom' (Failed); first, 'boom': raised RuntimeError: no"
+
+
+def test_a_flow_of_one_task_says_the_task_succeeded() -> None:
+    with Flow("f") as flow:
+        inc(1)
+    assert flow.run().message == "the 1 task succeeded (0 Cached)"
 
 
 def test_flow_needs_a_name_and_a_result_object() -> None:
