@@ -1,9 +1,14 @@
 """results-compat: PIN 16 Results and Targets, and a bridge from legacy ResultHandlers.
 
-This module only re-exports the public names; the implementation lives in the subpackages.
+This module only re-exports the public names; the implementation lives in the subpackages. The cloud Results and
+DaskExecutor are imported on first use (``compat._lazy``): ``import compat`` does not pay for what a program may
+never touch.
 """
 
+from typing import TYPE_CHECKING
+
 from compat import renames  # bound as an attribute even when the codemod loaded the table first (it skips this file)
+from compat._lazy import lazy_names
 from compat.adapters import ResultHandlerResult, as_result, as_result_handler
 from compat.deprecations import (
     LegacyAttributeWarning,
@@ -15,7 +20,6 @@ from compat.deprecations import (
 )
 from compat.engine import (
     Cached,
-    DaskExecutor,
     Executor,
     Failed,
     LocalExecutor,
@@ -46,18 +50,26 @@ from compat.errors import (
 )
 from compat.kwargs import Flow, Task, task  # the engine's, with the legacy result_handler= translation applied
 from compat.results import (
-    AzureResult,
     ConstantResult,
-    GCSResult,
     JSONResult,
     JSONSerializer,
     LocalResult,
     MemoryResult,
     PickleSerializer,
     Result,
-    S3Result,
     Serializer,
 )
+
+if TYPE_CHECKING:
+    from compat.engine import DaskExecutor
+    from compat.results import AzureResult, GCSResult, S3Result
+
+_LAZY = {
+    "AzureResult": "compat.results",
+    "DaskExecutor": "compat.engine",
+    "GCSResult": "compat.results",
+    "S3Result": "compat.results",
+}
 
 __version__ = "0.1.0"
 
@@ -114,7 +126,12 @@ __all__ = [
     "unmapped",
 ]
 
-# Tracebacks and reprs show the public path (compat.LocalResult), not the private module it lives in.
+# Tracebacks and reprs show the public path (compat.LocalResult), not the private module it lives in (the lazy
+# names get it when first loaded, in compat._lazy).
 for _name in __all__:
-    globals()[_name].__module__ = "compat"
+    if _name not in _LAZY:
+        globals()[_name].__module__ = "compat"
 del _name
+
+if not TYPE_CHECKING:  # mypy sees the imports above; a __getattr__ would make every unknown name Any
+    __getattr__, __dir__ = lazy_names(__name__, _LAZY)

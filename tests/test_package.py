@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import compat
+import compat.legacy
 
 
 def test_all_is_sorted_and_every_name_resolves() -> None:
@@ -48,6 +51,38 @@ def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None
 def test_importing_compat_does_not_import_cloudpickle_until_a_value_is_pickled() -> None:
     assert _imported_by("import compat", ("cloudpickle",)) == []
     assert _imported_by("import compat; compat.PickleSerializer().serialize(1)", ("cloudpickle",)) == ["cloudpickle"]
+
+
+LAZY_MODULES = {
+    "AzureResult": ("compat.results._cloud", "compat.results.azure"),
+    "GCSResult": ("compat.results._cloud", "compat.results.gcs"),
+    "S3Result": ("compat.results.s3",),
+    "DaskExecutor": ("compat.engine.dask_executor", "compat.engine.dask_worker"),
+    "legacy.S3ResultHandler": ("compat.legacy.s3",),
+    "legacy.GCSResultHandler": ("compat.legacy.gcs",),
+    "legacy.AzureResultHandler": ("compat.legacy.azure",),
+}
+"""Modules each lazily imported name (``compat.X`` or ``compat.legacy.X``) loads on first use (at least these)."""
+
+
+def test_importing_compat_does_not_import_a_lazy_name_until_it_is_used() -> None:
+    every = tuple(sorted({module for modules in LAZY_MODULES.values() for module in modules}))
+    assert _imported_by("import compat, compat.legacy", every) == []
+    for name, modules in LAZY_MODULES.items():
+        package, _, attribute = f"compat.{name}".rpartition(".")
+        code = f"import {package}; from {package} import {attribute}"
+        assert set(modules) <= set(_imported_by(code, every)), name
+
+
+def test_lazy_names_are_listed_typed_and_pickle_by_their_public_path() -> None:
+    import pickle
+
+    assert {"AzureResult", "DaskExecutor", "GCSResult", "S3Result"} <= set(dir(compat))
+    assert {"AzureResultHandler", "GCSResultHandler", "S3ResultHandler"} <= set(dir(compat.legacy))
+    assert compat.S3Result.__module__ == "compat"
+    assert pickle.loads(pickle.dumps(compat.S3Result)) is compat.S3Result
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchResult'"):
+        compat.NoSuchResult  # noqa: B018
 
 
 def test_importing_compat_pays_only_for_the_parts_of_wrapt_the_shim_uses() -> None:

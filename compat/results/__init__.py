@@ -1,14 +1,28 @@
-"""The PIN 16 Result interface: one module per storage backend. This package never imports the legacy one."""
+"""The PIN 16 Result interface: one module per storage backend. This package never imports the legacy one.
 
-from compat.results.azure import AzureResult
+The cloud backends (S3, GCS, Azure) are imported on first use (``compat._lazy``).
+"""
+
+from typing import TYPE_CHECKING
+
+from compat._lazy import lazy_names
 from compat.results.base import Result
 from compat.results.constant import ConstantResult
-from compat.results.gcs import GCSResult
 from compat.results.json import JSONResult
 from compat.results.local import LocalResult
 from compat.results.memory import MemoryResult
-from compat.results.s3 import S3Result
 from compat.results.serializers import JSONSerializer, PickleSerializer, Serializer
+
+if TYPE_CHECKING:
+    from compat.results.azure import AzureResult
+    from compat.results.gcs import GCSResult
+    from compat.results.s3 import S3Result
+
+if not TYPE_CHECKING:  # mypy sees the imports above; a __getattr__ would make every unknown name Any
+    __getattr__, __dir__ = lazy_names(
+        __name__,
+        {"AzureResult": "compat.results.azure", "GCSResult": "compat.results.gcs", "S3Result": "compat.results.s3"},
+    )
 
 __all__ = [
     "AzureResult",

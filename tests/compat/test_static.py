@@ -167,3 +167,26 @@ def test_typed_attribute_alias_message_comes_from_the_rename_table() -> None:
     }
     expected = {static_message(rename_for(kind, "result_handler")) for kind in ("keyword", "attribute")}
     assert messages == expected
+
+
+@pytest.mark.slow
+def test_mypy_sees_the_lazily_imported_names_and_still_flags_a_misspelt_one(tmp_path: Path) -> None:
+    errors = mypy(
+        tmp_path,
+        """
+        import compat
+        from compat import AzureResult, GCSResult, S3Result
+
+        s3: int = S3Result(bucket="b")
+        dask: int = compat.DaskExecutor()
+        clouds: tuple[type[compat.Result], ...] = (AzureResult, GCSResult)
+        compat.S3Reslt
+        """,
+    )
+    assert errors == [
+        '5: error: Incompatible types in assignment (expression has type "S3Result", variable has type "int")  '
+        "[assignment]",
+        '6: error: Incompatible types in assignment (expression has type "DaskExecutor", variable has type "int")  '
+        "[assignment]",
+        '8: error: Module has no attribute "S3Reslt"; maybe "S3Result" or "Result"?  [attr-defined]',
+    ]

@@ -1,0 +1,37 @@
+"""Names a package exports but imports on first use (PEP 562), so ``import compat`` does not pay for backends and
+executors a program may never touch (the cloud Results, the legacy cloud handlers, DaskExecutor).
+
+A package binds its lazy names under ``if TYPE_CHECKING:`` (so mypy and IDEs see them) and sets
+``__getattr__, __dir__ = lazy_names(__name__, {name: module})``. ``from package import Name``, ``package.Name``,
+``import *``, ``dir(package)`` and pickling by reference all work; the first look-up imports the module and binds
+the name in the package, so later look-ups cost nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["lazy_names"]
+
+
+def lazy_names(package: str, where: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The module ``__getattr__`` and ``__dir__`` of ``package``, whose names ``where`` maps to defining modules."""
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        public = sys.modules["compat"]
+        if name in public.__all__:  # the public surface shows compat.Name, however it was reached first
+            value.__module__ = "compat"
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(where))
+
+    return __getattr__, __dir__
