@@ -1,8 +1,8 @@
 """results-compat: PIN 16 Results and Targets, and a bridge from legacy ResultHandlers.
 
-This module only re-exports the public names; the implementation lives in the subpackages. The cloud Results and
-DaskExecutor are imported on first use (``compat._lazy``): ``import compat`` does not pay for what a program may
-never touch.
+This module only re-exports the public names; the implementation lives in the subpackages. The cloud Results,
+DaskExecutor and Plan are imported on first use (``compat._lazy``): ``import compat`` does not pay for what a
+program may never touch.
 """
 
 from typing import TYPE_CHECKING
@@ -25,7 +25,6 @@ from compat.engine import (
     LocalExecutor,
     Parameter,
     Pending,
-    Plan,
     Running,
     Skipped,
     State,
@@ -61,13 +60,14 @@ from compat.results import (
 )
 
 if TYPE_CHECKING:
-    from compat.engine import DaskExecutor
+    from compat.engine import DaskExecutor, Plan
     from compat.results import AzureResult, GCSResult, S3Result
 
 _LAZY = {
     "AzureResult": "compat.results",
     "DaskExecutor": "compat.engine",
     "GCSResult": "compat.results",
+    "Plan": "compat.engine",
     "S3Result": "compat.results",
 }
 

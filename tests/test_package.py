@@ -58,6 +58,7 @@ LAZY_MODULES = {
     "GCSResult": ("compat.results._cloud", "compat.results.gcs"),
     "S3Result": ("compat.results.s3",),
     "DaskExecutor": ("compat.engine.dask_executor", "compat.engine.dask_worker"),
+    "Plan": ("compat.engine.plan",),
     "legacy.S3ResultHandler": ("compat.legacy.s3",),
     "legacy.GCSResultHandler": ("compat.legacy.gcs",),
     "legacy.AzureResultHandler": ("compat.legacy.azure",),
@@ -77,7 +78,7 @@ def test_importing_compat_does_not_import_a_lazy_name_until_it_is_used() -> None
 def test_lazy_names_are_listed_typed_and_pickle_by_their_public_path() -> None:
     import pickle
 
-    assert {"AzureResult", "DaskExecutor", "GCSResult", "S3Result"} <= set(dir(compat))
+    assert {"AzureResult", "DaskExecutor", "GCSResult", "Plan", "S3Result"} <= set(dir(compat))
     assert {"AzureResultHandler", "GCSResultHandler", "S3ResultHandler"} <= set(dir(compat.legacy))
     assert compat.S3Result.__module__ == "compat"
     assert pickle.loads(pickle.dumps(compat.S3Result)) is compat.S3Result

@@ -31,8 +31,8 @@ Pieces: ``Task`` (override ``run``) and ``@task``; ``Flow`` (``with`` block, ``a
 ``dask`` extra); ``Plan`` and its ``Step``s (what a run will do: ``compat.engine.plan``). The pipeline of one task
 run is in
 ``compat.engine.runner``, the template context in ``compat.engine.context``. Logs go to ``compat.engine.*``
-loggers: one INFO line per task state change, saying why. ``DaskExecutor`` (and its worker module) is imported on
-first use (``compat._lazy``).
+loggers: one INFO line per task state change, saying why. ``DaskExecutor`` (and its worker module), ``Plan`` and
+``Step`` (with the run machinery, which ``Flow.run`` and ``Flow.plan`` import) load on first use (``compat._lazy``).
 """
 
 from typing import TYPE_CHECKING
@@ -41,7 +41,6 @@ from compat._lazy import lazy_names
 from compat.engine.executors import Executor, LocalExecutor, ThreadExecutor
 from compat.engine.flow import Flow
 from compat.engine.parameter import Parameter
-from compat.engine.plan import Plan, Step
 from compat.engine.states import (
     Cached,
     Failed,
@@ -57,9 +56,13 @@ from compat.engine.task import Task, task, unmapped
 
 if TYPE_CHECKING:
     from compat.engine.dask_executor import DaskExecutor
+    from compat.engine.plan import Plan, Step
 
 if not TYPE_CHECKING:  # mypy sees the imports above; a __getattr__ would make every unknown name Any
-    __getattr__, __dir__ = lazy_names(__name__, {"DaskExecutor": "compat.engine.dask_executor"})
+    __getattr__, __dir__ = lazy_names(
+        __name__,
+        {"DaskExecutor": "compat.engine.dask_executor", "Plan": "compat.engine.plan", "Step": "compat.engine.plan"},
+    )
 
 __all__ = [
     "Cached",

@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compat.engine.context import enter_flow, exit_flow, flow_run_context
 from compat.engine.executors import Executor
-from compat.engine.flow_run import FlowRun, resolve_parameters
 from compat.engine.parameter import Parameter
-from compat.engine.plan import Plan, Planner, Refresh
 from compat.engine.states import State
 from compat.engine.task import Task
 from compat.errors import FlowError
 from compat.results.base import Result
+
+if TYPE_CHECKING:  # run and plan import them: a program that only defines flows (or imports compat) skips them
+    from compat.engine.plan import Plan, Refresh
 
 __all__ = ["Call", "Flow"]
 
@@ -179,6 +180,8 @@ class Flow:
         ``prune``: a task whose output only cached tasks need is not run and ends ``Skipped`` (see ``plan``).
         ``refresh``: True, or tasks / task names: ignore their stored outputs, run them and everything downstream
         of them, and overwrite their outputs. ``progress``: a live bar on a terminal (the ``progress`` extra)."""
+        from compat.engine.flow_run import FlowRun
+
         return FlowRun(self, parameters, executor, prune=prune, refresh=refresh, progress=progress).run()
 
     def plan(
@@ -187,6 +190,9 @@ class Flow:
         """What ``run`` with the same arguments would do, without running task code or writing anything: for each
         task ``run``, ``cached`` or ``skip``, with the reason and the rendered location (``compat.engine.plan``).
         Stored outputs are only checked for existence; the run still reads and validates them."""
+        from compat.engine.flow_run import resolve_parameters
+        from compat.engine.plan import Planner
+
         values = resolve_parameters(self, parameters, "plan")
         return Planner(self, values, flow_run_context(self.name, values), refresh).plan(prune)
 
