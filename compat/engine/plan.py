@@ -14,11 +14,15 @@ so the two cannot disagree. For each task the plan says ``run``, ``cached`` or `
   an upstream output, a mapped task, a refresh).
 
 ``refresh=`` names tasks (or ``True`` for all) whose stored outputs are ignored and overwritten; every task
-downstream of one is refreshed too, as its inputs may change.
+downstream of one is refreshed too, as its inputs may change. A task whose Result is write-once
+(``overwrite=False``) cannot overwrite what is stored, so it is not refreshed: the plan and the run both treat it
+as without ``refresh`` (its stored output stands, and a WARNING says so), and nothing downstream is refreshed
+because of it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +33,13 @@ from compat.engine.parameter import Parameter
 from compat.engine.runner import _describe
 from compat.engine.states import Skipped
 from compat.engine.targets import (
-    KEPT_IN_MEMORY, cache_terms, check_settings, choose_result, refuse_colliding_targets, stored_at,
+    KEPT_IN_MEMORY,
+    cache_terms,
+    check_settings,
+    choose_result,
+    refuse_colliding_targets,
+    stored_at,
+    write_once,
 )
 from compat.engine.task import Task
 from compat.results.base import Result, _names_key, _short_repr
@@ -38,6 +48,8 @@ if TYPE_CHECKING:
     from compat.engine.flow import Flow
 
 __all__ = ["Plan", "Planner", "Refresh", "Step"]
+
+log = logging.getLogger(__name__)
 
 Refresh = Union[bool, str, Task, Iterable[Union[str, Task]], None]
 """What ``refresh=`` accepts: True (every task), a task or task name, or several; None or False: none."""
@@ -125,7 +137,9 @@ class Planner:
         self.flow = flow
         self.values = values
         self.flow_context = flow_context
-        self.refreshed = refreshed_tasks(flow, refresh)
+        self.refreshed, self.write_once = refreshed_tasks(flow, refresh)
+        if self.write_once:
+            _warn_write_once(self.write_once, flow.result)
 
     def plan(self, prune: bool = False) -> Plan:
         """Decide every task, from the sinks backwards, so a consumer is decided before the tasks feeding it."""
@@ -174,7 +188,11 @@ class Planner:
             return Step(task, "run", _refresh_reason(self.refreshed[task]), shown)
         if undecided is not None:
             return Step(task, "run", undecided, shown)
-        return self.look_up(task, result, rendered, shown)
+        step = self.look_up(task, result, rendered, shown)
+        if task in self.write_once and step.action == "cached":
+            return Step(task, "cached", f"not refreshed: its {type(result).__name__} is write-once (overwrite=False), "
+                                        f"so its stored output stands; {step.reason}", shown)
+        return step
 
     def locate(self, task: Task, result: Result) -> tuple[str | None, str | None, str | None]:
         """``(rendered, resolved, None)`` when the location renders from parameters and context alone, else
@@ -224,14 +242,46 @@ class Planner:
         return Step(task, "run", f"no target at {rendered!r}", shown)
 
 
-def refreshed_tasks(flow: Flow, refresh: Refresh) -> dict[Task, str | None]:
-    """Each refreshed task, mapped to the refreshed task upstream of it that made it so (None: named itself).
-    An unknown name or a task from another flow is a ValueError listing the flow's task names."""
+def refreshed_tasks(flow: Flow, refresh: Refresh) -> tuple[dict[Task, str | None], list[Task]]:
+    """Each refreshed task, mapped to the refreshed task upstream of it that made it so (None: named itself), and
+    the tasks refresh= reaches but cannot rerun (write-once, see ``_cannot_overwrite``): those are left out, and so
+    is whatever only they would have refreshed. An unknown name or a task from another flow is a ValueError
+    listing the flow's task names; anything but True, tasks or task names is a TypeError."""
+    chosen = _named(flow, refresh)
+    refreshed: dict[Task, str | None] = {}
+    held: dict[Task, None] = {}
+    queue: deque[Task] = deque()
+    for task in chosen:
+        if _cannot_overwrite(task, flow.result):
+            held[task] = None
+        elif task not in refreshed:
+            refreshed[task] = None
+            queue.append(task)
+    while queue:
+        task = queue.popleft()
+        for down in flow.downstream(task):
+            if down in refreshed or down in held:
+                continue
+            if _cannot_overwrite(down, flow.result):
+                held[down] = None
+                continue
+            refreshed[down] = task.name if refreshed[task] is None else refreshed[task]
+            queue.append(down)
+    return refreshed, list(held)
+
+
+def _named(flow: Flow, refresh: Refresh) -> list[Task]:
+    """The tasks ``refresh`` names, checked against the flow."""
     if refresh is None or refresh is False:
-        return {}
+        return []
     if refresh is True:
-        return dict.fromkeys(flow.calls)
-    named = [refresh] if isinstance(refresh, (str, Task)) else list(refresh)
+        return list(flow.calls)
+    if isinstance(refresh, (str, Task)):
+        named: list[object] = [refresh]
+    elif isinstance(refresh, Iterable) and not isinstance(refresh, (bytes, bytearray)):
+        named = list(refresh)
+    else:
+        raise TypeError(f"refresh takes True, tasks or task names, not {type(refresh).__name__}: {refresh!r}")
     chosen: list[Task] = []
     for item in named:
         if isinstance(item, Task):
@@ -247,15 +297,25 @@ def refreshed_tasks(flow: Flow, refresh: Refresh) -> dict[Task, str | None]:
             chosen.extend(matches)
         else:
             raise TypeError(f"refresh takes True, tasks or task names, not {type(item).__name__}: {item!r}")
-    refreshed: dict[Task, str | None] = dict.fromkeys(chosen)
-    queue = deque(chosen)
-    while queue:
-        task = queue.popleft()
-        for down in flow.downstream(task):
-            if down not in refreshed:
-                refreshed[down] = task.name if refreshed[task] is None else refreshed[task]
-                queue.append(down)
-    return refreshed
+    return chosen
+
+
+def _cannot_overwrite(task: Task, default: Result | None) -> bool:
+    """A refresh would run ``task`` only for its write-once Result to keep the stored value and drop the new
+    one: it checkpoints to a fixed location that refuses to be overwritten."""
+    if isinstance(task, Parameter) or not task.checkpoint:
+        return False
+    result = choose_result(task, default)
+    return result.location is not None and write_once(result)
+
+
+def _warn_write_once(tasks: list[Task], default: Result | None) -> None:
+    kinds = ", ".join(sorted({type(choose_result(task, default)).__name__ for task in tasks}))
+    names = ", ".join(repr(task.name) for task in tasks[:_SHOWN]) + (" and more" if len(tasks) > _SHOWN else "")
+    which = f"task {names} is" if len(tasks) == 1 else f"tasks {names} are"
+    log.warning("refresh: %s not refreshed: a write-once %s (overwrite=False) cannot replace a stored output, so "
+                "it stands and is read as without refresh=; to rerun, use overwrite=True or delete the stored "
+                "output", which, kinds)
 
 
 def _refresh_reason(source: str | None) -> str:

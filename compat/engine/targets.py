@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEPT_IN_MEMORY", "cache_terms", "check_settings", "choose_result", "keeps_in_memory", "literal",
-    "refuse_colliding_targets", "stored_at",
+    "refuse_colliding_targets", "stored_at", "write_once",
 ]
 
 PER_CHILD_KEYS = ("map_index", "task_full_name", "task_run_id")
@@ -73,6 +73,12 @@ def stored_at(result: Result, location: str | None) -> bool:
     a Result with ``cache_for``, it is fresh. Answered from metadata; the value is read and validated only by the
     run itself. Backend errors propagate (a ``ResultError`` says what failed)."""
     return location is not None and result.is_fresh(location)
+
+
+def write_once(result: Result) -> bool:
+    """Whether ``result`` refuses to replace a stored output (``overwrite=False`` on S3, GCS, Azure): a rerun
+    cannot change what is stored there, the first value written stands."""
+    return getattr(result, "overwrite", True) is False
 
 
 def cache_terms(result: Result) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from compat import Cached, Flow, LocalResult, MemoryResult, Success, task
+from compat import Cached, Flow, LocalResult, MemoryResult, S3Result, Success, task
 
 
 def three_targets(tmp_path: Path, calls: Counter[str], version: list[int]) -> tuple[Flow, object, object, object]:
@@ -121,3 +123,79 @@ def test_refresh_of_the_wrong_type_is_a_type_error(tmp_path: Path, calls: Counte
     flow, *_ = three_targets(tmp_path, calls, [1])
     with pytest.raises(TypeError, match="refresh takes True, tasks or task names, not int: 3"):
         flow.run(refresh=[3])  # type: ignore[list-item]
+
+
+def test_refresh_of_an_int_is_a_type_error_naming_it(tmp_path: Path, calls: Counter[str]) -> None:
+    flow, *_ = three_targets(tmp_path, calls, [1])
+    with pytest.raises(TypeError, match="refresh takes True, tasks or task names, not int: 5"):
+        flow.run(refresh=5)  # type: ignore[arg-type]
+
+
+def test_refresh_of_bytes_is_a_type_error_naming_the_bytes(tmp_path: Path, calls: Counter[str]) -> None:
+    flow, *_ = three_targets(tmp_path, calls, [1])
+    with pytest.raises(TypeError, match="not bytes: b'load'"):
+        flow.plan(refresh=b"load")  # type: ignore[arg-type]
+
+
+def write_once_chain(bucket: str, boto3_kwargs: dict[str, Any], calls: Counter[str]) -> tuple[Flow, object, object]:
+    """once (a write-once S3Result target) -> report (a MemoryResult target); values count the runs."""
+    once_result = S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs, overwrite=False)
+
+    @task(result=once_result, target="once.pkl")
+    def once() -> int:
+        calls["once"] += 1
+        return calls["once"]
+
+    @task(result=MemoryResult(), target="report.pkl")
+    def report(x: int) -> int:
+        calls["report"] += 1
+        return x * 10
+
+    with Flow("f") as flow:
+        o = once()
+        r = report(o)
+    return flow, o, r
+
+
+def test_the_plan_of_a_refresh_keeps_a_stored_write_once_output_cached_and_says_why(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], calls: Counter[str]
+) -> None:
+    flow, o, _ = write_once_chain(s3_bucket, s3_boto3_kwargs, calls)
+    flow.run()
+    step = flow.plan(refresh=True)[o]
+    assert step.action == "cached"
+    assert step.reason.startswith("not refreshed: its S3Result is write-once (overwrite=False), so its stored output "
+                                  "stands; target 'once.pkl' exists")
+
+
+def test_a_refresh_reads_a_stored_write_once_output_instead_of_running_the_task(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], calls: Counter[str]
+) -> None:
+    flow, o, r = write_once_chain(s3_bucket, s3_boto3_kwargs, calls)
+    flow.run()
+    states = flow.run(refresh=True).result
+    assert isinstance(states[o], Cached) and states[o].result == 1
+    assert type(states[r]) is Success and states[r].result == 10
+    assert calls == Counter({"once": 1, "report": 2})
+
+
+def test_refreshing_only_a_write_once_task_refreshes_nothing_downstream(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], calls: Counter[str]
+) -> None:
+    flow, o, r = write_once_chain(s3_bucket, s3_boto3_kwargs, calls)
+    flow.run()
+    assert [step.action for step in flow.plan(refresh=o)] == ["cached", "cached"]
+    assert flow.run(refresh=o).message == "all 2 tasks succeeded (2 Cached)"
+
+
+def test_a_refresh_that_reaches_a_write_once_task_warns_that_its_output_stands(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], calls: Counter[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    flow, *_ = write_once_chain(s3_bucket, s3_boto3_kwargs, calls)
+    with caplog.at_level(logging.WARNING, logger="compat.engine.plan"):
+        flow.plan(refresh="once")
+    assert caplog.messages == [
+        "refresh: task 'once' is not refreshed: a write-once S3Result (overwrite=False) cannot replace a stored "
+        "output, so it stands and is read as without refresh=; to rerun, use overwrite=True or delete the stored "
+        "output"
+    ]
