@@ -118,7 +118,8 @@ class Plan:
 
     def __str__(self) -> str:
         rows = [("task", "action", "location", "reason")]
-        rows += [(s.task.name, s.action, s.location or "-", s.reason) for s in self.steps.values()]
+        rows += [(_shown(s.task.name), s.action, _shown(s.location or "-"), _shown(s.reason))
+                 for s in self.steps.values()]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
         return "\n".join([f"Plan for {self.summary()}", *lines])
@@ -346,6 +347,15 @@ def _topological(flow: Flow) -> list[Task]:
             if waiting[down] == 0:
                 ready.append(down)
     return order
+
+
+def _shown(text: str) -> str:
+    """``text`` for one table cell: control characters (a newline, an escape sequence, a bidi override that a
+    parameter value put in a location) are shown escaped, so a value can neither add rows nor rewrite the
+    terminal."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _task_names(tasks: Iterable[Task]) -> str:

@@ -191,6 +191,15 @@ def test_str_of_a_plan_is_a_table_with_a_summary_and_one_row_per_task(tmp_path: 
                                                          ["report", "run"]]
 
 
+def test_str_of_a_plan_escapes_control_characters_a_parameter_put_in_a_location(
+    tmp_path: Path, calls: Counter[str]
+) -> None:
+    forged = "x\nfake  skip  -  not needed\x1b[2K"
+    table = str(etl_flow(tmp_path, calls).plan(parameters={"day": forged}))
+    assert len(table.splitlines()) == 6, "a parameter value must not add rows to the table"
+    assert "raw-x\\nfake  skip  -  not needed\\x1b[2K.pkl" in table and "\x1b" not in table
+
+
 def test_to_dict_is_json_ready(tmp_path: Path, calls: Counter[str]) -> None:
     data = json.loads(json.dumps(etl_flow(tmp_path, calls).plan().to_dict()))
     assert data["flow"] == "etl"
