@@ -179,7 +179,8 @@ class Flow:
 
         ``prune``: a task whose output only cached tasks need is not run and ends ``Skipped`` (see ``plan``).
         ``refresh``: True, or tasks / task names: ignore their stored outputs, run them and everything downstream
-        of them, and overwrite their outputs. ``progress``: a live bar on a terminal (the ``progress`` extra)."""
+        of them, and overwrite their outputs (a write-once Result's stored output stands: see ``compat.engine.plan``).
+        ``progress``: a live bar on a terminal (the ``progress`` extra)."""
         from compat.engine.flow_run import FlowRun
 
         return FlowRun(self, parameters, executor, prune=prune, refresh=refresh, progress=progress).run()
