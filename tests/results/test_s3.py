@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import signal
 import time
 from typing import Any
 
@@ -373,9 +374,13 @@ def fault_at_the_second_part(client: Any, fault: str) -> None:
 @pytest.mark.parametrize("fault", ["fails", "interrupted"])
 @pytest.mark.parametrize("overwrite", [True, False], ids=["overwrite", "write-once"])
 def test_a_multipart_upload_that_fails_or_is_interrupted_is_aborted(
-    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, overwrite: bool, fault: str
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, overwrite: bool, fault: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, overwrite=overwrite, location="big.pkl")
+    # interrupt_main() does nothing while SIGINT is ignored; whatever ran earlier in this process, Ctrl-C raises here
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     fault_at_the_second_part(result.client, fault)
     with pytest.raises((StorageError, RuntimeError, KeyboardInterrupt)):
         result.write(b"x" * (20 * MB))
