@@ -4,12 +4,14 @@
   pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
 - ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
   ``LocationTaken`` when the service's precondition refused the write; ``write`` then returns the stored value.
+- ``checked_store_name``: a bucket or container name refused when the Result is made, not at its first write.
 - ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -17,9 +19,9 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from compat.errors import ResultNotFound, StorageError
+from compat.errors import LocationError, ResultNotFound, StorageError
 
-__all__ = ["ClientCache", "LocationTaken", "first_write_wins", "kept_name", "unique_name"]
+__all__ = ["ClientCache", "LocationTaken", "checked_store_name", "first_write_wins", "kept_name", "unique_name"]
 
 T = TypeVar("T")
 
@@ -102,3 +104,18 @@ def kept_name(name: str) -> str:
 def unique_name() -> str:
     """A new name for a write without a location: dated, so a listing of the bucket or container stays browsable."""
     return f"{datetime.now(timezone.utc):%Y/%m/%d}/result-{uuid.uuid4().hex}.pkl"
+
+
+def checked_store_name(owner: str, what: str, name: str, valid: re.Pattern[str], rules: str) -> str:
+    """``name`` if ``valid`` matches all of it, else a ``LocationError`` that says the service's rules and, for a
+    name holding a URI or a path, where that part goes instead."""
+    if valid.fullmatch(name):
+        return name
+    if "://" in name:
+        hint = f"; give the {what} name alone, without the scheme"
+    elif "/" in name:
+        head, _, rest = name.partition("/")
+        hint = f"; a path belongs in the location: {what}={head!r}, location='{rest.strip('/')}/{{task_name}}.pkl'"
+    else:
+        hint = ""
+    raise LocationError(f"{owner}: {name!r} is not a valid {what} name ({rules}){hint}")

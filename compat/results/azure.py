@@ -11,6 +11,7 @@ account key: no message or repr shows one.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,7 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
-from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, kept_name, unique_name
+from compat.results._cloud import (
+    ClientCache,
+    LocationTaken,
+    checked_store_name,
+    first_write_wins,
+    kept_name,
+    unique_name,
+)
 from compat.results.base import Result
 from compat.results.s3 import unwrap_legacy_payload
 from compat.results.serializers import PickleSerializer
@@ -38,6 +46,8 @@ BOUNDED_CALLS: Mapping[str, int] = {
 """The client_kwargs every AzureResult's client gets unless its own ``client_kwargs`` set them: a stalled endpoint
 fails a call with ``StorageError`` after about a minute (3 attempts) instead of hanging for minutes."""
 
+_CONTAINER_NAME = re.compile(r"\$root|\$web|\$logs|[a-z0-9](?:-?[a-z0-9]){0,62}")
+_CONTAINER_RULES = "lowercase letters, digits and single '-' between them, at most 63 characters"
 _MAX_NAME_CHARS = 1024  # Azure's limit on the length of a blob name
 _COPY_TIMEOUT = 60  # seconds keep_aside waits for Azure's copy of a blob to finish
 
@@ -127,7 +137,7 @@ class AzureResult(Result):
                 "client_kwargs must be a mapping of BlobServiceClient keyword arguments, not "
                 f"{type(client_kwargs).__name__}"
             )
-        self.container = container
+        self.container = checked_store_name("AzureResult", "container", container, _CONTAINER_NAME, _CONTAINER_RULES)
         self.connection_string = connection_string
         self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
         self.overwrite = overwrite

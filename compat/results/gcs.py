@@ -9,13 +9,21 @@ names the bucket, the object, what GCS said and what to do about it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
-from compat.results._cloud import ClientCache, LocationTaken, first_write_wins, kept_name, unique_name
+from compat.results._cloud import (
+    ClientCache,
+    LocationTaken,
+    checked_store_name,
+    first_write_wins,
+    kept_name,
+    unique_name,
+)
 from compat.results.base import Result
 from compat.results.s3 import unwrap_legacy_payload
 from compat.results.serializers import PickleSerializer
@@ -32,6 +40,11 @@ RETRY_DEADLINE = 45
 """Seconds after which a call stops retrying (the SDK's default is 120): no new attempt starts later than this, so
 a stalled endpoint fails a call after about RETRY_DEADLINE + READ_TIMEOUT seconds at most (3 attempts)."""
 
+_BUCKET_NAME = re.compile(r"(?=.{1,222}$)(?=[^.]{0,63}(?:\.|$))(?:[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)(?:\.(?=[^.]{0,63}(?:\.|$))[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*")
+_BUCKET_RULES = (
+    "lowercase letters, digits, '-' and '_', in parts of at most 63 joined by '.', each starting and ending with a "
+    "letter or digit, at most 222 in all"
+)
 _MAX_NAME_BYTES = 1024  # GCS's limit on the length of an object name, in UTF-8 bytes
 
 _CREDENTIALS = (
@@ -99,7 +112,7 @@ class GCSResult(Result):
                 "client_kwargs must be a mapping of google.cloud.storage.Client keyword arguments, not "
                 f"{type(client_kwargs).__name__}"
             )
-        self.bucket = bucket
+        self.bucket = checked_store_name("GCSResult", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
         self.project = project
         self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
         self.overwrite = overwrite

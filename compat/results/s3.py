@@ -14,6 +14,7 @@ import binascii
 import io
 import math
 import os
+import re
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
+from compat.results._cloud import checked_store_name
 from compat.results.base import Result
 from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
 
@@ -56,6 +58,8 @@ PART_WORKERS = 8
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 _MAX_KEY_BYTES = 1024  # S3's limit on the length of a key, in UTF-8 bytes
 _WRITE_ONCE_ATTEMPTS = 5
+_BUCKET_NAME = re.compile(r"arn:\S+|[a-zA-Z0-9._-]{1,255}")  # what botocore accepts: a bucket name or an ARN
+_BUCKET_RULES = "letters, digits, '.', '-' and '_', at most 255 characters, or an access point ARN"
 
 _CREDENTIALS = (
     "check the credentials (boto3_kwargs, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables or the "
@@ -199,7 +203,7 @@ class S3Result(Result):
             raise TypeError(
                 f"boto3_kwargs must be a mapping of boto3.client keyword arguments, not {type(boto3_kwargs).__name__}"
             )
-        self.bucket = bucket
+        self.bucket = checked_store_name("S3Result", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
         self.boto3_kwargs: dict[str, Any] = dict(boto3_kwargs or {})
         self.overwrite = overwrite
         self._client = _LazyClient(self.boto3_kwargs)

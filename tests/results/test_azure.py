@@ -117,9 +117,23 @@ def test_read_with_a_wrong_account_key_raises_and_shows_no_key(result: AzureResu
     assert WRONG_KEY not in str(info.value)
 
 
-def test_container_name_azure_refuses_raises_location_error(azure_endpoint: str) -> None:
-    with pytest.raises(LocationError, match=r"az://Bad_Name/x\.pkl: Azure refused the container or blob name"):
-        AzureResult(container="Bad_Name").exists("x.pkl")
+def test_a_container_name_azure_would_refuse_is_refused_when_the_result_is_made() -> None:
+    with pytest.raises(LocationError, match=r"AzureResult: 'Bad_Name' is not a valid container name \(lowercase"):
+        AzureResult(container="Bad_Name")
+
+
+def test_a_container_holding_a_path_is_refused_saying_where_the_path_goes() -> None:
+    with pytest.raises(LocationError, match=r"'a/b' is not a valid container name .*container='a', location='b/"):
+        AzureResult(container="a/b")
+
+
+def test_a_container_name_with_two_hyphens_in_a_row_is_refused() -> None:
+    with pytest.raises(LocationError, match="single '-' between them"):
+        AzureResult(container="my--results")
+
+
+def test_azures_special_root_container_is_accepted() -> None:
+    assert AzureResult(container="$root").container == "$root"
 
 
 def test_unreachable_endpoint_raises_naming_the_endpoint(azure_container: str) -> None:

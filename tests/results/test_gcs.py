@@ -123,9 +123,23 @@ def test_malformed_credentials_file_raises_naming_the_credentials(
     assert info.value.__cause__ is not None
 
 
-def test_bucket_name_the_sdk_refuses_raises_location_error(gcs_endpoint: str) -> None:
-    with pytest.raises(LocationError, match=r"gs://-bad-/x\.pkl: google-cloud-storage refused the bucket"):
-        GCSResult(bucket="-bad-").exists("x.pkl")
+def test_a_bucket_name_gcs_would_refuse_is_refused_when_the_result_is_made() -> None:
+    with pytest.raises(LocationError, match=r"GCSResult: '-bad-' is not a valid bucket name \(lowercase letters"):
+        GCSResult(bucket="-bad-")
+
+
+def test_a_bucket_holding_a_path_is_refused_saying_where_the_path_goes() -> None:
+    with pytest.raises(LocationError, match=r"'a/b' is not a valid bucket name .*bucket='a', location='b/"):
+        GCSResult(bucket="a/b")
+
+
+def test_a_bucket_given_as_a_uri_is_refused_asking_for_the_name_alone() -> None:
+    with pytest.raises(LocationError, match="give the bucket name alone, without the scheme"):
+        GCSResult(bucket="gs://results")
+
+
+def test_dotted_bucket_names_within_gcs_rules_are_accepted() -> None:
+    assert GCSResult(bucket="results.example.com").bucket == "results.example.com"
 
 
 def test_bucket_must_be_a_non_empty_str() -> None:

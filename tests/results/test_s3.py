@@ -148,10 +148,19 @@ def test_unreachable_endpoint_raises_naming_the_endpoint(s3_bucket: str) -> None
         result.exists("x.pkl")
 
 
-def test_bucket_name_boto3_refuses_raises_location_error(s3_boto3_kwargs: dict[str, Any]) -> None:
-    result = S3Result(bucket="not a bucket!", boto3_kwargs=s3_boto3_kwargs)
-    with pytest.raises(LocationError, match=r"s3://not a bucket!/x\.pkl: boto3 refused the bucket or key"):
-        result.exists("x.pkl")
+def test_a_bucket_name_boto3_would_refuse_is_refused_when_the_result_is_made() -> None:
+    with pytest.raises(LocationError, match=r"S3Result: 'not a bucket!' is not a valid bucket name \(letters, digits"):
+        S3Result(bucket="not a bucket!")
+
+
+def test_a_bucket_holding_a_path_is_refused_saying_where_the_path_goes() -> None:
+    with pytest.raises(LocationError, match=r"'a/b' is not a valid bucket name .*bucket='a', location='b/"):
+        S3Result(bucket="a/b")
+
+
+def test_an_access_point_arn_is_accepted_as_the_bucket() -> None:
+    arn = "arn:aws:s3:us-west-2:123456789012:accesspoint/results"
+    assert S3Result(bucket=arn).bucket == arn
 
 
 def test_missing_credentials_raise_naming_where_credentials_come_from(
