@@ -10,12 +10,12 @@ import _thread
 import json
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
 import threading
-import signal
 import time
 from typing import Any
 
