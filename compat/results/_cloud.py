@@ -1,10 +1,11 @@
-"""What the object-store backends on official SDKs (``GCSResult``, ``AzureResult``) share.
+"""What the object-store backends (``S3Result``, ``GCSResult``, ``AzureResult``) share.
 
 - ``ClientCache``: one SDK client per process, built on first use, shared by every copy of a Result and never
   pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
 - ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
   ``LocationTaken`` when the service's precondition refused the write; ``write`` then returns the stored value.
 - ``checked_store_name``: a bucket or container name refused when the Result is made, not at its first write.
+- ``name_in_store``: the object name a location gives (``scheme://store/name`` or the name alone).
 - ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
 """
 
@@ -21,7 +22,15 @@ from typing import Any, TypeVar
 
 from compat.errors import LocationError, ResultNotFound, StorageError
 
-__all__ = ["ClientCache", "LocationTaken", "checked_store_name", "first_write_wins", "kept_name", "unique_name"]
+__all__ = [
+    "ClientCache",
+    "LocationTaken",
+    "checked_store_name",
+    "first_write_wins",
+    "kept_name",
+    "name_in_store",
+    "unique_name",
+]
 
 T = TypeVar("T")
 
@@ -119,3 +128,28 @@ def checked_store_name(owner: str, what: str, name: str, valid: re.Pattern[str],
     else:
         hint = ""
     raise LocationError(f"{owner}: {name!r} is not a valid {what} name ({rules}){hint}")
+
+
+def name_in_store(location: object, *, scheme: str, store_kind: str, store: str, owner: str, thing: str) -> str:
+    """The object name ``location`` gives: ``scheme://store/name`` or ``name`` alone, never another store's.
+
+    ``owner``: the Result with its article (``an S3Result``); ``thing``: what the service calls a name (``object
+    key``). Each backend then checks its service's length rules on what this returns.
+    """
+    result = owner.split()[-1]
+    if not isinstance(location, str):
+        raise LocationError(f"{owner} location must be a str {thing}, not {type(location).__name__}")
+    name = location
+    prefix = f"{scheme}://"
+    if location.startswith(prefix):
+        named, _, name = location[len(prefix) :].partition("/")
+        if named != store:
+            raise LocationError(
+                f"location {location!r} names the {store_kind} {named!r}, but this {result} stores in {store!r}; "
+                f"give the {thing} alone, or use {owner} for that {store_kind}"
+            )
+    if not name:
+        raise LocationError(
+            f"location {location!r} names no {thing}; give one such as '{{flow_name}}/{{task_name}}.pkl'"
+        )
+    return name

@@ -25,6 +25,7 @@ from compat.results._cloud import (
     checked_store_name,
     first_write_wins,
     kept_name,
+    name_in_store,
     unique_name,
 )
 from compat.results.base import Result
@@ -180,20 +181,10 @@ class AzureResult(Result):
     # -- the storage contract -----------------------------------------------------------------------------------
 
     def resolve(self, location: str) -> str:
-        if not isinstance(location, str):
-            raise LocationError(f"an AzureResult location must be a str blob name, not {type(location).__name__}")
-        name = location
-        if location.startswith("az://"):
-            container, _, name = location[len("az://") :].partition("/")
-            if container != self.container:
-                raise LocationError(
-                    f"location {location!r} names the container {container!r}, but this AzureResult stores in "
-                    f"{self.container!r}; give the blob name alone, or use an AzureResult for that container"
-                )
-        if not name:
-            raise LocationError(
-                f"location {location!r} names no blob; give a name such as '{{flow_name}}/{{task_name}}.pkl'"
-            )
+        name = name_in_store(
+            location, scheme="az", store_kind="container", store=self.container, owner="an AzureResult",
+            thing="blob name",
+        )
         if len(name) > _MAX_NAME_CHARS:
             raise LocationError(
                 f"the blob name {name[:60]!r}... is longer than Azure's limit of {_MAX_NAME_CHARS} characters; "

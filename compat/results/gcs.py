@@ -22,6 +22,7 @@ from compat.results._cloud import (
     checked_store_name,
     first_write_wins,
     kept_name,
+    name_in_store,
     unique_name,
 )
 from compat.results.base import Result
@@ -159,20 +160,9 @@ class GCSResult(Result):
     # -- the storage contract -----------------------------------------------------------------------------------
 
     def resolve(self, location: str) -> str:
-        if not isinstance(location, str):
-            raise LocationError(f"a GCSResult location must be a str object name, not {type(location).__name__}")
-        name = location
-        if location.startswith("gs://"):
-            bucket, _, name = location[len("gs://") :].partition("/")
-            if bucket != self.bucket:
-                raise LocationError(
-                    f"location {location!r} names the bucket {bucket!r}, but this GCSResult stores in "
-                    f"{self.bucket!r}; give the object name alone, or use a GCSResult for that bucket"
-                )
-        if not name:
-            raise LocationError(
-                f"location {location!r} names no object; give a name such as '{{flow_name}}/{{task_name}}.pkl'"
-            )
+        name = name_in_store(
+            location, scheme="gs", store_kind="bucket", store=self.bucket, owner="a GCSResult", thing="object name"
+        )
         if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
             raise LocationError(
                 f"the object name {name[:60]!r}... is longer than GCS's limit of {_MAX_NAME_BYTES} bytes; "

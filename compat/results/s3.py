@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
-from compat.results._cloud import checked_store_name
+from compat.results._cloud import checked_store_name, name_in_store
 from compat.results.base import Result
 from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
 
@@ -235,20 +235,9 @@ class S3Result(Result):
     # -- the storage contract -----------------------------------------------------------------------------------
 
     def resolve(self, location: str) -> str:
-        if not isinstance(location, str):
-            raise LocationError(f"an S3Result location must be a str key, not {type(location).__name__}")
-        key = location
-        if location.startswith("s3://"):
-            bucket, _, key = location[len("s3://") :].partition("/")
-            if bucket != self.bucket:
-                raise LocationError(
-                    f"location {location!r} names the bucket {bucket!r}, but this S3Result stores in "
-                    f"{self.bucket!r}; give the key alone, or use an S3Result for that bucket"
-                )
-        if not key:
-            raise LocationError(
-                f"location {location!r} names no object key; give a key such as '{{flow_name}}/{{task_name}}.pkl'"
-            )
+        key = name_in_store(
+            location, scheme="s3", store_kind="bucket", store=self.bucket, owner="an S3Result", thing="object key"
+        )
         if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
             raise LocationError(
                 f"the key {key[:60]!r}... is longer than S3's limit of {_MAX_KEY_BYTES} bytes; shorten the location"
