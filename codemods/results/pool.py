@@ -57,11 +57,14 @@ class _Worker:
         self.conn.send(batch)
         self.unfinished.update(dict.fromkeys(index for index, _ in batch))
 
-    def stop(self) -> None:
+    def ask_to_stop(self) -> None:
         try:
             self.conn.send(None)
         except OSError:  # it is gone already
             pass
+
+    def stop(self) -> None:
+        """Wait for the worker to end (``ask_to_stop`` first), killing it if it does not."""
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -98,6 +101,8 @@ class _Run:
                 if not workers:
                     self._give_up()
         finally:
+            for worker in workers:
+                worker.ask_to_stop()  # all at once: each takes a while to wind down
             for worker in workers:
                 worker.stop()
         return [outcome for outcome in self.results if outcome is not None]

@@ -124,9 +124,9 @@ class ReadAhead:
         self._paths.put(None)
         while self._thread.is_alive():
             try:
-                self._read.get(timeout=0.05)  # frees a thread blocked on a full queue
+                self._read.get_nowait()  # frees a thread blocked on a full queue
             except queue.Empty:
-                pass
+                self._thread.join(0.05)  # returns as soon as the thread ends
 
     def _run(self) -> None:
         while not self._closed.is_set() and (path := self._paths.get()) is not None:
