@@ -75,6 +75,21 @@ def test_importing_compat_does_not_import_a_lazy_name_until_it_is_used() -> None
         assert set(modules) <= set(_imported_by(code, every)), name
 
 
+@pytest.mark.parametrize(
+    ("name", "store", "server"),
+    [("GCSResult", "bucket", "gcs_bucket"), ("AzureResult", "container", "azure_container")],
+)
+def test_a_gcs_or_azure_result_reading_legacy_objects_does_not_load_the_s3_backend(
+    name: str, store: str, server: str, request: pytest.FixtureRequest
+) -> None:
+    code = (
+        f"import base64, pickle; from compat import {name}; r = {name}({store}={request.getfixturevalue(server)!r}); "
+        "r.write_bytes('legacy.pkl', base64.b64encode(pickle.dumps(7))); assert r.read('legacy.pkl').value == 7"
+    )  # the server's address reaches the child through the environment the session fixtures set
+    backend = f"compat.results.{name[:-6].lower()}"
+    assert _imported_by(code, (backend, "compat.results.s3")) == [backend]
+
+
 def test_lazy_names_are_listed_typed_and_pickle_by_their_public_path() -> None:
     import pickle
 

@@ -7,10 +7,13 @@
 - ``checked_store_name``: a bucket or container name refused when the Result is made, not at its first write.
 - ``name_in_store``: the object name a location gives (``scheme://store/name`` or the name alone).
 - ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
+- ``unwrap_legacy_payload``: the pickle inside an object a legacy cloud handler wrote (base64 text).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import threading
@@ -21,20 +24,26 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from compat.errors import LocationError, ResultNotFound, StorageError
+from compat.results.serializers import SIGNED_MAGIC
 
 __all__ = [
     "ClientCache",
     "LocationTaken",
+    "SIGNED_BASE64",
     "checked_store_name",
     "first_write_wins",
     "kept_name",
     "name_in_store",
     "unique_name",
+    "unwrap_legacy_payload",
 ]
 
 T = TypeVar("T")
 
 WRITE_ONCE_ATTEMPTS = 5
+
+SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])
+"""How the base64 text of a signed pickle starts (what a legacy handler writes when a signing key is set)."""
 
 
 class ClientCache:
@@ -153,3 +162,21 @@ def name_in_store(location: object, *, scheme: str, store_kind: str, store: str,
             f"location {location!r} names no {thing}; give one such as '{{flow_name}}/{{task_name}}.pkl'"
         )
     return name
+
+
+def unwrap_legacy_payload(data: bytes) -> bytes:
+    """The pickle inside an object written by a legacy cloud handler (``S3ResultHandler``, ``GCSResultHandler``,
+    ``AzureResultHandler``: base64 text), else ``data``.
+
+    A raw pickle is never mistaken for one: every pickle ends with the STOP opcode ``.``, which base64 never
+    produces. Legacy objects are the base64 of a protocol 2+ pickle, so they start with ``g`` (the base64 of the
+    0x80 PROTO opcode), which makes the common case (a raw pickle, starting with 0x80) a one-byte check. The
+    legacy handlers write signed pickles as base64 too when a signing key is set (``SIGNED_BASE64``).
+    """
+    if not data.startswith((b"g", SIGNED_BASE64)) or data.endswith(b"."):
+        return data
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except binascii.Error:
+        return data
+    return decoded if decoded.startswith((b"\x80", SIGNED_MAGIC)) and decoded.endswith(b".") else data

@@ -24,9 +24,9 @@ from compat.results._cloud import (
     kept_name,
     name_in_store,
     unique_name,
+    unwrap_legacy_payload,
 )
 from compat.results.base import Result
-from compat.results.s3 import unwrap_legacy_payload
 from compat.results.serializers import PickleSerializer
 
 __all__ = ["GCSResult"]

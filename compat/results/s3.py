@@ -9,8 +9,6 @@ message names the bucket, the key, what S3 said and what to do about it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import math
 import os
@@ -24,11 +22,12 @@ from datetime import datetime, timezone
 from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
-from compat.results._cloud import checked_store_name, name_in_store
+from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
+from compat.results._cloud import checked_store_name, name_in_store, unwrap_legacy_payload
 from compat.results.base import Result
-from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
+from compat.results.serializers import PickleSerializer
 
-__all__ = ["LocationTaken", "S3Result", "unwrap_legacy_payload"]
+__all__ = ["LocationTaken", "S3Result"]
 
 T = TypeVar("T")
 
@@ -98,8 +97,6 @@ _CLIENT_ERRORS: Mapping[str, tuple[type[ResultError], str]] = {
     ),
 }
 """botocore ``ClientError`` codes -> (our error, what it means and the way out). Other codes: ``StorageError``."""
-
-_SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])  # how the base64 of a signed pickle starts
 
 _LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 """A conditional write (``If-None-Match: *``) was refused: the key holds a value, or another write is in flight."""
@@ -481,23 +478,6 @@ class _Pieces(io.RawIOBase):
                 self.position += count
             offset = end
         return done
-
-
-def unwrap_legacy_payload(data: bytes) -> bytes:
-    """The pickle inside an object written by the legacy ``S3ResultHandler`` (base64 text), else ``data``.
-
-    A raw pickle is never mistaken for one: every pickle ends with the STOP opcode ``.``, which base64 never
-    produces. Legacy objects are the base64 of a protocol 2+ pickle, so they start with ``g`` (the base64 of the
-    0x80 PROTO opcode), which makes the common case (a raw pickle, starting with 0x80) a one-byte check. The
-    legacy handler writes signed pickles as base64 too when a signing key is set (``_SIGNED_BASE64``).
-    """
-    if not data.startswith((b"g", _SIGNED_BASE64)) or data.endswith(b"."):
-        return data
-    try:
-        decoded = base64.b64decode(data, validate=True)
-    except binascii.Error:
-        return data
-    return decoded if decoded.startswith((b"\x80", SIGNED_MAGIC)) and decoded.endswith(b".") else data
 
 
 def _unique_key() -> str:

@@ -15,7 +15,6 @@ import pytest
 from compat import LegacyHandlerWarning, LegacyResultWarning, ResultNotFound, S3Result, SerializationError, as_result
 from compat.deprecations import message, rename_for
 from compat.legacy import S3ResultHandler
-from compat.results.s3 import unwrap_legacy_payload
 
 
 @pytest.fixture
@@ -112,25 +111,6 @@ def test_stored_bytes_that_look_like_a_legacy_object_come_back_unchanged(result:
     lookalike = base64.b64encode(cloudpickle.dumps("inner"))  # a *value* that is base64 text of a pickle
     written = result.write(lookalike)
     assert result.read(written.location).value == lookalike
-
-
-@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
-@pytest.mark.parametrize(
-    "value", [b"", b"g" * 100, "g", 0, None, [b"Z2dn"] * 3, {"g": b"."}, base64.b64encode(pickle.dumps(1))]
-)
-def test_format_detection_never_alters_a_raw_pickle(protocol: int, value: Any) -> None:
-    raw = pickle.dumps(value, protocol=protocol)
-    assert unwrap_legacy_payload(raw) is raw
-
-
-def test_format_detection_leaves_base64_of_non_pickles_alone() -> None:
-    text = base64.b64encode(b"\x80 not a pickle, it lacks the STOP opcode")
-    assert unwrap_legacy_payload(text) is text
-
-
-def test_format_detection_leaves_text_that_is_not_base64_alone() -> None:
-    text = b"g is for grapes, and this is no base64"
-    assert unwrap_legacy_payload(text) is text
 
 
 def test_the_handler_signs_its_base64_objects_and_s3_result_verifies_them(
