@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import compat.results
+from compat.deprecations import HandlerKind
 from compat.errors import ResultNotFound
 from compat.legacy.base import ResultHandler
 from compat.renames import COMPAT, Rename
@@ -25,6 +26,7 @@ __all__ = [
     "as_result",
     "as_result_handler",
     "handler_has_stored",
+    "handler_kind",
     "is_not_found",
 ]
 
@@ -232,6 +234,15 @@ def as_result(obj: Any) -> Result:
         f"expected a Result (e.g. compat.LocalResult(dir=...)) or a legacy ResultHandler, "
         f"got {type(obj).__name__}: {obj!r}"
     )
+
+
+def handler_kind(obj: Any) -> HandlerKind:
+    """What ``as_result`` makes of ``obj``, for the ``result_handler=`` warning: a built-in handler's rename (it
+    becomes that Result), ``"own handler"`` (wrapped in ``ResultHandlerResult``) or ``"result"`` (kept)."""
+    if isinstance(obj, (Result, ResultAsHandler)):
+        return "result"
+    rename = type(obj).__dict__.get("_legacy_rename") if isinstance(obj, ResultHandler) else None
+    return "own handler" if rename is None else rename
 
 
 def as_result_handler(obj: Any) -> ResultHandler:

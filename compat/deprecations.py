@@ -31,13 +31,14 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import Any, Literal, Union
 
 from compat import _wrapt
 from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Profile, Rename
 
 __all__ = [
     "ENVIRONMENT_SWITCH",
+    "HandlerKind",
     "MIGRATION_GUIDE",
     "LegacyAttributeWarning",
     "LegacyHandlerWarning",
@@ -50,6 +51,7 @@ __all__ = [
     "apply_warning_options",
     "check_removal_schedule",
     "codemod_command",
+    "keyword_message",
     "message",
     "observe",
     "replacement_in",
@@ -134,6 +136,29 @@ def message(rename: Rename, owner: str | None = None, subject: str | None = None
     ``ResultHandler``, the user's class name. ``profile``: the family ``rename`` belongs to (the Prefect bridge
     passes ``compat.renames.PREFECT``), which names the replacement's module and the codemod's ``--profile``.
     """
+    fix = "rewrites its call sites and lists the class to port" if subject is not None else "rewrites it"
+    return _composed(rename, owner, subject, profile, rename.note, fix)
+
+
+HandlerKind = Union[Rename, Literal["own handler", "result"]]
+"""What was given as ``result_handler=``: a built-in handler (its class rename), a handler of the user's own, or a
+Result (or a legacy-handler view of one)."""
+
+
+def keyword_message(rename: Rename, owner: str, given: HandlerKind, profile: Profile = COMPAT) -> str:
+    """The runtime message for ``result_handler=`` (the keyword ``rename``) on ``owner``, saying what becomes of
+    what was ``given``: a built-in handler's Result (named), a handler of the user's own (the rename's note, and
+    the codemod wraps it or lists it as a follow-up when the profile has no wrapper), a Result (used as it is)."""
+    note, fix = "", "rewrites it"
+    if isinstance(given, Rename):
+        note = f"the {given.old} given becomes {_legacy_phrase(given, None, profile)[1]}"
+    elif given == "own handler":
+        note = rename.note
+        fix = fix if rename.wrap_value else "lists it as a manual follow-up"
+    return _composed(rename, owner, None, profile, note, fix)
+
+
+def _composed(rename: Rename, owner: str | None, subject: str | None, profile: Profile, note: str, fix: str) -> str:
     legacy, replacement = _legacy_phrase(rename, owner, profile)
     if subject is not None:
         head = f"{subject} subclasses {legacy}, which is deprecated"
@@ -143,13 +168,12 @@ def message(rename: Rename, owner: str | None = None, subject: str | None = None
         f"{head} since results-compat {rename.deprecated_in} and will be removed in {rename.removed_in}; "
         + _USE.format(replacement=replacement)
     )
-    if rename.note:
-        text += f" ({rename.note})"
+    if note:
+        text += f" ({note})"
     changed = {old: new for old, new in rename.arguments.items() if old != new}
     if rename.kind == "class" and changed:
         mapping = ", ".join(f"{old}= -> {new}=" if new else f"{old}= is dropped" for old, new in changed.items())
         text += f"; arguments: {mapping}"
-    fix = "rewrites its call sites and lists the class to port" if subject is not None else "rewrites it"
     return f"{text}. `{codemod_command(profile)}` {fix}; see {MIGRATION_GUIDE}#{rename.anchor}"
 
 

@@ -20,8 +20,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from compat import _wrapt
-from compat.adapters import as_result, as_result_handler
-from compat.deprecations import LegacyAttributeWarning, LegacyKeywordWarning, message, rename_for, warn
+from compat.adapters import as_result, as_result_handler, handler_kind
+from compat.deprecations import (
+    HandlerKind,
+    LegacyAttributeWarning,
+    LegacyKeywordWarning,
+    keyword_message,
+    message,
+    rename_for,
+    warn,
+)
 from compat.renames import COMPAT, Profile
 
 __all__ = ["Flow", "FunctionTask", "Task", "install", "result_handler_property", "task", "translate_result_handler"]
@@ -38,15 +46,17 @@ def translate_result_handler(
     owner: str | None = None,
     *,
     convert: Callable[[Any], Any] = as_result,
+    kind_of: Callable[[Any], HandlerKind] = handler_kind,
     profile: Profile = COMPAT,
     hint: str = "as_result(handler)",
 ) -> F:
     """Wrap ``wrapped`` (a function or an ``__init__``) so that it accepts the legacy ``result_handler=``.
 
     ``owner``: the name the messages use (``Task``); by default the name of ``wrapped``'s class or function.
-    ``convert`` turns the handler into what ``result=`` takes; ``profile`` is the rename table's family the keyword
-    belongs to (its messages name that family's codemod); ``hint`` is what replaces ``handler`` in the message
-    when both keywords are given. The Prefect bridge passes its own three.
+    ``convert`` turns the handler into what ``result=`` takes, and ``kind_of`` says what ``convert`` makes of it
+    (the warning says that); ``profile`` is the rename table's family the keyword belongs to (its messages name
+    that family's codemod); ``hint`` is what replaces ``handler`` in the message when both keywords are given. The
+    Prefect bridge passes its own four.
     """
     keyword = rename_for("keyword", KEYWORD.old, profile)
     signature = inspect.signature(wrapped)
@@ -58,7 +68,6 @@ def translate_result_handler(
         p.name for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     new_at = positional.index(KEYWORD.new) if KEYWORD.new in positional else None
-    warning = message(keyword, owner=name, profile=profile)
     both = (
         f"{name}() got both {KEYWORD.new}= and the deprecated {KEYWORD.old}=; pass only {KEYWORD.new}= "
         f"({KEYWORD.new}={hint} replaces {KEYWORD.old}=handler)"
@@ -69,6 +78,7 @@ def translate_result_handler(
         if KEYWORD.old in kwargs:
             handler = kwargs.pop(KEYWORD.old)
             if handler is not None:  # None is what a subclass forwards by default: nothing legacy was written
+                warning = keyword_message(keyword, name, kind_of(handler), profile)
                 warn(LegacyKeywordWarning, warning, keyword=KEYWORD.old, constructing=instance)
                 # a bound call (instance set) does not pass self in args, so positions shift by one
                 given_at = None if new_at is None else new_at - (instance is not None)

@@ -20,7 +20,7 @@ from typing import Any
 from compat.deprecations import rename_for, skip_frames_in
 from compat.kwargs import result_handler_property, translate_result_handler
 from compat.prefect.modules import engine_getattr, install_finder
-from compat.prefect.results import ResultHandlerResult, to_handler, to_result
+from compat.prefect.results import ResultHandlerResult, handler_kind, to_handler, to_result
 from compat.renames import PREFECT
 
 __all__ = ["apply"]
@@ -56,4 +56,6 @@ def apply(prefect: ModuleType) -> None:
 
 
 def _translated(function: Any, owner: str) -> Any:
-    return translate_result_handler(function, owner=owner, convert=to_result, profile=PREFECT, hint=HINT)
+    return translate_result_handler(
+        function, owner=owner, convert=to_result, kind_of=handler_kind, profile=PREFECT, hint=HINT
+    )

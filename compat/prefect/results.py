@@ -17,11 +17,11 @@ import prefect.engine.results
 from prefect.engine.result import Result
 
 from compat.adapters import handler_has_stored
-from compat.deprecations import LegacyHandlerWarning, warn
+from compat.deprecations import HandlerKind, LegacyHandlerWarning, warn
 from compat.prefect.handlers import ResultHandler
 from compat.renames import PREFECT, Rename
 
-__all__ = ["ResultAsHandler", "ResultHandlerResult", "to_handler", "to_result"]
+__all__ = ["ResultAsHandler", "ResultHandlerResult", "handler_kind", "to_handler", "to_result"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,15 @@ def to_result(obj: Any) -> Result:
     if isinstance(obj, ResultAsHandler):
         return obj.result
     return ResultHandlerResult.from_result_handler(obj)
+
+
+def handler_kind(obj: Any) -> HandlerKind:
+    """What ``to_result`` makes of ``obj``, for the ``result_handler=`` warning: a built-in handler's rename (it
+    becomes that Prefect Result), ``"own handler"`` (run by ``ResultHandlerResult``) or ``"result"`` (kept)."""
+    if isinstance(obj, (Result, ResultAsHandler)):
+        return "result"
+    rename = type(obj).__dict__.get("_legacy_rename") if isinstance(obj, ResultHandler) else None
+    return "own handler" if rename is None else rename
 
 
 def to_handler(result: Any) -> Any:

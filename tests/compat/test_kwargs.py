@@ -22,6 +22,7 @@ from compat import (
     Task,
     task,
 )
+from compat.deprecations import MIGRATION_GUIDE
 from compat.legacy import JSONResultHandler, LocalResultHandler
 from tests.compat.handlers import DictHandler
 
@@ -164,6 +165,32 @@ def test_keyword_warning_names_the_callable_the_replacement_and_the_codemod(lega
     text = str(keyword_warnings(legacy)[0].message)
     assert "result_handler= keyword of Flow" in text and "use result=" in text
     assert "python -m codemods.results <path>" in text
+
+
+KEYWORD_HEAD = (
+    "the result_handler= keyword of Task is deprecated since results-compat 0.1.0 and will be removed in 1.0.0; "
+    "use result= instead"
+)
+KEYWORD_TAIL = f"`python -m codemods.results <path>` rewrites it; see {MIGRATION_GUIDE}#result-handler-keyword"
+
+
+def test_keyword_warning_for_a_built_in_handler_names_the_result_it_becomes(legacy, tmp_path: Path) -> None:
+    Task(result_handler=LocalResultHandler(dir=tmp_path))
+    assert str(keyword_warnings(legacy)[0].message) == (
+        f"{KEYWORD_HEAD} (the LocalResultHandler given becomes compat.LocalResult). {KEYWORD_TAIL}"
+    )
+
+
+def test_keyword_warning_for_a_handler_of_ones_own_says_it_is_wrapped(legacy) -> None:
+    Task(result_handler=DictHandler({}))
+    assert str(keyword_warnings(legacy)[0].message) == (
+        f"{KEYWORD_HEAD} (a handler that is not a built-in one is wrapped with as_result(...)). {KEYWORD_TAIL}"
+    )
+
+
+def test_keyword_warning_for_a_result_adds_no_note(legacy) -> None:
+    Task(result_handler=MemoryResult())
+    assert str(keyword_warnings(legacy)[0].message) == f"{KEYWORD_HEAD}. {KEYWORD_TAIL}"
 
 
 SCRIPT = '''\

@@ -12,6 +12,7 @@ from prefect import Flow, Task, task
 from prefect.engine.results import LocalResult, PrefectResult, ResultHandlerResult, S3Result
 
 from compat import LegacyAttributeWarning, LegacyKeywordWarning
+from compat.deprecations import MIGRATION_GUIDE
 from compat.prefect.handlers import JSONResultHandler, LocalResultHandler, S3ResultHandler
 from tests.prefect.handlers import DictHandler
 
@@ -165,6 +166,41 @@ def test_keyword_warning_names_the_replacement_and_the_prefect_codemod(legacy) -
     text = str(warning.message)
     assert "result_handler= keyword of Flow" in text and "use result= instead" in text
     assert "python -m codemods.results --profile prefect <path>" in text
+
+
+PREFECT_KEYWORD_HEAD = (
+    "the result_handler= keyword of Task is deprecated since results-compat 0.1.0 and will be removed in 1.0.0; "
+    "use result= instead"
+)
+PREFECT_CODEMOD = "`python -m codemods.results --profile prefect <path>`"
+
+
+def keyword_warning_for(value: object, legacy: list) -> str:
+    """The text of the one keyword warning that ``Task(result_handler=value)`` gives."""
+    Task(result_handler=value)
+    [warning] = of(LegacyKeywordWarning, legacy)
+    return str(warning.message)
+
+
+def test_keyword_warning_for_a_built_in_handler_names_the_result_it_becomes(legacy, tmp_path: Path) -> None:
+    assert keyword_warning_for(LocalResultHandler(dir=str(tmp_path)), legacy) == (
+        f"{PREFECT_KEYWORD_HEAD} (the LocalResultHandler given becomes prefect.engine.results.LocalResult). "
+        f"{PREFECT_CODEMOD} rewrites it; see {MIGRATION_GUIDE}#prefect"
+    )
+
+
+def test_keyword_warning_for_a_handler_of_ones_own_says_to_port_it(legacy) -> None:
+    assert keyword_warning_for(DictHandler(), legacy) == (
+        f"{PREFECT_KEYWORD_HEAD} (a handler that is not a built-in one has no Result equivalent from 0.14 on "
+        f"(0.11-0.13 wrapped it in ResultHandlerResult): port it by hand). {PREFECT_CODEMOD} lists it as a manual "
+        f"follow-up; see {MIGRATION_GUIDE}#prefect"
+    )
+
+
+def test_keyword_warning_for_a_prefect_result_adds_no_note(legacy) -> None:
+    assert keyword_warning_for(PrefectResult(), legacy) == (
+        f"{PREFECT_KEYWORD_HEAD}. {PREFECT_CODEMOD} rewrites it; see {MIGRATION_GUIDE}#prefect"
+    )
 
 
 # -- the .result_handler attribute ------------------------------------------------------------------------------------
