@@ -22,7 +22,7 @@ from typing import Any
 import cloudpickle
 import pytest
 
-from compat import LocationError, ResultNotFound, S3Result, StorageError
+from compat import ArgumentTypeError, ConfigurationError, LocationError, ResultNotFound, S3Result, StorageError
 from tests.fixtures.s3_server import S3_CREDENTIALS
 
 MB = 1024 * 1024
@@ -217,6 +217,45 @@ def test_value_of_50_mb_round_trips_through_a_multipart_upload(result: S3Result,
     etag = s3_client.head_object(Bucket=result.bucket, Key="big.pkl")["ETag"]
     assert "-" in etag  # S3 marks the ETag of a multipart object with its part count
     assert result.read(written.location).value == value
+
+
+def test_a_value_below_the_multipart_threshold_is_sent_in_one_put(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
+) -> None:
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, multipart_threshold=16 * MB)
+    value = os.urandom(9 * MB)  # above the default threshold
+    at(result, "one-put.pkl").write(value)
+    etag = s3_client.head_object(Bucket=s3_bucket, Key="one-put.pkl")["ETag"]
+    assert "-" not in etag
+    assert result.read("one-put.pkl").value == value
+
+
+def test_a_value_at_the_multipart_threshold_is_sent_in_parts(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
+) -> None:
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, multipart_threshold=5 * MB)
+    value = os.urandom(6 * MB)  # below the default threshold
+    at(result, "parts.pkl").write(value)
+    etag = s3_client.head_object(Bucket=s3_bucket, Key="parts.pkl")["ETag"]
+    assert etag.endswith('-1"')  # one part of 8 MiB holds it
+    assert result.read("parts.pkl").value == value
+
+
+def test_the_multipart_threshold_survives_pickling(result: S3Result) -> None:
+    result.multipart_threshold = 64 * MB
+    assert pickle.loads(pickle.dumps(result)).multipart_threshold == 64 * MB
+
+
+@pytest.mark.parametrize("threshold", [4 * MB, 5 * 1024**3 + 1], ids=["below S3's smallest part", "above one PUT"])
+def test_a_multipart_threshold_s3_cannot_honour_is_refused_naming_the_bounds(threshold: int) -> None:
+    with pytest.raises(ConfigurationError, match=r"multipart_threshold=\d+ cannot be honoured.*5 MiB.*5 GiB"):
+        S3Result(bucket="b", multipart_threshold=threshold)
+
+
+@pytest.mark.parametrize("threshold", ["8MB", 8.0 * MB, True], ids=["str", "float", "bool"])
+def test_a_multipart_threshold_that_is_not_an_int_is_refused(threshold: Any) -> None:
+    with pytest.raises(ArgumentTypeError, match="multipart_threshold must be a number of bytes"):
+        S3Result(bucket="b", multipart_threshold=threshold)
 
 
 @pytest.mark.slow
