@@ -16,8 +16,9 @@ Each class also subclasses the builtin that code written before this package alr
 
     FlowError (ValueError)                   a flow cannot be built or run as given (a dependency cycle, an
                                              unknown or missing parameter, a task called outside a flow)
-    ArgumentTypeError (TypeError)            an argument of the wrong type, refused when the Result, task or
-                                             flow run is built (names the argument, what it got, what to give)
+    ArgumentTypeError (TypeError)            an argument of the wrong type, refused when the Result, task,
+                                             executor or flow run is built (names the argument, what it got, what
+                                             to give)
 """
 
 from __future__ import annotations
@@ -132,12 +133,13 @@ class FlowError(ValueError):
 
 
 class ArgumentTypeError(TypeError):
-    """Raised when a Result, task or flow run is given an argument of the wrong type (``validators=5``,
+    """Raised when a Result, task, executor or flow run is given an argument of the wrong type (``validators=5``,
     ``parameters=5``): refused when it is built, not deep inside a run; a ``TypeError`` as Python's own."""
 
-    def __init__(self, argument: str, got: object, expected: str) -> None:
+    def __init__(self, argument: str, got: object, expected: str, *, secret: bool = False) -> None:
         self.argument = argument
-        super().__init__(f"{argument} must be {expected}, not {type(got).__name__} ({_short(got)})")
+        shown = "not shown: it may hold a secret" if secret else _short(got)  # a key, a connection string
+        super().__init__(f"{argument} must be {expected}, not {type(got).__name__} ({shown})")
 
     def __reduce__(self) -> tuple[object, ...]:  # rebuilt from its message, as a ResultError is
         return (_restore, (type(self), self.args, self.__dict__))

@@ -40,7 +40,7 @@ from compat.engine.dask_worker import dumps, keep, process, run, shared_ids, sum
 from compat.engine.executors import Done, Executor, interrupted
 from compat.engine.states import Failed, State
 from compat.engine.unit import Shape, TaskUnit
-from compat.errors import FlowError, MissingDependency
+from compat.errors import ArgumentTypeError, FlowError, MissingDependency
 from compat.results.base import _short_repr
 
 __all__ = ["DaskExecutor"]
@@ -73,12 +73,12 @@ class DaskExecutor(Executor):
     ) -> None:
         distributed = _import_distributed()
         if address is not None and not isinstance(address, str):
-            raise TypeError(f"address must be a scheduler address str such as 'tcp://10.0.0.5:8786', not "
-                            f"{type(address).__name__}")
+            raise ArgumentTypeError("DaskExecutor: address", address, "a scheduler address str such as "
+                                    "'tcp://10.0.0.5:8786', or None")
         for name, given in (("cluster_kwargs", cluster_kwargs), ("client_kwargs", client_kwargs)):
             if given is not None and not isinstance(given, Mapping):
-                raise TypeError(f"DaskExecutor: {name} must be a mapping of keyword arguments (a dict such as "
-                                f"{{'n_workers': 2}}) or None, not {type(given).__name__}")
+                raise ArgumentTypeError(f"DaskExecutor: {name}", given, "a mapping of keyword arguments (a dict such "
+                                        "as {'n_workers': 2}), or None")
         if address is not None and (cluster_class is not None or cluster_kwargs):
             raise ValueError("DaskExecutor: address connects to a running scheduler, cluster_class/cluster_kwargs "
                              "start a new cluster; give one or the other")
@@ -299,7 +299,8 @@ def _cluster_class(given: type | str | Callable[..., Any] | None, distributed: A
             raise ValueError(f"cluster_class {given!r} cannot be imported ({exc}); give the class, or its full "
                              "dotted path such as 'distributed.LocalCluster'") from exc
     if not callable(given):
-        raise TypeError(f"cluster_class must be a cluster class or its dotted path, not {type(given).__name__}")
+        raise ArgumentTypeError("DaskExecutor: cluster_class", given, "a cluster class, its dotted path (such as "
+                                "'distributed.LocalCluster'), or None")
     return given
 
 

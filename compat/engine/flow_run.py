@@ -79,8 +79,8 @@ class FlowRun:
         self.values = resolve_parameters(flow, parameters)
         self.given = frozenset(parameters or ())
         if executor is not None and not isinstance(executor, Executor):  # before anything runs, not at `with`
-            raise TypeError("executor must be an Executor (LocalExecutor, ThreadExecutor, DaskExecutor), not "
-                            f"{type(executor).__name__}")
+            raise ArgumentTypeError(f"flow {flow.name!r}: run(executor=...)", executor, "an Executor (LocalExecutor, "
+                                    "ThreadExecutor, DaskExecutor), or None")
         self.executor = executor if executor is not None else LocalExecutor()
         self.context = flow_run_context(flow.name, self.values)
         planner = Planner(flow, self.values, self.context, refresh)

@@ -4,7 +4,8 @@
   pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
 - ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
   ``LocationTaken`` when the service's precondition refused the write; ``write`` then returns the stored value.
-- ``checked_store_name``: a bucket or container name refused when the Result is made, not at its first write.
+- ``checked_store_name``: a bucket or container name refused when the Result is made, not at its first write;
+  ``checked_kwargs``: the SDK client's keyword arguments, a mapping.
 - ``name_in_store``: the object name a location gives (``scheme://store/name`` or the name alone).
 - ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
 - ``unwrap_legacy_payload``: the pickle inside an object a legacy cloud handler wrote (base64 text).
@@ -19,17 +20,18 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from compat.errors import LocationError, ResultNotFound, StorageError
+from compat.errors import ArgumentTypeError, LocationError, ResultNotFound, StorageError
 from compat.results.serializers import SIGNED_MAGIC
 
 __all__ = [
     "ClientCache",
     "LocationTaken",
     "SIGNED_BASE64",
+    "checked_kwargs",
     "checked_store_name",
     "first_write_wins",
     "kept_name",
@@ -124,9 +126,11 @@ def unique_name() -> str:
     return f"{datetime.now(timezone.utc):%Y/%m/%d}/result-{uuid.uuid4().hex}.pkl"
 
 
-def checked_store_name(owner: str, what: str, name: str, valid: re.Pattern[str], rules: str) -> str:
-    """``name`` if ``valid`` matches all of it, else a ``LocationError`` that says the service's rules and, for a
-    name holding a URI or a path, where that part goes instead."""
+def checked_store_name(owner: str, what: str, name: object, valid: re.Pattern[str], rules: str) -> str:
+    """``name`` if it is a str ``valid`` matches all of, else an ``ArgumentTypeError`` (not a str) or a
+    ``LocationError`` that says the service's rules and, for a name holding a URI or a path, where that part goes."""
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"{owner}: {what}", name, f"the name of a {what} (a str), e.g. {what}='results'")
     if valid.fullmatch(name):
         return name
     if "://" in name:
@@ -137,6 +141,18 @@ def checked_store_name(owner: str, what: str, name: str, valid: re.Pattern[str],
     else:
         hint = ""
     raise LocationError(f"{owner}: {name!r} is not a valid {what} name ({rules}){hint}")
+
+
+def checked_kwargs(owner: str, argument: str, given: object, takes: str) -> dict[str, Any]:
+    """A new dict of ``given`` (None: empty); anything but a mapping is an ``ArgumentTypeError`` saying it holds the
+    keyword arguments of ``takes``, without showing it (it may hold credentials)."""
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise ArgumentTypeError(
+            f"{owner}: {argument}", given, f"a mapping of {takes} keyword arguments, or None", secret=True
+        )
+    return dict(given)
 
 
 def name_in_store(location: object, *, scheme: str, store_kind: str, store: str, owner: str, thing: str) -> str:

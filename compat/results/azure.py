@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
+from compat.errors import ArgumentTypeError, LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results._cloud import (
     ClientCache,
     LocationTaken,
+    checked_kwargs,
     checked_store_name,
     first_write_wins,
     kept_name,
@@ -129,18 +130,16 @@ class AzureResult(Result):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(container, str) or not container:
-            raise TypeError(f"AzureResult needs a container name (a non-empty str), got {container!r}")
-        if connection_string is not None and not isinstance(connection_string, str):
-            raise TypeError(f"connection_string must be a str, not {type(connection_string).__name__}")
-        if client_kwargs is not None and not isinstance(client_kwargs, Mapping):
-            raise TypeError(
-                "client_kwargs must be a mapping of BlobServiceClient keyword arguments, not "
-                f"{type(client_kwargs).__name__}"
-            )
         self.container = checked_store_name("AzureResult", "container", container, _CONTAINER_NAME, _CONTAINER_RULES)
+        if connection_string is not None and not isinstance(connection_string, str):
+            raise ArgumentTypeError(
+                "AzureResult: connection_string",
+                connection_string,
+                f"a str (None: {CONNECTION_STRING_VARIABLE})",
+                secret=True,
+            )
         self.connection_string = connection_string
-        self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
+        self.client_kwargs = checked_kwargs("AzureResult", "client_kwargs", client_kwargs, "BlobServiceClient")
         self.overwrite = overwrite
         self._clients = ClientCache()
 

@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from compat.errors import LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
+from compat.errors import ArgumentTypeError, LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results._cloud import (
     ClientCache,
     LocationTaken,
+    checked_kwargs,
     checked_store_name,
     first_write_wins,
     kept_name,
@@ -106,16 +107,9 @@ class GCSResult(Result):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(bucket, str) or not bucket:
-            raise TypeError(f"GCSResult needs a bucket name (a non-empty str), got {bucket!r}")
-        if client_kwargs is not None and not isinstance(client_kwargs, Mapping):
-            raise TypeError(
-                "client_kwargs must be a mapping of google.cloud.storage.Client keyword arguments, not "
-                f"{type(client_kwargs).__name__}"
-            )
         self.bucket = checked_store_name("GCSResult", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
         self.project = project
-        self.client_kwargs: dict[str, Any] = dict(client_kwargs or {})
+        self.client_kwargs = checked_kwargs("GCSResult", "client_kwargs", client_kwargs, "google.cloud.storage.Client")
         self.overwrite = overwrite
         self.timeout = _checked_timeout(timeout)
         self.retry_deadline = _checked_seconds(
@@ -305,14 +299,14 @@ def _checked_timeout(timeout: float | tuple[float, float] | None) -> float | tup
     if isinstance(timeout, tuple) and len(timeout) == 2:
         return (_checked_seconds("timeout[0]", timeout[0]), _checked_seconds("timeout[1]", timeout[1]))
     if isinstance(timeout, tuple):
-        raise TypeError(f"timeout must be seconds or a (connect, read) pair of seconds, not {timeout!r}")
+        raise ArgumentTypeError("GCSResult: timeout", timeout, "seconds or a (connect, read) pair of seconds")
     return _checked_seconds("timeout", timeout)
 
 
 def _checked_seconds(argument: str, seconds: Any) -> float:
     """``seconds`` if it is a positive number; a clear error otherwise (a 0 or None would mean "wait forever")."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"GCSResult's {argument} must be a number of seconds, not {type(seconds).__name__}")
+        raise ArgumentTypeError(f"GCSResult: {argument}", seconds, "a number of seconds")
     if not seconds > 0:
         raise ValueError(f"GCSResult's {argument} must be more than 0 seconds, got {seconds!r}")
     return seconds

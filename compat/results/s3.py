@@ -31,7 +31,7 @@ from compat.errors import (
     StorageError,
 )
 from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
-from compat.results._cloud import checked_store_name, name_in_store, unwrap_legacy_payload
+from compat.results._cloud import checked_kwargs, checked_store_name, name_in_store, unwrap_legacy_payload
 from compat.results.base import Result
 from compat.results.serializers import PickleSerializer
 
@@ -213,14 +213,8 @@ class S3Result(Result):
     ) -> None:
         super().__init__(**kwargs)
         self.multipart_threshold = _checked_threshold(multipart_threshold)
-        if not isinstance(bucket, str) or not bucket:
-            raise TypeError(f"S3Result needs a bucket name (a non-empty str), got {bucket!r}")
-        if boto3_kwargs is not None and not isinstance(boto3_kwargs, Mapping):
-            raise TypeError(
-                f"boto3_kwargs must be a mapping of boto3.client keyword arguments, not {type(boto3_kwargs).__name__}"
-            )
         self.bucket = checked_store_name("S3Result", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
-        self.boto3_kwargs: dict[str, Any] = dict(boto3_kwargs or {})
+        self.boto3_kwargs = checked_kwargs("S3Result", "boto3_kwargs", boto3_kwargs, "boto3.client('s3', ...)")
         self.overwrite = overwrite
         self._client = _LazyClient(self.boto3_kwargs)
 
@@ -541,7 +535,7 @@ def _bounded(config: Any) -> Any:
     from botocore.config import Config
 
     if config is not None and not isinstance(config, Config):
-        raise TypeError(f"boto3_kwargs['config'] must be a botocore.config.Config, not {type(config).__name__}")
+        raise ArgumentTypeError("S3Result: boto3_kwargs['config']", config, "a botocore.config.Config")
     defaults: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
     if not (os.environ.get("AWS_MAX_ATTEMPTS") or os.environ.get("AWS_RETRY_MODE")):
         defaults["retries"] = {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"}

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from compat import DaskExecutor, Failed, Flow, FlowError, LocalResult, MissingDependency, Parameter, S3Result, Success, task
+from compat import ArgumentTypeError, DaskExecutor, Failed, Flow, FlowError, LocalResult, MissingDependency, Parameter, S3Result, Success, task
 from compat.engine import unmapped
 from compat.engine.states import State
 
@@ -514,10 +514,19 @@ def test_a_cluster_class_path_that_cannot_be_imported_is_refused_when_the_execut
         DaskExecutor(cluster_class="dask_nowhere.Cluster")
 
 
-@pytest.mark.parametrize("argument", ["cluster_kwargs", "client_kwargs"])
-def test_keyword_arguments_that_are_not_a_mapping_are_refused_when_the_executor_is_made(argument: str) -> None:
-    with pytest.raises(TypeError, match=f"DaskExecutor: {argument} must be a mapping .* not int$"):
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ("cluster_kwargs", "a mapping of keyword arguments (a dict such as {'n_workers': 2}), or None"),
+        ("client_kwargs", "a mapping of keyword arguments (a dict such as {'n_workers': 2}), or None"),
+        ("address", "a scheduler address str such as 'tcp://10.0.0.5:8786', or None"),
+        ("cluster_class", "a cluster class, its dotted path (such as 'distributed.LocalCluster'), or None"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_refused_when_the_executor_is_made(argument: str, expected: str) -> None:
+    with pytest.raises(ArgumentTypeError) as raised:
         DaskExecutor(**{argument: 5})
+    assert str(raised.value) == f"DaskExecutor: {argument} must be {expected}, not int (5)"
 
 
 def test_address_and_a_cluster_class_together_are_refused() -> None:

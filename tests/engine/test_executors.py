@@ -14,7 +14,7 @@ from pathlib import Path
 import cloudpickle  # type: ignore[import-untyped]
 import pytest
 
-from compat import Executor, Failed, Flow, LocalExecutor, LocalResult, Parameter, ThreadExecutor, TriggerFailed, task
+from compat import ArgumentTypeError, Executor, Failed, Flow, LocalExecutor, LocalResult, Parameter, ThreadExecutor, TriggerFailed, task
 from compat.engine import unmapped
 from compat.engine.executors import resolve
 from compat.engine.states import State
@@ -116,9 +116,12 @@ def test_an_executor_that_is_not_an_executor_is_refused_before_the_run_starts() 
 
     with Flow("f") as flow:
         record()
-    with pytest.raises(TypeError, match=r"^executor must be an Executor \(LocalExecutor, ThreadExecutor, "
-                                        r"DaskExecutor\), not str$"):
+    with pytest.raises(ArgumentTypeError) as raised:
         flow.run(executor="dask")  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "flow 'f': run(executor=...) must be an Executor (LocalExecutor, ThreadExecutor, DaskExecutor), or None, "
+        "not str ('dask')"
+    )
     assert ran == []
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import cloudpickle
 import pytest
 
-from compat import AzureResult, JSONSerializer, LocationError, ResultNotFound, StorageError
+from compat import ArgumentTypeError, AzureResult, JSONSerializer, LocationError, ResultNotFound, StorageError
 from tests.fixtures.azure_server import connection_string
 from tests.results.test_s3 import run_python
 
@@ -187,14 +187,13 @@ def test_a_malformed_connection_string_raises_without_repeating_it() -> None:
     assert "sekrit" not in str(info.value)
 
 
-def test_container_must_be_a_non_empty_str() -> None:
-    with pytest.raises(TypeError, match="needs a container name"):
-        AzureResult(container="")
-
-
-def test_client_kwargs_must_be_a_mapping() -> None:
-    with pytest.raises(TypeError, match="client_kwargs must be a mapping"):
-        AzureResult(container="c", client_kwargs=[("retry_total", 0)])  # type: ignore[arg-type]
+def test_a_connection_string_that_is_not_a_str_is_an_argument_type_error() -> None:
+    with pytest.raises(ArgumentTypeError) as raised:
+        AzureResult(container="c", connection_string=b"AccountKey=sekrit")  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "AzureResult: connection_string must be a str (None: AZURE_STORAGE_CONNECTION_STRING), not bytes "
+        "(not shown: it may hold a secret)"
+    )
 
 
 def test_without_the_sdk_using_the_backend_says_what_to_install() -> None:
