@@ -48,9 +48,10 @@ def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None
     assert _imported_by("import compat", optional) == []
 
 
-def test_importing_compat_does_not_import_cloudpickle_until_a_value_is_pickled() -> None:
+def test_importing_compat_does_not_import_cloudpickle_until_a_value_needs_it() -> None:
     assert _imported_by("import compat", ("cloudpickle",)) == []
-    assert _imported_by("import compat; compat.PickleSerializer().serialize(1)", ("cloudpickle",)) == ["cloudpickle"]
+    assert _imported_by("import compat; compat.PickleSerializer().serialize(1)", ("cloudpickle",)) == []
+    assert _imported_by("import compat; compat.PickleSerializer().serialize([1])", ("cloudpickle",)) == ["cloudpickle"]
 
 
 LAZY_MODULES = {

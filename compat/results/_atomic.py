@@ -26,15 +26,23 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
-__all__ = ["TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "existing_mode", "remove_stale_temp_files"]
+__all__ = ["KEEP_MODE", "TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "existing_mode", "remove_stale_temp_files"]
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 TEMP_PREFIX = ".results-compat-"
 """How every temporary file of an atomic write starts."""
 
+KEEP_MODE = -1
+"""``mode=`` for a write that keeps the permission bits of the file it replaces (looked up with one ``stat``)."""
+
 _HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
+_FCHMOD = getattr(os, "fchmod", None)
+_writer = [f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-"]
+"""The start of this process's temporary file names; renewed in a forked child (``getpid`` is a system call)."""
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _writer.__setitem__(0, f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-"))
 _SWEEP_INTERVAL = 60.0  # seconds between two sweeps of one directory by one process
 _SWEPT_KEPT = 4096  # directories remembered as recently swept, at most (about)
 _swept: dict[str, float] = {}
@@ -42,27 +50,31 @@ _swept_lock = threading.Lock()
 
 
 def atomic_write_bytes(
-    path: str, data: bytes | bytearray | memoryview, mode: int | None = None, durable: bool = True
+    path: str, data: bytes | bytearray | memoryview, mode: int | None = KEEP_MODE, durable: bool = True
 ) -> None:
     """Write ``data`` to ``path`` atomically (and, ``durable``, fsynced), creating parent directories as needed.
 
-    ``mode``: permission bits for the file; by default those of the file being replaced, else the umask decides.
+    ``mode``: permission bits for the file; by default (``KEEP_MODE``) those of the file being replaced; None, or
+    nothing to replace: the umask decides, as for any new file.
     """
     atomic_write(path, lambda f: f.write(data), mode, durable)
 
 
-def atomic_write(path: str, fill: Callable[[BinaryIO], object], mode: int | None = None, durable: bool = True) -> None:
+def atomic_write(
+    path: str, fill: Callable[[BinaryIO], object], mode: int | None = KEEP_MODE, durable: bool = True
+) -> None:
     """Write what ``fill(file)`` writes to ``path`` atomically: nothing reaches ``path`` if ``fill`` raises.
 
     ``durable=False`` skips the fsync: the file then survives the writer's crash (the rename is still atomic), but
     not a power cut or a kernel crash, which may leave an empty or partial file at ``path`` (scratch space).
     The temporary file is created with one ``open(O_EXCL)`` beside ``path`` (no other call checks for it first).
     """
-    directory = os.path.dirname(path) or "."
-    if mode is None:
+    head = path[: path.rfind(os.sep) + 1] if os.altsep is None else os.path.join(os.path.dirname(path), "")
+    directory = head or "."  # with its trailing separator: the temporary file's name is appended to it
+    if mode == KEEP_MODE:
         mode = existing_mode(path)
     _maybe_sweep(directory)
-    tmp = os.path.join(directory, f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{time.time_ns():x}-{os.urandom(4).hex()}.tmp")
+    tmp = f"{head}{_writer[0]}{time.time_ns():x}-{os.urandom(4).hex()}.tmp"
     # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
     try:
         fd = os.open(tmp, _FLAGS, 0o666)
@@ -71,8 +83,8 @@ def atomic_write(path: str, fill: Callable[[BinaryIO], object], mode: int | None
         fd = os.open(tmp, _FLAGS, 0o666)
     try:
         with open(fd, "wb") as f:
-            if mode is not None and hasattr(os, "fchmod"):  # POSIX; Windows has no such bits to keep
-                os.fchmod(fd, mode)
+            if mode is not None and _FCHMOD is not None:  # POSIX; Windows has no such bits to keep
+                _FCHMOD(fd, mode)
             fill(f)
             if durable:
                 f.flush()

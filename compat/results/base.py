@@ -227,7 +227,7 @@ class Result:
             else:
                 value = serializer.deserialize(self.read_bytes(resolved))
         except SerializationError as exc:
-            raise SerializationError(f"cannot read the result stored at {resolved!r}: {exc}") from exc.__cause__
+            raise _unreadable(resolved, exc) from exc.__cause__
         new = self.copy()
         new.location = resolved
         new.value = value
@@ -365,6 +365,11 @@ class Result:
         if self.value is not None:
             shown += f", value={_short_repr(self.value)}"
         return f"{type(self).__name__}({shown})"
+
+
+def _unreadable(location: str, error: SerializationError) -> SerializationError:
+    """``error`` (the serializer's) saying which location could not be read."""
+    return SerializationError(f"cannot read the result stored at {location!r}: {error}")
 
 
 _STREAMS: dict[tuple[type, type, str], bool] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import stat
 import string
@@ -10,13 +12,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, BinaryIO, TypeVar
 
-from compat.errors import LocationError, ResultNotFound, StorageError
-from compat.results._atomic import atomic_write, existing_mode
-from compat.results.base import Location, Result
+from compat.errors import LocationError, ResultNotFound, SerializationError, StorageError
+from compat.results._atomic import atomic_write
+from compat.results.base import Location, Result, _streams, _unreadable
 
 __all__ = ["LocalResult", "default_results_dir"]
 
 T = TypeVar("T")
+L = TypeVar("L", bound="LocalResult")
 
 
 def default_results_dir() -> str:
@@ -67,13 +70,11 @@ def _through_links(path: str, directory: str) -> str | None:
     """Where ``path`` (below ``directory``) really leads if a symbolic link under ``directory`` takes it outside,
     else None. Only the components below ``directory`` are looked at (one ``lstat`` each), and only a link among
     them costs a full ``realpath``."""
-    current = directory
-    for part in path[len(directory) :].split(os.sep):
-        if not part:
-            continue
-        current = os.path.join(current, part)
+    end = len(directory) if directory.endswith(os.sep) else len(directory) + 1  # path is normalised, below it
+    while end > 0:
+        end = path.find(os.sep, end) + 1  # each component in turn: up to the next separator, or the whole path
         try:
-            mode = os.lstat(current).st_mode
+            mode = os.lstat(path[: end - 1] if end else path).st_mode
         except OSError:  # not there yet: nothing further down can be a link
             return None
         if stat.S_ISLNK(mode):
@@ -85,6 +86,74 @@ def _through_links(path: str, directory: str) -> str | None:
 def _inside(path: str, directory: str) -> bool:
     inside = directory if directory.endswith(os.sep) else directory + os.sep
     return path.startswith(inside)
+
+
+_GIVEN, _IN_DIR, _BELOW_DIR = 0, 1, 2
+"""Where a location's path is: an absolute location used as given (no link is checked), directly in ``dir``, or in a
+subdirectory of ``dir`` (the components between ``dir`` and the file are checked too)."""
+
+_PATHS: dict[tuple[str, str], tuple[str, int]] = {}
+_PATHS_KEPT = 1024  # (dir, location) pairs remembered, at most
+
+
+def _path(directory: str, location: Any) -> tuple[str, int]:
+    """The path of ``location`` under ``directory`` and where it is (``_GIVEN``...), checked as text: no NUL byte,
+    no over-long name, no climbing out of ``directory``. A pure function of its two strings (nothing on disk is
+    looked at), so it is remembered: a task's location is resolved several times per run."""
+    if type(location) is str:
+        known = _PATHS.get((directory, location))
+        if known is not None:
+            return known
+    if not isinstance(location, (str, os.PathLike)):
+        raise LocationError(f"a LocalResult location must be a path, not {type(location).__name__}")
+    text = os.fspath(location)
+    if not isinstance(text, str):
+        raise LocationError(f"a LocalResult location must be a str path, not {type(text).__name__}")
+    if not text:
+        raise LocationError("an empty location cannot name a file; give a file name such as '{task_name}.pkl'")
+    _check_path_text(text, "location")
+    if os.path.isabs(text):
+        found = os.path.normpath(text), _GIVEN
+    else:
+        path = os.path.normpath(os.path.join(directory, text))
+        if not _inside(path, directory):
+            raise LocationError(
+                f"location {text!r} resolves to {path!r}, outside the result directory {directory!r}; "
+                "check the values rendered into the template, or give an absolute location"
+            )
+        found = path, _IN_DIR if os.path.dirname(path) == directory else _BELOW_DIR
+    if type(location) is str:
+        if len(_PATHS) >= _PATHS_KEPT:
+            _PATHS.clear()
+        _PATHS[directory, location] = found
+    return found
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has none, and then links are looked for before opening
+_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_LINK_ERRNOS = (errno.ELOOP, errno.EMLINK)  # O_NOFOLLOW met a link: ELOOP on Linux and macOS, EMLINK on FreeBSD
+_SMALL = 256 * 1024
+"""Files up to this size are read whole with one read and unpickled from memory (cheaper than a buffered file for
+small values); larger ones are unpickled straight from the file, so a large value is never held twice."""
+
+
+_OWN_METHODS = ("resolve", "read_stream", "read_bytes")  # a subclass overriding one is called through it
+_READ_METHODS = ("read_stream", "read_bytes", "load", "deserialize")  # Result.read's choice of the stream path
+
+
+def _whole(stream: BinaryIO) -> bytes:
+    return stream.read()
+
+
+_PREAD = getattr(os, "pread", None)  # POSIX; Windows has none
+
+
+def _read_at_start(fd: int, size: int) -> bytes:
+    """Up to ``size`` bytes from the start of ``fd`` (one ``pread`` where there is one)."""
+    if _PREAD is not None:
+        return _PREAD(fd, size, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, size)
 
 
 class LocalResult(Result):
@@ -101,8 +170,9 @@ class LocalResult(Result):
     ``durable=False`` skips the fsync of each write: about half the cost of a small checkpoint. A written file then
     survives a crash of the process (the write is still atomic), but not a power cut or an operating system crash,
     after which it may be empty or partial: for scratch space whose results can be recomputed.
-    Values are pickled straight into the file and unpickled straight from it (no whole copy of the stored bytes in
-    memory), unless the pickles are signed, which are verified in memory before they are unpickled.
+    Values are pickled straight into the file. A file of up to 256 KiB is read whole and unpickled from memory; a
+    larger one is unpickled straight from the file (no whole copy of the stored bytes in memory), unless it is a
+    signed pickle, which is verified in memory before it is unpickled.
     """
 
     def __init__(
@@ -162,29 +232,39 @@ class LocalResult(Result):
         return rendered
 
     def resolve(self, location: str) -> str:
-        if not isinstance(location, (str, os.PathLike)):
-            raise LocationError(f"a LocalResult location must be a path, not {type(location).__name__}")
-        location = os.fspath(location)
-        if not isinstance(location, str):
-            raise LocationError(f"a LocalResult location must be a str path, not {type(location).__name__}")
-        if not location:
-            raise LocationError("an empty location cannot name a file; give a file name such as '{task_name}.pkl'")
-        _check_path_text(location, "location")
-        if os.path.isabs(location):
-            return os.path.normpath(location)
-        path = os.path.normpath(os.path.join(self.dir, location))
-        if not _inside(path, self.dir):
-            raise LocationError(
-                f"location {location!r} resolves to {path!r}, outside the result directory {self.dir!r}; "
-                "check the values rendered into the template, or give an absolute location"
-            )
-        real = _through_links(path, self.dir)
+        path, where = _path(self._dir, location)
+        if where != _GIVEN:
+            self._refuse_links(path, location)
+        return path
+
+    def _refuse_links(self, path: str, location: str) -> None:
+        """``LocationError`` if a symbolic link among the components of ``path`` below ``dir`` leads outside it."""
+        real = _through_links(path, self._dir)
         if real is not None:
             raise LocationError(
                 f"location {location!r} leads through a symbolic link to {real!r}, outside the result directory "
-                f"{self.dir!r}; remove the link, or give the real path as an absolute location"
+                f"{self._dir!r}; remove the link, or give the real path as an absolute location"
             )
-        return path
+
+    def _located(self, location: str) -> tuple[str, bool]:
+        """``resolve``'s work but for the file's own name: the path, and whether the caller must still check that a
+        link there stays inside ``dir``. The callers do so as they open or look at the file (``O_NOFOLLOW``, an
+        ``lstat`` they need anyway), so a file directly in ``dir`` costs no extra call, and a link planted there
+        after the location was rendered is still refused."""
+        if not self._opens_own_files:  # a subclass resolves its own way: it has checked what it returns
+            return self.resolve(location), False
+        path, where = _path(self._dir, location)
+        if where == _BELOW_DIR:
+            self._refuse_links(os.path.dirname(path), location)
+        return path, where != _GIVEN
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._opens_own_files = all(getattr(cls, name) is getattr(LocalResult, name) for name in _OWN_METHODS)
+
+    _opens_own_files = True
+    """Whether this class resolves and reads as LocalResult does, so ``read`` may check links as it opens the file
+    (a subclass overriding ``resolve``, ``read_stream`` or ``read_bytes`` is called through them instead)."""
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))
@@ -193,59 +273,125 @@ class LocalResult(Result):
         if location is None:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             location = f"result-{stamp}-{uuid.uuid4().hex[:12]}.pkl"
-        path = self.resolve(location)
-        try:
-            mode = existing_mode(path)  # one stat: the mode an overwrite keeps, and whether it is a directory
-        except IsADirectoryError:
-            raise LocationError(f"location {path!r} is a directory; a result location must name a file") from None
+        path, confined = self._located(location)
+        info = self._stat(path, confined, location)  # one call: the mode an overwrite keeps, and what is there
+        if info is None:
+            mode = None
+        elif stat.S_ISDIR(info.st_mode):
+            raise LocationError(f"location {path!r} is a directory; a result location must name a file")
+        else:
+            mode = stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else None
         try:
             atomic_write(path, dump, mode, self.durable)
         except OSError as exc:
             raise StorageError(f"cannot write the result file {path!r}: {exc}") from exc
         return path
 
+    def _stat(self, path: str, confined: bool, location: str) -> os.stat_result | None:
+        """What is at ``path`` (links followed), or None if nothing is; ``LocationError`` if ``confined`` and the
+        file's name is a link leading outside ``dir``."""
+        try:
+            info = os.lstat(path) if confined else os.stat(path)
+            if confined and stat.S_ISLNK(info.st_mode):
+                self._refuse_links(path, location)
+                info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot look up the result file {path!r}: {exc}") from exc
+        return info
+
+    def read(self: L, location: str) -> L:
+        """As ``Result.read``; the links of a relative location are checked as its file is opened (see
+        ``_located``), so a read costs no more calls than opening the file."""
+        serializer = self.serializer
+        if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
+            return super().read(location)
+        path, confined = self._located(location)
+        try:
+            value = self._load(path, confined, location, serializer.load)  # type: ignore[attr-defined]
+        except SerializationError as exc:
+            raise _unreadable(path, exc) from exc.__cause__
+        new = self.copy()
+        new.location = path
+        new.value = value
+        return new
+
     def read_bytes(self, location: str) -> bytes:
-        return self.read_stream(location, lambda f: f.read())
+        return self.read_stream(location, _whole)
 
     def read_stream(self, location: str, load: Callable[[BinaryIO], T]) -> T:
-        path = self.resolve(location)
+        path, confined = self._located(location)
+        return self._load(path, confined, location, load)
+
+    def _load(self, path: str, confined: bool, location: str, load: Callable[[BinaryIO], T]) -> T:
+        """``load`` on the file at ``path``: a small file from its bytes in memory, a larger one (or a pipe, a
+        device) straight from the file. A small file costs an ``lseek`` to its end (which says its size, cheaper
+        than an ``fstat``) and one read of one byte more than that: getting exactly the size back means the whole
+        file was read. Anything else (a file that grew or gave a short read, a device) is read as a stream."""
+        fd = self._open(path, confined, location)
+        data = None
         try:
-            f = open(path, "rb")
+            try:
+                size: int | None = os.lseek(fd, 0, os.SEEK_END)
+            except OSError:  # not seekable (a pipe), or a directory on some file systems
+                size = None
+            if size is not None and size <= _SMALL:
+                data = _read_at_start(fd, size + 1)
+                if len(data) != size:
+                    data = None
+            if data is None:
+                if size is not None:
+                    os.lseek(fd, 0, os.SEEK_SET)
+                with open(fd, "rb", closefd=False) as f:
+                    return load(f)
+        except IsADirectoryError:
+            raise LocationError(f"location {path!r} is a directory; a result location must name a file") from None
+        except OSError as exc:
+            raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
+        finally:
+            os.close(fd)
+        return load(io.BytesIO(data))  # type: ignore[arg-type]
+
+    def _open(self, path: str, confined: bool, location: str) -> int:
+        """A descriptor open for reading on the file at ``path``; when ``confined``, a link as the file's name is
+        followed only if it stays inside ``dir``."""
+        if confined and not _NOFOLLOW:  # no O_NOFOLLOW (Windows): look for a link first
+            self._refuse_links(path, location)
+        try:
+            try:
+                return os.open(path, (_READ | _NOFOLLOW) if confined else _READ)
+            except OSError as exc:
+                if not (confined and exc.errno in _LINK_ERRNOS):
+                    raise
+            self._refuse_links(path, location)  # the file's name is a link: it may lead to a file inside dir
+            return os.open(os.path.realpath(path), _READ | _NOFOLLOW)
         except FileNotFoundError as exc:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)") from exc
         except IsADirectoryError as exc:
             raise LocationError(f"location {path!r} is a directory; a result location must name a file") from exc
         except OSError as exc:
             raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
-        with f:
-            try:
-                return load(f)
-            except OSError as exc:
-                raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
 
     def exists_at(self, location: str) -> bool:
         """Whether a file is stored at ``location``; a directory (or other non-file) there is a ``LocationError``, so
         a plan says what the run will fail on instead of "no target"."""
-        path = self.resolve(location)
-        try:
-            mode = os.stat(path).st_mode
-        except (FileNotFoundError, NotADirectoryError):
+        path, confined = self._located(location)
+        info = self._stat(path, confined, location)
+        if info is None:
             return False
-        except OSError as exc:
-            raise StorageError(f"cannot look up the result file {path!r}: {exc}") from exc
-        if stat.S_ISREG(mode):
+        if stat.S_ISREG(info.st_mode):
             return True
-        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise LocationError(f"location {path!r} is {what}; a result location must name a file: move it away, or give "
                             "the task another target")
 
     def modified_at(self, location: str) -> datetime | None:
-        path = self.resolve(location)
-        try:
-            stamp = os.stat(path).st_mtime
-        except FileNotFoundError as exc:
-            raise ResultNotFound(f"no result is stored at {path!r} (no such file)") from exc
-        return datetime.fromtimestamp(stamp, tz=timezone.utc)
+        path, confined = self._located(location)
+        info = self._stat(path, confined, location)
+        if info is None:
+            raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
+        return datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
 
     def keep_aside(self, location: str) -> str | None:
         """Rename the file at ``location`` to ``<name>.unreadable-<UTC time>`` beside it (its mode kept)."""

@@ -17,6 +17,7 @@ The MAC covers the payload only, so a streaming writer can reserve the 40 header
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -48,6 +49,10 @@ SIGNING_KEY_VARIABLE = "RESULTS_COMPAT_SIGNING_KEY"
 the first signs, every one is accepted when reading (rotation: put the new key first, keep the old one a while)."""
 
 SigningKey = Union[str, bytes]
+
+_PLAIN = frozenset({type(None), bool, int, float, bytes, str})
+"""Exact types that ``pickle`` writes byte for byte as cloudpickle does: its picklers never consult a
+``reducer_override`` for them (see ``pickle.Pickler.reducer_override``), and the stdlib one costs a tenth as much."""
 
 
 def signature(key: bytes, payload: bytes | bytearray | memoryview) -> bytes:
@@ -101,10 +106,11 @@ class PickleSerializer:
         """The keys in force: those given, else those in ``$RESULTS_COMPAT_SIGNING_KEY`` (read at each use)."""
         if self._keys is not None:
             return self._keys
-        raw = os.environ.get(SIGNING_KEY_VARIABLE)
-        if not raw:
+        try:
+            raw = os.environ[SIGNING_KEY_VARIABLE]  # cheaper than .get() when it is not set, as is usual
+        except KeyError:
             return ()
-        return _keys([part.strip() for part in raw.split(",")], f"${SIGNING_KEY_VARIABLE}")
+        return _environment_keys(raw) if raw else ()
 
     def serialize(self, value: Any) -> bytes:
         buffer = io.BytesIO()
@@ -115,9 +121,16 @@ class PickleSerializer:
         """Pickle ``value`` into ``stream``: large ``bytes`` go to ``stream.write`` as they are, never copied into a
         buffer first. Signing needs a seekable stream (the tag is filled in once the payload has passed through
         ``hmac``); to another stream the signed bytes are written whole."""
-        import cloudpickle  # on first use: it costs more to import than the rest of compat.results
-
         keys = self.signing_keys
+        if type(value) in _PLAIN:
+            pickler = pickle.dump
+            if not keys:
+                pickler(value, stream, protocol=self.protocol)  # cannot fail: an error is the stream's
+                return
+        else:
+            import cloudpickle  # on first use: it costs more to import than the rest of compat.results
+
+            pickler = cloudpickle.dump
         if keys and not _seekable(stream):
             stream.write(self.serialize(value))
             return
@@ -130,7 +143,7 @@ class PickleSerializer:
             mac = hmac.new(keys[0], digestmod="sha256")
         target = _Target(stream, mac)
         try:
-            cloudpickle.dump(value, target, protocol=self.protocol)
+            pickler(value, target, protocol=self.protocol)
         except Exception as exc:  # pickling raises many types: TypeError, PicklingError, AttributeError...
             if exc is target.failure:
                 raise  # the stream failed (a full disk), not the value
@@ -148,9 +161,10 @@ class PickleSerializer:
         stream (large ``bytes`` are read into the value, not into a buffer first); a signed one is read whole and
         verified (``verified``) before a byte is unpickled."""
         peek = getattr(stream, "peek", None)
-        head = peek(len(SIGNED_MAGIC))[: len(SIGNED_MAGIC)] if callable(peek) else b""
-        checked = bool(self.signing_keys) and not self.trust_unsigned
-        if len(head) < len(SIGNED_MAGIC) or head == SIGNED_MAGIC or checked:
+        if not callable(peek):  # e.g. a BytesIO over bytes already in memory: read() hands them over uncopied
+            return self.deserialize(stream.read())
+        head = peek(len(SIGNED_MAGIC))[: len(SIGNED_MAGIC)]
+        if len(head) < len(SIGNED_MAGIC) or head == SIGNED_MAGIC or (self.signing_keys and not self.trust_unsigned):
             return self.deserialize(stream.read())
         try:
             return pickle.load(stream)
@@ -172,12 +186,11 @@ class PickleSerializer:
                 f"(corrupt, truncated, or not written by a pickle serializer): {exc}"
             ) from exc
 
-    def verified(self, data: bytes | bytearray | memoryview) -> bytes | memoryview:
+    def verified(self, data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
         """The pickle inside ``data`` once its signature is checked; ``SerializationError`` if it may not be
         unpickled (unsigned while signing, a signature no key matches, signed while no key is set)."""
         keys = self.signing_keys
-        view = memoryview(data)
-        if view[: len(SIGNED_MAGIC)] != SIGNED_MAGIC:
+        if data[: len(SIGNED_MAGIC)] != SIGNED_MAGIC:
             if keys and not self.trust_unsigned:
                 raise SerializationError(
                     f"{type(self).__name__} refused {len(data)} unsigned bytes without unpickling them: a signing key "
@@ -186,12 +199,13 @@ class PickleSerializer:
                     "PickleSerializer(signing_key=..., trust_unsigned=True); otherwise let the task write a signed "
                     "value"
                 )
-            return view
+            return data
         if not keys:
             raise ConfigurationError(  # the bytes may well be good: the setting is missing, so nothing is moved aside
                 f"the {len(data)} stored bytes are a signed pickle, but no signing key is set, so the signature "
                 f"cannot be checked; set {SIGNING_KEY_VARIABLE} or pass PickleSerializer(signing_key=...)"
             )
+        view = memoryview(data)
         if len(view) < HEADER_SIZE:
             raise SerializationError(f"a signed pickle is at least {HEADER_SIZE} bytes; got {len(data)} (truncated)")
         tag, payload = bytes(view[len(SIGNED_MAGIC) : HEADER_SIZE]), view[HEADER_SIZE:]
@@ -242,6 +256,12 @@ def _keys(given: SigningKey | Sequence[SigningKey], where: str) -> tuple[bytes, 
     if not keys:
         raise ConfigurationError(f"{where}: give at least one signing key, or None for no signing")
     return tuple(keys)
+
+
+@functools.lru_cache(maxsize=4)
+def _environment_keys(raw: str) -> tuple[bytes, ...]:
+    """The keys in ``$RESULTS_COMPAT_SIGNING_KEY``'s value ``raw``, parsed once per value."""
+    return _keys([part.strip() for part in raw.split(",")], f"${SIGNING_KEY_VARIABLE}")
 
 
 def _seekable(stream: BinaryIO) -> bool:

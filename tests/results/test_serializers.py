@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+from typing import Any
 
+import cloudpickle
 import pytest
 
 from compat import JSONSerializer, LocalResult, PickleSerializer, SerializationError
@@ -18,6 +21,27 @@ def test_pickle_serializer_writes_protocol_5_raw_bytes() -> None:
 def test_pickle_serializer_handles_lambdas_through_cloudpickle() -> None:
     fn = PickleSerializer().deserialize(PickleSerializer().serialize(lambda x: x * 2))
     assert fn(21) == 42
+
+
+PLAIN_VALUES = [None, True, False, 0, -1, 2**70, -(2**1000), 0.5, float("inf"), b"", os.urandom(1024),
+                os.urandom(3 * 1024 * 1024), "", "\u00e9\ud800", "s" * 100_000]
+
+
+@pytest.mark.parametrize("value", PLAIN_VALUES, ids=lambda value: f"{type(value).__name__}-{len(repr(value))}")
+def test_plain_values_are_stored_byte_for_byte_as_cloudpickle_stores_them(value: Any) -> None:
+    assert PickleSerializer().serialize(value) == cloudpickle.dumps(value, protocol=5)
+
+
+@pytest.mark.parametrize("value", PLAIN_VALUES[:4], ids=repr)
+def test_plain_values_are_signed_over_the_bytes_cloudpickle_stores(value: Any) -> None:
+    assert PickleSerializer(signing_key="k").serialize(value)[40:] == cloudpickle.dumps(value, protocol=5)
+
+
+def test_a_subclass_of_a_plain_type_is_pickled_by_cloudpickle() -> None:
+    class Named(int):
+        pass
+
+    assert PickleSerializer().deserialize(PickleSerializer().serialize(Named(3))).__class__.__name__ == "Named"
 
 
 def test_json_serializer_round_trips_json_types() -> None:

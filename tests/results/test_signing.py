@@ -98,6 +98,17 @@ def test_the_environment_variable_signs_and_verifies(monkeypatch: pytest.MonkeyP
     assert PickleSerializer().deserialize(PickleSerializer(signing_key="old").serialize(6)) == 6
 
 
+def test_a_changed_environment_variable_is_used_at_the_next_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    serializer = PickleSerializer()
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "first")
+    first = serializer.serialize(1)
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "second")
+    second = serializer.serialize(1)
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE)
+    assert first[8:40] == signature(b"first", first[40:]) and second[8:40] == signature(b"second", second[40:])
+    assert serializer.serialize(1)[:1] == b"\x80"  # unset again: unsigned
+
+
 @pytest.mark.parametrize("key", ["", b"", [], ["k", ""]])
 def test_an_empty_signing_key_is_a_configuration_error(key: Any) -> None:
     with pytest.raises(ConfigurationError, match="signing key"):
