@@ -419,7 +419,8 @@ def test_a_multipart_upload_that_fails_or_is_interrupted_is_aborted(
     request: pytest.FixtureRequest,
 ) -> None:
     result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, overwrite=overwrite, location="big.pkl")
-    # interrupt_main() does nothing while SIGINT is ignored; whatever ran earlier in this process, Ctrl-C raises here
+    # interrupt_main() does nothing while SIGINT is ignored, as it is in a suite started in the background by a shell
+    # without job control (`make test &` in a script: POSIX sets SIGINT to SIG_IGN there); Ctrl-C raises here anyway
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     fault_at_the_second_part(result.client, fault)
