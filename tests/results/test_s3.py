@@ -1,7 +1,8 @@
-"""S3Result against a real S3 server (moto's server mode over HTTP): keys, errors, large values, pickling.
+"""S3Result against a real S3 server (moto's server mode over HTTP): bucket names, credentials, multipart uploads,
+bounded calls, the AWS environment.
 
-The storage contract shared with every backend (round trips, exists, not found, caching) runs in
-test_contract.py; this file covers what is particular to S3.
+The storage contract shared with every backend (round trips, exists, not found, caching) runs in test_contract.py,
+and what the three object stores do alike in test_cloud_stores.py; this file covers what is particular to S3.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import threading
 import time
 from typing import Any
 
-import cloudpickle
 import pytest
 
-from compat import ArgumentTypeError, ConfigurationError, LocationError, ResultNotFound, S3Result, StorageError
+from compat import ArgumentTypeError, ConfigurationError, LocationError, S3Result, StorageError
 from tests.fixtures.s3_server import S3_CREDENTIALS
+from tests.results.stores import at, run_python
 
 MB = 1024 * 1024
 
@@ -33,85 +34,7 @@ def result(s3_bucket: str, s3_boto3_kwargs: dict[str, Any]) -> S3Result:
     return S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs)
 
 
-def at(result: S3Result, key: str) -> S3Result:
-    """A copy of ``result`` that writes to ``key``."""
-    located = result.copy()
-    located.location = key
-    return located
-
-
-def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60) -> str:
-    """Run ``code`` in a fresh interpreter; return its stdout, failing the test with its stderr if it fails."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-# -- keys ------------------------------------------------------------------------------------------------------------
-
-
-def test_templated_location_becomes_the_object_key(result: S3Result, s3_client: Any) -> None:
-    result.location = "runs/{flow_name}/{task_name}-{map_index}.pkl"
-    written = result.write("v", flow_name="etl", task_name="load", map_index=3)
-    assert written.location == "runs/etl/load-3.pkl"
-    assert s3_client.head_object(Bucket=result.bucket, Key="runs/etl/load-3.pkl")["ContentLength"] > 0
-
-
-def test_write_without_location_picks_a_new_key(result: S3Result, s3_client: Any) -> None:
-    written = result.write("v")
-    listed = [obj["Key"] for obj in s3_client.list_objects_v2(Bucket=result.bucket)["Contents"]]
-    assert listed == [written.location]
-
-
-def test_s3_uri_of_the_same_bucket_reads_the_key(result: S3Result) -> None:
-    written = at(result, "a/b.pkl").write("v")
-    assert result.read(f"s3://{result.bucket}/a/b.pkl").value == "v"
-    assert written.location == "a/b.pkl"
-
-
-def test_s3_uri_of_another_bucket_is_refused(result: S3Result) -> None:
-    with pytest.raises(LocationError, match=rf"names the bucket 'elsewhere'.*stores in '{result.bucket}'"):
-        result.read("s3://elsewhere/a.pkl")
-
-
-def test_empty_key_is_refused_with_an_example(result: S3Result) -> None:
-    with pytest.raises(LocationError, match="names no object key"):
-        at(result, "").write("v")
-
-
-def test_key_longer_than_s3_allows_is_refused(result: S3Result) -> None:
-    with pytest.raises(LocationError, match="longer than S3's limit of 1024 bytes"):
-        at(result, "k" * 1025).write("v")
-
-
 # -- errors, translated at the boundary --------------------------------------------------------------------------
-
-
-def test_missing_key_error_names_bucket_and_key(result: S3Result) -> None:
-    with pytest.raises(ResultNotFound, match=rf"s3://{result.bucket}/absent\.pkl.*nothing is stored"):
-        result.read("absent.pkl")
-
-
-def test_exists_on_a_missing_bucket_raises_instead_of_answering_false(s3_boto3_kwargs: dict[str, Any]) -> None:
-    result = S3Result(bucket="no-such-bucket-here", boto3_kwargs=s3_boto3_kwargs)
-    with pytest.raises(StorageError, match=r"s3://no-such-bucket-here/x\.pkl.*bucket does not exist") as info:
-        result.exists("x.pkl")
-    assert not isinstance(info.value, ResultNotFound)
-    assert info.value.__cause__ is not None
-
-
-def test_read_from_a_missing_bucket_says_the_bucket_is_missing(s3_boto3_kwargs: dict[str, Any]) -> None:
-    result = S3Result(bucket="no-such-bucket-here", boto3_kwargs=s3_boto3_kwargs)
-    with pytest.raises(StorageError, match=r"bucket does not exist.*NoSuchBucket"):
-        result.read("x.pkl")
-
-
-def test_write_to_a_missing_bucket_says_the_bucket_is_missing(s3_boto3_kwargs: dict[str, Any]) -> None:
-    result = S3Result(bucket="no-such-bucket-here", boto3_kwargs=s3_boto3_kwargs)
-    with pytest.raises(StorageError, match=r"cannot write s3://no-such-bucket-here/x\.pkl.*bucket does not exist"):
-        at(result, "x.pkl").write("v")
 
 
 @pytest.mark.usefixtures("s3_authentication")
@@ -153,11 +76,6 @@ def test_a_bucket_name_boto3_would_refuse_is_refused_when_the_result_is_made() -
         S3Result(bucket="not a bucket!")
 
 
-def test_a_bucket_holding_a_path_is_refused_saying_where_the_path_goes() -> None:
-    with pytest.raises(LocationError, match=r"'a/b' is not a valid bucket name .*bucket='a', location='b/"):
-        S3Result(bucket="a/b")
-
-
 def test_an_access_point_arn_is_accepted_as_the_bucket() -> None:
     arn = "arn:aws:s3:us-west-2:123456789012:accesspoint/results"
     assert S3Result(bucket=arn).bucket == arn
@@ -180,21 +98,6 @@ def test_boto3_kwargs_boto3_does_not_accept_raise_type_error_naming_them(s3_buck
     result = S3Result(bucket=s3_bucket, boto3_kwargs={"endpoint": "http://example.invalid"})
     with pytest.raises(TypeError, match=r"boto3_kwargs \['endpoint'\]"):
         result.exists("x.pkl")
-
-
-def test_without_boto3_using_the_backend_says_what_to_install() -> None:
-    out = run_python(
-        """
-        import sys
-        sys.modules["boto3"] = None  # as if the s3 extra were not installed
-        from compat import MissingDependency, S3Result
-        try:
-            S3Result(bucket="b").exists("x")
-        except MissingDependency as exc:
-            print(exc)
-        """
-    )
-    assert "pip install 'results-compat[s3]'" in out
 
 
 # -- large values and atomic visibility --------------------------------------------------------------------------
@@ -289,31 +192,7 @@ def test_writer_killed_during_a_multipart_upload_leaves_the_old_value(result: S3
     assert result.read("swap.pkl").value == "old"
 
 
-# -- the client: lazy, shared by copies, never pickled -----------------------------------------------------------
-
-
-def test_copies_share_one_client(result: S3Result) -> None:
-    assert result.format(task_name="t").client is result.client
-
-
-def test_pickled_result_leaves_its_client_behind(result: S3Result) -> None:
-    at(result, "p.pkl").write("v")  # the client now exists
-    clone = pickle.loads(pickle.dumps(result))
-    assert clone._client._client is None
-    assert clone.read("p.pkl").value == "v"
-
-
-def test_cloudpickled_result_reads_from_the_server_in_another_process(result: S3Result) -> None:
-    at(result, "shared.pkl").write({"answer": 42})
-    payload = cloudpickle.dumps(result).hex()
-    out = run_python(
-        f"""
-        import cloudpickle
-        result = cloudpickle.loads(bytes.fromhex({payload!r}))
-        print(result.read("shared.pkl").value["answer"])
-        """
-    )
-    assert out.strip() == "42"
+# -- the client: configured by the standard AWS environment ------------------------------------------------------
 
 
 def test_standard_aws_environment_variables_configure_the_client(result: S3Result) -> None:
@@ -333,26 +212,6 @@ def test_standard_aws_environment_variables_configure_the_client(result: S3Resul
         env=env,
     )
     assert out.strip() == "from the environment"
-
-
-def test_repr_shows_bucket_and_location_but_no_credentials(result: S3Result) -> None:
-    result.location = "{task_name}.pkl"
-    assert repr(result) == f"S3Result(bucket={result.bucket!r}, location='{{task_name}}.pkl')"
-
-
-def test_modified_at_is_the_objects_last_modified(result: S3Result, s3_client: Any) -> None:
-    at(result, "m.pkl").write(1)
-    assert result.modified_at("m.pkl") == s3_client.head_object(Bucket=result.bucket, Key="m.pkl")["LastModified"]
-
-
-def test_json_serializer_stores_plain_json(s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any) -> None:
-    from compat import JSONSerializer
-
-    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=JSONSerializer())
-    at(result, "doc.json").write({"a": [1, 2]})
-    body = s3_client.get_object(Bucket=s3_bucket, Key="doc.json")["Body"].read()
-    assert json.loads(body) == {"a": [1, 2]}
-    assert result.read("doc.json").value == {"a": [1, 2]}
 
 
 # -- bounded calls, aborted uploads, keys that stay in the bucket ----------------------------------------------------
@@ -429,8 +288,3 @@ def test_a_multipart_upload_that_fails_or_is_interrupted_is_aborted(
     time.sleep(0.5)  # an interrupted managed transfer aborts from its worker threads
     assert s3_client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
     assert "Contents" not in s3_client.list_objects_v2(Bucket=s3_bucket)
-
-
-def test_a_value_rendered_into_a_key_cannot_change_the_bucket(result: S3Result) -> None:
-    with pytest.raises(LocationError, match="names the bucket 'elsewhere'"):
-        at(result, "{name}").write(1, name="s3://elsewhere/x.pkl")

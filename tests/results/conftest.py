@@ -1,0 +1,13 @@
+"""The ``store`` fixture: each object store (S3, GCS, Azure) in turn, for the behaviours they share (stores.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.results.stores import STORES, Store
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request: pytest.FixtureRequest) -> Store:
+    """A bucket or container of its own on one backend's server."""
+    return STORES[request.param](request)
