@@ -8,8 +8,10 @@ and what the three object stores do alike in test_cloud_stores.py; this file cov
 from __future__ import annotations
 
 import os
+import pickle
 import socket
 import time
+from typing import Any
 
 import pytest
 
@@ -118,7 +120,7 @@ def test_a_connection_string_that_is_not_a_str_is_an_argument_type_error() -> No
     )
 
 
-# -- large values --------------------------------------------------------------------------------------------------
+# -- large values, in blocks committed at once --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -127,3 +129,13 @@ def test_value_of_70_mb_round_trips_through_blocks_committed_at_once(result: Azu
     written = at(result, "big.pkl").write(value)
     assert result.read(written.location).value == value
 
+
+
+@pytest.mark.slow
+def test_a_large_write_once_is_refused_by_an_existing_value(result: AzureResult, azure_service: Any) -> None:
+    once = at(AzureResult(container=result.container, overwrite=False), "target.pkl")
+    once.write("first")
+    big = b"x" * (65 * MB)  # above the SDK's single Put Blob: blocks, then one conditional Put Block List
+    assert once.write(big).value == "first"
+    stored = azure_service.get_blob_client(result.container, "target.pkl").download_blob().readall()
+    assert pickle.loads(stored) == "first"

@@ -4,7 +4,7 @@
 gcp-storage-emulator does not enforce preconditions (a second upload with ``ifGenerationMatch=0`` succeeds there),
 so these tests check what is sent (the emulator logs each request line) and, for the answer, put a small real HTTP
 server in front of the emulator that refuses every upload with GCS's 412 and passes every read through. The race
-between two processes on one target runs against Azurite, which enforces its precondition (test_azure_write_once).
+between two processes on one target runs on S3 and Azurite, which enforce theirs (test_cloud_write_once.py).
 """
 
 from __future__ import annotations
@@ -35,11 +35,6 @@ def once(gcs_bucket: str) -> GCSResult:
     return GCSResult(bucket=gcs_bucket, overwrite=False, location="target.pkl")
 
 
-def stored(result: GCSResult, gcs_client: Any, name: str = "target.pkl") -> Any:
-    """What the bucket holds at ``name``, read with a plain client."""
-    return pickle.loads(gcs_client.bucket(result.bucket).blob(name).download_as_bytes())
-
-
 def upload_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The request lines of the uploads the emulator received while ``caplog`` listened."""
     lines = [record.getMessage() for record in caplog.records if record.name.startswith(EMULATOR_LOGGER)]
@@ -58,17 +53,6 @@ def test_default_mode_sends_no_precondition(gcs_bucket: str, caplog: pytest.LogC
         GCSResult(bucket=gcs_bucket, location="target.pkl").write("first")
     lines = upload_lines(caplog)
     assert len(lines) == 1 and "ifGenerationMatch" not in lines[0]
-
-
-def test_first_write_once_stores_the_value(once: GCSResult, gcs_client: Any) -> None:
-    assert once.write("first").value == "first"
-    assert stored(once, gcs_client) == "first"
-
-
-def test_write_once_without_a_location_always_gets_a_new_name(once: GCSResult) -> None:
-    once.location = None
-    first, second = once.write("a"), once.write("b")
-    assert first.location != second.location and (first.value, second.value) == ("a", "b")
 
 
 # -- GCS's answer when the name is taken: 412 -------------------------------------------------------------------

@@ -1,18 +1,14 @@
-"""Write-once S3Results (``overwrite=False``): S3's conditional write (``If-None-Match: *``) lets the first writer
-win; later writers get the winner's value back instead of replacing it, in this process or in another one."""
+"""Write-once S3Results (``overwrite=False``) where S3 differs from the other object stores: multipart uploads, its
+own ``LocationTaken``, and a flow that loses the race. What the three share runs in test_cloud_write_once.py."""
 
 from __future__ import annotations
 
-import json
 import pickle
-import subprocess
-import sys
-import textwrap
 from typing import Any
 
 import pytest
 
-from compat import S3Result, StorageError
+from compat import S3Result
 from compat.results.s3 import MULTIPART_THRESHOLD, LocationTaken
 
 
@@ -24,18 +20,6 @@ def once(s3_bucket: str, s3_boto3_kwargs: dict[str, Any]) -> S3Result:
 def stored(result: S3Result, s3_client: Any, key: str = "target.pkl") -> Any:
     """What the bucket holds at ``key``, read with a plain boto3 client."""
     return pickle.loads(s3_client.get_object(Bucket=result.bucket, Key=key)["Body"].read())
-
-
-def test_first_write_once_stores_the_value(once: S3Result, s3_client: Any) -> None:
-    assert once.write("first").value == "first"
-    assert stored(once, s3_client) == "first"
-
-
-def test_later_write_once_returns_the_stored_value_and_changes_nothing(once: S3Result, s3_client: Any) -> None:
-    once.write("first")
-    later = once.write("second")
-    assert (later.value, later.location) == ("first", "target.pkl")
-    assert stored(once, s3_client) == "first"
 
 
 def test_large_write_once_is_refused_by_an_existing_value(once: S3Result, s3_client: Any) -> None:
@@ -54,71 +38,9 @@ def test_large_write_once_to_an_empty_key_is_one_multipart_object(once: S3Result
     assert stored(once, s3_client) == big
 
 
-def test_write_once_without_a_location_always_gets_a_new_key(once: S3Result) -> None:
-    once.location = None
-    first, second = once.write("a"), once.write("b")
-    assert first.location != second.location and (first.value, second.value) == ("a", "b")
-
-
-def test_default_mode_overwrites(s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any) -> None:
-    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, location="target.pkl")
-    result.write("first")
-    assert result.write("second").value == "second"
-    assert stored(result, s3_client) == "second"
-
-
-def test_write_bytes_to_a_taken_key_raises_location_taken_naming_it(once: S3Result) -> None:
-    once.write("first")
-    with pytest.raises(LocationTaken, match=rf"s3://{once.bucket}/target\.pkl already holds a value") as info:
-        once.write_bytes("target.pkl", b"raw")
-    assert isinstance(info.value, StorageError)
-
-
 def test_location_taken_survives_pickling() -> None:
     error = pickle.loads(pickle.dumps(LocationTaken("bucket", "key")))
     assert (error.bucket, error.key, str(error)) == ("bucket", "key", str(LocationTaken("bucket", "key")))
-
-
-RACER = """
-import json, sys
-from compat import S3Result
-bucket, boto3_kwargs, name = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-result = S3Result(bucket=bucket, boto3_kwargs=boto3_kwargs, overwrite=False, location="race.pkl")
-result.client  # build the client first, so that both writes leave at the signal
-print("ready", flush=True)
-sys.stdin.readline()
-print(json.dumps(result.write("value from " + name).value))
-"""
-
-
-@pytest.mark.slow
-def test_two_processes_racing_on_one_target_both_finish_with_the_winners_value(
-    once: S3Result, s3_boto3_kwargs: dict[str, Any], s3_client: Any
-) -> None:
-    racers = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(RACER), once.bucket, json.dumps(s3_boto3_kwargs), name],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in ("a", "b")
-    ]
-    for racer in racers:
-        assert racer.stdout is not None and racer.stdout.readline() == "ready\n"
-    for racer in racers:  # the start signal, to both at once
-        assert racer.stdin is not None
-        racer.stdin.write("go\n")
-        racer.stdin.flush()
-    outcomes = []
-    for racer in racers:
-        out, err = racer.communicate(timeout=60)
-        assert racer.returncode == 0, err
-        outcomes.append(json.loads(out))
-    winner = stored(once, s3_client, "race.pkl")
-    assert winner in ("value from a", "value from b")
-    assert outcomes == [winner, winner]
 
 
 def test_a_task_that_loses_a_write_once_race_carries_the_winners_value_downstream(
