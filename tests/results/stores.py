@@ -48,8 +48,8 @@ class Store:
     """Every stored name, sorted."""
     modified: Callable[[str], datetime]
     """The last-modified time the service reports for a name."""
-    handler: Callable[[], Any]
-    """The legacy handler of this backend on this store (made without its deprecation warning)."""
+    new_handler: Callable[[], Any]
+    """Makes the legacy handler of this backend on this store (which warns, as it does)."""
     built: Callable[[Any], bool]
     """Whether a Result of this backend has built its SDK client in this process."""
     explicit: dict[str, Any]
@@ -69,6 +69,12 @@ class Store:
     def uri(self, name: str, store: str | None = None) -> str:
         return f"{self.scheme}://{store or self.name}/{name}"
 
+    def handler(self) -> Any:
+        """The legacy handler of this backend on this store, made without its deprecation warning."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LegacyResultWarning)
+            return self.new_handler()
+
 
 def at(result: Any, name: str) -> Any:
     """A copy of ``result`` that writes to ``name``."""
@@ -86,15 +92,6 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60
     return done.stdout
 
 
-def _quietly(make: Callable[[], Any]) -> Callable[[], Any]:
-    def made() -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LegacyResultWarning)
-            return make()
-
-    return made
-
-
 def s3(request: pytest.FixtureRequest) -> Store:
     from compat.legacy import S3ResultHandler
 
@@ -106,7 +103,7 @@ def s3(request: pytest.FixtureRequest) -> Store:
         get=lambda name: client.get_object(Bucket=bucket, Key=name)["Body"].read(),
         names=lambda: sorted(obj["Key"] for obj in client.list_objects_v2(Bucket=bucket).get("Contents", [])),
         modified=lambda name: client.head_object(Bucket=bucket, Key=name)["LastModified"],
-        handler=_quietly(lambda: S3ResultHandler(bucket=bucket, boto3_kwargs=boto3_kwargs)),
+        new_handler=lambda: S3ResultHandler(bucket=bucket, boto3_kwargs=boto3_kwargs),
         built=lambda result: result._client._client is not None,
         explicit={"boto3_kwargs": boto3_kwargs},
         options={"boto3_kwargs": boto3_kwargs},
@@ -126,7 +123,7 @@ def gcs(request: pytest.FixtureRequest) -> Store:
         get=lambda name: client.bucket(bucket).blob(name).download_as_bytes(),
         names=lambda: sorted(blob.name for blob in client.list_blobs(bucket)),
         modified=lambda name: client.bucket(bucket).get_blob(name).updated,
-        handler=_quietly(lambda: GCSResultHandler(bucket=bucket)),
+        new_handler=lambda: GCSResultHandler(bucket=bucket),
         built=lambda result: result._clients.built,
         explicit={"project": "test", "client_kwargs": {"client_options": {"api_endpoint": endpoint},
                                                        "credentials": AnonymousCredentials()}},
@@ -146,7 +143,7 @@ def azure(request: pytest.FixtureRequest) -> Store:
         get=lambda name: blobs.get_blob_client(name).download_blob().readall(),
         names=lambda: sorted(blob.name for blob in blobs.list_blobs()),
         modified=lambda name: blobs.get_blob_client(name).get_blob_properties().last_modified,
-        handler=_quietly(lambda: AzureResultHandler(container=container)),
+        new_handler=lambda: AzureResultHandler(container=container),
         built=lambda result: result._clients.built,
         explicit={"connection_string": connection_string(request.getfixturevalue("azure_endpoint"))},
     )  # fmt: skip
