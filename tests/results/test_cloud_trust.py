@@ -1,19 +1,18 @@
-"""Signed pickles and untrusted bytes on GCS and Azure, as test_signing.py shows for local files and S3: with a
-signing key a planted pickle is refused before it runs (raw, or base64 as the legacy handlers stored them), and a
-task whose target holds one moves it aside (``keep_aside``) and stores its own output, never destroying the bytes.
+"""Signed pickles and untrusted bytes on S3, GCS and Azure, as test_signing.py shows for local files: with a signing
+key a planted pickle is refused before it runs (raw, or base64 as the legacy handlers stored them), and a task whose
+target holds one moves it aside (``keep_aside``) and stores its own output, never destroying the bytes.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from compat import AzureResult, Flow, GCSResult, PickleSerializer, Result, SerializationError, Success, task
+from compat import Flow, PickleSerializer, SerializationError, Success, task
 from compat.results.serializers import SIGNING_KEY_VARIABLE
+from tests.results.stores import Store
 from tests.results.test_signing import planted
 
 SIGNED = PickleSerializer(signing_key="k")
@@ -22,39 +21,6 @@ SIGNED = PickleSerializer(signing_key="k")
 @pytest.fixture(autouse=True)
 def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
-
-
-class Store:
-    """One backend's container of a test: a Result factory, and raw put/get/list through the plain SDK client."""
-
-    def __init__(
-        self,
-        result: Callable[..., Result],
-        put: Callable[[str, bytes], None],
-        get: Callable[[str], bytes],
-        names: Callable[[], list[str]],
-    ) -> None:
-        self.result, self.put, self.get, self.names = result, put, get, names
-
-
-@pytest.fixture(params=["gcs", "azure"])
-def store(request: pytest.FixtureRequest) -> Store:
-    if request.param == "gcs":
-        bucket, client = request.getfixturevalue("gcs_bucket"), request.getfixturevalue("gcs_client")
-        return Store(
-            lambda **kwargs: GCSResult(bucket=bucket, **kwargs),
-            lambda name, data: client.bucket(bucket).blob(name).upload_from_string(data),
-            lambda name: client.bucket(bucket).blob(name).download_as_bytes(),
-            lambda: sorted(blob.name for blob in client.list_blobs(bucket)),
-        )
-    container, service = request.getfixturevalue("azure_container"), request.getfixturevalue("azure_service")
-    blobs = service.get_container_client(container)
-    return Store(
-        lambda **kwargs: AzureResult(container=container, **kwargs),
-        lambda name, data: blobs.get_blob_client(name).upload_blob(data, overwrite=True),
-        lambda name: blobs.get_blob_client(name).download_blob().readall(),
-        lambda: sorted(blob.name for blob in blobs.list_blobs()),
-    )
 
 
 @pytest.mark.parametrize("legacy_base64", [False, True], ids=["raw", "legacy-base64"])

@@ -1,9 +1,9 @@
 """Signed pickles: with a key, every pickle written carries an HMAC-SHA256 that is checked before a byte is
-unpickled; a planted pickle never runs its code, locally, on S3 (raw and legacy base64) or through legacy handlers."""
+unpickled; a planted pickle never runs its code, locally or through legacy handlers (on S3, GCS and Azure, raw and
+legacy base64: test_cloud_trust.py)."""
 
 from __future__ import annotations
 
-import base64
 import hmac
 import logging
 import pickle
@@ -14,8 +14,8 @@ import cloudpickle
 import pytest
 
 from compat import (
-    ArgumentTypeError, ConfigurationError, Failed, Flow, LocalResult, PickleSerializer, S3Result, SerializationError,
-    Success, task,
+    ArgumentTypeError, ConfigurationError, Failed, Flow, LocalResult, PickleSerializer, SerializationError, Success,
+    task,
 )
 from compat.results.serializers import HEADER_SIZE, SIGNED_MAGIC, SIGNING_KEY_VARIABLE, signature
 
@@ -165,46 +165,6 @@ def test_with_a_key_a_planted_pickle_never_runs_the_task_reruns_and_the_bytes_ar
     (kept,) = (tmp_path / "results").glob("total.pkl.unreadable-*")
     assert kept.read_bytes() == planted(tmp_path / "ran")
     assert PickleSerializer(signing_key="k").deserialize((tmp_path / "results" / "total.pkl").read_bytes()) == 42
-
-
-@pytest.mark.parametrize("legacy_base64", [False, True], ids=["raw", "legacy-base64"])
-def test_a_planted_pickle_on_s3_is_refused_with_a_key(
-    tmp_path: Path, s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, legacy_base64: bool
-) -> None:
-    body = planted(tmp_path / "ran")
-    s3_client.put_object(Bucket=s3_bucket, Key="v.pkl", Body=base64.b64encode(body) if legacy_base64 else body)
-    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=PickleSerializer(signing_key="k"))
-    with pytest.raises(SerializationError, match="unsigned"):
-        result.read("v.pkl")
-    assert not (tmp_path / "ran").exists()
-
-
-def test_s3_reads_back_a_signed_value(s3_bucket: str, s3_boto3_kwargs: dict[str, Any]) -> None:
-    signed = PickleSerializer(signing_key="k")
-    S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed, location="v.pkl").write({"v": 1})
-    assert S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed).read("v.pkl").value == {"v": 1}
-
-
-@pytest.mark.parametrize("overwrite", [True, False], ids=["overwrite", "write-once"])
-def test_an_untrusted_object_at_an_s3_target_is_kept_aside_and_the_task_writes_its_own(
-    tmp_path: Path, s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, overwrite: bool
-) -> None:
-    s3_client.put_object(Bucket=s3_bucket, Key="total.pkl", Body=planted(tmp_path / "ran"))
-    signed = PickleSerializer(signing_key="k")
-    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, serializer=signed, overwrite=overwrite)
-
-    @task(result=result, target="{task_name}.pkl")
-    def total() -> int:
-        return 42
-
-    with Flow("f") as flow:
-        node = total()
-    state = flow.run().result[node]
-    assert type(state) is Success and state.result == 42 and not (tmp_path / "ran").exists()
-    keys = sorted(obj["Key"] for obj in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"])
-    assert keys[0] == "total.pkl" and keys[1].startswith("total.pkl.unreadable-") and len(keys) == 2
-    kept = s3_client.get_object(Bucket=s3_bucket, Key=keys[1])["Body"].read()
-    assert kept == planted(tmp_path / "ran")
 
 
 # -- a mistyped key is a configuration error, never unreadable data ---------------------------------------------------
