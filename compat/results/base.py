@@ -196,6 +196,11 @@ class Result:
         e.g. a value that would take a file outside its directory). Backends that confine locations override it."""
         return render_location(location, context)
 
+    def _render_to_write(self, context: Mapping[str, Any]) -> str | None:
+        """The template rendered for ``write``, which stores there at once: ``render``, unless the backend checks
+        part of it again as it writes (LocalResult looks at the file's own name then) and need not do so twice."""
+        return self.render(self.template, context)
+
     # -- reading and writing ----------------------------------------------------------------------------------
 
     def write(self: R, value: Any, /, **context: Any) -> R:
@@ -207,7 +212,8 @@ class Result:
                 f"to write at a given location, set it on the Result: {type(self).__name__}(location=...) or "
                 "result.copy() with .location set"
             )
-        new = self.format(**context)
+        new = self.copy()
+        new.location = self._render_to_write(context)
         serializer = self.serializer
         if _streams(type(self), type(serializer), "write_stream", "write_bytes", "dump", "serialize"):
             dump = serializer.dump  # type: ignore[attr-defined]

@@ -137,7 +137,8 @@ _SMALL = 256 * 1024
 small values); larger ones are unpickled straight from the file, so a large value is never held twice."""
 
 
-_OWN_METHODS = ("resolve", "read_stream", "read_bytes")  # a subclass overriding one is called through it
+_OWN_METHODS = ("render", "resolve", "read_stream", "read_bytes", "write_stream", "write_bytes")
+"""LocalResult's methods that its own ``read``/``write`` may bypass; a subclass overriding one is called through it."""
 _READ_METHODS = ("read_stream", "read_bytes", "load", "deserialize")  # Result.read's choice of the stream path
 
 
@@ -209,6 +210,22 @@ class LocalResult(Result):
             raise StorageError(f"the result directory {self.dir!r} is not writable by this process")
 
     def render(self, location: Location, context: Mapping[str, Any]) -> str | None:
+        rendered = self._render_text(location, context)
+        if rendered is not None:
+            self.resolve(rendered)  # a NUL byte, an over-long name or an escape is refused now, before anything runs
+        return rendered
+
+    def _render_to_write(self, context: Mapping[str, Any]) -> str | None:
+        if not self._opens_own_files:
+            return super()._render_to_write(context)
+        rendered = self._render_text(self.template, context)
+        if rendered is not None:
+            self._located(rendered)  # all but the file's own name, which write_stream looks at as it writes
+        return rendered
+
+    def _render_text(self, location: Location, context: Mapping[str, Any]) -> str | None:
+        """``location`` rendered, refused if a value chose an absolute path or climbed out of an absolute
+        template's directory."""
         rendered = super().render(location, context)
         if rendered is None:
             return None
@@ -228,7 +245,6 @@ class LocalResult(Result):
                         f"location template {location!r} rendered to {rendered!r}, which climbs out of {base!r}; "
                         "check the values rendered into the template"
                     )
-        self.resolve(rendered)  # a NUL byte, an over-long name or an escape is refused now, before anything runs
         return rendered
 
     def resolve(self, location: str) -> str:
@@ -263,8 +279,8 @@ class LocalResult(Result):
         cls._opens_own_files = all(getattr(cls, name) is getattr(LocalResult, name) for name in _OWN_METHODS)
 
     _opens_own_files = True
-    """Whether this class resolves and reads as LocalResult does, so ``read`` may check links as it opens the file
-    (a subclass overriding ``resolve``, ``read_stream`` or ``read_bytes`` is called through them instead)."""
+    """Whether this class renders, resolves, reads and writes as LocalResult does, so links may be checked as its
+    files are opened (a subclass overriding one of ``_OWN_METHODS`` is called through them instead)."""
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))

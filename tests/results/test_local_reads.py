@@ -257,3 +257,38 @@ def test_a_subclass_that_resolves_its_own_way_is_used_by_read_write_and_exists(t
     result = Renamed(dir=tmp_path, location="logical.pkl")
     assert result.write(1).location == str(tmp_path / "physical.pkl")
     assert result.exists("logical.pkl") and result.read("logical.pkl").value == 1
+
+
+def test_rendering_still_refuses_a_link_to_outside_named_as_the_file(tmp_path: Path) -> None:
+    secret, _ = outside_secret(tmp_path)
+    (tmp_path / "results").mkdir()
+    os.symlink(secret, tmp_path / "results" / "v.pkl")
+    with pytest.raises(LocationError, match="symbolic link"):
+        LocalResult(dir=tmp_path / "results", location="{name}.pkl").format(name="v")
+
+
+def test_write_refuses_a_link_to_outside_named_as_the_file_and_leaves_its_target_alone(tmp_path: Path) -> None:
+    secret, _ = outside_secret(tmp_path)
+    before = secret.read_bytes()
+    (tmp_path / "results").mkdir()
+    os.symlink(secret, tmp_path / "results" / "v.pkl")
+    with pytest.raises(LocationError, match="symbolic link"):
+        LocalResult(dir=tmp_path / "results", location="{name}.pkl").write("x", name="v")
+    assert secret.read_bytes() == before and os.path.islink(tmp_path / "results" / "v.pkl")
+
+
+def test_write_keeps_the_mode_of_the_file_a_link_inside_dir_leads_to(tmp_path: Path) -> None:
+    LocalResult(dir=tmp_path, location="real.pkl").write(1)
+    os.chmod(tmp_path / "real.pkl", 0o600)
+    os.symlink(tmp_path / "real.pkl", tmp_path / "link.pkl")
+    LocalResult(dir=tmp_path, location="link.pkl").write(2)
+    assert (tmp_path / "link.pkl").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_subclass_that_renders_its_own_way_is_used_by_write(tmp_path: Path) -> None:
+    class Prefixed(LocalResult):
+        def render(self, location: Any, context: Any) -> str | None:
+            rendered = super().render(location, context)
+            return None if rendered is None else "prefixed-" + rendered
+
+    assert Prefixed(dir=tmp_path, location="v.pkl").write(1).location == str(tmp_path / "prefixed-v.pkl")
