@@ -7,16 +7,19 @@ the old value or nothing, never a partial file. The directory itself is not fsyn
 double the cost of small writes, and the rename is still atomic; after a power cut the destination holds the old or
 the new complete value. An overwrite keeps the replaced file's permission bits.
 
-Temporary files are named ``.results-compat-<host>-<pid>-<time>-<random>.tmp``: short whatever the destination's
-name (any name ``open()`` accepts can be written), and saying who wrote them and when. A writer killed mid-write
-(SIGKILL, power loss) cannot remove its own; the next write into that directory from this machine removes those
-whose writer is gone (at most once a minute per directory and process). Files of writers on other machines sharing
+Temporary files are named ``.results-compat-<host>-<pid>-<time>-<count>.tmp``: short whatever the destination's
+name (any name ``open()`` accepts can be written), and saying who wrote them and when (the count, per process, tells
+apart two files made in the same nanosecond; a name taken by someone else is skipped, as ``O_EXCL`` says). A writer
+killed mid-write (SIGKILL, power loss) cannot remove its own; the next write into that directory from this machine
+removes those whose writer is gone (at most once a minute per directory and process). Files of writers on other machines sharing
 the directory are left alone: their liveness cannot be checked from here.
 """
 
 from __future__ import annotations
 
 import errno
+import io
+import itertools
 import os
 import re
 import stat
@@ -39,6 +42,7 @@ KEEP_MODE = -1
 _HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
 _FCHMOD = getattr(os, "fchmod", None)
+_count = itertools.count()
 _writer = [f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-"]
 """The start of this process's temporary file names; renewed in a forked child (``getpid`` is a system call)."""
 if hasattr(os, "register_at_fork"):
@@ -74,15 +78,9 @@ def atomic_write(
     if mode == KEEP_MODE:
         mode = existing_mode(path)
     _maybe_sweep(directory)
-    tmp = f"{head}{_writer[0]}{time.time_ns():x}-{os.urandom(4).hex()}.tmp"
-    # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
+    tmp, fd = _create(head, directory)
     try:
-        fd = os.open(tmp, _FLAGS, 0o666)
-    except FileNotFoundError:  # first write into a new directory
-        os.makedirs(directory, exist_ok=True)
-        fd = os.open(tmp, _FLAGS, 0o666)
-    try:
-        with open(fd, "wb") as f:
+        with open(fd, "wb", buffering=io.DEFAULT_BUFFER_SIZE) as f:  # a buffer size given: no isatty() call
             if mode is not None and _FCHMOD is not None:  # POSIX; Windows has no such bits to keep
                 _FCHMOD(fd, mode)
             fill(f)
@@ -96,6 +94,22 @@ def atomic_write(
         except FileNotFoundError:
             pass
         raise
+
+
+def _create(head: str, directory: str) -> tuple[str, int]:
+    """A new temporary file in ``directory`` (``head``: its path with a trailing separator, or empty): its path and
+    a descriptor open for writing."""
+    for _ in range(100):
+        tmp = f"{head}{_writer[0]}{time.time_ns():x}-{next(_count):x}.tmp"
+        # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
+        try:
+            return tmp, os.open(tmp, _FLAGS, 0o666)
+        except FileNotFoundError:  # first write into a new directory
+            os.makedirs(directory, exist_ok=True)
+            return tmp, os.open(tmp, _FLAGS, 0o666)
+        except FileExistsError:  # not ours: someone made a file of that name
+            continue
+    raise FileExistsError(errno.EEXIST, "every temporary file name tried exists already", tmp)
 
 
 def existing_mode(path: str) -> int | None:
@@ -112,6 +126,9 @@ def existing_mode(path: str) -> int | None:
 
 def _maybe_sweep(directory: str) -> None:
     now = time.monotonic()
+    last = _swept.get(directory)
+    if last is not None and now - last < _SWEEP_INTERVAL:  # the usual case, decided without the lock
+        return
     with _swept_lock:
         last = _swept.get(directory)
         if last is not None and now - last < _SWEEP_INTERVAL:

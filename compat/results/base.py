@@ -60,6 +60,8 @@ def render_location(location: Location, context: Mapping[str, Any]) -> str | Non
         return rendered
     if not isinstance(location, str):
         raise LocationError(f"a location must be a str or a callable, not {type(location).__name__}")
+    if "{" not in location and "}" not in location:
+        return location  # nothing to render (a literal location, as a checkpoint's is)
     try:
         if "{" in location and ":" in location:
             _check_format_specs(location, context)
@@ -213,13 +215,13 @@ class Result:
                 "result.copy() with .location set"
             )
         new = self.copy()
-        new.location = self._render_to_write(context)
+        location = self._render_to_write(context)
         serializer = self.serializer
         if _streams(type(self), type(serializer), "write_stream", "write_bytes", "dump", "serialize"):
             dump = serializer.dump  # type: ignore[attr-defined]
-            new.location = self.write_stream(new.location, lambda stream: dump(value, stream))  # type: ignore[arg-type]
+            new.location = self.write_stream(location, lambda stream: dump(value, stream))
         else:
-            new.location = self.write_bytes(new.location, serializer.serialize(value))  # type: ignore[arg-type]
+            new.location = self.write_bytes(location, serializer.serialize(value))
         new.value = value
         return new
 

@@ -218,7 +218,11 @@ class LocalResult(Result):
     def _render_to_write(self, context: Mapping[str, Any]) -> str | None:
         if not self._opens_own_files:
             return super()._render_to_write(context)
-        rendered = self._render_text(self.template, context)
+        template = self.template
+        if isinstance(template, str) and "{" not in template and "}" not in template:
+            rendered: str | None = template  # nothing to render, and no value chose any part of it
+        else:
+            rendered = self._render_text(template, context)
         if rendered is not None:
             self._located(rendered)  # all but the file's own name, which write_stream looks at as it writes
         return rendered
@@ -276,7 +280,8 @@ class LocalResult(Result):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._opens_own_files = all(getattr(cls, name) is getattr(LocalResult, name) for name in _OWN_METHODS)
+        others = [klass for klass in cls.__mro__ if klass not in (LocalResult, Result)]  # a mixin's count too
+        cls._opens_own_files = not any(name in klass.__dict__ for klass in others for name in _OWN_METHODS)
 
     _opens_own_files = True
     """Whether this class renders, resolves, reads and writes as LocalResult does, so links may be checked as its

@@ -125,7 +125,7 @@ class PickleSerializer:
         if type(value) in _PLAIN:
             pickler = pickle.dump
             if not keys:
-                pickler(value, stream, protocol=self.protocol)  # cannot fail: an error is the stream's
+                pickler(value, stream, self.protocol)  # cannot fail: an error is the stream's
                 return
         else:
             import cloudpickle  # on first use: it costs more to import than the rest of compat.results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -11,9 +12,11 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+import compat.results._atomic as atomic
 from compat import LocalResult, ResultNotFound
 from compat.results._atomic import _HOST, TEMP_PREFIX, remove_stale_temp_files
 
@@ -135,6 +138,16 @@ def test_a_temp_file_whose_pid_now_belongs_to_a_younger_process_is_removed(tmp_p
     reused = tmp_path / f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{0:x}-0000.tmp"  # created at the epoch
     reused.write_bytes(b"left by a dead writer")
     assert remove_stale_temp_files(str(tmp_path)) == [str(reused)]
+
+
+def test_a_temp_file_name_someone_else_took_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = time.time_ns()  # after this process started: the sweeper takes the file for a live writer's
+    monkeypatch.setattr(atomic, "time", SimpleNamespace(time_ns=lambda: now, monotonic=time.monotonic))
+    monkeypatch.setattr(atomic, "_count", itertools.count(7))
+    taken = tmp_path / f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{now:x}-7.tmp"
+    taken.write_bytes(b"someone else's")
+    LocalResult(dir=tmp_path, location="v.pkl").write(1)
+    assert taken.read_bytes() == b"someone else's" and LocalResult(dir=tmp_path).read("v.pkl").value == 1
 
 
 def test_an_overwrite_keeps_the_file_mode(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 import compat.results.local as local
 from compat import (
-    LegacyResultWarning, LocalResult, LocationError, PickleSerializer, ResultNotFound, SerializationError,
+    LegacyResultWarning, LocalResult, LocationError, PickleSerializer, Result, ResultNotFound, SerializationError,
     StorageError,
 )
 
@@ -290,5 +290,17 @@ def test_a_subclass_that_renders_its_own_way_is_used_by_write(tmp_path: Path) ->
         def render(self, location: Any, context: Any) -> str | None:
             rendered = super().render(location, context)
             return None if rendered is None else "prefixed-" + rendered
+
+    assert Prefixed(dir=tmp_path, location="v.pkl").write(1).location == str(tmp_path / "prefixed-v.pkl")
+
+
+def test_a_result_mixin_after_local_result_that_renders_its_own_way_is_used_by_write(tmp_path: Path) -> None:
+    class Prefixing(Result):
+        def render(self, location: Any, context: Any) -> str | None:
+            rendered = super().render(location, context)
+            return None if rendered is None else "prefixed-" + rendered
+
+    class Prefixed(LocalResult, Prefixing):  # LocalResult's render calls Prefixing's (its next in the MRO)
+        pass
 
     assert Prefixed(dir=tmp_path, location="v.pkl").write(1).location == str(tmp_path / "prefixed-v.pkl")
