@@ -220,12 +220,8 @@ class LocalResult(Result):
             return super()._render_to_write(context)
         template = self.template
         if isinstance(template, str) and "{" not in template and "}" not in template:
-            rendered: str | None = template  # nothing to render, and no value chose any part of it
-        else:
-            rendered = self._render_text(template, context)
-        if rendered is not None:
-            self._located(rendered)  # all but the file's own name, which write_stream looks at as it writes
-        return rendered
+            return template  # nothing to render, and no value chose any part of it
+        return self._render_text(template, context)  # write_stream checks the rest as it writes
 
     def _render_text(self, location: Location, context: Mapping[str, Any]) -> str | None:
         """``location`` rendered, refused if a value chose an absolute path or climbed out of an absolute
