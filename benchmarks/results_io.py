@@ -12,7 +12,8 @@ LocalResult (target 1.10x at 256 MB): a signed read is verified in memory before
 
 Targets: read of 100 MiB <= 1.15x ``pickle.load(f)``, adding <= 1.1x the payload to peak memory; 1 KB write and read
 <= 1.15x the same-durability floor; ``durable=False`` checkpoint <= 0.5x the durable one of before (0.6-1.4 ms).
-Run: .venv/bin/python benchmarks/results_io.py [--quick] [--repeats N]
+Run: .venv/bin/python benchmarks/results_io.py [--quick] [--repeats N] [--rounds N] (1 KB and 1 MB: 12 rounds of 50
+runs per side, each side first in every other round; 100 MiB: 3 of 3)
 """
 
 from __future__ import annotations
@@ -60,13 +61,18 @@ def timings(fn: Callable[[], object], repeats: int) -> list[float]:
 
 def side_by_side(base_fn: Callable[[], object], ours_fn: Callable[[], object], repeats: int, rounds: int = 3
                  ) -> tuple[list[float], list[float]]:
-    """Interleaved rounds of both sides, so drift on a shared machine hits both alike."""
+    """Interleaved rounds of both sides, each side first in every other round, so drift on a shared machine and
+    whatever the previous side left behind (dirty pages, a journal commit) hit both alike."""
     base_fn(), ours_fn()  # warm up
     base: list[float] = []
     ours: list[float] = []
-    for _ in range(rounds):
-        base += timings(base_fn, repeats)
-        ours += timings(ours_fn, repeats)
+    for i in range(rounds):
+        if i % 2:
+            ours += timings(ours_fn, repeats)
+            base += timings(base_fn, repeats)
+        else:
+            base += timings(base_fn, repeats)
+            ours += timings(ours_fn, repeats)
     return base, ours
 
 
@@ -109,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 100 MiB payload")
     parser.add_argument("--repeats", type=int, default=0, help="runs per round (default: by payload size)")
+    parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default: by payload size)")
     args = parser.parse_args()
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     print(f"{'ms':>26} {'floor':>9} {'ours':>9} {'ratio':>7} {'floor':>9} {'ours':>9} {'ratio':>7}")
@@ -118,15 +125,18 @@ def main() -> None:
             if args.quick and size > 1024 * 1024:
                 continue
             value = os.urandom(size)
-            repeats = args.repeats or (3 if size > 1024 * 1024 else 200)
+            repeats = args.repeats or (3 if size > 1024 * 1024 else 50)
+            rounds = args.rounds or (3 if size > 1024 * 1024 else 12)
             base_path = os.path.join(directory, "floor.pkl")
             for durable in (True, False):
                 result = LocalResult(dir=directory, location="ours.pkl", durable=durable)
                 base, ours = side_by_side(
-                    lambda: floor_write(base_path, value, durable), lambda: result.write(value), repeats
+                    lambda: floor_write(base_path, value, durable), lambda: result.write(value), repeats, rounds
                 )
                 row(f"{label} write durable={durable}", base, ours)
-            base, ours = side_by_side(lambda: floor_read(base_path), lambda: result.read("ours.pkl"), repeats)
+            base, ours = side_by_side(
+                lambda: floor_read(base_path), lambda: result.read("ours.pkl"), repeats, rounds
+            )
             row(f"{label} read", base, ours)
             if size > 1024 * 1024:
                 floor_peak = peak_added(lambda: floor_read(base_path), size)
