@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 import compat.results
 from compat.deprecations import HandlerKind
-from compat.errors import ResultNotFound
+from compat.errors import ArgumentTypeError, ResultNotFound
 from compat.legacy.base import ResultHandler
 from compat.renames import COMPAT, Rename
 from compat.results.base import Result
 
 __all__ = [
+    "HANDLER_EXPECTED",
     "ResultAsHandler",
     "ResultHandlerResult",
     "as_result",
@@ -31,6 +32,10 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound="ResultHandlerResult")
+
+HANDLER_EXPECTED = "a legacy handler, with write(value) -> uri and read(uri) -> value"
+"""What a ``ResultHandlerResult`` (here or in the Prefect bridge) runs, for the ArgumentTypeError that refuses
+anything else."""
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 """botocore ``ClientError`` codes that mean "no such object" (matched by shape: botocore is not imported)."""
@@ -87,10 +92,7 @@ class ResultHandlerResult(Result):
             raise TypeError("ResultHandlerResult() got both handler and result_handler=: pass one")
         handler = handler if handler is not None else result_handler  # Prefect 0.11-0.13 named it result_handler
         if not (callable(getattr(handler, "write", None)) and callable(getattr(handler, "read", None))):
-            raise TypeError(
-                f"ResultHandlerResult needs a handler with write(value) -> uri and read(uri) -> value, "
-                f"got {type(handler).__name__}: {handler!r}"
-            )
+            raise ArgumentTypeError("ResultHandlerResult: handler", handler, HANDLER_EXPECTED)
         super().__init__(**kwargs)
         self.handler = handler
 
@@ -230,10 +232,7 @@ def as_result(obj: Any) -> Result:
         if rename is not None:
             return _native_result(obj, rename)
         return ResultHandlerResult(obj)
-    raise TypeError(
-        f"expected a Result (e.g. compat.LocalResult(dir=...)) or a legacy ResultHandler, "
-        f"got {type(obj).__name__}: {obj!r}"
-    )
+    raise ArgumentTypeError("the handler", obj, "a Result (e.g. compat.LocalResult(dir=...)) or a legacy ResultHandler")
 
 
 def handler_kind(obj: Any) -> HandlerKind:
@@ -254,7 +253,7 @@ def as_result_handler(obj: Any) -> ResultHandler:
         return obj
     if isinstance(obj, Result):
         return ResultAsHandler(obj)
-    raise TypeError(f"expected a Result or a legacy ResultHandler, got {type(obj).__name__}: {obj!r}")
+    raise ArgumentTypeError("the result", obj, "a Result or a legacy ResultHandler")
 
 
 def _native_result(handler: ResultHandler, rename: Rename) -> Result:

@@ -20,8 +20,8 @@ from compat.engine.context import enter_flow, exit_flow, flow_run_context
 from compat.engine.executors import Executor
 from compat.engine.parameter import Parameter
 from compat.engine.states import State
-from compat.engine.task import Task
-from compat.errors import FlowError
+from compat.engine.task import RESULT_EXPECTED, Task
+from compat.errors import ArgumentTypeError, FlowError
 from compat.results.base import Result
 
 if TYPE_CHECKING:  # run and plan import them: a program that only defines flows (or imports compat) skips them
@@ -49,12 +49,9 @@ class Flow:
 
     def __init__(self, name: str, result: Result | None = None) -> None:
         if not isinstance(name, str) or not name:
-            raise TypeError(f"a Flow needs a non-empty str name, not {name!r}")
+            raise ArgumentTypeError("Flow: name", name, "a non-empty str, e.g. Flow('etl')")
         if result is not None and not isinstance(result, Result):
-            raise TypeError(
-                f"result must be a Result such as LocalResult(dir=...), not {type(result).__name__}; "
-                "a legacy ResultHandler goes through compat.as_result(handler)"
-            )
+            raise ArgumentTypeError("result", result, RESULT_EXPECTED)
         self.name = name
         self.result = result
         self._calls: dict[Task, Call] = {}
@@ -75,7 +72,7 @@ class Flow:
         if task in self._calls:
             return task
         if not isinstance(task, Task):
-            raise TypeError(f"a flow holds Tasks, not {type(task).__name__}")
+            raise ArgumentTypeError("Flow.add_task: task", task, "a Task (e.g. a function decorated with @task)")
         if isinstance(task, Parameter):
             other = self._parameters.get(task.name)
             if other is not None:

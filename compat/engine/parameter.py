@@ -11,6 +11,7 @@ from typing import Any
 
 from compat.engine.context import active_flow
 from compat.engine.task import Task
+from compat.errors import ArgumentTypeError
 
 __all__ = ["Parameter"]
 
@@ -22,7 +23,7 @@ class Parameter(Task):
 
     def __init__(self, name: str, default: Any = _NO_DEFAULT) -> None:
         if not isinstance(name, str) or not name:
-            raise TypeError(f"a Parameter needs a non-empty str name, not {name!r}")
+            raise ArgumentTypeError("Parameter: name", name, "a non-empty str, e.g. Parameter('day')")
         super().__init__(name=name, checkpoint=False)
         # a flag, not the sentinel, survives pickling: flows are shipped to workers with cloudpickle
         self.required = default is _NO_DEFAULT

@@ -42,6 +42,7 @@ from compat.engine.targets import (
     write_once,
 )
 from compat.engine.task import Task
+from compat.errors import ArgumentTypeError
 from compat.results.base import Result, _names_key, _short_repr
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ def _named(flow: Flow, refresh: Refresh) -> list[Task]:
     elif isinstance(refresh, Iterable) and not isinstance(refresh, (bytes, bytearray)):
         named = list(refresh)
     else:
-        raise TypeError(f"refresh takes True, tasks or task names, not {type(refresh).__name__}: {refresh!r}")
+        raise ArgumentTypeError("refresh", refresh, "True, a task, a task name, or a list of tasks and task names")
     chosen: list[Task] = []
     for item in named:
         if isinstance(item, Task):
@@ -297,7 +298,7 @@ def _named(flow: Flow, refresh: Refresh) -> list[Task]:
                                  f"{_task_names(flow.calls)}")
             chosen.extend(matches)
         else:
-            raise TypeError(f"refresh takes True, tasks or task names, not {type(item).__name__}: {item!r}")
+            raise ArgumentTypeError("each of refresh", item, "a task or a task name")
     return chosen
 
 

@@ -50,10 +50,7 @@ class Task:
         retry_delay: timedelta | float | None = None,
     ) -> None:
         if result is not None and not isinstance(result, Result):
-            raise ArgumentTypeError(
-                "result", result, "a Result such as LocalResult(dir=...) (a legacy ResultHandler goes through "
-                "compat.as_result(handler))"
-            )
+            raise ArgumentTypeError("result", result, RESULT_EXPECTED)
         if target is not None and not (isinstance(target, str) or callable(target)):
             raise ArgumentTypeError("target", target, "a location template str or a callable fn(**context) -> str")
         if cache_for is not None and not isinstance(cache_for, timedelta):
@@ -142,12 +139,18 @@ class Task:
         return f"<Task: {self.name}>"
 
 
+RESULT_EXPECTED = (
+    "a Result such as LocalResult(dir=...) (a legacy ResultHandler goes through compat.as_result(handler))"
+)
+"""What a task's or a flow's ``result=`` takes, for the ArgumentTypeError that refuses anything else."""
+
+
 class FunctionTask(Task):
     """A Task whose ``run`` calls ``fn``; what ``@task`` builds."""
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, **task_kwargs: Any) -> None:
         if not callable(fn):
-            raise TypeError(f"@task decorates a function, not {type(fn).__name__}")
+            raise ArgumentTypeError("what @task decorates", fn, "a function (or another callable)")
         self.fn = fn
         super().__init__(name=name if name is not None else getattr(fn, "__name__", type(fn).__name__), **task_kwargs)
 

@@ -16,8 +16,9 @@ from typing import Any
 import prefect.engine.results
 from prefect.engine.result import Result
 
-from compat.adapters import handler_has_stored
+from compat.adapters import HANDLER_EXPECTED, handler_has_stored
 from compat.deprecations import HandlerKind, LegacyHandlerWarning, warn
+from compat.errors import ArgumentTypeError
 from compat.prefect.handlers import ResultHandler
 from compat.renames import PREFECT, Rename
 
@@ -36,10 +37,7 @@ class ResultHandlerResult(Result):
 
     def __init__(self, result_handler: Any, **kwargs: Any) -> None:
         if not (callable(getattr(result_handler, "write", None)) and callable(getattr(result_handler, "read", None))):
-            raise TypeError(
-                "ResultHandlerResult needs a handler with write(value) -> uri and read(uri) -> value, "
-                f"got {type(result_handler).__name__}: {result_handler!r}"
-            )
+            raise ArgumentTypeError("ResultHandlerResult: result_handler", result_handler, HANDLER_EXPECTED)
         self.result_handler = result_handler
         super().__init__(**kwargs)
 

@@ -9,6 +9,7 @@ import cloudpickle
 import pytest
 
 from compat import (
+    ArgumentTypeError,
     ConstantResult,
     JSONResult,
     LocalResult,
@@ -69,7 +70,7 @@ def test_a_users_subclass_of_a_builtin_is_wrapped_not_converted(tmp_path: Path) 
 
 
 def test_anything_else_is_a_type_error_saying_what_was_expected() -> None:
-    with pytest.raises(TypeError, match=r"expected a Result .* or a legacy ResultHandler, got int: 3"):
+    with pytest.raises(ArgumentTypeError, match=r"^the handler must be a Result .* or a legacy ResultHandler, not int"):
         as_result(3)
 
 
@@ -165,7 +166,8 @@ def test_the_hint_for_an_unreachable_target_says_how_to_fix_the_handler() -> Non
 
 
 def test_adapter_needs_read_and_write() -> None:
-    with pytest.raises(TypeError, match="write\\(value\\) -> uri and read\\(uri\\) -> value, got object"):
+    with pytest.raises(ArgumentTypeError, match=r"^ResultHandlerResult: handler must be a legacy handler, with "
+                                                 r"write\(value\) -> uri and read\(uri\) -> value, not object"):
         ResultHandlerResult(object())
 
 
@@ -213,8 +215,9 @@ def test_result_handler_view_survives_cloudpickle(tmp_path: Path) -> None:
 
 
 def test_as_result_handler_refuses_anything_else() -> None:
-    with pytest.raises(TypeError, match="expected a Result or a legacy ResultHandler, got str"):
+    with pytest.raises(ArgumentTypeError) as raised:
         as_result_handler("local")
+    assert str(raised.value) == "the result must be a Result or a legacy ResultHandler, not str ('local')"
 
 
 def test_a_cached_run_through_a_handler_without_exists_reads_the_value_once() -> None:

@@ -12,6 +12,7 @@ import cloudpickle
 import pytest
 
 from compat import (
+    ArgumentTypeError,
     Flow,
     JSONResult,
     LegacyAttributeWarning,
@@ -89,8 +90,11 @@ def test_calls_without_the_legacy_keyword_do_not_warn(legacy) -> None:
 
 
 def test_a_value_that_is_no_handler_is_a_type_error_saying_what_was_expected(legacy) -> None:
-    with pytest.raises(TypeError, match="expected a Result .* or a legacy ResultHandler, got str"):
+    with pytest.raises(ArgumentTypeError) as raised:
         Task(result_handler="local")
+    assert str(raised.value) == (
+        "the handler must be a Result (e.g. compat.LocalResult(dir=...)) or a legacy ResultHandler, not str ('local')"
+    )
 
 
 # -- warnings ---------------------------------------------------------------------------------------------------------

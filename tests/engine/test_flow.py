@@ -238,11 +238,34 @@ def test_a_flow_of_one_task_says_the_task_succeeded() -> None:
     assert flow.run().message == "the 1 task succeeded (0 Cached)"
 
 
-def test_flow_needs_a_name_and_a_result_object() -> None:
-    with pytest.raises(TypeError, match="non-empty str name"):
+def test_a_flow_without_a_str_name_is_an_argument_type_error() -> None:
+    with pytest.raises(ArgumentTypeError) as raised:
         Flow("")
-    with pytest.raises(TypeError, match="result must be a Result"):
+    assert str(raised.value) == "Flow: name must be a non-empty str, e.g. Flow('etl'), not str ('')"
+
+
+def test_a_flow_result_that_is_not_a_result_is_an_argument_type_error() -> None:
+    with pytest.raises(ArgumentTypeError) as raised:
         Flow("f", result="dir")  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "result must be a Result such as LocalResult(dir=...) (a legacy ResultHandler goes through "
+        "compat.as_result(handler)), not str ('dir')"
+    )
+
+
+def test_a_parameter_without_a_str_name_is_an_argument_type_error() -> None:
+    with pytest.raises(ArgumentTypeError) as raised:
+        Parameter(5)  # type: ignore[arg-type]
+    assert str(raised.value) == "Parameter: name must be a non-empty str, e.g. Parameter('day'), not int (5)"
+
+
+def test_adding_what_is_not_a_task_to_a_flow_is_an_argument_type_error() -> None:
+    with pytest.raises(ArgumentTypeError) as raised:
+        Flow("f").add_task(len)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "Flow.add_task: task must be a Task (e.g. a function decorated with @task), not builtin_function_or_method "
+        "(<built-in function len>)"
+    )
 
 
 def test_a_task_inside_a_list_input_is_refused_with_the_way_out() -> None:

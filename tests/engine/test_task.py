@@ -177,8 +177,9 @@ def test_decorator_signature_lists_the_task_keywords() -> None:
 
 
 def test_function_task_rejects_a_non_callable() -> None:
-    with pytest.raises(TypeError, match="@task decorates a function"):
+    with pytest.raises(ArgumentTypeError) as raised:
         FunctionTask(fn=3)
+    assert str(raised.value) == "what @task decorates must be a function (or another callable), not int (3)"
 
 
 def test_a_function_without_a_signature_is_refused_when_called_in_a_flow() -> None:

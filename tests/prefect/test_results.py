@@ -10,6 +10,7 @@ from prefect import Flow, Task, task
 from prefect.engine.result import Result
 from prefect.engine.results import LocalResult, PrefectResult, ResultHandlerResult
 
+from compat import ArgumentTypeError
 from compat.prefect.handlers import JSONResultHandler, LocalResultHandler
 from tests.prefect.handlers import BrokenHandler, DictHandler, ExistsHandler, FileHandler
 
@@ -61,7 +62,8 @@ def test_it_is_a_real_prefect_result() -> None:
 
 
 def test_a_handler_without_read_and_write_is_refused() -> None:
-    with pytest.raises(TypeError, match="needs a handler with write"):
+    with pytest.raises(ArgumentTypeError, match=r"^ResultHandlerResult: result_handler must be a legacy handler, "
+                                                 r"with write\(value\) -> uri and read\(uri\) -> value, not object"):
         ResultHandlerResult(object())
 
 
