@@ -31,6 +31,8 @@ class Store:
 
     backend: str
     """``s3``, ``gcs`` or ``azure``: the test id."""
+    service: str
+    """What the messages call the service (``S3``, ``GCS``, ``Azure``)."""
     result_class: type[Result]
     name: str
     kind: str
@@ -52,6 +54,8 @@ class Store:
     """Makes the legacy handler of this backend on this store (which warns, as it does)."""
     built: Callable[[Any], bool]
     """Whether a Result of this backend has built its SDK client in this process."""
+    reaching: Callable[[str], Any]
+    """A Result of this store that sends its requests to the endpoint URL given, without retrying them."""
     explicit: dict[str, Any]
     """Keyword arguments that reach the server without the environment the fixtures set (a dask worker started
     before them), credentials included: no repr may show them."""
@@ -93,18 +97,23 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60
 
 
 def s3(request: pytest.FixtureRequest) -> Store:
+    from botocore.config import Config
+
     from compat.legacy import S3ResultHandler
 
     bucket, client = request.getfixturevalue("s3_bucket"), request.getfixturevalue("s3_client")
     boto3_kwargs = request.getfixturevalue("s3_boto3_kwargs")
     return Store(
-        "s3", S3Result, bucket, "bucket", "s3", "object key", "S3's limit of 1024 bytes", "S3 said NoSuchKey",
+        "s3", "S3", S3Result, bucket, "bucket", "s3", "object key", "S3's limit of 1024 bytes", "S3 said NoSuchKey",
         put=lambda name, data: client.put_object(Bucket=bucket, Key=name, Body=data),
         get=lambda name: client.get_object(Bucket=bucket, Key=name)["Body"].read(),
         names=lambda: sorted(obj["Key"] for obj in client.list_objects_v2(Bucket=bucket).get("Contents", [])),
         modified=lambda name: client.head_object(Bucket=bucket, Key=name)["LastModified"],
         new_handler=lambda: S3ResultHandler(bucket=bucket, boto3_kwargs=boto3_kwargs),
         built=lambda result: result._client._client is not None,
+        reaching=lambda url: S3Result(bucket, boto3_kwargs={
+            **boto3_kwargs, "endpoint_url": url, "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2)
+        }),
         explicit={"boto3_kwargs": boto3_kwargs},
         options={"boto3_kwargs": boto3_kwargs},
     )  # fmt: skip
@@ -118,13 +127,16 @@ def gcs(request: pytest.FixtureRequest) -> Store:
     bucket, client = request.getfixturevalue("gcs_bucket"), request.getfixturevalue("gcs_client")
     endpoint = request.getfixturevalue("gcs_endpoint")
     return Store(
-        "gcs", GCSResult, bucket, "bucket", "gs", "object name", "GCS's limit of 1024 bytes", "GCS said 404",
+        "gcs", "GCS", GCSResult, bucket, "bucket", "gs", "object name", "GCS's limit of 1024 bytes", "GCS said 404",
         put=lambda name, data: client.bucket(bucket).blob(name).upload_from_string(data),
         get=lambda name: client.bucket(bucket).blob(name).download_as_bytes(),
         names=lambda: sorted(blob.name for blob in client.list_blobs(bucket)),
         modified=lambda name: client.bucket(bucket).get_blob(name).updated,
         new_handler=lambda: GCSResultHandler(bucket=bucket),
         built=lambda result: result._clients.built,
+        reaching=lambda url: GCSResult(bucket, project="test", retry_deadline=0.5, client_kwargs={
+            "client_options": {"api_endpoint": url}, "credentials": AnonymousCredentials()
+        }),
         explicit={"project": "test", "client_kwargs": {"client_options": {"api_endpoint": endpoint},
                                                        "credentials": AnonymousCredentials()}},
     )  # fmt: skip
@@ -137,7 +149,7 @@ def azure(request: pytest.FixtureRequest) -> Store:
     container, service = request.getfixturevalue("azure_container"), request.getfixturevalue("azure_service")
     blobs = service.get_container_client(container)
     return Store(
-        "azure", AzureResult, container, "container", "az", "blob name", "Azure's limit of 1024 characters",
+        "azure", "Azure", AzureResult, container, "container", "az", "blob name", "Azure's limit of 1024 characters",
         "BlobNotFound",
         put=lambda name, data: blobs.get_blob_client(name).upload_blob(data, overwrite=True),
         get=lambda name: blobs.get_blob_client(name).download_blob().readall(),
@@ -145,6 +157,7 @@ def azure(request: pytest.FixtureRequest) -> Store:
         modified=lambda name: blobs.get_blob_client(name).get_blob_properties().last_modified,
         new_handler=lambda: AzureResultHandler(container=container),
         built=lambda result: result._clients.built,
+        reaching=lambda url: AzureResult(container, connection_string(url), client_kwargs={"retry_total": 0}),
         explicit={"connection_string": connection_string(request.getfixturevalue("azure_endpoint"))},
     )  # fmt: skip
 

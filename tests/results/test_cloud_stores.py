@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import re
+import socket
 
 import cloudpickle
 import pytest
@@ -92,6 +93,15 @@ def test_reading_or_writing_in_a_missing_store_says_the_store_is_missing(store: 
     where = re.escape(store.uri("x.pkl", missing))
     with pytest.raises(StorageError, match=rf"cannot {action} {where}: the {store.kind} does not exist"):
         result.read("x.pkl") if action == "read" else result.write("v")
+
+
+def test_an_unreachable_endpoint_is_a_storage_error_naming_it(store: Store) -> None:
+    with socket.socket() as probe:  # a port that was just free, and that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    said = rf"connection to the {store.service} endpoint {re.escape(endpoint)}\S* failed"
+    with pytest.raises(StorageError, match=said):
+        store.reaching(endpoint).exists("x.pkl")
 
 
 @pytest.mark.parametrize(

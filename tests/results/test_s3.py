@@ -12,7 +12,6 @@ import json
 import os
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -49,26 +48,6 @@ def test_read_with_wrong_credentials_raises_naming_the_credentials(result: S3Res
     wrong = S3Result(bucket=result.bucket, boto3_kwargs={**result.boto3_kwargs, "aws_access_key_id": "wrong"})
     with pytest.raises(StorageError, match=r"access was refused.*InvalidAccessKeyId"):
         wrong.read("x.pkl")
-
-
-def test_unreachable_endpoint_raises_naming_the_endpoint(s3_bucket: str) -> None:
-    from botocore.config import Config
-
-    with socket.socket() as probe:  # a port that was just free, and that nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    result = S3Result(
-        bucket=s3_bucket,
-        boto3_kwargs={
-            "endpoint_url": f"http://127.0.0.1:{port}",
-            "region_name": "us-east-1",
-            "aws_access_key_id": "a",
-            "aws_secret_access_key": "b",
-            "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2),
-        },
-    )
-    with pytest.raises(StorageError, match=rf"connection to the S3 endpoint http://127\.0\.0\.1:{port} failed"):
-        result.exists("x.pkl")
 
 
 def test_a_bucket_name_boto3_would_refuse_is_refused_when_the_result_is_made() -> None:
