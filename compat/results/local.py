@@ -189,6 +189,15 @@ class LocalResult(Result):
         if validate_dir:
             self._validate_dir()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        others = [klass for klass in cls.__mro__ if klass not in (LocalResult, Result)]  # a mixin's count too
+        cls._opens_own_files = not any(name in klass.__dict__ for klass in others for name in _OWN_METHODS)
+
+    _opens_own_files = True
+    """Whether this class renders, resolves, reads and writes as LocalResult does, so links may be checked as its
+    files are opened (a subclass overriding one of ``_OWN_METHODS`` is called through them instead)."""
+
     @property
     def dir(self) -> str:
         """The directory, absolute; assigning a path normalises and checks it as ``dir=`` does (legacy code sets
@@ -273,15 +282,6 @@ class LocalResult(Result):
         if where == _BELOW_DIR:
             self._refuse_links(os.path.dirname(path), location)
         return path, where != _GIVEN
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        others = [klass for klass in cls.__mro__ if klass not in (LocalResult, Result)]  # a mixin's count too
-        cls._opens_own_files = not any(name in klass.__dict__ for klass in others for name in _OWN_METHODS)
-
-    _opens_own_files = True
-    """Whether this class renders, resolves, reads and writes as LocalResult does, so links may be checked as its
-    files are opened (a subclass overriding one of ``_OWN_METHODS`` is called through them instead)."""
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))
