@@ -360,7 +360,7 @@ class LocalResult(Result):
             if data is None:
                 if size is not None:
                     os.lseek(fd, 0, os.SEEK_SET)
-                with open(fd, "rb", closefd=False) as f:
+                with open(fd, "rb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=False) as f:  # no isatty() call
                     return load(f)
         except IsADirectoryError:
             raise LocationError(f"location {path!r} is a directory; a result location must name a file") from None

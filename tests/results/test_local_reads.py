@@ -210,7 +210,7 @@ def test_a_pipe_at_the_location_is_read_as_a_stream(tmp_path: Path) -> None:
         with open(tmp_path / "v.pkl", "wb") as pipe:
             pipe.write(data)
 
-    writer = threading.Thread(target=feed)
+    writer = threading.Thread(target=feed, daemon=True)  # never keeps the test process alive
     writer.start()
     try:
         assert LocalResult(dir=tmp_path).read("v.pkl").value == {"piped": True}
