@@ -13,12 +13,9 @@ import io
 import math
 import os
 import re
-import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import (
@@ -31,11 +28,21 @@ from compat.errors import (
     StorageError,
 )
 from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
-from compat.results._cloud import checked_kwargs, checked_store_name, name_in_store, unwrap_legacy_payload
+from compat.results._cloud import (
+    ClientCache,
+    LocationTaken,
+    checked_kwargs,
+    checked_store_name,
+    first_write_wins,
+    kept_name,
+    name_in_store,
+    unique_name,
+    unwrap_legacy_payload,
+)
 from compat.results.base import Result
 from compat.results.serializers import PickleSerializer
 
-__all__ = ["LocationTaken", "S3Result"]
+__all__ = ["S3Result"]
 
 T = TypeVar("T")
 
@@ -68,7 +75,6 @@ PART_WORKERS = 8
 
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 _MAX_KEY_BYTES = 1024  # S3's limit on the length of a key, in UTF-8 bytes
-_WRITE_ONCE_ATTEMPTS = 5
 _BUCKET_NAME = re.compile(r"arn:\S+|[a-zA-Z0-9._-]{1,255}")  # what botocore accepts: a bucket name or an ARN
 _BUCKET_RULES = "letters, digits, '.', '-' and '_', at most 255 characters, or an access point ARN"
 
@@ -114,70 +120,12 @@ _LOST_RACE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestCo
 """A conditional write (``If-None-Match: *``) was refused: the key holds a value, or another write is in flight."""
 
 
-class LocationTaken(StorageError):
-    """Raised by a write-once ``S3Result.write_bytes`` when the key already holds a value.
-
-    ``S3Result.write`` catches it and returns the stored value instead: the first writer wins.
-    """
-
-    def __init__(self, bucket: str, key: str) -> None:
-        self.bucket = bucket
-        self.key = key
-        super().__init__(
-            f"s3://{bucket}/{key} already holds a value and this S3Result is write-once (overwrite=False); "
-            "read it, or write with overwrite=True to replace it"
-        )
-
-    def __reduce__(self) -> tuple[type[LocationTaken], tuple[str, str]]:  # survives pickling to another process
-        return (LocationTaken, (self.bucket, self.key))
-
-
 def _import_boto3() -> Any:
     try:
         import boto3
     except ImportError as exc:
         raise MissingDependency("boto3", "s3", "S3Result") from exc
     return boto3
-
-
-class _LazyClient:
-    """One boto3 S3 client per process, built on first use and shared by every copy of a Result.
-
-    Pickling keeps only the keyword arguments: a Result sent to a worker (cloudpickle) rebuilds its client there,
-    and a forked child never reuses its parent's connections.
-    """
-
-    def __init__(self, boto3_kwargs: dict[str, Any]) -> None:
-        self.boto3_kwargs = boto3_kwargs  # the Result's own dict: a change made before first use is honoured
-        self._client: Any = None
-        self._pid = -1
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._client is not None and self._pid == os.getpid():
-            return self._client
-        with self._lock:
-            if self._client is None or self._pid != os.getpid():
-                self._client = self._build()
-                self._pid = os.getpid()
-            return self._client
-
-    def _build(self) -> Any:
-        boto3 = _import_boto3()
-        kwargs = {**self.boto3_kwargs, "config": _bounded(self.boto3_kwargs.get("config"))}
-        try:
-            # a Session per client: boto3's default session is not safe to share between threads
-            return boto3.session.Session().client("s3", **kwargs)
-        except TypeError as exc:
-            raise TypeError(
-                f"boto3_kwargs {sorted(self.boto3_kwargs)} are not all accepted by boto3's client('s3', ...): {exc}"
-            ) from exc
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"boto3_kwargs": self.boto3_kwargs}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["boto3_kwargs"])  # type: ignore[misc]
 
 
 class S3Result(Result):
@@ -216,12 +164,24 @@ class S3Result(Result):
         self.bucket = checked_store_name("S3Result", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
         self.boto3_kwargs = checked_kwargs("S3Result", "boto3_kwargs", boto3_kwargs, "boto3.client('s3', ...)")
         self.overwrite = overwrite
-        self._client = _LazyClient(self.boto3_kwargs)
+        self._clients = ClientCache()
 
     @property
     def client(self) -> Any:
-        """The boto3 S3 client, created on first use in this process."""
-        return self._client.get()
+        """The boto3 S3 client, created on first use in this process, shared by every copy of this Result; a Result
+        pickled to a worker (cloudpickle) builds its own there, and a forked child never reuses its parent's."""
+        return self._clients.get(self._build_client)
+
+    def _build_client(self) -> Any:
+        boto3 = _import_boto3()
+        kwargs = {**self.boto3_kwargs, "config": _bounded(self.boto3_kwargs.get("config"))}
+        try:
+            # a Session per client: boto3's default session is not safe to share between threads
+            return boto3.session.Session().client("s3", **kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"boto3_kwargs {sorted(self.boto3_kwargs)} are not all accepted by boto3's client('s3', ...): {exc}"
+            ) from exc
 
     # -- writing, with the write-once rule ----------------------------------------------------------------------
 
@@ -229,18 +189,7 @@ class S3Result(Result):
         """Store ``value``; in write-once mode, a key that already holds a value gives back that value instead."""
         if self.overwrite:
             return super().write(value, **context)
-        for attempt in range(_WRITE_ONCE_ATTEMPTS):
-            try:
-                return super().write(value, **context)
-            except LocationTaken as taken:
-                try:
-                    return self.read(taken.key)
-                except ResultNotFound:  # the winner's write was still in flight (409), or it has been deleted
-                    time.sleep(0.05 * 2**attempt)
-        raise StorageError(
-            f"could not write once to s3://{self.bucket} at {self.location!r}: the key kept being claimed by "
-            f"another writer but held no value after {_WRITE_ONCE_ATTEMPTS} attempts; retry later"
-        )
+        return first_write_wins(lambda: super(S3Result, self).write(value, **context), self.read, f"s3://{self.bucket}")
 
     # -- the storage contract -----------------------------------------------------------------------------------
 
@@ -260,7 +209,7 @@ class S3Result(Result):
     def write_stream(self, location: str | None, dump: Callable[[BinaryIO], object]) -> str:
         """Upload what ``dump`` writes: large ``bytes`` it writes (a pickled value's payload) are sent from where
         they are, never joined into one more copy; one PUT below ``multipart_threshold``, else a multipart upload."""
-        key = self.resolve(location if location is not None else _unique_key())
+        key = self.resolve(location if location is not None else unique_name())
         gathered = _Gathered()
         dump(gathered)  # type: ignore[arg-type]
         client = self.client
@@ -307,7 +256,7 @@ class S3Result(Result):
         """Move the object at ``location`` to ``<key>.unreadable-<UTC time>`` in the same bucket (copy, then delete,
         so a write-once Result can claim the key again)."""
         key = self.resolve(location)
-        kept = f"{key}.unreadable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
+        kept = kept_name(key)
         client = self.client
         try:
             with self._translated("keep aside", key):
@@ -391,7 +340,7 @@ class S3Result(Result):
             code = str(error.get("Code", "Unknown"))
             said = f"S3 said {code}: {error.get('Message') or 'no message'}"
             if code in _LOST_RACE_CODES and not self.overwrite:
-                return LocationTaken(self.bucket, key)
+                return LocationTaken(f"s3://{self.bucket}/{key}", key)
             if missing_bucket and code in ("404", "NotFound", "NoSuchBucket"):
                 code = "NoSuchBucket"
             category, meaning = _CLIENT_ERRORS.get(code, (StorageError, "the request was refused"))
@@ -521,12 +470,6 @@ def _checked_threshold(threshold: Any) -> int:
             "threshold between the two"
         )
     return threshold
-
-
-def _unique_key() -> str:
-    """A new key for a write without a location: dated, so a bucket listing stays browsable."""
-    now = datetime.now(timezone.utc)
-    return f"{now:%Y/%m/%d}/result-{uuid.uuid4().hex}.pkl"
 
 
 def _bounded(config: Any) -> Any:

@@ -110,7 +110,7 @@ def s3(request: pytest.FixtureRequest) -> Store:
         names=lambda: sorted(obj["Key"] for obj in client.list_objects_v2(Bucket=bucket).get("Contents", [])),
         modified=lambda name: client.head_object(Bucket=bucket, Key=name)["LastModified"],
         new_handler=lambda: S3ResultHandler(bucket=bucket, boto3_kwargs=boto3_kwargs),
-        built=lambda result: result._client._client is not None,
+        built=lambda result: result._clients.built,
         reaching=lambda url: S3Result(bucket, boto3_kwargs={
             **boto3_kwargs, "endpoint_url": url, "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2)
         }),

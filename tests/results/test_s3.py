@@ -91,26 +91,20 @@ def test_value_of_50_mb_round_trips_through_a_multipart_upload(result: S3Result,
     assert result.read(written.location).value == value
 
 
-def test_a_value_below_the_multipart_threshold_is_sent_in_one_put(
-    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
+@pytest.mark.parametrize(
+    ("threshold", "size", "parts"),
+    [(16 * MB, 9 * MB, None), (5 * MB, 6 * MB, 1)],
+    ids=["below it, one PUT (above the default)", "at or above it, in parts (below the default)"],
+)
+def test_the_multipart_threshold_decides_between_one_put_and_parts(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any, threshold: int, size: int, parts: int | None
 ) -> None:
-    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, multipart_threshold=16 * MB)
-    value = os.urandom(9 * MB)  # above the default threshold
-    at(result, "one-put.pkl").write(value)
-    etag = s3_client.head_object(Bucket=s3_bucket, Key="one-put.pkl")["ETag"]
-    assert "-" not in etag
-    assert result.read("one-put.pkl").value == value
-
-
-def test_a_value_at_the_multipart_threshold_is_sent_in_parts(
-    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
-) -> None:
-    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, multipart_threshold=5 * MB)
-    value = os.urandom(6 * MB)  # below the default threshold
-    at(result, "parts.pkl").write(value)
-    etag = s3_client.head_object(Bucket=s3_bucket, Key="parts.pkl")["ETag"]
-    assert etag.endswith('-1"')  # one part of 8 MiB holds it
-    assert result.read("parts.pkl").value == value
+    result = S3Result(bucket=s3_bucket, boto3_kwargs=s3_boto3_kwargs, multipart_threshold=threshold)
+    value = os.urandom(size)
+    at(result, "sized.pkl").write(value)
+    etag = s3_client.head_object(Bucket=s3_bucket, Key="sized.pkl")["ETag"]
+    assert etag.endswith(f'-{parts}"') if parts else "-" not in etag  # S3 counts a multipart object's parts there
+    assert result.read("sized.pkl").value == value
 
 
 def test_the_multipart_threshold_survives_pickling(result: S3Result) -> None:

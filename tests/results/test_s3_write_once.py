@@ -1,5 +1,5 @@
-"""Write-once S3Results (``overwrite=False``) where S3 differs from the other object stores: multipart uploads, its
-own ``LocationTaken``, and a flow that loses the race. What the three share runs in test_cloud_write_once.py."""
+"""Write-once S3Results (``overwrite=False``) where S3 differs from the other object stores: multipart uploads, and
+a flow that loses the race. What the three share runs in test_cloud_write_once.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from compat import S3Result
-from compat.results.s3 import MULTIPART_THRESHOLD, LocationTaken
+from compat.results.s3 import MULTIPART_THRESHOLD
 
 
 @pytest.fixture
@@ -36,11 +36,6 @@ def test_large_write_once_to_an_empty_key_is_one_multipart_object(once: S3Result
     once.write(big)
     assert s3_client.head_object(Bucket=once.bucket, Key="target.pkl")["ETag"].endswith('-3"')
     assert stored(once, s3_client) == big
-
-
-def test_location_taken_survives_pickling() -> None:
-    error = pickle.loads(pickle.dumps(LocationTaken("bucket", "key")))
-    assert (error.bucket, error.key, str(error)) == ("bucket", "key", str(LocationTaken("bucket", "key")))
 
 
 def test_a_task_that_loses_a_write_once_race_carries_the_winners_value_downstream(
