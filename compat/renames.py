@@ -307,8 +307,8 @@ PREFECT = Profile(
             new="result",
             anchor="prefect",
             applies_to=_ENGINE_CALLABLES,
-            note="a handler that is not a built-in one has no Result equivalent from 0.14 on (0.11-0.13 wrapped it "
-            "in ResultHandlerResult): port it by hand",
+            note="a handler of your own keeps running here, wrapped in ResultHandlerResult, which Prefect itself "
+            "removed in 0.14: port it to a prefect.engine.result.Result subclass by hand",
         ),
         Rename(
             kind="attribute",

@@ -191,8 +191,9 @@ def test_keyword_warning_for_a_built_in_handler_names_the_result_it_becomes(lega
 
 def test_keyword_warning_for_a_handler_of_ones_own_says_to_port_it(legacy) -> None:
     assert keyword_warning_for(DictHandler(), legacy) == (
-        f"{PREFECT_KEYWORD_HEAD} (a handler that is not a built-in one has no Result equivalent from 0.14 on "
-        f"(0.11-0.13 wrapped it in ResultHandlerResult): port it by hand). {PREFECT_CODEMOD} lists it as a manual "
+        f"{PREFECT_KEYWORD_HEAD} (a handler of your own keeps running here, wrapped in ResultHandlerResult, which "
+        "Prefect itself removed in 0.14: port it to a prefect.engine.result.Result subclass by hand). "
+        f"{PREFECT_CODEMOD} lists it as a manual "
         f"follow-up; see {MIGRATION_GUIDE}#prefect"
     )
 
