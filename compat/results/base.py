@@ -236,8 +236,12 @@ class Result:
                 value = serializer.deserialize(self.read_bytes(resolved))
         except SerializationError as exc:
             raise _unreadable(resolved, exc) from exc.__cause__
+        return self._holding(resolved, value)
+
+    def _holding(self: R, location: str, value: Any) -> R:
+        """A copy of this Result holding ``value``, read from or written at the concrete ``location``."""
         new = self.copy()
-        new.location = resolved
+        new.location = location
         new.value = value
         return new
 

@@ -329,10 +329,7 @@ class LocalResult(Result):
             value = self._load(path, confined, location, serializer.load)  # type: ignore[attr-defined]
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
-        new = self.copy()
-        new.location = path
-        new.value = value
-        return new
+        return self._holding(path, value)
 
     def read_bytes(self, location: str) -> bytes:
         return self.read_stream(location, _whole)
