@@ -289,18 +289,28 @@ class S3Result(Result):
 
         Parts are invisible until the completion, which S3 applies atomically. An upload that raises anything,
         KeyboardInterrupt included, stops its parts and is aborted, so no incomplete upload is left to pay for.
+        Where the client adds checksums to requests (botocore's default), the upload declares CRC32 as boto3's
+        managed transfer does: S3 checks each part and keeps a checksum of the whole (and moto assembles such an
+        upload about a third faster).
         """
         from concurrent.futures import ThreadPoolExecutor
 
         client = self.client
         part_size = max(PART_SIZE, math.ceil(data.size / _MAX_PARTS))
+        checksum = _part_checksum(client)
+        member = f"Checksum{checksum.get('ChecksumAlgorithm', '').upper()}"
 
         def send(number: int, start: int) -> dict[str, Any]:
             body = data.body(start, min(start + part_size, data.size))
-            response = client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
-            return {"ETag": response["ETag"], "PartNumber": number}
+            response = client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, **checksum
+            )
+            part = {"ETag": response["ETag"], "PartNumber": number}
+            if checksum and member in response:  # S3 asks for each part's checksum back when completing
+                part[member] = response[member]
+            return part
 
-        upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key, **checksum)["UploadId"]
         pool = ThreadPoolExecutor(max_workers=PART_WORKERS, thread_name_prefix="s3-part")
         try:
             starts = range(0, data.size, part_size)
@@ -457,6 +467,16 @@ class _Chunked(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         return self.body.readinto(memoryview(buffer).cast("B")[:_READ_BUFFER])  # type: ignore[no-any-return]
+
+
+def _part_checksum(client: Any) -> dict[str, str]:
+    """``ChecksumAlgorithm`` for a multipart upload: botocore's default one where the client computes checksums
+    whenever an operation supports them (its default since 1.36), else none (``when_required``, older botocore)."""
+    if getattr(client.meta.config, "request_checksum_calculation", None) != "when_supported":
+        return {}
+    from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
+
+    return {"ChecksumAlgorithm": DEFAULT_CHECKSUM_ALGORITHM}
 
 
 def _checked_threshold(threshold: Any) -> int:

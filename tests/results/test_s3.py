@@ -107,6 +107,36 @@ def test_the_multipart_threshold_decides_between_one_put_and_parts(
     assert result.read("sized.pkl").value == value
 
 
+def test_a_multipart_upload_declares_crc32_and_sends_each_parts_checksum_when_completing(
+    result: S3Result, s3_client: Any
+) -> None:
+    completed: list[dict[str, Any]] = []
+    result.client.meta.events.register(
+        "before-parameter-build.s3.CompleteMultipartUpload", lambda params, **_: completed.append(params)
+    )
+    value = os.urandom(9 * MB)
+    at(result, "checked.pkl").write(value)
+    parts = completed[0]["MultipartUpload"]["Parts"]
+    assert len(parts) == 2 and all(part.get("ChecksumCRC32") for part in parts)  # S3 refuses a completion without
+    stored = s3_client.head_object(Bucket=result.bucket, Key="checked.pkl", ChecksumMode="ENABLED")
+    assert stored.get("ChecksumCRC32")
+    assert result.read("checked.pkl").value == value
+
+
+def test_a_client_computing_checksums_only_when_required_uploads_parts_without_them(
+    s3_bucket: str, s3_boto3_kwargs: dict[str, Any], s3_client: Any
+) -> None:
+    from botocore.config import Config
+
+    config = Config(request_checksum_calculation="when_required")
+    result = S3Result(bucket=s3_bucket, boto3_kwargs={**s3_boto3_kwargs, "config": config})
+    value = os.urandom(9 * MB)
+    at(result, "plain.pkl").write(value)
+    stored = s3_client.head_object(Bucket=s3_bucket, Key="plain.pkl", ChecksumMode="ENABLED")
+    assert "-2" in stored["ETag"] and not stored.get("ChecksumCRC32")
+    assert result.read("plain.pkl").value == value
+
+
 def test_the_multipart_threshold_survives_pickling(result: S3Result) -> None:
     result.multipart_threshold = 64 * MB
     assert pickle.loads(pickle.dumps(result)).multipart_threshold == 64 * MB
