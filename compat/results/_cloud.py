@@ -1,5 +1,7 @@
 """What the object-store backends (``S3Result``, ``GCSResult``, ``AzureResult``) share.
 
+- ``ObjectStoreResult``: the base of the three: the write-once rule in ``write``, ``exists_at`` by a metadata
+  look-up, and the one place their SDK's exceptions are turned into ours (``_translated``).
 - ``ClientCache``: one SDK client per process, built on first use, shared by every copy of a Result and never
   pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
 - ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
@@ -20,14 +22,17 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from compat.errors import ArgumentTypeError, LocationError, ResultNotFound, StorageError
+from compat.errors import ArgumentTypeError, LocationError, ResultError, ResultNotFound, StorageError
+from compat.results.base import Result
 from compat.results.serializers import SIGNED_MAGIC
 
 __all__ = [
+    "ObjectStoreResult",
     "ClientCache",
     "LocationTaken",
     "SIGNED_BASE64",
@@ -41,11 +46,71 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+O = TypeVar("O", bound="ObjectStoreResult")
 
 WRITE_ONCE_ATTEMPTS = 5
 
 SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])
 """How the base64 text of a signed pickle starts (what a legacy handler writes when a signing key is set)."""
+
+
+class ObjectStoreResult(Result):
+    """What ``S3Result``, ``GCSResult`` and ``AzureResult`` do alike. A backend gives ``_build_client``,
+    ``store_uri``, ``_look_up`` (the SDK's metadata of a name) and ``_translate`` (an SDK exception as ours)."""
+
+    def __init__(self, *, overwrite: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.overwrite = overwrite
+        self._clients = ClientCache()
+
+    @property
+    def client(self) -> Any:
+        """The SDK's client, built by ``_build_client`` on first use in this process and shared by every copy of
+        this Result; a Result pickled to a worker (cloudpickle) builds its own there, and a forked child never
+        reuses its parent's."""
+        return self._clients.get(self._build_client)
+
+    def _build_client(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def store_uri(self) -> str:
+        """The bucket or container as a URI (``s3://bucket``), for messages."""
+        raise NotImplementedError
+
+    def write(self: O, value: Any, /, **context: Any) -> O:
+        """Store ``value``; in write-once mode, a location that already holds a value gives back that value instead."""
+        if self.overwrite:
+            return super().write(value, **context)
+        return first_write_wins(
+            lambda: super(ObjectStoreResult, self).write(value, **context), self.read, self.store_uri
+        )
+
+    def exists_at(self, location: str) -> bool:
+        try:
+            self._look_up(self.resolve(location))
+        except ResultNotFound:
+            return False
+        return True
+
+    def _look_up(self, name: str) -> Any:
+        """The SDK's metadata of the object ``name``; ``ResultNotFound`` if there is none."""
+        raise NotImplementedError
+
+    @contextmanager
+    def _translated(self, action: str, name: str, **options: Any) -> Iterator[None]:
+        """Turn the SDK's exceptions raised inside into ours (``_translate``, given ``options``), keeping the cause."""
+        try:
+            yield
+        except Exception as exc:
+            error = self._translate(exc, action, name, **options)
+            if error is None:
+                raise
+            raise error from exc
+
+    _translate: Callable[..., ResultError | None]
+    """``_translate(exc, action, name, **options)``: ``exc`` as one of our errors, saying it could not ``action``
+    ``name``; None to let it through. Each backend's keyword options are its own (``missing_bucket=``)."""
 
 
 class ClientCache:

@@ -13,24 +13,21 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from compat.errors import ArgumentTypeError, LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results._cloud import (
-    ClientCache,
     LocationTaken,
+    ObjectStoreResult,
     checked_kwargs,
     checked_store_name,
-    first_write_wins,
     kept_name,
     name_in_store,
     unique_name,
     unwrap_legacy_payload,
 )
-from compat.results.base import Result
 from compat.results.serializers import PickleSerializer
 
 __all__ = ["BOUNDED_CALLS", "CONNECTION_STRING_VARIABLE", "AzureResult"]
@@ -104,7 +101,7 @@ def _import_blob() -> Any:
     return blob
 
 
-class AzureResult(Result):
+class AzureResult(ObjectStoreResult):
     """Stores each value as one block blob (cloudpickle bytes by default) in ``container``.
 
     ``connection_string`` (else the ``AZURE_STORAGE_CONNECTION_STRING`` environment variable) names the account
@@ -129,7 +126,7 @@ class AzureResult(Result):
         overwrite: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(overwrite=overwrite, **kwargs)
         self.container = checked_store_name("AzureResult", "container", container, _CONTAINER_NAME, _CONTAINER_RULES)
         if connection_string is not None and not isinstance(connection_string, str):
             raise ArgumentTypeError(
@@ -140,13 +137,10 @@ class AzureResult(Result):
             )
         self.connection_string = connection_string
         self.client_kwargs = checked_kwargs("AzureResult", "client_kwargs", client_kwargs, "BlobServiceClient")
-        self.overwrite = overwrite
-        self._clients = ClientCache()
 
     @property
-    def client(self) -> Any:
-        """The ``ContainerClient`` of ``container``, created on first use in this process."""
-        return self._clients.get(self._build_client)
+    def store_uri(self) -> str:
+        return f"az://{self.container}"
 
     def _build_client(self) -> Any:
         blob = _import_blob()
@@ -166,16 +160,6 @@ class AzureResult(Result):
                 f"{_CREDENTIALS}"
             ) from exc
         return service.get_container_client(self.container)
-
-    # -- writing, with the write-once rule ----------------------------------------------------------------------
-
-    def write(self, value: Any, /, **context: Any) -> AzureResult:
-        """Store ``value``; in write-once mode, a name that already holds a value gives back that value instead."""
-        if self.overwrite:
-            return super().write(value, **context)
-        return first_write_wins(
-            lambda: super(AzureResult, self).write(value, **context), self.read, f"az://{self.container}"
-        )
 
     # -- the storage contract -----------------------------------------------------------------------------------
 
@@ -205,15 +189,8 @@ class AzureResult(Result):
             return unwrap_legacy_payload(data)
         return data
 
-    def exists_at(self, location: str) -> bool:
-        try:
-            self._properties(self.resolve(location))
-        except ResultNotFound:
-            return False
-        return True
-
     def modified_at(self, location: str) -> datetime | None:
-        stamp: datetime = self._properties(self.resolve(location)).last_modified  # tz-aware (UTC) from the SDK
+        stamp: datetime = self._look_up(self.resolve(location)).last_modified  # tz-aware (UTC) from the SDK
         return stamp
 
     def keep_aside(self, location: str) -> str | None:
@@ -242,21 +219,10 @@ class AzureResult(Result):
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
-    def _properties(self, name: str) -> Any:
+    def _look_up(self, name: str) -> Any:
         """The blob's properties (a HEAD request: Azure names BlobNotFound or ContainerNotFound in a header)."""
         with self._translated("look up", name):
             return self.client.get_blob_client(name).get_blob_properties()
-
-    @contextmanager
-    def _translated(self, action: str, name: str) -> Iterator[None]:
-        """Turn the SDK's exceptions raised inside into ours (see ``_ERROR_CODES``), keeping the cause."""
-        try:
-            yield
-        except Exception as exc:
-            error = self._translate(exc, action, name)
-            if error is None:
-                raise
-            raise error from exc
 
     def _translate(self, exc: Exception, action: str, name: str) -> ResultError | None:
         from azure.core import exceptions as azure_errors

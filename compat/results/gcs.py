@@ -17,17 +17,15 @@ from typing import Any
 
 from compat.errors import ArgumentTypeError, LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results._cloud import (
-    ClientCache,
     LocationTaken,
+    ObjectStoreResult,
     checked_kwargs,
     checked_store_name,
-    first_write_wins,
     kept_name,
     name_in_store,
     unique_name,
     unwrap_legacy_payload,
 )
-from compat.results.base import Result
 from compat.results.serializers import PickleSerializer
 
 __all__ = ["GCSResult"]
@@ -77,7 +75,7 @@ def _import_storage() -> Any:
     return storage
 
 
-class GCSResult(Result):
+class GCSResult(ObjectStoreResult):
     """Stores each value as one object (cloudpickle bytes by default) in ``bucket``.
 
     ``project`` and ``client_kwargs`` go to ``google.cloud.storage.Client(...)`` (``credentials``,
@@ -106,21 +104,18 @@ class GCSResult(Result):
         retry_deadline: float | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(overwrite=overwrite, **kwargs)
         self.bucket = checked_store_name("GCSResult", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
         self.project = project
         self.client_kwargs = checked_kwargs("GCSResult", "client_kwargs", client_kwargs, "google.cloud.storage.Client")
-        self.overwrite = overwrite
         self.timeout = _checked_timeout(timeout)
         self.retry_deadline = _checked_seconds(
             "retry_deadline", RETRY_DEADLINE if retry_deadline is None else retry_deadline
         )
-        self._clients = ClientCache()
 
     @property
-    def client(self) -> Any:
-        """The ``google.cloud.storage.Client``, created on first use in this process."""
-        return self._clients.get(self._build_client)
+    def store_uri(self) -> str:
+        return f"gs://{self.bucket}"
 
     def _build_client(self) -> Any:
         storage = _import_storage()
@@ -140,16 +135,6 @@ class GCSResult(Result):
             raise StorageError(
                 f"cannot reach gs://{self.bucket}: no usable Google credentials ({exc}); {_CREDENTIALS}"
             ) from exc
-
-    # -- writing, with the write-once rule ----------------------------------------------------------------------
-
-    def write(self, value: Any, /, **context: Any) -> GCSResult:
-        """Store ``value``; in write-once mode, a name that already holds a value gives back that value instead."""
-        if self.overwrite:
-            return super().write(value, **context)
-        return first_write_wins(
-            lambda: super(GCSResult, self).write(value, **context), self.read, f"gs://{self.bucket}"
-        )
 
     # -- the storage contract -----------------------------------------------------------------------------------
 
@@ -186,15 +171,8 @@ class GCSResult(Result):
             return unwrap_legacy_payload(data)
         return data
 
-    def exists_at(self, location: str) -> bool:
-        try:
-            self._metadata(self.resolve(location))
-        except ResultNotFound:
-            return False
-        return True
-
     def modified_at(self, location: str) -> datetime | None:
-        stamp: datetime = self._metadata(self.resolve(location)).updated  # parsed tz-aware by the SDK
+        stamp: datetime = self._look_up(self.resolve(location)).updated  # parsed tz-aware by the SDK
         return stamp
 
     def keep_aside(self, location: str) -> str | None:
@@ -220,7 +198,7 @@ class GCSResult(Result):
 
         return {"timeout": self.timeout, "retry": DEFAULT_RETRY.with_timeout(self.retry_deadline)}
 
-    def _metadata(self, name: str) -> Any:
+    def _look_up(self, name: str) -> Any:
         """The object's metadata (a reloaded ``Blob``); a 404 is ``ResultNotFound`` once the bucket is known."""
         with self._found("look up", name):
             blob = self.client.bucket(self.bucket).blob(name)
@@ -241,18 +219,7 @@ class GCSResult(Result):
                 raise StorageError(f"cannot {action} gs://{self.bucket}/{name}: {_NO_BUCKET}") from missing.__cause__
             raise
 
-    @contextmanager
-    def _translated(self, action: str, name: str, missing_bucket: bool = False) -> Iterator[None]:
-        """Turn the SDK's exceptions raised inside into ours (see ``_STATUSES``), keeping the cause."""
-        try:
-            yield
-        except Exception as exc:
-            error = self._translate(exc, action, name, missing_bucket)
-            if error is None:
-                raise
-            raise error from exc
-
-    def _translate(self, exc: Exception, action: str, name: str, missing_bucket: bool) -> ResultError | None:
+    def _translate(self, exc: Exception, action: str, name: str, missing_bucket: bool = False) -> ResultError | None:
         from google.api_core import exceptions as api_errors
         from google.auth import exceptions as auth_errors
         from requests import exceptions as http_errors

@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import datetime
 from typing import Any, BinaryIO, TypeVar
 
@@ -29,17 +29,15 @@ from compat.errors import (
 )
 from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
 from compat.results._cloud import (
-    ClientCache,
     LocationTaken,
+    ObjectStoreResult,
     checked_kwargs,
     checked_store_name,
-    first_write_wins,
     kept_name,
     name_in_store,
     unique_name,
     unwrap_legacy_payload,
 )
-from compat.results.base import Result
 from compat.results.serializers import PickleSerializer
 
 __all__ = ["S3Result"]
@@ -128,7 +126,7 @@ def _import_boto3() -> Any:
     return boto3
 
 
-class S3Result(Result):
+class S3Result(ObjectStoreResult):
     """Stores each value as one object (cloudpickle bytes by default) in ``bucket``.
 
     ``boto3_kwargs`` go to ``boto3.client("s3", ...)`` (``endpoint_url``, ``region_name``, credentials,
@@ -159,18 +157,14 @@ class S3Result(Result):
         multipart_threshold: int = MULTIPART_THRESHOLD,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(overwrite=overwrite, **kwargs)
         self.multipart_threshold = _checked_threshold(multipart_threshold)
         self.bucket = checked_store_name("S3Result", "bucket", bucket, _BUCKET_NAME, _BUCKET_RULES)
         self.boto3_kwargs = checked_kwargs("S3Result", "boto3_kwargs", boto3_kwargs, "boto3.client('s3', ...)")
-        self.overwrite = overwrite
-        self._clients = ClientCache()
 
     @property
-    def client(self) -> Any:
-        """The boto3 S3 client, created on first use in this process, shared by every copy of this Result; a Result
-        pickled to a worker (cloudpickle) builds its own there, and a forked child never reuses its parent's."""
-        return self._clients.get(self._build_client)
+    def store_uri(self) -> str:
+        return f"s3://{self.bucket}"
 
     def _build_client(self) -> Any:
         boto3 = _import_boto3()
@@ -182,14 +176,6 @@ class S3Result(Result):
             raise TypeError(
                 f"boto3_kwargs {sorted(self.boto3_kwargs)} are not all accepted by boto3's client('s3', ...): {exc}"
             ) from exc
-
-    # -- writing, with the write-once rule ----------------------------------------------------------------------
-
-    def write(self, value: Any, /, **context: Any) -> S3Result:
-        """Store ``value``; in write-once mode, a key that already holds a value gives back that value instead."""
-        if self.overwrite:
-            return super().write(value, **context)
-        return first_write_wins(lambda: super(S3Result, self).write(value, **context), self.read, f"s3://{self.bucket}")
 
     # -- the storage contract -----------------------------------------------------------------------------------
 
@@ -241,15 +227,8 @@ class S3Result(Result):
             stream.read()  # to the end: botocore checks the length and the checksum there
         return value
 
-    def exists_at(self, location: str) -> bool:
-        try:
-            self._head(self.resolve(location))
-        except ResultNotFound:
-            return False
-        return True
-
     def modified_at(self, location: str) -> datetime | None:
-        stamp: datetime = self._head(self.resolve(location))["LastModified"]  # botocore parses it tz-aware
+        stamp: datetime = self._look_up(self.resolve(location))["LastModified"]  # botocore parses it tz-aware
         return stamp
 
     def keep_aside(self, location: str) -> str | None:
@@ -269,7 +248,7 @@ class S3Result(Result):
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
-    def _head(self, key: str) -> dict[str, Any]:
+    def _look_up(self, key: str) -> dict[str, Any]:
         """HEAD the object; a 404 is ``ResultNotFound`` only once the bucket is known to exist."""
         client = self.client
         try:
@@ -330,18 +309,7 @@ class S3Result(Result):
         finally:
             pool.shutdown(wait=False)
 
-    @contextmanager
-    def _translated(self, action: str, key: str, missing_bucket: bool = False) -> Iterator[None]:
-        """Turn botocore's exceptions raised inside into ours (see ``_CLIENT_ERRORS``), keeping the cause."""
-        try:
-            yield
-        except Exception as exc:
-            error = self._translate(exc, action, key, missing_bucket)
-            if error is None:
-                raise
-            raise error from exc
-
-    def _translate(self, exc: Exception, action: str, key: str, missing_bucket: bool) -> ResultError | None:
+    def _translate(self, exc: Exception, action: str, key: str, missing_bucket: bool = False) -> ResultError | None:
         from botocore import exceptions as boto_errors
 
         where = f"cannot {action} s3://{self.bucket}/{key}"
