@@ -1,22 +1,17 @@
 """``GCSResultHandler``: each value as a new object in a GCS bucket, in the legacy format (base64 text).
 
 It stores through a ``GCSResult``, so both share one client policy (lazy, never pickled), one error translation
-and atomic uploads; only the legacy format and object naming are kept here. ``GCSResult`` reads the objects this
-handler writes, so data stored before the upgrade stays readable after it.
+and atomic uploads; the legacy format and object naming are those of ``compat.legacy._cloud``, shared by the three
+legacy cloud handlers. ``GCSResult`` reads the objects this handler writes, so data stored before the upgrade
+stays readable after it.
 """
 
 from __future__ import annotations
 
-import base64
-import uuid
-from datetime import datetime, timezone
-from typing import Any
-
 from typing_extensions import deprecated
 
-from compat.legacy.base import ResultHandler
+from compat.legacy._cloud import ObjectStoreHandler
 from compat.results.gcs import GCSResult
-from compat.results.serializers import PickleSerializer
 
 __all__ = ["GCSResultHandler"]
 
@@ -25,7 +20,7 @@ __all__ = ["GCSResultHandler"]
     "GCSResultHandler is deprecated; use compat.GCSResult (python -m codemods.results <path> rewrites it)",
     category=None,
 )
-class GCSResultHandler(ResultHandler):
+class GCSResultHandler(ObjectStoreHandler):
     """Writes each value to a new, uniquely named object in ``bucket`` and returns its name.
 
     The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it (signed, and
@@ -42,12 +37,3 @@ class GCSResultHandler(ResultHandler):
         self.bucket = bucket
         self.credentials_secret = credentials_secret
         self._storage = GCSResult(bucket=bucket)
-
-    def write(self, result: Any) -> str:
-        """Store ``result`` under a new name (``YYYY/MM/DD/<uuid>.prefect_result``) and return the name."""
-        name = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
-        return self._storage.write_bytes(name, base64.b64encode(PickleSerializer().serialize(result)))
-
-    def read(self, uri: str) -> Any:
-        """The value stored under the name ``uri`` (legacy base64 objects, and raw pickles written by GCSResult)."""
-        return self._storage.read(uri).value

@@ -1,23 +1,20 @@
 """``S3ResultHandler``: each value as a new object in an S3 bucket, in the legacy format (base64 text).
 
 It stores through an ``S3Result``, so both share one boto3 client policy (lazy, never pickled), one error
-translation and atomic writes; only the legacy format and key naming are kept here. ``S3Result`` reads the
-objects this handler writes, so data stored before the upgrade stays readable after it.
+translation and atomic writes; the legacy format and key naming are those of ``compat.legacy._cloud``, shared by
+the three legacy cloud handlers. ``S3Result`` reads the objects this handler writes, so data stored before the
+upgrade stays readable after it.
 """
 
 from __future__ import annotations
 
-import base64
-import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from typing_extensions import deprecated
 
-from compat.legacy.base import ResultHandler
+from compat.legacy._cloud import ObjectStoreHandler
 from compat.results.s3 import S3Result
-from compat.results.serializers import PickleSerializer
 
 __all__ = ["S3ResultHandler"]
 
@@ -26,7 +23,7 @@ __all__ = ["S3ResultHandler"]
     "S3ResultHandler is deprecated; use compat.S3Result (python -m codemods.results <path> rewrites it)",
     category=None,
 )
-class S3ResultHandler(ResultHandler):
+class S3ResultHandler(ObjectStoreHandler):
     """Writes each value to a new, uniquely named object in ``bucket`` and returns its key.
 
     The object holds the base64 text of the value's cloudpickle bytes, as the legacy handler wrote it (signed, and
@@ -47,15 +44,6 @@ class S3ResultHandler(ResultHandler):
         super().__setattr__(name, value)
         if name in ("bucket", "boto3_kwargs") and "_storage" in self.__dict__:
             self._storage = S3Result(bucket=self.bucket, boto3_kwargs=self.boto3_kwargs)
-
-    def write(self, result: Any) -> str:
-        """Store ``result`` under a new key (``YYYY/MM/DD/<uuid>.prefect_result``) and return the key."""
-        key = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
-        return self._storage.write_bytes(key, base64.b64encode(PickleSerializer().serialize(result)))
-
-    def read(self, uri: str) -> Any:
-        """The value stored under the key ``uri`` (legacy base64 objects, and raw pickles written by S3Result)."""
-        return self._storage.read(uri).value
 
     def __repr__(self) -> str:  # boto3_kwargs may hold credentials: never show them
         return f"S3ResultHandler(bucket={self.bucket!r})"
