@@ -45,6 +45,7 @@ from compat.errors import (
     SerializationError,
     StorageError,
     TemplateError,
+    UntrustedData,
     ValidationError,
 )
 from compat.kwargs import Flow, Task, task  # the engine's, with the legacy result_handler= translation applied
@@ -118,6 +119,7 @@ __all__ = [
     "TemplateError",
     "ThreadExecutor",
     "TriggerFailed",
+    "UntrustedData",
     "ValidationError",
     "ValidationFailed",
     "as_result",

@@ -8,6 +8,8 @@ Each class also subclasses the builtin that code written before this package alr
     ├── ResultNotFound (FileNotFoundError)   nothing is stored at the location that was read
     ├── ConstantResultError (ValueError)     a ConstantResult was asked to store, or given a serializer
     ├── SerializationError (ValueError)      a value could not be serialized, or stored bytes deserialized
+    │   └── UntrustedData                    stored bytes refused unread: unsigned while signing, another key, signed
+    │                                        for another location, or changed since (names the key id that signed)
     ├── ValidationError (ValueError)         a validator rejected a value (names the validator and why)
     ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
     ├── ConfigurationError (ValueError)      a setting cannot be used (an empty signing key, signed data but no
@@ -37,6 +39,7 @@ __all__ = [
     "SerializationError",
     "StorageError",
     "TemplateError",
+    "UntrustedData",
     "ValidationError",
 ]
 
@@ -93,6 +96,16 @@ class ConstantResultError(ResultError, ValueError):
 
 class SerializationError(ResultError, ValueError):
     """Raised when a value cannot be serialized, or stored bytes cannot be deserialized."""
+
+
+class UntrustedData(SerializationError):
+    """Raised when stored bytes must not be unpickled: unsigned while a signing key is set, signed with a key not in
+    use, signed for another location, or changed since they were signed. ``key_id`` names the key that signed them
+    (None: unsigned). The engine keeps such bytes aside and runs the task again."""
+
+    def __init__(self, message: str, key_id: str | None = None) -> None:
+        super().__init__(message)
+        self.key_id = key_id
 
 
 class ValidationError(ResultError, ValueError):

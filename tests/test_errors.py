@@ -9,6 +9,7 @@ import pytest
 from compat.errors import (
     ArgumentTypeError,
     ConfigurationError,
+    UntrustedData,
     LocationError,
     MissingDependency,
     ResultError,
@@ -31,6 +32,7 @@ from compat.errors import (
         SerializationError("cannot unpickle"),
         StorageError("permission denied"),
         ConfigurationError("the signing key is empty"),
+        UntrustedData("signed for another location", key_id="0123456789abcdef"),
         ArgumentTypeError("validators", 5, "a list of callables"),
     ],
     ids=lambda error: type(error).__name__,

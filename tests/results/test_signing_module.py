@@ -1,0 +1,142 @@
+"""compat.results.signing: keys and key ids, the signed header, streams and small blobs."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import pytest
+
+from compat import ConfigurationError, SerializationError, UntrustedData
+from compat.results import signing
+from compat.results.signing import (
+    SIGNED_MAGIC, SIGNING_KEY_FILE_VARIABLE, SIGNING_KEY_VARIABLE, BlobSignature,
+    environment_keyring, key_id, keyring, parse_header, read_header, sign, sign_blob, verify, verify_blob,
+)
+
+
+@pytest.fixture(autouse=True)
+def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
+    monkeypatch.delenv(SIGNING_KEY_FILE_VARIABLE, raising=False)
+
+
+def test_a_key_id_is_16_hex_digits_that_differ_per_key_and_do_not_show_the_key() -> None:
+    first, second = key_id("secret one"), key_id("secret two")
+    assert len(first) == 16 and int(first, 16) >= 0
+    assert first != second
+    assert "secret" not in first and b"secret one".hex()[:16] != first
+
+
+def test_text_keys_are_stripped_by_one_rule_wherever_they_come_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, " k ")
+    from_environment = environment_keyring()
+    assert from_environment is not None
+    assert from_environment.ids == keyring(" k ").ids == keyring("k").ids == keyring(b"k").ids
+
+
+def test_a_set_but_empty_key_variable_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "")
+    with pytest.raises(ConfigurationError, match="set but empty"):
+        environment_keyring()
+
+
+def test_a_key_of_only_spaces_given_as_an_argument_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="must not be empty or only spaces"):
+        keyring("   ")
+
+
+def test_a_key_file_gives_one_key_a_line_the_first_signing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "keys"
+    path.write_text("# rotated 2026-12\nnew\n\nold\n")
+    monkeypatch.setenv(SIGNING_KEY_FILE_VARIABLE, str(path))
+    keys = environment_keyring()
+    assert keys is not None and keys.ids == (key_id("new"), key_id("old")) and keys.signer_id == key_id("new")
+
+
+def test_both_key_settings_at_once_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "keys").write_text("k\n")
+    monkeypatch.setenv(SIGNING_KEY_FILE_VARIABLE, str(tmp_path / "keys"))
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, "k")
+    with pytest.raises(ConfigurationError, match="set one"):
+        environment_keyring()
+
+
+def test_a_keyring_is_never_pickled_and_never_shows_a_key() -> None:
+    keys = keyring("very secret")
+    assert "very secret" not in repr(keys)
+    with pytest.raises(TypeError, match="never pickled"):
+        pickle.dumps(keys)
+
+
+def test_a_signed_value_carries_its_key_id_location_and_time_and_verifies() -> None:
+    keys = keyring("k")
+    data = sign(keys, "flows/a.pkl", b"payload")
+    assert data.startswith(SIGNED_MAGIC)
+    header, payload = verify(keys, data, "flows/a.pkl")
+    assert (header.key_id, header.location, bytes(payload)) == (key_id("k"), "flows/a.pkl", b"payload")
+    assert header.written_at.tzinfo is not None
+
+
+def test_a_value_signed_for_another_location_is_a_mismatch_naming_both() -> None:
+    keys = keyring("k")
+    with pytest.raises(UntrustedData, match="for the location 'b.pkl', not 'a.pkl'") as caught:
+        verify(keys, sign(keys, "b.pkl", b"x"), "a.pkl")
+    assert caught.value.key_id == key_id("k")
+
+
+def test_a_value_signed_with_an_unknown_key_names_that_key_id() -> None:
+    with pytest.raises(UntrustedData, match=f"key id {key_id('other')}"):
+        verify(keyring("k"), sign(keyring("other"), "a.pkl", b"x"), "a.pkl")
+
+
+@pytest.mark.parametrize("where", ["payload", "time", "location"])
+def test_any_changed_byte_of_header_or_payload_is_a_mismatch(where: str) -> None:
+    keys = keyring("k")
+    data = bytearray(sign(keys, "a.pkl", b"payload"))
+    offset = {"payload": len(data) - 1, "time": 20, "location": signing.FIXED_SIZE}[where]
+    data[offset] ^= 1
+    with pytest.raises(SerializationError):
+        verify(keys, bytes(data), None)
+
+
+def test_the_header_is_read_from_a_stream_without_reading_the_payload() -> None:
+    stream = io.BytesIO(sign(keyring("k"), "a.pkl", bytes(1000)))
+    header = read_header(stream)
+    assert stream.tell() == header.size and header.location == "a.pkl"
+
+
+def test_a_header_claiming_a_huge_location_is_refused_before_it_is_read() -> None:
+    fixed = signing._FIXED.pack(SIGNED_MAGIC, bytes(8), 0, 65535)
+    with pytest.raises(SerializationError, match="claims a location of 65535 bytes"):
+        parse_header(fixed + bytes(100))
+
+
+def test_a_blob_signature_verifies_and_names_its_key_id() -> None:
+    keys = keyring(["new", "old"])
+    signature = sign_blob(b'{"task": "a"}', keyring("old"))
+    assert signature.key_id == key_id("old") and len(signature.tag) == 64
+    verify_blob(b'{"task": "a"}', signature, keys)
+
+
+def test_a_changed_blob_is_a_mismatch() -> None:
+    keys = keyring("k")
+    signature = sign_blob(b'{"task": "a"}', keys)
+    with pytest.raises(UntrustedData, match="does not match"):
+        verify_blob(b'{"task": "b"}', signature, keys)
+
+
+def test_a_blob_tag_cannot_stand_for_a_header_tag() -> None:
+    keys = keyring("k")
+    data = bytearray(sign(keys, "a.pkl", b"x"))
+    header = parse_header(data)
+    blob = sign_blob(header.signed + b"x", keys)
+    data[header.size - 32 : header.size] = bytes.fromhex(blob.tag)
+    with pytest.raises(UntrustedData):
+        verify(keys, bytes(data), "a.pkl")
+
+
+def test_a_forged_blob_key_id_is_a_mismatch_not_a_crash() -> None:
+    with pytest.raises(UntrustedData, match="malformed key id"):
+        verify_blob(b"x", BlobSignature("not hex", "00"), keyring("k"))
