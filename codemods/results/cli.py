@@ -1,4 +1,4 @@
-"""``python -m codemods.results PATH... [--check] [--diff] [-j N] [--profile P] [--exclude GLOB] [--report json]``
+"""``results-codemod PATH... [--check] [--diff] [-j N] [--profile P] [--exclude GLOB] [--report json]``
 
 Messages go to stderr, diffs and the JSON report to stdout. Exit codes: 0 nothing left to change; 1 changes
 needed (``--check``/``--diff``) or manual follow-ups remain; 2 a usage error or files that could not be processed.
@@ -44,7 +44,7 @@ exit codes:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m codemods.results",
+        prog="results-codemod",
         description="Rewrite legacy ResultHandler code to the Result API, in place.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -391,3 +391,35 @@ def test_help_documents_what_is_skipped_and_every_exit_code(capsys: pytest.Captu
         assert skipped in help_text
     for code in ("0  nothing left to change", "1  changes needed", "2  usage error"):
         assert code in help_text
+
+
+@pytest.mark.parametrize("argument", [".", "./", "./sub/../"])
+def test_a_diff_of_a_directory_given_as_dot_applies_with_git_apply(
+    argument: str, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "flow.py", LEGACY)
+    write(project / "sub" / "inner.py", LEGACY)
+    monkeypatch.chdir(project)
+    assert main(["--diff", argument]) == 1
+    diff = capsys.readouterr().out
+    assert "--- flow.py\n" in diff and "--- sub/inner.py\n" in diff
+    applied = subprocess.run(["git", "apply", "-p0"], input=diff.encode(), cwd=project, capture_output=True,
+                             timeout=60)
+    assert applied.returncode == 0, applied.stderr.decode()
+    assert main(["--check", "."]) == 0
+
+
+def test_a_diff_of_an_absolute_path_inside_the_current_directory_is_relative(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(project / "flow.py", LEGACY)
+    monkeypatch.chdir(project)
+    main(["--diff", str(path)])
+    assert "--- flow.py\n+++ flow.py\n" in capsys.readouterr().out
+
+
+def test_help_names_the_results_codemod_script_in_its_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: results-codemod ")
+    assert "python -m codemods.results" not in out
