@@ -198,6 +198,67 @@ class Names:
             return None
         return self.class_kind(cls)
 
+    def not_engine(self, node: ast.expr, scope: Scope) -> bool:
+        """Whether ``node`` is known to be something of this module's own that is neither a Task nor a Flow: an
+        instance of (or ``self`` in) a class of the module whose bases are all known (none, ``object``, or such
+        classes), or a function of the module. Its ``result_handler`` is its own, not the engine's."""
+        if isinstance(node, ast.Call):
+            cls = self.local_class(node.func, scope)
+            return cls is not None and self._plain_class(cls)
+        if not isinstance(node, ast.Name):
+            return False
+        bindings = lookup(node.id, scope)
+        if not bindings:
+            return False
+        return all(self._plain_binding(binding) for binding in bindings)
+
+    def own_parameter(self, func: ast.expr, scope: Scope, name: str) -> bool:
+        """Whether ``func`` is a function of this module, or a class of its own (not a Task or Flow), that takes
+        the parameter ``name`` by name itself: a keyword of that name is its own."""
+        if not isinstance(func, ast.Name):
+            return False
+        bindings = lookup(func.id, scope)
+        if not bindings or len(bindings) != 1:
+            return False
+        binding = bindings[0]
+        function: ast.AST | None = None
+        if binding.kind == "def":
+            function = binding.node
+        elif binding.kind == "class" and isinstance(binding.node, ast.ClassDef) and self._plain_class(binding.node):
+            function = next((s for s in binding.node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"),
+                            None)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.decorator_list:
+            return False
+        parameters = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+        return any(p.arg == name for p in parameters)
+
+    def _plain_binding(self, binding: Binding) -> bool:
+        if binding.kind == "param":
+            function = binding.scope.node
+            cls = self.tracker.class_of_method.get(id(function))
+            if cls is None or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return False
+            arguments = [*function.args.posonlyargs, *function.args.args]
+            return bool(arguments) and arguments[0] is binding.node and not function.decorator_list \
+                and self._plain_class(cls)
+        if binding.kind == "assign" and isinstance(binding.value, ast.Call):
+            return self.not_engine(binding.value, binding.scope)
+        return False
+
+    def _plain_class(self, cls: ast.ClassDef, depth: int = 0) -> bool:
+        """A class of the module whose every base is known not to be a Task or a Flow (no base, ``object``, or
+        another such class of the module)."""
+        if depth > 20 or cls.keywords:
+            return False
+        scope = self.tracker.scope_of[id(cls)]
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id == "object" and lookup("object", scope) is None:
+                continue
+            parent = self.local_class(base, scope)
+            if parent is None or not self._plain_class(parent, depth + 1):
+                return False
+        return True
+
     # -- classes defined in the module ------------------------------------------------------------------------
 
     def local_class(self, node: ast.expr, scope: Scope) -> ast.ClassDef | None:

@@ -139,7 +139,7 @@ def _relates(imports: list[ast.Import | ast.ImportFrom], profile: Profile) -> bo
     """Whether the module imports something of the profile: a legacy module, the new module, an engine module as a
     whole (``import prefect``), or one of the profile's names from an engine module (``from compat import Task``).
     ``from compat import shout`` (a project's own module named compat) does not count."""
-    whole = (*profile.legacy_modules, profile.new_module)
+    whole = (*profile.legacy_modules, profile.new_module, *_kept_modules(profile))
     engines = (*profile.engine_modules, *([profile.adapter_module] if profile.adapter_module else []))
     names = {*(name for r in profile.of_kind("keyword") for name in r.applies_to), "*"}
     names.update(r.new for r in profile.of_kind("class"))
@@ -154,6 +154,14 @@ def _relates(imports: list[ast.Import | ast.ImportFrom], profile: Profile) -> bo
             if _under(module, whole) or module in engines and any(a.name in names for a in statement.names):
                 return True
     return False
+
+
+def _kept_modules(profile: Profile) -> set[str]:
+    """The modules of the callables that keep the legacy keyword (``prefect.engine.result``) and of replacements
+    outside ``new_module``: code importing them is the profile's, whatever else it imports."""
+    modules = {name.rsplit(".", 1)[0] for name in profile.keyword_kept_by}
+    modules.update(rename.module for rename in profile.of_kind("class") if rename.module)
+    return modules
 
 
 def _under(module: str, packages: Iterable[str]) -> bool:

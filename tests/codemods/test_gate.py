@@ -276,3 +276,15 @@ def test_a_marker_already_above_the_statement_is_not_repeated(project: Path) -> 
     path.write_text(legacy_again)
     main([str(path)])
     assert path.read_text().count(marker) == 2  # kept above the first statement, added above the second
+
+
+def test_check_fails_on_a_handler_given_to_prefects_own_result_whatever_else_the_file_imports(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "results.py").write_text(
+        "from prefect.engine.result import Result\n\n"
+        "def wrap(d, r):\n    return Result(value=d, result_handler=r.task.result_handler)\n"
+    )
+    code, manual = _manual(capsys, ["--check", str(project)])
+    assert code == 1
+    assert [(site["line"], site["rule"]) for site in manual] == [(4, "keyword")]

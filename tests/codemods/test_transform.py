@@ -256,3 +256,102 @@ def test_a_new_import_goes_to_the_top_when_a_line_before_the_legacy_import_needs
         "first = JSONResult()\n"
         "second = JSONResult()\n"
     )
+
+
+KEPT_BY_PREFECT = (
+    "from prefect.engine.result import Result, SafeResult\n"
+    "from prefect.engine.result_handlers import JSONResultHandler\n\n"
+    "r = Result(1, result_handler=JSONResultHandler())\n"
+    "s = SafeResult(1, result_handler=JSONResultHandler())\n"
+)
+
+
+def test_a_handler_given_to_prefects_own_result_is_kept_as_it_is() -> None:
+    result = transform_source(KEPT_BY_PREFECT)
+    assert result.code == KEPT_BY_PREFECT
+    manual = [(s.line, s.rule) for s in result.sites if s.action == "manual"]
+    assert manual == [(4, "keyword"), (5, "keyword")]
+    assert all("keep it for 0.11-0.13" in s.reason for s in result.sites if s.action == "manual")
+
+
+def test_a_task_attribute_given_to_prefects_own_result_is_kept_as_it_is() -> None:
+    text = (
+        "from prefect import Task\nfrom prefect.engine.result import Result\n\n"
+        "t = Task()\nr = Result(1, result_handler=t.result_handler)\n"
+    )
+    assert transform_source(text).code == text
+
+
+def test_a_handler_name_nothing_imports_is_reported_as_a_name_error() -> None:
+    text = "from prefect import Task\n\nt = Task(result_handler=LocalResultHandler())\nk = JSONResultHandler\n"
+    result = transform_source(text)
+    manual = [s for s in result.sites if s.action == "manual"]
+    assert [(s.line, s.rule) for s in manual] == [(3, "keyword"), (4, "reference")]
+    assert all("is not defined here" in s.reason and "NameError" in s.reason for s in manual)
+    assert not any("shadows" in s.reason for s in result.sites)
+    assert "import prefect.engine.results.LocalResult" in manual[0].reason
+
+
+def test_a_name_a_star_import_may_bind_is_not_called_undefined() -> None:
+    text = "from prefect import Task\nfrom helpers import *\n\nk = JSONResultHandler\n"
+    assert not any("NameError" in s.reason for s in transform_source(text).sites)
+
+
+def test_an_unused_legacy_submodule_import_is_removed() -> None:
+    text = "import os\nimport prefect.engine.result_handlers.local_result_handler\nfrom prefect import Task\n\nt = Task()\n"
+    result = transform_source(text)
+    assert result.code == "import os\nfrom prefect import Task\n\nt = Task()\n"
+    assert not [s for s in result.sites if s.action == "manual"]
+
+
+def test_a_new_import_lands_beside_the_legacy_import_it_shortens() -> None:
+    text = (
+        "import os\nfrom prefect import Task\n\nX = 1\n\n"
+        "from prefect.engine.result_handlers import LocalResultHandler, ResultHandler  # legacy\n\n\n"
+        "class Mine(ResultHandler):\n    pass\n\n\n"
+        "t = Task(result_handler=LocalResultHandler('/tmp'))\n"
+    )
+    assert transform_source(text).code == (
+        "import os\nfrom prefect import Task\n\nX = 1\n\n"
+        "from prefect.engine.result_handlers import ResultHandler  # legacy\n"
+        "from prefect.engine.results import LocalResult\n\n\n"
+        "class Mine(ResultHandler):\n    pass\n\n\n"
+        "t = Task(result=LocalResult(dir='/tmp'))\n"
+    )
+
+
+OWN_RESULT_HANDLER_NAMES = (
+    "import prefect\n\n"
+    "class Client:\n"
+    "    def __init__(self, result_handler=None):\n"
+    "        self.result_handler = result_handler\n\n"
+    "    def get(self, value):\n"
+    "        return (self.result_handler or str)(value)\n\n"
+    "def make(result_handler=None):\n    return result_handler\n\n"
+    "client = Client(result_handler=print)\n"
+    "client.result_handler = None\n"
+    "setattr(client, 'result_handler', print)\n"
+    "made = make(result_handler=1)\n"
+    "settings = {'result_handler': 1}\n"
+    "chosen = settings['result_handler'] or settings.get('result_handler')\n"
+)
+
+
+def test_result_handler_names_of_ones_own_in_a_prefect_module_are_no_follow_ups() -> None:
+    result = transform_source(OWN_RESULT_HANDLER_NAMES)
+    assert result.code == OWN_RESULT_HANDLER_NAMES
+    assert [s for s in result.sites if s.action == "manual"] == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("options = {'result_handler': h}\nprefect.Task(**options)\n", id="a-dict-splatted-later"),
+        pytest.param("prefect.Task(**{'result_handler': h})\n", id="a-dict-splatted-at-once"),
+        pytest.param("options = {}\noptions['result_handler'] = h\nprefect.Task(**options)\n", id="a-key-set"),
+        pytest.param("setattr(task, 'result_handler', h)\n", id="setattr-on-an-unknown-object"),
+    ],
+)
+def test_a_result_handler_string_that_may_reach_a_task_is_still_a_follow_up(statement: str) -> None:
+    result = transform_source("import prefect\n\n" + statement)
+    assert [s.rule for s in result.sites if s.action == "manual"] == ["dynamic"]

@@ -21,9 +21,11 @@ class Attributes(RewriteRule):
     def _rename(self, context: Context, rename: Rename) -> None:
         keyword = context.profile.find("keyword", rename.old)  # how a value given for it is adapted
         for attribute in context.tracker.attributes:
-            if attribute.attr != rename.old:
+            if attribute.attr != rename.old or id(attribute) in context.kept:
                 continue
             scope = context.tracker.scope_of[id(attribute)]
+            if context.names.not_engine(attribute.value, scope):
+                continue  # an attribute of a class of the module's own
             if context.names.object_kind(attribute.value, scope) != "engine":
                 context.site(attribute, "attribute", "manual", f"cannot tell whether {context.code(attribute.value)} "
                              f"is a Task or a Flow: if it is, use .{rename.new}")

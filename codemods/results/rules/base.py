@@ -31,6 +31,21 @@ class Context:
         self.handled: set[int] = set()  # ids of Name reads whose use a rule rewrote (not an escape)
         self.constructed: list[ast.Call] = []  # the handler constructor calls rewritten into Results
         self.follow_ups: list[tuple[ast.AST, Rule, str]] = []  # manual sites the next run could not find again
+        self.kept = self._kept_values()  # ids of nodes inside a value the target version still takes as it is
+
+    def _kept_values(self) -> set[int]:
+        """The nodes inside the values of a legacy keyword given to a callable that keeps it
+        (``Result(..., result_handler=JSONResultHandler())`` in Prefect 0.11-0.13): the keyword is listed, and
+        what it is given stays a handler, as that callable expects."""
+        kept: set[int] = set()
+        if not self.profile.keyword_kept_by:
+            return kept
+        keywords = {rename.old for rename in self.profile.of_kind("keyword")}
+        for call in self.tracker.calls:
+            given = [k for k in call.keywords if k.arg in keywords]
+            if given and self.names.is_any(call.func, self.tracker.scope_of[id(call)], self.profile.keyword_kept_by):
+                kept.update(id(node) for keyword in given for node in ast.walk(keyword.value))
+        return kept
 
     # -- reporting ---------------------------------------------------------------------------------------------
 
@@ -49,6 +64,22 @@ class Context:
         text = self.source.segment(self.source.start(node), self.source.end(node))
         return text if len(text) <= 60 else text[:57] + "..."
 
+    def undefined(self, node: ast.expr, scope: Scope) -> ast.Name | None:
+        """The name ``node`` (a name, or a call of one) reads that nothing in the module binds or may bind (no
+        import, assignment or ``import *``): that line raises NameError when it runs."""
+        if isinstance(node, ast.Call):
+            node = node.func
+        if not isinstance(node, ast.Name) or lookup(node.id, scope) is not None or self.tracker.module.star_modules:
+            return None
+        return node
+
+    def not_defined(self, name: ast.Name) -> str:
+        """The follow-up for a legacy name nothing binds."""
+        self.reported.add(id(name))
+        rename = self.profile.find("class", name.id)
+        fix = f"import {self.profile.new_path(rename)} and use it" if rename is not None else "import what it names"
+        return f"{name.id} is not defined here: nothing imports or binds it, so this line raises NameError; {fix}"
+
     # -- edits -------------------------------------------------------------------------------------------------
 
     def replace(self, start: int, end: int, text: str) -> None:
@@ -58,7 +89,9 @@ class Context:
         self.replace(self.source.start(node), self.source.end(node), text)
 
     def insert_before(self, node: ast.AST, text: str) -> None:
-        position = self.source.start(node)
+        self.insert_at(self.source.start(node), text)
+
+    def insert_at(self, position: int, text: str) -> None:
         self.edits.append(Edit(position, OPEN, position, text))
 
     def append_after(self, node: ast.AST, text: str, closing: bool = False) -> None:

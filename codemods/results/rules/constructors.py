@@ -22,6 +22,9 @@ class Constructors(RewriteRule):
             target = names.resolve(call.func, scope)
             if target is None or target.kind not in ("legacy-class", "new-class"):
                 continue
+            if id(call) in context.kept:
+                context.reported.add(id(call.func))  # the keyword's follow-up says to keep it as it is
+                continue
             if target is AMBIGUOUS:
                 context.reported.add(id(call.func))
                 context.site(call, "constructor", "manual", f"{context.code(call.func)} is bound to a legacy handler "

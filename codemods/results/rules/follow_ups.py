@@ -40,7 +40,13 @@ class DynamicAccess(RewriteRule):
     description = "a renamed keyword or attribute as a string (getattr/setattr, **kwargs keys) is listed for a human"
 
     def apply(self, context: Context) -> None:
+        if not context.tracker.strings:
+            return
+        parents = _parents(context.tree, {id(string) for string in context.tracker.strings})
+        splatted = _splatted_names(context.tracker.calls, context.tree)
         for string in context.tracker.strings:
+            if not _may_reach_an_engine(context, string, parents.get(id(string)), splatted):
+                continue
             rename = next(r for r in context.profile.renames if r.old == string.value)
             context.site(string, "dynamic", "manual", f"the string {string.value!r} (dynamic attribute access or a "
                          f"keyword in a **kwargs dict): use {rename.new!r} if it reaches a Task or Flow")
@@ -55,7 +61,7 @@ class OtherReferences(RewriteRule):
         for spelling in names.legacy_spellings():
             legacy_spelling = spelling in names.legacy_class_names
             for read in context.tracker.reads.get(spelling, ()):
-                if id(read) in context.reported or id(read) in context.consumed:
+                if id(read) in context.reported or id(read) in context.consumed or id(read) in context.kept:
                     continue
                 scope = context.tracker.scope_of[id(read)]
                 target = names.resolve(read, scope)
@@ -64,17 +70,80 @@ class OtherReferences(RewriteRule):
                                  "something else in this scope: resolve it by hand")
                 elif target is not None and target.kind == "legacy-class":
                     context.site(read, "reference", "manual", _reference_reason(spelling, target.name, context))
+                elif legacy_spelling and target is None and context.undefined(read, scope) is not None:
+                    context.site(read, "reference", "manual", context.not_defined(read))
                 elif legacy_spelling and target is None:
                     context.site(read, "reference", "skipped", f"{spelling} here is not the legacy class "
                                  "(a local binding shadows it)")
         for attribute in context.tracker.watched:
-            if id(attribute) in context.reported or _root_consumed(attribute, context):
+            if id(attribute) in context.reported or id(attribute) in context.kept or _root_consumed(attribute, context):
                 continue
             scope = context.tracker.scope_of[id(attribute)]
             target = names.resolve(attribute, scope)
             if target is not None and target.kind == "legacy-class" and target is not AMBIGUOUS:
                 context.site(attribute, "reference", "manual",
                              _reference_reason(context.code(attribute), target.name, context))
+
+
+_ATTRIBUTE_FUNCTIONS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
+_MAPPING_METHODS = frozenset({"get", "pop", "setdefault"})
+
+
+def _may_reach_an_engine(
+    context: Context, string: ast.Constant, parent: ast.AST | None, splatted: set[str | int]
+) -> bool:
+    """Whether a string equal to a renamed keyword may name it where a Task or Flow sees it: an attribute name
+    given to getattr/setattr/hasattr/delattr (of anything but an object of the module's own), or a key of a dict
+    that is splatted into a call (``**kwargs``). A key of a dict that is never splatted is data."""
+    if isinstance(parent, ast.Call):
+        func = parent.func
+        if isinstance(func, ast.Name) and func.id in _ATTRIBUTE_FUNCTIONS:
+            scope = context.tracker.scope_of[id(parent)]
+            return not (parent.args and context.names.not_engine(parent.args[0], scope))
+        if isinstance(func, ast.Attribute) and func.attr in _MAPPING_METHODS and parent.args and parent.args[0] is string:
+            return _names_splatted(func.value, splatted)
+        return True
+    if isinstance(parent, ast.Dict):
+        if any(key is string for key in parent.keys):
+            return id(parent) in splatted or _bound_name_splatted(context, parent, splatted)
+        return True
+    if isinstance(parent, ast.Subscript) and parent.slice is string:
+        return _names_splatted(parent.value, splatted)
+    return True
+
+
+def _names_splatted(node: ast.expr, splatted: set[str | int]) -> bool:
+    return not isinstance(node, ast.Name) or node.id in splatted
+
+
+def _bound_name_splatted(context: Context, dictionary: ast.Dict, splatted: set[str | int]) -> bool:
+    """A dict literal assigned to names: whether one of them is splatted; a dict used any other way may be."""
+    for statement in ast.walk(context.tree):
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is dictionary:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            return any(_names_splatted(target, splatted) for target in targets)
+    return True
+
+
+def _splatted_names(calls: list[ast.Call], tree: ast.Module) -> set[str | int]:
+    """The names splatted with ``**`` into a call or a dict display anywhere in the module, and the ids of dict
+    displays splatted directly."""
+    found: set[str | int] = set()
+    values = [k.value for call in calls for k in call.keywords if k.arg is None]
+    values += [v for node in ast.walk(tree) if isinstance(node, ast.Dict) for k, v in zip(node.keys, node.values)
+               if k is None]
+    for value in values:
+        found.add(value.id if isinstance(value, ast.Name) else id(value))
+    return found
+
+
+def _parents(tree: ast.Module, children: set[int]) -> dict[int, ast.AST]:
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            if id(child) in children:
+                parents[id(child)] = node
+    return parents
 
 
 def _reference_reason(spelling: str, legacy: str, context: Context) -> str:

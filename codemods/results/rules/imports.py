@@ -62,10 +62,12 @@ class Imports(RewriteRule):
         for key, found in removals.items():
             if key in prologue:
                 continue
-            if statements[key] is target:
+            if statements[key] is target and _emptied(target, found):
                 self._replace_in_place(context, target, in_place)
             else:
                 self._remove_from(context, statements[key], found)
+                if statements[key] is target:
+                    _insert_after_line(context, target, _import_lines(context, in_place))
 
     @staticmethod
     def _placement(
@@ -77,24 +79,25 @@ class Imports(RewriteRule):
         """Which new imports go to the top and which replace a legacy import line in place.
 
         The new import of a module takes the place of the first module-level legacy import line that the
-        removals empty, when the top block does not already import from that module (it is merged there) and no
-        line before it uses the new names; otherwise it goes where AddImportsVisitor would put it.
+        removals empty (or, when none is emptied, goes on the line after the first one they shorten), when the top
+        block does not already import from that module (it is merged there) and no line before it uses the new
+        names; otherwise it goes where AddImportsVisitor would put it.
         """
         if not context.needed or any(_emptied(statements[key], removals[key]) for key in removals if key in prologue):
             return set(context.needed), set(), None  # the top block rewrite puts them in the emptied line's place
         top_modules = {
             s.module for s in context.tree.body if id(s) in prologue and isinstance(s, ast.ImportFrom) and not s.level
         }
-        for statement in context.tree.body:
-            key = id(statement)
-            if key in removals and key not in prologue and _emptied(statements[key], removals[key]):
-                if not _alone_on_its_lines(context, statement):
-                    break
-                in_place = {
-                    (module, name) for module, name in context.needed
-                    if module not in top_modules and context.first_use[module] > statement.end_lineno  # type: ignore[operator]
-                }
-                return set(context.needed) - in_place, in_place, statement if in_place else None
+        candidates = [s for s in context.tree.body if id(s) in removals and id(s) not in prologue]
+        emptied = [s for s in candidates if _emptied(statements[id(s)], removals[id(s)])]
+        for statement in emptied[:1] or candidates[:1]:  # an emptied line first, else beside one that stays
+            if not _alone_on_its_lines(context, statement):
+                break
+            in_place = {
+                (module, name) for module, name in context.needed
+                if module not in top_modules and context.first_use[module] > statement.end_lineno  # type: ignore[operator]
+            }
+            return set(context.needed) - in_place, in_place, statement if in_place else None
         return set(context.needed), set(), None
 
     @staticmethod
@@ -102,9 +105,8 @@ class Imports(RewriteRule):
         """The new imports take the place of an emptied legacy import line, and the comments inside it (the
         trailing comment is outside the statement: it stays as it is)."""
         source = context.source
-        lines = [f"from {m} import {', '.join(sorted(n for mm, n in needed if mm == m))}"
-                 for m in sorted({m for m, _ in needed})]
-        text = source.newline.join(lines)
+        text = _import_lines(context, needed)
+        lines = text.split(source.newline)
         old = source.segment(source.start(target), source.end(target))
         if "#" in old:
             import libcst as cst
@@ -138,6 +140,11 @@ class Imports(RewriteRule):
         binding = context.tracker.binding_of_alias[id(alias)]
         reads = [read for read in context.tracker.reads.get(binding.name, ()) if _reads(context, read, binding)]
         remaining = [read for read in reads if id(read) not in context.consumed]
+        if not reads and isinstance(statement, ast.Import) and not alias.asname and "." in alias.name:
+            # ``import prefect.engine.result_handlers`` binds ``prefect``, which nothing reads: nothing can be
+            # re-exported through it, and the import alone fails where the legacy module is gone
+            context.site(alias, "import", "rewritten", f"removed the unused legacy import of {alias.name}")
+            return (alias.name, None, alias.asname)
         if not reads:
             context.site(alias, "import", "manual", f"{binding.name} is imported from a legacy module but not used "
                          "here (a re-export?): import its replacement instead")
@@ -210,6 +217,23 @@ class Imports(RewriteRule):
             context.replace(start, end, "pass")  # the block would be left empty
         else:
             context.replace(line_start, line_end, "")
+
+
+def _import_lines(context: Context, needed: set[tuple[str, str]]) -> str:
+    """``from module import a, b``, one line per module, sorted."""
+    return context.source.newline.join(
+        f"from {m} import {', '.join(sorted(n for mm, n in needed if mm == m))}" for m in sorted({m for m, _ in needed})
+    )
+
+
+def _insert_after_line(context: Context, statement: ast.stmt, text: str) -> None:
+    """``text`` on a line of its own after the statement's last line (after its trailing comment)."""
+    source = context.source
+    position = source.line_end(statement.end_lineno)  # type: ignore[arg-type]
+    if position == len(source.data) and not source.segment(0, position).endswith(("\n", "\r")):
+        context.insert_at(position, source.newline + text)
+    else:
+        context.insert_at(position, text + source.newline)
 
 
 def _renames(context: Context) -> dict[str, str]:

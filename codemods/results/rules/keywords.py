@@ -26,6 +26,8 @@ class Keywords(RewriteRule):
                 continue
             scope = context.tracker.scope_of[id(call)]
             callee = engine_callee(context, call, scope, rename)
+            if callee is None and context.names.own_parameter(call.func, scope, rename.old):
+                continue  # a function or class of the module's own that takes the keyword itself
             if callee is None and context.names.is_any(call.func, scope, context.profile.keyword_kept_by):
                 context.site(given[0], "keyword", "manual", context.profile.keyword_kept_note)
                 continue
@@ -39,7 +41,10 @@ class Keywords(RewriteRule):
                              "keep one")
                 continue
             for keyword in given:
-                if context.result_value(keyword.value, scope, rename):
+                missing = context.undefined(keyword.value, scope)
+                if missing is not None and missing.id in context.names.legacy_class_names:
+                    context.site(keyword, "keyword", "manual", context.not_defined(missing))
+                elif context.result_value(keyword.value, scope, rename):
                     context.rename_keyword(keyword, rename.new)
                     context.site(keyword, "keyword", "rewritten", f"{callee}({rename.old}=) -> {rename.new}=")
                 else:
