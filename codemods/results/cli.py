@@ -26,7 +26,8 @@ what is skipped:
   under a directory PATH: version-control and cache directories (.git, __pycache__, ...), build, packaging and
   environment directories (build, dist, .eggs, *.egg-info, venv, .venv, .tox, .nox, node_modules, site-packages,
   any directory holding pyvenv.cfg), what .gitignore files ignore, symlinked directories, symlinks to files
-  outside the tree, dangling symlinks, and --exclude matches. The summary counts what was skipped (all but
+  outside the tree, dangling symlinks, and --exclude matches. A PATH named on the command line is always
+  processed, even where a .gitignore or --exclude matches it (--force-exclude skips it instead). The summary counts what was skipped (all but
   version-control and cache directories); --verbose lists each path with the reason.
   A file without any legacy name in its bytes is not parsed.
 
@@ -65,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
                              "the path as printed (as given, or relative to the current directory), the path "
                              "relative to the PATH argument it is under, and the file or directory name; a "
                              "matching directory is skipped with everything under it (repeatable)")
+    parser.add_argument("--force-exclude", action="store_true",
+                        help="apply --exclude and .gitignore to the PATHs named on the command line too (by default "
+                             "a named PATH is always processed); for tools that pass every file, like pre-commit")
     parser.add_argument("--report", choices=("text", "json"), default="text",
                         help="json: print one JSON document on stdout once the run is over, with keys "
                              "schema_version, sites (a record per site: file, line, column, rule, action, reason; "
@@ -90,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --diff and --report json both print to stdout: choose one", file=sys.stderr)
         return 2
     mode: Mode = "check" if args.check else "diff" if args.diff else "write"
-    found = discover(args.paths, args.exclude)
+    found = discover(args.paths, args.exclude, args.force_exclude)
     if found.missing:
         for path in found.missing:
             print(f"error: {path}: no such file or directory", file=sys.stderr)

@@ -49,6 +49,16 @@ class _Ignore:
     base: str
     spec: pathspec.GitIgnoreSpec
 
+    def without_matches_of(self, root: str) -> _Ignore:
+        """The same patterns less those that match ``root`` or a directory between the .gitignore and it."""
+        relative = os.path.relpath(root, self.base).replace(os.sep, "/")
+        if relative == "." or relative.startswith(".."):
+            return self
+        parts = relative.split("/")
+        directories = ["/".join(parts[: index + 1]) + "/" for index in range(len(parts))]
+        kept = [p for p in self.spec.patterns if not any(p.match_file(d) for d in directories)]
+        return self if len(kept) == len(self.spec.patterns) else _Ignore(self.base, type(self.spec)(kept))
+
     def matches(self, path: str, is_dir: bool) -> bool:
         relative = os.path.relpath(path, self.base).replace(os.sep, "/")
         if relative.startswith(".."):
@@ -56,29 +66,45 @@ class _Ignore:
         return self.spec.match_file(relative + "/" if is_dir else relative)
 
 
-def discover(paths: Sequence[str], excludes: Sequence[str] = ()) -> Discovery:
+def discover(paths: Sequence[str], excludes: Sequence[str] = (), force_exclude: bool = False) -> Discovery:
+    """The files under ``paths``. A path named here is always taken, even where an enclosing .gitignore or an
+    --exclude glob matches it (what is under it is still filtered), as ruff does; ``force_exclude`` skips such a
+    path instead, for tools that hand over every file they see (pre-commit)."""
     found = Discovery()
     seen: set[str] = set()
     globs = [_normalised(glob) for glob in excludes]
     for given in paths:
-        if os.path.isdir(given):
-            if _given_excluded(given, globs):
-                found.skipped.append((given, "matches --exclude"))
+        if os.path.isdir(given) or os.path.isfile(given):
+            reason = _given_skip_reason(given, globs) if force_exclude else None
+            if reason is not None:
+                found.skipped.append((given, reason))
                 continue
+        if os.path.isdir(given):
             root = os.path.realpath(given)
             ignores = _ancestor_ignores(root)
-            for path in _walk(given, root, ignores, globs, found.skipped):
+            given_globs = [glob for glob in globs if not _given_excluded(given, [glob])]
+            for path in _walk(given, root, ignores, given_globs, found.skipped):
                 _add(found, seen, path)
         elif os.path.isfile(given):
-            if _given_excluded(given, globs):
-                found.skipped.append((given, "matches --exclude"))
-            else:
-                _add(found, seen, given)
+            _add(found, seen, given)
         elif os.path.islink(given):
             found.skipped.append((given, "a dangling symlink"))
         else:
             found.missing.append(given)
     return found
+
+
+def _given_skip_reason(given: str, globs: Sequence[str]) -> str | None:
+    """Why --force-exclude skips a path named on the command line, or None."""
+    if _given_excluded(given, globs):
+        return "matches --exclude"
+    real = os.path.realpath(given)
+    is_dir = os.path.isdir(real)
+    ignores = _ancestor_ignores(real, keep_matching=True) if is_dir else [
+        *_ancestor_ignores(os.path.dirname(real), keep_matching=True), *_read_ignore(os.path.dirname(real))]
+    if any(ignore.matches(real, is_dir) for ignore in ignores):
+        return "ignored by .gitignore"
+    return None
 
 
 def _add(found: Discovery, seen: set[str], path: str) -> None:
@@ -193,8 +219,10 @@ def _read_ignore(directory: str) -> list[_Ignore]:
     return [_Ignore(os.path.abspath(directory), pathspec.GitIgnoreSpec.from_lines(lines))]
 
 
-def _ancestor_ignores(root: str) -> list[_Ignore]:
-    """The .gitignore files above ``root`` up to its repository's root (none when it is not in a repository)."""
+def _ancestor_ignores(root: str, keep_matching: bool = False) -> list[_Ignore]:
+    """The .gitignore files above ``root`` up to its repository's root (none when it is not in a repository),
+    without the patterns that ignore ``root`` itself or a directory between (a path named on the command line is
+    taken, and so is what is under it) unless ``keep_matching``."""
     ancestors: list[str] = []
     current = root
     while True:
@@ -207,5 +235,5 @@ def _ancestor_ignores(root: str) -> list[_Ignore]:
         current = parent
     ignores: list[_Ignore] = []
     for directory in reversed(ancestors):
-        ignores.extend(_read_ignore(directory))
+        ignores.extend(ignore if keep_matching else ignore.without_matches_of(root) for ignore in _read_ignore(directory))
     return ignores

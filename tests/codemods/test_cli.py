@@ -224,8 +224,19 @@ def test_exclude_takes_the_paths_as_the_run_prints_them(
     assert main(["--check", "--exclude", "cm3/custom.py", "cm3"]) == 1
     err = capsys.readouterr().err
     assert "cm3/custom.py" not in err and "would rewrite cm3/other.py" in err
-    assert main(["--check", "--exclude", "cm3", "cm3"]) == 0
+    assert main(["--check", "--force-exclude", "--exclude", "cm3", "cm3"]) == 0
     assert kept.read_text() == LEGACY
+
+
+def test_check_fails_on_a_gitignored_directory_named_on_the_command_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / ".gitignore", "generated/\n")
+    write(project / "generated" / "flow.py", LEGACY)
+    monkeypatch.chdir(project)
+    assert main(["--check", "generated"]) == 1
+    assert "would rewrite generated/flow.py" in capsys.readouterr().err
+    assert main(["--check", "--exclude", "generated", "generated"]) == 1
 
 
 def test_help_says_what_an_exclude_glob_is_matched_against(capsys: pytest.CaptureFixture[str]) -> None:

@@ -110,15 +110,50 @@ def test_exclude_globs_match_the_path_as_printed_relative_to_the_current_directo
     assert _found([str(project / "cm3")], "cm3/custom.py") == rest  # an absolute PATH, a cwd-relative glob
 
 
-def test_a_directory_glob_excludes_its_whole_subtree_including_a_path_argument(project: Path, monkeypatch) -> None:
+def test_a_directory_glob_excludes_its_whole_subtree(project: Path, monkeypatch) -> None:
     _tree(project)
     monkeypatch.chdir(project)
-    assert _found(["cm3"], "cm3") == []
-    assert _found(["cm3"], "cm3/") == []
-    assert _found(["cm3/sub"], "cm3") == []
-    assert _found(["cm3/custom.py"], "cm3") == []
     assert _found(["cm3"], "cm3/sub") == ["cm3/custom.py", "cm3/other.py"]
     assert _found(["."], "sub") == ["cm3/custom.py", "cm3/other.py"]
+    assert _found(["."], "cm3/") == []
+
+
+def test_a_path_argument_an_exclude_glob_matches_is_still_taken(project: Path, monkeypatch) -> None:
+    _tree(project)
+    monkeypatch.chdir(project)
+    assert _found(["cm3"], "cm3") == ["cm3/custom.py", "cm3/other.py", "cm3/sub/deep.py"]
+    assert _found(["cm3/sub"], "cm3") == ["cm3/sub/deep.py"]
+    assert _found(["cm3/custom.py"], "cm3") == ["cm3/custom.py"]
+    assert _found(["cm3"], "cm3", "deep.py") == ["cm3/custom.py", "cm3/other.py"]  # what is under it is still filtered
+
+
+def test_force_exclude_skips_a_path_argument_an_exclude_glob_matches(project: Path, monkeypatch) -> None:
+    _tree(project)
+    monkeypatch.chdir(project)
+    for paths in (["cm3"], ["cm3/sub"], ["cm3/custom.py"]):
+        found = discover(paths, ["cm3"], force_exclude=True)
+        assert found.files == [] and found.skipped == [(paths[0], "matches --exclude")]
+
+
+def test_a_path_argument_an_enclosing_gitignore_ignores_is_still_taken(project: Path, monkeypatch) -> None:
+    touch(project / ".gitignore", "generated/\n*.log\n")
+    touch(project / "generated" / "a.py")
+    touch(project / "generated" / "deep" / "b.py")
+    touch(project / "generated" / "deep" / ".gitignore", "b.py\n")
+    monkeypatch.chdir(project)
+    assert _found(["generated"]) == ["generated/a.py"]
+    assert _found(["generated/a.py"]) == ["generated/a.py"]
+    monkeypatch.chdir(project / "generated")
+    assert _found(["."]) == ["a.py"]
+
+
+def test_force_exclude_skips_a_path_argument_an_enclosing_gitignore_ignores(project: Path, monkeypatch) -> None:
+    touch(project / ".gitignore", "generated/\n")
+    touch(project / "generated" / "a.py")
+    monkeypatch.chdir(project)
+    for given in ("generated", "generated/a.py"):
+        found = discover([given], force_exclude=True)
+        assert found.files == [] and found.skipped == [(given, "ignored by .gitignore")]
 
 
 def test_the_current_directory_name_does_not_exclude_a_run_on_dot(project: Path, monkeypatch) -> None:
