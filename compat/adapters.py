@@ -87,6 +87,8 @@ class ResultHandlerResult(Result):
     WARNING with ``unreachable_target_hint``: that target can never be found through this handler.
     """
 
+    keeps_records = False  # a legacy handler writes no record beside what it stores: its targets are `no-record`
+
     def __init__(self, handler: Any = None, *, result_handler: Any = None, **kwargs: Any) -> None:
         if handler is not None and result_handler is not None:
             raise TypeError("ResultHandlerResult() got both handler and result_handler=: pass one")

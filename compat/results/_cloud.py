@@ -86,6 +86,20 @@ class ObjectStoreResult(Result):
             lambda: super(ObjectStoreResult, self).write(value, **context), self.read, self.store_uri
         )
 
+    def write_record_bytes(self, location: str, data: bytes) -> None:
+        """A record replaces the previous one even on a write-once Result: it is written by the run whose output
+        was stored, and describes it."""
+        recorder = self.copy()
+        recorder.overwrite = True
+        recorder.write_bytes(location, data)
+
+    def stored_identity(self, location: str) -> dict[str, Any] | None:
+        return self._identity(self._look_up(self.resolve(location)))
+
+    def _identity(self, metadata: Any) -> dict[str, Any]:
+        """What in the SDK's metadata of an object changes whenever it is rewritten (an ETag, a generation)."""
+        raise NotImplementedError
+
     def exists_at(self, location: str) -> bool:
         try:
             self._look_up(self.resolve(location))

@@ -219,6 +219,9 @@ class AzureResult(ObjectStoreResult):
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
+    def _identity(self, metadata: Any) -> dict[str, Any]:
+        return {"etag": str(metadata.etag)}
+
     def _look_up(self, name: str) -> Any:
         """The blob's properties (a HEAD request: Azure names BlobNotFound or ContainerNotFound in a header)."""
         with self._translated("look up", name):

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, TypeVar, Union
 
 from compat.errors import ArgumentTypeError, LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
+from compat.results.records import RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, bytes_hash
 from compat.results.serializers import PickleSerializer, Serializer
 
 __all__ = ["CacheValidator", "Location", "Result", "Validator", "render_location"]
@@ -206,7 +207,11 @@ class Result:
     # -- reading and writing ----------------------------------------------------------------------------------
 
     def write(self: R, value: Any, /, **context: Any) -> R:
-        """Store ``value`` at the rendered location; return a new Result holding the value and final location."""
+        """Store ``value`` at the rendered location; return a new Result holding the value and final location.
+
+        With ``provenance`` set (the engine sets it on the copy it checkpoints through), a record is stored beside
+        the output once the output is (``compat.results.records``); the returned Result's ``written_record`` holds
+        it. The bytes are hashed as they are written."""
         if "location" in context and not _names_key(self.template, "location"):
             raise TypeError(
                 f"{type(self).__name__}.write() got location={context['location']!r}, but keyword arguments of "
@@ -217,13 +222,108 @@ class Result:
         new = self.copy()
         location = self._render_to_write(context)
         serializer = self.serializer
+        provenance = self.provenance if self.keeps_records else None
         if _streams(type(self), type(serializer), "write_stream", "write_bytes", "dump", "serialize"):
             dump = serializer.dump  # type: ignore[attr-defined]
-            new.location = self.write_stream(location, lambda stream: dump(value, stream))
+            if provenance is None:
+                new.location = self.write_stream(location, lambda stream: dump(value, stream))
+            else:
+                hashing: list[HashingWriter] = []
+
+                def dump_hashing(stream: BinaryIO) -> None:
+                    hashing[:] = [HashingWriter(stream)]  # a retried upload starts again
+                    dump(value, hashing[0])
+
+                new.location = self.write_stream(location, dump_hashing)
+                new.written_record = self.write_record(new.location, provenance, hashing[0].digest(), hashing[0].size)
         else:
-            new.location = self.write_bytes(location, serializer.serialize(value))
+            data = serializer.serialize(value)
+            new.location = self.write_bytes(location, data)
+            if provenance is not None:
+                new.written_record = self.write_record(new.location, provenance, bytes_hash(data), len(data))
         new.value = value
         return new
+
+    # -- records ------------------------------------------------------------------------------------------------
+
+    keeps_records = True
+    """Whether this backend stores a record beside each output (JSONResult and ConstantResult store nothing)."""
+
+    provenance: Provenance | None = None
+    """Who is writing (set on a copy by the engine): ``write`` then stores a record beside the output."""
+
+    written_record: TargetRecord | None = None
+    """The record ``write`` stored beside the output, on the Result it returns."""
+
+    def write_record(self, location: str, provenance: Provenance, digest: str, size: int) -> TargetRecord:
+        """Store the record of the output just written at ``location`` (``digest``/``size`` of its bytes), signed
+        when this Result signs; return it. Written after the output and naming its identity, so a crash between
+        the two leaves no record that describes the new bytes."""
+        from compat import __version__
+        from compat.results import records
+
+        record = TargetRecord(
+            bytes_hash=digest,
+            size=size,
+            location=location,
+            flow=provenance.flow,
+            task=provenance.task,
+            run_id=provenance.run_id,
+            written_at=records.utc_now(),
+            serializer=type(self.serializer).__name__,
+            code=provenance.code,
+            inputs=dict(provenance.inputs),
+            package_version=__version__,
+            stored=self.stored_identity(location),
+        )
+        self.write_record_bytes(location + RECORD_SUFFIX, record.to_json())
+        return record
+
+    def write_record_bytes(self, location: str, data: bytes) -> None:
+        """Store a record's bytes (always overwriting the previous record, whatever the Result's write-once
+        setting: a record is rewritten with its output)."""
+        self.write_bytes(location, data)
+
+    def record(self, location: str) -> TargetRecord | None:
+        """The record of the output stored at ``location``, or None: no record, one that cannot be parsed, one
+        written for other bytes than those stored (its identity differs), or one that fails verification while
+        this Result signs. Costs a read of the record and one metadata look-up of the output."""
+        if not self.keeps_records or not isinstance(location, str):
+            return None
+        try:
+            data = self.read_bytes(self.resolve(location + RECORD_SUFFIX))
+            record = TargetRecord.from_json(data)
+            return record if record.describes(self.stored_identity(self.resolve(location))) else None
+        except (ResultNotFound, ValueError, LocationError):
+            return None
+
+    def read_checked(self: R, location: str, record: TargetRecord) -> tuple[R, bool]:
+        """``read(location)``, hashing the bytes as they are read: the Result, and whether they are the bytes
+        ``record`` describes (no second pass over them)."""
+        resolved = self.resolve(location)
+        serializer = self.serializer
+        try:
+            if _streams(type(self), type(serializer), "read_stream", "read_bytes", "load", "deserialize"):
+                load = serializer.load  # type: ignore[attr-defined]
+
+                def load_hashing(stream: BinaryIO) -> tuple[Any, str]:
+                    reader = HashingReader(stream)
+                    loaded = load(reader)
+                    return loaded, reader.finish()
+
+                value, digest = self.read_stream(resolved, load_hashing)
+            else:
+                data = self.read_bytes(resolved)
+                value, digest = serializer.deserialize(data), bytes_hash(data)
+        except SerializationError as exc:
+            raise _unreadable(resolved, exc) from exc.__cause__
+        return self._holding(resolved, value), digest == record.bytes_hash
+
+    def stored_identity(self, location: str) -> dict[str, Any] | None:
+        """What the store's metadata says of the object at the concrete ``location`` that changes whenever it is
+        rewritten (a file's size, mtime and inode; an ETag; a generation), or None if this backend cannot tell.
+        ``ResultNotFound`` if nothing is stored there."""
+        return None
 
     def read(self: R, location: str) -> R:
         """Load the value stored at ``location``; return a new Result holding it."""

@@ -22,6 +22,8 @@ class ConstantResult(Result):
     Use it for task inputs that are known up front. Writing raises: there is nowhere to store a new value.
     """
 
+    keeps_records = False  # nothing is stored, so there is nothing to record
+
     def __init__(self, value: Any = None, **kwargs: Any) -> None:
         if kwargs.get("serializer") is not None:
             raise ConstantResultError(

@@ -198,6 +198,9 @@ class GCSResult(ObjectStoreResult):
 
         return {"timeout": self.timeout, "retry": DEFAULT_RETRY.with_timeout(self.retry_deadline)}
 
+    def _identity(self, metadata: Any) -> dict[str, Any]:
+        return {"generation": str(metadata.generation)}
+
     def _look_up(self, name: str) -> Any:
         """The object's metadata (a reloaded ``Blob``); a 404 is ``ResultNotFound`` once the bucket is known."""
         with self._found("look up", name):

@@ -25,6 +25,8 @@ class JSONResult(Result):
         "file at the target use LocalResult(serializer=JSONSerializer())."
     )
 
+    keeps_records = False  # nothing is stored, so there is nothing to record
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("serializer", JSONSerializer())
         super().__init__(**kwargs)

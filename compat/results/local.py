@@ -400,6 +400,24 @@ class LocalResult(Result):
         raise LocationError(f"location {path!r} is {what}; a result location must name a file: move it away, or give "
                             "the task another target")
 
+    def stored_identity(self, location: str) -> dict[str, Any] | None:
+        """The file's size, modification time (ns) and inode: an atomic rewrite changes the inode, an edit in place
+        the time or the size."""
+        path, confined = self._located(location)
+        info = self._stat(path, confined, location)
+        if info is None:
+            raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
+        return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+
+    def write_record_bytes(self, location: str, data: bytes) -> None:
+        """A record is written atomically but not fsynced: the output it describes was (when ``durable``), and a
+        record lost to a power cut is only a missing one (``no-record``), never a wrong one."""
+        path, _ = self._located(location)
+        try:
+            atomic_write(path, lambda f: f.write(data), durable=False)
+        except OSError as exc:
+            raise StorageError(f"cannot write the record file {path!r}: {exc}") from exc
+
     def modified_at(self, location: str) -> datetime | None:
         path, confined = self._located(location)
         info = self._stat(path, confined, location)

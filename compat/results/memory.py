@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from compat.errors import LocationError, ResultNotFound
 from compat.results.base import Result
@@ -20,15 +22,16 @@ class MemoryResult(Result):
     checkpoints that only matter within one run.
     """
 
-    _store: dict[str, tuple[bytes, datetime]] = {}
+    _store: dict[str, tuple[bytes, datetime, int]] = {}
     _lock = threading.Lock()
+    _versions = itertools.count(1)
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         if location is None:
             location = f"memory-{uuid.uuid4().hex}"
         stamp = datetime.now(timezone.utc)
         with self._lock:
-            self._store[self.resolve(location)] = (bytes(data), stamp)
+            self._store[self.resolve(location)] = (bytes(data), stamp, next(self._versions))
         return location
 
     def resolve(self, location: str) -> str:
@@ -53,6 +56,14 @@ class MemoryResult(Result):
         if entry is None:
             raise ResultNotFound(f"no result is stored in memory at {location!r}")
         return entry[1]
+
+    def stored_identity(self, location: str) -> dict[str, Any] | None:
+        """The number of the write that stored the value (each write in the process gets a new one)."""
+        with self._lock:
+            entry = self._store.get(location)
+        if entry is None:
+            raise ResultNotFound(f"no result is stored in memory at {location!r}")
+        return {"version": entry[2]}
 
     @classmethod
     def clear(cls) -> None:

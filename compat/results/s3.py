@@ -248,6 +248,9 @@ class S3Result(ObjectStoreResult):
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
+    def _identity(self, metadata: Any) -> dict[str, Any]:
+        return {"etag": metadata["ETag"]}
+
     def _look_up(self, key: str) -> dict[str, Any]:
         """HEAD the object; a 404 is ``ResultNotFound`` only once the bucket is known to exist."""
         client = self.client

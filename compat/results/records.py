@@ -1,0 +1,230 @@
+"""Records: a small JSON document beside each stored output saying what made it (issue 21).
+
+A record lives at ``location + RECORD_SUFFIX`` in the same store, and says who wrote the output (flow, task, run),
+when, the hash of the stored bytes (computed while they were written: no second pass), the serializer, the
+fingerprints of the task's code and inputs, and the stored object's *identity*: what the store's metadata says
+of that very object (a file's size, mtime and inode; S3's and Azure's ETag; GCS's generation). It is written after
+the output, so a writer killed between the two leaves the previous record, whose identity no longer matches, and
+``Result.record`` ignores it. Checking identity costs one metadata look-up, never a read of the output; the byte
+hash is checked when the value is read (which a run does anyway, ``Result.read_checked``).
+
+Records are JSON (readable without unpickling anything) and, when the Result signs its values, signed with the
+same key: a record that fails verification, or an unsigned one while signing is on, is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any, BinaryIO
+
+__all__ = [
+    "HASH_ALGORITHM",
+    "MAX_RECORD_BYTES",
+    "RECORD_SCHEMA",
+    "RECORD_SUFFIX",
+    "HashingReader",
+    "HashingWriter",
+    "Provenance",
+    "TargetRecord",
+    "bytes_hash",
+    "new_hash",
+]
+
+RECORD_SUFFIX = ".record.json"
+"""The record of the output at ``location`` is at ``location + RECORD_SUFFIX``, in the same store."""
+
+RECORD_SCHEMA = 1
+"""The version of the record's fields; a record of another schema is ignored (``no-record``)."""
+
+MAX_RECORD_BYTES = 1024 * 1024
+"""A record larger than this is not parsed (a planted file must not make every plan read megabytes)."""
+
+HASH_ALGORITHM = "sha256"
+"""The hash of stored bytes, named in each record's ``bytes_hash`` (``"sha256:<hex>"``)."""
+
+
+def new_hash() -> Any:
+    """A running hash of stored bytes (``update(data)``; ``bytes_hash_of`` gives the record's text)."""
+    return hashlib.new(HASH_ALGORITHM)
+
+
+def bytes_hash(data: bytes | bytearray | memoryview) -> str:
+    """The record's ``bytes_hash`` of ``data``: ``"sha256:<hex>"``."""
+    return f"{HASH_ALGORITHM}:{hashlib.new(HASH_ALGORITHM, data).hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the engine knows of an output it is about to store: which flow, task and run made it, and the
+    fingerprints of the task's code (None: not taken) and of each input by name."""
+
+    flow: str | None = None
+    task: str | None = None
+    run_id: str | None = None
+    code: str | None = None
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    """What made the output stored at ``location``; ``to_dict()`` is JSON-ready, ``from_dict`` reads one back.
+
+    ``bytes_hash``/``size``: of the bytes stored. ``stored``: the stored object's identity as its store reports it
+    (``{"size", "mtime_ns", "inode"}`` for a file, ``{"etag"}`` on S3 and Azure, ``{"generation"}`` on GCS,
+    ``{"version"}`` in memory; None where the backend cannot tell). ``key_id`` and ``signature``: the signing key's
+    id and the detached signature over the rest, when the Result signs."""
+
+    bytes_hash: str
+    size: int
+    location: str
+    flow: str | None = None
+    task: str | None = None
+    run_id: str | None = None
+    written_at: str = ""
+    serializer: str = ""
+    code: str | None = None
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    package_version: str = ""
+    stored: Mapping[str, Any] | None = None
+    key_id: str | None = None
+    signature: str | None = None
+    schema: int = RECORD_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        shown = asdict(self)
+        shown["inputs"] = dict(self.inputs)
+        shown["stored"] = None if self.stored is None else dict(self.stored)
+        return shown
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TargetRecord:
+        """A record from ``to_dict()``'s shape; ``ValueError`` naming the field that is missing or of a wrong type
+        (unknown fields, from a later version of this package, are ignored)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a record is a JSON object, not {type(data).__name__}")
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name not in data:
+                if item.name in _REQUIRED:
+                    raise ValueError(f"the record has no {item.name!r}")
+                continue
+            value = data[item.name]
+            expected = _TYPES[item.name]
+            if not isinstance(value, expected) or isinstance(value, bool) and bool not in expected:
+                raise ValueError(f"the record's {item.name!r} is a {type(value).__name__}, not what a record holds")
+            values[item.name] = value
+        inputs = values.get("inputs", {})
+        if not all(isinstance(key, str) and isinstance(value, str) for key, value in inputs.items()):
+            raise ValueError("the record's 'inputs' must map input names to fingerprint strings")
+        return cls(**values)
+
+    def signed_bytes(self) -> bytes:
+        """The canonical JSON a signature covers: every field but ``signature``."""
+        data = self.to_dict()
+        del data["signature"]
+        return _canonical(data)
+
+    def to_json(self) -> bytes:
+        return _canonical(self.to_dict())
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TargetRecord:
+        """The record in ``data``; ``ValueError`` if it is not one (too large, not JSON, a wrong field, another
+        schema)."""
+        if len(data) > MAX_RECORD_BYTES:
+            raise ValueError(f"a record is at most {MAX_RECORD_BYTES} bytes; this one is {len(data)}")
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ValueError(f"the record is not JSON: {exc}") from None
+        if isinstance(parsed, Mapping) and parsed.get("schema") != RECORD_SCHEMA:
+            raise ValueError(f"the record has schema {parsed.get('schema')!r}; this version reads {RECORD_SCHEMA}")
+        return cls.from_dict(parsed)
+
+    def describes(self, stored: Mapping[str, Any] | None) -> bool:
+        """Whether this record was written for the object whose identity is ``stored`` (as the store reports it
+        now): a record written for other bytes, or left behind by a writer killed after a new output, is not."""
+        if self.stored is None or stored is None:
+            return self.stored is None and stored is None
+        return dict(self.stored) == dict(stored)
+
+
+_REQUIRED = ("bytes_hash", "size", "location", "schema")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "bytes_hash": (str,), "size": (int,), "location": (str,), "flow": (str, type(None)), "task": (str, type(None)),
+    "run_id": (str, type(None)), "written_at": (str,), "serializer": (str,), "code": (str, type(None)),
+    "inputs": (Mapping,), "package_version": (str,), "stored": (Mapping, type(None)), "key_id": (str, type(None)),
+    "signature": (str, type(None)), "schema": (int,),
+}  # fmt: skip
+
+
+def _canonical(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def utc_now() -> str:
+    """The time now, ISO 8601 in UTC, as records say it."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class HashingWriter:
+    """What a serializer writes to while a value is stored: every write is hashed and counted on its way to
+    ``stream``. Not seekable, so a serializer that would seek back (to fill in a signature) writes its bytes whole
+    and the hash is of exactly the bytes stored."""
+
+    __slots__ = ("hash", "size", "stream")
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = new_hash()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        self.hash.update(data)
+        written = self.stream.write(data)
+        self.size += memoryview(data).nbytes
+        return written
+
+    def seekable(self) -> bool:
+        return False
+
+    def digest(self) -> str:
+        return f"{HASH_ALGORITHM}:{self.hash.hexdigest()}"
+
+
+class HashingReader:
+    """A stream a serializer reads a stored value from, hashing what passes; ``finish()`` reads what the
+    serializer left (nothing, for a whole value) and gives the hash of every byte stored."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.hash = new_hash()
+        self.size = 0
+        peek = getattr(stream, "peek", None)
+        if callable(peek):  # looking ahead consumes nothing, so nothing is hashed
+            self.peek = peek
+
+    def _seen(self, data: Any) -> Any:
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        return self._seen(self.stream.read(size))  # type: ignore[no-any-return]
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._seen(self.stream.readline(size))  # type: ignore[no-any-return]
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.stream.readinto(buffer)
+        self._seen(memoryview(buffer)[:count])
+        return count
+
+    def finish(self) -> str:
+        while self.read(1024 * 1024):
+            pass
+        return f"{HASH_ALGORITHM}:{self.hash.hexdigest()}"

@@ -1,0 +1,133 @@
+"""Records beside stored outputs (``compat.results.records``): what they hold, where they are, and when a record is
+ignored (written for other bytes, unparseable, from another schema). Object stores: test_cloud_records.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from compat import ConstantResult, JSONResult, LocalResult, MemoryResult
+from compat.results.records import RECORD_SUFFIX, Provenance, TargetRecord, bytes_hash
+
+MADE_BY = Provenance(flow="etl", task="clean", run_id="run-1", code="code:1", inputs={"rows": "sha256:ab"})
+
+
+def recording(result: LocalResult | MemoryResult, location: str, provenance: Provenance = MADE_BY) -> LocalResult:
+    target = result.copy()
+    target.location = location
+    target.provenance = provenance
+    return target  # type: ignore[return-value]
+
+
+def test_a_write_with_provenance_stores_a_json_record_beside_the_output(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+    stored = json.loads((tmp_path / ("out.pkl" + RECORD_SUFFIX)).read_text())
+    data = (tmp_path / "out.pkl").read_bytes()
+    assert stored["bytes_hash"] == bytes_hash(data) and stored["size"] == len(data)
+    assert (stored["flow"], stored["task"], stored["run_id"], stored["code"], stored["inputs"]) == (
+        "etl", "clean", "run-1", "code:1", {"rows": "sha256:ab"}
+    )
+    assert stored["schema"] == 1 and stored["serializer"] == "PickleSerializer" and stored["written_at"].endswith("Z")
+    assert TargetRecord.from_dict(stored) == written.written_record
+
+
+def test_a_write_without_provenance_stores_no_record(tmp_path: Path) -> None:
+    LocalResult(dir=tmp_path, location="out.pkl").write(1)
+    assert os.listdir(tmp_path) == ["out.pkl"]
+
+
+def test_record_gives_back_the_record_of_the_stored_bytes(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write([1, 2, 3])
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_an_output_rewritten_without_its_record_has_none(tmp_path: Path) -> None:
+    recording(LocalResult(dir=tmp_path), "out.pkl").write("first")
+    LocalResult(dir=tmp_path, location="out.pkl").write("first")  # same bytes, another file: the record is stale
+    assert LocalResult(dir=tmp_path).record("out.pkl") is None
+
+
+def test_a_record_round_trips_through_to_dict(tmp_path: Path) -> None:
+    record = recording(LocalResult(dir=tmp_path), "out.pkl").write(1).written_record
+    assert record is not None
+    assert TargetRecord.from_dict(json.loads(json.dumps(record.to_dict()))) == record
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [b"not json", b"[]", json.dumps({"schema": 2, "bytes_hash": "x", "size": 1, "location": "l"}).encode(),
+     json.dumps({"schema": 1, "size": 1, "location": "l"}).encode(),
+     json.dumps({"schema": 1, "bytes_hash": 5, "size": 1, "location": "l"}).encode(),
+     b" " * (1024 * 1024 + 1)],
+    ids=["not-json", "not-an-object", "other-schema", "no-hash", "hash-not-a-str", "too-large"],
+)
+def test_a_record_that_cannot_be_read_is_ignored(tmp_path: Path, planted: bytes) -> None:
+    LocalResult(dir=tmp_path, location="out.pkl").write(1)
+    (tmp_path / ("out.pkl" + RECORD_SUFFIX)).write_bytes(planted)
+    assert LocalResult(dir=tmp_path).record("out.pkl") is None
+
+
+def test_a_planted_record_naming_the_file_but_another_hash_fails_the_read_check(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write("value")
+    assert written.written_record is not None
+    lying = TargetRecord.from_dict({**written.written_record.to_dict(), "bytes_hash": bytes_hash(b"other")})
+    (tmp_path / ("out.pkl" + RECORD_SUFFIX)).write_bytes(lying.to_json())
+    result = LocalResult(dir=tmp_path)
+    record = result.record("out.pkl")
+    assert record == lying
+    read, matches = result.read_checked("out.pkl", record)
+    assert read.value == "value" and not matches
+
+
+def test_read_checked_hashes_a_large_value_read_from_the_file(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "big.pkl").write(os.urandom(1024 * 1024))
+    assert written.written_record is not None
+    read, matches = LocalResult(dir=tmp_path).read_checked("big.pkl", written.written_record)
+    assert matches and read.value == written.value
+
+
+def test_memory_keeps_records_in_memory() -> None:
+    MemoryResult.clear()
+    written = recording(MemoryResult(), "m").write("value")
+    assert MemoryResult().record("m") == written.written_record
+    MemoryResult(location="m").write("value")
+    assert MemoryResult().record("m") is None
+
+
+@pytest.mark.parametrize("result", [JSONResult(), ConstantResult(value=1)], ids=["json", "constant"])
+def test_results_that_store_nothing_have_no_record(result: JSONResult | ConstantResult) -> None:
+    assert result.record("1") is None and not result.keeps_records
+
+
+KILLED_BETWEEN = """
+    import os, signal, sys
+    from compat import LocalResult
+    from compat.results.records import Provenance
+    result = LocalResult(dir=sys.argv[1], location="out.pkl").copy()
+    result.provenance = Provenance(flow="f", task="t", run_id=sys.argv[2])
+    if sys.argv[2] == "second":
+        def die(location, data):  # the output is stored; the record is not yet
+            os.kill(os.getpid(), signal.SIGKILL)
+        result.write_record_bytes = die
+    result.write(sys.argv[2])
+"""
+
+
+def writer(directory: Path, run: str) -> int:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED_BETWEEN), str(directory), run],
+                          timeout=60).returncode
+
+
+def test_a_writer_killed_between_output_and_record_leaves_no_record_of_other_bytes(tmp_path: Path) -> None:
+    assert writer(tmp_path, "first") == 0
+    assert LocalResult(dir=tmp_path).record("out.pkl") is not None
+    assert writer(tmp_path, "second") == -signal.SIGKILL
+    assert LocalResult(dir=tmp_path).read("out.pkl").value == "second"
+    assert LocalResult(dir=tmp_path).record("out.pkl") is None
