@@ -276,6 +276,7 @@ class Result:
             package_version=__version__,
             stored=self.stored_identity(location),
         )
+        record = records.signed(record, self.serializer)
         self.write_record_bytes(location + RECORD_SUFFIX, record.to_json())
         return record
 
@@ -290,9 +291,13 @@ class Result:
         this Result signs. Costs a read of the record and one metadata look-up of the output."""
         if not self.keeps_records or not isinstance(location, str):
             return None
+        from compat.results import records
+
         try:
             data = self.read_bytes(self.resolve(location + RECORD_SUFFIX))
             record = TargetRecord.from_json(data)
+            if not records.trusted(record, self.serializer):
+                return None
             return record if record.describes(self.stored_identity(self.resolve(location))) else None
         except (ResultNotFound, ValueError, LocationError):
             return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
 
@@ -32,6 +32,8 @@ __all__ = [
     "TargetRecord",
     "bytes_hash",
     "new_hash",
+    "signed",
+    "trusted",
 ]
 
 RECORD_SUFFIX = ".record.json"
@@ -164,6 +166,49 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 def _canonical(data: Mapping[str, Any]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _keyring(serializer: Any) -> Any:
+    """The signing keys of ``serializer`` as a ``compat.results.signing.Keyring``, or None when it does not sign."""
+    keys = getattr(serializer, "keyring", None)
+    if keys is None:
+        raw = getattr(serializer, "signing_keys", ())
+        if not raw:
+            return None
+        from compat.results.signing import keyring
+
+        keys = keyring(list(raw))
+    return keys
+
+
+def signed(record: TargetRecord, serializer: Any) -> TargetRecord:
+    """``record`` with ``key_id`` and ``signature`` set when ``serializer`` signs what it stores (the same key
+    signs the record: a detached signature over every other field), else as it is."""
+    keys = _keyring(serializer)
+    if keys is None:
+        return record
+    from compat.results.signing import sign_blob
+
+    unsigned = replace(record, key_id=keys.signer_id, signature=None)
+    return replace(unsigned, signature=sign_blob(unsigned.signed_bytes(), keys).tag)
+
+
+def trusted(record: TargetRecord, serializer: Any) -> bool:
+    """Whether ``record`` may be believed by a reader using ``serializer``: always when it does not sign; when it
+    does, only a record signed with one of its keys and unchanged since (an unsigned or forged one is ignored)."""
+    keys = _keyring(serializer)
+    if keys is None:
+        return True
+    if record.signature is None or record.key_id is None:
+        return False
+    from compat.errors import UntrustedData
+    from compat.results.signing import BlobSignature, verify_blob
+
+    try:
+        verify_blob(record.signed_bytes(), BlobSignature(record.key_id, record.signature), keys)
+    except UntrustedData:
+        return False
+    return True
 
 
 def utc_now() -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from compat import ConstantResult, JSONResult, LocalResult, MemoryResult
+from compat import ConstantResult, JSONResult, LocalResult, MemoryResult, PickleSerializer
 from compat.results.records import RECORD_SUFFIX, Provenance, TargetRecord, bytes_hash
 
 MADE_BY = Provenance(flow="etl", task="clean", run_id="run-1", code="code:1", inputs={"rows": "sha256:ab"})
@@ -131,3 +131,34 @@ def test_a_writer_killed_between_output_and_record_leaves_no_record_of_other_byt
     assert writer(tmp_path, "second") == -signal.SIGKILL
     assert LocalResult(dir=tmp_path).read("out.pkl").value == "second"
     assert LocalResult(dir=tmp_path).record("out.pkl") is None
+
+
+def signing(tmp_path: Path, key: str = "key-one") -> LocalResult:
+    return LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key=key))
+
+
+def test_records_are_signed_with_the_results_key(tmp_path: Path) -> None:
+    written = recording(signing(tmp_path), "out.pkl").write("value")
+    assert written.written_record is not None and written.written_record.key_id is not None
+    assert signing(tmp_path).record("out.pkl") == written.written_record
+
+
+def test_an_unsigned_record_is_ignored_while_signing(tmp_path: Path) -> None:
+    recording(signing(tmp_path), "out.pkl").write("value")
+    path = tmp_path / ("out.pkl" + RECORD_SUFFIX)
+    planted = {**json.loads(path.read_text()), "key_id": None, "signature": None}
+    path.write_text(json.dumps(planted))
+    assert signing(tmp_path).record("out.pkl") is None
+
+
+def test_a_record_changed_after_signing_is_ignored(tmp_path: Path) -> None:
+    recording(signing(tmp_path), "out.pkl").write("value")
+    path = tmp_path / ("out.pkl" + RECORD_SUFFIX)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "code": "code:forged"}))
+    assert signing(tmp_path).record("out.pkl") is None
+
+
+def test_a_record_signed_with_another_key_is_ignored(tmp_path: Path) -> None:
+    recording(signing(tmp_path, "key-two"), "out.pkl").write("value")
+    assert signing(tmp_path, "key-two").record("out.pkl") is not None
+    assert signing(tmp_path, "key-one").record("out.pkl") is None
