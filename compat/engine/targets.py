@@ -6,7 +6,8 @@ task run's context and ask ``stored_at`` (the question of steps 2 and 3, answere
 without reading the value). The runner then reads and validates what it found; a plan stops at the question.
 
 ``refuse_colliding_targets`` is the check both run before anything else: a mapped task whose location template
-has no per-child field would make every child read and write one location.
+has no per-child field would make every child read and write one location, and two tasks whose templates render
+alike would read each other's output as their own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from compat.engine.parameter import Parameter
 from compat.engine.task import Task
 from compat.errors import FlowError
 from compat.results.base import Result, _names_key
@@ -29,6 +31,9 @@ __all__ = [
 
 PER_CHILD_KEYS = ("map_index", "task_full_name", "task_run_id")
 """Template keys whose value differs between the children of one mapped task (mapped inputs differ too)."""
+
+NAME_KEYS = ("task_name", "task_full_name")
+"""Template keys whose value differs between two tasks exactly when their names differ."""
 
 
 class _KeptInMemory(Result):
@@ -109,21 +114,54 @@ def check_settings(tasks: Iterable[Task], default: Result | None) -> None:
 
 
 def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]], default: Result | None) -> None:
-    """Raise ``FlowError`` for the first mapped task whose location template names no per-child field, before
-    anything runs: its children would overwrite one another and each would read the first child's output. A
-    callable location cannot be inspected and is allowed."""
+    """Raise ``FlowError`` before anything runs for the first mapped task whose location template names no
+    per-child field (its children would overwrite one another and each would read the first child's output), and
+    for two tasks whose templates render alike in the same store (the second would read the first's output as
+    ``Cached``). A callable location cannot be inspected and is allowed."""
+    seen: dict[tuple[Any, ...], Task] = {}
     for task, call in calls:
-        if call.mapped is None:
+        if isinstance(task, Parameter):  # its value is given, never stored
             continue
-        location = choose_result(task, default).template
-        if not isinstance(location, str):  # None: the backend picks a new name per write; a callable: unknowable
+        template = task.target if task.target is not None else (task.result or default or KEPT_IN_MEMORY).template
+        if not isinstance(template, str):  # None: the backend picks a new name per write; a callable: unknowable
             continue
-        if any(_names_key(location, key) for key in (*PER_CHILD_KEYS, *call.mapped)):
+        result = choose_result(task, default)
+        if call.mapped is not None and not any(_names_key(template, key) for key in (*PER_CHILD_KEYS, *call.mapped)):
+            mapped = ", ".join("{" + key + "}" for key in sorted(call.mapped))
+            raise FlowError(
+                f"flow {flow_name!r}: task {task.name!r} is mapped, but its {_what(task)} {template!r} has no "
+                "per-child field, so every child would write the same location and read the first child's output; "
+                f"add {{map_index}} (e.g. '{{task_name}}-{{map_index}}.pkl'), or use {{task_full_name}} or a mapped "
+                f"input ({mapped})"
+            )
+        rendering = _rendering(task, call, result, default)
+        if rendering is None:
             continue
-        what = "target" if task.target is not None else "Result's location template"
-        mapped = ", ".join("{" + key + "}" for key in sorted(call.mapped))
-        raise FlowError(
-            f"flow {flow_name!r}: task {task.name!r} is mapped, but its {what} {location!r} has no per-child field, "
-            "so every child would write the same location and read the first child's output; add {map_index} "
-            f"(e.g. '{{task_name}}-{{map_index}}.pkl'), or use {{task_full_name}} or a mapped input ({mapped})"
-        )
+        first = seen.setdefault(rendering, task)
+        if first is not task:
+            raise FlowError(
+                f"flow {flow_name!r}: tasks {first.name!r} and {task.name!r} both store their output at the "
+                f"{_what(task)} {template!r} of {result!r}, so the second would read the first's output as its own "
+                "(Cached); give each task its own target, or name a field that differs between them in the "
+                "template (e.g. '{task_name}.pkl' with distinct task names, or one of their inputs)"
+            )
+
+
+def _what(task: Task) -> str:
+    return "target" if task.target is not None else "Result's location template"
+
+
+def _rendering(task: Task, call: Call, result: Result, default: Result | None) -> tuple[Any, ...] | None:
+    """What the rendered location of ``task`` depends on, beyond what every task of one flow run shares: equal for
+    two tasks means one location for both. None when the template names a field that may differ between tasks
+    whatever their names (an input, a fresh id)."""
+    template = result.template
+    inputs = {*call.constants, *(key for key in call.keys if key is not None)}
+    if any(_names_key(template, key) for key in (*inputs, "task_run_id")):
+        return None
+    configured = task.result or default
+    # a Result's repr names its store (dir, bucket, container) and template; one that does not is itself the store
+    store = repr(result) if type(result).__repr__ is not Result.__repr__ or configured is None else id(configured)
+    named = task.name if any(_names_key(template, key) for key in NAME_KEYS) else None
+    mapped = call.mapped is not None and any(_names_key(template, key) for key in PER_CHILD_KEYS)
+    return type(result), store, template, named, mapped

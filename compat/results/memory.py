@@ -26,6 +26,9 @@ class MemoryResult(Result):
     _lock = threading.Lock()
     _versions = itertools.count(1)
 
+    def __repr__(self) -> str:  # names the whole store: every MemoryResult of the process shares it
+        return f"MemoryResult(location={self.location!r})"
+
     def write_bytes(self, location: str | None, data: bytes) -> str:
         if location is None:
             location = f"memory-{uuid.uuid4().hex}"
