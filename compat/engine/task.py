@@ -252,6 +252,9 @@ def _method_signature(method: Callable[..., Any]) -> inspect.Signature:
 def _seconds(delay: timedelta | float | None) -> float:
     if delay is None:
         return 0.0
+    if isinstance(delay, bool) or not isinstance(delay, (timedelta, int, float)):
+        raise ArgumentTypeError("retry_delay", delay, "a datetime.timedelta or a number of seconds, e.g. "
+                                "retry_delay=timedelta(seconds=10)")
     seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
     if seconds < 0:
         raise ValueError(f"retry_delay must not be negative, not {delay!r}")

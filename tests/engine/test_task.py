@@ -65,6 +65,9 @@ def test_decorator_with_keywords_passes_them_to_the_task() -> None:
         ({"validators": 5}, ArgumentTypeError, "validators must be a callable or a list of callables, not int"),
         ({"max_retries": "3"}, ArgumentTypeError, "max_retries must be an int >= 0, e.g. max_retries=3, not str"),
         ({"max_retries": 2.0}, ArgumentTypeError, "max_retries must be an int"),
+        ({"retry_delay": "soon"}, ArgumentTypeError, "retry_delay must be a datetime.timedelta or a number of "
+                                                      "seconds, e.g. retry_delay=timedelta.seconds=10., not str"),
+        ({"retry_delay": True}, ArgumentTypeError, "retry_delay must be a datetime.timedelta or a number of seconds"),
         ({"retry_delay": -1}, ValueError, "retry_delay must not be negative"),
     ],
 )
