@@ -141,9 +141,9 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable[..., State], *args: Any) -> Any:
         if self.client is None:
             raise RuntimeError("DaskExecutor.submit() outside a flow run; use it as flow.run(executor=...)")
-        if isinstance(fn, TaskUnit) and not self._context_sized:
-            self._share_context(fn.flow_context)
         try:
+            if isinstance(fn, TaskUnit) and not self._context_sized:
+                self._share_context(fn.flow_context)
             blob = dumps(fn, self._shared)
         except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the task run fails saying what
             return Done(Failed(f"cannot send this task run to the dask workers: {_unpicklable(fn, exc)}",

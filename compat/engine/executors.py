@@ -23,7 +23,8 @@ import concurrent.futures
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from compat.engine.states import Failed, State
+from compat.engine.runner import interrupted
+from compat.engine.states import State
 from compat.engine.unit import Shape, shape_of
 
 __all__ = ["Done", "Executor", "LocalExecutor", "ThreadExecutor", "interrupted"]
@@ -69,11 +70,6 @@ class Executor:
         return None
 
 
-def interrupted(exc: BaseException) -> Failed:
-    """The State of a unit that raised instead of returning one (it was interrupted, or could not start)."""
-    return Failed(f"the task run was interrupted: {type(exc).__name__}: {exc}", exception=exc)
-
-
 class Done:
     """A future that finished when it was made: what ``LocalExecutor`` returns (a ``concurrent.futures.Future``
     costs a lock and a condition per task run, which is most of the sequential engine's overhead)."""
@@ -115,7 +111,7 @@ class LocalExecutor(Executor):
     def submit(self, fn: Callable[..., State], *args: Any) -> Done:
         try:
             return Done(fn(*resolve(args)))
-        except Exception as exc:  # an interrupt (KeyboardInterrupt, SystemExit) stops the flow run
+        except Exception as exc:  # a KeyboardInterrupt (Ctrl-C) stops the flow run
             return Done(None, exc)
 
     def __repr__(self) -> str:

@@ -27,6 +27,7 @@ needs storage: then it uses ``LocalResult()`` (files under ``$RESULTS_COMPAT_HOM
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -38,9 +39,14 @@ from compat.engine.task import Task
 from compat.errors import ResultError, ResultNotFound, SerializationError, ValidationError
 from compat.results.base import Result
 
-__all__ = ["TaskRun", "log_state"]
+__all__ = ["TaskRun", "interrupted", "log_state"]
 
 log = logging.getLogger(__name__)
+
+
+def interrupted(exc: BaseException) -> Failed:
+    """The State of a task run that raised instead of returning one (it was interrupted, or could not start)."""
+    return Failed(f"the task run was interrupted: {type(exc).__name__}: {exc}", exception=exc)
 
 
 def log_state(name: str, state: State) -> None:
@@ -90,6 +96,10 @@ class TaskRun:
             state = self.pipeline()
         except Exception as exc:  # a backend or validator failing in a way no step anticipated
             state = Failed(f"the engine could not complete the run: {type(exc).__name__}: {exc}", exception=exc)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+                raise  # Ctrl-C lands in the main thread: on LocalExecutor it stops the flow run, as Python's does
+            state = interrupted(exc)  # the task's own: it ends the task, never the process (a worker) running it
         log_state(self.name, state)
         return state
 

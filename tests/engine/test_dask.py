@@ -293,6 +293,52 @@ def test_an_input_that_cannot_be_pickled_fails_its_task_naming_the_input(dask_ad
     assert "cannot pickle '_thread.lock' object" in state.message
 
 
+def test_a_flow_parameter_that_cannot_be_pickled_fails_the_task_runs_naming_it(dask_address: str) -> None:
+    with Flow("f") as flow:
+        lock = Parameter("lock")
+        node = inc(1)
+    state = flow.run(parameters={"lock": threading.Lock()}, executor=DaskExecutor(address=dask_address)).result[node]
+    assert isinstance(state, Failed)
+    assert state.message.startswith("cannot send this task run to the dask workers: the flow parameter 'lock' (<unlo")
+    assert "cannot pickle '_thread.lock' object" in state.message
+
+
+@task
+def leave(x: int) -> None:
+    sys.exit(3)
+
+
+@task
+def interrupt(x: int) -> None:
+    raise KeyboardInterrupt("pressed")
+
+
+@pytest.mark.parametrize(
+    ("raiser", "message"),
+    [(leave, "the task run was interrupted: SystemExit: 3"),
+     (interrupt, "the task run was interrupted: KeyboardInterrupt: pressed")],
+    ids=["SystemExit", "KeyboardInterrupt"],
+)
+def test_a_task_raising_system_exit_or_a_keyboard_interrupt_ends_failed_as_on_the_other_executors_and_no_worker_dies(
+    dask_address: str, raiser: Any, message: str
+) -> None:
+    from distributed import Client
+
+    with Client(dask_address, timeout=10) as client:
+        before = client.run(os.getpid)
+    with Flow("f") as flow:
+        node = raiser(1)
+        after = inc(node)
+        other = inc(1)
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    assert isinstance(states[node], Failed)
+    assert states[node].message == message
+    assert type(states[after]).__name__ == "TriggerFailed"
+    assert states[other].result == 2
+    with Client(dask_address, timeout=10) as client:
+        assert client.run(os.getpid) == before  # the same worker processes, at the same addresses
+
+
 @task
 def die_once(marker: str) -> int:
     path = Path(marker)

@@ -8,8 +8,10 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cloudpickle  # type: ignore[import-untyped]
 import pytest
@@ -173,18 +175,52 @@ def test_an_executor_on_a_process_pool_runs_units_in_other_processes_with_the_sa
     assert summary(in_processes) == summary(diamond_flow(tmp_path / "seq").run())
 
 
-def test_a_unit_that_raises_instead_of_returning_a_state_ends_failed_saying_it_was_interrupted() -> None:
+@task
+def leave() -> None:
+    sys.exit(3)
+
+
+@task
+def interrupt() -> None:
+    raise KeyboardInterrupt("pressed")
+
+
+@pytest.mark.parametrize(
+    ("executor", "raiser", "message"),
+    [
+        (LocalExecutor, leave, "the task run was interrupted: SystemExit: 3"),
+        (lambda: ThreadExecutor(max_workers=1), leave, "the task run was interrupted: SystemExit: 3"),
+        (lambda: ThreadExecutor(max_workers=1), interrupt, "the task run was interrupted: KeyboardInterrupt: pressed"),
+    ],
+    ids=["local-SystemExit", "thread-SystemExit", "thread-KeyboardInterrupt"],
+)
+def test_a_task_raising_system_exit_or_a_keyboard_interrupt_off_the_main_thread_ends_failed_and_the_run_goes_on(
+    executor: Callable[[], Executor], raiser: Any, message: str
+) -> None:
+    with Flow("f") as flow:
+        node = raiser()
+        after = inc(node)
+        other = inc(1)
+    states = flow.run(executor=executor()).result
+    assert isinstance(states[node], Failed)
+    assert states[node].message == message
+    assert isinstance(states[after], TriggerFailed)
+    assert states[other].result == 2
+
+
+def test_a_keyboard_interrupt_in_a_task_on_the_local_executor_stops_the_flow_run_as_ctrl_c_does(
+    calls: Counter[str],
+) -> None:
     @task
-    def leave() -> None:
-        sys.exit(3)
+    def later() -> None:
+        calls["later"] += 1
 
     with Flow("f") as flow:
-        node = leave()
-        after = inc(node)
-    states = flow.run(executor=ThreadExecutor(max_workers=1)).result
-    assert isinstance(states[node], Failed)
-    assert states[node].message == "the task run was interrupted: SystemExit: 3"
-    assert isinstance(states[after], TriggerFailed)
+        first = interrupt()
+        flow.add_edge(first, later())
+    with pytest.raises(KeyboardInterrupt, match="pressed"):
+        flow.run(executor=LocalExecutor())
+    assert calls == Counter()
 
 
 def test_mapping_over_an_output_without_a_length_fails_saying_to_return_a_list() -> None:
