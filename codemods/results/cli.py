@@ -1,7 +1,8 @@
 """``results-codemod PATH... [--check] [--diff] [-j N] [--profile P] [--exclude GLOB] [--report json]``
 
 Messages go to stderr, diffs and the JSON report to stdout. Exit codes: 0 nothing left to change; 1 changes
-needed (``--check``/``--diff``) or manual follow-ups remain; 2 a usage error or files that could not be processed.
+needed (``--check``/``--diff``) or manual follow-ups remain; 2 a usage error or files that could not be processed;
+3 files that changed on disk during the run (left as they are).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ exit codes:
   0  nothing left to change and no follow-ups
   1  changes needed (--check, --diff) or manual follow-ups remain
   2  usage error, or a file could not be read, decoded, parsed or written (the others are still processed)
+  3  a file changed on disk while the run worked on it: it was left as it is now (no edit is lost); run again
 """
 
 

@@ -17,7 +17,7 @@ Rule = Literal[
 Action = Literal["rewritten", "manual", "skipped", "ignored"]
 """``manual``: a follow-up for a human (fails --check); ``ignored``: one a ``# results-codemod: ignore`` pragma
 silences; ``skipped``: a look-alike the codemod left alone on purpose."""
-Status = Literal["unchanged", "changed", "failed", "filtered"]
+Status = Literal["unchanged", "changed", "failed", "filtered", "edited"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ OPEN, REPLACE, SUFFIX, CLOSE = 0, 1, 2, 3
 @dataclass(frozen=True)
 class FileOutcome:
     """What happened to one file. ``status``: ``filtered`` (no legacy name in its bytes: never parsed),
-    ``unchanged``, ``changed`` (rewritten, or would be under --check/--diff), ``failed`` (``error`` says why)."""
+    ``unchanged``, ``changed`` (rewritten, or would be under --check/--diff), ``failed`` (``error`` says why),
+    ``edited`` (it would have been rewritten, but it changed on disk during the run: left as it is now)."""
 
     path: str
     status: Status

@@ -216,12 +216,13 @@ def _work(conn: Connection, options: Options, parent: int) -> None:
         while (batch := _next_batch(conn, parent)) is not None:
             reader.add(path for _, path in batch)
             for index, path in batch:
-                outcome, new_data = prepare(path, reader.next(), options)
-                if new_data is None:
+                original = reader.next()
+                outcome, new_data = prepare(path, original, options)
+                if new_data is None or isinstance(original, OSError):
                     send(("done", index, outcome))
                 else:
                     send(("writing", index, outcome, _digest(new_data)))
-                    writer.add(index, outcome, new_data)
+                    writer.add(index, outcome, new_data, original)
     except (EOFError, OSError):  # the parent is gone
         pass
     finally:

@@ -23,6 +23,7 @@ def totals(outcomes: Sequence[FileOutcome], mode: Mode) -> dict[str, Any]:
         "files_changed": statuses["changed"],
         "files_unchanged": statuses["unchanged"],
         "files_failed": statuses["failed"],
+        "files_edited_during_run": statuses["edited"],
         "sites_rewritten": dict(sorted(rewritten.items())),
         "manual_follow_ups": sum(len(o.manual) for o in outcomes),
         "follow_ups_ignored": sum(1 for o in outcomes for site in o.sites if site.action == "ignored"),
@@ -30,9 +31,12 @@ def totals(outcomes: Sequence[FileOutcome], mode: Mode) -> dict[str, Any]:
 
 
 def exit_code(outcomes: Sequence[FileOutcome], mode: Mode) -> int:
-    """2: a file could not be processed; 1: changes needed (check/diff) or manual follow-ups remain; else 0."""
+    """2: a file could not be processed; 3: a file changed on disk during the run and was left as it is; 1: changes
+    needed (check/diff) or manual follow-ups remain; else 0."""
     if any(outcome.status == "failed" for outcome in outcomes):
         return 2
+    if any(outcome.status == "edited" for outcome in outcomes):
+        return 3
     if mode != "write" and any(outcome.status == "changed" for outcome in outcomes):
         return 1
     return 1 if any(outcome.manual for outcome in outcomes) else 0
@@ -74,6 +78,10 @@ def summary(
     if failed:
         lines.append(f"could not process ({len(failed)}):")
         lines.extend(f"  {o.path}: {o.error}" for o in failed)
+    edited = [o for o in outcomes if o.status == "edited"]
+    if edited:
+        lines.append(f"changed on disk during the run, left as they are now; run the codemod again ({len(edited)}):")
+        lines.extend(f"  {o.path}" for o in edited)
     return "\n".join(lines)
 
 
@@ -83,13 +91,15 @@ SCHEMA_VERSION = 1
 
 def json_report(outcomes: Sequence[FileOutcome], mode: Mode, skipped: Sequence[tuple[str, str]] = ()) -> str:
     """One JSON document (indented): ``schema_version``, ``sites``, one record per site (file, line, column, rule,
-    action, reason), ``failures``, ``changed_files``, ``skipped`` (path, reason) and ``totals``. Under --check/--diff nothing is written, so a
+    action, reason), ``failures``, ``changed_files``, ``edited_during_run`` (files left as they are: they changed on
+    disk during the run), ``skipped`` (path, reason) and ``totals``. Under --check/--diff nothing is written, so a
     site's action is ``would_rewrite`` where a write run says ``rewritten``."""
     document = {
         "schema_version": SCHEMA_VERSION,
         "sites": [_site_record(o.path, site, mode) for o in outcomes for site in o.sites],
         "failures": [{"file": o.path, "error": o.error} for o in outcomes if o.status == "failed"],
         "changed_files": [o.path for o in outcomes if o.status == "changed"],
+        "edited_during_run": [o.path for o in outcomes if o.status == "edited"],
         "skipped": [{"path": path, "reason": reason} for path, reason in skipped],
         "totals": {**totals(outcomes, mode), "paths_skipped": len(skipped)},
     }

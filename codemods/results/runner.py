@@ -7,6 +7,10 @@ Workers return outcomes only, so no exception crosses a process boundary (``code
 Each process overlaps its disk work with its parsing: a thread reads the next files ahead, and another writes
 rewritten files behind (atomically, with fsync, which waits on the disk for milliseconds per file) while the
 next file is being transformed.
+
+No edit is lost: a file is replaced only if it still holds what was read (its size and modification time, then
+its bytes, compared after the new bytes are on disk and just before the atomic rename). One saved meanwhile (an
+editor, a formatter) is left as it is now and reported ``edited``: run the codemod again to rewrite it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import BinaryIO, Literal, NamedTuple
 
 from compat.renames import PROFILES
 from codemods.results._table import load_own
@@ -26,7 +30,8 @@ from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
 from codemods.results.transform import does_not_parse, may_mention, transform_source
 
-__all__ = ["Mode", "Options", "ReadAhead", "WriteBehind", "prepare", "process_file", "run"]
+__all__ = ["Mode", "Options", "Original", "ReadAhead", "WriteBehind", "commit", "prepare", "process_file", "read",
+           "run"]
 
 Mode = Literal["write", "check", "diff"]
 
@@ -40,22 +45,47 @@ class Options:
     mode: Mode = "write"
 
 
-def process_file(path: str, options: Options) -> FileOutcome:
-    """Transform one file and (in write mode) replace it atomically, keeping its encoding, newlines and mode."""
+class Original(NamedTuple):
+    """A file as it was read: its bytes, and its modification time just before they were read."""
+
+    data: bytes
+    mtime_ns: int
+
+    def still_at(self, path: str) -> bool:
+        """Whether the file at ``path`` still holds exactly what was read: its size and modification time first
+        (one ``stat``), then its bytes (an edit within the clock's resolution that kept the size)."""
+        try:
+            st = os.stat(path)
+            if st.st_size != len(self.data) or st.st_mtime_ns != self.mtime_ns:
+                return False
+            with open(path, "rb") as f:
+                return f.read(len(self.data) + 1) == self.data
+        except OSError:  # removed or renamed meanwhile
+            return False
+
+
+def read(path: str) -> Original | OSError:
+    """The file at ``path`` as read now, or the error reading it."""
     try:
         with open(path, "rb") as f:
-            data: bytes | OSError = f.read()
+            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
+            return Original(f.read(), mtime_ns)
     except OSError as exc:
-        data = exc
-    outcome, new_data = prepare(path, data, options)
-    return outcome if new_data is None else commit(outcome, new_data)
+        return exc
 
 
-def prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
-    """The outcome for ``path`` given its bytes (or the error reading it), and in write mode the new bytes still to
-    be written (``commit``); never raises."""
+def process_file(path: str, options: Options) -> FileOutcome:
+    """Transform one file and (in write mode) replace it atomically, keeping its encoding, newlines and mode."""
+    original = read(path)
+    outcome, new_data = prepare(path, original, options)
+    return outcome if new_data is None or isinstance(original, OSError) else commit(outcome, new_data, original)
+
+
+def prepare(path: str, original: Original | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
+    """The outcome for ``path`` given what was read (or the error reading it), and in write mode the new bytes
+    still to be written (``commit``); never raises."""
     try:
-        return _prepare(path, data, options)
+        return _prepare(path, original if isinstance(original, OSError) else original.data, options)
     except RecursionError:
         return FileOutcome(path, "failed", error="too deeply nested to analyse (RecursionError)"), None
     except Exception as exc:  # one file's problem must never stop the run
@@ -89,12 +119,29 @@ def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOu
     return outcome, new_data if options.mode == "write" else None
 
 
-def commit(outcome: FileOutcome, new_data: bytes) -> FileOutcome:
-    """Replace the file atomically with ``new_data``, keeping its mode; the outcome, failed if it could not be."""
-    atomic_write_bytes = load_own("compat.results._atomic").atomic_write_bytes  # only once a file is rewritten
+class _Edited(Exception):
+    """The file no longer holds what was read: the new bytes must not replace it."""
+
+
+def commit(outcome: FileOutcome, new_data: bytes, original: Original) -> FileOutcome:
+    """Replace the file atomically with ``new_data``, keeping its mode, if it still holds ``original``; the outcome,
+    ``edited`` if it was changed since it was read (it is left as it is), ``failed`` if it could not be written."""
+    atomic_write = load_own("compat.results._atomic").atomic_write  # only once a file is rewritten
+
+    def fill(f: BinaryIO) -> None:
+        f.write(new_data)
+        f.flush()
+        os.fsync(f.fileno())  # the slow part happens before the check, so nothing waits between check and rename
+        if not original.still_at(outcome.path):
+            raise _Edited
 
     try:
-        atomic_write_bytes(outcome.path, new_data, mode=os.stat(outcome.path).st_mode & 0o7777)
+        mode = os.stat(outcome.path).st_mode & 0o7777
+        atomic_write(outcome.path, fill, mode=mode, durable=False)
+    except (_Edited, FileNotFoundError):
+        return replace(outcome, status="edited", diff="",
+                       error="changed on disk while the codemod worked on it, so it was left as it is now; run the "
+                             "codemod again to rewrite it")
     except OSError as exc:
         return replace(outcome, status="failed", error=f"cannot write: {exc.strerror or exc}")
     return outcome
@@ -105,7 +152,7 @@ class ReadAhead:
 
     def __init__(self, ahead: int = 16) -> None:
         self._paths: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._read: queue.Queue[bytes | OSError] = queue.Queue(maxsize=ahead)
+        self._read: queue.Queue[Original | OSError] = queue.Queue(maxsize=ahead)
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="codemod-read-ahead", daemon=True)
         self._thread.start()
@@ -114,8 +161,8 @@ class ReadAhead:
         for path in paths:
             self._paths.put(path)
 
-    def next(self) -> bytes | OSError:
-        """The bytes of the next file added (or the error reading it)."""
+    def next(self) -> Original | OSError:
+        """The next file added, as read (or the error reading it)."""
         return self._read.get()
 
     def close(self) -> None:
@@ -130,12 +177,7 @@ class ReadAhead:
 
     def _run(self) -> None:
         while not self._closed.is_set() and (path := self._paths.get()) is not None:
-            try:
-                with open(path, "rb") as f:
-                    data: bytes | OSError = f.read()
-            except OSError as exc:
-                data = exc
-            self._read.put(data)
+            self._read.put(read(path))
 
 
 class WriteBehind:
@@ -143,12 +185,12 @@ class WriteBehind:
 
     def __init__(self, done: Callable[[int, FileOutcome], None]) -> None:
         self._done = done
-        self._writes: queue.Queue[tuple[int, FileOutcome, bytes] | None] = queue.Queue()
+        self._writes: queue.Queue[tuple[int, FileOutcome, bytes, Original] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="codemod-write-behind", daemon=True)
         self._thread.start()
 
-    def add(self, key: int, outcome: FileOutcome, new_data: bytes) -> None:
-        self._writes.put((key, outcome, new_data))
+    def add(self, key: int, outcome: FileOutcome, new_data: bytes, original: Original) -> None:
+        self._writes.put((key, outcome, new_data, original))
 
     def close(self) -> None:
         """Return once every write added has been committed and reported."""
@@ -157,8 +199,8 @@ class WriteBehind:
 
     def _run(self) -> None:
         while (write := self._writes.get()) is not None:
-            key, outcome, new_data = write
-            self._done(key, commit(outcome, new_data))
+            key, outcome, new_data, original = write
+            self._done(key, commit(outcome, new_data, original))
 
 
 def run(
@@ -183,11 +225,12 @@ def run(
     reader.add(paths)
     try:
         for index, path in enumerate(paths):
-            outcome, new_data = prepare(path, reader.next(), options)
-            if new_data is None:
+            original = reader.next()
+            outcome, new_data = prepare(path, original, options)
+            if new_data is None or isinstance(original, OSError):
                 outcomes[index] = outcome
             else:
-                writer.add(index, outcome, new_data)
+                writer.add(index, outcome, new_data, original)
             if progress is not None:
                 progress(1)
     finally:

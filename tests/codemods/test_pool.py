@@ -70,8 +70,8 @@ def test_a_file_committed_just_before_its_worker_died_counts_as_rewritten(
     victim = paths[5]
     real_commit = runner.commit
 
-    def commit_then_die(outcome: FileOutcome, new_data: bytes) -> FileOutcome:
-        committed = real_commit(outcome, new_data)
+    def commit_then_die(outcome: FileOutcome, new_data: bytes, original: runner.Original) -> FileOutcome:
+        committed = real_commit(outcome, new_data, original)
         if outcome.path == victim:
             os.kill(os.getpid(), signal.SIGKILL)  # before the worker can report it
         return committed
