@@ -27,9 +27,10 @@ what is skipped:
   under a directory PATH: version-control and cache directories (.git, __pycache__, ...), build, packaging and
   environment directories (build, dist, .eggs, *.egg-info, venv, .venv, .tox, .nox, node_modules, site-packages,
   any directory holding pyvenv.cfg), what .gitignore files ignore, symlinked directories, symlinks to files
-  outside the tree, dangling symlinks, and --exclude matches. A PATH named on the command line is always
-  processed, even where a .gitignore or --exclude matches it (--force-exclude skips it instead). The summary counts what was skipped (all but
-  version-control and cache directories); --verbose lists each path with the reason.
+  outside the tree, dangling symlinks, symlink loops, and --exclude matches. A PATH named on the command line is
+  always processed, even where a .gitignore or --exclude matches it (--force-exclude skips it instead). The
+  summary counts what was skipped (all but version-control and cache directories); --verbose lists each path
+  with the reason.
   A file without any legacy name in its bytes is not parsed.
 
 follow-ups and pragmas:

@@ -4,13 +4,14 @@ Skipped: version-control directories, virtualenvs (any directory holding ``pyven
 build output, whatever ``.gitignore`` files (in the tree and above it up to the repository root) ignore, and
 ``--exclude`` globs: matched against the path as printed (as given, and relative to the current directory), the
 path relative to the PATH argument and the file or directory name; a matching directory takes its subtree.
-Symlinked directories are not followed; a symlinked file is taken only if it points inside the tree, and then as
+Symlinked directories are not followed, and symlink loops are skipped (reported); a symlinked file is taken only if it points inside the tree, and then as
 its target (so a write replaces the file, not the link). Each file is listed once. What is skipped is recorded with
 the reason, except version-control and cache directories, which never hold a project's source.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterator, Sequence
@@ -88,7 +89,7 @@ def discover(paths: Sequence[str], excludes: Sequence[str] = (), force_exclude: 
         elif os.path.isfile(given):
             _add(found, seen, given)
         elif os.path.islink(given):
-            found.skipped.append((given, "a dangling symlink"))
+            found.skipped.append((given, _unfollowable(given) or "a dangling symlink"))
         else:
             found.missing.append(given)
     return found
@@ -150,19 +151,32 @@ def _skip_reason(entry: os.DirEntry[str], root: str, ignores: list[_Ignore], exc
         if any(ignore.matches(entry.path, True) for ignore in ignores):
             return "ignored by .gitignore"
         return None
-    if entry.is_symlink() and entry.is_dir():
-        return "a symlinked directory (not followed)"
+    if entry.is_symlink():
+        unfollowable = _unfollowable(entry.path)
+        if unfollowable is not None:  # a dangling link is worth a mention only where a Python file was meant
+            return unfollowable if unfollowable != "a dangling symlink" or entry.name.endswith(".py") else None
+        if entry.is_dir():
+            return "a symlinked directory (not followed)"
     if not entry.name.endswith(".py"):
         return None
     if entry.is_symlink():
         if not entry.is_file():
-            return "a dangling symlink"
+            return "a symlink to something other than a file"
         if not _inside(os.path.realpath(entry.path), root):
             return "a symlink to a file outside the tree"
     if not entry.is_file():
         return None
     if any(ignore.matches(entry.path, False) for ignore in ignores):
         return "ignored by .gitignore"
+    return None
+
+
+def _unfollowable(link: str) -> str | None:
+    """Why the symlink ``link`` leads nowhere (a loop: following it never ends), or None when it leads somewhere."""
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return "a symlink loop" if exc.errno == errno.ELOOP else "a dangling symlink"
     return None
 
 

@@ -42,6 +42,17 @@ def test_check_on_migrated_code_exits_0(project: Path) -> None:
     assert main(["--check", str(project)]) == 0
 
 
+def test_a_symlink_loop_in_the_tree_is_reported_and_does_not_fail_the_run(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(project / "flow.py", LEGACY)
+    (project / "pkg").mkdir()
+    (project / "pkg" / "loop.py").symlink_to("loop.py")
+    assert main(["-j", "1", str(project)]) == 0
+    assert path.read_text() == MIGRATED
+    assert "skipped 1 path(s): 1 a symlink loop" in capsys.readouterr().err
+
+
 def test_diff_prints_a_unified_diff_and_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(project / "flow.py", LEGACY)
     assert main(["--diff", str(project)]) == 1

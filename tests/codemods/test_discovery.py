@@ -72,6 +72,23 @@ def test_a_symlink_inside_the_tree_is_listed_once_as_its_target(project: Path) -
     assert [os.path.realpath(p) for p in found] == [os.path.realpath(target)]
 
 
+def test_symlink_loops_in_the_tree_are_skipped_and_reported_and_the_rest_is_found(project: Path) -> None:
+    touch(project / "pkg" / "own.py")
+    (project / "pkg" / "one.py").symlink_to("two.py")
+    (project / "pkg" / "two.py").symlink_to("one.py")
+    (project / "pkg" / "itself").symlink_to("itself")
+    found = discover([str(project)])
+    assert [os.path.relpath(path, project) for path in found.files] == [os.path.join("pkg", "own.py")]
+    assert sorted((os.path.relpath(path, project), why) for path, why in found.skipped) == [
+        (os.path.join("pkg", name), "a symlink loop") for name in ("itself", "one.py", "two.py")
+    ]
+
+
+def test_a_symlink_loop_given_as_a_path_is_reported_as_a_loop(project: Path) -> None:
+    (project / "one.py").symlink_to("one.py")
+    assert discover([str(project / "one.py")]).skipped == [(str(project / "one.py"), "a symlink loop")]
+
+
 def test_paths_given_twice_are_processed_once(project: Path) -> None:
     touch(project / "a.py")
     assert len(discover([str(project), str(project / "a.py")]).files) == 1
