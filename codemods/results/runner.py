@@ -86,8 +86,9 @@ def prepare(path: str, original: Original | OSError, options: Options) -> tuple[
     still to be written (``commit``); never raises."""
     try:
         return _prepare(path, original if isinstance(original, OSError) else original.data, options)
-    except RecursionError:
-        return FileOutcome(path, "failed", error="too deeply nested to analyse (RecursionError)"), None
+    except (RecursionError, MemoryError) as exc:  # Python's parser gives up on deep nesting with either
+        return FileOutcome(path, "failed", error=f"too deeply nested to analyse ({type(exc).__name__}: Python's own "
+                           "parser gives up on it); the file is unchanged"), None
     except Exception as exc:  # one file's problem must never stop the run
         return FileOutcome(path, "failed", error=f"internal error: {type(exc).__name__}: {exc}"), None
 

@@ -244,10 +244,17 @@ def _lines_inside_strings(tree: ast.Module) -> dict[int, int]:
     return inside
 
 
+_NESTING_LIMITS = frozenset({"too many nested parentheses", "too many levels of indentation",
+                             "too many statically nested blocks"})
+"""Python's own limits on nesting: a file past one cannot be valid in any version of Python."""
+
+
 def does_not_parse(text: str, error: SyntaxError) -> str:
     """Why a module failed to parse, for the report: when libcst's parser, which knows newer grammars than the
     running Python, accepts it, the module uses syntax newer than this Python and a newer one can rewrite it."""
     reason = f"does not parse: line {error.lineno}: {error.msg}"
+    if error.msg in _NESTING_LIMITS:  # no grammar accepts it, and libcst's parser crashes the process on such depth
+        return f"{reason} (Python cannot import it either)"
     import libcst  # only on this failure path: libcst's own parser is the second opinion
 
     try:

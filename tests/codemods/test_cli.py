@@ -358,6 +358,22 @@ def test_a_file_in_syntax_newer_than_the_running_python_says_so(
     assert f"{path}: does not parse: line 3: invalid syntax: the file uses syntax newer than Python {running}" in err
 
 
+def test_deeply_nested_files_fail_one_by_one_saying_why_and_the_others_are_rewritten(project: Path) -> None:
+    """In a real subprocess: libcst's parser, asked for a second opinion on 5,000 nested brackets, crashed the
+    process (SIGSEGV), and 100,000 nested unary minus signs failed as 'internal error: MemoryError'."""
+    header = "from compat.result_handlers import JSONResultHandler\n"
+    brackets = write(project / "brackets.py", header + "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    minus = write(project / "minus.py", header + "x = " + "-" * 100_000 + "1\n")
+    good = write(project / "good.py", LEGACY)
+    run = subprocess.run([sys.executable, "-m", "codemods.results", "-j", "1", str(project)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert f"{brackets}: does not parse: line 2: too many nested parentheses (Python cannot import it either)" in run.stderr
+    assert (f"{minus}: too deeply nested to analyse (MemoryError: Python's own parser gives up on it); the file is "
+            "unchanged") in run.stderr
+    assert good.read_text() == MIGRATED
+
+
 def test_a_file_that_is_not_python_at_all_is_not_called_newer_syntax(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
