@@ -5,8 +5,9 @@ imports only ``os`` (already loaded by ``site``), reads ``RESULTS_COMPAT_PREFECT
 puts on ``sys.meta_path`` a finder that answers every import with None at once, except ``prefect``'s: that one
 imports this module and calls ``found_prefect``. Nothing of results-compat, wrapt or Prefect is imported before.
 
-``found_prefect`` removes that finder, turns the bridge on (``compat.prefect.install()``, a wrapt post-import
-hook) and finds ``prefect`` again, now through wrapt's finder, so the bridge runs once Prefect has loaded.
+``found_prefect`` removes that finder, turns the bridge on (``compat.prefect.install()``, a finder of its own that
+activates the bridge after each import of ``prefect``) and finds ``prefect`` again, now through that finder, so the
+bridge runs once Prefect has loaded.
 """
 
 from __future__ import annotations

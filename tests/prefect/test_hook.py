@@ -116,6 +116,23 @@ def test_install_after_prefect_was_imported_activates_at_once(tmp_path: Path) ->
     assert proc.stdout.strip() == "ok"
 
 
+@pytest.mark.slow
+def test_prefect_purged_from_sys_modules_and_imported_again_gets_the_legacy_api_again(tmp_path: Path) -> None:
+    code = (
+        "import sys, warnings\nwarnings.simplefilter('ignore')\nimport prefect\n"
+        "for name in [n for n in sys.modules if n == 'prefect' or n.startswith('prefect.')]:\n"
+        "    del sys.modules[name]\n"
+        f"import prefect, compat.prefect\n{LEGACY_IMPORT}\n"
+        "from prefect.engine.result import Result\n"
+        "task = prefect.Task(result_handler=LocalResultHandler(dir=sys.argv[0]))\n"
+        "print(compat.prefect.is_active(), isinstance(task.result, Result), type(task.result).__name__,\n"
+        "      issubclass(prefect.engine.results.ResultHandlerResult, Result))\n"
+    )
+    proc = run(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "LocalResult", "True"]
+
+
 @pytest.mark.parametrize("version", ["0.13.19", "2.14.0"])
 def test_unsupported_prefect_versions_are_left_alone_and_say_why_at_debug(caplog, version: str) -> None:
     fake = types.ModuleType("prefect")
