@@ -17,6 +17,7 @@ from compat.renames import PROFILES
 from codemods.results.discovery import discover
 from codemods.results.report import exit_code, json_report, summary
 from codemods.results.runner import Mode, Options, run
+from codemods.results.terminal import shown
 
 __all__ = ["main"]
 
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     found = discover(args.paths, args.exclude, args.force_exclude)
     if found.missing:
         for path in found.missing:
-            print(f"error: {path}: no such file or directory", file=sys.stderr)
+            print(f"error: {shown(path)}: no such file or directory", file=sys.stderr)
         return 2
 
     bar = _Progress(len(found.files), sys.stderr) if _show_progress(args, len(found.files)) else None
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(outcome.diff)
         if outcome.status == "changed" and not args.quiet:
             verb = "rewrote" if mode == "write" else "would rewrite"
-            print(f"{verb} {outcome.path}", file=sys.stderr)
+            print(f"{verb} {shown(outcome.path)}", file=sys.stderr)
     if args.report == "json":
         print(json_report(outcomes, mode, found.skipped))
     text = summary(outcomes, mode, quiet=args.quiet, skipped=found.skipped, verbose=args.verbose)

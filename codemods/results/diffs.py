@@ -11,6 +11,8 @@ import difflib
 import os
 import re
 
+from codemods.results.terminal import shown
+
 __all__ = ["patch_path", "unified_diff"]
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
@@ -20,7 +22,7 @@ _NO_NEWLINE = "\\ No newline at end of file\n"
 def unified_diff(path: str, old: str, new: str) -> str:
     """The diff from ``old`` to ``new``, both headed with ``path`` as ``patch_path`` spells it."""
     out: list[str] = []
-    name = patch_path(path)
+    name = shown(patch_path(path))  # a control character in the name is quoted as git quotes it
     for line in difflib.unified_diff(_LINE.findall(old), _LINE.findall(new), name, name):
         if line.endswith("\n"):
             out.append(line)

@@ -9,6 +9,7 @@ from typing import Any
 
 from codemods.results.model import FileOutcome, Site
 from codemods.results.runner import Mode
+from codemods.results.terminal import shown
 
 __all__ = ["SCHEMA_VERSION", "exit_code", "json_report", "summary", "totals"]
 
@@ -67,21 +68,21 @@ def summary(
             lines.append(f"skipped {len(skipped)} path(s): " + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
                          + ("" if verbose else " (--verbose lists them)"))
             if verbose:
-                lines.extend(f"  {path}: {reason}" for path, reason in skipped)
+                lines.extend(f"  {shown(path)}: {reason}" for path, reason in skipped)
         if counts["follow_ups_ignored"]:
             lines.append(f"follow-ups silenced by a '# results-codemod: ignore' pragma: {counts['follow_ups_ignored']}")
     manual = [(o.path, site) for o in outcomes for site in o.manual]
     if manual:
         lines.append(f"manual follow-ups ({len(manual)}):")
-        lines.extend(f"  {path}:{site.line}:{site.column}: {site.rule}: {site.reason}" for path, site in manual)
+        lines.extend(f"  {shown(path)}:{site.line}:{site.column}: {site.rule}: {site.reason}" for path, site in manual)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         lines.append(f"could not process ({len(failed)}):")
-        lines.extend(f"  {o.path}: {o.error}" for o in failed)
+        lines.extend(f"  {shown(o.path)}: {o.error}" for o in failed)
     edited = [o for o in outcomes if o.status == "edited"]
     if edited:
         lines.append(f"changed on disk during the run, left as they are now; run the codemod again ({len(edited)}):")
-        lines.extend(f"  {o.path}" for o in edited)
+        lines.extend(f"  {shown(o.path)}" for o in edited)
     return "\n".join(lines)
 
 

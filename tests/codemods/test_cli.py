@@ -461,3 +461,34 @@ def test_help_names_the_results_codemod_script_in_its_usage(capsys: pytest.Captu
     out = capsys.readouterr().out
     assert out.startswith("usage: results-codemod ")
     assert "python -m codemods.results" not in out
+
+
+HOSTILE = "evil\x1b[2J\nrewrote ok\u202e.py"
+"""A file name with an escape sequence (clear screen), a newline that fakes a line of output, and a bidi override."""
+
+
+def test_control_characters_in_a_file_name_are_escaped_on_stderr(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / HOSTILE, LEGACY)
+    write(project / ("broken\x07.py"), "from compat.legacy import JSONResultHandler\nx = (\n")
+    main(["-j", "1", str(project)])
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u202e" not in err and "\x07" not in err and "\nrewrote ok" not in err
+    assert f'rewrote "{project}/evil\\033[2J\\nrewrote ok\\342\\200\\256.py"' in err
+    assert f'"{project}/broken\\a.py": does not parse' in err
+
+
+def test_control_characters_in_a_file_name_are_quoted_in_the_diff_as_git_quotes_them_and_it_applies(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(project / HOSTILE, LEGACY)
+    monkeypatch.chdir(project)
+    assert main(["--diff", "."]) == 1
+    diff = capsys.readouterr().out
+    quoted = '"evil\\033[2J\\nrewrote ok\\342\\200\\256.py"'
+    assert f"--- {quoted}\n+++ {quoted}\n" in diff and "\x1b" not in diff
+    applied = subprocess.run(["git", "apply", "-p0"], input=diff.encode(), cwd=project, capture_output=True,
+                             timeout=60)
+    assert applied.returncode == 0, applied.stderr.decode()
+    assert path.read_text() == MIGRATED
