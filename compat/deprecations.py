@@ -172,7 +172,7 @@ def _composed(rename: Rename, owner: str | None, subject: str | None, profile: P
         text += f" ({note})"
     changed = {old: new for old, new in rename.arguments.items() if old != new}
     if rename.kind == "class" and changed:
-        mapping = ", ".join(f"{old}= -> {new}=" if new else f"{old}= is dropped" for old, new in changed.items())
+        mapping = ", ".join(f"{old}= -> {new}=" if new else f"{old}= has none in {rename.new}" for old, new in changed.items())
         text += f"; arguments: {mapping}"
     return f"{text}. `{codemod_command(profile)}` {fix}; see {MIGRATION_GUIDE}#{rename.anchor}"
 

@@ -255,7 +255,8 @@ PREFECT = Profile(
             anchor="prefect",
             positional=("bucket", "aws_credentials_secret", "boto3_kwargs"),
             arguments=_frozen({"bucket": "bucket", "aws_credentials_secret": None, "boto3_kwargs": "boto3_kwargs"}),
-            note="aws_credentials_secret= has no equivalent: S3Result reads the AWS_CREDENTIALS secret from context",
+            note="aws_credentials_secret= has no equivalent: S3Result reads the AWS_CREDENTIALS secret from context, so "
+            "store the keys under that name (until the rewrite, the bridge reads the secret named here)",
         ),
         Rename(
             kind="class",
@@ -275,8 +276,9 @@ PREFECT = Profile(
             arguments=_frozen(
                 {"container": "container", "connection_string": "connection_string", "azure_credentials_secret": None}
             ),
-            note="azure_credentials_secret= has no equivalent: pass connection_string= or set "
-            "AZURE_STORAGE_CONNECTION_STRING",
+            note="azure_credentials_secret= has no equivalent: pass connection_string=, set "
+            "AZURE_STORAGE_CONNECTION_STRING or name a Secret holding a connection string with "
+            "connection_string_secret= (until the rewrite, the bridge reads the account in the secret named here)",
         ),
         Rename(
             kind="class",

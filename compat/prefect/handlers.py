@@ -26,7 +26,9 @@ from typing import Any, ClassVar
 import cloudpickle
 
 from compat.deprecations import LegacyHandlerWarning, LegacySubclassWarning, message, rename_for, warn
+from compat.errors import ConfigurationError
 from compat.legacy.base import _built_by_class_statement, _is_compat_class
+from compat.prefect.credentials import aws_client_kwargs, azure_service, read_secret
 from compat.renames import PREFECT, Rename
 from compat.results._atomic import atomic_write_bytes
 
@@ -115,23 +117,26 @@ def _decode(data: bytes | str) -> Any:
     return cloudpickle.loads(base64.b64decode(data))
 
 
-def _secret(name: str) -> Any:
-    from prefect.client import Secret
-
-    value = Secret(name).get()
-    return json.loads(value) if isinstance(value, str) else value
+def _inside(path: str, directory: str) -> bool:
+    try:
+        return os.path.commonpath([path, directory]) == directory
+    except ValueError:  # Windows: paths on different drives
+        return False
 
 
 class LocalResultHandler(ResultHandler):
-    """Each value as a new cloudpickle file in ``dir`` (default ``<prefect home>/results``); returns its path.
+    """Each value as a new cloudpickle file in ``dir``; returns its path.
 
-    ``validate=True`` makes ``dir`` absolute and creates it, as in 0.13.
+    As in 0.13, no ``dir``, or one inside Prefect's home directory (``prefect.config.home_dir`` itself, say), means
+    ``<prefect home>/results``, where Prefect 1.x's ``LocalResult`` puts it too. ``validate=True`` makes ``dir``
+    absolute and creates it.
     """
 
     def __init__(self, dir: str | None = None, validate: bool = True) -> None:
-        if dir is None:
-            import prefect
+        import prefect
 
+        home = os.path.abspath(os.path.expanduser(prefect.config.home_dir))
+        if dir is None or _inside(os.path.abspath(os.path.expanduser(dir)), home):
             dir = os.path.join(prefect.config.home_dir, "results")
         if validate:
             dir = os.path.abspath(os.path.expanduser(dir))
@@ -153,9 +158,10 @@ class LocalResultHandler(ResultHandler):
 class S3ResultHandler(ResultHandler):
     """Each value as a new object in ``bucket``: the base64 text of its cloudpickle bytes; returns the key.
 
-    The client is Prefect's (``prefect.utilities.aws.get_boto_client``): credentials from the Prefect Secret named
-    ``aws_credentials_secret`` if given, else from context and the standard AWS environment; ``boto3_kwargs`` go
-    to ``boto3.client``.
+    The client is made on first use, as 0.13 made it: a new boto3 session, with the AWS keys in the Prefect Secret
+    named ``aws_credentials_secret`` if one is named (read then, through ``prefect.context.secrets`` or Prefect's
+    backend; they win over keys in ``boto3_kwargs``), else with ``boto3_kwargs``' keys or boto3's own lookup;
+    ``boto3_kwargs`` go to ``client("s3", ...)``.
     """
 
     def __init__(
@@ -163,17 +169,29 @@ class S3ResultHandler(ResultHandler):
     ) -> None:
         self.bucket = bucket
         self.aws_credentials_secret = aws_credentials_secret
-        self.boto3_kwargs = boto3_kwargs or {}
+        self.boto3_kwargs = dict(boto3_kwargs or {})
+        if "service_name" in self.boto3_kwargs:
+            raise ConfigurationError(
+                "S3ResultHandler: boto3_kwargs cannot set service_name (its client is always S3's); remove it"
+            )
         super().__init__()
+
+    def initialize_client(self) -> None:
+        """Make the client now (reading the credentials Secret), as 0.13's ``initialize_client`` did."""
+        import boto3
+
+        kwargs = aws_client_kwargs(self.aws_credentials_secret, self.boto3_kwargs)
+        self.client = boto3.session.Session().client("s3", **kwargs)
 
     @property
     def client(self) -> Any:
         if getattr(self, "_client", None) is None:
-            from prefect.utilities.aws import get_boto_client
-
-            credentials = _secret(self.aws_credentials_secret) if self.aws_credentials_secret else None
-            self._client = get_boto_client("s3", credentials=credentials, **self.boto3_kwargs)
+            self.initialize_client()
         return self._client
+
+    @client.setter
+    def client(self, value: Any) -> None:
+        self._client = value
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k != "_client"}
@@ -209,7 +227,7 @@ class GCSResultHandler(ResultHandler):
         if getattr(self, "_gcs_bucket", None) is None:
             from prefect.utilities.gcp import get_storage_client
 
-            credentials = _secret(self.credentials_secret) if self.credentials_secret else None
+            credentials = read_secret(self.credentials_secret, "credentials_secret") if self.credentials_secret else None
             self._gcs_bucket = get_storage_client(credentials=credentials).bucket(self.bucket)  # type: ignore[arg-type]
         return self._gcs_bucket
 
@@ -229,8 +247,9 @@ class AzureResultHandler(ResultHandler):
     """Each value as a new blob in the Azure ``container`` (base64 text of its cloudpickle bytes).
 
     Authenticates with ``connection_string`` (default: ``AZURE_STORAGE_CONNECTION_STRING``), else with the Prefect
-    Secret ``azure_credentials_secret`` (JSON with ``ACCOUNT_NAME`` and ``ACCOUNT_KEY`` or ``SAS_TOKEN``);
-    ``azure-storage-blob`` (12.x, the API Prefect 1.x uses) is needed once it is used.
+    Secret ``azure_credentials_secret`` (JSON with ``ACCOUNT_NAME`` and ``ACCOUNT_KEY`` or ``SAS_TOKEN``, or a
+    connection string), read when the client is made; ``azure-storage-blob`` (12.x, the API Prefect 1.x uses) is
+    needed once it is used.
     """
 
     def __init__(
@@ -244,20 +263,20 @@ class AzureResultHandler(ResultHandler):
         self.azure_credentials_secret = azure_credentials_secret
         super().__init__()
 
+    def initialize_service(self) -> None:
+        """Make the client now (reading the credentials Secret unless a connection string is set), as 0.13's
+        ``initialize_service`` did."""
+        self.service = azure_service(self.connection_string, self.azure_credentials_secret)
+
     @property
     def service(self) -> Any:
         if getattr(self, "_service", None) is None:
-            from azure.storage.blob import BlobServiceClient
-
-            if self.connection_string:
-                self._service = BlobServiceClient.from_connection_string(self.connection_string)
-            else:
-                credentials = _secret(self.azure_credentials_secret)
-                self._service = BlobServiceClient(
-                    account_url=f"https://{credentials['ACCOUNT_NAME']}.blob.core.windows.net",
-                    credential=credentials.get("ACCOUNT_KEY") or credentials.get("SAS_TOKEN"),
-                )
+            self.initialize_service()
         return self._service
+
+    @service.setter
+    def service(self, value: Any) -> None:
+        self._service = value
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k != "_service"}

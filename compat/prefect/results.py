@@ -3,7 +3,9 @@
 ``to_result(obj)``: a Prefect ``Result`` as is; a built-in handler becomes its native Prefect Result with the same
 settings (the class named by the ``prefect`` profile of the rename table, the constructor arguments mapped by its
 ``arguments``), so runtime and codemod cannot disagree; any other handler a ``ResultHandlerResult`` around it.
-``to_handler(result)`` is the reverse view for legacy code that reads ``task.result_handler``.
+A handler that names a credentials Secret becomes the Prefect Result that reads that Secret (``S3ResultWithSecret``,
+``AzureResultWithSecret``), since Prefect 1.x's own read only a fixed one. ``to_handler(result)`` is the reverse
+view for legacy code that reads ``task.result_handler``.
 """
 
 from __future__ import annotations
@@ -19,10 +21,19 @@ from prefect.engine.result import Result
 from compat.adapters import HANDLER_EXPECTED, handler_has_stored
 from compat.deprecations import HandlerKind, LegacyHandlerWarning, warn
 from compat.errors import ArgumentTypeError
+from compat.prefect.credentials import aws_credentials, azure_service
 from compat.prefect.handlers import ResultHandler
 from compat.renames import PREFECT, Rename
 
-__all__ = ["ResultAsHandler", "ResultHandlerResult", "handler_kind", "to_handler", "to_result"]
+__all__ = [
+    "AzureResultWithSecret",
+    "ResultAsHandler",
+    "ResultHandlerResult",
+    "S3ResultWithSecret",
+    "handler_kind",
+    "to_handler",
+    "to_result",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +87,59 @@ class ResultHandlerResult(Result):
 
     def __repr__(self) -> str:
         return f"<ResultHandlerResult: {self.result_handler!r}>"
+
+
+class S3ResultWithSecret(prefect.engine.results.S3Result):
+    """Prefect's ``S3Result`` whose client authenticates with the AWS keys in the Prefect Secret
+    ``aws_credentials_secret``, read when the client is made: what ``S3ResultHandler(aws_credentials_secret=...)``
+    becomes (Prefect's own reads only the Secret ``AWS_CREDENTIALS``)."""
+
+    def __init__(self, bucket: str, aws_credentials_secret: str, **kwargs: Any) -> None:
+        self.aws_credentials_secret = aws_credentials_secret
+        super().__init__(bucket=bucket, **kwargs)
+
+    @property
+    def client(self) -> Any:
+        if getattr(self, "_client", None) is None:
+            from prefect.utilities.aws import get_boto_client
+
+            credentials = aws_credentials(self.aws_credentials_secret)
+            self._client = get_boto_client("s3", credentials=credentials, **self.boto3_kwargs)
+        return self._client
+
+    @client.setter
+    def client(self, value: Any) -> None:
+        self._client = value
+
+
+class AzureResultWithSecret(prefect.engine.results.AzureResult):
+    """Prefect's ``AzureResult`` that, without a connection string, authenticates with the Azure account in the
+    Prefect Secret ``azure_credentials_secret`` (``ACCOUNT_NAME`` and ``ACCOUNT_KEY`` or ``SAS_TOKEN``, or a
+    connection string), read when the client is made: what ``AzureResultHandler`` becomes without one."""
+
+    def __init__(self, container: str, azure_credentials_secret: str, **kwargs: Any) -> None:
+        self.azure_credentials_secret = azure_credentials_secret
+        super().__init__(container=container, **kwargs)
+
+    def initialize_service(self) -> None:
+        self._service = azure_service(self.connection_string, self.azure_credentials_secret)
+
+
+def _with_secret(handler: ResultHandler) -> Result | None:
+    """The Result that reads the credentials Secret ``handler`` names, or None where Prefect's own does as well."""
+    name = type(handler).__name__
+    if name == "S3ResultHandler" and handler.aws_credentials_secret:  # type: ignore[attr-defined]
+        return S3ResultWithSecret(
+            bucket=handler.bucket,  # type: ignore[attr-defined]
+            aws_credentials_secret=handler.aws_credentials_secret,  # type: ignore[attr-defined]
+            boto3_kwargs=handler.boto3_kwargs,  # type: ignore[attr-defined]
+        )
+    if name == "AzureResultHandler" and not handler.connection_string:  # type: ignore[attr-defined]
+        return AzureResultWithSecret(
+            container=handler.container,  # type: ignore[attr-defined]
+            azure_credentials_secret=handler.azure_credentials_secret,  # type: ignore[attr-defined]
+        )
+    return None
 
 
 class ResultAsHandler(ResultHandler):
@@ -139,6 +203,9 @@ def _defaults(handler_class: type) -> dict[str, Any]:
 
 def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     """The Prefect Result the rename table names for a built-in handler, with the handler's settings."""
+    kept = _with_secret(handler)
+    if kept is not None:
+        return kept
     result_class = getattr(prefect.engine.results, rename.new, None)
     if not (isinstance(result_class, type) and issubclass(result_class, Result)):
         raise LookupError(f"the rename table maps {rename.old} to {rename.new}, which {PREFECT.new_module} lacks")

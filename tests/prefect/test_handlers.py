@@ -156,10 +156,15 @@ def test_built_in_handler_becomes_its_native_prefect_result(quiet, make, expecte
 
 
 def test_a_lost_setting_is_named_with_what_to_do(legacy) -> None:
-    to_result(S3ResultHandler(bucket="b", aws_credentials_secret="MY_AWS"))
+    to_result(GCSResultHandler(bucket="b", credentials_secret="MY_GCP"))
     lost = [w for w in legacy if "has no such setting" in str(w.message)]
-    assert len(lost) == 1 and "aws_credentials_secret=" in str(lost[0].message)
-    assert "reads the AWS_CREDENTIALS secret from context" in str(lost[0].message)
+    assert len(lost) == 1 and "credentials_secret=" in str(lost[0].message)
+    assert "reads the GCP_CREDENTIALS secret from context" in str(lost[0].message)
+
+
+def test_a_credentials_secret_the_result_keeps_is_not_called_lost(legacy) -> None:
+    to_result(S3ResultHandler(bucket="b", aws_credentials_secret="MY_AWS"))
+    assert not [w for w in legacy if "has no such setting" in str(w.message)]
 
 
 def test_no_lost_setting_warning_when_the_default_was_kept(legacy) -> None:

@@ -29,7 +29,7 @@ def test_handler_with_a_connection_string_uses_it(quiet: None, azure_container: 
 
 
 def test_the_warning_says_azure_credentials_secret_is_dropped(azure_container: str) -> None:
-    with pytest.warns(LegacyHandlerWarning, match=r"azure_credentials_secret= is dropped"):
+    with pytest.warns(LegacyHandlerWarning, match=r"azure_credentials_secret= has none in AzureResult"):
         AzureResultHandler(azure_container, None, "AZ_CREDENTIALS")
 
 

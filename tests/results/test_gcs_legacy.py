@@ -12,7 +12,7 @@ from compat.legacy import GCSResultHandler
 
 
 def test_the_warning_says_credentials_secret_is_dropped(gcs_bucket: str) -> None:
-    with pytest.warns(LegacyHandlerWarning, match=r"credentials_secret= is dropped"):
+    with pytest.warns(LegacyHandlerWarning, match=r"credentials_secret= has none in GCSResult"):
         GCSResultHandler(gcs_bucket, "GCP_CREDENTIALS")
 
 
