@@ -26,6 +26,8 @@ from compat.prefect.handlers import (
     SecretResultHandler,
 )
 from compat.prefect.results import to_result
+from compat.renames import PREFECT
+from codemods.results import transform_source
 
 THIS_FILE = str(Path(__file__))
 SECRET = PrefectSecret("API_KEY")
@@ -60,6 +62,38 @@ def test_local_validate_creates_the_directory(quiet, tmp_path: Path) -> None:
 def test_local_default_directory_is_results_under_prefect_home(quiet, tmp_path: Path) -> None:
     with set_temporary_config({"home_dir": str(tmp_path)}):
         assert LocalResultHandler().dir == str(tmp_path / "results")
+
+
+def test_local_dir_that_is_prefect_home_means_its_results_directory(quiet, tmp_path: Path) -> None:
+    with set_temporary_config({"home_dir": str(tmp_path)}):
+        handler = LocalResultHandler(dir=str(tmp_path))
+    assert handler.dir == str(tmp_path / "results")
+    assert Path(handler.write(VALUE)).parent == tmp_path / "results"
+
+
+def test_local_dir_inside_prefect_home_also_means_its_results_directory(quiet, tmp_path: Path) -> None:
+    with set_temporary_config({"home_dir": str(tmp_path)}):
+        assert LocalResultHandler(dir=str(tmp_path / "checkpoints")).dir == str(tmp_path / "results")
+
+
+def test_local_dir_beside_prefect_home_is_kept(quiet, tmp_path: Path) -> None:
+    with set_temporary_config({"home_dir": str(tmp_path / "home")}):
+        assert LocalResultHandler(dir=str(tmp_path / "home-results")).dir == str(tmp_path / "home-results")
+
+
+def test_bridge_and_codemod_put_prefect_home_checkpoints_in_one_directory(quiet, tmp_path: Path) -> None:
+    legacy = (
+        "import prefect\n"
+        "from prefect.engine.result_handlers import LocalResultHandler\n\n"
+        "handler = LocalResultHandler(dir=prefect.config.home_dir)\n"
+    )
+    rewritten = transform_source(legacy, PREFECT).code
+    assert "LocalResult(dir=prefect.config.home_dir)" in rewritten
+    with set_temporary_config({"home_dir": str(tmp_path)}):
+        before, after = {}, {}
+        exec(compile(legacy, "legacy.py", "exec"), before)
+        exec(compile(rewritten, "rewritten.py", "exec"), after)
+    assert before["handler"].dir == after["handler"].dir == str(tmp_path / "results")
 
 
 def test_local_read_of_a_missing_file_raises(quiet, tmp_path: Path) -> None:
