@@ -29,7 +29,16 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
-__all__ = ["KEEP_MODE", "TEMP_PREFIX", "atomic_write", "atomic_write_bytes", "existing_mode", "remove_stale_temp_files"]
+__all__ = [
+    "KEEP_MODE",
+    "TEMP_PREFIX",
+    "abandoned",
+    "atomic_write",
+    "atomic_write_bytes",
+    "existing_mode",
+    "remove_stale_temp_files",
+    "temp_written_at",
+]
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
@@ -152,12 +161,7 @@ def remove_stale_temp_files(directory: str) -> list[str]:
         return []
     with entries:
         for entry in entries:
-            if not entry.name.startswith(TEMP_PREFIX):
-                continue
-            match = _TEMP_NAME.match(entry.name)
-            if match is None or match[1] != _HOST:
-                continue
-            if _writer_alive(int(match[2]), int(match[3], 16) / 1e9):
+            if not (entry.name.startswith(TEMP_PREFIX) and abandoned(entry.name)):
                 continue
             try:
                 os.unlink(entry.path)
@@ -165,6 +169,25 @@ def remove_stale_temp_files(directory: str) -> list[str]:
                 continue
             removed.append(entry.path)
     return removed
+
+
+def abandoned(name: str) -> bool | None:
+    """Whether the file called ``name`` is a temporary file of an atomic write whose writer, on this machine, is
+    gone; None when ``name`` is not such a temporary file's name. Another machine's is never said abandoned: its
+    writer's liveness cannot be checked from here."""
+    match = _TEMP_NAME.match(name)
+    if match is None:
+        return None
+    if match[1] != _HOST or os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return False
+    return not _writer_alive(int(match[2]), int(match[3], 16) / 1e9)
+
+
+def temp_written_at(name: str) -> float | None:
+    """When the temporary file called ``name`` was created (seconds since the epoch, from its name), or None when
+    ``name`` is not a temporary file's name."""
+    match = _TEMP_NAME.match(name)
+    return None if match is None else int(match[3], 16) / 1e9
 
 
 def _writer_alive(pid: int, created: float) -> bool:

@@ -1,7 +1,9 @@
 """What the object-store backends (``S3Result``, ``GCSResult``, ``AzureResult``) share.
 
 - ``ObjectStoreResult``: the base of the three: the write-once rule in ``write``, ``exists_at`` by a metadata
-  look-up, and the one place their SDK's exceptions are turned into ours (``_translated``).
+  look-up, the one place their SDK's exceptions are turned into ours (``_translated``), and what the command line
+  needs of a store: ``list_objects`` (one paginated listing, no per-object request) and ``delete_object``.
+- ``StoredObject``: one entry of a listing (name, size, time written, the service's version of it).
 - ``ClientCache``: one SDK client per process, built on first use, shared by every copy of a Result and never
   pickled, so a Result sent to a worker (cloudpickle) or inherited by a forked child builds its own.
 - ``LocationTaken`` and ``first_write_wins``: the write-once rule. A backend's ``write_bytes`` raises
@@ -24,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -33,6 +36,7 @@ from compat.results.serializers import SIGNED_MAGIC
 
 __all__ = [
     "ObjectStoreResult",
+    "StoredObject",
     "ClientCache",
     "LocationTaken",
     "SIGNED_BASE64",
@@ -52,6 +56,18 @@ WRITE_ONCE_ATTEMPTS = 5
 
 SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])
 """How the base64 text of a signed pickle starts (what a legacy handler writes when a signing key is set)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """One object of a listing: its full ``name`` in the store, ``size`` in bytes, when it was last ``modified``
+    (tz-aware), and the service's ``version`` of it (S3's ETag, GCS's generation, Azure's ETag), which a delete can
+    be made conditional on."""
+
+    name: str
+    size: int
+    modified: datetime
+    version: str | None = None
 
 
 class ObjectStoreResult(Result):
@@ -109,6 +125,16 @@ class ObjectStoreResult(Result):
 
     def _look_up(self, name: str) -> Any:
         """The SDK's metadata of the object ``name``; ``ResultNotFound`` if there is none."""
+        raise NotImplementedError
+
+    def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Every object whose name starts with ``prefix``, from the service's listing alone (paginated: one request
+        per page of up to a thousand or so, never one per object), in the service's order."""
+        raise NotImplementedError
+
+    def delete_object(self, name: str, version: str | None = None) -> bool:
+        """Delete the object ``name``; with ``version`` (from ``list_objects``), only if it is still that version,
+        where the service can make a delete conditional (GCS, Azure). False when it was gone or had changed."""
         raise NotImplementedError
 
     @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from compat.errors import ArgumentTypeError, LocationError, MissingDependency, R
 from compat.results._cloud import (
     LocationTaken,
     ObjectStoreResult,
+    StoredObject,
     checked_kwargs,
     checked_store_name,
     kept_name,
@@ -216,6 +217,29 @@ class AzureResult(ObjectStoreResult):
                 )
             source.delete_blob()
         return kept
+
+    def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        """The container's listing pages (up to 5,000 blobs each), in name order."""
+        with self._translated("list", prefix + "*"):
+            for blob in self.client.list_blobs(name_starts_with=prefix or None):
+                yield StoredObject(blob.name, blob.size or 0, blob.last_modified, blob.etag)
+
+    def delete_object(self, name: str, version: str | None = None) -> bool:
+        """A delete, only if the ETag is still ``version`` when one is given (a blob rewritten since it was listed
+        is left alone)."""
+        from azure.core import MatchConditions
+
+        conditional = {} if version is None else {"etag": version, "match_condition": MatchConditions.IfNotModified}
+        try:
+            with self._translated("delete", name):
+                self.client.delete_blob(name, **conditional)
+        except ResultNotFound:
+            return False
+        except StorageError as exc:
+            if getattr(exc.__cause__, "status_code", None) == 412:
+                return False
+            raise
+        return True
 
     # -- helpers ------------------------------------------------------------------------------------------------
 

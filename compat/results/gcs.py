@@ -19,6 +19,7 @@ from compat.errors import ArgumentTypeError, LocationError, MissingDependency, R
 from compat.results._cloud import (
     LocationTaken,
     ObjectStoreResult,
+    StoredObject,
     checked_kwargs,
     checked_store_name,
     kept_name,
@@ -189,6 +190,27 @@ class GCSResult(ObjectStoreResult):
         with self._translated("keep aside", name):
             bucket.blob(name).delete(**self._bounds())
         return kept
+
+    def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        """The bucket's listing pages (1,000 objects each), in name order."""
+        with self._translated("list", prefix + "*", missing_bucket=True):
+            for blob in self.client.list_blobs(self.bucket, prefix=prefix, page_size=1000, **self._bounds()):
+                yield StoredObject(blob.name, blob.size or 0, blob.updated, str(blob.generation))
+
+    def delete_object(self, name: str, version: str | None = None) -> bool:
+        """A delete, with ``if_generation_match`` when ``version`` is given (an object rewritten since it was listed
+        has a new generation and is left alone)."""
+        conditional = {} if version is None else {"if_generation_match": int(version)}
+        try:
+            with self._translated("delete", name):
+                self.client.bucket(self.bucket).blob(name).delete(**conditional, **self._bounds())
+        except ResultNotFound:
+            return False
+        except StorageError as exc:
+            if getattr(exc.__cause__, "code", None) == _PRECONDITION_FAILED:
+                return False
+            raise
+        return True
 
     # -- helpers ------------------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
 from compat.results._cloud import (
     LocationTaken,
     ObjectStoreResult,
+    StoredObject,
     checked_kwargs,
     checked_store_name,
     kept_name,
@@ -246,6 +247,29 @@ class S3Result(ObjectStoreResult):
             client.delete_object(Bucket=self.bucket, Key=key)
         return kept
 
+    def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:
+        """``ListObjectsV2`` pages (1,000 keys each), in key order."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        with self._translated("list", prefix + "*", missing_bucket=True):
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    yield StoredObject(item["Key"], item["Size"], item["LastModified"], item.get("ETag"))
+
+    def delete_object(self, name: str, version: str | None = None) -> bool:
+        """``DeleteObject``, with ``If-Match: <ETag>`` when ``version`` is given (a key rewritten since it was
+        listed is left alone)."""
+        conditional = {} if version is None else {"IfMatch": version}
+        try:
+            with self._translated("delete", name):
+                self.client.delete_object(Bucket=self.bucket, Key=name, **conditional)
+        except ResultNotFound:  # If-Match on a key deleted meanwhile
+            return False
+        except StorageError as exc:
+            if isinstance(exc.__cause__, Exception) and _error_code(exc.__cause__) in _LOST_RACE_CODES:
+                return False
+            raise
+        return True
+
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _identity(self, metadata: Any) -> dict[str, Any]:
@@ -438,6 +462,12 @@ class _Chunked(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         return self.body.readinto(memoryview(buffer).cast("B")[:_READ_BUFFER])  # type: ignore[no-any-return]
+
+
+def _error_code(exc: Exception) -> str:
+    """The S3 error code of a botocore ``ClientError`` (empty for anything else)."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def _part_checksum(client: Any) -> dict[str, str]:
