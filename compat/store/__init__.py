@@ -1,0 +1,38 @@
+"""What is stored, from Python and from the ``results-compat`` command line (``compat.store.cli``, a thin layer
+over these functions): plan a flow, list what is stored under a directory or a bucket prefix, describe one output
+without unpickling it, and collect old outputs, kept-aside copies and abandoned temporary files.
+
+- ``open_root(text)``: a ``Root`` for a directory or an ``s3://``, ``gs://``, ``az://`` prefix.
+- ``list_root(root) -> Listing``: one ``Entry`` per output (with its record), kept-aside copy, temporary file...
+- ``describe(root, name) -> Description``: format, signature status (key id) and record of one output.
+- ``collect(root, Rules(...), dry_run=...) -> Collection``: remove by age, count per task, size; ``decide`` is the
+  choice alone.
+- ``load_flow("flows.py:flow")``, ``parse_params(["day=2026-11-30"])``, ``plan_flow(flow, ...)``.
+"""
+
+from compat.store.flows import load_flow, parse_params, plan_flow
+from compat.store.gc import Collection, Removal, Rules, collect, decide
+from compat.store.listing import Entry, Listing, list_root
+from compat.store.roots import LocalRoot, ObjectRoot, Root, open_root
+from compat.store.show import Description, describe, split_location
+
+__all__ = [
+    "Collection",
+    "Description",
+    "Entry",
+    "Listing",
+    "LocalRoot",
+    "ObjectRoot",
+    "Removal",
+    "Root",
+    "Rules",
+    "collect",
+    "decide",
+    "describe",
+    "list_root",
+    "load_flow",
+    "open_root",
+    "parse_params",
+    "plan_flow",
+    "split_location",
+]

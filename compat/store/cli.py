@@ -1,0 +1,221 @@
+"""``results-compat``: the command line over ``compat.store`` (plan, ls, show, touch, invalidate, gc).
+
+Each subcommand parses its arguments, calls the Python API and prints: a table on stdout, or with ``--json`` one
+JSON document. Errors go to stderr as one line saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timezone
+from typing import Any
+
+from compat.engine.parameter import Parameter
+from compat.engine.plan import _shown
+from compat.errors import ArgumentTypeError, FlowError, ResultError
+from compat.store.flows import load_flow, parse_params, plan_flow
+from compat.store.gc import Rules, collect, parse_age, parse_size
+from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, list_root
+from compat.store.roots import open_root
+from compat.store.show import UNTRUSTED, describe, split_location
+
+__all__ = ["main"]
+
+OK, FOUND, ERROR = 0, 1, 2
+
+_EPILOG = """\
+exit codes:
+  0  done; nothing to do or found
+  1  plan: a task would run; ls --stale: a stale output is listed; show: the signature is untrusted;
+     gc --dry-run: something would be removed
+  2  usage error, a flow or location that cannot be found or loaded, or a storage error
+
+a TARGET_ROOT is a directory, or an s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or az://CONTAINER/PREFIX; the clients
+take endpoints and credentials from the environment (AWS_* variables, STORAGE_EMULATOR_HOST and Google's
+credentials, AZURE_STORAGE_CONNECTION_STRING). FLOW is path/to/file.py:NAME or package.module:NAME.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="results-compat",
+        description="Plan a flow, and list, inspect, accept, invalidate and collect what is stored.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    plan = commands.add_parser("plan", help="what a run of FLOW would do, task by task (exit 1 if a task would run)",
+                               epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    plan.add_argument("flow", metavar="MODULE_OR_FILE:FLOW")
+    _add_params(plan)
+    plan.add_argument("--prune", action="store_true", help="skip tasks whose outputs only cached tasks need")
+    plan.add_argument("--refresh", action="append", default=[], metavar="TASK",
+                      help="rerun TASK and everything downstream of it (repeatable)")
+    _add_json(plan)
+
+    ls = commands.add_parser("ls", help="what is stored under TARGET_ROOT, one row per output",
+                             epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ls.add_argument("root", metavar="TARGET_ROOT")
+    ls.add_argument("--flow", metavar="MODULE_OR_FILE:FLOW", help="say which outputs of FLOW are fresh or stale")
+    _add_params(ls)
+    ls.add_argument("--stale", action="store_true", help="list only the stale outputs of --flow (exit 1 if any)")
+    _add_json(ls)
+
+    show = commands.add_parser("show", help="format, signature and record of one stored output, never unpickled",
+                               epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    show.add_argument("location", metavar="LOCATION", help="a file path, or an s3://, gs:// or az:// URI")
+    _add_json(show)
+
+    gc = commands.add_parser("gc", help="remove old outputs, kept-aside copies and abandoned temporary files",
+                             epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gc.add_argument("root", metavar="TARGET_ROOT")
+    gc.add_argument("--older-than", type=_typed(parse_age), metavar="AGE",
+                    help="remove outputs written longer ago than AGE (30d, 12h, 90m, 2w)")
+    gc.add_argument("--keep-last", type=_typed(_count), metavar="N",
+                    help="keep the outputs of each task's last N runs, whatever the other rules say")
+    gc.add_argument("--max-size", type=_typed(parse_size), metavar="SIZE",
+                    help="remove the oldest outputs until those kept take at most SIZE (500M, 50G)")
+    gc.add_argument("--unreadable", action="store_true", help="also remove kept-aside copies (.unreadable-*)")
+    gc.add_argument("--dry-run", action="store_true", help="remove nothing; print what would be removed")
+    _add_json(gc)
+    return parser
+
+
+def _add_params(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a flow parameter; VALUE is read as JSON when it is JSON (3, true, \"3\"), else as text "
+                             "(repeatable)")
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+
+
+def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    checked.__name__ = parse.__name__.removeprefix("parse_")
+    return checked
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{text!r} is not a count; give a whole number, 0 or more")
+    return int(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error, or the help
+        return int(exc.code or 0)
+    command = _COMMANDS[args.command]
+    try:
+        return command(args)
+    except (ResultError, FlowError, ArgumentTypeError, ValueError) as exc:
+        print(f"results-compat {args.command}: error: {exc}", file=sys.stderr)
+        return ERROR
+
+
+def _plan(args: argparse.Namespace) -> int:
+    flow = load_flow(args.flow)
+    plan = plan_flow(flow, parse_params(args.param), prune=args.prune, refresh=args.refresh)
+    if args.json:
+        _print_json({**plan.to_dict(), "to_run": plan.count("run")})
+    else:
+        print(plan)
+    return FOUND if plan.count("run") else OK
+
+
+def _ls(args: argparse.Namespace) -> int:
+    if args.stale and not args.flow:
+        raise ValueError("--stale needs --flow MODULE_OR_FILE:FLOW, the flow whose outputs are judged")
+    listing = list_root(open_root(args.root))
+    if args.flow:
+        listing = listing.with_status(_statuses(args))
+    entries = listing.entries
+    if args.stale:
+        entries = [entry for entry in entries if entry.status not in (None, "fresh")]
+    if args.json:
+        _print_json({"root": listing.root.uri, "entries": [entry.to_dict() for entry in entries]})
+    else:
+        _print_listing(listing, entries, with_status=bool(args.flow))
+    return FOUND if args.stale and entries else OK
+
+
+def _statuses(args: argparse.Namespace) -> dict[str, str]:
+    """Each planned location of the flow: ``fresh`` when the plan reuses it, else ``stale``."""
+    plan = plan_flow(load_flow(args.flow), parse_params(args.param))
+    return {step.location: ("fresh" if step.action == "cached" else "stale")
+            for step in plan if step.location is not None and not isinstance(step.task, Parameter)}
+
+
+def _show(args: argparse.Namespace) -> int:
+    root, name = split_location(args.location)
+    found = describe(root, name)
+    if args.json:
+        _print_json(found.to_dict())
+    else:
+        rows = [("location", found.uri), ("size", f"{found.size} bytes"),
+                ("modified", "-" if found.modified is None else found.modified.astimezone(timezone.utc).isoformat()),
+                ("format", found.format), ("signature", f"{found.signature}: {found.detail}")]
+        record = found.record
+        if record is None:
+            rows.append(("record", found.record_note))
+        else:
+            rows.append(("record", f"flow {record.flow!r}, task {record.task!r}, run {record.run_id}, written "
+                                   f"{record.written_at}: {found.record_note}"))
+        for label, value in rows:
+            print(f"{label:<10} {_shown(value)}")
+    return FOUND if found.signature == UNTRUSTED else OK
+
+
+def _gc(args: argparse.Namespace) -> int:
+    rules = Rules(args.older_than, args.keep_last, args.max_size, args.unreadable)
+    done = collect(open_root(args.root), rules, dry_run=args.dry_run)
+    if args.json:
+        _print_json(done.to_dict())
+    else:
+        verb = "would remove" if done.dry_run else "removed"
+        for removal in done.removed:
+            print(f"{verb} {_shown(removal.entry.uri)} ({removal.freed} bytes): {removal.why}")
+        for removal, why in done.skipped:
+            print(f"left {_shown(removal.entry.uri)}: {why}")
+        print(f"{verb} {len(done.removed)} of what is stored under {done.root}, freeing {done.freed} bytes")
+    return FOUND if done.dry_run and done.removed else OK
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"plan": _plan, "ls": _ls, "show": _show, "gc": _gc}
+
+
+def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> None:
+    header = ["location", "kind", "size", "written", "task", "run", "record"] + (["status"] if with_status else [])
+    rows = [header]
+    for entry in entries:
+        record = entry.record
+        row = [_shown(entry.location), entry.kind + (f" ({entry.note})" if entry.note else ""), str(entry.size),
+               entry.to_dict()["written"], record.task or "-" if record else "-", record.run_id or "-" if record else "-",
+               entry.record_note]
+        rows.append(row + ([entry.status or "-"] if with_status else []))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    counts = {kind: sum(1 for entry in entries if entry.kind == kind) for kind in (OUTPUT, KEPT, TEMPORARY)}
+    with_record = sum(1 for entry in entries if entry.record is not None)
+    print(f"{counts[OUTPUT]} outputs ({with_record} with records), {counts[KEPT]} kept aside, {counts[TEMPORARY]} "
+          f"temporary, {sum(entry.size for entry in entries)} bytes under {listing.root.uri}")
+
+
+def _print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+

@@ -1,0 +1,214 @@
+"""What is stored under a root, one ``Entry`` per output (``list_root``): the listing behind ``ls`` and ``gc``.
+
+One listing of the root, then a read of each record, and nothing else: an output is paired with its record by name
+(``location + RECORD_SUFFIX``) and the record is believed only if the identity it names (a file's size, mtime and
+inode; an object's ETag or generation) is the one the listing reports, so a record left beside other bytes is
+shown as such. Everything else is named by what it is: our kept-aside copies (``<name>.unreadable-<UTC time>``,
+see ``keep_aside``), our temporary files (``compat.results._atomic``), leases (``<name>.lease``, issue 25),
+records whose output is gone, links and other non-files (never followed). A name this package did not write is
+still listed: as an output without a record, which ``gc`` never removes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from compat.errors import ResultError
+from compat.results._atomic import TEMP_PREFIX, abandoned, temp_written_at
+from compat.results._cloud import StoredObject
+from compat.store._records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
+from compat.store.roots import LocalRoot, Root
+
+__all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "Entry", "Listing", "list_root", "written_time"]
+
+KEPT_ASIDE = re.compile(r"\.unreadable-\d{8}T\d{6}\.\d{6}Z\Z")
+"""How the name of a copy kept aside by ``keep_aside`` ends (``kept_name``)."""
+
+LEASE_SUFFIX = ".lease"
+"""The lease of the output at ``location`` is at ``location + LEASE_SUFFIX`` (issue 25): listed, never collected."""
+
+OUTPUT, KEPT, TEMPORARY, RECORD, LEASE, LINK, OTHER = (
+    "output", "kept-aside", "temporary", "record", "lease", "link", "other"
+)  # fmt: skip
+"""The kinds of entry. ``record``: a record whose output is gone (a record beside its output is part of its row)."""
+
+_READERS = 16  # threads reading records from an object store (each read is one request's round trip)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of a listing. ``location``: the name its Result takes; ``uri``: where it is; ``of``: the output a
+    kept-aside copy, lease or orphaned record belongs to. ``record``: the record that describes this output's bytes
+    (None: see ``record_note``). ``written``: the record's time, else the store's last-modified time. ``note``:
+    what else is known (a temporary file's writer gone or alive). ``status``: fresh or stale, for a flow (``ls
+    --flow``). ``found``/``record_found``: the listed objects, which removal checks are unchanged."""
+
+    location: str
+    uri: str
+    kind: str
+    size: int
+    written: datetime
+    record: TargetRecord | None = None
+    record_note: str = "none"
+    of: str | None = None
+    note: str = ""
+    status: str | None = None
+    found: StoredObject | None = field(default=None, repr=False, compare=False)
+    record_found: StoredObject | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def accounted(self) -> bool:
+        """Whether this package can tell it wrote this: an output its record describes, a kept-aside copy, one of
+        our temporary files or an orphaned record. Nothing else is ever removed."""
+        return self.record is not None if self.kind == OUTPUT else self.kind in (KEPT, TEMPORARY, RECORD)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "uri": self.uri,
+            "kind": self.kind,
+            "size": self.size,
+            "written": _iso(self.written),
+            "flow": self.record.flow if self.record else None,
+            "task": self.record.task if self.record else None,
+            "run_id": self.record.run_id if self.record else None,
+            "record": self.record_note,
+            "of": self.of,
+            "note": self.note,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every entry under ``root`` (``entries``, by location), and what the listing took (``seconds``)."""
+
+    root: Root
+    entries: list[Entry]
+    seconds: float = 0.0
+
+    def of_kind(self, kind: str) -> list[Entry]:
+        return [entry for entry in self.entries if entry.kind == kind]
+
+    def with_status(self, statuses: Mapping[str, str]) -> Listing:
+        """This listing with each output's ``status`` taken from ``statuses`` (by location or URI)."""
+        entries = [
+            replace(entry, status=statuses.get(entry.location, statuses.get(entry.uri)))
+            if entry.kind == OUTPUT else entry
+            for entry in self.entries
+        ]
+        return replace(self, entries=entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": self.root.uri, "entries": [entry.to_dict() for entry in self.entries]}
+
+
+def list_root(root: Root) -> Listing:
+    """Everything stored under ``root``: one listing, then the records read (in parallel on an object store)."""
+    started = time.perf_counter()
+    found = {item.name: item for item in root.objects()}
+    outputs: list[StoredObject] = []
+    entries: list[Entry] = []
+    for name, item in found.items():
+        entry = _classified(root, name, item, found)
+        if entry is None:
+            outputs.append(item)
+        elif entry is not _PAIRED:
+            entries.append(entry)
+    records = _records(root, [found.get(item.name + RECORD_SUFFIX) for item in outputs])
+    entries += [_output(root, item, found.get(item.name + RECORD_SUFFIX), record) for item, record in
+                zip(outputs, records)]
+    entries += [
+        Entry(special.name, root.uri_of(special.name), LINK if "link" in special.what else OTHER, 0, _EPOCH,
+              note=special.what, record_note="-")
+        for special in root.specials
+    ]
+    entries.sort(key=lambda entry: entry.location)
+    return Listing(root, entries, time.perf_counter() - started)
+
+
+def written_time(record: TargetRecord | None, found: StoredObject) -> datetime:
+    """When an output was written: its record's time, else the store's last-modified time."""
+    if record is not None and record.written_at:
+        try:
+            return datetime.fromisoformat(record.written_at.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return found.modified
+
+
+_EPOCH = datetime.fromtimestamp(0, tz=timezone.utc)
+
+
+def _classified(root: Root, name: str, item: StoredObject, found: Mapping[str, StoredObject]) -> Entry | None:
+    """The entry of a name that is not an output (None for an output: its record is read later)."""
+    base = name.rpartition("/")[2]
+    uri = root.uri_of(name)
+    if base.startswith(TEMP_PREFIX) and temp_written_at(base) is not None and isinstance(root, LocalRoot):
+        gone = abandoned(base)
+        note = "its writer is gone" if gone else "being written, or by another machine"
+        return Entry(name, uri, TEMPORARY, item.size, item.modified, record_note="-", note=note, found=item)
+    kept = KEPT_ASIDE.search(name)
+    if kept is not None:
+        return Entry(name, uri, KEPT, item.size, item.modified, record_note="-", of=name[: kept.start()], found=item)
+    if name.endswith(RECORD_SUFFIX):
+        output = name[: -len(RECORD_SUFFIX)]
+        if output in found and not KEPT_ASIDE.search(output):
+            return _PAIRED  # part of its output's row
+        return Entry(name, uri, RECORD, item.size, item.modified, record_note="-", of=output,
+                     note="its output is gone", found=item)
+    if name.endswith(LEASE_SUFFIX):  # issue 25: leases are shown, never collected
+        return Entry(name, uri, LEASE, item.size, item.modified, record_note="-", of=name[: -len(LEASE_SUFFIX)],
+                     found=item)
+    return None
+
+
+_PAIRED: Any = object()
+
+
+def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
+    """Each record parsed (or why it could not be: a str), None where there is none."""
+
+    def read(item: StoredObject | None) -> TargetRecord | str | None:
+        if item is None:
+            return None
+        if item.size > MAX_RECORD_BYTES:
+            return f"too large ({item.size} bytes)"
+        try:
+            return TargetRecord.from_json(root.read(item.name, MAX_RECORD_BYTES))
+        except (ValueError, ResultError, OSError) as exc:
+            return f"unreadable ({exc})"
+
+    if isinstance(root, LocalRoot):
+        return [read(item) for item in names]
+    wanted = [item for item in names if item is not None]
+    if not wanted:
+        return [None] * len(names)
+    with ThreadPoolExecutor(_READERS, thread_name_prefix="records") as pool:
+        done = dict(zip((item.name for item in wanted), pool.map(read, wanted)))
+    return [None if item is None else done[item.name] for item in names]
+
+
+def _output(root: Root, item: StoredObject, record_found: StoredObject | None, record: TargetRecord | str | None
+            ) -> Entry:
+    uri = root.uri_of(item.name)
+    if record is None:
+        return Entry(item.name, uri, OUTPUT, item.size, item.modified, found=item)
+    if isinstance(record, str):
+        return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note=record, found=item,
+                     record_found=record_found)
+    if not record.describes(root.identity(item)):
+        return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="for other bytes", found=item,
+                     record_found=record_found)
+    return Entry(item.name, uri, OUTPUT, item.size, written_time(record, item), record=record, record_note="yes",
+                 found=item, record_found=record_found)
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,245 @@
+"""Where stored outputs live, as the command line names them: a directory, or an ``s3://``, ``gs://`` or ``az://``
+prefix (``open_root``).
+
+A ``Root`` lists everything under it in one pass (``objects``: a directory walk, or the service's paginated
+listing, never a request per object), reads small objects (records), and removes one listed object only if it is
+still the one that was listed (``remove``), so an output rewritten by a run after the listing is left alone.
+
+A local root is walked without following symbolic links: a link, whatever it points to, is reported in
+``specials`` and never read, descended into or removed, and every read or removal opens the directories on the
+way with ``O_NOFOLLOW``, so a directory swapped for a link after the listing cannot lead outside the root either.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from compat.errors import LocationError, ResultNotFound, StorageError
+from compat.results._cloud import ObjectStoreResult, StoredObject
+from compat.results.base import Result
+from compat.results.local import LocalResult
+from compat.results.serializers import JSONSerializer
+
+__all__ = ["LocalRoot", "ObjectRoot", "Root", "Special", "open_root"]
+
+_SCHEMES = ("s3", "gs", "az")
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_FILE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block a read
+
+
+@dataclass(frozen=True, slots=True)
+class Special:
+    """A name under a local root that is not a regular file: ``what`` it is (a symbolic link, a FIFO, a directory
+    that cannot be listed). Listed as such, never followed, read or removed."""
+
+    name: str
+    what: str
+
+
+class Root:
+    """Everything stored under a directory or a bucket prefix. ``name`` of an object is the location its Result
+    (``result``) takes; ``uri`` is how to show where it is."""
+
+    uri: str
+    result: Result
+
+    def __init__(self) -> None:
+        self.specials: list[Special] = []
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every object under the root, in one listing; a local root also fills ``specials`` as it goes."""
+        raise NotImplementedError
+
+    def identity(self, found: StoredObject) -> dict[str, Any]:
+        """What a record's ``stored`` says of the object it describes, taken from the listing (no request)."""
+        raise NotImplementedError
+
+    def uri_of(self, name: str) -> str:
+        raise NotImplementedError
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """The bytes of the object ``name``; with ``limit``, at most ``limit`` + 1 of them (enough to tell that it
+        is too large)."""
+        raise NotImplementedError
+
+    def remove(self, found: StoredObject) -> bool:
+        """Remove the object as listed; False (nothing removed) when it is gone or has been rewritten since."""
+        raise NotImplementedError
+
+
+class LocalRoot(Root):
+    """A directory, walked without following links; names are relative to it, with ``/`` between parts."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
+        self.path = os.path.realpath(os.fspath(path))
+        if not os.path.isdir(self.path):
+            what = "does not exist" if not os.path.lexists(self.path) else "is not a directory"
+            raise ResultNotFound(f"the target root {os.fspath(path)!r} {what}; give the directory the Results store in")
+        self.uri = self.path
+        self.result = LocalResult(dir=self.path)
+
+    def objects(self) -> Iterator[StoredObject]:
+        self.specials = []
+        pending = [""]
+        while pending:
+            prefix = pending.pop()
+            try:
+                entries = os.scandir(os.path.join(self.path, prefix) if prefix else self.path)
+            except OSError as exc:
+                self.specials.append(Special(prefix.rstrip("/"), f"a directory that cannot be listed ({exc.strerror})"))
+                continue
+            with entries:
+                for entry in entries:
+                    name = prefix + entry.name
+                    try:
+                        if entry.is_symlink():
+                            self.specials.append(Special(name, "a symbolic link"))
+                        elif entry.is_dir(follow_symlinks=False):
+                            pending.append(name + "/")
+                        elif entry.is_file(follow_symlinks=False):
+                            info = entry.stat(follow_symlinks=False)
+                            modified = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
+                            yield StoredObject(name, info.st_size, modified, f"{info.st_ino}:{info.st_mtime_ns}")
+                        else:
+                            self.specials.append(Special(name, "not a regular file"))
+                    except FileNotFoundError:  # removed while the walk went by
+                        continue
+
+    def identity(self, found: StoredObject) -> dict[str, Any]:
+        inode, mtime_ns = (found.version or "0:0").split(":")
+        return {"size": found.size, "mtime_ns": int(mtime_ns), "inode": int(inode)}
+
+    def uri_of(self, name: str) -> str:
+        return os.path.join(self.path, *name.split("/"))
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        directory, base = self._open_parent(name)
+        try:
+            fd = os.open(base, _FILE, dir_fd=directory)
+        except OSError as exc:
+            raise self._error("read", name, exc) from exc
+        finally:
+            os.close(directory)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise LocationError(f"{self.uri_of(name)!r} is not a regular file; nothing is read from it")
+            with open(fd, "rb", buffering=0, closefd=False) as f:
+                return f.read() if limit is None else f.read(limit + 1)
+        finally:
+            os.close(fd)
+
+    def remove(self, found: StoredObject) -> bool:
+        try:
+            directory, base = self._open_parent(found.name)
+        except ResultNotFound:
+            return False
+        try:
+            info = os.lstat(base, dir_fd=directory)
+            if not stat.S_ISREG(info.st_mode) or f"{info.st_ino}:{info.st_mtime_ns}" != found.version:
+                return False
+            os.unlink(base, dir_fd=directory)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise self._error("remove", found.name, exc) from exc
+        finally:
+            os.close(directory)
+        return True
+
+    def _open_parent(self, name: str) -> tuple[int, str]:
+        """A descriptor of the directory holding ``name`` (opened part by part, no link followed) and the base name."""
+        *parts, base = name.split("/")
+        try:
+            fd = os.open(self.path, _DIRECTORY)
+        except OSError as exc:
+            raise self._error("open", "", exc) from exc
+        try:
+            for part in parts:
+                inner = os.open(part, _DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        except OSError as exc:
+            os.close(fd)
+            raise self._error("open", name, exc) from exc
+        return fd, base
+
+    def _error(self, action: str, name: str, exc: OSError) -> Exception:
+        where = self.uri_of(name) if name else self.path
+        if isinstance(exc, FileNotFoundError):
+            return ResultNotFound(f"nothing is stored at {where!r}")
+        if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "ENOTDIR", -1)):
+            return LocationError(f"cannot {action} {where!r}: the path leads through a symbolic link, which is never "
+                                 "followed under a target root")
+        return StorageError(f"cannot {action} {where!r}: {exc.strerror or exc}")
+
+
+class ObjectRoot(Root):
+    """A prefix in an S3 or GCS bucket or an Azure container; names are whole object names."""
+
+    _IDENTITY = {"s3": "etag", "gs": "generation", "az": "etag"}
+
+    def __init__(self, result: ObjectStoreResult, prefix: str = "") -> None:
+        super().__init__()
+        self.result = result
+        self.prefix = prefix
+        self.scheme = result.store_uri.split("://", 1)[0]
+        self.uri = f"{result.store_uri}/{prefix}"
+
+    def objects(self) -> Iterator[StoredObject]:
+        return self.result.list_objects(self.prefix)  # type: ignore[attr-defined,no-any-return]
+
+    def identity(self, found: StoredObject) -> dict[str, Any]:
+        return {self._IDENTITY[self.scheme]: found.version}
+
+    def uri_of(self, name: str) -> str:
+        return f"{self.result.store_uri}/{name}"  # type: ignore[attr-defined]
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        data = self.result.read_bytes(name)
+        return data if limit is None else data[: limit + 1]
+
+    def remove(self, found: StoredObject) -> bool:
+        return self.result.delete_object(found.name, found.version)  # type: ignore[attr-defined,no-any-return]
+
+
+def open_root(text: str, options: Mapping[str, Any] | None = None) -> Root:
+    """The root ``text`` names: ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (the
+    prefix taken as a directory: ``runs`` means ``runs/``), else a local directory. The cloud clients take their
+    endpoint and credentials from the environment as the Results do (``AWS_*``, ``STORAGE_EMULATOR_HOST`` and
+    Google's credentials, ``AZURE_STORAGE_CONNECTION_STRING``); ``options`` go to the Result instead."""
+    scheme, found, rest = text.partition("://")
+    if not found:
+        return LocalRoot(text)
+    if scheme not in _SCHEMES:
+        raise LocationError(f"{text!r}: unknown scheme {scheme!r}; a target root is a directory or an s3://, gs:// "
+                            "or az:// prefix")
+    store, _, prefix = rest.partition("/")
+    if not store:
+        raise LocationError(f"{text!r} names no bucket or container; write {scheme}://NAME/PREFIX")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return ObjectRoot(object_result(scheme, store, options), prefix)
+
+
+def object_result(scheme: str, store: str, options: Mapping[str, Any] | None = None) -> ObjectStoreResult:
+    """The Result of the bucket or container ``store`` of ``scheme`` (``s3``, ``gs``, ``az``). Its serializer is
+    JSON's, so reading an object through it gives its bytes as stored (a pickle serializer would decode a legacy
+    handler's base64 text); nothing here deserializes a value."""
+    kwargs = {"serializer": JSONSerializer(), **(options or {})}
+    if scheme == "s3":
+        from compat.results.s3 import S3Result
+
+        return S3Result(store, **kwargs)
+    if scheme == "gs":
+        from compat.results.gcs import GCSResult
+
+        return GCSResult(store, **kwargs)
+    from compat.results.azure import AzureResult
+
+    return AzureResult(store, **kwargs)

@@ -1,0 +1,110 @@
+"""``ls``, ``gc`` and ``show`` on S3, GCS and Azure servers (moto, gcp-storage-emulator, Azurite): one listing per
+root, hostile names, foreign objects, and removal only of what is still as listed."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from compat.store import ObjectRoot, Rules, collect, describe, list_root
+from compat.store.cli import main
+from tests.results.stores import Store
+from tests.store.helpers import RECORD_SUFFIX, record_json
+
+OLD = "2020-01-01T00:00:00.000000Z"
+
+
+def root_of(store: Store, prefix: str = "") -> ObjectRoot:
+    from compat.results.serializers import JSONSerializer
+
+    return ObjectRoot(store.result(serializer=JSONSerializer()), prefix)
+
+
+def stored_output(store: Store, name: str, data: bytes = b"\x80\x05K\x01.", **fields: object) -> None:
+    """An output and the record that describes it, its identity as the store's listing reports it."""
+    store.put(name, data)
+    root = root_of(store)
+    (listed,) = [item for item in root.objects() if item.name == name]
+    store.put(name + RECORD_SUFFIX, record_json(name, data, root.identity(listed), **fields))  # type: ignore[arg-type]
+
+
+def test_ls_pairs_outputs_with_records_and_names_the_rest(store: Store) -> None:
+    stored_output(store, "runs/etl/raw.pkl", task="extract", run_id="r1")
+    store.put("runs/etl/raw.pkl.unreadable-20261201T101010.123456Z", b"bad")
+    store.put("runs/etl/raw.pkl.lease", b"{}")
+    store.put("runs/foreign object.bin", b"someone's")
+    store.put("elsewhere/not-listed.pkl", b"x")
+    listing = list_root(root_of(store, "runs/"))
+    assert {(e.location, e.kind, e.record_note) for e in listing.entries} == {
+        ("runs/etl/raw.pkl", "output", "yes"),
+        ("runs/etl/raw.pkl.unreadable-20261201T101010.123456Z", "kept-aside", "-"),
+        ("runs/etl/raw.pkl.lease", "lease", "-"),
+        ("runs/foreign object.bin", "output", "none"),
+    }
+    (output,) = [e for e in listing.entries if e.record is not None]
+    assert (output.record.task, output.record.run_id) == ("extract", "r1")
+
+
+def test_a_record_for_other_bytes_is_not_believed(store: Store) -> None:
+    stored_output(store, "raw.pkl")
+    store.put("raw.pkl", b"rewritten without a record")
+    (entry,) = list_root(root_of(store)).entries
+    assert (entry.record, entry.record_note) == (None, "for other bytes")
+
+
+def test_gc_dry_run_equals_gc_and_keeps_what_it_cannot_account_for(store: Store) -> None:
+    stored_output(store, "old one.pkl", written_at=OLD, run_id="a")
+    stored_output(store, "dir/old two.pkl", written_at=OLD, run_id="b")
+    store.put("dir/old two.pkl.unreadable-20200101T000000.000000Z", b"bad")
+    store.put("foreign.pkl", b"no record")
+    rules = Rules(older_than=timedelta(days=30), unreadable=True)
+    would = collect(root_of(store), rules, dry_run=True)
+    done = collect(root_of(store), rules)
+    assert [r.to_dict() for r in would.removed] == [r.to_dict() for r in done.removed]
+    assert [r.entry.location for r in done.removed] == ["dir/old two.pkl", "old one.pkl"]
+    assert store.names() == ["dir/old two.pkl.unreadable-20200101T000000.000000Z", "foreign.pkl"]  # copy: just made
+    assert [r.entry.location for r in collect(root_of(store), Rules(unreadable=True)).removed] == [
+        "dir/old two.pkl.unreadable-20200101T000000.000000Z"]
+    assert store.names() == ["foreign.pkl"]
+
+
+def test_gc_leaves_an_object_rewritten_after_the_listing(store: Store) -> None:
+    if store.backend == "gcs":
+        pytest.skip("gcp-storage-emulator ignores ifGenerationMatch on a delete (GCS itself honours it)")
+    stored_output(store, "raw.pkl", written_at=OLD)
+    from compat.store.gc import _remove, decide
+
+    root = root_of(store)
+    (chosen,) = decide(list_root(root), Rules(older_than=timedelta(days=1)))
+    store.put("raw.pkl", b"a new run's output")
+    assert _remove(root, chosen.entry) == "changed or removed since it was listed: left alone"
+    assert store.get("raw.pkl") == b"a new run's output"
+
+
+def test_show_reads_the_signature_of_a_legacy_handlers_object(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RESULTS_COMPAT_SIGNING_KEY", raising=False)
+    store.put("legacy.pkl", b"gAVLAS4=")  # base64 of a pickle, as the legacy handlers write
+    found = describe(root_of(store), "legacy.pkl")
+    assert (found.format, found.signature) == ("pickle (protocol 5) in a legacy handler's base64 text", "unsigned")
+
+
+def test_the_command_line_lists_a_bucket_prefix(store: Store, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in _environment(store).items():
+        monkeypatch.setenv(name, value)
+    stored_output(store, "runs/raw.pkl", task="extract")
+    assert main(["ls", store.uri("runs"), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["entries"]
+    assert (row["uri"], row["task"]) == (store.uri("runs/raw.pkl"), "extract")
+
+
+def _environment(store: Store) -> dict[str, str]:
+    """What the command line needs in the environment to reach the store's server (GCS and Azure: set by the
+    fixtures already)."""
+    if store.backend != "s3":
+        return {}
+    kwargs = store.options["boto3_kwargs"]
+    return {"AWS_ENDPOINT_URL": kwargs["endpoint_url"], "AWS_ACCESS_KEY_ID": kwargs["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": kwargs["aws_secret_access_key"], "AWS_DEFAULT_REGION": kwargs["region_name"]}
