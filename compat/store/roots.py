@@ -116,21 +116,26 @@ class LocalRoot(Root):
         return {"size": found.size, "mtime_ns": int(mtime_ns), "inode": int(inode)}
 
     def uri_of(self, name: str) -> str:
-        return os.path.join(self.path, *name.split("/"))
+        return f"{self.path}{os.sep}{name if os.sep == '/' else name.replace('/', os.sep)}"
 
     def read(self, name: str, limit: int | None = None) -> bytes:
-        directory, base = self._open_parent(name)
+        """The file's bytes, opened by its path with ``O_NOFOLLOW`` (the walk found its directories to be no
+        links; a read, unlike a removal, cannot harm what it reaches) and refused unless a regular file."""
         try:
-            fd = os.open(base, _FILE, dir_fd=directory)
+            fd = os.open(self.uri_of(name), _FILE)
         except OSError as exc:
             raise self._error("read", name, exc) from exc
-        finally:
-            os.close(directory)
         try:
+            if limit is not None:
+                data = os.read(fd, limit + 1)  # a record: one call, whatever the file system
+                if data or stat.S_ISREG(os.fstat(fd).st_mode):
+                    return data
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise LocationError(f"{self.uri_of(name)!r} is not a regular file; nothing is read from it")
             with open(fd, "rb", buffering=0, closefd=False) as f:
                 return f.read() if limit is None else f.read(limit + 1)
+        except IsADirectoryError:
+            raise LocationError(f"{self.uri_of(name)!r} is a directory; nothing is read from it") from None
         finally:
             os.close(fd)
 

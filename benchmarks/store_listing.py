@@ -1,0 +1,173 @@
+"""``ls`` and ``gc --dry-run`` of many stored outputs, against the floor of the same work done by hand, in one run.
+
+Local: a directory of ``--outputs`` outputs (100,000 by default), each with its record, 1,000 per subdirectory.
+S3: ``--objects`` objects (10,000 by default: half outputs, half their records) on a moto server started in a child
+process (so it does not share this process's GIL), spoken to over HTTP.
+
+Rows (fastest and median of interleaved rounds, each side first in every other round):
+- ``ls``: ``compat.store.list_root`` (one listing, every record read and parsed, each paired with its output by
+  the identity the listing reports) against the floor: the same listing by hand (``os.scandir`` + ``lstat`` of
+  every file, or the ``list_objects_v2`` pages) and a read of every record, by as many threads as ``ls`` uses.
+- ``gc -n``: ``compat.store.collect(..., dry_run=True)`` with ``--older-than 30d`` against the same floor.
+Targets (issue 24): local < 5 s, S3 < 10 s, absolute.
+Run: .venv/bin/python benchmarks/store_listing.py [--outputs 100000] [--objects 10000] [--rounds 5] [--skip-s3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from s3_io import moto_server  # noqa: E402
+
+from compat.store import LocalRoot, ObjectRoot, Rules, collect, list_root  # noqa: E402
+
+SUFFIX = ".record.json"
+RULES = Rules(older_than=timedelta(days=30))
+
+
+def record(name: str, data: bytes, stored: dict[str, object]) -> bytes:
+    return json.dumps({
+        "schema": 1, "bytes_hash": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data), "location": name,
+        "flow": "bench", "task": f"t{len(name) % 7}", "run_id": "r1", "written_at": "2026-01-01T00:00:00.000000Z",
+        "serializer": "PickleSerializer", "code": None, "inputs": {}, "package_version": "0.1.0", "stored": stored,
+        "key_id": None, "signature": None,
+    }).encode()
+
+
+def local_tree(directory: Path, count: int) -> None:
+    data = b"\x80\x05K\x01."
+    for index in range(count):
+        sub = directory / f"d{index // 1000:03d}"
+        if index % 1000 == 0:
+            sub.mkdir()
+        path = sub / f"out-{index}.pkl"
+        path.write_bytes(data)
+        info = os.lstat(path)
+        stored = {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+        (sub / f"out-{index}.pkl{SUFFIX}").write_bytes(record(f"d{index // 1000:03d}/out-{index}.pkl", data, stored))
+
+
+def local_floor(directory: Path) -> Callable[[], object]:
+    def walk() -> int:
+        seen = 0
+        pending = [str(directory)]
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                        continue
+                    entry.stat(follow_symlinks=False)
+                    if entry.name.endswith(SUFFIX):
+                        with open(entry.path, "rb") as f:
+                            json.loads(f.read())
+                    seen += 1
+        return seen
+
+    return walk
+
+
+def s3_objects(client: object, bucket: str, count: int) -> None:
+    data = b"\x80\x05K\x01."
+
+    def put(index: int) -> None:
+        name = f"runs/d{index // 1000:03d}/out-{index}.pkl"
+        etag = client.put_object(Bucket=bucket, Key=name, Body=data)["ETag"]  # type: ignore[attr-defined]
+        client.put_object(Bucket=bucket, Key=name + SUFFIX, Body=record(name, data, {"etag": etag}))  # type: ignore[attr-defined]
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(put, range(count // 2)))
+
+
+def s3_floor(client: object, bucket: str) -> Callable[[], object]:
+    def listing() -> int:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="runs/")  # type: ignore[attr-defined]
+        names = [item["Key"] for page in pages for item in page.get("Contents", ())]
+        wanted = [name for name in names if name.endswith(SUFFIX)]
+
+        def read(name: str) -> object:
+            return json.loads(client.get_object(Bucket=bucket, Key=name)["Body"].read())  # type: ignore[attr-defined]
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(read, wanted))
+        return len(names)
+
+    return listing
+
+
+def rounds(floor: Callable[[], object], ours: Callable[[], object], count: int) -> tuple[list[float], list[float]]:
+    times: tuple[list[float], list[float]] = ([], [])
+    for index in range(count):
+        order = [(0, floor), (1, ours)] if index % 2 == 0 else [(1, ours), (0, floor)]
+        for side, fn in order:
+            start = time.perf_counter()
+            fn()
+            times[side].append(time.perf_counter() - start)
+    return times
+
+
+def row(label: str, floor: list[float], ours: list[float]) -> str:
+    fast = (min(floor), min(ours))
+    med = (statistics.median(floor), statistics.median(ours))
+    return (f"{label:>14} {fast[0]:>9.2f}s {fast[1]:>9.2f}s {fast[1] / fast[0]:>6.2f}x "
+            f"{med[0]:>9.2f}s {med[1]:>9.2f}s {med[1] / med[0]:>6.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--outputs", type=int, default=100_000)
+    parser.add_argument("--objects", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-s3", action="store_true")
+    args = parser.parse_args()
+    print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+    print(f"{'':>14} {'-- fastest --':>27} {'-- median --':>27}")
+    print(f"{'row':>14} {'by hand':>10} {'compat':>10} {'ratio':>7} {'by hand':>10} {'compat':>10} {'ratio':>7}")
+    directory = Path(tempfile.mkdtemp(prefix="store-bench-"))
+    try:
+        local_tree(directory, args.outputs)
+        root = LocalRoot(directory)
+        floor = local_floor(directory)
+        assert len(list_root(root).entries) == args.outputs
+        print(row(f"ls {args.outputs // 1000}k local", *rounds(floor, lambda: list_root(root), args.rounds)))
+        print(row(f"gc -n {args.outputs // 1000}k local",
+                  *rounds(floor, lambda: collect(root, RULES, dry_run=True), args.rounds)))
+    finally:
+        shutil.rmtree(directory)
+    if not args.skip_s3:
+        import boto3
+
+        from compat.results.s3 import S3Result
+        from compat.results.serializers import JSONSerializer
+
+        with moto_server() as endpoint:
+            kwargs = {"endpoint_url": endpoint, "aws_access_key_id": "bench", "aws_secret_access_key": "bench",
+                      "region_name": "us-east-1"}
+            client = boto3.session.Session().client("s3", **kwargs)
+            client.create_bucket(Bucket="bench")
+            s3_objects(client, "bench", args.objects)
+            root_s3 = ObjectRoot(S3Result("bench", boto3_kwargs=kwargs, serializer=JSONSerializer()), "runs/")
+            assert len(list_root(root_s3).entries) == args.objects // 2
+            floor_s3 = s3_floor(client, "bench")
+            print(row(f"ls {args.objects // 1000}k S3", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
+            print(row(f"gc -n {args.objects // 1000}k S3",
+                      *rounds(floor_s3, lambda: collect(root_s3, RULES, dry_run=True), args.rounds)))
+    print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()
