@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -61,13 +61,14 @@ SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])
 @dataclass(frozen=True, slots=True)
 class StoredObject:
     """One object of a listing: its full ``name`` in the store, ``size`` in bytes, when it was last ``modified``
-    (tz-aware), and the service's ``version`` of it (S3's ETag, GCS's generation, Azure's ETag), which a delete can
-    be made conditional on."""
+    (tz-aware), the service's ``version`` of it (S3's ETag, GCS's generation, Azure's ETag), which a delete can
+    be made conditional on, and its ``identity`` as a record names it (``stored_identity``, from the listing)."""
 
     name: str
     size: int
     modified: datetime
     version: str | None = None
+    identity: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 class ObjectStoreResult(Result):

@@ -222,7 +222,7 @@ class AzureResult(ObjectStoreResult):
         """The container's listing pages (up to 5,000 blobs each), in name order."""
         with self._translated("list", prefix + "*"):
             for blob in self.client.list_blobs(name_starts_with=prefix or None):
-                yield StoredObject(blob.name, blob.size or 0, blob.last_modified, blob.etag)
+                yield StoredObject(blob.name, blob.size or 0, blob.last_modified, blob.etag, self._identity(blob))
 
     def delete_object(self, name: str, version: str | None = None) -> bool:
         """A delete, only if the ETag is still ``version`` when one is given (a blob rewritten since it was listed
@@ -244,7 +244,8 @@ class AzureResult(ObjectStoreResult):
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _identity(self, metadata: Any) -> dict[str, Any]:
-        return {"etag": str(metadata.etag)}
+        """The ETag without its quotes: a blob's properties quote it, a listing of the container does not."""
+        return {"etag": str(metadata.etag).strip('"')}
 
     def _look_up(self, name: str) -> Any:
         """The blob's properties (a HEAD request: Azure names BlobNotFound or ContainerNotFound in a header)."""

@@ -195,7 +195,7 @@ class GCSResult(ObjectStoreResult):
         """The bucket's listing pages (1,000 objects each), in name order."""
         with self._translated("list", prefix + "*", missing_bucket=True):
             for blob in self.client.list_blobs(self.bucket, prefix=prefix, page_size=1000, **self._bounds()):
-                yield StoredObject(blob.name, blob.size or 0, blob.updated, str(blob.generation))
+                yield StoredObject(blob.name, blob.size or 0, blob.updated, str(blob.generation), self._identity(blob))
 
     def delete_object(self, name: str, version: str | None = None) -> bool:
         """A delete, with ``if_generation_match`` when ``version`` is given (an object rewritten since it was listed

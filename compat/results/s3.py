@@ -253,7 +253,7 @@ class S3Result(ObjectStoreResult):
         with self._translated("list", prefix + "*", missing_bucket=True):
             for page in pages:
                 for item in page.get("Contents", ()):
-                    yield StoredObject(item["Key"], item["Size"], item["LastModified"], item.get("ETag"))
+                    yield StoredObject(item["Key"], item["Size"], item["LastModified"], item["ETag"], self._identity(item))
 
     def delete_object(self, name: str, version: str | None = None) -> bool:
         """``DeleteObject``, with ``If-Match: <ETag>`` when ``version`` is given (a key rewritten since it was

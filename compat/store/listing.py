@@ -22,7 +22,8 @@ from typing import Any
 from compat.errors import ResultError
 from compat.results._atomic import TEMP_PREFIX, abandoned, temp_written_at
 from compat.results._cloud import StoredObject
-from compat.store._records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
+from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, trusted
+from compat.results.serializers import PickleSerializer
 from compat.store.roots import LocalRoot, Root
 
 __all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "Entry", "Listing", "list_root", "written_time"]
@@ -37,6 +38,10 @@ OUTPUT, KEPT, TEMPORARY, RECORD, LEASE, LINK, OTHER = (
     "output", "kept-aside", "temporary", "record", "lease", "link", "other"
 )  # fmt: skip
 """The kinds of entry. ``record``: a record whose output is gone (a record beside its output is part of its row)."""
+
+_ENVIRONMENT_SERIALIZER = PickleSerializer()
+"""Records are believed as a Result with the signing keys of the environment believes them: while signing, an
+unsigned or forged record is not (``compat.results.records.trusted``)."""
 
 _READERS = 16  # threads reading records from an object store (each read is one request's round trip)
 
@@ -203,6 +208,9 @@ def _output(root: Root, item: StoredObject, record_found: StoredObject | None, r
     if isinstance(record, str):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note=record, found=item,
                      record_found=record_found)
+    if not trusted(record, _ENVIRONMENT_SERIALIZER):
+        return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="untrusted (its signature)",
+                     found=item, record_found=record_found)
     if not record.describes(root.identity(item)):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="for other bytes", found=item,
                      record_found=record_found)

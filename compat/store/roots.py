@@ -56,7 +56,8 @@ class Root:
         raise NotImplementedError
 
     def identity(self, found: StoredObject) -> dict[str, Any]:
-        """What a record's ``stored`` says of the object it describes, taken from the listing (no request)."""
+        """What a record's ``stored`` says of the object it describes (``Result.stored_identity``), taken from the
+        listing (no request)."""
         raise NotImplementedError
 
     def uri_of(self, name: str) -> str:
@@ -187,20 +188,17 @@ class LocalRoot(Root):
 class ObjectRoot(Root):
     """A prefix in an S3 or GCS bucket or an Azure container; names are whole object names."""
 
-    _IDENTITY = {"s3": "etag", "gs": "generation", "az": "etag"}
-
     def __init__(self, result: ObjectStoreResult, prefix: str = "") -> None:
         super().__init__()
         self.result = result
         self.prefix = prefix
-        self.scheme = result.store_uri.split("://", 1)[0]
         self.uri = f"{result.store_uri}/{prefix}"
 
     def objects(self) -> Iterator[StoredObject]:
         return self.result.list_objects(self.prefix)  # type: ignore[attr-defined,no-any-return]
 
     def identity(self, found: StoredObject) -> dict[str, Any]:
-        return {self._IDENTITY[self.scheme]: found.version}
+        return dict(found.identity or {})
 
     def uri_of(self, name: str) -> str:
         return f"{self.result.store_uri}/{name}"  # type: ignore[attr-defined]

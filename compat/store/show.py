@@ -16,7 +16,7 @@ from typing import Any
 from compat.errors import ResultError, SerializationError
 from compat.results import signing
 from compat.results._cloud import unwrap_legacy_payload
-from compat.store._records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
+from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
 from compat.store.roots import LocalRoot, ObjectRoot, Root, object_result
 
 __all__ = ["Description", "describe", "split_location"]
@@ -53,7 +53,7 @@ class Description:
             "signature": self.signature,
             "key_id": self.key_id,
             "detail": self.detail,
-            "record": None if self.record is None else _record_dict(self.record),
+            "record": None if self.record is None else self.record.to_dict(),
             "record_note": self.record_note,
         }
 
@@ -148,11 +148,6 @@ def _record(root: Root, name: str, data: bytes) -> tuple[TargetRecord | None, st
     except ValueError:
         return record, f"names an unknown hash {algorithm!r}"
     return record, "describes these bytes" if matches else "for other bytes (the output was replaced since)"
-
-
-def _record_dict(record: TargetRecord) -> dict[str, Any]:
-    to_dict = getattr(record, "to_dict", None)
-    return to_dict() if callable(to_dict) else dict(vars(record))
 
 
 def _iso(when: datetime) -> str:

@@ -47,6 +47,16 @@ def test_ls_pairs_outputs_with_records_and_names_the_rest(store: Store) -> None:
     assert (output.record.task, output.record.run_id) == ("extract", "r1")
 
 
+def test_a_record_written_by_a_result_pairs_with_its_output(store: Store) -> None:
+    from compat.results.records import Provenance
+
+    writer = store.result(location="runs/{task_name}.pkl")
+    writer.provenance = Provenance(flow="etl", task="extract", run_id="r9")
+    writer.write([1, 2, 3], task_name="extract")
+    (entry,) = list_root(root_of(store)).entries
+    assert (entry.location, entry.record_note, entry.record.run_id) == ("runs/extract.pkl", "yes", "r9")
+
+
 def test_a_record_for_other_bytes_is_not_believed(store: Store) -> None:
     stored_output(store, "raw.pkl")
     store.put("raw.pkl", b"rewritten without a record")

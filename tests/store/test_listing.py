@@ -28,6 +28,24 @@ def test_an_output_and_its_record_are_one_row(tmp_path: Path) -> None:
     assert entry.written.isoformat() == "2026-01-01T00:00:00+00:00"  # the record's time, not the file's
 
 
+def test_a_record_written_by_a_result_pairs_with_its_output(tmp_path: Path) -> None:
+    from compat import LocalResult
+    from compat.results.records import Provenance
+
+    writer = LocalResult(dir=tmp_path, location="{task_name}.pkl")
+    writer.provenance = Provenance(flow="etl", task="extract", run_id="r9")
+    writer.write([1, 2, 3], task_name="extract")
+    (entry,) = list_root(LocalRoot(tmp_path)).entries
+    assert (entry.location, entry.record_note, entry.record.run_id) == ("extract.pkl", "yes", "r9")
+
+
+def test_an_unsigned_record_is_not_believed_while_signing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output(tmp_path, "raw.pkl")
+    monkeypatch.setenv("RESULTS_COMPAT_SIGNING_KEY", "secret")
+    (entry,) = list_root(LocalRoot(tmp_path)).entries
+    assert (entry.record, entry.record_note, entry.accounted) == (None, "untrusted (its signature)", False)
+
+
 def test_a_record_beside_other_bytes_is_not_believed(tmp_path: Path) -> None:
     path = output(tmp_path, "raw.pkl")
     path.write_bytes(b"rewritten by hand")
