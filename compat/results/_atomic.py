@@ -5,7 +5,7 @@ caller chose speed over durability), and only then ``os.replace`` puts them at t
 and Windows). A writer that dies or raises midway leaves the destination as it was:
 the old value or nothing, never a partial file. The directory itself is not fsynced after the rename: that would
 double the cost of small writes, and the rename is still atomic; after a power cut the destination holds the old or
-the new complete value. An overwrite keeps the replaced file's permission bits.
+the new complete value. An overwrite keeps the replaced file's permission bits, within ``RESULT_BITS``.
 
 Temporary files are named ``.results-compat-<host>-<pid>-<time>-<count>.tmp``: short whatever the destination's
 name (any name ``open()`` accepts can be written), and saying who wrote them and when (the count, per process, tells
@@ -31,6 +31,7 @@ from typing import BinaryIO
 
 __all__ = [
     "KEEP_MODE",
+    "RESULT_BITS",
     "TEMP_PREFIX",
     "abandoned",
     "atomic_write",
@@ -47,6 +48,10 @@ TEMP_PREFIX = ".results-compat-"
 
 KEEP_MODE = -1
 """``mode=`` for a write that keeps the permission bits of the file it replaces (looked up with one ``stat``)."""
+
+RESULT_BITS = 0o664
+"""The permission bits an overwrite may keep: read and write for the owner and group, read for others. Never
+setuid, setgid, sticky, execute or world-write, which a file planted at the target may carry."""
 
 _HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
@@ -74,46 +79,56 @@ def atomic_write_bytes(
 
 
 def atomic_write(
-    path: str, fill: Callable[[BinaryIO], object], mode: int | None = KEEP_MODE, durable: bool = True
+    path: str,
+    fill: Callable[[BinaryIO], object],
+    mode: int | None = KEEP_MODE,
+    durable: bool = True,
+    dir_fd: int | None = None,
 ) -> None:
     """Write what ``fill(file)`` writes to ``path`` atomically: nothing reaches ``path`` if ``fill`` raises.
 
     ``durable=False`` skips the fsync: the file then survives the writer's crash (the rename is still atomic), but
     not a power cut or a kernel crash, which may leave an empty or partial file at ``path`` (scratch space).
     The temporary file is created with one ``open(O_EXCL)`` beside ``path`` (no other call checks for it first).
+    ``dir_fd``: a descriptor of ``path``'s directory, held by the caller; the temporary file is then created, swept
+    and renamed by name relative to it, so its directory is never looked up by path again (``_beneath``).
     """
     head = path[: path.rfind(os.sep) + 1] if os.altsep is None else os.path.join(os.path.dirname(path), "")
     directory = head or "."  # with its trailing separator: the temporary file's name is appended to it
+    _maybe_sweep(directory, dir_fd)
+    if dir_fd is not None:
+        path, head = path[len(head) :], ""
     if mode == KEEP_MODE:
-        mode = existing_mode(path)
-    _maybe_sweep(directory)
-    tmp, fd = _create(head, directory)
+        mode = existing_mode(path, dir_fd)
+    tmp, fd = _create(head, directory, dir_fd)
     try:
         with open(fd, "wb", buffering=io.DEFAULT_BUFFER_SIZE) as f:  # a buffer size given: no isatty() call
             if mode is not None and _FCHMOD is not None:  # POSIX; Windows has no such bits to keep
-                _FCHMOD(fd, mode)
+                _FCHMOD(fd, mode & RESULT_BITS)
             fill(f)
             if durable:
                 f.flush()
                 os.fsync(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         try:
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         except FileNotFoundError:
             pass
         raise
 
 
-def _create(head: str, directory: str) -> tuple[str, int]:
-    """A new temporary file in ``directory`` (``head``: its path with a trailing separator, or empty): its path and
-    a descriptor open for writing."""
+def _create(head: str, directory: str, dir_fd: int | None) -> tuple[str, int]:
+    """A new temporary file in ``directory`` (``head``: its path with a trailing separator, or empty; or open as
+    ``dir_fd``): its name and a descriptor open for writing."""
     for _ in range(100):
         tmp = f"{head}{_writer[0]}{time.time_ns():x}-{next(_count):x}.tmp"
         # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
         try:
-            return tmp, os.open(tmp, _FLAGS, 0o666)
+            return tmp, os.open(tmp, _FLAGS, 0o666, dir_fd=dir_fd)
         except FileNotFoundError:  # first write into a new directory
+            if dir_fd is not None:
+                raise
             os.makedirs(directory, exist_ok=True)
             return tmp, os.open(tmp, _FLAGS, 0o666)
         except FileExistsError:  # not ours: someone made a file of that name
@@ -121,11 +136,11 @@ def _create(head: str, directory: str) -> tuple[str, int]:
     raise FileExistsError(errno.EEXIST, "every temporary file name tried exists already", tmp)
 
 
-def existing_mode(path: str) -> int | None:
+def existing_mode(path: str, dir_fd: int | None = None) -> int | None:
     """The permission bits of the regular file at ``path``, or None if there is none; ``IsADirectoryError`` if
     ``path`` is a directory (no file can replace it)."""
     try:
-        st = os.stat(path)
+        st = os.stat(path, dir_fd=dir_fd)
     except (FileNotFoundError, NotADirectoryError):
         return None
     if stat.S_ISDIR(st.st_mode):
@@ -133,7 +148,7 @@ def existing_mode(path: str) -> int | None:
     return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
 
 
-def _maybe_sweep(directory: str) -> None:
+def _maybe_sweep(directory: str, dir_fd: int | None) -> None:
     now = time.monotonic()
     last = _swept.get(directory)
     if last is not None and now - last < _SWEEP_INTERVAL:  # the usual case, decided without the lock
@@ -147,16 +162,17 @@ def _maybe_sweep(directory: str) -> None:
                 if now - when >= _SWEEP_INTERVAL:
                     del _swept[known]
         _swept[directory] = now
-    remove_stale_temp_files(directory)
+    remove_stale_temp_files(directory, dir_fd)
 
 
-def remove_stale_temp_files(directory: str) -> list[str]:
-    """Remove the temporary files in ``directory`` left by writers of this machine that are gone; return them."""
+def remove_stale_temp_files(directory: str, dir_fd: int | None = None) -> list[str]:
+    """Remove the temporary files in ``directory`` (open as ``dir_fd`` if given: then listed and removed through
+    it) left by writers of this machine that are gone; return their paths."""
     if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
         return []
     removed = []
     try:
-        entries = os.scandir(directory)
+        entries = os.scandir(directory if dir_fd is None else dir_fd)
     except OSError:  # not created yet, or not listable: nothing to sweep
         return []
     with entries:
@@ -164,10 +180,10 @@ def remove_stale_temp_files(directory: str) -> list[str]:
             if not (entry.name.startswith(TEMP_PREFIX) and abandoned(entry.name)):
                 continue
             try:
-                os.unlink(entry.path)
+                os.unlink(entry.path if dir_fd is None else entry.name, dir_fd=dir_fd)
             except OSError:  # removed by another sweeper, or not ours to remove
                 continue
-            removed.append(entry.path)
+            removed.append(os.path.join(directory, entry.name))
     return removed
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import stat
@@ -12,8 +11,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, BinaryIO, TypeVar
 
-from compat.errors import LocationError, ResultNotFound, SerializationError, StorageError
+from compat.errors import LocationError, ResultError, ResultNotFound, SerializationError, StorageError
+from compat.results import _beneath
 from compat.results._atomic import atomic_write
+from compat.results._beneath import At, Link, inside, links_leaving
 from compat.results.base import Location, Result, _streams, _unreadable
 
 __all__ = ["LocalResult", "default_results_dir"]
@@ -66,28 +67,6 @@ def _check_path_text(path: str, what: str) -> None:
                                 f"most {_NAME_MAX} bytes; shorten the values rendered into it")
 
 
-def _through_links(path: str, directory: str) -> str | None:
-    """Where ``path`` (below ``directory``) really leads if a symbolic link under ``directory`` takes it outside,
-    else None. Only the components below ``directory`` are looked at (one ``lstat`` each), and only a link among
-    them costs a full ``realpath``."""
-    end = len(directory) if directory.endswith(os.sep) else len(directory) + 1  # path is normalised, below it
-    while end > 0:
-        end = path.find(os.sep, end) + 1  # each component in turn: up to the next separator, or the whole path
-        try:
-            mode = os.lstat(path[: end - 1] if end else path).st_mode
-        except OSError:  # not there yet: nothing further down can be a link
-            return None
-        if stat.S_ISLNK(mode):
-            real = os.path.realpath(path)
-            return None if _inside(real, os.path.realpath(directory)) else real
-    return None
-
-
-def _inside(path: str, directory: str) -> bool:
-    inside = directory if directory.endswith(os.sep) else directory + os.sep
-    return path.startswith(inside)
-
-
 _GIVEN, _IN_DIR, _BELOW_DIR = 0, 1, 2
 """Where a location's path is: an absolute location used as given (no link is checked), directly in ``dir``, or in a
 subdirectory of ``dir`` (the components between ``dir`` and the file are checked too)."""
@@ -116,7 +95,7 @@ def _path(directory: str, location: Any) -> tuple[str, int]:
         found = os.path.normpath(text), _GIVEN
     else:
         path = os.path.normpath(os.path.join(directory, text))
-        if not _inside(path, directory):
+        if not inside(path, directory):
             raise LocationError(
                 f"location {text!r} resolves to {path!r}, outside the result directory {directory!r}; "
                 "check the values rendered into the template, or give an absolute location"
@@ -129,9 +108,9 @@ def _path(directory: str, location: Any) -> tuple[str, int]:
     return found
 
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has none, and then links are looked for before opening
-_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_LINK_ERRNOS = (errno.ELOOP, errno.EMLINK)  # O_NOFOLLOW met a link: ELOOP on Linux and macOS, EMLINK on FreeBSD
+_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+"""How a result file is opened: O_NONBLOCK so that a FIFO planted at the location cannot block the open (its type
+is then checked on the descriptor and refused); it changes nothing for a regular file."""
 _SMALL = 256 * 1024
 """Files up to this size are read whole with one read and unpickled from memory (cheaper than a buffered file for
 small values); larger ones are unpickled straight from the file, so a large value is never held twice."""
@@ -140,6 +119,19 @@ small values); larger ones are unpickled straight from the file, so a large valu
 _OWN_METHODS = ("render", "resolve", "read_stream", "read_bytes", "write_stream", "write_bytes")
 """LocalResult's methods that its own ``read``/``write`` may bypass; a subclass overriding one is called through it."""
 _READ_METHODS = ("read_stream", "read_bytes", "load", "deserialize")  # Result.read's choice of the stream path
+
+
+def _kept_aside_name(name: str) -> str:
+    """``name`` stamped ``.unreadable-<UTC time>``, within the 255 bytes a file name may have: a long name is cut
+    at a character boundary, never inside the bytes of one UTF-8 character."""
+    suffix = f".unreadable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
+    encoded = os.fsencode(name)
+    cut = _NAME_MAX - len(suffix)
+    if len(encoded) > cut:
+        while cut > 0 and encoded[cut] & 0xC0 == 0x80:  # a continuation byte: the character began before it
+            cut -= 1
+        encoded = encoded[:cut]
+    return os.fsdecode(encoded) + suffix
 
 
 def _whole(stream: BinaryIO) -> bytes:
@@ -157,16 +149,29 @@ def _read_at_start(fd: int, size: int) -> bytes:
     return os.read(fd, size)
 
 
+def _open_for_reading(at: At) -> int:
+    return at.open(_READ)
+
+
+def _not_a_file(path: str, mode: int) -> LocationError:
+    what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+    return LocationError(f"location {path!r} is {what}; a result location must name a file: move it away, or give "
+                         "the task another target")
+
+
 class LocalResult(Result):
     """Stores each value as one file (cloudpickle bytes by default) under ``dir``.
 
-    A relative location is taken relative to ``dir`` and may not leave it, also through a symlink (real paths are
-    compared): a parameter such as ``"../../etc"`` is refused. A value rendered into a template can never make the
-    location absolute; a template whose own text is absolute (``"/data/{name}.pkl"``) is used as given, and values
-    rendered into it may not climb out of its directory. ``write`` returns the file's absolute path as the new
-    Result's ``location``. Files are written atomically, so readers never see a partial value, and an overwrite
-    keeps the file's permission bits. ``validate_dir=True`` creates ``dir`` now and fails at once if it cannot be
-    used, instead of at the first write (what the legacy ``LocalResultHandler(validate=True)`` did).
+    A relative location is taken relative to ``dir`` and may not leave it, also through a symlink: a parameter such
+    as ``"../../etc"`` is refused. A value rendered into a template can never make the location absolute; a template
+    whose own text is absolute (``"/data/{name}.pkl"``) is used as given, and values rendered into it may not climb
+    out of its directory. ``write`` returns the file's absolute path as the new Result's ``location``. Files below
+    ``dir`` are reached from ``dir`` down without following a link out of it (``_beneath``), so a directory swapped
+    for a link meanwhile cannot send a write or a read outside. Only regular files are read: a FIFO at the location
+    is refused, never waited on. Files are written atomically, so readers never see a partial value, and an
+    overwrite keeps the file's read and write permission bits (``RESULT_BITS``). ``validate_dir=True`` creates
+    ``dir`` now and fails at once if it cannot be used, instead of at the first write (what the legacy
+    ``LocalResultHandler(validate=True)`` did).
 
     ``durable=False`` skips the fsync of each write: about half the cost of a small checkpoint. A written file then
     survives a crash of the process (the write is still atomic), but not a power cut or an operating system crash,
@@ -249,7 +254,7 @@ class LocalResult(Result):
             if literal != location:  # values were substituted into an absolute template: they stay below its text
                 base = os.path.dirname(literal)
                 path = os.path.normpath(rendered)
-                if not _inside(path, base):
+                if not inside(path, base):
                     raise LocationError(
                         f"location template {location!r} rendered to {rendered!r}, which climbs out of {base!r}; "
                         "check the values rendered into the template"
@@ -259,29 +264,34 @@ class LocalResult(Result):
     def resolve(self, location: str) -> str:
         path, where = _path(self._dir, location)
         if where != _GIVEN:
-            self._refuse_links(path, location)
+            real = links_leaving(path, self._dir)  # a check by path, for an early error: files are opened confined
+            if real is not None:
+                raise LocationError(
+                    f"location {location!r} leads through a symbolic link to {real!r}, outside the result directory "
+                    f"{self._dir!r}; remove the link, or give the real path as an absolute location"
+                )
         return path
 
-    def _refuse_links(self, path: str, location: str) -> None:
-        """``LocationError`` if a symbolic link among the components of ``path`` below ``dir`` leads outside it."""
-        real = _through_links(path, self._dir)
-        if real is not None:
-            raise LocationError(
-                f"location {location!r} leads through a symbolic link to {real!r}, outside the result directory "
-                f"{self._dir!r}; remove the link, or give the real path as an absolute location"
-            )
-
-    def _located(self, location: str) -> tuple[str, bool]:
-        """``resolve``'s work but for the file's own name: the path, and whether the caller must still check that a
-        link there stays inside ``dir``. The callers do so as they open or look at the file (``O_NOFOLLOW``, an
-        ``lstat`` they need anyway), so a file directly in ``dir`` costs no extra call, and a link planted there
-        after the location was rendered is still refused."""
+    def _place(self, location: str) -> tuple[str, int]:
+        """``resolve``'s path but checked as text only, and where it is (``_GIVEN``...): the links below ``dir`` are
+        checked as the file is reached (``_at``), so a link planted after any check is still refused."""
         if not self._opens_own_files:  # a subclass resolves its own way: it has checked what it returns
-            return self.resolve(location), False
-        path, where = _path(self._dir, location)
-        if where == _BELOW_DIR:
-            self._refuse_links(os.path.dirname(path), location)
-        return path, where != _GIVEN
+            return self.resolve(location), _GIVEN
+        return _path(self._dir, location)
+
+    def _at(self, path: str, where: int, location: str, act: Callable[[At], T], create: bool = False) -> T:
+        """``act`` on the file at ``path``: below ``dir``, reached from ``dir`` down through directory descriptors
+        and never through a link leading outside ``dir`` (``_beneath``); a location used as given, as it is. A file
+        directly in ``dir`` is first tried by its path with ``O_NOFOLLOW`` (no more calls than a plain ``open``)."""
+        if where == _GIVEN:
+            return act(At(None, path, path, False))
+        if where == _IN_DIR and _beneath.AT_SUPPORTED:
+            try:
+                return act(At(None, path, path, True))
+            except Link:  # the name is a link: followed below, only as far as it stays inside dir
+                pass
+        start = len(self._dir) if self._dir.endswith(os.sep) else len(self._dir) + 1
+        return _beneath.at(self._dir, path[start:], act, location, create)
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))
@@ -290,43 +300,44 @@ class LocalResult(Result):
         if location is None:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             location = f"result-{stamp}-{uuid.uuid4().hex[:12]}.pkl"
-        path, confined = self._located(location)
-        info = self._stat(path, confined, location)  # one call: the mode an overwrite keeps, and what is there
-        if info is None:
-            mode = None
-        elif stat.S_ISDIR(info.st_mode):
-            raise LocationError(f"location {path!r} is a directory; a result location must name a file")
-        else:
-            mode = stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else None
+        path, where = self._place(location)
+        durable = self.durable
+
+        def write(at: At) -> None:
+            info = at.lstat()  # one call: the mode an overwrite keeps, and what is there
+            if info is not None and stat.S_ISDIR(info.st_mode):
+                raise LocationError(f"location {path!r} is a directory; a result location must name a file")
+            mode = stat.S_IMODE(info.st_mode) if info is not None and stat.S_ISREG(info.st_mode) else None
+            atomic_write(at.path, dump, mode, durable, at.dir_fd)
+
         try:
-            atomic_write(path, dump, mode, self.durable)
+            self._at(path, where, location, write, create=True)
+        except ResultError:
+            raise
         except OSError as exc:
             raise StorageError(f"cannot write the result file {path!r}: {exc}") from exc
         return path
 
-    def _stat(self, path: str, confined: bool, location: str) -> os.stat_result | None:
-        """What is at ``path`` (links followed), or None if nothing is; ``LocationError`` if ``confined`` and the
-        file's name is a link leading outside ``dir``."""
+    def _stat(self, path: str, where: int, location: str) -> os.stat_result | None:
+        """What is at ``path`` (a link inside ``dir`` followed), or None if nothing is."""
         try:
-            info = os.lstat(path) if confined else os.stat(path)
-            if confined and stat.S_ISLNK(info.st_mode):
-                self._refuse_links(path, location)
-                info = os.stat(path)
+            return self._at(path, where, location, At.lstat)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except ResultError:
+            raise
         except OSError as exc:
             raise StorageError(f"cannot look up the result file {path!r}: {exc}") from exc
-        return info
 
     def read(self: L, location: str) -> L:
         """As ``Result.read``; the links of a relative location are checked as its file is opened (see
-        ``_located``), so a read costs no more calls than opening the file."""
+        ``_place``), so a read costs no more calls than opening the file."""
         serializer = self.serializer
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
-        path, confined = self._located(location)
+        path, where = self._place(location)
         try:
-            value = self._load(path, confined, location, serializer.load)  # type: ignore[attr-defined]
+            value = self._load(path, where, location, serializer.load)  # type: ignore[attr-defined]
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
         return self._holding(path, value)
@@ -335,70 +346,63 @@ class LocalResult(Result):
         return self.read_stream(location, _whole)
 
     def read_stream(self, location: str, load: Callable[[BinaryIO], T]) -> T:
-        path, confined = self._located(location)
-        return self._load(path, confined, location, load)
+        path, where = self._place(location)
+        return self._load(path, where, location, load)
 
-    def _load(self, path: str, confined: bool, location: str, load: Callable[[BinaryIO], T]) -> T:
-        """``load`` on the file at ``path``: a small file from its bytes in memory, a larger one (or a pipe, a
-        device) straight from the file. A small file costs an ``lseek`` to its end (which says its size, cheaper
-        than an ``fstat``) and one read of one byte more than that: getting exactly the size back means the whole
-        file was read. Anything else (a file that grew or gave a short read, a device) is read as a stream."""
-        fd = self._open(path, confined, location)
+    def _load(self, path: str, where: int, location: str, load: Callable[[BinaryIO], T]) -> T:
+        """``load`` on the regular file at ``path``: a small file from its bytes in memory, a larger one straight
+        from the file. A small file costs an ``lseek`` to its end (its size, cheaper than an ``fstat``) and one read
+        of one byte more than that: getting exactly the size back means the whole file was read. Anything else (a
+        larger file, one that grew or gave a short read, a FIFO that cannot seek) has its type checked on the open
+        descriptor first, and only a regular file is read as a stream."""
+        fd = self._open(path, where, location)
         data = None
         try:
             try:
-                size: int | None = os.lseek(fd, 0, os.SEEK_END)
-            except OSError:  # not seekable (a pipe), or a directory on some file systems
-                size = None
-            if size is not None and size <= _SMALL:
+                size = os.lseek(fd, 0, os.SEEK_END)
+            except OSError:  # ESPIPE: a FIFO, a socket or a terminal, refused below
+                size = -1
+            if 0 <= size <= _SMALL:
                 data = _read_at_start(fd, size + 1)
                 if len(data) != size:
                     data = None
             if data is None:
-                if size is not None:
-                    os.lseek(fd, 0, os.SEEK_SET)
+                mode = os.fstat(fd).st_mode
+                if not stat.S_ISREG(mode):
+                    raise _not_a_file(path, mode)
+                os.lseek(fd, 0, os.SEEK_SET)
                 with open(fd, "rb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=False) as f:  # no isatty() call
                     return load(f)
         except IsADirectoryError:
-            raise LocationError(f"location {path!r} is a directory; a result location must name a file") from None
+            raise _not_a_file(path, stat.S_IFDIR) from None
         except OSError as exc:
             raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
         finally:
             os.close(fd)
         return load(io.BytesIO(data))  # type: ignore[arg-type]
 
-    def _open(self, path: str, confined: bool, location: str) -> int:
-        """A descriptor open for reading on the file at ``path``; when ``confined``, a link as the file's name is
-        followed only if it stays inside ``dir``."""
-        if confined and not _NOFOLLOW:  # no O_NOFOLLOW (Windows): look for a link first
-            self._refuse_links(path, location)
+    def _open(self, path: str, where: int, location: str) -> int:
+        """A descriptor open for reading on the file at ``path`` (see ``_at``); ``O_NONBLOCK``: a FIFO there cannot
+        block the open, and is refused once open."""
         try:
-            try:
-                return os.open(path, (_READ | _NOFOLLOW) if confined else _READ)
-            except OSError as exc:
-                if not (confined and exc.errno in _LINK_ERRNOS):
-                    raise
-            self._refuse_links(path, location)  # the file's name is a link: it may lead to a file inside dir
-            return os.open(os.path.realpath(path), _READ | _NOFOLLOW)
+            return self._at(path, where, location, _open_for_reading)
         except FileNotFoundError as exc:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)") from exc
-        except IsADirectoryError as exc:
-            raise LocationError(f"location {path!r} is a directory; a result location must name a file") from exc
+        except ResultError:
+            raise
         except OSError as exc:
             raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
 
     def exists_at(self, location: str) -> bool:
         """Whether a file is stored at ``location``; a directory (or other non-file) there is a ``LocationError``, so
         a plan says what the run will fail on instead of "no target"."""
-        path, confined = self._located(location)
-        info = self._stat(path, confined, location)
+        path, where = self._place(location)
+        info = self._stat(path, where, location)
         if info is None:
             return False
         if stat.S_ISREG(info.st_mode):
             return True
-        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise LocationError(f"location {path!r} is {what}; a result location must name a file: move it away, or give "
-                            "the task another target")
+        raise _not_a_file(path, info.st_mode)
 
     def stored_identity(self, location: str) -> dict[str, Any] | None:
         """The file's size, modification time (ns) and inode: an atomic rewrite changes the inode, an edit in place
@@ -419,27 +423,36 @@ class LocalResult(Result):
             raise StorageError(f"cannot write the record file {path!r}: {exc}") from exc
 
     def modified_at(self, location: str) -> datetime | None:
-        path, confined = self._located(location)
-        info = self._stat(path, confined, location)
+        path, where = self._place(location)
+        info = self._stat(path, where, location)
         if info is None:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
         return datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
 
     def keep_aside(self, location: str) -> str | None:
-        """Rename the file at ``location`` to ``<name>.unreadable-<UTC time>`` beside it (its mode kept)."""
-        path = self.resolve(location)
-        if not os.path.isfile(path):
-            return None
-        suffix = f".unreadable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
-        name = os.fsencode(os.path.basename(path))[: _NAME_MAX - len(suffix)]
-        kept = os.path.join(os.path.dirname(path), os.fsdecode(name) + suffix)
+        """Rename the file at ``location`` to ``<name>.unreadable-<UTC time>`` beside it (its mode kept), in the
+        directory its read was confined to."""
+        path, where = self._place(location)
+
+        def move(at: At) -> str | None:
+            info = at.lstat()
+            if info is None or not stat.S_ISREG(info.st_mode):
+                return None
+            kept = at.sibling(_kept_aside_name(os.path.basename(at.path)))
+            try:
+                at.rename(kept)
+            except FileNotFoundError:  # moved or removed meanwhile
+                return None
+            return kept.path
+
         try:
-            os.rename(path, kept)
-        except FileNotFoundError:
+            return self._at(path, where, location, move)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except ResultError:
+            raise
         except OSError as exc:
-            raise StorageError(f"cannot move the unreadable file {path!r} aside to {kept!r}: {exc}") from exc
-        return kept
+            raise StorageError(f"cannot move the unreadable file {path!r} aside: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"LocalResult(dir={self.dir!r}, location={self.location!r})"

@@ -168,3 +168,13 @@ def test_a_constructor_argument_of_the_wrong_type_is_refused_up_front(
     with pytest.raises(ArgumentTypeError, match=match) as raised:
         LocalResult(dir=tmp_path, **kwargs)
     assert isinstance(raised.value, TypeError)
+
+
+def test_a_long_name_kept_aside_is_never_cut_inside_a_utf8_character(tmp_path: Path) -> None:
+    name = "a" + "é" * 124 + ".pkl"  # 253 bytes: the stamp's cut falls on the second byte of an "é"
+    (tmp_path / name).write_bytes(b"unreadable")
+    kept = LocalResult(dir=tmp_path).keep_aside(name)
+    assert kept is not None
+    kept_name = os.path.basename(kept)
+    assert os.fsencode(kept_name).decode("utf-8", errors="strict").startswith("a" + "é" * 100)
+    assert len(os.fsencode(kept_name)) <= 255 and (tmp_path / kept_name).read_bytes() == b"unreadable"

@@ -157,3 +157,12 @@ def test_an_overwrite_keeps_the_file_mode(tmp_path: Path) -> None:
     result.write(2)
     assert stat.S_IMODE(os.stat(tmp_path / "private.pkl").st_mode) == 0o600
     assert result.read("private.pkl").value == 2
+
+
+def test_an_overwrite_drops_setuid_setgid_and_world_write_from_a_planted_file(tmp_path: Path) -> None:
+    planted = tmp_path / "v.pkl"
+    planted.write_bytes(b"planted")
+    os.chmod(planted, 0o6777)
+    LocalResult(dir=tmp_path, location="v.pkl").write(1)
+    assert stat.S_IMODE(os.stat(planted).st_mode) == 0o664
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == 1

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import compat.results.local as local
+from compat.results import _beneath
 from compat import (
     LegacyResultWarning, LocalResult, LocationError, PickleSerializer, Result, ResultNotFound, SerializationError,
     StorageError,
@@ -37,7 +38,7 @@ class Planted:
 def nofollow(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each link test runs as on POSIX and as where ``open`` cannot refuse a link (Windows: looked for first)."""
     if request.param == "no O_NOFOLLOW":
-        monkeypatch.setattr(local, "_NOFOLLOW", 0)
+        monkeypatch.setattr(_beneath, "AT_SUPPORTED", False)
     return str(request.param)
 
 
@@ -198,20 +199,22 @@ def test_reading_below_a_regular_file_is_a_storage_error(tmp_path: Path) -> None
         LocalResult(dir=tmp_path).read("f.pkl/v.pkl")
 
 
-def test_a_pipe_at_the_location_is_read_as_a_stream(tmp_path: Path) -> None:
-    os.mkfifo(tmp_path / "v.pkl")
-    data = pickle.dumps({"piped": True})
+@pytest.mark.parametrize("call", ["read", "read_bytes"])
+def test_a_fifo_at_the_location_is_refused_without_blocking(tmp_path: Path, call: str) -> None:
+    os.mkfifo(tmp_path / "v.pkl")  # no writer ever opens it: a blocking open would never return
+    outcome: list[BaseException] = []
 
-    def feed() -> None:
-        with open(tmp_path / "v.pkl", "wb") as pipe:
-            pipe.write(data)
+    def read() -> None:
+        try:
+            getattr(LocalResult(dir=tmp_path), call)("v.pkl")
+        except BaseException as exc:
+            outcome.append(exc)
 
-    writer = threading.Thread(target=feed, daemon=True)  # never keeps the test process alive
-    writer.start()
-    try:
-        assert LocalResult(dir=tmp_path).read("v.pkl").value == {"piped": True}
-    finally:
-        writer.join(timeout=10)
+    reader = threading.Thread(target=read, daemon=True)  # a blocked reader never keeps the test process alive
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    assert isinstance(outcome[0], LocationError) and "not a regular file" in str(outcome[0])
 
 
 def test_a_changed_dir_resolves_the_same_location_under_the_new_dir(tmp_path: Path) -> None:
