@@ -25,6 +25,7 @@ from compat.errors import (
     MissingDependency,
     ResultError,
     ResultNotFound,
+    SerializationError,
     StorageError,
 )
 from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
@@ -219,12 +220,21 @@ class S3Result(ObjectStoreResult):
         with self._translated("read", key):
             response = client.get_object(Bucket=self.bucket, Key=key)
         with closing(response["Body"]) as body, self._translated("read", key):
-            stream = io.BufferedReader(_Chunked(body), _READ_BUFFER)
-            if isinstance(self.serializer, PickleSerializer) and stream.peek(len(_SIGNED_BASE64)).startswith(
-                (b"g", _SIGNED_BASE64)
-            ):
-                stream = io.BufferedReader(io.BytesIO(unwrap_legacy_payload(stream.read())))  # type: ignore[arg-type]
-            value = load(stream)  # type: ignore[arg-type]
+            chunks = _Chunked(body)
+            stream = io.BufferedReader(chunks, _READ_BUFFER)
+            try:
+                if isinstance(self.serializer, PickleSerializer) and stream.peek(len(_SIGNED_BASE64)).startswith(
+                    (b"g", _SIGNED_BASE64)
+                ):
+                    stream = io.BufferedReader(io.BytesIO(unwrap_legacy_payload(stream.read())))  # type: ignore[arg-type]
+                value = load(stream)  # type: ignore[arg-type]
+            except SerializationError:
+                if chunks.failure is None:
+                    raise  # the bytes arrived whole and are wrong
+                raise StorageError(  # the serializer saw the end of what arrived, not of what is stored
+                    f"cannot read s3://{self.bucket}/{key}: the download was cut short ({chunks.failure}); the stored "
+                    "value is left as it is: retry, and check the network if it keeps happening"
+                ) from chunks.failure
             stream.read()  # to the end: botocore checks the length and the checksum there
         return value
 
@@ -460,8 +470,16 @@ class _Chunked(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    failure: Exception | None = None
+    """What the transport raised while the body was read (cut short, a timeout): then whatever the serializer made
+    of the bytes before it is no verdict on the stored value."""
+
     def readinto(self, buffer: Any) -> int:
-        return self.body.readinto(memoryview(buffer).cast("B")[:_READ_BUFFER])  # type: ignore[no-any-return]
+        try:
+            return self.body.readinto(memoryview(buffer).cast("B")[:_READ_BUFFER])  # type: ignore[no-any-return]
+        except Exception as exc:
+            self.failure = exc
+            raise
 
 
 def _error_code(exc: Exception) -> str:

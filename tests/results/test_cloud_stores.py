@@ -14,11 +14,12 @@ import os
 import pickle
 import re
 import socket
+from collections.abc import Callable
 
 import cloudpickle
 import pytest
 
-from compat import JSONSerializer, LocationError, ResultNotFound, StorageError
+from compat import JSONSerializer, LocationError, ResultNotFound, SerializationError, StorageError
 from tests.results.stores import Store, at, run_python
 
 # -- names -----------------------------------------------------------------------------------------------------------
@@ -196,3 +197,19 @@ def test_a_json_serializer_stores_plain_json(store: Store) -> None:
     at(result, "doc.json").write({"a": [1, 2]})
     assert json.loads(store.get("doc.json")) == {"a": [1, 2]}
     assert result.read("doc.json").value == {"a": [1, 2]}
+
+
+ENDPOINTS = {"s3": "s3_endpoint", "gcs": "gcs_endpoint", "azure": "azure_endpoint"}
+
+
+def test_a_read_cut_short_by_the_network_is_a_storage_error_and_the_value_stays(
+    store: Store, request: pytest.FixtureRequest, cut_proxy: Callable[[str, int], str]
+) -> None:
+    value = os.urandom(400_000)
+    at(store.result(), "v.pkl").write(value)
+    stored = store.get("v.pkl")
+    proxy = cut_proxy(request.getfixturevalue(ENDPOINTS[store.backend]), 200_000)  # half the value gets through
+    with pytest.raises(StorageError) as raised:
+        store.reaching(proxy).read("v.pkl")
+    assert not isinstance(raised.value, SerializationError)
+    assert store.names() == ["v.pkl"] and store.get("v.pkl") == stored  # nothing kept aside, nothing changed
