@@ -68,8 +68,8 @@ def _check_path_text(path: str, what: str) -> None:
 
 
 _GIVEN, _IN_DIR, _BELOW_DIR = 0, 1, 2
-"""Where a location's path is: an absolute location used as given (no link is checked), directly in ``dir``, or in a
-subdirectory of ``dir`` (the components between ``dir`` and the file are checked too)."""
+"""Where a location's path is: an absolute location outside ``dir`` used as given (no link is checked), directly in
+``dir``, or in a subdirectory of ``dir`` (reached through the directories between, see ``_beneath``)."""
 
 _PATHS: dict[tuple[str, str], tuple[str, int]] = {}
 _PATHS_KEPT = 1024  # (dir, location) pairs remembered, at most
@@ -92,7 +92,8 @@ def _path(directory: str, location: Any) -> tuple[str, int]:
         raise LocationError("an empty location cannot name a file; give a file name such as '{task_name}.pkl'")
     _check_path_text(text, "location")
     if os.path.isabs(text):
-        found = os.path.normpath(text), _GIVEN
+        path = os.path.normpath(text)
+        given = not inside(path, directory)  # inside dir (the engine resolves before it reads): confined as well
     else:
         path = os.path.normpath(os.path.join(directory, text))
         if not inside(path, directory):
@@ -100,7 +101,8 @@ def _path(directory: str, location: Any) -> tuple[str, int]:
                 f"location {text!r} resolves to {path!r}, outside the result directory {directory!r}; "
                 "check the values rendered into the template, or give an absolute location"
             )
-        found = path, _IN_DIR if os.path.dirname(path) == directory else _BELOW_DIR
+        given = False
+    found = path, _GIVEN if given else _IN_DIR if os.path.dirname(path) == directory else _BELOW_DIR
     if type(location) is str:
         if len(_PATHS) >= _PATHS_KEPT:
             _PATHS.clear()
@@ -301,22 +303,27 @@ class LocalResult(Result):
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             location = f"result-{stamp}-{uuid.uuid4().hex[:12]}.pkl"
         path, where = self._place(location)
-        durable = self.durable
+        self._replace(path, where, location, dump, self.durable, "result")
+        return path
+
+    def _replace(
+        self, path: str, where: int, location: str, fill: Callable[[BinaryIO], object], durable: bool, what: str
+    ) -> None:
+        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced."""
 
         def write(at: At) -> None:
             info = at.lstat()  # one call: the mode an overwrite keeps, and what is there
             if info is not None and stat.S_ISDIR(info.st_mode):
-                raise LocationError(f"location {path!r} is a directory; a result location must name a file")
+                raise LocationError(f"location {path!r} is a directory; a {what} location must name a file")
             mode = stat.S_IMODE(info.st_mode) if info is not None and stat.S_ISREG(info.st_mode) else None
-            atomic_write(at.path, dump, mode, durable, at.dir_fd)
+            atomic_write(at.path, fill, mode, durable, at.dir_fd)
 
         try:
             self._at(path, where, location, write, create=True)
         except ResultError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot write the result file {path!r}: {exc}") from exc
-        return path
+            raise StorageError(f"cannot write the {what} file {path!r}: {exc}") from exc
 
     def _stat(self, path: str, where: int, location: str) -> os.stat_result | None:
         """What is at ``path`` (a link inside ``dir`` followed), or None if nothing is."""
@@ -407,8 +414,8 @@ class LocalResult(Result):
     def stored_identity(self, location: str) -> dict[str, Any] | None:
         """The file's size, modification time (ns) and inode: an atomic rewrite changes the inode, an edit in place
         the time or the size."""
-        path, confined = self._located(location)
-        info = self._stat(path, confined, location)
+        path, where = self._place(location)
+        info = self._stat(path, where, location)
         if info is None:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
         return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
@@ -416,11 +423,8 @@ class LocalResult(Result):
     def write_record_bytes(self, location: str, data: bytes) -> None:
         """A record is written atomically but not fsynced: the output it describes was (when ``durable``), and a
         record lost to a power cut is only a missing one (``no-record``), never a wrong one."""
-        path, _ = self._located(location)
-        try:
-            atomic_write(path, lambda f: f.write(data), durable=False)
-        except OSError as exc:
-            raise StorageError(f"cannot write the record file {path!r}: {exc}") from exc
+        path, where = self._place(location)
+        self._replace(path, where, location, lambda f: f.write(data), False, "record")
 
     def modified_at(self, location: str) -> datetime | None:
         path, where = self._place(location)

@@ -120,15 +120,24 @@ def test_writes_through_a_directory_swapped_for_a_link_never_land_outside(
     assert everything_in(outside) == [], "a write or its temporary file landed outside dir"
 
 
+ABSOLUTE = pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute, as the engine passes it"])
+
+
+def location_of(results: Path, absolute: bool) -> str:
+    return str(results / "sub" / "v.pkl") if absolute else "sub/v.pkl"
+
+
+@ABSOLUTE
 def test_reads_through_a_directory_swapped_for_a_link_never_unpickle_outside(
-    layout: tuple[Path, Path], tmp_path: Path
+    layout: tuple[Path, Path], tmp_path: Path, absolute: bool
 ) -> None:
     results, outside = layout
     marker = tmp_path / "ran"
     (outside / "v.pkl").write_bytes(pickle.dumps(Planted(marker)))
     LocalResult(dir=results, location="sub/v.pkl").write("mine")
     result = LocalResult(dir=results)
-    ended = race(layout, tmp_path, lambda: result.read("sub/v.pkl"))
+    location = location_of(results, absolute)
+    ended = race(layout, tmp_path, lambda: result.read(location))
     assert not marker.exists(), "a file outside dir was unpickled"
     assert ended["returned"] > 0
 
@@ -149,19 +158,21 @@ def test_look_ups_through_a_directory_swapped_for_a_link_never_see_outside(
     assert found == []
 
 
+@ABSOLUTE
 def test_keep_aside_through_a_directory_swapped_for_a_link_never_moves_files_outside(
-    layout: tuple[Path, Path], tmp_path: Path
+    layout: tuple[Path, Path], tmp_path: Path, absolute: bool
 ) -> None:
     results, outside = layout
     (outside / "v.pkl").write_bytes(b"not yours")
     result = LocalResult(dir=results, location="sub/v.pkl", durable=False)
+    location = location_of(results, absolute)
 
     def keep_aside_again() -> None:
         try:
             (results / "sub" / "v.pkl").write_bytes(b"unreadable")  # may land outside: the swapper's doing, not ours
         except OSError:  # the directory is away for a moment
             pass
-        result.keep_aside("sub/v.pkl")
+        result.keep_aside(location)
 
     race(layout, tmp_path, keep_aside_again)
     kept_outside = [name for name in everything_in(outside) if ".unreadable-" in name]
