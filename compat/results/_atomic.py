@@ -50,8 +50,8 @@ KEEP_MODE = -1
 """``mode=`` for a write that keeps the permission bits of the file it replaces (looked up with one ``stat``)."""
 
 RESULT_BITS = 0o664
-"""The permission bits an overwrite may keep: read and write for the owner and group, read for others. Never
-setuid, setgid, sticky, execute or world-write, which a file planted at the target may carry."""
+"""The permission bits ``KEEP_MODE`` keeps of the file replaced: read and write for the owner and group, read for
+others. Never setuid, setgid, sticky, execute or world-write, which a file planted at the target may carry."""
 
 _HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
@@ -72,8 +72,8 @@ def atomic_write_bytes(
 ) -> None:
     """Write ``data`` to ``path`` atomically (and, ``durable``, fsynced), creating parent directories as needed.
 
-    ``mode``: permission bits for the file; by default (``KEEP_MODE``) those of the file being replaced; None, or
-    nothing to replace: the umask decides, as for any new file.
+    ``mode``: permission bits for the file, as given; by default (``KEEP_MODE``) those of the file being replaced,
+    within ``RESULT_BITS``; None, or nothing to replace: the umask decides, as for any new file.
     """
     atomic_write(path, lambda f: f.write(data), mode, durable)
 
@@ -100,11 +100,12 @@ def atomic_write(
         path, head = path[len(head) :], ""
     if mode == KEEP_MODE:
         mode = existing_mode(path, dir_fd)
+        mode = None if mode is None else mode & RESULT_BITS
     tmp, fd = _create(head, directory, dir_fd)
     try:
         with open(fd, "wb", buffering=io.DEFAULT_BUFFER_SIZE) as f:  # a buffer size given: no isatty() call
             if mode is not None and _FCHMOD is not None:  # POSIX; Windows has no such bits to keep
-                _FCHMOD(fd, mode & RESULT_BITS)
+                _FCHMOD(fd, mode)
             fill(f)
             if durable:
                 f.flush()

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import LocationError, ResultError, ResultNotFound, SerializationError, StorageError
 from compat.results import _beneath
-from compat.results._atomic import atomic_write
+from compat.results._atomic import RESULT_BITS, atomic_write
 from compat.results._beneath import At, Link, inside, links_leaving
 from compat.results.base import Location, Result, _streams, _unreadable
 
@@ -315,7 +315,7 @@ class LocalResult(Result):
             info = at.lstat()  # one call: the mode an overwrite keeps, and what is there
             if info is not None and stat.S_ISDIR(info.st_mode):
                 raise LocationError(f"location {path!r} is a directory; a {what} location must name a file")
-            mode = stat.S_IMODE(info.st_mode) if info is not None and stat.S_ISREG(info.st_mode) else None
+            mode = info.st_mode & RESULT_BITS if info is not None and stat.S_ISREG(info.st_mode) else None
             atomic_write(at.path, fill, mode, durable, at.dir_fd)
 
         try:

@@ -226,7 +226,8 @@ class S3Result(ObjectStoreResult):
                 if isinstance(self.serializer, PickleSerializer) and stream.peek(len(_SIGNED_BASE64)).startswith(
                     (b"g", _SIGNED_BASE64)
                 ):
-                    stream = io.BufferedReader(io.BytesIO(unwrap_legacy_payload(stream.read())))  # type: ignore[arg-type]
+                    legacy = unwrap_legacy_payload(stream.read())
+                    stream = io.BufferedReader(io.BytesIO(legacy))  # type: ignore[arg-type]
                 value = load(stream)  # type: ignore[arg-type]
             except SerializationError:
                 if chunks.failure is None:
