@@ -1,8 +1,8 @@
 """results-compat: PIN 16 Results and Targets, and a bridge from legacy ResultHandlers.
 
 This module only re-exports the public names; the implementation lives in the subpackages. The cloud Results,
-DaskExecutor and Plan are imported on first use (``compat._lazy``): ``import compat`` does not pay for what a
-program may never touch.
+DaskExecutor, Plan and register_fingerprint are imported on first use (``compat._lazy``): ``import compat`` does
+not pay for what a program may never touch.
 """
 
 from typing import TYPE_CHECKING
@@ -45,6 +45,7 @@ from compat.errors import (
     SerializationError,
     StorageError,
     TemplateError,
+    Unfingerprintable,
     UntrustedData,
     ValidationError,
 )
@@ -62,6 +63,7 @@ from compat.results import (
 
 if TYPE_CHECKING:
     from compat.engine import DaskExecutor, Plan
+    from compat.engine.fingerprints import register_fingerprint
     from compat.results import AzureResult, GCSResult, S3Result
 
 _LAZY = {
@@ -70,6 +72,7 @@ _LAZY = {
     "GCSResult": "compat.results",
     "Plan": "compat.engine",
     "S3Result": "compat.results",
+    "register_fingerprint": "compat.engine.fingerprints",
 }
 
 __version__ = "0.1.0"
@@ -119,11 +122,13 @@ __all__ = [
     "TemplateError",
     "ThreadExecutor",
     "TriggerFailed",
+    "Unfingerprintable",
     "UntrustedData",
     "ValidationError",
     "ValidationFailed",
     "as_result",
     "as_result_handler",
+    "register_fingerprint",
     "task",
     "unmapped",
 ]

@@ -14,6 +14,8 @@ Each class also subclasses the builtin that code written before this package alr
     ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
     ├── ConfigurationError (ValueError)      a setting cannot be used (an empty signing key, signed data but no
     │                                        key set): fix the setting; stored data is never blamed or moved
+    ├── Unfingerprintable (TypeError)        a value has no deterministic content hash (names its type and how
+    │                                        to register one)
     └── MissingDependency (ImportError)      an optional extra is not installed (says what to pip install)
 
     FlowError (ValueError)                   a flow cannot be built or run as given (a dependency cycle, an
@@ -39,6 +41,7 @@ __all__ = [
     "SerializationError",
     "StorageError",
     "TemplateError",
+    "Unfingerprintable",
     "UntrustedData",
     "ValidationError",
 ]
@@ -125,6 +128,36 @@ class ConfigurationError(ResultError, ValueError):
     """Raised when a setting cannot be used, e.g. an empty signing key in ``$RESULTS_COMPAT_SIGNING_KEY``: the fix is
     the setting, so the engine never treats it as unreadable data (nothing is moved aside), and a flow run checks
     the settings it can before any task runs."""
+
+
+class Unfingerprintable(ResultError, TypeError):
+    """Raised when a value has no deterministic content hash: never a silent stand-in (an ``id()``, a pickle), since
+    two different values must never look equal. ``type_name`` is the value's type, ``path`` where it sits inside
+    the value given (``[2]['rows']``), ``reason`` what is wrong when it is not the type (a container holding
+    itself)."""
+
+    def __init__(self, type_name: str, path: str = "", reason: str = "") -> None:
+        self.type_name = type_name
+        self.path = path
+        self.reason = reason
+        super().__init__(self._message())
+
+    def inside(self, step: str) -> Unfingerprintable:
+        """Prefix where the value sits in its container (called on the way out, so the happy path pays nothing)."""
+        self.path = step + self.path
+        self.args = (self._message(),)
+        return self
+
+    def _message(self) -> str:
+        where = f" at value{self.path}" if self.path else ""
+        if self.reason:
+            return f"cannot fingerprint the {self.type_name}{where}: {self.reason}"
+        short = self.type_name.rpartition(".")[2]
+        return (
+            f"cannot fingerprint the {self.type_name}{where}: it has no deterministic content hash; register one "
+            f"with compat.register_fingerprint({short}, fn), fn returning what identifies its content (bytes, a "
+            "str, a tuple of its fields), or pass a value of a type that has one"
+        )
 
 
 class MissingDependency(ResultError, ImportError):

@@ -20,6 +20,7 @@ __all__ = [
     "PREFECT",
     "PROFILES",
     "REMOVED_IN",
+    "RESULT_ACCESSORS",
     "Profile",
     "Rename",
 ]
@@ -29,6 +30,11 @@ DEPRECATED_IN = "0.1.0"
 
 REMOVED_IN = "1.0.0"
 """The version in which the legacy names and their shims are deleted (declared once; a test enforces it)."""
+
+RESULT_ACCESSORS: Mapping[str, str] = MappingProxyType({"write": "location", "read": "value"})
+"""A handler's ``write(value)`` returned the location and ``read(uri)`` the value; a Result's return a Result that
+holds them in these attributes: the codemod turns ``h.write(v)`` into ``h.write(v).location`` (and code
+fingerprints see the two as the same code)."""
 
 Kind = Literal["class", "keyword", "attribute", "module"]
 

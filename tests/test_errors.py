@@ -17,6 +17,7 @@ from compat.errors import (
     SerializationError,
     StorageError,
     TemplateError,
+    Unfingerprintable,
     ValidationError,
 )
 
@@ -34,6 +35,7 @@ from compat.errors import (
         ConfigurationError("the signing key is empty"),
         UntrustedData("signed for another location", key_id="0123456789abcdef"),
         ArgumentTypeError("validators", 5, "a list of callables"),
+        Unfingerprintable("socket.socket").inside("['conn']"),
     ],
     ids=lambda error: type(error).__name__,
 )

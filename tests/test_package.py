@@ -132,12 +132,13 @@ def test_the_public_surface_is_exactly_this() -> None:
         # errors
         "ResultError", "TemplateError", "LocationError", "ResultNotFound", "SerializationError",
         "ValidationError", "StorageError", "MissingDependency", "FlowError",
-        "ConfigurationError", "ArgumentTypeError", "UntrustedData",
+        "ConfigurationError", "ArgumentTypeError", "Unfingerprintable", "UntrustedData",
         # engine
         "Task", "task", "Flow", "Parameter", "unmapped", "Executor", "LocalExecutor", "ThreadExecutor",
         "State", "Pending", "Running", "Success", "Cached", "Skipped", "Failed", "ValidationFailed", "TriggerFailed",
         "Plan",
         "DaskExecutor",
+        "register_fingerprint",
         # compatibility layer (the legacy handlers themselves live in compat.legacy / compat.result_handlers)
         "as_result", "as_result_handler", "ResultHandlerResult",
         "LegacyResultWarning", "LegacyHandlerWarning", "LegacySubclassWarning", "LegacyKeywordWarning",

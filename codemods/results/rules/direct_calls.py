@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ast
 
+from compat.renames import RESULT_ACCESSORS
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.rules.keywords import engine_callee
 from codemods.results.scopes import Scope, lookup
 
 __all__ = ["DirectCalls"]
 
-_SUFFIX = {"write": "location", "read": "value"}
+_SUFFIX = RESULT_ACCESSORS
 
 
 class DirectCalls(RewriteRule):

@@ -1,0 +1,307 @@
+"""Content fingerprints of values: one small encoder per kind of value, in a registry users extend.
+
+Each encoder feeds a canonical byte form of its value to one SHA-256, so the fingerprint depends on the content
+only: never on ``id()``, hash randomisation, the process or pickle's choices. Every encoding starts with a tag
+naming its kind, so values of different types never collide (``1``, ``1.0``, ``True`` and ``"1"`` differ; so do
+a list and a tuple, a set and a frozenset); a subclass of a built-in type also names its class. Equal dicts,
+sets and frozensets fingerprint the same whatever their order (as ``==`` says; an ``OrderedDict``'s order counts,
+as it does for its ``==``). A value of any other type raises ``Unfingerprintable``: there is no silent fallback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import functools
+import hashlib
+import math
+import pathlib
+import struct
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from compat.errors import ArgumentTypeError, Unfingerprintable
+
+__all__ = ["register_fingerprint", "type_name", "value_fingerprint"]
+
+Write = Callable[[bytes], object]
+"""Where an encoder writes its bytes (a hash's ``update``)."""
+
+T = TypeVar("T")
+
+_PREFIX = "sha256:"
+
+
+def value_fingerprint(value: object) -> str:
+    """``"sha256:<hex>"`` of ``value``'s content; raises ``Unfingerprintable`` naming a type it cannot hash."""
+    digest = hashlib.sha256()
+    _feed(value, digest.update, set())
+    return _PREFIX + digest.hexdigest()
+
+
+def type_name(cls: type) -> str:
+    """The importable name of a class (``pathlib.PurePosixPath``): what identifies a type across processes."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _feed(value: object, write: Write, active: set[int]) -> None:
+    _encoder.dispatch(type(value))(value, write, active)
+
+
+def _digest(value: object, active: set[int]) -> bytes:
+    """The digest of one member of an unordered container, so members can be sorted by it."""
+    digest = hashlib.sha256()
+    _feed(value, digest.update, active)
+    return digest.digest()
+
+
+def _sized(tag: bytes, data: bytes) -> bytes:
+    return tag + len(data).to_bytes(8, "big") + data
+
+
+def _subclass(write: Write, value: object, base: type) -> None:
+    """A subclass of a built-in type is named, so that ``MyStr("a")`` and ``"a"`` differ."""
+    if type(value) is not base:
+        write(_sized(b"C", type_name(type(value)).encode()))
+
+
+@functools.singledispatch
+def _encoder(value: object, write: Write, active: set[int]) -> None:
+    cls = type(value)
+    if dataclasses.is_dataclass(cls):
+        _dataclass(value, write, active)
+        return
+    raise Unfingerprintable(type_name(cls))
+
+
+@_encoder.register(type(None))
+def _none(value: None, write: Write, active: set[int]) -> None:
+    write(b"N")
+
+
+@_encoder.register(bool)
+def _bool(value: bool, write: Write, active: set[int]) -> None:
+    write(b"T" if value else b"F")
+
+
+@_encoder.register(int)
+def _int(value: int, write: Write, active: set[int]) -> None:
+    if type(value) is not int and isinstance(value, enum.Enum):  # IntEnum, IntFlag: the int comes first in the MRO
+        _enum(value, write, active)
+        return
+    _subclass(write, value, int)
+    write(_sized(b"i", value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)))
+
+
+def _float_bytes(value: float) -> bytes:
+    return b"nan" if math.isnan(value) else struct.pack(">d", value)  # one NaN: its payload bits are noise
+
+
+@_encoder.register(float)
+def _float(value: float, write: Write, active: set[int]) -> None:
+    if type(value) is not float and isinstance(value, enum.Enum):
+        _enum(value, write, active)
+        return
+    _subclass(write, value, float)
+    write(_sized(b"f", _float_bytes(value)))
+
+
+@_encoder.register(complex)
+def _complex(value: complex, write: Write, active: set[int]) -> None:
+    _subclass(write, value, complex)
+    write(_sized(b"j", _float_bytes(value.real) + b"|" + _float_bytes(value.imag)))
+
+
+@_encoder.register(str)
+def _str(value: str, write: Write, active: set[int]) -> None:
+    if type(value) is not str and isinstance(value, enum.Enum):  # StrEnum and (str, Enum) mixins
+        _enum(value, write, active)
+        return
+    _subclass(write, value, str)
+    write(_sized(b"s", value.encode("utf-8", "surrogatepass")))
+
+
+@_encoder.register(bytes)
+def _bytes(value: bytes, write: Write, active: set[int]) -> None:
+    _subclass(write, value, bytes)
+    write(_sized(b"b", value))
+
+
+@_encoder.register(bytearray)
+def _bytearray(value: bytearray, write: Write, active: set[int]) -> None:
+    _subclass(write, value, bytearray)
+    write(_sized(b"y", bytes(value)))
+
+
+def _enter(value: object, active: set[int]) -> None:
+    if id(value) in active:
+        raise Unfingerprintable(type_name(type(value)), reason="it contains itself")
+    active.add(id(value))
+
+
+def _sequence(tag: bytes, base: type) -> Callable[[Any, Write, set[int]], None]:
+    def encode(value: Any, write: Write, active: set[int]) -> None:
+        _subclass(write, value, base)
+        _enter(value, active)
+        write(tag + len(value).to_bytes(8, "big"))
+        for index, item in enumerate(value):
+            try:
+                _feed(item, write, active)
+            except Unfingerprintable as error:
+                raise error.inside(f"[{index}]") from None
+        active.discard(id(value))
+
+    return encode
+
+
+_encoder.register(list, _sequence(b"L", list))
+_encoder.register(tuple, _sequence(b"U", tuple))
+
+
+def _unordered(tag: bytes, base: type) -> Callable[[Any, Write, set[int]], None]:
+    def encode(value: Any, write: Write, active: set[int]) -> None:
+        _subclass(write, value, base)
+        _enter(value, active)
+        try:
+            members = sorted(_digest(member, active) for member in value)
+        except Unfingerprintable as error:
+            raise error.inside(" (a member)") from None
+        write(tag + len(members).to_bytes(8, "big") + b"".join(members))
+        active.discard(id(value))
+
+    return encode
+
+
+_encoder.register(set, _unordered(b"S", set))
+_encoder.register(frozenset, _unordered(b"Z", frozenset))
+
+
+@_encoder.register(dict)
+def _dict(value: dict[Any, Any], write: Write, active: set[int]) -> None:
+    _subclass(write, value, dict)
+    _enter(value, active)
+    pairs = []
+    for key, item in value.items():
+        try:
+            key_digest = _digest(key, active)
+        except Unfingerprintable as error:
+            raise error.inside(f" (the key {_shown(key)})") from None
+        try:
+            pairs.append(key_digest + _digest(item, active))
+        except Unfingerprintable as error:
+            raise error.inside(f"[{_shown(key)}]") from None
+    if not isinstance(value, OrderedDict):
+        pairs.sort()  # equal dicts are equal whatever their insertion order
+    write(b"D" + len(pairs).to_bytes(8, "big") + b"".join(pairs))
+    active.discard(id(value))
+
+
+def _shown(key: object) -> str:
+    text = repr(key)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@_encoder.register(datetime.date)
+def _date(value: datetime.date, write: Write, active: set[int]) -> None:
+    _subclass(write, value, datetime.date)
+    write(_sized(b"d", value.isoformat().encode()))
+
+
+def _zone(value: datetime.datetime | datetime.time) -> bytes:
+    """The zone's name where it has one (``Europe/Paris``): the offset alone would confuse two zones."""
+    return str(getattr(value.tzinfo, "key", "")).encode()
+
+
+@_encoder.register(datetime.datetime)
+def _datetime(value: datetime.datetime, write: Write, active: set[int]) -> None:
+    _subclass(write, value, datetime.datetime)
+    write(_sized(b"t", f"{value.isoformat()}|{value.fold}|".encode() + _zone(value)))
+
+
+@_encoder.register(datetime.time)
+def _time(value: datetime.time, write: Write, active: set[int]) -> None:
+    _subclass(write, value, datetime.time)
+    write(_sized(b"h", f"{value.isoformat()}|{value.fold}|".encode() + _zone(value)))
+
+
+@_encoder.register(datetime.timedelta)
+def _timedelta(value: datetime.timedelta, write: Write, active: set[int]) -> None:
+    _subclass(write, value, datetime.timedelta)
+    write(_sized(b"e", f"{value.days}|{value.seconds}|{value.microseconds}".encode()))
+
+
+@_encoder.register(decimal.Decimal)
+def _decimal(value: decimal.Decimal, write: Write, active: set[int]) -> None:
+    _subclass(write, value, decimal.Decimal)
+    write(_sized(b"m", str(value).encode()))  # its exact digits: Decimal("1.0") and Decimal("1.00") print apart
+
+
+@_encoder.register(pathlib.PurePath)
+def _path(value: pathlib.PurePath, write: Write, active: set[int]) -> None:
+    write(_sized(b"C", type_name(type(value)).encode()))  # a Windows and a POSIX path of the same text differ
+    write(_sized(b"p", str(value).encode("utf-8", "surrogateescape")))
+
+
+@_encoder.register(uuid.UUID)
+def _uuid(value: uuid.UUID, write: Write, active: set[int]) -> None:
+    _subclass(write, value, uuid.UUID)
+    write(_sized(b"u", value.bytes))
+
+
+@_encoder.register(enum.Enum)
+def _enum(value: enum.Enum, write: Write, active: set[int]) -> None:
+    write(_sized(b"C", type_name(type(value)).encode()))
+    write(_sized(b"n", value.name.encode() if value.name is not None else b""))  # a combined Flag has no name
+    try:
+        _feed(value.value, write, active)
+    except Unfingerprintable as error:
+        raise error.inside(".value") from None
+
+
+def _dataclass(value: Any, write: Write, active: set[int]) -> None:
+    """A dataclass instance by its class and the fields its ``==`` compares."""
+    write(_sized(b"C", type_name(type(value)).encode()))
+    _enter(value, active)
+    for field in dataclasses.fields(value):
+        if not field.compare:
+            continue
+        write(_sized(b"a", field.name.encode()))
+        try:
+            _feed(getattr(value, field.name), write, active)
+        except Unfingerprintable as error:
+            raise error.inside(f".{field.name}") from None
+    active.discard(id(value))
+
+
+def register_fingerprint(cls: type[T], fn: Callable[[T], object] | None = None) -> Any:
+    """Teach ``value_fingerprint`` a type: ``fn(value)`` returns what identifies the value's content, built of
+    fingerprintable values (bytes, a str, a tuple of its fields...); the type's name is hashed with it, so a
+    value and its stand-in never collide. Also a decorator: ``@register_fingerprint(Money)``. Subclasses use it
+    too, unless they have their own."""
+    if not isinstance(cls, type):
+        raise ArgumentTypeError("register_fingerprint's cls", cls, "a class")
+    if fn is None:
+        return functools.partial(register_fingerprint, cls)
+    if not callable(fn):
+        raise ArgumentTypeError("register_fingerprint's fn", fn, "a function of the value")
+
+    def encode(value: Any, write: Write, active: set[int]) -> None:
+        write(_sized(b"R", type_name(type(value)).encode()))
+        _enter(value, active)
+        stand_in = fn(value)
+        if isinstance(stand_in, cls):
+            raise Unfingerprintable(type_name(type(value)), reason=f"its registered fingerprint function "
+                                    f"{getattr(fn, '__qualname__', fn)!s} returned a {type(value).__name__} "
+                                    "again: return what identifies it (bytes, a str, a tuple of its fields)")
+        try:
+            _feed(stand_in, write, active)
+        except Unfingerprintable as error:
+            raise error.inside(" (as registered)") from None
+        active.discard(id(value))
+
+    _encoder.register(cls, encode)
+    return fn
