@@ -1,4 +1,4 @@
-"""``results-codemod PATH... [--check] [--diff] [-j N] [--profile P] [--exclude GLOB] [--report json]``
+"""``results-codemod PATH... [--check] [--diff] [-j N] [--profile P] [--exclude GLOB] [--report json|sarif|github]``
 
 Messages go to stderr, diffs and the JSON report to stdout. Exit codes: 0 nothing left to change; 1 changes
 needed (``--check``/``--diff``) or manual follow-ups remain; 2 a usage error or files that could not be processed;
@@ -15,7 +15,7 @@ from typing import TextIO
 
 from compat.renames import PROFILES
 from codemods.results.discovery import discover
-from codemods.results.report import exit_code, json_report, summary
+from codemods.results.report import exit_code, github_report, json_report, sarif_report, summary
 from codemods.results.runner import Mode, Options, run
 from codemods.results.terminal import shown
 
@@ -73,11 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--force-exclude", action="store_true",
                         help="apply --exclude and .gitignore to the PATHs named on the command line too (by default "
                              "a named PATH is always processed); for tools that pass every file, like pre-commit")
-    parser.add_argument("--report", choices=("text", "json"), default="text",
+    parser.add_argument("--report", choices=("text", "json", "sarif", "github"), default="text",
                         help="json: print one JSON document on stdout once the run is over, with keys "
-                             "schema_version, sites (a record per site: file, line, column, rule, action, reason; "
-                             "action is rewritten, or would_rewrite under --check/--diff, manual, ignored or "
-                             "skipped), failures, changed_files, skipped (path, reason) and totals")
+                             "schema_version, sites (a record per site: file, line, column, rule, origin, codemod, "
+                             "action, reason, statement, fingerprint; action is rewritten, or would_rewrite under "
+                             "--check/--diff, manual, ignored or skipped), failures, changed_files, skipped (path, "
+                             "reason) and totals; the pytest audit's JSON has the same site records. sarif: a SARIF "
+                             "2.1.0 log on stdout (code scanning), one result per follow-up and per site still to "
+                             "rewrite. github: GitHub Actions workflow commands on stdout, one annotation per such "
+                             "site. The text summary still goes to stderr")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="also list every path skipped, with why")
@@ -94,8 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("error: -j/--jobs must be at least 1", file=sys.stderr)
         return 2
-    if args.diff and args.report == "json":
-        print("error: --diff and --report json both print to stdout: choose one", file=sys.stderr)
+    if args.diff and args.report != "text":
+        print(f"error: --diff and --report {args.report} both print to stdout: choose one", file=sys.stderr)
         return 2
     mode: Mode = "check" if args.check else "diff" if args.diff else "write"
     found = discover(args.paths, args.exclude, args.force_exclude)
@@ -117,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{verb} {shown(outcome.path)}", file=sys.stderr)
     if args.report == "json":
         print(json_report(outcomes, mode, found.skipped))
+    elif args.report == "sarif":
+        sys.stdout.write(sarif_report(outcomes, mode))
+    elif args.report == "github":
+        sys.stdout.write(github_report(outcomes, mode))
     text = summary(outcomes, mode, quiet=args.quiet, skipped=found.skipped, verbose=args.verbose)
     if text:
         print(text, file=sys.stderr)

@@ -29,6 +29,8 @@ class Site:
     rule: Rule
     action: Action
     reason: str
+    statement: str = ""
+    """The normalised text of the statement holding the site (``compat.audit.inventory.Statements``)."""
 
     def to_json(self, path: str) -> dict[str, Any]:
         return {"file": path, **asdict(self)}

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from codemods.results._table import load_own
+from codemods.results.diffs import patch_path
 from codemods.results.model import FileOutcome, Site
 from codemods.results.runner import Mode
 from codemods.results.terminal import shown
 
-__all__ = ["SCHEMA_VERSION", "exit_code", "json_report", "summary", "totals"]
+__all__ = [
+    "SCHEMA_VERSION", "exit_code", "github_report", "inventory", "json_report", "sarif_report", "summary", "totals"
+]
 
 
 def totals(outcomes: Sequence[FileOutcome], mode: Mode) -> dict[str, Any]:
@@ -86,29 +92,75 @@ def summary(
     return "\n".join(lines)
 
 
-SCHEMA_VERSION = 1
-"""Of the JSON report; raised whenever a key changes meaning or goes away (new keys do not raise it)."""
+_inventory = load_own("compat.audit.inventory")
+_ci = load_own("compat.audit.ci_reports")
+
+SCHEMA_VERSION: int = _inventory.SCHEMA_VERSION
+"""Of the JSON report, which shares its site records with the audit's (``compat.audit.inventory``); raised whenever
+a key changes meaning or goes away (new keys do not raise it)."""
+
+_VERDICTS = {"rewritten": "rewrites", "would_rewrite": "rewrites", "manual": "lists", "ignored": "lists",
+             "skipped": "skips"}
+_TOOL = "results-codemod"
 
 
 def json_report(outcomes: Sequence[FileOutcome], mode: Mode, skipped: Sequence[tuple[str, str]] = ()) -> str:
-    """One JSON document (indented): ``schema_version``, ``sites``, one record per site (file, line, column, rule,
-    action, reason), ``failures``, ``changed_files``, ``edited_during_run`` (files left as they are: they changed on
-    disk during the run), ``skipped`` (path, reason) and ``totals``. Under --check/--diff nothing is written, so a
-    site's action is ``would_rewrite`` where a write run says ``rewritten``."""
+    """One JSON document (indented): ``schema_version``, ``sites``, one inventory record per site (file, line,
+    column, rule, origin ``static``, codemod, action, reason, statement, fingerprint), ``failures``,
+    ``changed_files``, ``edited_during_run`` (files left as they are: they changed on disk during the run),
+    ``skipped`` (path, reason) and ``totals``. Under --check/--diff nothing is written, so a site's action is
+    ``would_rewrite`` where a write run says ``rewritten``."""
     document = {
         "schema_version": SCHEMA_VERSION,
-        "sites": [_site_record(o.path, site, mode) for o in outcomes for site in o.sites],
-        "failures": [{"file": o.path, "error": o.error} for o in outcomes if o.status == "failed"],
-        "changed_files": [o.path for o in outcomes if o.status == "changed"],
-        "edited_during_run": [o.path for o in outcomes if o.status == "edited"],
+        "sites": inventory(outcomes, mode),
+        "failures": [{"file": patch_path(o.path), "error": o.error} for o in outcomes if o.status == "failed"],
+        "changed_files": [patch_path(o.path) for o in outcomes if o.status == "changed"],
+        "edited_during_run": [patch_path(o.path) for o in outcomes if o.status == "edited"],
         "skipped": [{"path": path, "reason": reason} for path, reason in skipped],
         "totals": {**totals(outcomes, mode), "paths_skipped": len(skipped)},
     }
     return json.dumps(document, indent=2)
 
 
+def inventory(outcomes: Sequence[FileOutcome], mode: Mode) -> list[dict[str, Any]]:
+    """Every site as an inventory record of origin ``static``, files as ``--diff`` names them."""
+    records = [_site_record(patch_path(o.path), site, mode) for o in outcomes for site in o.sites]
+    _inventory.fingerprints(records)
+    return records
+
+
 def _site_record(path: str, site: Site, mode: Mode) -> dict[str, Any]:
     record = site.to_json(path)
     if mode != "write" and site.action == "rewritten":
         record["action"] = "would_rewrite"
+    record["origin"] = "static"
+    record["codemod"] = _VERDICTS[site.action]
     return record
+
+
+def _gate(outcomes: Sequence[FileOutcome], mode: Mode) -> list[tuple[dict[str, Any], str]]:
+    """The records that keep the gate shut, with their level: each manual follow-up (an error) and, under
+    --check/--diff, each site still to rewrite (a warning: the codemod fixes it)."""
+    levels = {"manual": "error", "would_rewrite": "warning"}
+    return [(record, levels[record["action"]]) for record in inventory(outcomes, mode) if record["action"] in levels]
+
+
+def sarif_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
+    """The run as a SARIF 2.1.0 log: one rule per kind of site, one result per site that keeps the gate shut,
+    each file that could not be processed as a tool notification; files relative to the current directory."""
+    failures = [(patch_path(o.path), o.error) for o in outcomes if o.status == "failed"]
+    return _ci.sarif_log(_TOOL, _version(), _inventory.RULES, _gate(outcomes, mode), failures, os.getcwd())
+
+
+def github_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
+    """The run as GitHub workflow commands: an annotation per site that keeps the gate shut, one per failure."""
+    failures = [({"file": patch_path(o.path), "line": 1, "rule": "failed", "reason": f"could not process: {o.error}"},
+                 "error") for o in outcomes if o.status == "failed"]
+    return _ci.github_annotations([*_gate(outcomes, mode), *failures], _inventory.RULES)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("results-compat")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"

@@ -12,9 +12,10 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compat.renames import PROFILES, Profile
+from codemods.results._table import load_own
 from codemods.results.model import OPEN, Edit, Site
 from codemods.results.names import Names
 from codemods.results.pragmas import MARKER, Pragmas, apply_ignores, marker_line, scan
@@ -110,14 +111,14 @@ def transform_source(text: str, profile: Profile | None = None) -> Transformed:
                 sites += (Site(min(s.lineno for s in imports), 1, "profile", "skipped", f"the module imports "
                                f"{others[0]}, not {profile.name}: run the codemod with --profile {others[0]} or "
                                "--profile auto to migrate it"),)
-        return Transformed(text, apply_ignores(_in_order(sites), pragmas.ignores), False)
+        return Transformed(text, _with_statements(apply_ignores(_in_order(sites), pragmas.ignores), text, tree), False)
     profile = matching[0]
     source = Source(text)
     tracker = build(tree, _watched_attributes(profile), _renamed(profile))
     context = Context(profile, source, tree, tracker, Names(profile, tracker))
     for rule in RULES:
         rule.apply(context)
-    sites = apply_ignores(_in_order((*context.sites, *pragmas.follow_ups)), pragmas.ignores)
+    sites = _with_statements(apply_ignores(_in_order((*context.sites, *pragmas.follow_ups)), pragmas.ignores), text, tree)
     if not context.edits:
         return Transformed(text, sites, False)
     _mark_follow_ups(context, pragmas)
@@ -129,6 +130,14 @@ def transform_source(text: str, profile: Profile | None = None) -> Transformed:
     except SyntaxError as exc:  # a bug in a rule: fail this file, never write it
         raise RewriteError(f"the rewrite would not parse (line {exc.lineno}: {exc.msg}); please report it") from exc
     return Transformed(code, sites, code != text)
+
+
+def _with_statements(sites: tuple[Site, ...], text: str, tree: ast.Module) -> tuple[Site, ...]:
+    """The sites, each with the normalised text of the statement holding it (how the inventory names a site)."""
+    if not sites:
+        return sites
+    statements = load_own("compat.audit.inventory").Statements(text, tree)
+    return tuple(replace(site, statement=statements.text(site.line)) for site in sites)
 
 
 def _in_order(sites: Iterable[Site]) -> tuple[Site, ...]:

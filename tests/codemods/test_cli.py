@@ -320,7 +320,7 @@ def test_a_diff_marks_a_last_line_without_newline(project: Path, capsys: pytest.
 def test_report_json_has_a_schema_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / "flow.py", LEGACY)
     main(["--check", "--report", "json", str(project)])
-    assert json.loads(capsys.readouterr().out)["schema_version"] == 1
+    assert json.loads(capsys.readouterr().out)["schema_version"] == 2
 
 
 def test_report_json_of_a_write_run_says_rewritten(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
