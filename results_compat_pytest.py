@@ -19,7 +19,9 @@ import sys
 import pytest
 
 MODES = ("report", "strict")
-_OPTIONS = ("legacy_audit", "legacy_audit_json", "legacy_audit_baseline")
+FORMATS = ("text", "github", "sarif")
+_OPTIONS = ("legacy_audit", "legacy_audit_json", "legacy_audit_baseline", "legacy_audit_format")
+_FLAGS = ("--legacy-audit-baseline-update",)
 _OUR_PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
 
 
@@ -45,7 +47,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="record known legacy call sites in FILE on first use; afterwards fail only on new ones",
     )
+    group.addoption(
+        "--legacy-audit-baseline-update",
+        action="store_true",
+        default=False,
+        help="rewrite the --legacy-audit-baseline FILE with this session's sites (drops stale entries)",
+    )
+    group.addoption(
+        "--legacy-audit-format",
+        default=None,
+        metavar="|".join(FORMATS),
+        help="also report the sites for CI: github prints a workflow annotation per site at the end of the "
+        "session; sarif writes a SARIF 2.1.0 log (code scanning) to --legacy-audit-output",
+    )
+    group.addoption(
+        "--legacy-audit-output",
+        default=None,
+        metavar="PATH",
+        help="where --legacy-audit-format=sarif writes its log (default: legacy-audit.sarif)",
+    )
     parser.addini("legacy_audit", "legacy audit mode: report or strict (empty: off)", default="")
+    parser.addini("legacy_audit_format", "legacy audit CI format: text, github or sarif", default="")
+    parser.addini("legacy_audit_output", "where the sarif legacy audit format writes its log", default="")
     parser.addini("legacy_audit_json", "write the legacy audit as JSON to this path", default="")
     parser.addini("legacy_audit_baseline", "baseline file of known legacy call sites", default="")
 
@@ -68,7 +91,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 def _requested(config: pytest.Config, args: list[str]) -> bool:
     """Whether the command line or the ini file turns the audit on (the parsed options are not ready yet)."""
-    flags = tuple(f"--{name.replace('_', '-')}" for name in _OPTIONS)
+    flags = (*(f"--{name.replace('_', '-')}" for name in _OPTIONS), *_FLAGS)
     if any(arg == flag or arg.startswith(flag + "=") for arg in args for flag in flags):
         return True
     return any(config.getini(name) for name in _OPTIONS)
