@@ -215,22 +215,53 @@ class Names:
     def own_parameter(self, func: ast.expr, scope: Scope, name: str) -> bool:
         """Whether ``func`` is a function of this module, or a class of its own (not a Task or Flow), that takes
         the parameter ``name`` by name itself: a keyword of that name is its own."""
+        function: ast.AST | None = None
+        if isinstance(func, ast.Attribute):  # obj.method(...) on an object of a plain class of the module
+            cls = self._plain_class_of(func.value, scope)
+            if cls is None:
+                return False
+            function = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                             and s.name == func.attr), None)
+            return self._takes(function, name, method=True)
         if not isinstance(func, ast.Name):
             return False
         bindings = lookup(func.id, scope)
         if not bindings or len(bindings) != 1:
             return False
         binding = bindings[0]
-        function: ast.AST | None = None
         if binding.kind == "def":
             function = binding.node
         elif binding.kind == "class" and isinstance(binding.node, ast.ClassDef) and self._plain_class(binding.node):
             function = next((s for s in binding.node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"),
                             None)
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.decorator_list:
+        return self._takes(function, name)
+
+    @staticmethod
+    def _takes(function: ast.AST | None, name: str, method: bool = False) -> bool:
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        if function.decorator_list and not (method and all(
+            isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in function.decorator_list
+        )):
             return False
         parameters = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
         return any(p.arg == name for p in parameters)
+
+    def _plain_class_of(self, node: ast.expr, scope: Scope) -> ast.ClassDef | None:
+        """The plain class of the module (see ``not_engine``) whose instance ``node`` is known to be."""
+        if not self.not_engine(node, scope):
+            return None
+        if isinstance(node, ast.Call):
+            return self.local_class(node.func, scope)
+        classes = set()
+        for binding in lookup(node.id, scope) or ():  # type: ignore[attr-defined]
+            if binding.kind == "param":
+                cls = self.tracker.class_of_method.get(id(binding.scope.node))
+            else:
+                cls = self.local_class(binding.value.func, binding.scope)  # type: ignore[union-attr]
+            classes.add(id(cls) if cls is not None else None)
+            found = cls
+        return found if len(classes) == 1 and None not in classes else None
 
     def _plain_binding(self, binding: Binding) -> bool:
         if binding.kind == "param":
