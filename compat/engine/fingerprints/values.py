@@ -5,7 +5,8 @@ only: never on ``id()``, hash randomisation, the process or pickle's choices. Ev
 naming its kind, so values of different types never collide (``1``, ``1.0``, ``True`` and ``"1"`` differ; so do
 a list and a tuple, a set and a frozenset); a subclass of a built-in type also names its class. Equal dicts,
 sets and frozensets fingerprint the same whatever their order (as ``==`` says; an ``OrderedDict``'s order counts,
-as it does for its ``==``). A value of any other type raises ``Unfingerprintable``: there is no silent fallback.
+as it does for its ``==``). numpy arrays and pandas objects have encoders too (``arrays.py``), registered when the
+first one comes. A value of any other type raises ``Unfingerprintable``: there is no silent fallback.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _PREFIX = "sha256:"
 def value_fingerprint(value: object) -> str:
     """``"sha256:<hex>"`` of ``value``'s content; raises ``Unfingerprintable`` naming a type it cannot hash."""
     digest = hashlib.sha256()
-    _feed(value, digest.update, set())
+    feed(value, digest.update, set())
     return _PREFIX + digest.hexdigest()
 
 
@@ -48,29 +49,43 @@ def type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _feed(value: object, write: Write, active: set[int]) -> None:
-    _encoder.dispatch(type(value))(value, write, active)
+def feed(value: object, write: Write, active: set[int]) -> None:
+    """Write ``value``'s encoding (what every container calls for its members)."""
+    cls = type(value)
+    if _LAZY and cls not in _BUILT_IN:
+        _register_lazily(cls)
+    encoder.dispatch(cls)(value, write, active)
+
+
+def _register_lazily(cls: type) -> None:
+    """numpy's and pandas' encoders are registered when the first value of theirs comes, before it is dispatched
+    (a ``numpy.float64`` is also a float: it must never be encoded as one in a process that has not seen an array
+    yet, and as an array in another)."""
+    for base in cls.__mro__:
+        register = _LAZY.pop(str(base.__module__).partition(".")[0], None)
+        if register is not None:
+            register()
 
 
 def _digest(value: object, active: set[int]) -> bytes:
     """The digest of one member of an unordered container, so members can be sorted by it."""
     digest = hashlib.sha256()
-    _feed(value, digest.update, active)
+    feed(value, digest.update, active)
     return digest.digest()
 
 
-def _sized(tag: bytes, data: bytes) -> bytes:
+def sized(tag: bytes, data: bytes) -> bytes:
     return tag + len(data).to_bytes(8, "big") + data
 
 
 def _subclass(write: Write, value: object, base: type) -> None:
     """A subclass of a built-in type is named, so that ``MyStr("a")`` and ``"a"`` differ."""
     if type(value) is not base:
-        write(_sized(b"C", type_name(type(value)).encode()))
+        write(sized(b"C", type_name(type(value)).encode()))
 
 
 @functools.singledispatch
-def _encoder(value: object, write: Write, active: set[int]) -> None:
+def encoder(value: object, write: Write, active: set[int]) -> None:
     cls = type(value)
     if dataclasses.is_dataclass(cls):
         _dataclass(value, write, active)
@@ -78,63 +93,63 @@ def _encoder(value: object, write: Write, active: set[int]) -> None:
     raise Unfingerprintable(type_name(cls))
 
 
-@_encoder.register(type(None))
+@encoder.register(type(None))
 def _none(value: None, write: Write, active: set[int]) -> None:
     write(b"N")
 
 
-@_encoder.register(bool)
+@encoder.register(bool)
 def _bool(value: bool, write: Write, active: set[int]) -> None:
     write(b"T" if value else b"F")
 
 
-@_encoder.register(int)
+@encoder.register(int)
 def _int(value: int, write: Write, active: set[int]) -> None:
     if type(value) is not int and isinstance(value, enum.Enum):  # IntEnum, IntFlag: the int comes first in the MRO
         _enum(value, write, active)
         return
     _subclass(write, value, int)
-    write(_sized(b"i", value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)))
+    write(sized(b"i", value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)))
 
 
 def _float_bytes(value: float) -> bytes:
     return b"nan" if math.isnan(value) else struct.pack(">d", value)  # one NaN: its payload bits are noise
 
 
-@_encoder.register(float)
+@encoder.register(float)
 def _float(value: float, write: Write, active: set[int]) -> None:
     if type(value) is not float and isinstance(value, enum.Enum):
         _enum(value, write, active)
         return
     _subclass(write, value, float)
-    write(_sized(b"f", _float_bytes(value)))
+    write(sized(b"f", _float_bytes(value)))
 
 
-@_encoder.register(complex)
+@encoder.register(complex)
 def _complex(value: complex, write: Write, active: set[int]) -> None:
     _subclass(write, value, complex)
-    write(_sized(b"j", _float_bytes(value.real) + b"|" + _float_bytes(value.imag)))
+    write(sized(b"j", _float_bytes(value.real) + b"|" + _float_bytes(value.imag)))
 
 
-@_encoder.register(str)
+@encoder.register(str)
 def _str(value: str, write: Write, active: set[int]) -> None:
     if type(value) is not str and isinstance(value, enum.Enum):  # StrEnum and (str, Enum) mixins
         _enum(value, write, active)
         return
     _subclass(write, value, str)
-    write(_sized(b"s", value.encode("utf-8", "surrogatepass")))
+    write(sized(b"s", value.encode("utf-8", "surrogatepass")))
 
 
-@_encoder.register(bytes)
+@encoder.register(bytes)
 def _bytes(value: bytes, write: Write, active: set[int]) -> None:
     _subclass(write, value, bytes)
-    write(_sized(b"b", value))
+    write(sized(b"b", value))
 
 
-@_encoder.register(bytearray)
+@encoder.register(bytearray)
 def _bytearray(value: bytearray, write: Write, active: set[int]) -> None:
     _subclass(write, value, bytearray)
-    write(_sized(b"y", bytes(value)))
+    write(sized(b"y", bytes(value)))
 
 
 def _enter(value: object, active: set[int]) -> None:
@@ -150,7 +165,7 @@ def _sequence(tag: bytes, base: type) -> Callable[[Any, Write, set[int]], None]:
         write(tag + len(value).to_bytes(8, "big"))
         for index, item in enumerate(value):
             try:
-                _feed(item, write, active)
+                feed(item, write, active)
             except Unfingerprintable as error:
                 raise error.inside(f"[{index}]") from None
         active.discard(id(value))
@@ -158,8 +173,8 @@ def _sequence(tag: bytes, base: type) -> Callable[[Any, Write, set[int]], None]:
     return encode
 
 
-_encoder.register(list, _sequence(b"L", list))
-_encoder.register(tuple, _sequence(b"U", tuple))
+encoder.register(list, _sequence(b"L", list))
+encoder.register(tuple, _sequence(b"U", tuple))
 
 
 def _unordered(tag: bytes, base: type) -> Callable[[Any, Write, set[int]], None]:
@@ -176,11 +191,11 @@ def _unordered(tag: bytes, base: type) -> Callable[[Any, Write, set[int]], None]
     return encode
 
 
-_encoder.register(set, _unordered(b"S", set))
-_encoder.register(frozenset, _unordered(b"Z", frozenset))
+encoder.register(set, _unordered(b"S", set))
+encoder.register(frozenset, _unordered(b"Z", frozenset))
 
 
-@_encoder.register(dict)
+@encoder.register(dict)
 def _dict(value: dict[Any, Any], write: Write, active: set[int]) -> None:
     _subclass(write, value, dict)
     _enter(value, active)
@@ -205,10 +220,10 @@ def _shown(key: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-@_encoder.register(datetime.date)
+@encoder.register(datetime.date)
 def _date(value: datetime.date, write: Write, active: set[int]) -> None:
     _subclass(write, value, datetime.date)
-    write(_sized(b"d", value.isoformat().encode()))
+    write(sized(b"d", value.isoformat().encode()))
 
 
 def _zone(value: datetime.datetime | datetime.time) -> bytes:
@@ -216,62 +231,62 @@ def _zone(value: datetime.datetime | datetime.time) -> bytes:
     return str(getattr(value.tzinfo, "key", "")).encode()
 
 
-@_encoder.register(datetime.datetime)
+@encoder.register(datetime.datetime)
 def _datetime(value: datetime.datetime, write: Write, active: set[int]) -> None:
     _subclass(write, value, datetime.datetime)
-    write(_sized(b"t", f"{value.isoformat()}|{value.fold}|".encode() + _zone(value)))
+    write(sized(b"t", f"{value.isoformat()}|{value.fold}|".encode() + _zone(value)))
 
 
-@_encoder.register(datetime.time)
+@encoder.register(datetime.time)
 def _time(value: datetime.time, write: Write, active: set[int]) -> None:
     _subclass(write, value, datetime.time)
-    write(_sized(b"h", f"{value.isoformat()}|{value.fold}|".encode() + _zone(value)))
+    write(sized(b"h", f"{value.isoformat()}|{value.fold}|".encode() + _zone(value)))
 
 
-@_encoder.register(datetime.timedelta)
+@encoder.register(datetime.timedelta)
 def _timedelta(value: datetime.timedelta, write: Write, active: set[int]) -> None:
     _subclass(write, value, datetime.timedelta)
-    write(_sized(b"e", f"{value.days}|{value.seconds}|{value.microseconds}".encode()))
+    write(sized(b"e", f"{value.days}|{value.seconds}|{value.microseconds}".encode()))
 
 
-@_encoder.register(decimal.Decimal)
+@encoder.register(decimal.Decimal)
 def _decimal(value: decimal.Decimal, write: Write, active: set[int]) -> None:
     _subclass(write, value, decimal.Decimal)
-    write(_sized(b"m", str(value).encode()))  # its exact digits: Decimal("1.0") and Decimal("1.00") print apart
+    write(sized(b"m", str(value).encode()))  # its exact digits: Decimal("1.0") and Decimal("1.00") print apart
 
 
-@_encoder.register(pathlib.PurePath)
+@encoder.register(pathlib.PurePath)
 def _path(value: pathlib.PurePath, write: Write, active: set[int]) -> None:
-    write(_sized(b"C", type_name(type(value)).encode()))  # a Windows and a POSIX path of the same text differ
-    write(_sized(b"p", str(value).encode("utf-8", "surrogateescape")))
+    write(sized(b"C", type_name(type(value)).encode()))  # a Windows and a POSIX path of the same text differ
+    write(sized(b"p", str(value).encode("utf-8", "surrogateescape")))
 
 
-@_encoder.register(uuid.UUID)
+@encoder.register(uuid.UUID)
 def _uuid(value: uuid.UUID, write: Write, active: set[int]) -> None:
     _subclass(write, value, uuid.UUID)
-    write(_sized(b"u", value.bytes))
+    write(sized(b"u", value.bytes))
 
 
-@_encoder.register(enum.Enum)
+@encoder.register(enum.Enum)
 def _enum(value: enum.Enum, write: Write, active: set[int]) -> None:
-    write(_sized(b"C", type_name(type(value)).encode()))
-    write(_sized(b"n", value.name.encode() if value.name is not None else b""))  # a combined Flag has no name
+    write(sized(b"C", type_name(type(value)).encode()))
+    write(sized(b"n", value.name.encode() if value.name is not None else b""))  # a combined Flag has no name
     try:
-        _feed(value.value, write, active)
+        feed(value.value, write, active)
     except Unfingerprintable as error:
         raise error.inside(".value") from None
 
 
 def _dataclass(value: Any, write: Write, active: set[int]) -> None:
     """A dataclass instance by its class and the fields its ``==`` compares."""
-    write(_sized(b"C", type_name(type(value)).encode()))
+    write(sized(b"C", type_name(type(value)).encode()))
     _enter(value, active)
     for field in dataclasses.fields(value):
         if not field.compare:
             continue
-        write(_sized(b"a", field.name.encode()))
+        write(sized(b"a", field.name.encode()))
         try:
-            _feed(getattr(value, field.name), write, active)
+            feed(getattr(value, field.name), write, active)
         except Unfingerprintable as error:
             raise error.inside(f".{field.name}") from None
     active.discard(id(value))
@@ -290,7 +305,7 @@ def register_fingerprint(cls: type[T], fn: Callable[[T], object] | None = None) 
         raise ArgumentTypeError("register_fingerprint's fn", fn, "a function of the value")
 
     def encode(value: Any, write: Write, active: set[int]) -> None:
-        write(_sized(b"R", type_name(type(value)).encode()))
+        write(sized(b"R", type_name(type(value)).encode()))
         _enter(value, active)
         stand_in = fn(value)
         if isinstance(stand_in, cls):
@@ -298,10 +313,31 @@ def register_fingerprint(cls: type[T], fn: Callable[[T], object] | None = None) 
                                     f"{getattr(fn, '__qualname__', fn)!s} returned a {type(value).__name__} "
                                     "again: return what identifies it (bytes, a str, a tuple of its fields)")
         try:
-            _feed(stand_in, write, active)
+            feed(stand_in, write, active)
         except Unfingerprintable as error:
             raise error.inside(" (as registered)") from None
         active.discard(id(value))
 
-    _encoder.register(cls, encode)
+    encoder.register(cls, encode)
     return fn
+
+
+def _numpy() -> None:
+    from compat.engine.fingerprints.arrays import register_numpy
+
+    register_numpy()
+
+
+def _pandas() -> None:
+    from compat.engine.fingerprints.arrays import register_pandas
+
+    _LAZY.pop("numpy", None)
+    register_pandas()
+
+
+_LAZY: dict[str, Callable[[], None]] = {"numpy": _numpy, "pandas": _pandas}
+"""Top-level packages whose types have encoders, registered when a value of theirs first comes."""
+
+_BUILT_IN = frozenset({type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set,
+                       frozenset})
+"""Exact types that never need a lazy look: the common case stays one set look-up."""
