@@ -7,12 +7,13 @@ the old value or nothing, never a partial file. The directory itself is not fsyn
 double the cost of small writes, and the rename is still atomic; after a power cut the destination holds the old or
 the new complete value. An overwrite keeps the replaced file's permission bits, within ``RESULT_BITS``.
 
-Temporary files are named ``.results-compat-<host>-<pid>-<time>-<count>.tmp``: short whatever the destination's
-name (any name ``open()`` accepts can be written), and saying who wrote them and when (the count, per process, tells
-apart two files made in the same nanosecond; a name taken by someone else is skipped, as ``O_EXCL`` says). A writer
-killed mid-write (SIGKILL, power loss) cannot remove its own; the next write into that directory from this machine
-removes those whose writer is gone (at most once a minute per directory and process). Files of writers on other machines sharing
-the directory are left alone: their liveness cannot be checked from here.
+Temporary files are named ``.results-compat-<machine>-<pid>-<time>-<count>.tmp``: short whatever the destination's
+name (any name ``open()`` accepts can be written), and saying who wrote them and when (``<machine>``: the host name,
+boot id and PID namespace, hashed; the count, per process, tells apart two files made in the same nanosecond; a name
+taken by someone else is skipped, as ``O_EXCL`` says). A writer killed mid-write (SIGKILL, power loss) cannot remove
+its own; the next write into that directory from the same machine, boot and PID namespace removes those whose writer
+is gone (at most once a minute per directory and process). Files of writers elsewhere (another machine, or another
+container with the same host name) are left alone: their liveness cannot be checked from here.
 """
 
 from __future__ import annotations
@@ -53,7 +54,23 @@ RESULT_BITS = 0o664
 """The permission bits ``KEEP_MODE`` keeps of the file replaced: read and write for the owner and group, read for
 others. Never setuid, setgid, sticky, execute or world-write, which a file planted at the target may carry."""
 
-_HOST = f"{zlib.crc32(os.uname().nodename.encode() if hasattr(os, 'uname') else b''):08x}"
+
+
+def _machine() -> str:
+    """Whose pids a temporary file's name gives, as 8 hex digits: the host name, the boot id and the PID namespace.
+    Containers sharing a volume often share a host name too, and each has pids of its own: a writer's liveness is
+    checked only by a process that sees the same pids (one with the same three), never guessed from the name."""
+    parts = [os.uname().nodename if hasattr(os, "uname") else ""]
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:  # Linux
+            parts.append(f.read().strip())
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        pass
+    return f"{zlib.crc32(chr(0).join(parts).encode()):08x}"
+
+
+_HOST = _machine()
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-([0-9a-f]+)-[0-9a-f]+\.tmp\Z")
 _FCHMOD = getattr(os, "fchmod", None)
 _count = itertools.count()
@@ -189,9 +206,9 @@ def remove_stale_temp_files(directory: str, dir_fd: int | None = None) -> list[s
 
 
 def abandoned(name: str) -> bool | None:
-    """Whether the file called ``name`` is a temporary file of an atomic write whose writer, on this machine, is
-    gone; None when ``name`` is not such a temporary file's name. Another machine's is never said abandoned: its
-    writer's liveness cannot be checked from here."""
+    """Whether the file called ``name`` is a temporary file of an atomic write whose writer, on this machine (and
+    boot, and PID namespace: ``_machine``), is gone; None when ``name`` is not such a temporary file's name. Another
+    machine's is never said abandoned: its writer's liveness cannot be checked from here."""
     match = _TEMP_NAME.match(name)
     if match is None:
         return None

@@ -166,3 +166,62 @@ def test_an_overwrite_drops_setuid_setgid_and_world_write_from_a_planted_file(tm
     LocalResult(dir=tmp_path, location="v.pkl").write(1)
     assert stat.S_IMODE(os.stat(planted).st_mode) == 0o664
     assert LocalResult(dir=tmp_path).read("v.pkl").value == 1
+
+
+NAMESPACED_WRITER = textwrap.dedent(
+    """
+    import os, sys
+    from compat import LocalResult
+
+    directory, pid = sys.argv[1], int(sys.argv[2])
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:  # the writer gets the pid asked for, in its namespace
+        f.write(str(pid - 1))
+    child = os.fork()
+    if child == 0:
+        def dump(stream):
+            stream.write(b"half")
+            print("writing", flush=True)
+            sys.stdin.readline()  # held mid-write until the test says so
+            stream.write(b" and the rest")
+        LocalResult(dir=directory, location="v.pkl").write_stream("v.pkl", dump)
+        os._exit(0)
+    os._exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+    """
+)
+UNSHARE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]
+
+
+def pid_free_here() -> int:
+    """A pid no process of this PID namespace has, nor is likely to get during the test."""
+    top = int(Path("/proc/sys/kernel/pid_max").read_text())
+    return next(pid for pid in range(top // 2, top, 997) if not os.path.exists(f"/proc/{pid}"))
+
+
+def test_the_temp_file_of_a_live_writer_in_another_pid_namespace_with_the_same_host_name_is_kept(
+    tmp_path: Path,
+) -> None:
+    if subprocess.run([*UNSHARE, "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare cannot make a user and PID namespace here")
+    pid = pid_free_here()  # the container's writer has a pid that, seen from here, is dead
+    script = tmp_path / "writer.py"
+    script.write_text(NAMESPACED_WRITER)
+    writer = subprocess.Popen(
+        [*UNSHARE, sys.executable, str(script), str(tmp_path), str(pid)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert writer.stdin is not None and writer.stdout is not None
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        (temp,) = temp_files(tmp_path)
+        assert f"-{pid}-" in temp
+        assert remove_stale_temp_files(str(tmp_path)) == []
+        LocalResult(dir=tmp_path, location="other.pkl").write(1)  # a write here sweeps the directory too
+        assert temp_files(tmp_path) == [temp]
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+        assert writer.wait(timeout=60) == 0
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    assert (tmp_path / "v.pkl").read_bytes() == b"half and the rest"
