@@ -150,6 +150,11 @@ class GCSResult(ObjectStoreResult):
             )
         if "\r" in name or "\n" in name:
             raise LocationError(f"the object name {name!r} contains a line break, which GCS refuses")
+        if name == "." or ".." in name.split("/"):
+            raise LocationError(
+                f"the object name {name!r} is '.' or has a '..' part: GCS refuses the names '.' and '..', and tools "
+                "that map object names to paths read '..' as a step up; check the values rendered into the location"
+            )
         return name
 
     def write_bytes(self, location: str | None, data: bytes) -> str:

@@ -75,6 +75,7 @@ PART_WORKERS = 8
 
 _MAX_PARTS = 10_000  # S3's limit on the parts of one multipart upload
 _MAX_KEY_BYTES = 1024  # S3's limit on the length of a key, in UTF-8 bytes
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # characters AWS advises keys to avoid: ASCII control characters
 _BUCKET_NAME = re.compile(r"arn:\S+|[a-zA-Z0-9._-]{1,255}")  # what botocore accepts: a bucket name or an ARN
 _BUCKET_RULES = "letters, digits, '.', '-' and '_', at most 255 characters, or an access point ARN"
 
@@ -188,6 +189,13 @@ class S3Result(ObjectStoreResult):
         if len(key.encode("utf-8")) > _MAX_KEY_BYTES:
             raise LocationError(
                 f"the key {key[:60]!r}... is longer than S3's limit of {_MAX_KEY_BYTES} bytes; shorten the location"
+            )
+        control = _CONTROL.search(key)
+        if control is not None:
+            raise LocationError(
+                f"the key {key!r} contains the control character {control[0]!r} (a line break, say), which S3 cannot "
+                "be relied on to store and list (its XML answers cannot carry most of them); check the values "
+                "rendered into the location"
             )
         return key
 

@@ -34,6 +34,14 @@ def test_name_with_a_line_break_is_refused(result: GCSResult) -> None:
         at(result, "a\nb.pkl").write("v")
 
 
+@pytest.mark.parametrize("name", ["..", "../x", "a/../b", "."])
+def test_a_name_gcs_would_refuse_as_a_path_step_is_refused_at_once(result: GCSResult, name: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(LocationError, match="'..' part"):
+        at(result, name).write("v")
+    assert time.monotonic() - started < 1  # refused before any request, not after retries
+
+
 # -- errors, translated at the boundary --------------------------------------------------------------------------
 
 

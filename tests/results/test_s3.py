@@ -50,6 +50,13 @@ def test_read_with_wrong_credentials_raises_naming_the_credentials(result: S3Res
         wrong.read("x.pkl")
 
 
+@pytest.mark.parametrize("key", ["a\nb.pkl", "a\rb.pkl", "a\x01b.pkl"], ids=["newline", "carriage return", "SOH"])
+def test_a_key_with_a_control_character_is_refused_on_write_naming_it(result: S3Result, key: str) -> None:
+    with pytest.raises(LocationError, match="control character"):
+        at(result, key).write("v")
+    assert result.client.list_objects_v2(Bucket=result.bucket).get("Contents", []) == []
+
+
 def test_a_bucket_name_boto3_would_refuse_is_refused_when_the_result_is_made() -> None:
     with pytest.raises(LocationError, match=r"S3Result: 'not a bucket!' is not a valid bucket name \(letters, digits"):
         S3Result(bucket="not a bucket!")
