@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from compat.errors import SerializationError
+from compat.errors import ArgumentTypeError, SerializationError
 from compat.results.base import Result
 from compat.results.serializers import JSONSerializer
 
@@ -17,7 +17,9 @@ class JSONResult(Result):
     """For small JSON-able values: ``write`` returns a Result whose ``location`` *is* the JSON text.
 
     Useful where a value must travel inside metadata (a state, a log line) rather than to storage. A location
-    template has no meaning here and is ignored; ``exists`` is true for any location that is valid JSON.
+    template has no meaning here and is ignored; ``exists`` is true for any location that is valid JSON. A value
+    that JSON would give back changed (a tuple, a dict key that is not a str: ``{1: (1, 2)}`` would be read back as
+    ``{'1': [1, 2]}``) is refused with a ``SerializationError`` (see ``JSONSerializer``).
     """
 
     unreachable_target_hint = (
@@ -38,6 +40,10 @@ class JSONResult(Result):
         return new
 
     def read(self: R, location: str) -> R:
+        if not isinstance(location, str):
+            raise ArgumentTypeError(
+                "JSONResult.read: location", location, "the JSON text a JSONResult wrote (its .location, a str)"
+            )
         try:
             value = self.serializer.deserialize(location.encode("utf-8"))
         except SerializationError as exc:

@@ -288,12 +288,24 @@ class _Target:
 
 
 class JSONSerializer:
-    """UTF-8 JSON: human-readable, portable across languages, limited to JSON types. Reading JSON never runs code."""
+    """UTF-8 JSON: human-readable, portable across languages, limited to JSON types. Reading JSON never runs code.
+
+    A value that JSON would give back changed is refused (``SerializationError``) rather than stored: a tuple (read
+    back as a list) or a dict key that is not a str (read back as a str: ``{1: (1, 2)}`` would come back as
+    ``{'1': [1, 2]}``). Convert it first, or use ``PickleSerializer``.
+    """
 
     def __init__(self, **dumps_kwargs: Any) -> None:
         self.dumps_kwargs = dumps_kwargs
 
     def serialize(self, value: Any) -> bytes:
+        change = _changed_by_json(value)
+        if change is not None:
+            raise SerializationError(
+                f"JSONSerializer would not give back the value of type {type(value).__qualname__} it was given: "
+                f"{change}; convert it first (a list for a tuple, str keys), or use PickleSerializer to keep Python "
+                "types"
+            )
         try:
             return json.dumps(value, **self.dumps_kwargs).encode("utf-8")
         except (TypeError, ValueError) as exc:
@@ -325,3 +337,32 @@ class JSONSerializer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _changed_by_json(value: Any) -> str | None:
+    """What in ``value`` JSON would give back as something else (a tuple as a list, a key that is not a str as a
+    str), said in a few words; None if nothing is. Walked without recursion, each container once (a cycle is left to
+    ``json.dumps`` to refuse)."""
+    pending, seen = [value], set()
+    while pending:
+        item = pending.pop()
+        if isinstance(item, tuple):
+            return f"it holds the {type(item).__name__} {_short(item)}, which JSON gives back as a list"
+        if isinstance(item, (dict, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                for key in item:
+                    if key is None or isinstance(key, (int, float)):  # json.dumps refuses other keys itself
+                        back = next(iter(json.loads(json.dumps({key: 0}))))
+                        return f"it holds the dict key {_short(key)}, which JSON gives back as the str {back!r}"
+                pending.extend(item.values())
+            else:
+                pending.extend(item)
+    return None
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from compat import ConstantResult, JSONResult, ResultError, SerializationError
+from compat import (
+    ArgumentTypeError, ConstantResult, JSONResult, JSONSerializer, LocalResult, ResultError, SerializationError,
+)
 
 
 def test_json_result_write_puts_the_json_in_the_location() -> None:
@@ -24,6 +29,28 @@ def test_json_result_read_of_invalid_json_names_the_location() -> None:
 def test_json_result_refuses_values_json_cannot_hold() -> None:
     with pytest.raises(SerializationError, match="JSONSerializer"):
         JSONResult().write(object())
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [({1: (1, 2)}, "dict key 1, which JSON gives back as the str '1'"), ((1, 2), "tuple (1, 2)"),
+     ({"a": [{None: 1}]}, "dict key None, which JSON gives back as the str 'null'")],
+    ids=["int key", "tuple", "nested None key"],
+)  # fmt: skip
+def test_json_result_refuses_a_value_json_would_give_back_changed(value: object, said: str) -> None:
+    with pytest.raises(SerializationError, match=re.escape(said)):
+        JSONResult().write(value)
+
+
+def test_a_json_file_at_a_target_refuses_a_value_json_would_give_back_changed(tmp_path: Path) -> None:
+    with pytest.raises(SerializationError, match="tuple"):
+        LocalResult(dir=tmp_path, location="v.json", serializer=JSONSerializer()).write({"pair": (1, 2)})
+    assert not (tmp_path / "v.json").exists()
+
+
+def test_json_result_read_of_a_non_str_names_the_argument() -> None:
+    with pytest.raises(ArgumentTypeError, match=r"JSONResult.read: location must be the JSON text .*not int \(123\)"):
+        JSONResult().read(123)  # type: ignore[arg-type]
 
 
 def test_json_result_exists_for_valid_json_only() -> None:
