@@ -7,12 +7,18 @@ Peak memory of a read (tracemalloc, beyond the value itself, in multiples of the
 Checkpointing: a flow of 1,000 independent tasks returning 1 KB, with no checkpoint (MemoryResult), LocalResult
 durable and not; the cost per task of each checkpoint.
 
+Records (issue 21): the same LocalResult write with and without a record (a ``Provenance`` set, as the engine sets
+it), at 1 KB (target: the record costs <= 15% of a durable checkpoint) and 64 MB (target: the record costs nothing
+beyond hashing the bytes once as they are written, so against a write without a record followed by one
+``hashlib.sha256`` pass over the pickled bytes the ratio is about 1.0x); then a 1,000-task flow checkpointing 1 KB,
+records on and off (a LocalResult subclass with ``keeps_records = False``).
+
 Then signed pickles (PickleSerializer(signing_key=...), HMAC-SHA256) against unsigned ones through the same
 LocalResult (target 1.10x at 256 MB): a signed read is verified in memory before it is unpickled.
 
 Targets: read of 100 MiB <= 1.15x ``pickle.load(f)``, adding <= 1.1x the payload to peak memory; 1 KB write and read
 <= 1.15x the same-durability floor; ``durable=False`` checkpoint <= 0.5x the durable one of before (0.6-1.4 ms).
-Run: .venv/bin/python benchmarks/results_io.py [--quick] [--repeats N] [--rounds N] (1 KB and 1 MB: 12 rounds of 50
+Run: .venv/bin/python benchmarks/results_io.py [--quick] [--records] [--repeats N] [--rounds N] (1 KB and 1 MB: 12 rounds of 50
 runs per side, each side first in every other round; 100 MiB: 3 of 3)
 """
 
@@ -29,8 +35,10 @@ import tracemalloc
 from collections.abc import Callable
 
 from compat import Flow, LocalExecutor, LocalResult, MemoryResult, PickleSerializer, task
+from compat.results.records import Provenance
 
 SIZES = {"1 KB": 1024, "1 MB": 1024 * 1024, "100 MiB": 100 * 1024 * 1024}
+RECORD_SIZES = {"1 KB": 1024, "64 MB": 64 * 1024 * 1024}
 SIGNED_SIZES = {"1 KB": 1024, "256 MB": 256 * 1024 * 1024}
 
 
@@ -111,15 +119,66 @@ def flow_seconds(result: object, n: int = 1000) -> float:
     return time.perf_counter() - start
 
 
+class Unrecorded(LocalResult):
+    """LocalResult with records turned off: the side without them."""
+
+    keeps_records = False
+
+
+def recording(result: LocalResult) -> LocalResult:
+    made = result.copy()
+    made.provenance = Provenance(flow="bench", task="write", run_id="r", code="sha256:0", inputs={"i": "sha256:1"})
+    return made
+
+
+def record_rows(directory: str, quick: bool, repeats_given: int, rounds_given: int) -> None:
+    """The record's cost on a write, at 1 KB and 64 MB, and on a flow of 1 KB checkpoints."""
+    import hashlib
+
+    print(f"{'without / with record, ms':>26} {'without':>9} {'with':>9} {'ratio':>7}")
+    for label, size in RECORD_SIZES.items():
+        if quick and size > 1024 * 1024:
+            continue
+        value = os.urandom(size)
+        repeats = repeats_given or (3 if size > 1024 * 1024 else 50)
+        rounds = rounds_given or (3 if size > 1024 * 1024 else 12)
+        plain = LocalResult(dir=directory, location="plain.pkl")
+        recorded = recording(LocalResult(dir=directory, location="recorded.pkl"))
+        base, ours = side_by_side(lambda: plain.write(value), lambda: recorded.write(value), repeats, rounds)
+        row(f"{label} write", base, ours)
+        if size > 1024 * 1024:
+            def plain_then_hash() -> None:
+                plain.write(value)
+                hashlib.sha256(pickle.dumps(value, protocol=5)).digest()
+
+            base, ours = side_by_side(plain_then_hash, lambda: recorded.write(value), repeats, rounds)
+            row(f"{label} write+1 hash pass", base, ours)
+        del value
+    flows = rounds_given or 6
+    off: list[float] = []
+    on: list[float] = []
+    for i in range(flows):  # interleaved, each side first in every other round
+        sides = [(off, Unrecorded), (on, LocalResult)]
+        for times, kind in sides if i % 2 == 0 else sides[::-1]:
+            times.append(flow_seconds(kind(dir=os.path.join(directory, f"flow-{kind.__name__}-{i}"))))
+    row("1,000-task flow, 1 KB", off, on)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 100 MiB payload")
+    parser.add_argument("--records", action="store_true", help="only the records' rows")
     parser.add_argument("--repeats", type=int, default=0, help="runs per round (default: by payload size)")
     parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default: by payload size)")
     args = parser.parse_args()
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     print(f"{'ms':>26} {'floor':>9} {'ours':>9} {'ratio':>7} {'floor':>9} {'ours':>9} {'ratio':>7}")
     print(f"{'':>26} {'-- fastest --':>27} {'-- median --':>27}")
+    if args.records:
+        with tempfile.TemporaryDirectory() as directory:
+            record_rows(directory, args.quick, args.repeats, args.rounds)
+        print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+        return
     with tempfile.TemporaryDirectory() as directory:
         for label, size in SIZES.items():
             if args.quick and size > 1024 * 1024:
@@ -155,6 +214,8 @@ def main() -> None:
         print(f"1,000-task flow, 1 KB each: MemoryResult {min(memory):.2f}s; checkpoint per task: "
               + ", ".join(f"{name} {cost * 1e3:.3f} ms" for name, cost in per_task.items())
               + f" ({per_task['durable=False'] / per_task['durable=True']:.2f}x)")
+
+        record_rows(directory, args.quick, args.repeats, args.rounds)
 
         print(f"{'unsigned / signed, ms':>26} {'unsigned':>9} {'signed':>9} {'ratio':>7}")
         unsigned = LocalResult(dir=directory, location="unsigned.pkl", serializer=PickleSerializer())

@@ -59,6 +59,7 @@ from compat.results import (
     PickleSerializer,
     Result,
     Serializer,
+    TargetRecord,
 )
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ __all__ = [
     "State",
     "StorageError",
     "Success",
+    "TargetRecord",
     "Task",
     "TemplateError",
     "ThreadExecutor",

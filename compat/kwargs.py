@@ -181,6 +181,7 @@ if TYPE_CHECKING:
     from typing_extensions import deprecated
 
     from compat.engine.flow import Flow as _Flow
+    from compat.engine.staleness import InvalidateOn
     from compat.engine.task import FunctionTask as _FunctionTask
     from compat.engine.task import Task as _Task
     from compat.legacy.base import ResultHandler
@@ -216,6 +217,7 @@ if TYPE_CHECKING:
             cache_validators: Iterable[CacheValidator] | None = None,
             max_retries: int = 0,
             retry_delay: timedelta | float | None = None,
+            invalidate_on: InvalidateOn = None,
         ) -> None: ...
 
         @overload
@@ -234,6 +236,7 @@ if TYPE_CHECKING:
             cache_validators: Iterable[CacheValidator] | None = None,
             max_retries: int = 0,
             retry_delay: timedelta | float | None = None,
+            invalidate_on: InvalidateOn = None,
             result_handler: ResultHandler | Result | None,
         ) -> None: ...
 
@@ -243,14 +246,16 @@ if TYPE_CHECKING:
 
     class Flow(_Flow, _LegacyAttribute):
         @overload
-        def __init__(self, name: str, result: Result | None = None) -> None: ...
+        def __init__(self, name: str, result: Result | None = None, invalidate_on: InvalidateOn = None) -> None: ...
 
         @overload
         @deprecated(
             "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
             "(python -m codemods.results <path> rewrites it)"
         )
-        def __init__(self, name: str, *, result_handler: ResultHandler | Result | None) -> None: ...
+        def __init__(
+            self, name: str, *, invalidate_on: InvalidateOn = None, result_handler: ResultHandler | Result | None
+        ) -> None: ...
 
         def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
@@ -270,6 +275,7 @@ if TYPE_CHECKING:
         cache_validators: Iterable[CacheValidator] | None = None,
         max_retries: int = 0,
         retry_delay: timedelta | float | None = None,
+        invalidate_on: InvalidateOn = None,
     ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
 
     @overload
@@ -288,6 +294,7 @@ if TYPE_CHECKING:
         cache_validators: Iterable[CacheValidator] | None = None,
         max_retries: int = 0,
         retry_delay: timedelta | float | None = None,
+        invalidate_on: InvalidateOn = None,
         result_handler: ResultHandler | Result | None,
     ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
 

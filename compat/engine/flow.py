@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from compat.engine.context import enter_flow, exit_flow, flow_run_context
 from compat.engine.executors import Executor
 from compat.engine.parameter import Parameter
+from compat.engine.staleness import InvalidateOn, checked_invalidate_on
 from compat.engine.states import State
 from compat.engine.task import RESULT_EXPECTED, Task
 from compat.errors import ArgumentTypeError, FlowError
@@ -45,15 +46,17 @@ class Call:
 
 class Flow:
     """A named graph of tasks; ``result`` is the default Result for tasks that have none (see
-    ``compat.engine.runner`` for what happens when neither sets one)."""
+    ``compat.engine.runner`` for what happens when neither sets one). ``invalidate_on``: what makes a stored target
+    of its tasks stale, for tasks that do not say (``compat.engine.staleness``)."""
 
-    def __init__(self, name: str, result: Result | None = None) -> None:
+    def __init__(self, name: str, result: Result | None = None, invalidate_on: InvalidateOn = None) -> None:
         if not isinstance(name, str) or not name:
             raise ArgumentTypeError("Flow: name", name, "a non-empty str, e.g. Flow('etl')")
         if result is not None and not isinstance(result, Result):
             raise ArgumentTypeError("result", result, RESULT_EXPECTED)
         self.name = name
         self.result = result
+        self.invalidate_on = checked_invalidate_on(invalidate_on, f"Flow {name!r}: invalidate_on")
         self._calls: dict[Task, Call] = {}
         self._downstream: dict[Task, list[Task]] = {}
         self._parameters: dict[str, Parameter] = {}

@@ -84,7 +84,9 @@ class FlowRun:
         self.executor = executor if executor is not None else LocalExecutor()
         self.context = flow_run_context(flow.name, self.values)
         planner = Planner(flow, self.values, self.context, refresh)
+        self.planner = planner
         self.refreshed = planner.refreshed
+        self.invalidate = planner.invalidate
         self.plan = planner.plan(prune=True) if prune else None
         self.show_progress = progress_bar(progress)  # a missing extra is reported before anything runs
         self.progress: Progress = NO_PROGRESS
@@ -152,7 +154,7 @@ class FlowRun:
             how = "given" if task.name in self.given else "its default"
             message = f"parameter {task.name!r} is {_short_repr(value)} ({how})"
             self._outputs[task] = _Known(value)
-            return self._conclude(task, Success(message, result=value))
+            return self._conclude(task, Success(message, result=value, code="parameter"))
         call = self._calls[task]
         failed = [up.name for up in call.upstream if self.states[up].is_failed()]
         if failed:
@@ -172,7 +174,7 @@ class FlowRun:
         if call.mapped is None:
             fed = tuple(upstream)
             unit = TaskUnit(task, constants, fed, (None,) * len(fed), None, self.context, self.flow.result, refresh,
-                            self._pruned_upstream(task))
+                            self._pruned_upstream(task), invalidate=self.invalidate[task], code=self.planner.code(task))
             self._submit(task, None, unit, tuple(upstream.values()))
             return None
         try:
@@ -201,7 +203,7 @@ class FlowRun:
                     args.append(output)
             child_constants = {**whole, **{key: values[index] for key, values in columns.items()}}
             unit = TaskUnit(task, child_constants, tuple(upstream), tuple(picks), index, self.context, self.flow.result,
-                            refresh)
+                            refresh, invalidate=self.invalidate[task], code=self.planner.code(task))
             children.append(self._submit(task, index, unit, tuple(args)))
         return None
 
@@ -264,7 +266,8 @@ class FlowRun:
                 keys.append(key)
                 args.append(output)
         unit = TaskUnit(task, constants, tuple(keys), (None,) * len(keys), None, self.context, self.flow.result,
-                        task in self.refreshed, self._pruned_upstream(task), checks_upstream=True)
+                        task in self.refreshed, self._pruned_upstream(task), checks_upstream=True,
+                        invalidate=self.invalidate[task], code=self.planner.code(task))
         self._early[task] = None
         self._submit(task, None, unit, tuple(args))
         self._launched(task)

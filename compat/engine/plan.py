@@ -13,6 +13,13 @@ so the two cannot disagree. For each task the plan says ``run``, ``cached`` or `
 - ``run``: everything else; the reason says why (no target, nothing stored yet, a location that depends on
   an upstream output, a mapped task, a refresh).
 
+Each step carries a stable reason ``code`` (``compat.engine.reasons``) beside its sentence. A cached step whose
+target's record disagrees with the task's code or inputs now says what changed (``changes``): with ``invalidate_on``
+for that kind it runs (``code-changed``, ``inputs-changed``, ``upstream-changed``), without it stays cached and
+still says stale. Fingerprints of upstream outputs come from their records; an upstream task that will be rebuilt
+makes its consumers ``upstream-changed`` unless it stores the same bytes (decided when it has run: early cutoff).
+Tasks are decided in dependency order, then ``prune`` looks from the sinks backwards.
+
 ``refresh=`` names tasks (or ``True`` for all) whose stored outputs are ignored and overwritten; every task
 downstream of one is refreshed too, as its inputs may change. A task whose Result is write-once
 (``overwrite=False``) cannot overwrite what is stored, so it is not refreshed: the plan and the run both treat it
@@ -31,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Union
 from compat.engine.context import task_run_context
 from compat.engine.parameter import Parameter
 from compat.engine.runner import _describe
+from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, invalidated_by, judge
 from compat.engine.states import Skipped
 from compat.engine.targets import (
     KEPT_IN_MEMORY,
@@ -41,6 +49,7 @@ from compat.engine.targets import (
     stored_at,
     write_once,
 )
+from compat.results.records import TargetRecord
 from compat.engine.task import Task
 from compat.errors import ArgumentTypeError
 from compat.results.base import Result, _names_key, _short_repr
@@ -60,21 +69,27 @@ _SHOWN = 5  # names listed in a reason before "and N more"
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """The plan for one task: ``action`` is ``"run"``, ``"cached"`` or ``"skip"``; ``reason`` is one sentence;
-    ``location`` is where its output is stored, when that can be rendered before the run."""
+    """The plan for one task: ``action`` is ``"run"``, ``"cached"`` or ``"skip"``; ``reason`` is one sentence and
+    ``code`` its stable reason code (``compat.engine.reasons``); ``location`` is where its output is stored, when
+    that can be rendered before the run; ``changes`` what differs from the target's record."""
 
     task: Task
     action: str
     reason: str
     location: str | None = None
+    code: str = ""
+    changes: tuple[Change, ...] = ()
+    record: TargetRecord | None = None
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"task": self.task.name, "action": self.action, "reason": self.reason, "location": self.location}
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task.name, "action": self.action, "code": self.code, "reason": self.reason,
+                "location": self.location, "changes": [change.to_dict() for change in self.changes]}
 
 
 class Plan:
     """What ``flow.run`` would do, one ``Step`` per task in flow order (a mapped task is one step). Look a step up
-    with ``plan[task]`` or ``plan["task name"]``; ``str(plan)`` is a table and ``to_dict()`` is JSON-ready."""
+    with ``plan[task]`` or ``plan["task name"]``; ``str(plan)`` is a table (with each step's reason code and
+    sentence) and ``to_dict()`` is JSON-ready."""
 
     __slots__ = ("flow_name", "steps")
 
@@ -108,7 +123,7 @@ class Plan:
     def skipped(self, task: Task) -> Skipped | None:
         """The state a run gives ``task`` without running it, when the plan skips it."""
         step = self.steps.get(task)
-        return Skipped(step.reason) if step is not None and step.action == "skip" else None
+        return Skipped(step.reason, code=step.code) if step is not None and step.action == "skip" else None
 
     def summary(self) -> str:
         return (f"flow {self.flow_name!r}: {self.count('run')} to run, {self.count('cached')} cached, "
@@ -118,11 +133,11 @@ class Plan:
         return {"flow": self.flow_name, "tasks": [step.to_dict() for step in self.steps.values()]}
 
     def __str__(self) -> str:
-        rows = [("task", "action", "location", "reason")]
-        rows += [(_shown(s.task.name), s.action, _shown(s.location or "-"), _shown(s.reason))
+        rows = [("task", "action", "code", "location", "reason")]
+        rows += [(_shown(s.task.name), s.action, s.code or "-", _shown(s.location or "-"), _shown(s.reason))
                  for s in self.steps.values()]
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4] for row in rows]
         return "\n".join([f"Plan for {self.summary()}", *lines])
 
     def __repr__(self) -> str:
@@ -142,18 +157,25 @@ class Planner:
         self.refreshed, self.write_once = refreshed_tasks(flow, refresh)
         if self.write_once:
             _warn_write_once(self.write_once, flow.result)
+        self.invalidate = {task: invalidated_by(task, flow.invalidate_on) for task in flow.calls}
+        self.steps: dict[Task, Step] = {}  # decided so far, in dependency order
+        self.codes: dict[Task, str | None] = {}
 
     def plan(self, prune: bool = False) -> Plan:
-        """Decide every task, from the sinks backwards, so a consumer is decided before the tasks feeding it."""
-        steps: dict[Task, Step] = {}
-        covered: dict[Task, list[str]] = {}  # a skipped task: the cached tasks that make it unnecessary
-        for task in reversed(_topological(self.flow)):
-            cached_by = self.covering(task, steps, covered) if prune else None
-            if cached_by is None:
-                steps[task] = self.decide(task)
-            else:
-                covered[task], direct = cached_by
-                steps[task] = self.decide(task, skip=_not_needed(covered[task], direct))
+        """Decide every task in dependency order (a consumer's inputs are fingerprinted from its producers'
+        records); with ``prune``, then skip from the sinks backwards what only cached tasks need."""
+        order = _topological(self.flow)
+        steps = self.steps
+        for task in order:
+            steps[task] = self.decide(task)
+        if prune:
+            covered: dict[Task, list[str]] = {}  # a skipped task: the cached tasks that make it unnecessary
+            for task in reversed(order):
+                cached_by = self.covering(task, steps, covered)
+                if cached_by is not None:
+                    covered[task], direct = cached_by
+                    steps[task] = Step(task, "skip", _not_needed(covered[task], direct), steps[task].location,
+                                       "not-needed")
         return Plan(self.flow.name, {task: steps[task] for task in self.flow.calls})
 
     def covering(
@@ -177,71 +199,134 @@ class Planner:
                 return None
         return list(names)[: _SHOWN + 1], direct
 
-    def decide(self, task: Task, skip: str | None = None) -> Step:
-        """One task's step; a task to ``skip`` (the reason) has its location rendered for the report, never
-        looked up."""
+    def decide(self, task: Task) -> Step:
+        """One task's step, its upstream tasks' steps decided already."""
         if isinstance(task, Parameter):
-            return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}")
+            return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}",
+                        code="parameter")
         result = choose_result(task, self.flow.result)
         rendered, shown, undecided = self.locate(task, result)
-        if skip is not None:
-            return Step(task, "skip", skip, shown)
         if task in self.refreshed:
-            return Step(task, "run", _refresh_reason(self.refreshed[task]), shown)
+            return Step(task, "run", _refresh_reason(self.refreshed[task]), shown, "refresh")
         if undecided is not None:
-            return Step(task, "run", undecided, shown)
+            return Step(task, "run", *undecided[:1], shown, undecided[1])
         step = self.look_up(task, result, rendered, shown)
         if task in self.write_once and step.action == "cached":
             return Step(task, "cached", f"not refreshed: its {type(result).__name__} is write-once (overwrite=False), "
-                                        f"so its stored output stands; {step.reason}", shown)
+                                        f"so its stored output stands; {step.reason}", shown, "write-once",
+                        step.changes, step.record)
         return step
 
-    def locate(self, task: Task, result: Result) -> tuple[str | None, str | None, str | None]:
+    def locate(self, task: Task, result: Result) -> tuple[str | None, str | None, tuple[str, str] | None]:
         """``(rendered, resolved, None)`` when the location renders from parameters and context alone, else
-        ``(None, None, why not)``."""
+        ``(None, None, (why not, reason code))``."""
         call = self.flow.calls[task]
         if call.mapped is not None:
-            return None, None, "mapped: each child checks its own target when it runs"
+            return None, None, ("mapped: each child checks its own target when it runs", "mapped")
         location = result.template
         if location is None:
             if result is KEPT_IN_MEMORY:
-                return None, None, "no target: no Result is configured, so its output is kept in memory only"
-            return None, None, "no target: its Result has no location template, so each run writes a new output"
+                return None, None, ("no target: no Result is configured, so its output is kept in memory only",
+                                    "no-target")
+            return None, None, ("no target: its Result has no location template, so each run writes a new output",
+                                "no-target")
         upstream = [key for up, key in zip(call.upstream, call.keys) if key is not None and not isinstance(up, Parameter)]
         if isinstance(location, str):
             fresh = [key for key in ("flow_run_id", "task_run_id") if _names_key(location, key)]
             if fresh:
-                return None, None, f"no target: its location names {{{fresh[0]}}}, which is new on every run"
+                return None, None, (f"no target: its location names {{{fresh[0]}}}, which is new on every run",
+                                    "no-target")
         depends = ", ".join(repr(key) for key in dict.fromkeys(upstream) if _names_key(location, key))
         if depends:
             how = "is computed from the run's inputs, including" if callable(location) else "depends on"
-            return None, None, f"location {how} upstream output {depends}"
-        inputs = dict(call.constants)
-        for up, key in zip(call.upstream, call.keys):
-            if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
-                inputs[key] = self.values[up.name]
+            return None, None, (f"location {how} upstream output {depends}", "upstream-location")
+        inputs = self.known_inputs(task)
         try:
             rendered = result.render(location, task_run_context(self.flow_context, task.name, None, inputs))
             return rendered, None if rendered is None else result.resolve(rendered), None
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
-            return None, None, f"cannot render the output location, so the run fails there: {_describe(exc)}"
+            return None, None, (f"cannot render the output location, so the run fails there: {_describe(exc)}",
+                                "bad-location")
+
+    def known_inputs(self, task: Task) -> dict[str, Any]:
+        """The inputs of ``task`` known before the run: its constants and the parameters it takes."""
+        call = self.flow.calls[task]
+        inputs = dict(call.constants)
+        for up, key in zip(call.upstream, call.keys):
+            if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
+                inputs[key] = self.values[up.name]
+        return inputs
 
     def look_up(self, task: Task, result: Result, rendered: str | None, shown: str | None) -> Step:
-        """Step 2/3's question, answered without reading: is a reusable output stored at ``rendered``?"""
+        """Step 2/3's question, answered without reading: is a reusable output stored at ``rendered``, and does
+        its record agree with the task's code and inputs now?"""
         try:
-            found = stored_at(result, rendered)
+            # a record that describes the stored object says it exists: one look-up fewer for most targets
+            record = None if result.caches or shown is None else result.record(shown)
+            found = record is not None or stored_at(result, rendered)
+            if result.caches:
+                record = result.record(shown) if found else None  # type: ignore[arg-type]
+                exists = found or result.exists_at(result.resolve(rendered))  # type: ignore[arg-type]
         except Exception as exc:  # a backend failing: the run fails at the same check
             return Step(task, "run", f"cannot check the target {rendered!r}, so the run fails there: {_describe(exc)}",
-                        shown)
+                        shown, "check-failed")
         if result.caches:
             if found:
                 return Step(task, "cached", f"output at {rendered!r} is fresh ({cache_terms(result)}); the run "
-                                            "still reads and validates it", shown)
+                                            "still reads and validates it", shown, "fresh", record=record)
             return Step(task, "run", f"no output at {rendered!r} is fresh enough to reuse ({cache_terms(result)})",
-                        shown)
-        if found:
-            return Step(task, "cached", f"target {rendered!r} exists; the run still reads and validates it", shown)
-        return Step(task, "run", f"no target at {rendered!r}", shown)
+                        shown, "expired" if exists else "missing")
+        if not found:
+            return Step(task, "run", f"no target at {rendered!r}", shown, "missing")
+        verdict = self.judge(task, record)
+        stale = verdict.deciding(self.invalidate[task])
+        if stale is not None and not write_once(result):
+            return Step(task, "run", f"target {rendered!r} is stale: {verdict.sentence()}", shown, stale,
+                        verdict.changes, record)
+        reason = f"target {rendered!r} exists; the run still reads and validates it"
+        if verdict.changes:
+            reason += f"; stale ({verdict.sentence()}), reused as invalidate_on does not ask to rebuild it"
+        code = "write-once" if stale is not None else verdict.code
+        return Step(task, "cached", reason, shown, code, verdict.changes, record)
+
+    def judge(self, task: Task, record: TargetRecord | None) -> Verdict:
+        """``record`` against the fingerprints of ``task``'s code and inputs as this plan knows them: parameters
+        and constants by value, upstream outputs by their records (None when the upstream task rebuilds first;
+        left out when it is unknown before the run)."""
+        if record is None:
+            return NO_RECORD
+        call = self.flow.calls[task]
+        inputs: dict[str, str | None] = {
+            key: input_fingerprint(value) for key, value in self.known_inputs(task).items()
+        }
+        upstream: list[str] = []
+        for up, key in zip(call.upstream, call.keys):
+            if key is None or isinstance(up, Parameter):
+                continue
+            upstream.append(key)
+            step = self.steps.get(up)
+            if step is None:
+                continue
+            if step.action == "run" and step.code in _REBUILDS:
+                inputs[key] = None
+            elif step.record is not None:
+                inputs[key] = step.record.bytes_hash
+        return judge(record, self.code(task), inputs, upstream)
+
+    def code(self, task: Task) -> str | None:
+        """The fingerprint of ``task``'s code, taken once per run here, where the flow was built (the runs on
+        workers are given it)."""
+        try:
+            return self.codes[task]
+        except KeyError:
+            code = self.codes[task] = None if isinstance(task, Parameter) else code_of(task)
+            return code
+
+
+_REBUILDS = frozenset({"missing", "expired", "refresh", "code-changed", "inputs-changed", "upstream-changed",
+                       "unreadable", "untrusted", "invalid"})
+"""The codes of a step that rebuilds a stored output, so its consumers' inputs change (unless it stores the same
+bytes)."""
 
 
 def refreshed_tasks(flow: Flow, refresh: Refresh) -> tuple[dict[Task, str | None], list[Task]]:

@@ -18,6 +18,11 @@ wrote first gives back the stored value: the state carries that value (and says 
 A storage failure (``StorageError``, an unusable location) fails the run
 with the backend's message rather than silently rerunning.
 
+Records and staleness (``compat.engine.staleness``): a stored target's record is compared with the fingerprints of
+the task's code and inputs now; what disagrees makes it stale, which reruns the task for the kinds it invalidates on
+(``invalidate_on``) and is only reported otherwise. The checkpoint stores a record beside the output. Every State a
+target or cache decided carries its reason ``code`` (``compat.engine.reasons``).
+
 Where outputs go when nothing is configured: a task with no ``result`` in a flow with no default Result keeps its
 output only in memory (validated, never written; ``location`` is None), unless it has a ``target``, which
 needs storage: then it uses ``LocalResult()`` (files under ``$RESULTS_COMPAT_HOME/results``, by default
@@ -33,11 +38,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from compat.engine.context import task_run_context
+from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, judge
 from compat.engine.states import Cached, Failed, Running, State, Success, ValidationFailed
-from compat.engine.targets import KEPT_IN_MEMORY, cache_terms, choose_result, keeps_in_memory, literal, stored_at
+from compat.engine.targets import (
+    KEPT_IN_MEMORY, cache_terms, choose_result, keeps_in_memory, literal, stored_at, write_once,
+)
 from compat.engine.task import Task
-from compat.errors import ResultError, ResultNotFound, SerializationError, ValidationError
+from compat.errors import ResultError, ResultNotFound, SerializationError, UntrustedData, ValidationError
 from compat.results.base import Result
+from compat.results.records import Provenance, TargetRecord
 
 __all__ = ["TaskRun", "interrupted", "log_state"]
 
@@ -65,8 +74,8 @@ class TaskRun:
     tasks ``prune`` skipped because this task was planned ``Cached``; if no stored output is found after all,
     the task cannot run without their outputs and fails saying so."""
 
-    __slots__ = ("context", "default_result", "inputs", "location", "name", "pruned", "refresh", "result", "task",
-                 "unreadable", "why")
+    __slots__ = ("changes", "code", "code_fingerprint", "context", "default_result", "fingerprints", "inputs",
+                 "invalidate", "known", "location", "name", "pruned", "refresh", "result", "task", "unreadable", "upstream_keys", "why")
 
     def __init__(
         self,
@@ -77,8 +86,19 @@ class TaskRun:
         default_result: Result | None,
         refresh: bool = False,
         pruned: tuple[str, ...] = (),
+        invalidate: frozenset[str] = frozenset(),
+        known: Mapping[str, str] | None = None,
+        upstream_keys: frozenset[str] = frozenset(),
+        code: str | None = None,
     ) -> None:
         self.task = task
+        self.invalidate = invalidate
+        self.known = known or {}  # input fingerprints taken from upstream records
+        self.upstream_keys = upstream_keys
+        self.fingerprints: tuple[str | None, dict[str, str]] | None = None
+        self.code_fingerprint = code
+        self.code = "no-target"
+        self.changes: tuple[Change, ...] = ()
         self.refresh = refresh
         self.pruned = pruned
         self.inputs = inputs
@@ -111,6 +131,7 @@ class TaskRun:
             return Failed(f"cannot render the output location: {_describe(exc)}", exception=exc)
         if self.refresh:
             self.why = "refresh= asks for a rerun, so any stored output is ignored and overwritten"
+            self.code = "refresh"
         else:
             stored = self.check_target() or self.check_cache()  # 2, 3
             if stored is not None:
@@ -137,23 +158,57 @@ class TaskRun:
         if self.location is None or self.result.caches:  # a caching Result decides by freshness: step 3
             return None
         try:
-            if not stored_at(self.result, self.location):
-                self.why = f"no target at {self.location!r}"
+            record = self.result.record(self.location)  # one that describes the stored object says it exists
+            if record is None and not stored_at(self.result, self.location):
+                self.why, self.code = f"no target at {self.location!r}", "missing"
                 return None
-            stored = self.result.read(self.location)
+            verdict = self.judge(record)
+            stale = verdict.deciding(self.invalidate)
+            if stale is not None and not write_once(self.result):
+                self.why = f"the stored output at {self.location!r} is stale: {verdict.sentence()}"
+                self.code, self.changes = stale, verdict.changes
+                return None
+            if record is not None:
+                stored, described = self.result.read_checked(self.location, record)
+                if not described:  # the record names this object but other bytes: it says nothing of these
+                    record, verdict = None, NO_RECORD
+            else:
+                stored = self.result.read(self.location)
         except ResultNotFound:
-            self.why = f"the target at {self.location!r} disappeared before it could be read"
+            self.why, self.code = f"the target at {self.location!r} disappeared before it could be read", "missing"
             return None
         except SerializationError as exc:
-            self.distrust(f"cannot be read: {exc}", unreadable=True)
+            self.distrust(f"cannot be read: {exc}", unreadable=True, code=_unreadable_code(exc))
             return None
         except ResultError as exc:
-            return Failed(f"cannot check the target {self.location!r}: {exc}", exception=exc)
+            return Failed(f"cannot check the target {self.location!r}: {exc}", exception=exc, code="check-failed")
         rejection = self.rejection(stored)
         if rejection is not None:
-            self.distrust(rejection)
+            self.distrust(rejection, code="invalid")
             return None
-        return Cached(f"target {self.location!r} exists and is valid", result=stored.value, location=_where(stored))
+        message, code = f"target {self.location!r} exists and is valid", verdict.code
+        if stale is not None:  # write-once: a stale output stands
+            message += f"; it is stale ({verdict.sentence()}), but its Result is write-once, so it stands"
+            code = "write-once"
+        elif verdict.changes:
+            message += f"; it is stale ({verdict.sentence()}), reused as invalidate_on does not ask to rebuild it"
+        return Cached(message, result=stored.value, location=_where(stored), code=code, changes=verdict.changes,
+                      record=record)
+
+    def judge(self, record: TargetRecord | None) -> Verdict:
+        """``record`` against the fingerprints of the task's code and inputs now (taken only when there is one)."""
+        if record is None:
+            return NO_RECORD
+        code, inputs = self.fingerprinted()
+        return judge(record, code, inputs, self.upstream_keys)
+
+    def fingerprinted(self) -> tuple[str | None, dict[str, str]]:
+        """The fingerprints of the task's code and of each input (from the upstream record where there is one)."""
+        if self.fingerprints is None:
+            inputs = {key: self.known.get(key) or input_fingerprint(value) for key, value in self.inputs.items()}
+            code = self.code_fingerprint if self.code_fingerprint is not None else code_of(self.task)
+            self.fingerprints = code, inputs
+        return self.fingerprints
 
     # -- 3. cache check -----------------------------------------------------------------------------------------
 
@@ -170,25 +225,30 @@ class TaskRun:
             return None
         try:
             fresh = self.result.read_cached(self.location)
+            if fresh is None:
+                self.code = "expired" if self.result.exists_at(self.result.resolve(self.location)) else "missing"
         except SerializationError as exc:
-            self.distrust(f"cannot be read: {exc}", unreadable=True)
+            self.distrust(f"cannot be read: {exc}", unreadable=True, code=_unreadable_code(exc))
             return None
         except ValidationError as exc:
-            self.distrust(f"cannot be checked for freshness: {exc}")
+            self.distrust(f"cannot be checked for freshness: {exc}", code="invalid")
             return None
         except ResultError as exc:
-            return Failed(f"cannot check the cached output at {self.location!r}: {exc}", exception=exc)
+            return Failed(f"cannot check the cached output at {self.location!r}: {exc}", exception=exc,
+                          code="check-failed")
         if fresh is None:
             self.why = f"no output at {self.location!r} is fresh enough to reuse ({cache_terms(self.result)})"
             return None
         rejection = self.rejection(fresh)
         if rejection is not None:
-            self.distrust(rejection)
+            self.distrust(rejection, code="invalid")
             return None
         return Cached(
             f"output at {self.location!r} is fresh ({cache_terms(self.result)}) and valid",
             result=fresh.value,
             location=_where(fresh),
+            code="fresh",
+            record=self.result.record(self.location),
         )
 
     def rejection(self, stored: Result) -> str | None:
@@ -198,12 +258,13 @@ class TaskRun:
         error = stored.validation_error()
         return None if error is None else f"fails validation: {error}"
 
-    def distrust(self, reason: str, unreadable: bool = False) -> None:
+    def distrust(self, reason: str, unreadable: bool = False, code: str = "unreadable") -> None:
         then = "move it aside and write anew" if unreadable else "overwrite it"
         log.warning("Task %r: the stored output at %r %s; running the task again to %s",
                     self.name, self.location, reason, then)
         self.why = f"the stored output at {self.location!r} {reason}"
         self.unreadable = unreadable
+        self.code = code
 
     # -- 4. run, with retries -----------------------------------------------------------------------------------
 
@@ -239,9 +300,14 @@ class TaskRun:
     # -- 6. checkpoint ------------------------------------------------------------------------------------------
 
     def checkpoint(self, value: Any) -> State:
+        why = {"code": self.code, "changes": self.changes}
         if not self.task.checkpoint:
-            return Success("ran; checkpoint=False, so the output is kept in memory only", result=value)
+            return Success("ran; checkpoint=False, so the output is kept in memory only", result=value, **why)
         target = self.result.copy()
+        if target.keeps_records:
+            code, inputs = self.fingerprinted()
+            context = self.context
+            target.provenance = Provenance(context["flow_name"], self.name, context["flow_run_id"], code, inputs)
         try:
             if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
                 self.location = self.result.render(self.result.template, self.context)
@@ -250,13 +316,13 @@ class TaskRun:
                 self.keep_aside(target, self.location)
             written = target.write(value)
         except ResultError as exc:
-            return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc)
+            return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc, **why)
         location = _where(written)
         if location is None:
             if not keeps_in_memory(self.result):
                 return Success(f"ran; its Result ({self.result!r}) stored the output but gave no location for it, "
-                               "so it cannot be found again", result=value)
-            return Success("ran; no Result is configured, so the output is kept in memory only", result=value)
+                               "so it cannot be found again", result=value, **why)
+            return Success("ran; no Result is configured, so the output is kept in memory only", result=value, **why)
         if self.task.target is not None and location != target.resolve(self.location):
             log.warning(
                 "Task %r: its target is %r, but %s stored the output at %r, so the target can never be found and "
@@ -269,14 +335,21 @@ class TaskRun:
                 "value was discarded: the result is the stored value, and downstream tasks get it",
                 result=written.value,
                 location=location,
+                code="write-once",
             )
-        return Success(f"ran and stored its output at {location!r}", result=value, location=location)
+        return Success(f"ran and stored its output at {location!r}", result=value, location=location,
+                       record=written.written_record, **why)
 
     def keep_aside(self, target: Result, location: str) -> None:
         kept = target.keep_aside(target.resolve(location))
         if kept is not None:
             log.warning("Task %r: kept the unreadable bytes that were at %r in %r; the new output replaces them",
                         self.name, location, kept)
+
+
+def _unreadable_code(exc: SerializationError) -> str:
+    """``untrusted`` for bytes refused unread (their signature), ``unreadable`` for bytes that could not be read."""
+    return "untrusted" if isinstance(exc, UntrustedData) else "unreadable"
 
 
 def _describe(exc: Exception) -> str:

@@ -13,12 +13,18 @@ instead of catching errors::
         ├── ValidationFailed    the value was rejected by a validator (``exception`` is the ValidationError)
         └── TriggerFailed       did not run because an upstream task failed
 
-A mapped task's state also has ``map_states``: its children's states, in ``map_index`` order.
+A mapped task's state also has ``map_states``: its children's states, in ``map_index`` order. A state that a target
+or a cache decided carries a stable reason ``code`` (``exists``, ``missing``, ``code-changed``...: the table is
+``compat.engine.reasons.REASONS``), what changed (``changes``) and the ``record`` of its stored output.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compat.engine.staleness import Change
+    from compat.results.records import TargetRecord
 
 __all__ = [
     "Cached",
@@ -37,7 +43,7 @@ class State:
     """The outcome (or progress) of a run: ``message`` says why, ``result`` holds the value, ``location``
     where the value is stored (None when it is kept only in memory)."""
 
-    __slots__ = ("location", "map_states", "message", "result")  # a flow run holds one per task: keep them small
+    __slots__ = ("changes", "code", "location", "map_states", "message", "record", "result")  # one per task: small
 
     def __init__(
         self,
@@ -45,11 +51,29 @@ class State:
         result: Any = None,
         location: str | None = None,
         map_states: list[State] | None = None,
+        *,
+        code: str | None = None,
+        changes: tuple[Change, ...] = (),
+        record: TargetRecord | None = None,
     ) -> None:
         self.message = message
         self.result = result
         self.location = location
         self.map_states = map_states
+        self.code = code
+        self.changes = changes
+        self.record = record
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the state's kind, ``code`` (the reason code, when a target or cache decided it), what changed
+        (``changes``), ``message`` and ``location``; a mapped task's children under ``map_states``."""
+        shown: dict[str, Any] = {
+            "state": type(self).__name__, "code": self.code, "changes": [change.to_dict() for change in self.changes],
+            "message": self.message, "location": self.location,
+        }  # fmt: skip
+        if self.map_states is not None:
+            shown["map_states"] = [child.to_dict() for child in self.map_states]
+        return shown
 
     def is_finished(self) -> bool:
         return isinstance(self, (Success, Failed))
@@ -110,8 +134,9 @@ class Failed(State):
         location: str | None = None,
         map_states: list[State] | None = None,
         exception: BaseException | None = None,
+        **why: Any,
     ) -> None:
-        super().__init__(message, result, location, map_states)
+        super().__init__(message, result, location, map_states, **why)
         self.exception = exception
 
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, overload
 
 from compat.engine.context import active_flow
+from compat.engine.staleness import InvalidateOn, checked_invalidate_on
 from compat.errors import ArgumentTypeError, FlowError
 from compat.results.base import CacheValidator, Location, Result, Validator, _callables
 
@@ -34,7 +35,9 @@ class Task:
     instead of running. ``validators``: ``fn(value) -> bool``, appended to the Result's. ``checkpoint``:
     False keeps the output in memory only. ``cache_for`` / ``cache_validators``: reuse a stored output while it
     is fresh (set on a copy of the chosen Result). ``max_retries`` / ``retry_delay``: run again after an
-    exception, waiting ``retry_delay`` between attempts. Validator collections are kept as tuples.
+    exception, waiting ``retry_delay`` between attempts. ``invalidate_on``: ``("code", "inputs")`` or one of them
+    makes a stored target stale when its record disagrees with the task's code or inputs now (the flow's setting, then
+    ``$RESULTS_COMPAT_INVALIDATE_ON``, when None). Validator collections are kept as tuples.
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class Task:
         cache_validators: Iterable[CacheValidator] | None = None,
         max_retries: int = 0,
         retry_delay: timedelta | float | None = None,
+        invalidate_on: InvalidateOn = None,
     ) -> None:
         if result is not None and not isinstance(result, Result):
             raise ArgumentTypeError("result", result, RESULT_EXPECTED)
@@ -68,6 +72,7 @@ class Task:
         self.cache_validators: tuple[CacheValidator, ...] = tuple(_callables(cache_validators, "cache_validators"))
         self.max_retries = max_retries
         self.retry_delay = _seconds(retry_delay)
+        self.invalidate_on = checked_invalidate_on(invalidate_on, f"task {self.name!r}: invalidate_on")
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """The work; override it. Its parameters are the task's inputs."""
@@ -185,6 +190,7 @@ def task(
     cache_validators: Iterable[CacheValidator] | None = None,
     max_retries: int = 0,
     retry_delay: timedelta | float | None = None,
+    invalidate_on: InvalidateOn = None,
 ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
 
 
@@ -200,6 +206,7 @@ def task(
     cache_validators: Iterable[CacheValidator] | None = None,
     max_retries: int = 0,
     retry_delay: timedelta | float | None = None,
+    invalidate_on: InvalidateOn = None,
 ) -> FunctionTask | Callable[[Callable[..., Any]], FunctionTask]:
     """Turn a function into a Task: ``@task`` or ``@task(result=..., target=..., ...)`` (``Task``'s keywords)."""
     settings: dict[str, Any] = {
@@ -212,6 +219,7 @@ def task(
         "cache_validators": cache_validators,
         "max_retries": max_retries,
         "retry_delay": retry_delay,
+        "invalidate_on": invalidate_on,
     }
     if fn is not None:
         return FunctionTask(fn=fn, **settings)

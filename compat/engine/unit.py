@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from compat.engine.runner import TaskRun
+from compat.engine.staleness import list_fingerprint
 from compat.engine.states import State, TriggerFailed
 from compat.engine.task import Task
 from compat.errors import FlowError
@@ -29,7 +30,9 @@ __all__ = ["Shape", "TaskUnit", "element", "map_length", "shape_of"]
 class TaskUnit:
     """One run of ``task``: ``constants`` by name, and for each upstream argument the input it feeds (``keys``)
     (None: only run after it) and, for a mapped child, whether it takes the whole value (None) or one element of it
-    (an index). ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``).
+    (an index). ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``); ``invalidate``
+    and ``code``: what makes its target stale, and its code's fingerprint, taken where the flow runs (a function sent
+    to a worker by value has no source there to fingerprint).
     ``checks_upstream``: submitted before its upstream runs finished, so it does not run when one failed."""
 
     task: Task
@@ -42,6 +45,8 @@ class TaskUnit:
     refresh: bool = False
     pruned: tuple[str, ...] = ()
     checks_upstream: bool = False
+    invalidate: frozenset[str] = frozenset()
+    code: str | None = None
 
     def __call__(self, *upstream: State | list[State]) -> State:
         if self.checks_upstream and any(
@@ -49,14 +54,30 @@ class TaskUnit:
         ):  # submitted before its upstream finished: do not run (the flow run says which upstream failed)
             return TriggerFailed("an upstream task failed, so this task did not run")
         inputs = dict(self.constants)
+        known: dict[str, str] = {}
         for key, pick, given in zip(self.keys, self.picks, upstream):
             if key is None:  # an ordering-only edge
                 continue
             value = [state.result for state in given] if isinstance(given, list) else given.result
             inputs[key] = value if pick is None else element(value, pick)
+            fingerprint = recorded_fingerprint(given)
+            if fingerprint is not None:
+                known[key] = fingerprint if pick is None else f"{fingerprint}[{pick}]"
+        upstream_keys = frozenset(key for key in self.keys if key is not None)
         return TaskRun(
-            self.task, inputs, self.map_index, self.flow_context, self.default_result, self.refresh, self.pruned
+            self.task, inputs, self.map_index, self.flow_context, self.default_result, self.refresh, self.pruned,
+            self.invalidate, known, upstream_keys, self.code,
         ).run()
+
+
+def recorded_fingerprint(given: State | list[State]) -> str | None:
+    """An upstream output's fingerprint from its record (the hash of its stored bytes, so nothing is hashed again),
+    or None when it has none (kept in memory, written without a record): the value's own is taken then."""
+    if isinstance(given, list):
+        parts = [recorded_fingerprint(state) for state in given]
+        return None if any(part is None for part in parts) else list_fingerprint(parts)  # type: ignore[arg-type]
+    record = given.record
+    return None if record is None else record.bytes_hash
 
 
 class Shape(NamedTuple):

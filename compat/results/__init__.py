@@ -11,6 +11,7 @@ from compat.results.constant import ConstantResult
 from compat.results.json import JSONResult
 from compat.results.local import LocalResult
 from compat.results.memory import MemoryResult
+from compat.results.records import TargetRecord
 from compat.results.serializers import JSONSerializer, PickleSerializer, Serializer
 
 if TYPE_CHECKING:
@@ -36,4 +37,5 @@ __all__ = [
     "Result",
     "S3Result",
     "Serializer",
+    "TargetRecord",
 ]

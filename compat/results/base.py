@@ -294,11 +294,11 @@ class Result:
         from compat.results import records
 
         try:
-            data = self.read_bytes(self.resolve(location + RECORD_SUFFIX))
-            record = TargetRecord.from_json(data)
+            resolved = self.resolve(location)  # the record is beside the output: checked once, for both
+            record = TargetRecord.from_json(self.read_bytes(resolved + RECORD_SUFFIX))
             if not records.trusted(record, self.serializer):
                 return None
-            return record if record.describes(self.stored_identity(self.resolve(location))) else None
+            return record if record.describes(self.stored_identity(resolved)) else None
         except (ResultNotFound, ValueError, LocationError):
             return None
 

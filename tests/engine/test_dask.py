@@ -211,7 +211,7 @@ def test_targets_on_local_result_written_by_workers_are_cached_on_a_rerun_in_a_f
     first = target_flow(LocalResult(dir=tmp_path)).run(executor=DaskExecutor(address=dask_address))
     assert first.is_successful(), first.message
     assert sorted(p.name for p in (tmp_path / "targets" / "2026-11-30").iterdir()) == [
-        "inc-0.pkl", "inc-1.pkl", "inc-2.pkl"
+        name for i in range(3) for name in (f"inc-{i}.pkl", f"inc-{i}.pkl.record.json")
     ]
     again = rerun_in_a_fresh_process("local", str(tmp_path), dask_address)
     assert again["stored_inc"] == ["Cached", "Cached", "Cached"]
@@ -227,7 +227,9 @@ def test_targets_on_s3_result_written_by_workers_are_cached_on_a_rerun_in_a_fres
     )
     assert first.is_successful(), first.message
     keys = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=s3_bucket)["Contents"])
-    assert [k for k in keys if "/inc-" in k] == [f"targets/2026-11-30/inc-{i}.pkl" for i in range(3)]
+    assert [k for k in keys if "/inc-" in k] == [
+        f"targets/2026-11-30/inc-{i}.pkl{suffix}" for i in range(3) for suffix in ("", ".record.json")
+    ]
     again = rerun_in_a_fresh_process("s3", s3_bucket, dask_address, json.dumps(s3_boto3_kwargs))
     assert again["stored_inc"] == ["Cached", "Cached", "Cached"]
 

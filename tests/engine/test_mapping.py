@@ -79,7 +79,9 @@ def test_task_full_name_carries_the_map_index(tmp_path: Path) -> None:
     with Flow("f", result=LocalResult(dir=tmp_path)) as flow:
         ident.map([5, 6])
     flow.run()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ident[0].pkl", "ident[1].pkl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ident[0].pkl", "ident[0].pkl.record.json", "ident[1].pkl", "ident[1].pkl.record.json"
+    ]
 
 
 def test_one_failed_child_fails_the_mapped_task_and_its_downstream() -> None:

@@ -186,7 +186,7 @@ def test_a_name_shared_by_two_tasks_must_be_looked_up_by_task() -> None:
 def test_str_of_a_plan_is_a_table_with_a_summary_and_one_row_per_task(tmp_path: Path, calls: Counter[str]) -> None:
     lines = str(etl_flow(tmp_path, calls).plan()).splitlines()
     assert lines[0] == "Plan for flow 'etl': 3 to run, 0 cached, 0 skipped"
-    assert lines[1].split() == ["task", "action", "location", "reason"]
+    assert lines[1].split() == ["task", "action", "code", "location", "reason"]
     assert [line.split()[:2] for line in lines[2:]] == [["day", "run"], ["extract", "run"], ["clean", "run"],
                                                          ["report", "run"]]
 
@@ -206,8 +206,10 @@ def test_to_dict_is_json_ready(tmp_path: Path, calls: Counter[str]) -> None:
     assert data["tasks"][1] == {
         "task": "extract",
         "action": "run",
+        "code": "missing",
         "reason": "no target at 'raw-2026-11-30.pkl'",
         "location": str(tmp_path / "raw-2026-11-30.pkl"),
+        "changes": [],
     }
 
 

@@ -55,7 +55,10 @@ def run_flow_in_a_fresh_process(result: Any) -> dict[str, Any]:
 def test_a_flow_with_targets_is_all_cached_when_run_again_in_a_fresh_process(store: Store) -> None:
     first = run_flow_in_a_fresh_process(store.result())
     assert first == {"states": {"extract": "Success", "total": "Success"}, "answer": 6}
-    assert store.names() == ["etl/2026-11-25/extract.pkl", "etl/2026-11-25/total.pkl"]
+    assert store.names() == [
+        "etl/2026-11-25/extract.pkl", "etl/2026-11-25/extract.pkl.record.json", "etl/2026-11-25/total.pkl",
+        "etl/2026-11-25/total.pkl.record.json",
+    ]
 
     again = run_flow_in_a_fresh_process(store.result())
     assert again == {"states": {"extract": "Cached", "total": "Cached"}, "answer": 6}
@@ -85,5 +88,7 @@ def test_targets_written_by_dask_workers_are_cached_afterwards(dask_address: str
     # the server given explicitly: the workers may have started before the fixtures set the environment
     first, again = on_the_workers_then_cached(store.result(**store.explicit), dask_address)
     assert first.is_successful(), first.message
-    assert [n for n in store.names() if "/inc-" in n] == [f"targets/2026-11-30/inc-{i}.pkl" for i in range(3)]
+    assert [n for n in store.names() if "/inc-" in n] == [
+        f"targets/2026-11-30/inc-{i}.pkl{suffix}" for i in range(3) for suffix in ("", ".record.json")
+    ]
     assert mapped_states(again) == ["Cached", "Cached", "Cached"]

@@ -63,6 +63,6 @@ def test_an_untrusted_object_at_a_target_is_kept_aside_and_the_task_writes_its_o
     state = flow.run().result[node]
     assert type(state) is Success and state.result == 42 and not (tmp_path / "ran").exists()
     names = store.names()
-    assert names[0] == "total.pkl" and names[1].startswith("total.pkl.unreadable-") and len(names) == 2
-    assert store.get(names[1]) == planted(tmp_path / "ran")
+    assert names[:2] == ["total.pkl", "total.pkl.record.json"] and len(names) == 3
+    assert names[2].startswith("total.pkl.unreadable-") and store.get(names[2]) == planted(tmp_path / "ran")
     assert store.result(serializer=SIGNED).read("total.pkl").value == 42

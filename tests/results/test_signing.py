@@ -182,7 +182,7 @@ def test_a_mistyped_key_in_the_environment_stops_the_run_before_anything_runs_an
         flow.run()
     with pytest.raises(ConfigurationError, match=SIGNING_KEY_VARIABLE):
         flow.plan()
-    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl"]
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl", "total.pkl.record.json"]
     assert (tmp_path / "results" / "total.pkl").read_bytes() == stored
 
 
@@ -196,5 +196,5 @@ def test_signed_outputs_read_without_the_key_fail_the_task_and_are_not_moved_asi
     monkeypatch.delenv(SIGNING_KEY_VARIABLE)  # a worker started without the key: the data is fine, the setting is not
     state = flow.run().result[node]
     assert type(state) is Failed and SIGNING_KEY_VARIABLE in state.message
-    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl"]
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl", "total.pkl.record.json"]
     assert (tmp_path / "results" / "total.pkl").read_bytes() == stored
