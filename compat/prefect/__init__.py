@@ -4,7 +4,8 @@ Installed with the ``prefect`` extra, the distribution's ``results_compat_prefec
 interpreter at no cost (``_results_compat_prefect``); when ``prefect`` is imported, ``install`` puts a finder on
 ``sys.meta_path`` that runs ``activate`` after every import of ``prefect`` (also one after ``prefect`` was purged
 from ``sys.modules``), which restores the legacy API (``compat.prefect.patches``) on Prefect >= 0.14, < 2 and does
-nothing on older Prefect (it has its own handlers) or Prefect 2+ (no Results API to map onto). ``RESULTS_COMPAT_PREFECT=0`` turns the start-up hook off; ``install()`` turns the bridge on explicitly.
+nothing on older Prefect (it has its own handlers) or Prefect 2+ (no Results API to map onto).
+``RESULTS_COMPAT_PREFECT=0`` turns the start-up hook off; ``install()`` turns the bridge on explicitly.
 
 This module imports nothing heavy: Prefect, wrapt and the rest of the bridge are imported when needed.
 """
@@ -90,7 +91,7 @@ class _EveryImport:
         finally:
             self._finding.now = False
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _Activating(spec.loader)
+            spec.loader = _Activating(spec.loader)  # type: ignore[assignment]  # a Loader by duck typing
         return spec
 
 

@@ -25,7 +25,9 @@ from tests.codemods.test_pool import LEGACY, MIGRATED, legacy_tree
 SAVED = LEGACY + "# saved by an editor during the run\n"
 
 
-def save_during_the_run(monkeypatch: pytest.MonkeyPatch, chosen: Callable[[str], bool], save: Callable[[str], None]) -> None:
+def save_during_the_run(
+    monkeypatch: pytest.MonkeyPatch, chosen: Callable[[str], bool], save: Callable[[str], None]
+) -> None:
     """Save ``chosen`` files (``save(path)``) after they are transformed and before they are written."""
     real_prepare = runner.prepare
 
