@@ -16,7 +16,7 @@ from typing import TextIO
 from compat.renames import PROFILES
 from codemods.results.discovery import discover
 from codemods.results.report import exit_code, github_report, json_report, sarif_report, summary
-from codemods.results.runner import Mode, Options, run
+from codemods.results.runner import MAX_FILE_SIZE, Mode, Options, run
 from codemods.results.terminal import shown
 
 __all__ = ["main"]
@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                              "2.1.0 log on stdout (code scanning), one result per follow-up and per site still to "
                              "rewrite. github: GitHub Actions workflow commands on stdout, one annotation per such "
                              "site. The text summary still goes to stderr")
+    parser.add_argument("--max-file-size", type=_size, default=MAX_FILE_SIZE, metavar="SIZE",
+                        help="a file larger than SIZE (bytes, or with a K, M or G suffix: 4M) that mentions a legacy "
+                             "name fails without being parsed, which would take seconds and about 200 MB of memory "
+                             "per MB (default 1M); a larger one without legacy names is skipped unparsed as ever")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only follow-ups and failures")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="also list every path skipped, with why")
@@ -109,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     bar = _Progress(len(found.files), sys.stderr) if _show_progress(args, len(found.files)) else None
-    outcomes = run(found.files, Options(args.profile, mode), args.jobs, bar.advance if bar else None)
+    options = Options(args.profile, mode, args.max_file_size)
+    outcomes = run(found.files, options, args.jobs, bar.advance if bar else None)
     if bar:
         bar.close()
 
@@ -129,6 +134,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if text:
         print(text, file=sys.stderr)
     return exit_code(outcomes, mode)
+
+
+def _size(text: str) -> int:
+    """``--max-file-size``: bytes, or a number with a binary K, M or G suffix."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    number, unit = (text[:-1], units[text[-1].upper()]) if text[-1:].upper() in units else (text, 1)
+    try:
+        size = int(float(number) * unit)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: give bytes or a number with K, M or G, e.g. 4M") \
+            from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 byte")
+    return size
 
 
 def _show_progress(args: argparse.Namespace, files: int) -> bool:

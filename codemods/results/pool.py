@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from codemods.results.model import FileOutcome
-from codemods.results.runner import Options, ReadAhead, WriteBehind, prepare
+from codemods.results.runner import Options, Original, ReadAhead, WriteBehind, prepare
 
 __all__ = ["run_in_workers"]
 
@@ -211,18 +211,19 @@ def _work(conn: Connection, options: Options, parent: int) -> None:
         with lock:  # the write-behind thread reports too
             conn.send(message)
 
-    reader, writer = ReadAhead(), WriteBehind(lambda index, outcome: send(("done", index, outcome)))
+    reader = ReadAhead(options.max_file_size)
+    writer = WriteBehind(lambda index, outcome: send(("done", index, outcome)))
     try:
         while (batch := _next_batch(conn, parent)) is not None:
             reader.add(path for _, path in batch)
             for index, path in batch:
                 original = reader.next()
                 outcome, new_data = prepare(path, original, options)
-                if new_data is None or isinstance(original, OSError):
-                    send(("done", index, outcome))
-                else:
+                if new_data is not None and isinstance(original, Original):
                     send(("writing", index, outcome, _digest(new_data)))
                     writer.add(index, outcome, new_data, original)
+                else:
+                    send(("done", index, outcome))
     except (EOFError, OSError):  # the parent is gone
         pass
     finally:

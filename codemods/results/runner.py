@@ -8,6 +8,10 @@ Each process overlaps its disk work with its parsing: a thread reads the next fi
 rewritten files behind (atomically, with fsync, which waits on the disk for milliseconds per file) while the
 next file is being transformed.
 
+Memory is bounded: a file larger than ``Options.max_file_size`` is not read whole. If its bytes mention a legacy
+name (scanned in chunks) it fails saying so, since parsing it would take seconds and hundreds of MB per MB;
+otherwise it is filtered like any file without legacy names.
+
 No edit is lost: a file is replaced only if it still holds what was read (its size and modification time, then
 its bytes, compared after the new bytes are on disk and just before the atomic rename). One saved meanwhile (an
 editor, a formatter) is left as it is now and reported ``edited``: run the codemod again to rewrite it.
@@ -28,12 +32,16 @@ from codemods.results.diffs import unified_diff
 from codemods.results.model import FileOutcome
 from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
-from codemods.results.transform import does_not_parse, may_mention, transform_source
+from codemods.results.transform import does_not_parse, may_mention, may_mention_in, transform_source
 
-__all__ = ["Mode", "Options", "Original", "ReadAhead", "WriteBehind", "commit", "prepare", "process_file", "read",
-           "run"]
+__all__ = ["MAX_FILE_SIZE", "Mode", "Options", "Original", "Oversized", "ReadAhead", "WriteBehind", "commit",
+           "prepare", "process_file", "read", "run"]
 
 Mode = Literal["write", "check", "diff"]
+
+MAX_FILE_SIZE = 1024 * 1024
+"""Files larger than this (bytes) are not parsed: a 5 MB generated module takes 18-30 s and 1 GB to parse
+(``benchmarks/codemod_large_file.py``)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Options:
 
     profile: str = "auto"
     mode: Mode = "write"
+    max_file_size: int = MAX_FILE_SIZE
 
 
 class Original(NamedTuple):
@@ -64,33 +73,67 @@ class Original(NamedTuple):
             return False
 
 
-def read(path: str) -> Original | OSError:
-    """The file at ``path`` as read now, or the error reading it."""
+class Oversized(NamedTuple):
+    """A file larger than the run's ``max_file_size``, left unread."""
+
+    size: int
+    limit: int
+
+
+def read(path: str, limit: int = MAX_FILE_SIZE) -> Original | Oversized | OSError:
+    """The file at ``path`` as read now (unless it is larger than ``limit`` bytes), or the error reading it."""
     try:
         with open(path, "rb") as f:
-            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
-            return Original(f.read(), mtime_ns)
+            st = os.fstat(f.fileno())
+            if st.st_size > limit:
+                return Oversized(st.st_size, limit)
+            data = f.read(limit + 1)  # no more than the limit, even from a file growing meanwhile
+            return Original(data, st.st_mtime_ns) if len(data) <= limit else Oversized(len(data), limit)
     except OSError as exc:
         return exc
 
 
 def process_file(path: str, options: Options) -> FileOutcome:
     """Transform one file and (in write mode) replace it atomically, keeping its encoding, newlines and mode."""
-    original = read(path)
+    original = read(path, options.max_file_size)
     outcome, new_data = prepare(path, original, options)
-    return outcome if new_data is None or isinstance(original, OSError) else commit(outcome, new_data, original)
+    return commit(outcome, new_data, original) if new_data is not None and isinstance(original, Original) else outcome
 
 
-def prepare(path: str, original: Original | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
+def prepare(
+    path: str, original: Original | Oversized | OSError, options: Options
+) -> tuple[FileOutcome, bytes | None]:
     """The outcome for ``path`` given what was read (or the error reading it), and in write mode the new bytes
     still to be written (``commit``); never raises."""
     try:
+        if isinstance(original, Oversized):
+            return _oversized(path, original, options), None
         return _prepare(path, original if isinstance(original, OSError) else original.data, options)
     except (RecursionError, MemoryError) as exc:  # Python's parser gives up on deep nesting with either
         return FileOutcome(path, "failed", error=f"too deeply nested to analyse ({type(exc).__name__}: Python's own "
                            "parser gives up on it); the file is unchanged"), None
     except Exception as exc:  # one file's problem must never stop the run
         return FileOutcome(path, "failed", error=f"internal error: {type(exc).__name__}: {exc}"), None
+
+
+def _oversized(path: str, file: Oversized, options: Options) -> FileOutcome:
+    """A file too large to parse: filtered if no legacy name occurs in it (scanned a chunk at a time), else failed
+    saying how to process it anyway."""
+    try:
+        with open(path, "rb") as f:
+            mentions = may_mention_in(f, PROFILES.get(options.profile))
+    except OSError as exc:
+        return FileOutcome(path, "failed", error=f"cannot read: {exc.strerror or exc}")
+    if not mentions:
+        return FileOutcome(path, "filtered")
+    return FileOutcome(path, "failed", error=(
+        f"not analysed: {_mib(file.size)} is larger than --max-file-size {_mib(file.limit)} (parsing takes "
+        "seconds and about 200 MB of memory per MB); pass --max-file-size with a larger size to rewrite it, or --exclude it "
+        "if it is generated"))
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 def _prepare(path: str, data: bytes | OSError, options: Options) -> tuple[FileOutcome, bytes | None]:
@@ -151,9 +194,10 @@ def commit(outcome: FileOutcome, new_data: bytes, original: Original) -> FileOut
 class ReadAhead:
     """Reads the files it is given, in order, on its own thread, a bounded number ahead of ``next()``."""
 
-    def __init__(self, ahead: int = 16) -> None:
+    def __init__(self, limit: int = MAX_FILE_SIZE, ahead: int = 16) -> None:
+        self._limit = limit
         self._paths: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._read: queue.Queue[Original | OSError] = queue.Queue(maxsize=ahead)
+        self._read: queue.Queue[Original | Oversized | OSError] = queue.Queue(maxsize=ahead)
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="codemod-read-ahead", daemon=True)
         self._thread.start()
@@ -162,7 +206,7 @@ class ReadAhead:
         for path in paths:
             self._paths.put(path)
 
-    def next(self) -> Original | OSError:
+    def next(self) -> Original | Oversized | OSError:
         """The next file added, as read (or the error reading it)."""
         return self._read.get()
 
@@ -178,7 +222,7 @@ class ReadAhead:
 
     def _run(self) -> None:
         while not self._closed.is_set() and (path := self._paths.get()) is not None:
-            self._read.put(read(path))
+            self._read.put(read(path, self._limit))
 
 
 class WriteBehind:
@@ -222,16 +266,16 @@ def run(
     def done(index: int, outcome: FileOutcome) -> None:
         outcomes[index] = outcome
 
-    reader, writer = ReadAhead(), WriteBehind(done)
+    reader, writer = ReadAhead(options.max_file_size), WriteBehind(done)
     reader.add(paths)
     try:
         for index, path in enumerate(paths):
             original = reader.next()
             outcome, new_data = prepare(path, original, options)
-            if new_data is None or isinstance(original, OSError):
-                outcomes[index] = outcome
-            else:
+            if new_data is not None and isinstance(original, Original):
                 writer.add(index, outcome, new_data, original)
+            else:
+                outcomes[index] = outcome
             if progress is not None:
                 progress(1)
     finally:

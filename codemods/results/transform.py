@@ -13,6 +13,7 @@ import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from compat.renames import PROFILES, Profile
 from codemods.results._table import load_own
@@ -23,7 +24,8 @@ from codemods.results.rules import RULES, Context
 from codemods.results.scopes import build
 from codemods.results.source import Source
 
-__all__ = ["RewriteError", "Transformed", "does_not_parse", "may_mention", "needles", "transform_source"]
+__all__ = ["RewriteError", "Transformed", "does_not_parse", "may_mention", "may_mention_in", "needles",
+           "transform_source"]
 
 
 class RewriteError(RuntimeError):
@@ -66,6 +68,20 @@ def needles(profile: Profile | None) -> re.Pattern[bytes]:
 def may_mention(data: bytes, profile: Profile | None) -> bool:
     """False when the bytes cannot mention any legacy name: such a file is never parsed."""
     return needles(profile).search(data) is not None
+
+
+def may_mention_in(file: BinaryIO, profile: Profile | None, chunk: int = 1024 * 1024) -> bool:
+    """``may_mention`` for a file read a chunk at a time (one that is too large to hold whole); consecutive chunks
+    overlap by the longest needle, so a name cut at a boundary is still found."""
+    pattern = needles(profile)
+    overlap = max(len(alternative) for alternative in pattern.pattern.split(b"|"))
+    tail = b""
+    while block := file.read(chunk):
+        window = tail + block
+        if pattern.search(window) is not None:
+            return True
+        tail = window[-overlap:]
+    return False
 
 
 def _watched_attributes(profile: Profile) -> frozenset[str]:
