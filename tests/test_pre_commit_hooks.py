@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,11 +18,13 @@ HOOKS = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.
 LEGACY = "from compat.result_handlers import JSONResultHandler\n\nHANDLER = JSONResultHandler()\n"
 
 
-def run_hook(hook_id: str, file: Path) -> subprocess.CompletedProcess[str]:
-    """Run the hook's entry as pre-commit does: the entry's words, then the staged file names."""
-    words = shlex.split(HOOKS[hook_id]["entry"])
-    assert words[0] == "python"
-    return subprocess.run([sys.executable, *words[1:], str(file)], capture_output=True, text=True, timeout=120)
+def run_hook(hook_id: str, file: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the hook's entry as pre-commit does: the entry's words (its script from this environment), then the
+    staged file names, from the project's root."""
+    script, *words = shlex.split(HOOKS[hook_id]["entry"])
+    executable = Path(sys.executable).parent / script
+    assert executable.exists(), f"{script} is not a script this distribution installs"
+    return subprocess.run([str(executable), *words, str(file)], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def test_both_hooks_are_declared_for_python_files() -> None:
@@ -44,3 +50,45 @@ def test_the_fix_hook_rewrites_the_file(tmp_path: Path) -> None:
     source.write_text(LEGACY)
     run_hook("results-codemod", source)
     assert source.read_text() == "from compat.results import JSONResult\n\nHANDLER = JSONResult()\n"
+
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin directory of a fresh virtualenv with this distribution installed from its wheel, as pre-commit installs
+    a hook's repository (not editable: an editable install's finder would hide what a project's own package does);
+    the dependencies come from this environment's site-packages."""
+    base = tmp_path_factory.mktemp("hook-env")
+    source = base / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".mypy_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(base), str(source)],
+                   check=True, capture_output=True, timeout=600)
+    (wheel,) = base.glob("results_compat-*.whl")
+    environment = base / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)], check=True, timeout=120)
+    python = environment / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    str(wheel)], check=True, capture_output=True, timeout=600)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    ours = sysconfig.get_paths()["purelib"]
+    Path(site, "zz-dependencies.pth").write_text(ours + "\n")  # a plain path: our editable finder stays inactive
+    return python.parent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hook_id", ["results-codemod-check", "results-codemod"])
+def test_the_hooks_run_in_a_project_with_its_own_codemods_package(hook_id: str, installed: Path, tmp_path: Path) -> None:
+    own = tmp_path / "codemods"
+    own.mkdir()
+    (own / "__init__.py").write_text("")  # `python -m codemods.results` run from here finds this package first
+    source = tmp_path / "flows.py"
+    source.write_text(LEGACY)
+    done = subprocess.run([*shlex.split(HOOKS[hook_id]["entry"]), "flows.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PATH": f"{installed}{os.pathsep}{os.environ['PATH']}"})
+    assert "No module named" not in done.stderr, done.stderr
+    if hook_id == "results-codemod-check":
+        assert done.returncode == 1 and "would rewrite flows.py" in done.stderr
+    else:
+        assert done.returncode == 0 and "from compat.results import JSONResult" in source.read_text()
