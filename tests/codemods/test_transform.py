@@ -104,18 +104,42 @@ def test_the_prefect_profile_leaves_the_compat_names_alone() -> None:
 
 def test_an_import_removed_from_an_indented_block_leaves_pass_when_the_block_would_be_empty() -> None:
     text = (
-        "def make(d):\n"
-        "    if True:\n"
-        "        from compat.result_handlers import LocalResultHandler\n"
-        "    handler = LocalResultHandler(dir=d)\n"
+        "if True:\n"
+        "    from compat.result_handlers import LocalResultHandler\n"
+        "handler = LocalResultHandler(dir='d')\n"
     )
     assert rewrite(text) == (
         "from compat.results import LocalResult\n\n"
-        "def make(d):\n"
-        "    if True:\n"
-        "        pass\n"
-        "    handler = LocalResult(dir=d)\n"
+        "if True:\n"
+        "    pass\n"
+        "handler = LocalResult(dir='d')\n"
     )
+
+
+def test_a_new_import_takes_the_place_of_a_legacy_import_inside_the_function_that_uses_it() -> None:
+    text = (
+        "from compat import Task\n\n"
+        "def make(d, mine):\n"
+        "    if True:\n"
+        "        from compat.result_handlers import LocalResultHandler, JSONResultHandler\n"
+        "    first = Task(result_handler=mine)\n"
+        "    return Task(result_handler=LocalResultHandler(dir=d)), Task(result_handler=JSONResultHandler())\n"
+    )
+    assert rewrite(text) == (
+        "from compat import as_result, Task\n\n"
+        "def make(d, mine):\n"
+        "    if True:\n"
+        "        from compat.results import JSONResult, LocalResult\n"
+        "    first = Task(result=as_result(mine))\n"
+        "    return Task(result=LocalResult(dir=d)), Task(result=JSONResult())\n"
+    )
+
+
+def test_a_new_import_used_in_two_functions_goes_to_the_top() -> None:
+    body = "    from compat.result_handlers import LocalResultHandler\n    handler = LocalResultHandler(dir=d)\n"
+    text = f"def one(d):\n{body}\ndef two(d):\n{body}"
+    new_body = "    handler = LocalResult(dir=d)\n"
+    assert rewrite(text) == f"from compat.results import LocalResult\n\ndef one(d):\n{new_body}\ndef two(d):\n{new_body}"
 
 
 def test_a_new_import_takes_the_place_of_the_one_it_replaces() -> None:
@@ -213,13 +237,15 @@ def test_an_import_sharing_its_line_is_left_and_reported() -> None:
 
 
 def test_a_nested_import_line_is_removed_with_its_trailing_comment() -> None:
-    text = (
-        "def f():\n"
-        "    x = 1\n"
-        "    from compat.legacy import JSONResultHandler  # old\n"
-        "    handler = JSONResultHandler()\n"
-    )
-    assert rewrite(text) == "from compat.results import JSONResult\n\ndef f():\n    x = 1\n    handler = JSONResult()\n"
+    body = "    x = 1\n    from compat.legacy import JSONResultHandler  # old\n    handler = JSONResultHandler()\n"
+    text = f"def f():\n{body}\ndef g():\n{body}"  # the new name is used in both: it goes to the top
+    new_body = "    x = 1\n    handler = JSONResult()\n"
+    assert rewrite(text) == f"from compat.results import JSONResult\n\ndef f():\n{new_body}\ndef g():\n{new_body}"
+
+
+def test_a_new_import_in_place_of_a_nested_one_keeps_its_trailing_comment() -> None:
+    text = "def f():\n    from compat.legacy import JSONResultHandler  # old\n    handler = JSONResultHandler()\n"
+    assert rewrite(text) == "def f():\n    from compat.results import JSONResult  # old\n    handler = JSONResult()\n"
 
 
 def test_a_bare_generator_argument_is_left_for_a_human() -> None:

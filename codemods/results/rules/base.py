@@ -26,6 +26,7 @@ class Context:
         self.sites: list[Site] = []
         self.needed: set[tuple[str, str]] = set()  # (module, name) imports the rewritten code needs
         self.first_use: dict[str, int] = {}  # module -> the first line that uses a name imported from it
+        self.uses: dict[tuple[str, str], list[int]] = {}  # (module, name) -> the lines that use the new name
         self.consumed: set[int] = set()  # ids of Name reads of legacy bindings that the edits removed
         self.reported: set[int] = set()  # ids of nodes a rule already reported (not to be reported twice)
         self.handled: set[int] = set()  # ids of Name reads whose use a rule rewrote (not an escape)
@@ -128,6 +129,7 @@ class Context:
         self.needed.add((module, name))
         line = node.lineno  # type: ignore[attr-defined]
         self.first_use[module] = min(line, self.first_use.get(module, line))
+        self.uses.setdefault((module, name), []).append(line)
 
     # -- values given where a Result is now expected ----------------------------------------------------------
 

@@ -57,6 +57,9 @@ class Imports(RewriteRule):
         prologue, end = _prologue(context)
         in_prologue = {key: value for key, value in removals.items() if key in prologue}
         to_top, in_place, target = self._placement(context, statements, removals, prologue)
+        local = self._local_placement(context, statements, removals, to_top)
+        for names in local.values():
+            to_top -= names
         if to_top or in_prologue:
             self._rewrite_prologue(context, end, [r for rs in in_prologue.values() for r in rs], to_top)
         for key, found in removals.items():
@@ -64,6 +67,8 @@ class Imports(RewriteRule):
                 continue
             if statements[key] is target and _emptied(target, found):
                 self._replace_in_place(context, target, in_place)
+            elif key in local:
+                self._replace_in_place(context, statements[key], local[key])
             else:
                 self._remove_from(context, statements[key], found)
                 if statements[key] is target:
@@ -101,12 +106,42 @@ class Imports(RewriteRule):
         return set(context.needed), set(), None
 
     @staticmethod
+    def _local_placement(
+        context: Context,
+        statements: dict[int, ast.Import | ast.ImportFrom],
+        removals: dict[int, list[Removal]],
+        needed: set[tuple[str, str]],
+    ) -> dict[int, set[tuple[str, str]]]:
+        """New imports that take the place of a legacy import inside a function which the removals empty: those
+        whose every use is in that function, after the import (the function imported what it uses; so does the
+        rewrite)."""
+        placed: dict[int, set[tuple[str, str]]] = {}
+        top = {s.module for s in context.tree.body if isinstance(s, ast.ImportFrom) and not s.level}
+        taken = {pair for pair in needed if pair[0] in top}  # merged into the module's import of that module
+        for key, statement in statements.items():
+            binding = context.tracker.binding_of_alias.get(id(statement.names[0]))
+            scope = binding.scope if binding is not None else None
+            function = scope.node if scope is not None and scope.kind == "function" else None
+            if function is None or not _emptied(statement, removals[key]) or not _alone_on_its_lines(context, statement):
+                continue
+            if "#" in context.source.segment(context.source.start(statement), context.source.end(statement)):
+                continue  # comments inside the statement: left to the top block, which keeps them
+            first, last = statement.end_lineno or statement.lineno, function.end_lineno or function.lineno  # type: ignore[attr-defined]
+            mine = {pair for pair in needed - taken if all(first < line <= last for line in context.uses[pair])}
+            if mine:
+                placed[key] = mine
+                taken |= mine
+        return placed
+
+    @staticmethod
     def _replace_in_place(context: Context, target: ast.stmt, needed: set[tuple[str, str]]) -> None:
         """The new imports take the place of an emptied legacy import line, and the comments inside it (the
         trailing comment is outside the statement: it stays as it is)."""
         source = context.source
         text = _import_lines(context, needed)
         lines = text.split(source.newline)
+        indent = source.segment(source.line_start(target.lineno), source.start(target))
+        text = (source.newline + indent).join(lines)
         old = source.segment(source.start(target), source.end(target))
         if "#" in old:
             import libcst as cst
