@@ -19,7 +19,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, TypeVar, Union
 
 from compat.errors import ArgumentTypeError, LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
-from compat.results.records import RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, bytes_hash
+from compat.results.records import (
+    RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash,
+)
 from compat.results.serializers import PickleSerializer, Serializer
 
 __all__ = ["CacheValidator", "Location", "Result", "Validator", "render_location"]
@@ -307,19 +309,24 @@ class Result:
         ``record`` describes (no second pass over them)."""
         resolved = self.resolve(location)
         serializer = self.serializer
+        algorithm = algorithm_of(record.bytes_hash)
+        try:
+            new_hash(algorithm)
+        except ValueError:  # a hash this version does not know: the record cannot vouch for the bytes
+            return self.read(location), False
         try:
             if _streams(type(self), type(serializer), "read_stream", "read_bytes", "load", "deserialize"):
                 load = serializer.load  # type: ignore[attr-defined]
 
                 def load_hashing(stream: BinaryIO) -> tuple[Any, str]:
-                    reader = HashingReader(stream)
+                    reader = HashingReader(stream, algorithm)
                     loaded = load(reader)
                     return loaded, reader.finish()
 
                 value, digest = self.read_stream(resolved, load_hashing)
             else:
                 data = self.read_bytes(resolved)
-                value, digest = serializer.deserialize(data), bytes_hash(data)
+                value, digest = serializer.deserialize(data), bytes_hash(data, algorithm)
         except SerializationError as exc:
             raise _unreadable(resolved, exc) from exc.__cause__
         return self._holding(resolved, value), digest == record.bytes_hash

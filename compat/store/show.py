@@ -5,7 +5,6 @@ environment (``$RESULTS_COMPAT_SIGNING_KEY`` or ``$RESULTS_COMPAT_SIGNING_KEY_FI
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import os
@@ -16,7 +15,7 @@ from typing import Any
 from compat.errors import ResultError, SerializationError
 from compat.results import signing
 from compat.results._cloud import unwrap_legacy_payload
-from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
+from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, algorithm_of, bytes_hash
 from compat.store.roots import LocalRoot, ObjectRoot, Root, object_result
 
 __all__ = ["Description", "describe", "split_location"]
@@ -142,9 +141,9 @@ def _record(root: Root, name: str, data: bytes) -> tuple[TargetRecord | None, st
         record = TargetRecord.from_json(raw)
     except ValueError as exc:
         return None, f"unreadable ({exc})"
-    algorithm, _, digest = record.bytes_hash.partition(":")
+    algorithm = algorithm_of(record.bytes_hash)
     try:
-        matches = hashlib.new(algorithm, data).hexdigest() == digest
+        matches = bytes_hash(data, algorithm) == record.bytes_hash
     except ValueError:
         return record, f"names an unknown hash {algorithm!r}"
     return record, "describes these bytes" if matches else "for other bytes (the output was replaced since)"

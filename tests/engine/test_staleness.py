@@ -193,7 +193,7 @@ def test_a_target_without_a_record_stays_cached_as_no_record(project: Project) -
 def test_a_record_whose_hash_lies_is_no_record(project: Project) -> None:
     path = project.root / "out" / "total.pkl.record.json"
     planted = json.loads(path.read_text())
-    path.write_text(json.dumps({**planted, "bytes_hash": "sha256:" + "0" * 64}))
+    path.write_text(json.dumps({**planted, "bytes_hash": "blake3:" + "0" * 64}))
     project.edit("return y + 1", "return y + 2")
     assert codes(project.run(invalidate_on=None))["total"] == ["Cached", "no-record"]
 

@@ -162,3 +162,19 @@ def test_a_record_signed_with_another_key_is_ignored(tmp_path: Path) -> None:
     recording(signing(tmp_path, "key-two"), "out.pkl").write("value")
     assert signing(tmp_path, "key-two").record("out.pkl") is not None
     assert signing(tmp_path, "key-one").record("out.pkl") is None
+
+
+def test_a_record_naming_sha256_is_checked_with_sha256(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write("value")
+    assert written.written_record is not None and written.written_record.bytes_hash.startswith("blake3:")
+    data = (tmp_path / "out.pkl").read_bytes()
+    older = TargetRecord.from_dict({**written.written_record.to_dict(), "bytes_hash": bytes_hash(data, "sha256")})
+    assert LocalResult(dir=tmp_path).read_checked("out.pkl", older)[1]
+
+
+def test_a_record_naming_an_unknown_hash_does_not_vouch_for_the_bytes(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write("value")
+    assert written.written_record is not None
+    unknown = TargetRecord.from_dict({**written.written_record.to_dict(), "bytes_hash": "nohash:00"})
+    read, matches = LocalResult(dir=tmp_path).read_checked("out.pkl", unknown)
+    assert read.value == "value" and not matches
