@@ -46,18 +46,34 @@ _MODULES = {
 }
 
 
+_TABLE_MODULES = frozenset(_MODULES) | frozenset(_MODULES.values())
+
+
 class _Ref(ast.Name):
     """A name replaced by what it stands for; ``obj`` is that object (None when known only by name)."""
 
     obj: Any
     rename: Rename | None
     legacy: bool
+    path: str | None
+    """A module imported inside the function: its dotted path as written (known by name only)."""
 
 
 def _ref(text: str, obj: Any = None, rename: Rename | None = None, legacy: bool = False) -> _Ref:
     node = _Ref(id="@" + text, ctx=ast.Load())
-    node.obj, node.rename, node.legacy = obj, rename, legacy
+    node.obj, node.rename, node.legacy, node.path = obj, rename, legacy, None
     return node
+
+
+def _module_ref(path: str) -> _Ref:
+    node = _ref("module:" + _MODULES.get(path, path))
+    node.path = path
+    return node
+
+
+def _table_module(path: str) -> bool:
+    """``path`` is a module the table names, or a package on the way to one (``compat`` of ``compat.results``)."""
+    return any(name == path or name.startswith(path + ".") for name in _TABLE_MODULES)
 
 
 _class_refs: weakref.WeakKeyDictionary[type, tuple[int, tuple[str, Rename | None, bool]]] = (
@@ -131,6 +147,7 @@ class Canonical(ast.NodeTransformer):
         found = getattr(fn, "__builtins__", None)
         self._builtins = found if isinstance(found, dict) else vars(builtins)
         self._imported: dict[str, tuple[str, Rename, bool]] = {}
+        self._imported_modules: dict[str, str] = {}  # import compat.result_handlers as rh, inside the function
         self._found: dict[str, Any] = {}  # each name looked up (and depended on) once
         self.values: dict[str, str] = {}
         self.helpers: list[types.FunctionType] = []
@@ -212,6 +229,8 @@ class Canonical(ast.NodeTransformer):
         if node.id in self._imported:
             name, rename, legacy = self._imported[node.id]
             return _ref("class:" + name, None, rename, legacy)
+        if node.id in self._imported_modules:
+            return _module_ref(self._imported_modules[node.id])
         if node.id in self._locals:
             return node
         obj = self._lookup(node.id)
@@ -228,6 +247,12 @@ class Canonical(ast.NodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         node.value = self.visit(node.value)
         owner = node.value
+        if isinstance(owner, _Ref) and owner.path is not None and isinstance(node.ctx, ast.Load):
+            found = _static_class(owner.path, node.attr)
+            if found is not None:
+                return _ref("class:" + found[0], None, found[1], found[2])
+            if _table_module(f"{owner.path}.{node.attr}"):
+                return _module_ref(f"{owner.path}.{node.attr}")
         if isinstance(owner, _Ref) and isinstance(owner.obj, types.ModuleType) and isinstance(node.ctx, ast.Load):
             module = owner.obj
             key = f"{owner.id}.{node.attr}"
@@ -269,6 +294,21 @@ class Canonical(ast.NodeTransformer):
                 and not value.keywords
             ):
                 keyword.value = value.args[0]  # as_result(h): what the codemod wraps a value it cannot follow in
+        return node
+
+    def visit_Import(self, node: ast.Import) -> ast.AST | None:
+        kept = []
+        for alias in node.names:
+            if not _table_module(alias.name):
+                kept.append(alias)
+            elif alias.asname:
+                self._imported_modules[alias.asname] = alias.name
+            else:  # import compat.result_handlers binds compat
+                top = alias.name.partition(".")[0]
+                self._imported_modules[top] = top
+        if not kept:
+            return None
+        node.names = kept
         return node
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST | None:

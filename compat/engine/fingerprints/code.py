@@ -59,8 +59,9 @@ _whole: weakref.WeakKeyDictionary[types.FunctionType, tuple[str, tuple[Dependenc
 def code_fingerprint(fn: Callable[..., Any]) -> str:
     """``"sha256:<hex>"`` of ``fn``'s code and of what the names it uses stand for (see the module's docstring).
 
-    Takes a function, a method (its function: the instance is not code), a ``functools.partial`` (its function
-    and arguments), a decorated function (the one it wraps: decorators are configuration) or a builtin."""
+    Takes a function, a task (a ``@task``'s function, a Task subclass's ``run``), a method (its function: the
+    instance is not code), a ``functools.partial`` (its function and arguments), a decorated function (the one it
+    wraps: decorators are configuration) or a builtin."""
     if type(fn) is types.FunctionType:  # the common case first: a memo hit costs a few microseconds
         hit = _whole.get(fn)
         if hit is not None and _still(hit[1]):
@@ -73,7 +74,7 @@ def code_fingerprint(fn: Callable[..., Any]) -> str:
         if isinstance(target, (types.BuiltinFunctionType, type)):
             name = class_ref(target)[0] if isinstance(target, type) else _builtin_name(target)
             return _PREFIX + hashlib.sha256(f"ref:{name}".encode()).hexdigest()
-        raise ArgumentTypeError("code_fingerprint's fn", fn, "a function, method, functools.partial or builtin")
+        raise ArgumentTypeError("code_fingerprint's fn", fn, "a function, task, method, functools.partial or builtin")
     hit = _whole.get(target)
     if hit is not None and _still(hit[1]):
         return hit[0]
@@ -83,8 +84,12 @@ def code_fingerprint(fn: Callable[..., Any]) -> str:
 
 
 def _target(fn: Any) -> Any:
+    from compat.engine.task import Task  # the engine imports this module: not at import time
+
     while True:
-        if isinstance(fn, types.MethodType):
+        if isinstance(fn, Task):
+            fn = getattr(fn, "fn", None) or type(fn).run
+        elif isinstance(fn, types.MethodType):
             fn = fn.__func__
         elif hasattr(fn, "__wrapped__") and not isinstance(fn, functools.partial):
             fn = fn.__wrapped__

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from compat import task
+from compat import Task, task
 from compat.engine.fingerprints import code_fingerprint
 from compat.errors import ArgumentTypeError
 from tests.engine.fingerprints.conftest import REPO, functions_of
@@ -164,11 +164,19 @@ def test_a_replaced_code_object_is_seen() -> None:
     assert code_fingerprint(f) != first
 
 
-def test_a_task_function_and_its_task_count_alike() -> None:
+def test_a_task_counts_by_its_function() -> None:
     def double(x: int) -> int:
         return 2 * x
 
-    assert code_fingerprint(task(double).fn) == code_fingerprint(double)
+    assert code_fingerprint(task(double)) == code_fingerprint(double)
+
+
+def test_a_task_subclass_counts_by_its_run() -> None:
+    class Double(Task):
+        def run(self, x: int) -> int:
+            return 2 * x
+
+    assert code_fingerprint(Double(name="double")) == code_fingerprint(Double.run)
 
 
 def _ping(n: int) -> int:
