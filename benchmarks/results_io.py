@@ -16,6 +16,9 @@ records on and off (a LocalResult subclass with ``keeps_records = False``).
 Then signed pickles (PickleSerializer(signing_key=...), HMAC-SHA256) against unsigned ones through the same
 LocalResult (target 1.10x at 256 MB): a signed read is verified in memory before it is unpickled.
 
+The 1 KB rows also run below a subdirectory of ``dir``, which LocalResult reaches one directory at a time without
+following a link out of ``dir`` (a few more calls than the floor's one ``open``).
+
 Targets: read of 100 MiB <= 1.15x ``pickle.load(f)``, adding <= 1.1x the payload to peak memory; 1 KB write and read
 <= 1.15x the same-durability floor; ``durable=False`` checkpoint <= 0.5x the durable one of before (0.6-1.4 ms).
 Run: .venv/bin/python benchmarks/results_io.py [--quick] [--records] [--repeats N] [--rounds N] (1 KB and 1 MB: 12 rounds of 50
@@ -197,6 +200,18 @@ def main() -> None:
                 lambda: floor_read(base_path), lambda: result.read("ours.pkl"), repeats, rounds
             )
             row(f"{label} read", base, ours)
+            if size == 1024:  # below dir: reached through its directory, one name at a time (compat.results._beneath)
+                below = LocalResult(dir=directory, location="sub/ours.pkl", durable=False)
+                floor_below = os.path.join(directory, "sub", "floor.pkl")
+                os.makedirs(os.path.dirname(floor_below), exist_ok=True)
+                base, ours = side_by_side(
+                    lambda: floor_write(floor_below, value, False), lambda: below.write(value), repeats, rounds
+                )
+                row(f"{label} sub/ write d=False", base, ours)
+                base, ours = side_by_side(
+                    lambda: floor_read(floor_below), lambda: below.read("sub/ours.pkl"), repeats, rounds
+                )
+                row(f"{label} sub/ read", base, ours)
             if size > 1024 * 1024:
                 floor_peak = peak_added(lambda: floor_read(base_path), size)
                 ours_peak = peak_added(lambda: result.read("ours.pkl").value, size)

@@ -22,16 +22,18 @@ from typing import NamedTuple, TypeVar
 
 from compat.errors import LocationError, StorageError
 
-__all__ = ["AT_SUPPORTED", "At", "Link", "at", "inside", "links_leaving"]
+__all__ = ["AT_SUPPORTED", "LINK_ERRNOS", "NOFOLLOW", "At", "Link", "at", "inside", "links_leaving"]
 
 T = TypeVar("T")
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+LINK_ERRNOS = (errno.ELOOP, errno.EMLINK)
+"""What ``open`` with ``NOFOLLOW`` raises for a link: ELOOP (Linux, macOS), EMLINK (FreeBSD)."""
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
 _MAX_LINKS = 40  # links followed in one lookup, as Linux allows
 
-AT_SUPPORTED = bool(_NOFOLLOW) and {os.open, os.stat, os.mkdir, os.rename, os.readlink} <= os.supports_dir_fd
+AT_SUPPORTED = bool(NOFOLLOW) and {os.open, os.stat, os.mkdir, os.rename, os.readlink} <= os.supports_dir_fd
 """Whether files below a directory are reached through directory descriptors (POSIX); else by path, links first."""
 
 
@@ -52,9 +54,9 @@ class At(NamedTuple):
     def open(self, flags: int) -> int:
         """``os.open`` of the file (never creating it)."""
         try:
-            return os.open(self.name, flags | (_NOFOLLOW if self.nofollow else 0), dir_fd=self.dir_fd)
+            return os.open(self.name, flags | (NOFOLLOW if self.nofollow else 0), dir_fd=self.dir_fd)
         except OSError as exc:
-            if self.nofollow and exc.errno in (errno.ELOOP, errno.EMLINK):  # EMLINK: FreeBSD's answer
+            if self.nofollow and exc.errno in LINK_ERRNOS:
                 raise Link() from None
             raise
 
@@ -147,7 +149,7 @@ def _open_below(fd: int, part: str, create: bool) -> int:
     """The directory ``part`` in the one open as ``fd``, never through a link (``Link`` instead)."""
     for _ in range(2):
         try:
-            return os.open(part, _DIRECTORY_FLAGS | _NOFOLLOW, dir_fd=fd)
+            return os.open(part, _DIRECTORY_FLAGS | NOFOLLOW, dir_fd=fd)
         except FileNotFoundError:
             if not create:
                 raise
@@ -163,7 +165,7 @@ def _open_below(fd: int, part: str, create: bool) -> int:
             except OSError:
                 raise exc from None  # not a link: a file where a directory should be
             raise Link() from None
-    return os.open(part, _DIRECTORY_FLAGS | _NOFOLLOW, dir_fd=fd)
+    return os.open(part, _DIRECTORY_FLAGS | NOFOLLOW, dir_fd=fd)
 
 
 def _below(root: str, head: str, target: str, location: str) -> str:

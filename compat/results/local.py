@@ -328,6 +328,10 @@ class LocalResult(Result):
     def _stat(self, path: str, where: int, location: str) -> os.stat_result | None:
         """What is at ``path`` (a link inside ``dir`` followed), or None if nothing is."""
         try:
+            if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
+                info = os.lstat(path)
+                if not stat.S_ISLNK(info.st_mode):
+                    return info
             return self._at(path, where, location, At.lstat)
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -392,6 +396,12 @@ class LocalResult(Result):
         """A descriptor open for reading on the file at ``path`` (see ``_at``); ``O_NONBLOCK``: a FIFO there cannot
         block the open, and is refused once open."""
         try:
+            if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
+                try:
+                    return os.open(path, _READ | _beneath.NOFOLLOW)
+                except OSError as exc:
+                    if exc.errno not in _beneath.LINK_ERRNOS:
+                        raise
             return self._at(path, where, location, _open_for_reading)
         except FileNotFoundError as exc:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)") from exc

@@ -107,6 +107,13 @@ def race(layout: tuple[Path, Path], tmp_path: Path, operation: Callable[[], obje
     return ended
 
 
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no O_NOFOLLOW nor dir_fd=: links are looked for first")
+def test_posix_reaches_files_below_dir_through_directory_descriptors() -> None:
+    from compat.results import _beneath
+
+    assert _beneath.AT_SUPPORTED and _beneath.NOFOLLOW == os.O_NOFOLLOW
+
+
 def everything_in(directory: Path) -> list[str]:
     return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
 
