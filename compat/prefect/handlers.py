@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import uuid
+import weakref
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -75,8 +76,32 @@ class ResultHandler(metaclass=_LegacyHandlerType):
             rename = rename_for("class", "ResultHandler", PREFECT)
             warn(LegacySubclassWarning, message(rename, subject=cls.__qualname__, profile=PREFECT))
 
+    _not_pickled: ClassVar[tuple[str, ...]] = ("_converted",)
+    """Attributes ``__getstate__`` leaves out: weak references, and a subclass's cloud client."""
+
     def __init__(self) -> None:
         self.logger = logging.getLogger(f"prefect.{type(self).__name__}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set the attribute and, on every Result this handler became under ``result_handler=``, the setting the
+        rename table maps it to: ``handler.dir = new`` after ``Task(result_handler=handler)`` moves the task's
+        checkpoints, as it did in 0.13, where the task held the handler itself."""
+        object.__setattr__(self, name, value)
+        rename = type(self).__dict__.get("_legacy_rename")
+        new = rename.arguments.get(name) if rename is not None else None
+        if new is None:
+            return
+        for ref in self.__dict__.get("_converted", ()):
+            result = ref()
+            if result is not None:
+                setattr(result, new, value)
+
+    def _converted_into(self, result: object) -> None:
+        """Called by the bridge's conversion: ``result`` was built from this handler's settings and follows them."""
+        self.__dict__.setdefault("_converted", []).append(weakref.ref(result))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in self._not_pickled}
 
     def write(self, result: Any) -> str | None:
         """Store ``result``; return the URI that ``read`` accepts. The base class is a pass-through that stores
@@ -164,6 +189,8 @@ class S3ResultHandler(ResultHandler):
     ``boto3_kwargs`` go to ``client("s3", ...)``.
     """
 
+    _not_pickled = ("_converted", "_client")
+
     def __init__(
         self, bucket: str, aws_credentials_secret: str | None = None, boto3_kwargs: dict[str, Any] | None = None
     ) -> None:
@@ -193,9 +220,6 @@ class S3ResultHandler(ResultHandler):
     def client(self, value: Any) -> None:
         self._client = value
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k != "_client"}
-
     def write(self, result: Any) -> str:
         key = _new_key()
         self.client.upload_fileobj(io.BytesIO(_encode(result)), Bucket=self.bucket, Key=key)
@@ -217,6 +241,8 @@ class GCSResultHandler(ResultHandler):
     Prefect Secret ``credentials_secret`` if given; ``google-cloud-storage`` is needed once it is used.
     """
 
+    _not_pickled = ("_converted", "_gcs_bucket")
+
     def __init__(self, bucket: str | None = None, credentials_secret: str | None = None) -> None:
         self.bucket = bucket
         self.credentials_secret = credentials_secret
@@ -230,9 +256,6 @@ class GCSResultHandler(ResultHandler):
             credentials = read_secret(self.credentials_secret, "credentials_secret") if self.credentials_secret else None
             self._gcs_bucket = get_storage_client(credentials=credentials).bucket(self.bucket)  # type: ignore[arg-type]
         return self._gcs_bucket
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k != "_gcs_bucket"}
 
     def write(self, result: Any) -> str:
         key = _new_key()
@@ -251,6 +274,8 @@ class AzureResultHandler(ResultHandler):
     connection string), read when the client is made; ``azure-storage-blob`` (12.x, the API Prefect 1.x uses) is
     needed once it is used.
     """
+
+    _not_pickled = ("_converted", "_service")
 
     def __init__(
         self,
@@ -277,9 +302,6 @@ class AzureResultHandler(ResultHandler):
     @service.setter
     def service(self, value: Any) -> None:
         self._service = value
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k != "_service"}
 
     def write(self, result: Any) -> str:
         key = _new_key()

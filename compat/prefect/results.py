@@ -161,10 +161,29 @@ class ResultAsHandler(ResultHandler):
     def __getattr__(self, name: str) -> Any:
         if name == "result":  # not set yet (mid-unpickling): do not recurse
             raise AttributeError(name)
-        return getattr(self.result, name)
+        return getattr(self.result, _result_attribute(self.result, name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Legacy code that configures its handler (``flow.result_handler.dir = new``) configures the Result in
+        use, under the name the rename table gives the setting (``validate`` -> ``validate_dir``)."""
+        if name in ("result", "logger") or name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.result, _result_attribute(self.result, name), value)
 
     def __repr__(self) -> str:
         return f"ResultAsHandler({self.result!r})"
+
+
+def _result_attribute(result: Result, legacy: str) -> str:
+    """The attribute of ``result`` (one of Prefect's Results, or a subclass) that the legacy handler setting
+    ``legacy`` maps to in the rename table; the same name where the table says nothing."""
+    natives = [rename for rename in PREFECT.of_kind("class") if rename.module is None]
+    for cls in type(result).__mro__:
+        for rename in natives:
+            if rename.new == cls.__name__:
+                return rename.arguments.get(legacy) or legacy
+    return legacy
 
 
 def to_result(obj: Any) -> Result:
@@ -205,6 +224,7 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     """The Prefect Result the rename table names for a built-in handler, with the handler's settings."""
     kept = _with_secret(handler)
     if kept is not None:
+        handler._converted_into(kept)
         return kept
     result_class = getattr(prefect.engine.results, rename.new, None)
     if not (isinstance(result_class, type) and issubclass(result_class, Result)):
@@ -224,4 +244,6 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
             f"{rename.old}({', '.join(f'{old}=...' for old in lost)}) runs as "
             f"{PREFECT.new_module}.{rename.new}, which has no such setting: {rename.note}",
         )
-    return result_class(**kwargs)  # type: ignore[no-any-return]
+    result: Result = result_class(**kwargs)
+    handler._converted_into(result)  # the handler's later settings (handler.dir = ...) reach this Result
+    return result
