@@ -239,6 +239,18 @@ PREFECT = Profile(
         ),
         Rename(
             kind="class",
+            old="SafeResult",
+            new="Result",
+            anchor="prefect",
+            module="prefect.engine.result",
+            positional=("value", "result_handler"),
+            arguments=_frozen({"value": "location"}),  # result_handler: the Result that stored the value reads it
+            note="Prefect 0.14 removed SafeResult (prefect.engine.result) with the handlers: where "
+            "SafeResult(location, handler).to_result().value read a stored value, the Result that stored it reads it, "
+            "result.read(location).value",
+        ),
+        Rename(
+            kind="class",
             old="ResultHandler",
             new="Result",
             anchor="prefect",

@@ -4,7 +4,8 @@
   ``task``: translated to ``result=`` by compat's own translator (``compat.kwargs.translate_result_handler``) with
   the bridge's conversion and the ``prefect`` profile's messages;
 - ``.result_handler`` on ``Task`` and ``Flow``: a deprecated alias of ``.result``;
-- ``prefect.engine.results.ResultHandlerResult`` and the legacy module paths (``compat.prefect.modules``).
+- ``prefect.engine.results.ResultHandlerResult``, ``prefect.engine.result.SafeResult`` and the legacy module paths
+  (``compat.prefect.modules``).
 
 Functions and ``__init__``s are wrapped, never classes, so pickling, ``isinstance`` and subclassing keep working.
 Which callables take the keyword and attribute, and where ``task`` is bound, come from the rename table.
@@ -20,7 +21,7 @@ from typing import Any
 from compat.deprecations import rename_for, skip_frames_in
 from compat.kwargs import result_handler_property, translate_result_handler
 from compat.prefect.modules import engine_getattr, install_finder
-from compat.prefect.results import ResultHandlerResult, handler_kind, to_handler, to_result
+from compat.prefect.results import ResultHandlerResult, SafeResult, handler_kind, to_handler, to_result
 from compat.renames import PREFECT
 
 __all__ = ["apply"]
@@ -39,6 +40,10 @@ def apply(prefect: ModuleType) -> None:
     import prefect.engine.results
 
     prefect.engine.results.ResultHandlerResult = ResultHandlerResult  # type: ignore[attr-defined]
+    import prefect.engine.result.base
+
+    for module in (prefect.engine.result, prefect.engine.result.base):  # where 0.13 defined and exported it
+        module.SafeResult = SafeResult  # type: ignore[attr-defined]
 
     for name in KEYWORD.applies_to:  # Task, Flow (their __init__) and task (rebound wherever Prefect binds it)
         original = getattr(prefect, name)

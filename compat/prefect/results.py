@@ -22,7 +22,7 @@ from compat.adapters import HANDLER_EXPECTED, handler_has_stored
 from compat.deprecations import HandlerKind, LegacyHandlerWarning, warn
 from compat.errors import ArgumentTypeError
 from compat.prefect.credentials import aws_credentials, azure_service
-from compat.prefect.handlers import ResultHandler
+from compat.prefect.handlers import ResultHandler, _LegacyHandlerType
 from compat.renames import PREFECT, Rename
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ResultAsHandler",
     "ResultHandlerResult",
     "S3ResultWithSecret",
+    "SafeResult",
     "handler_kind",
     "to_handler",
     "to_result",
@@ -140,6 +141,38 @@ def _with_secret(handler: ResultHandler) -> Result | None:
             azure_credentials_secret=handler.azure_credentials_secret,  # type: ignore[attr-defined]
         )
     return None
+
+
+class SafeResult(Result, metaclass=_LegacyHandlerType):
+    """Prefect 0.13's ``prefect.engine.result.SafeResult``: where a value was stored (``value``, the URI its
+    ``result_handler`` wrote) and the handler that reads it. ``to_result()`` reads the value back; ``location`` is
+    the URI too, as Prefect 1.x's Results name where they stored a value.
+
+    .. deprecated:: Prefect 0.14
+        Read with the Result that stored the value: ``result.read(location).value``.
+    """
+
+    _legacy_rename = PREFECT.find("class", "SafeResult")
+
+    def __init__(self, value: Any, result_handler: Any) -> None:
+        super().__init__(value=value, location=value if isinstance(value, str) else None)
+        self.result_handler = result_handler
+
+    @property
+    def safe_value(self) -> SafeResult:
+        return self
+
+    def to_result(self, result_handler: Any = None) -> Result:
+        """A Result holding the value read back (by ``result_handler`` if given, which then replaces this one's,
+        as in 0.13), with this SafeResult as its ``safe_value``."""
+        if result_handler is not None:
+            self.result_handler = result_handler
+        read = Result(value=self.result_handler.read(self.value), location=self.location)
+        read.safe_value = self  # type: ignore[attr-defined]
+        return read
+
+    def __repr__(self) -> str:
+        return f"<SafeResult: {self.value!r} read by {self.result_handler!r}>"
 
 
 class ResultAsHandler(ResultHandler):

@@ -39,7 +39,7 @@ def _replacement(rename: Rename, profile: Profile) -> str:
 
 def _is_base(rename: Rename) -> bool:
     """The abstract base class: users subclass it rather than call it."""
-    return rename.kind == "class" and rename.new == "Result"
+    return rename.kind == "class" and rename.old == "ResultHandler"
 
 
 def _arguments(rename: Rename) -> str:
