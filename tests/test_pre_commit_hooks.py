@@ -1,4 +1,5 @@
-"""The pre-commit hooks this repository exposes run the codemod as their entries say."""
+"""The pre-commit hooks this repository exposes run the codemod as their entries say, also when pre-commit itself
+installs them (``pre-commit try-repo``) in a project with a ``codemods`` package of its own."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
 LEGACY = "from compat.result_handlers import JSONResultHandler\n\nHANDLER = JSONResultHandler()\n"
+MIGRATED = "from compat.results import JSONResult\n\nHANDLER = JSONResult()\n"
 
 
 def run_hook(hook_id: str, file: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -92,3 +94,55 @@ def test_the_hooks_run_in_a_project_with_its_own_codemods_package(hook_id: str, 
         assert done.returncode == 1 and "would rewrite flows.py" in done.stderr
     else:
         assert done.returncode == 0 and "from compat.results import JSONResult" in source.read_text()
+
+
+# -- pre-commit itself, installing the hooks from this repository as a user's project does ------------------------
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One hook environment for the module's tests: pre-commit installs this repository into it once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A git project with a ``codemods`` package of its own (even a ``codemods.results``), which ``python -m
+    codemods.results`` run from its root would import instead of the codemod."""
+    root = tmp_path / "project"
+    (root / "codemods").mkdir(parents=True)
+    (root / "codemods" / "__init__.py").write_text("")
+    (root / "codemods" / "results.py").write_text("raise SystemExit('the project\\'s own codemods.results ran')\n")
+    (root / "flows.py").write_text(LEGACY)
+    subprocess.run(["git", "init", "-q", str(root)], check=True, timeout=60)
+    subprocess.run(["git", "-C", str(root), "add", "."], check=True, timeout=60)
+    return root
+
+
+def try_repo(project: Path, hook_id: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """``pre-commit try-repo`` this repository's hook on the project's flows.py, as a user tries a hook."""
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook_id, "--files", "flows.py"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_check_hook_fails_on_legacy_code_in_a_project_with_its_own_codemods(
+    project: Path, pre_commit_home: Path
+) -> None:
+    proc = try_repo(project, "results-codemod-check", pre_commit_home)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "would rewrite flows.py" in proc.stdout and "the project's own codemods.results ran" not in proc.stdout
+    assert (project / "flows.py").read_text() == LEGACY
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_fix_hook_rewrites_legacy_code_in_a_project_with_its_own_codemods(
+    project: Path, pre_commit_home: Path
+) -> None:
+    proc = try_repo(project, "results-codemod", pre_commit_home)
+    assert "the project's own codemods.results ran" not in proc.stdout, proc.stdout
+    assert (project / "flows.py").read_text() == MIGRATED, proc.stdout + proc.stderr
