@@ -49,11 +49,17 @@ def direct(n: int) -> float:
     return time.perf_counter() - start
 
 
-def engine(n: int) -> tuple[float, float]:
-    """Seconds to build and to run a chain of n tasks checkpointed to MemoryResult."""
+class UnrecordedMemory(MemoryResult):
+    """MemoryResult without records: the engine's cost before records, for the side-by-side row."""
+
+    keeps_records = False
+
+
+def engine(n: int, kind: type[MemoryResult] = MemoryResult) -> tuple[float, float]:
+    """Seconds to build and to run a chain of n tasks checkpointed to MemoryResult (``kind``)."""
     MemoryResult.clear()
     start = time.perf_counter()
-    with Flow("chain", result=MemoryResult()) as flow:
+    with Flow("chain", result=kind()) as flow:
         x = step_task(0)
         for _ in range(n - 1):
             x = step_task(x)
@@ -166,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
           f"({plan_ratio:.2f}x; target < 1 s and <= 2.2x)")
     pruned = min(pruned_run_seconds(large) for _ in range(args.repeats))
     print(f"flow.run(prune=True), {large}-task chain, cached sink: {pruned:.3f} s, no task ran (target < 1 s)")
+    runs: dict[str, list[float]] = {"without": [], "with": []}
+    for i in range(args.repeats):  # interleaved, each side first in every other round
+        order = [("without", UnrecordedMemory), ("with", MemoryResult)]
+        for side, memory in order if i % 2 == 0 else order[::-1]:
+            gc.collect()
+            runs[side].append(sum(engine(SIZES[0], memory)) / SIZES[0] * 1e6)
+    print(f"run of a {SIZES[0]}-task chain, us/task (build + run), fastest: without records "
+          f"{min(runs['without']):.1f}, with records {min(runs['with']):.1f} "
+          f"(+{min(runs['with']) - min(runs['without']):.1f} us a task for the record and the fingerprints)")
     with tempfile.TemporaryDirectory() as directory:
         sides: dict[str, list[float]] = {"without": [], "with": []}
         for i in range(3):  # interleaved, each side first in every other round
