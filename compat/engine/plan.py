@@ -323,7 +323,7 @@ class Planner:
             return code
 
 
-_REBUILDS = frozenset({"missing", "expired", "refresh", "code-changed", "inputs-changed", "upstream-changed",
+_REBUILDS = frozenset({"missing", "expired", "refresh", "invalidated", "code-changed", "inputs-changed", "upstream-changed",
                        "unreadable", "untrusted", "invalid"})
 """The codes of a step that rebuilds a stored output, so its consumers' inputs change (unless it stores the same
 bytes)."""

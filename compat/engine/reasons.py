@@ -24,6 +24,8 @@ REASONS: dict[str, str] = {
     "upstream-changed": "an upstream task's output changed (or is rebuilt first) since its target was written: "
                         "stale (it runs when invalidate_on includes 'inputs'); an upstream output rebuilt with the "
                         "same bytes changes nothing (early cutoff)",
+    "invalidated": "results-compat invalidate marked its record: it runs in every mode and overwrites its target "
+                   "and record (a write-once Result keeps it)",
     "refresh": "refresh= names it or a task upstream of it: it runs and overwrites its target and record",
     "unreadable": "the stored bytes cannot be read: they are moved aside and it runs",
     "untrusted": "the stored bytes are refused unread (unsigned while signing, another key, changed since "
@@ -40,5 +42,5 @@ REASONS: dict[str, str] = {
 }  # fmt: skip
 """Every reason code and what it means."""
 
-STALE = frozenset({"code-changed", "inputs-changed", "upstream-changed"})
+STALE = frozenset({"code-changed", "inputs-changed", "upstream-changed", "invalidated"})
 """The codes of a stored target whose record disagrees with now."""

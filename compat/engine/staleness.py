@@ -139,6 +139,8 @@ class Change:
         return {"what": self.what, "name": self.name, "old": self.old, "new": self.new}
 
     def sentence(self) -> str:
+        if self.what == "invalidated":
+            return f"its record was invalidated at {self.old} (results-compat invalidate)"
         if self.what == "code":
             return "the task's code changed since the output was written"
         if self.new is not None and self.new.startswith(UNFINGERPRINTABLE):
@@ -167,7 +169,10 @@ class Verdict:
     changes: tuple[Change, ...] = ()
 
     def deciding(self, invalidate: frozenset[str]) -> str | None:
-        """The reason code that makes the target stale under ``invalidate``, or None if it may be reused."""
+        """The reason code that makes the target stale under ``invalidate``, or None if it may be reused; an
+        invalidated record makes it stale whatever ``invalidate`` says."""
+        if self.code == "invalidated":
+            return "invalidated"
         for what in ("code", "input", "upstream"):
             if _KIND[what] in invalidate and any(change.what == what for change in self.changes):
                 return _CODES[what]
@@ -188,6 +193,8 @@ def judge(
     task reruns first; an input left out is not compared) and which of them come from ``upstream`` tasks."""
     if record is None:
         return NO_RECORD
+    if record.invalidated is not None:
+        return Verdict("invalidated", (Change("invalidated", "record", record.invalidated, None),))
     from_upstream = frozenset(upstream)
     changes: list[Change] = []
     if code is not None and record.code is not None and code != record.code:

@@ -92,7 +92,8 @@ class TargetRecord:
     ``bytes_hash``/``size``: of the bytes stored. ``stored``: the stored object's identity as its store reports it
     (``{"size", "mtime_ns", "inode"}`` for a file, ``{"etag"}`` on S3 and Azure, ``{"generation"}`` on GCS,
     ``{"version"}`` in memory; None where the backend cannot tell). ``key_id`` and ``signature``: the signing key's
-    id and the detached signature over the rest, when the Result signs."""
+    id and the detached signature over the rest, when the Result signs. ``invalidated``: when ``results-compat
+    invalidate`` made the output stale (UTC, ISO 8601): the next run rebuilds it whatever ``invalidate_on`` says."""
 
     bytes_hash: str
     size: int
@@ -109,6 +110,7 @@ class TargetRecord:
     key_id: str | None = None
     signature: str | None = None
     schema: int = RECORD_SCHEMA
+    invalidated: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         shown = {name: getattr(self, name) for name in _TYPES}  # dataclasses.asdict deep-copies: 10x the cost
@@ -173,7 +175,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str, type(None)), "written_at": (str,), "serializer": (str,), "code": (str, type(None)),
     "inputs": (dict, Mapping), "package_version": (str,), "stored": (dict, Mapping, type(None)),
     "key_id": (str, type(None)),
-    "signature": (str, type(None)), "schema": (int,),
+    "signature": (str, type(None)), "schema": (int,), "invalidated": (str, type(None)),
 }  # fmt: skip
 
 
