@@ -15,22 +15,28 @@ from typing import Any
 
 from compat.engine.parameter import Parameter
 from compat.engine.plan import _shown
+from compat.engine.reasons import STALE
 from compat.errors import ArgumentTypeError, FlowError, ResultError
 from compat.store.flows import load_flow, parse_params, plan_flow
 from compat.store.gc import Rules, collect, parse_age, parse_size
+from compat.store.invalidate import invalidate_locations, invalidate_tasks
 from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, list_root
 from compat.store.roots import open_root
 from compat.store.show import UNTRUSTED, describe, split_location
+from compat.store.touch import touch
 
 __all__ = ["main"]
 
 OK, FOUND, ERROR = 0, 1, 2
 
+FRESH_CODES = frozenset({"exists", "fresh"})
+"""Plan codes of a stored output that is up to date (``ls --flow``); any other code is shown as it is."""
+
 _EPILOG = """\
 exit codes:
   0  done; nothing to do or found
   1  plan: a task would run; ls --stale: a stale output is listed; show: the signature is untrusted;
-     gc --dry-run: something would be removed
+     touch: a task has no stored output to accept; gc --dry-run: something would be removed
   2  usage error, a flow or location that cannot be found or loaded, or a storage error
 
 a TARGET_ROOT is a directory, or an s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or az://CONTAINER/PREFIX; the clients
@@ -62,13 +68,35 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("root", metavar="TARGET_ROOT")
     ls.add_argument("--flow", metavar="MODULE_OR_FILE:FLOW", help="say which outputs of FLOW are fresh or stale")
     _add_params(ls)
-    ls.add_argument("--stale", action="store_true", help="list only the stale outputs of --flow (exit 1 if any)")
+    ls.add_argument("--stale", action="store_true",
+                    help="list only the outputs of --flow whose record disagrees with now (code-changed, "
+                         "inputs-changed, upstream-changed, invalidated; exit 1 if any)")
     _add_json(ls)
 
     show = commands.add_parser("show", help="format, signature and record of one stored output, never unpickled",
                                epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     show.add_argument("location", metavar="LOCATION", help="a file path, or an s3://, gs:// or az:// URI")
     _add_json(show)
+
+    touch = commands.add_parser("touch", help="accept the stored outputs of FLOW as up to date: write their records",
+                                epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    touch.add_argument("flow", metavar="MODULE_OR_FILE:FLOW")
+    _add_params(touch)
+    touch.add_argument("--task", action="append", default=[], metavar="NAME",
+                       help="touch only this task's output (repeatable)")
+    _add_json(touch)
+
+    invalidate = commands.add_parser(
+        "invalidate", help="make outputs stale without deleting them (the next run rebuilds them), or --delete",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    invalidate.add_argument("locations", nargs="*", metavar="LOCATION",
+                            help="a file path, or an s3://, gs:// or az:// URI")
+    invalidate.add_argument("--task", action="append", default=[], metavar="NAME",
+                            help="the output of this task of --flow (repeatable)")
+    invalidate.add_argument("--flow", metavar="MODULE_OR_FILE:FLOW")
+    _add_params(invalidate)
+    invalidate.add_argument("--delete", action="store_true", help="delete the outputs and their records instead")
+    _add_json(invalidate)
 
     gc = commands.add_parser("gc", help="remove old outputs, kept-aside copies and abandoned temporary files",
                              epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -144,7 +172,7 @@ def _ls(args: argparse.Namespace) -> int:
         listing = listing.with_status(_statuses(args))
     entries = listing.entries
     if args.stale:
-        entries = [entry for entry in entries if entry.status not in (None, "fresh")]
+        entries = [entry for entry in entries if entry.status in STALE]
     if args.json:
         _print_json({"root": listing.root.uri, "entries": [entry.to_dict() for entry in entries]})
     else:
@@ -153,9 +181,10 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _statuses(args: argparse.Namespace) -> dict[str, str]:
-    """Each planned location of the flow: ``fresh`` when the plan reuses it, else ``stale``."""
+    """Each planned location of the flow: ``fresh`` when its record agrees with the code and inputs now (or a
+    caching Result finds it fresh), else the plan's reason code (``code-changed``, ``no-record``...)."""
     plan = plan_flow(load_flow(args.flow), parse_params(args.param))
-    return {step.location: ("fresh" if step.action == "cached" else "stale")
+    return {step.location: ("fresh" if step.code in FRESH_CODES else step.code)
             for step in plan if step.location is not None and not isinstance(step.task, Parameter)}
 
 
@@ -179,6 +208,35 @@ def _show(args: argparse.Namespace) -> int:
     return FOUND if found.signature == UNTRUSTED else OK
 
 
+def _touch(args: argparse.Namespace) -> int:
+    done = touch(load_flow(args.flow), parse_params(args.param), args.task)
+    if args.json:
+        _print_json({"tasks": [item.to_dict() for item in done]})
+    else:
+        for item in done:
+            print(f"{'touched' if item.record else 'left':<8} {item.task}  {_shown(item.location or '-')}: "
+                  f"{_shown(item.why)}")
+    return FOUND if any(item.record is None for item in done) else OK
+
+
+def _invalidate(args: argparse.Namespace) -> int:
+    if bool(args.locations) == bool(args.task):
+        raise ValueError("give LOCATION... or --task NAME --flow MODULE_OR_FILE:FLOW (one of the two)")
+    if args.task and not args.flow:
+        raise ValueError("--task needs --flow MODULE_OR_FILE:FLOW, the flow whose task it is")
+    if args.task:
+        done = invalidate_tasks(load_flow(args.flow), args.task, parse_params(args.param), args.delete)
+    else:
+        done = invalidate_locations(args.locations, args.delete)
+    if args.json:
+        _print_json({"outputs": [item.to_dict() for item in done]})
+    else:
+        for item in done:
+            what = "deleted" if item.deleted else "invalidated (the next run rebuilds it)"
+            print(f"{what}: {_shown(item.location)}")
+    return OK
+
+
 def _gc(args: argparse.Namespace) -> int:
     rules = Rules(args.older_than, args.keep_last, args.max_size, args.unreadable)
     done = collect(open_root(args.root), rules, dry_run=args.dry_run)
@@ -194,7 +252,9 @@ def _gc(args: argparse.Namespace) -> int:
     return FOUND if done.dry_run and done.removed else OK
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"plan": _plan, "ls": _ls, "show": _show, "gc": _gc}
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "plan": _plan, "ls": _ls, "show": _show, "touch": _touch, "invalidate": _invalidate, "gc": _gc,
+}
 
 
 def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> None:

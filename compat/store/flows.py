@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import linecache
 import os
 import sys
 import traceback
@@ -52,6 +53,7 @@ def _load_file(path: str) -> Any:
     if not os.path.isfile(path):
         raise FlowError(f"no flow file {path!r}: {'no such file' if not os.path.exists(path) else 'not a file'}")
     absolute = os.path.abspath(path)
+    linecache.checkcache(absolute)  # a file edited since this process read it: its tasks' source is the new one
     module_name = f"_results_compat_flow_{abs(hash(absolute)):x}"
     spec = importlib.util.spec_from_file_location(module_name, absolute)
     if spec is None or spec.loader is None:

@@ -158,6 +158,22 @@ class LocalRoot(Root):
             os.close(directory)
         return True
 
+    def unlink(self, name: str) -> bool:
+        """Remove the file ``name`` whatever it holds (a link is removed, never followed); False if none is there."""
+        try:
+            directory, base = self._open_parent(name)
+        except ResultNotFound:
+            return False
+        try:
+            os.unlink(base, dir_fd=directory)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise self._error("remove", name, exc) from exc
+        finally:
+            os.close(directory)
+        return True
+
     def _open_parent(self, name: str) -> tuple[int, str]:
         """A descriptor of the directory holding ``name`` (opened part by part, no link followed) and the base name."""
         *parts, base = name.split("/")

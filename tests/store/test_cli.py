@@ -128,21 +128,29 @@ def test_ls_shows_a_name_with_a_newline_on_one_line(tmp_path: Path, capsys: pyte
     assert code == 0 and "two\\nlines.pkl" in out and len(out.splitlines()) == 3  # header, row, summary
 
 
-def test_ls_stale_lists_what_the_flow_would_rebuild_and_exits_1(
-    flow_file: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_ls_flow_says_fresh_or_why_not(flow_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from compat.store import load_flow
 
     load_flow(f"{flow_file}:flow").run()
     out_dir = flow_file.parent / "out"
-    os.remove(out_dir / "etl" / "total-2026-11-25.pkl")
+    flow_file.write_text(FLOW.replace("return sum(rows)", "return sum(rows) + 0"))
     code, out, _ = run(["ls", str(out_dir), "--flow", f"{flow_file}:flow", "--json"], capsys)
     assert code == 0
-    outputs = [row for row in json.loads(out)["entries"] if row["kind"] == "output"]  # total's record stays behind
-    assert {row["location"]: row["status"] for row in outputs} == {"etl/raw-2026-11-25.pkl": "fresh"}
-    code, out, _ = run(["ls", str(out_dir), "--flow", f"{flow_file}:flow", "--param", "day=2026-11-26", "--stale"],
-                       capsys)
-    assert code == 0  # another day's outputs: nothing stored is stale for it
+    assert {row["location"]: row["status"] for row in json.loads(out)["entries"]} == {
+        "etl/raw-2026-11-25.pkl": "fresh", "etl/total-2026-11-25.pkl": "code-changed"}
+
+
+def test_ls_stale_lists_only_stale_outputs_and_exits_1(flow_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from compat.store import load_flow
+
+    load_flow(f"{flow_file}:flow").run()
+    out_dir = flow_file.parent / "out"
+    assert run(["ls", str(out_dir), "--flow", f"{flow_file}:flow", "--stale", "--json"], capsys)[:2] == (
+        0, '{\n  "root": "%s",\n  "entries": []\n}\n' % out_dir)
+    flow_file.write_text(FLOW.replace("return sum(rows)", "return sum(rows) + 0"))
+    code, out, _ = run(["ls", str(out_dir), "--flow", f"{flow_file}:flow", "--stale", "--json"], capsys)
+    assert code == 1
+    assert [row["location"] for row in json.loads(out)["entries"]] == ["etl/total-2026-11-25.pkl"]
 
 
 def test_gc_dry_run_prints_exactly_what_gc_then_removes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

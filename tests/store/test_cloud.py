@@ -118,3 +118,28 @@ def _environment(store: Store) -> dict[str, str]:
     kwargs = store.options["boto3_kwargs"]
     return {"AWS_ENDPOINT_URL": kwargs["endpoint_url"], "AWS_ACCESS_KEY_ID": kwargs["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": kwargs["aws_secret_access_key"], "AWS_DEFAULT_REGION": kwargs["region_name"]}
+
+
+def test_touch_accepts_a_legacy_handlers_objects_and_the_run_is_cached(store: Store) -> None:
+    import base64
+    import pickle
+
+    from compat import Flow, Parameter, task
+    from compat.store.touch import touch
+
+    @task(target="etl/raw-{day}.pkl")
+    def extract(day: str) -> list[int]:
+        return [1, 2, 3]
+
+    @task(target="etl/total-{day}.pkl")
+    def total(rows: list[int]) -> int:
+        return sum(rows)
+
+    with Flow("etl", result=store.result(), invalidate_on=("code", "inputs")) as flow:
+        total(extract(Parameter("day", default="2026-11-25")))
+    store.put("etl/raw-2026-11-25.pkl", base64.b64encode(pickle.dumps([1, 2, 3], protocol=4)))  # as legacy handlers
+    store.put("etl/total-2026-11-25.pkl", base64.b64encode(pickle.dumps(6, protocol=4)))
+    assert [item.record is not None for item in touch(flow)] == [True, True]
+    state = flow.run()
+    assert {t.name: (type(s).__name__, s.code) for t, s in state.result.items() if t.name != "day"} == {
+        "extract": ("Cached", "exists"), "total": ("Cached", "exists")}
