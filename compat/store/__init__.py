@@ -7,11 +7,16 @@ without unpickling it, and collect old outputs, kept-aside copies and abandoned 
 - ``describe(root, name) -> Description``: format, signature status (key id) and record of one output.
 - ``collect(root, Rules(...), dry_run=...) -> Collection``: remove by age, count per task, size; ``decide`` is the
   choice alone.
+- ``touch(flow, ...)``: a record for each stored target, with the fingerprints a run would record now.
+- ``invalidate_locations([...])``, ``invalidate_tasks(flow, [...])``: mark records so the next run rebuilds (or
+  ``delete=True``).
 - ``load_flow("flows.py:flow")``, ``parse_params(["day=2026-11-30"])``, ``plan_flow(flow, ...)``.
 """
 
+from compat.store.accept import Touched, touch
 from compat.store.flows import load_flow, parse_params, plan_flow
 from compat.store.gc import Collection, Removal, Rules, collect, decide
+from compat.store.invalidation import Invalidated, invalidate, invalidate_locations, invalidate_tasks
 from compat.store.listing import Entry, Listing, list_root
 from compat.store.roots import LocalRoot, ObjectRoot, Root, open_root
 from compat.store.show import Description, describe, split_location
@@ -20,19 +25,25 @@ __all__ = [
     "Collection",
     "Description",
     "Entry",
+    "Invalidated",
     "Listing",
     "LocalRoot",
     "ObjectRoot",
     "Removal",
     "Root",
     "Rules",
+    "Touched",
     "collect",
     "decide",
     "describe",
+    "invalidate",
+    "invalidate_locations",
+    "invalidate_tasks",
     "list_root",
     "load_flow",
     "open_root",
     "parse_params",
     "plan_flow",
     "split_location",
+    "touch",
 ]

@@ -19,11 +19,11 @@ from compat.engine.reasons import STALE
 from compat.errors import ArgumentTypeError, FlowError, ResultError
 from compat.store.flows import load_flow, parse_params, plan_flow
 from compat.store.gc import Rules, collect, parse_age, parse_size
-from compat.store.invalidate import invalidate_locations, invalidate_tasks
+from compat.store.invalidation import invalidate_locations, invalidate_tasks
 from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, list_root
 from compat.store.roots import open_root
 from compat.store.show import UNTRUSTED, describe, split_location
-from compat.store.touch import touch
+from compat.store.accept import touch
 
 __all__ = ["main"]
 
@@ -271,8 +271,12 @@ def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> N
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     counts = {kind: sum(1 for entry in entries if entry.kind == kind) for kind in (OUTPUT, KEPT, TEMPORARY)}
     with_record = sum(1 for entry in entries if entry.record is not None)
-    print(f"{counts[OUTPUT]} outputs ({with_record} with records), {counts[KEPT]} kept aside, {counts[TEMPORARY]} "
-          f"temporary, {sum(entry.size for entry in entries)} bytes under {listing.root.uri}")
+    print(f"{_count_of(counts[OUTPUT], 'output')} ({with_record} with records), {counts[KEPT]} kept aside, "
+          f"{counts[TEMPORARY]} temporary, {sum(entry.size for entry in entries)} bytes under {listing.root.uri}")
+
+
+def _count_of(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
 def _print_json(document: Any) -> None:

@@ -125,7 +125,7 @@ def test_touch_accepts_a_legacy_handlers_objects_and_the_run_is_cached(store: St
     import pickle
 
     from compat import Flow, Parameter, task
-    from compat.store.touch import touch
+    from compat.store.accept import touch
 
     @task(target="etl/raw-{day}.pkl")
     def extract(day: str) -> list[int]:

@@ -13,8 +13,8 @@ import pytest
 
 from compat.store import load_flow
 from compat.store.cli import main
-from compat.store.invalidate import invalidate_locations
-from compat.store.touch import touch
+from compat.store.invalidation import invalidate_locations
+from compat.store.accept import touch
 
 FLOW = """\
 import os

@@ -29,7 +29,7 @@ from compat.results.serializers import PickleSerializer
 from compat.store.flows import plan_flow
 from compat.store.roots import LocalRoot, Root
 from compat.store.show import split_location
-from compat.store.touch import _stored_hash
+from compat.store.accept import _stored_hash
 
 __all__ = ["Invalidated", "invalidate", "invalidate_locations", "invalidate_tasks"]
 
@@ -71,7 +71,7 @@ def invalidate_locations(locations: Iterable[str], delete: bool = False) -> list
     done = []
     for text in locations:
         root, name = split_location(text)
-        done.append(invalidate(_reading(root), name, delete))
+        done.append(replace(invalidate(_reading(root), name, delete), location=root.uri_of(name)))
     return done
 
 
