@@ -131,3 +131,20 @@ def test_invalidate_usage_errors_exit_2(argv: list[str], message: str, project: 
     (project / "out").mkdir()
     assert main([arg.format(out=project / "out") for arg in argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_invalidated_record_is_signed_and_cannot_be_quietly_undone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESULTS_COMPAT_SIGNING_KEY", "a long random secret")
+    flow = load_flow(f"{project}/flows.py:flow")
+    flow.run()
+    target = project / "out" / "etl" / "raw-2026-11-25.pkl"
+    (item,) = invalidate_locations([str(target)])
+    assert item.record is not None and item.record.key_id is not None
+    assert flow.plan()["extract"].code == "invalidated"  # believed: signed with the key in use
+    record_path = Path(str(target) + ".record.json")
+    undone = json.loads(record_path.read_text())
+    undone["invalidated"] = None
+    record_path.write_text(json.dumps(undone))
+    assert flow.plan()["extract"].code == "no-record"  # the signature no longer matches: the record is ignored
