@@ -211,7 +211,7 @@ def _output(root: Root, item: StoredObject, record_found: StoredObject | None, r
     if not trusted(record, _ENVIRONMENT_SERIALIZER):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="untrusted (its signature)",
                      found=item, record_found=record_found)
-    if not record.describes(root.identity(item)):
+    if not record.describes(item.identity):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="for other bytes", found=item,
                      record_found=record_found)
     return Entry(item.name, uri, OUTPUT, item.size, written_time(record, item), record=record, record_note="yes",

@@ -43,7 +43,8 @@ class Special:
 
 class Root:
     """Everything stored under a directory or a bucket prefix. ``name`` of an object is the location its Result
-    (``result``) takes; ``uri`` is how to show where it is."""
+    (``result``) takes; ``uri`` is how to show where it is. Each listed object carries its ``identity`` as a record
+    names it (``Result.stored_identity``: a file's size, mtime and inode, an ETag, a generation)."""
 
     uri: str
     result: Result
@@ -53,11 +54,6 @@ class Root:
 
     def objects(self) -> Iterator[StoredObject]:
         """Every object under the root, in one listing; a local root also fills ``specials`` as it goes."""
-        raise NotImplementedError
-
-    def identity(self, found: StoredObject) -> dict[str, Any]:
-        """What a record's ``stored`` says of the object it describes (``Result.stored_identity``), taken from the
-        listing (no request)."""
         raise NotImplementedError
 
     def uri_of(self, name: str) -> str:
@@ -106,15 +102,13 @@ class LocalRoot(Root):
                         elif entry.is_file(follow_symlinks=False):
                             info = entry.stat(follow_symlinks=False)
                             modified = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
-                            yield StoredObject(name, info.st_size, modified, f"{info.st_ino}:{info.st_mtime_ns}")
+                            identity = {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+                            yield StoredObject(name, info.st_size, modified, f"{info.st_ino}:{info.st_mtime_ns}",
+                                               identity)
                         else:
                             self.specials.append(Special(name, "not a regular file"))
                     except FileNotFoundError:  # removed while the walk went by
                         continue
-
-    def identity(self, found: StoredObject) -> dict[str, Any]:
-        inode, mtime_ns = (found.version or "0:0").split(":")
-        return {"size": found.size, "mtime_ns": int(mtime_ns), "inode": int(inode)}
 
     def uri_of(self, name: str) -> str:
         return f"{self.path}{os.sep}{name if os.sep == '/' else name.replace('/', os.sep)}"
@@ -212,9 +206,6 @@ class ObjectRoot(Root):
 
     def objects(self) -> Iterator[StoredObject]:
         return self.result.list_objects(self.prefix)  # type: ignore[attr-defined,no-any-return]
-
-    def identity(self, found: StoredObject) -> dict[str, Any]:
-        return dict(found.identity or {})
 
     def uri_of(self, name: str) -> str:
         return f"{self.result.store_uri}/{name}"  # type: ignore[attr-defined]

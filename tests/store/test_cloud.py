@@ -27,7 +27,7 @@ def stored_output(store: Store, name: str, data: bytes = b"\x80\x05K\x01.", **fi
     store.put(name, data)
     root = root_of(store)
     (listed,) = [item for item in root.objects() if item.name == name]
-    store.put(name + RECORD_SUFFIX, record_json(name, data, root.identity(listed), **fields))  # type: ignore[arg-type]
+    store.put(name + RECORD_SUFFIX, record_json(name, data, dict(listed.identity or {}), **fields))  # type: ignore[arg-type]
 
 
 def test_ls_pairs_outputs_with_records_and_names_the_rest(store: Store) -> None:
