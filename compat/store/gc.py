@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from compat.errors import ArgumentTypeError, ResultError
-from compat.store.listing import KEPT, OUTPUT, RECORD, TEMPORARY, Entry, Listing, list_root
+from compat.store.listing import KEPT, OUTPUT, RECORD, TEMPORARY, WRITER_GONE, Entry, Listing, list_root
 from compat.store.roots import Root
 
 __all__ = ["TEMP_GRACE", "Removal", "Rules", "Collection", "collect", "decide", "parse_age", "parse_size"]
@@ -124,7 +124,7 @@ def decide(listing: Listing, rules: Rules, now: datetime | None = None) -> list[
         if not entry.accounted:
             continue
         if entry.kind == TEMPORARY:
-            if entry.note == "its writer is gone":
+            if entry.note == WRITER_GONE:
                 chosen[entry.location] = "temporary file of a writer that is gone"
             elif now - entry.written > TEMP_GRACE:
                 chosen[entry.location] = f"temporary file older than {_age(TEMP_GRACE)}"

@@ -26,7 +26,7 @@ from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
 from compat.results.serializers import PickleSerializer
 from compat.store.roots import LocalRoot, Root
 
-__all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "Entry", "Listing", "list_root", "written_time"]
+__all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "WRITER_GONE", "Entry", "Listing", "list_root"]
 
 KEPT_ASIDE = re.compile(r"\.unreadable-\d{8}T\d{6}\.\d{6}Z\Z")
 """How the name of a copy kept aside by ``keep_aside`` ends (``kept_name``)."""
@@ -38,6 +38,9 @@ OUTPUT, KEPT, TEMPORARY, RECORD, LEASE, LINK, OTHER = (
     "output", "kept-aside", "temporary", "record", "lease", "link", "other"
 )  # fmt: skip
 """The kinds of entry. ``record``: a record whose output is gone (a record beside its output is part of its row)."""
+
+WRITER_GONE = "its writer is gone"
+"""The note of a temporary file whose writer (a process of this machine) is gone: ``gc`` removes it."""
 
 _ENVIRONMENT_SERIALIZER = PickleSerializer()
 """Records are believed as a Result with the signing keys of the environment believes them: while signing, an
@@ -98,9 +101,6 @@ class Listing:
     entries: list[Entry]
     seconds: float = 0.0
 
-    def of_kind(self, kind: str) -> list[Entry]:
-        return [entry for entry in self.entries if entry.kind == kind]
-
     def with_status(self, statuses: Mapping[str, str]) -> Listing:
         """This listing with each output's ``status`` taken from ``statuses`` (by location or URI)."""
         entries = [
@@ -138,7 +138,7 @@ def list_root(root: Root) -> Listing:
     return Listing(root, entries, time.perf_counter() - started)
 
 
-def written_time(record: TargetRecord | None, found: StoredObject) -> datetime:
+def _written_time(record: TargetRecord | None, found: StoredObject) -> datetime:
     """When an output was written: its record's time, else the store's last-modified time."""
     if record is not None and record.written_at:
         try:
@@ -157,7 +157,7 @@ def _classified(root: Root, name: str, item: StoredObject, found: Mapping[str, S
     uri = root.uri_of(name)
     if base.startswith(TEMP_PREFIX) and temp_written_at(base) is not None and isinstance(root, LocalRoot):
         gone = abandoned(base)
-        note = "its writer is gone" if gone else "being written, or by another machine"
+        note = WRITER_GONE if gone else "being written, or by another machine"
         return Entry(name, uri, TEMPORARY, item.size, item.modified, record_note="-", note=note, found=item)
     kept = KEPT_ASIDE.search(name)
     if kept is not None:
@@ -214,7 +214,7 @@ def _output(root: Root, item: StoredObject, record_found: StoredObject | None, r
     if not record.describes(item.identity):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="for other bytes", found=item,
                      record_found=record_found)
-    return Entry(item.name, uri, OUTPUT, item.size, written_time(record, item), record=record, record_note="yes",
+    return Entry(item.name, uri, OUTPUT, item.size, _written_time(record, item), record=record, record_note="yes",
                  found=item, record_found=record_found)
 
 
