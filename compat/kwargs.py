@@ -186,6 +186,7 @@ if TYPE_CHECKING:
     from compat.engine.task import Task as _Task
     from compat.legacy.base import ResultHandler
     from compat.results.base import CacheValidator, Location, Result, Validator
+    from compat.results.leases import LeaseSetting
 
     class _ResultHandlerAlias:  # a descriptor: mypy reports @deprecated on __get__/__set__, not on a property's
         @deprecated(
@@ -246,7 +247,9 @@ if TYPE_CHECKING:
 
     class Flow(_Flow, _LegacyAttribute):
         @overload
-        def __init__(self, name: str, result: Result | None = None, invalidate_on: InvalidateOn = None) -> None: ...
+        def __init__(
+            self, name: str, result: Result | None = None, invalidate_on: InvalidateOn = None, lease: LeaseSetting = None
+        ) -> None: ...
 
         @overload
         @deprecated(
@@ -254,7 +257,12 @@ if TYPE_CHECKING:
             "(python -m codemods.results <path> rewrites it)"
         )
         def __init__(
-            self, name: str, *, invalidate_on: InvalidateOn = None, result_handler: ResultHandler | Result | None
+            self,
+            name: str,
+            *,
+            invalidate_on: InvalidateOn = None,
+            lease: LeaseSetting = None,
+            result_handler: ResultHandler | Result | None,
         ) -> None: ...
 
         def __init__(self, *args: Any, **kwargs: Any) -> None: ...

@@ -128,7 +128,7 @@ def test_the_public_surface_is_exactly_this() -> None:
         # results and serializers
         "Result", "LocalResult", "MemoryResult", "JSONResult", "ConstantResult", "S3Result",
         "GCSResult", "AzureResult",
-        "Serializer", "PickleSerializer", "JSONSerializer", "TargetRecord",
+        "Serializer", "PickleSerializer", "JSONSerializer", "TargetRecord", "Lease",
         # errors
         "ResultError", "TemplateError", "LocationError", "ResultNotFound", "SerializationError",
         "ValidationError", "StorageError", "MissingDependency", "FlowError",

@@ -24,6 +24,7 @@ from compat.engine.states import State
 from compat.engine.task import RESULT_EXPECTED, Task
 from compat.errors import ArgumentTypeError, FlowError
 from compat.results.base import Result
+from compat.results.leases import LeaseSetting, lease_setting
 
 if TYPE_CHECKING:  # run and plan import them: a program that only defines flows (or imports compat) skips them
     from compat.engine.plan import Plan, Refresh
@@ -47,9 +48,12 @@ class Call:
 class Flow:
     """A named graph of tasks; ``result`` is the default Result for tasks that have none (see
     ``compat.engine.runner`` for what happens when neither sets one). ``invalidate_on``: what makes a stored target
-    of its tasks stale, for tasks that do not say (``compat.engine.staleness``)."""
+    of its tasks stale, for tasks that do not say (``compat.engine.staleness``). ``lease``: True or a ``Lease`` for
+    every task whose Result does not say (``Result(lease=...)``): a run waits for a target another run is making."""
 
-    def __init__(self, name: str, result: Result | None = None, invalidate_on: InvalidateOn = None) -> None:
+    def __init__(
+        self, name: str, result: Result | None = None, invalidate_on: InvalidateOn = None, lease: LeaseSetting = None
+    ) -> None:
         if not isinstance(name, str) or not name:
             raise ArgumentTypeError("Flow: name", name, "a non-empty str, e.g. Flow('etl')")
         if result is not None and not isinstance(result, Result):
@@ -57,6 +61,7 @@ class Flow:
         self.name = name
         self.result = result
         self.invalidate_on = checked_invalidate_on(invalidate_on, f"Flow {name!r}: invalidate_on")
+        self.lease = lease_setting(lease, f"Flow {name!r}: lease")
         self._calls: dict[Task, Call] = {}
         self._downstream: dict[Task, list[Task]] = {}
         self._parameters: dict[str, Parameter] = {}

@@ -49,6 +49,7 @@ from compat.engine.targets import (
     stored_at,
     write_once,
 )
+from compat.results.leases import Holder, Lease
 from compat.results.records import TargetRecord
 from compat.engine.task import Task
 from compat.errors import ArgumentTypeError
@@ -80,10 +81,17 @@ class Step:
     code: str = ""
     changes: tuple[Change, ...] = ()
     record: TargetRecord | None = None
+    holder: Holder | None = None
+    """Who holds the target's lease (code ``leased``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task.name, "action": self.action, "code": self.code, "reason": self.reason,
-                "location": self.location, "changes": [change.to_dict() for change in self.changes]}
+        shown: dict[str, Any] = {
+            "task": self.task.name, "action": self.action, "code": self.code, "reason": self.reason,
+            "location": self.location, "changes": [change.to_dict() for change in self.changes],
+        }  # fmt: skip
+        if self.holder is not None:
+            shown["holder"] = self.holder.to_dict()
+        return shown
 
 
 class Plan:
@@ -211,6 +219,8 @@ class Planner:
         if undecided is not None:
             return Step(task, "run", *undecided[:1], shown, undecided[1])
         step = self.look_up(task, result, rendered, shown)
+        if step.action == "run" and step.code in _REBUILDS:
+            step = self.leased(step, result, rendered)
         if task in self.write_once and step.action == "cached":
             return Step(task, "cached", f"not refreshed: its {type(result).__name__} is write-once (overwrite=False), "
                                         f"so its stored output stands; {step.reason}", shown, "write-once",
@@ -288,6 +298,24 @@ class Planner:
             reason += f"; stale ({verdict.sentence()}), reused as invalidate_on does not ask to rebuild it"
         code = "write-once" if stale is not None else verdict.code
         return Step(task, "cached", reason, shown, code, verdict.changes, record)
+
+    def leased(self, step: Step, result: Result, rendered: str | None) -> Step:
+        """``step`` as ``leased`` when the task would take a lease and another run holds it now."""
+        own = getattr(result, "lease", None)
+        setting = own if own is not None else self.flow.lease
+        if not setting or rendered is None or not result.can_lease:
+            return step
+        try:
+            holder = result.lease_holder(rendered)
+        except Exception as exc:  # a backend failing: the run fails there
+            return Step(step.task, "run", f"cannot look up the lease on {rendered!r}, so the run fails there: "
+                        f"{_describe(exc)}", step.location, "check-failed")
+        if holder is None:
+            return step
+        wait = setting.wait if isinstance(setting, Lease) else Lease().wait
+        return Step(step.task, "run", f"being made elsewhere: {holder.describe()} holds its lease; the run waits up "
+                    f"to {wait:g} s for that output ({step.reason})", step.location, "leased", step.changes,
+                    step.record, holder)
 
     def judge(self, task: Task, record: TargetRecord | None) -> Verdict:
         """``record`` against the fingerprints of ``task``'s code and inputs as this plan knows them: parameters

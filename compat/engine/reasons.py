@@ -39,6 +39,10 @@ REASONS: dict[str, str] = {
     "bad-location": "its location cannot be rendered: the run fails there",
     "check-failed": "its target cannot be looked up (the storage failed): the run fails there",
     "parameter": "a flow parameter: its value is known before the run",
+    "leased": "another run holds its lease and is making it now (the plan names the holder and since when): the "
+              "run waits for that output, and fails naming the holder if Lease(wait=) runs out",
+    "made-elsewhere": "another run held its lease and made it while this run waited: its output is read, the task "
+                      "does not run",
 }  # fmt: skip
 """Every reason code and what it means."""
 

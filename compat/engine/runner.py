@@ -44,8 +44,9 @@ from compat.engine.targets import (
     KEPT_IN_MEMORY, cache_terms, choose_result, keeps_in_memory, literal, stored_at, write_once,
 )
 from compat.engine.task import Task
-from compat.errors import ResultError, ResultNotFound, SerializationError, UntrustedData, ValidationError
+from compat.errors import ConfigurationError, ResultError, ResultNotFound, SerializationError, UntrustedData, ValidationError
 from compat.results.base import Result
+from compat.results.leases import LEASING, Holder, Lease
 from compat.results.records import Provenance, TargetRecord
 
 __all__ = ["TaskRun", "interrupted", "log_state"]
@@ -74,8 +75,9 @@ class TaskRun:
     tasks ``prune`` skipped because this task was planned ``Cached``; if no stored output is found after all,
     the task cannot run without their outputs and fails saying so."""
 
-    __slots__ = ("changes", "code", "code_fingerprint", "context", "default_result", "fingerprints", "inputs",
-                 "invalidate", "known", "location", "name", "pruned", "refresh", "result", "task", "unreadable", "upstream_keys", "why")
+    __slots__ = ("changes", "code", "code_fingerprint", "context", "default_result", "fingerprints", "flow_lease",
+                 "inputs", "invalidate", "known", "location", "name", "pruned", "refresh", "result", "task", "unreadable",
+                 "upstream_keys", "why")
 
     def __init__(
         self,
@@ -90,8 +92,10 @@ class TaskRun:
         known: Mapping[str, str] | None = None,
         upstream_keys: frozenset[str] = frozenset(),
         code: str | None = None,
+        flow_lease: Lease | bool | None = None,
     ) -> None:
         self.task = task
+        self.flow_lease = flow_lease
         self.invalidate = invalidate
         self.known = known or {}  # input fingerprints taken from upstream records
         self.upstream_keys = upstream_keys
@@ -141,11 +145,91 @@ class TaskRun:
             were = "task " + names + " was" if len(self.pruned) == 1 else "tasks " + names + " were"
             return Failed(f"the plan expected a stored output, but {self.why}, and its upstream {were} skipped "
                           "(prune=True), so it cannot run; run the flow again without prune to rebuild it")
-        log_state(self.name, Running(self.why))
-        value, failed = self.run_with_retries()  # 4
-        if failed is not None:
-            return failed
-        return self.validate(value) or self.checkpoint(value)  # 5, 6
+        settings = self.lease_settings()
+        held = None
+        if settings is not None:
+            held, decided = self.take_lease(settings)
+            if decided is not None:
+                return decided
+        try:
+            log_state(self.name, Running(self.why))
+            value, failed = self.run_with_retries()  # 4
+            if failed is not None:
+                return failed
+            return self.validate(value) or self.checkpoint(value)  # 5, 6
+        finally:
+            if held is not None:
+                self.release(held)
+
+    # -- leases: one run makes a target, the others wait for its output ---------------------------------------
+
+    def lease_settings(self) -> Lease | None:
+        """The Result's ``lease=``, else the flow's; None when off or when there is no stored target to lease (a
+        refresh runs whatever is stored, so it does not wait for another run's output either)."""
+        if self.location is None or self.refresh or not self.task.checkpoint or keeps_in_memory(self.result):
+            return None
+        own = getattr(self.result, "lease", None)  # a Result subclass may skip Result.__init__
+        setting = own if own is not None else self.flow_lease
+        if not setting:
+            return None
+        if not self.result.can_lease:
+            raise ConfigurationError(f"lease= is set, but {type(self.result).__name__} cannot take leases (leases "
+                                     f"work with {LEASING}); give this task's Result lease=False")
+        return setting  # type: ignore[return-value]
+
+    def take_lease(self, settings: Lease) -> tuple[Any, State | None]:
+        """Take the target's lease, or wait (polling) for the run holding it: ``(held lease, None)`` to run the
+        task, or ``(None, state)`` when the holder's output was read (``made-elsewhere``) or the wait failed."""
+        holder = Holder.new(self.name)
+        deadline = time.monotonic() + settings.wait
+        waited_for: Holder | None = None
+        assert self.location is not None
+        while True:
+            try:
+                taken = self.result.take_lease(self.location, holder)
+            except ResultError as exc:
+                return None, Failed(f"cannot take the lease on {self.location!r}: {exc}", exception=exc,
+                                    code="check-failed")
+            if not isinstance(taken, Holder):
+                made = self.made_elsewhere()  # its holder may have finished between our look and our take
+                if made is not None:
+                    self.release(taken)
+                    return None, made
+                if waited_for is not None:
+                    log.info("Task %r: took the lease on %r after %s left it without an output; running the task",
+                             self.name, self.location, waited_for.describe())
+                return taken, None
+            if waited_for is None:
+                log.info("Task %r: %r is being made by another run (%s); waiting up to %g s for its output",
+                         self.name, self.location, taken.describe(), settings.wait)
+            waited_for = taken
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, Failed(
+                    f"waited {settings.wait:g} s for {self.location!r}, which another run is making: it holds the "
+                    f"lease ({taken.describe()}) and has not written it yet; wait longer with "
+                    "Lease(wait=...), or find out what that run is doing",
+                    code="leased",
+                )
+            time.sleep(min(settings.poll, remaining))
+            made = self.made_elsewhere()
+            if made is not None:
+                return None, made
+
+    def made_elsewhere(self) -> State | None:
+        """The target check again: a stored output that is now valid (and not stale) was made by another run."""
+        state = self.check_target() or self.check_cache()
+        if isinstance(state, Cached):
+            return Cached(f"{state.message}; another run made it while this one waited", result=state.result,
+                          location=state.location, code="made-elsewhere", changes=state.changes, record=state.record)
+        return state
+
+    def release(self, held: Any) -> None:
+        try:
+            held.release()
+        except Exception as exc:  # the output is written; a lease that could not be released lapses on its own
+            log.warning("Task %r: could not release the lease on %r: %s: %s", self.name, self.location,
+                        type(exc).__name__, exc)
 
     # -- 1. choose the Result -----------------------------------------------------------------------------------
 

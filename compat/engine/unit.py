@@ -22,6 +22,7 @@ from compat.engine.states import State, TriggerFailed
 from compat.engine.task import Task
 from compat.errors import FlowError
 from compat.results.base import Result
+from compat.results.leases import Lease
 
 __all__ = ["Shape", "TaskUnit", "element", "map_length", "shape_of"]
 
@@ -32,7 +33,7 @@ class TaskUnit:
     (None: only run after it) and, for a mapped child, whether it takes the whole value (None) or one element of it
     (an index). ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``); ``invalidate``
     and ``code``: what makes its target stale, and its code's fingerprint, taken where the flow runs (a function sent
-    to a worker by value has no source there to fingerprint).
+    to a worker by value has no source there to fingerprint). ``lease``: the flow's ``lease=``.
     ``checks_upstream``: submitted before its upstream runs finished, so it does not run when one failed."""
 
     task: Task
@@ -47,6 +48,7 @@ class TaskUnit:
     checks_upstream: bool = False
     invalidate: frozenset[str] = frozenset()
     code: str | None = None
+    lease: Lease | bool | None = None
 
     def __call__(self, *upstream: State | list[State]) -> State:
         if self.checks_upstream and any(
@@ -66,7 +68,7 @@ class TaskUnit:
         upstream_keys = frozenset(key for key in self.keys if key is not None)
         return TaskRun(
             self.task, inputs, self.map_index, self.flow_context, self.default_result, self.refresh, self.pruned,
-            self.invalidate, known, upstream_keys, self.code,
+            self.invalidate, known, upstream_keys, self.code, self.lease,
         ).run()
 
 

@@ -9,6 +9,7 @@ from compat._lazy import lazy_names
 from compat.results.base import Result
 from compat.results.constant import ConstantResult
 from compat.results.json import JSONResult
+from compat.results.leases import Lease
 from compat.results.local import LocalResult
 from compat.results.memory import MemoryResult
 from compat.results.records import TargetRecord
@@ -31,6 +32,7 @@ __all__ = [
     "GCSResult",
     "JSONResult",
     "JSONSerializer",
+    "Lease",
     "LocalResult",
     "MemoryResult",
     "PickleSerializer",

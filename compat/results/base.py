@@ -18,7 +18,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, TypeVar, Union
 
-from compat.errors import ArgumentTypeError, LocationError, ResultNotFound, SerializationError, TemplateError, ValidationError
+from compat.errors import (
+    ArgumentTypeError, ConfigurationError, LocationError, ResultNotFound, SerializationError, TemplateError,
+    ValidationError,
+)
+from compat.results.leases import LEASING, Holder, LeaseSetting, lease_setting
 from compat.results.records import (
     RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash,
 )
@@ -130,6 +134,8 @@ class Result:
     ``serializer``: bytes <-> value (``PickleSerializer`` by default). ``validators``: ``fn(value) -> bool``.
     ``run_validators``: whether the engine validates task outputs. ``cache_for``: how long a stored output
     stays fresh (by the backend's last-modified time). ``cache_validators``: ``fn(stored_result) -> bool``.
+    ``lease``: True or a ``Lease``: a run about to make a missing or stale target takes its lease, and other runs
+    wait for its output instead of making it too (``compat.results.leases``); False: never, whatever the flow says.
     """
 
     unreachable_target_hint = "Give the task a Result that stores at its location, such as LocalResult or S3Result."
@@ -144,6 +150,7 @@ class Result:
         run_validators: bool = True,
         cache_for: timedelta | None = None,
         cache_validators: Iterable[CacheValidator] | None = None,
+        lease: LeaseSetting = None,
     ) -> None:
         if cache_for is not None and not isinstance(cache_for, timedelta):
             raise ArgumentTypeError("cache_for", cache_for, "a datetime.timedelta, e.g. cache_for=timedelta(hours=1)")
@@ -163,6 +170,10 @@ class Result:
         self.run_validators = run_validators
         self.cache_for = cache_for
         self.cache_validators: list[CacheValidator] = _callables(cache_validators, "cache_validators")
+        self.lease = lease_setting(lease, "lease")
+        if self.lease and not self.can_lease:
+            raise ConfigurationError(f"{type(self).__name__} cannot take leases (lease={lease!r}); leases work with "
+                                     f"{LEASING}")
 
     # -- templating -------------------------------------------------------------------------------------------
 
@@ -477,6 +488,18 @@ class Result:
 
     def modified_at(self, location: str) -> datetime | None:
         """When ``location`` was last written (timezone-aware), or None if the backend cannot tell."""
+        return None
+
+    can_lease = False
+    """Whether this backend can take leases (``take_lease``, ``lease_holder``)."""
+
+    def take_lease(self, location: str, holder: Holder) -> Any:
+        """Take the lease on ``location`` for ``holder`` without waiting: a held lease (with ``renew()`` and
+        ``release()``), or the ``Holder`` who holds it now."""
+        raise ConfigurationError(f"{type(self).__name__} cannot take leases; leases work with {LEASING}")
+
+    def lease_holder(self, location: str) -> Holder | None:
+        """Who holds the lease on ``location``, or None."""
         return None
 
     def keep_aside(self, location: str) -> str | None:

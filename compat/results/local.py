@@ -16,6 +16,7 @@ from compat.results import _beneath
 from compat.results._atomic import RESULT_BITS, atomic_write
 from compat.results._beneath import At, Link, inside, links_leaving
 from compat.results.base import Location, Result, _streams, _unreadable
+from compat.results.leases import LEASE_SUFFIX, FileLease, Holder, file_lease_holder, take_file_lease
 
 __all__ = ["LocalResult", "default_results_dir"]
 
@@ -442,6 +443,29 @@ class LocalResult(Result):
         if info is None:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
         return datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
+
+    can_lease = True
+
+    def take_lease(self, location: str, holder: Holder) -> FileLease | Holder:
+        """An ``flock`` on ``<location>.lease`` beside the output (``compat.results.leases``)."""
+        return self._on_lease_file(location, lambda at: take_file_lease(at, holder), create=True)
+
+    def lease_holder(self, location: str) -> Holder | None:
+        return self._on_lease_file(location, file_lease_holder, create=False)
+
+    def _on_lease_file(self, location: str, act: Callable[[At], T], create: bool) -> T:
+        lease_location = location + LEASE_SUFFIX
+        path, where = self._place(lease_location)
+        try:
+            return self._at(path, where, lease_location, act, create=create)
+        except (FileNotFoundError, NotADirectoryError):
+            if create:
+                raise StorageError(f"cannot take the lease file {path!r}: its directory disappeared") from None
+            return None  # type: ignore[return-value]
+        except ResultError:
+            raise
+        except OSError as exc:
+            raise StorageError(f"cannot take the lease file {path!r}: {exc}") from exc
 
     def keep_aside(self, location: str) -> str | None:
         """Rename the file at ``location`` to ``<name>.unreadable-<UTC time>`` beside it (its mode kept), in the
