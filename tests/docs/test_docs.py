@@ -21,6 +21,11 @@ FENCE = re.compile(r"^```(?P<lang>\w*)\n(?P<body>.*?)^```$", re.MULTILINE | re.D
 COVERED_ELSEWHERE = {
     "make test": "this is the suite itself (.ci/run runs it)",
     "make demo": "tests/test_demo.py runs the demo end to end",
+    # the Prefect section's install lines: tests/prefect/test_install.py runs them in a fresh virtualenv
+    "python -m pip install '.[prefect]'": "tests/prefect/test_install.py installs a clone into a fresh virtualenv",
+    "python -m pip wheel --no-deps --wheel-dir dist .": "tests/prefect/test_install.py builds the wheel in a clone",
+    "python -m pip install 'dist/results_compat-0.1.0-py3-none-any.whl[prefect]'": "tests/prefect/test_install.py "
+    "installs the wheel into a fresh virtualenv",
 }
 
 
