@@ -76,8 +76,8 @@ class TaskRun:
     the task cannot run without their outputs and fails saying so."""
 
     __slots__ = ("changes", "code", "code_fingerprint", "context", "default_result", "fingerprints", "flow_lease",
-                 "inputs", "invalidate", "known", "location", "name", "pruned", "refresh", "result", "task", "unreadable",
-                 "upstream_keys", "why")
+                 "inputs", "invalidate", "known", "location", "name", "pruned", "refresh", "result", "task",
+                 "unreadable", "upstream_keys", "why")
 
     def __init__(
         self,
@@ -186,7 +186,7 @@ class TaskRun:
         assert self.location is not None
         while True:
             try:
-                taken = self.result.take_lease(self.location, holder)
+                taken = self.result.take_lease(self.location, holder, settings.ttl)
             except ResultError as exc:
                 return None, Failed(f"cannot take the lease on {self.location!r}: {exc}", exception=exc,
                                     code="check-failed")

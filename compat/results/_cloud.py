@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from compat.errors import ArgumentTypeError, LocationError, ResultError, ResultNotFound, StorageError
 from compat.results.base import Result
+from compat.results.leases import LEASE_SUFFIX, Holder, read_body, take_versioned_lease
 from compat.results.serializers import SIGNED_MAGIC
 
 __all__ = [
@@ -102,6 +103,25 @@ class ObjectStoreResult(Result):
         return first_write_wins(
             lambda: super(ObjectStoreResult, self).write(value, **context), self.read, self.store_uri
         )
+
+    can_lease = True
+
+    def take_lease(self, location: str, holder: Holder, ttl: float = 60.0) -> Any:
+        """The lease object ``<name>.lease``, taken with the store's compare-and-swap (``compat.results.leases``)."""
+        return take_versioned_lease(self, self.resolve(location) + LEASE_SUFFIX, holder, ttl)
+
+    def lease_holder(self, location: str) -> Holder | None:
+        current = self._lease_get(self.resolve(location) + LEASE_SUFFIX)
+        return None if current is None else read_body(current[0], 0.0)[0]
+
+    def _lease_put(self, name: str, data: bytes, version: str | None) -> str | None:
+        """Write the lease object: create it (``version`` None) only if there is none, else replace it only if it
+        is still ``version``; its new version, or None when the condition failed."""
+        raise NotImplementedError
+
+    def _lease_get(self, name: str) -> tuple[bytes, str] | None:
+        """The lease object's bytes and version, or None if there is none."""
+        raise NotImplementedError
 
     def write_record_bytes(self, location: str, data: bytes) -> None:
         """A record replaces the previous one even on a write-once Result: it is written by the run whose output

@@ -10,6 +10,7 @@ account key: no message or repr shows one.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -29,6 +30,7 @@ from compat.results._cloud import (
     unique_name,
     unwrap_legacy_payload,
 )
+from compat.results.leases import LEASE_SUFFIX, Holder, Renewing
 from compat.results.serializers import PickleSerializer
 
 __all__ = ["BOUNDED_CALLS", "CONNECTION_STRING_VARIABLE", "AzureResult"]
@@ -100,6 +102,9 @@ def _import_blob() -> Any:
     except ImportError as exc:
         raise MissingDependency("azure-storage-blob", "azure", "AzureResult") from exc
     return blob
+
+
+log = logging.getLogger(__name__)
 
 
 class AzureResult(ObjectStoreResult):
@@ -241,6 +246,53 @@ class AzureResult(ObjectStoreResult):
             raise
         return True
 
+    def take_lease(self, location: str, holder: Holder, ttl: float = 60.0) -> Any:
+        """Azure's own blob lease on ``<name>.lease`` (``BlobLeaseClient``), which the service expires on its own
+        clock: ``ttl`` is kept within Azure's 15 to 60 seconds. The blob is made empty, and the holder written into
+        it under the lease, so a blob naming a holder when the lease is acquired was left by one that died."""
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+        from azure.storage.blob import BlobLeaseClient
+
+        name = self.resolve(location) + LEASE_SUFFIX
+        blob = self.client.get_blob_client(name)
+        seconds = int(min(max(ttl, 15), 60))
+        for _ in range(5):  # the lease blob deleted by its holder between our requests: make it again
+            with self._translated("take the lease", name):
+                try:
+                    blob.upload_blob(b"", overwrite=False)
+                except ResourceExistsError:
+                    pass
+                lease = BlobLeaseClient(blob)
+                try:
+                    lease.acquire(lease_duration=seconds)
+                except ResourceNotFoundError:
+                    continue
+                except HttpResponseError as exc:
+                    if exc.status_code != 409:  # LeaseAlreadyPresent
+                        raise
+                    try:
+                        return Holder.from_json(blob.download_blob().readall())
+                    except ResourceNotFoundError:
+                        continue
+                left = blob.download_blob(lease=lease).readall()
+                if left:
+                    log.warning("Took over the lease on az://%s/%s from %s: Azure let its lease expire (not renewed "
+                                "for %d s)", self.container, name, Holder.from_json(left).describe(), seconds)
+                blob.upload_blob(holder.to_json(), overwrite=True, lease=lease)
+            return AzureLease(self, name, holder, float(seconds), lease)
+        return Holder.unknown()
+
+    def lease_holder(self, location: str) -> Holder | None:
+        name = self.resolve(location) + LEASE_SUFFIX
+        try:
+            properties = self._look_up(name)
+        except ResultNotFound:
+            return None
+        if properties.lease.state != "leased":
+            return None
+        with self._translated("read the lease", name):
+            return Holder.from_json(self.client.get_blob_client(name).download_blob().readall())
+
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _identity(self, metadata: Any) -> dict[str, Any]:
@@ -277,6 +329,29 @@ class AzureResult(ObjectStoreResult):
 
     def __repr__(self) -> str:  # the connection string holds the account key: never show it
         return f"AzureResult(container={self.container!r}, location={self.location!r})"
+
+
+class AzureLease(Renewing):
+    """A held Azure blob lease, renewed by Azure's Renew Lease; released by deleting its blob under the lease."""
+
+    def __init__(self, store: AzureResult, name: str, holder: Holder, ttl: float, lease: Any) -> None:
+        self.store, self.name, self.lease = store, name, lease
+        super().__init__(f"az://{store.container}/{name}", holder, ttl)
+
+    def renew_once(self) -> bool:
+        from azure.core.exceptions import HttpResponseError
+
+        try:
+            self.lease.renew()
+        except HttpResponseError as exc:
+            if exc.status_code == 409:  # the lease expired and another run acquired it
+                return False
+            raise
+        return True
+
+    def drop(self) -> None:
+        with self.store._translated("release the lease", self.name):
+            self.store.client.get_blob_client(self.name).delete_blob(lease=self.lease)
 
 
 def _first_line(text: str) -> str:

@@ -493,14 +493,18 @@ class Result:
     can_lease = False
     """Whether this backend can take leases (``take_lease``, ``lease_holder``)."""
 
-    def take_lease(self, location: str, holder: Holder) -> Any:
+    def take_lease(self, location: str, holder: Holder, ttl: float = 60.0) -> Any:
         """Take the lease on ``location`` for ``holder`` without waiting: a held lease (with ``renew()`` and
-        ``release()``), or the ``Holder`` who holds it now."""
+        ``release()``, renewed every ``ttl / 3`` where the store needs it), or the ``Holder`` who holds it now."""
         raise ConfigurationError(f"{type(self).__name__} cannot take leases; leases work with {LEASING}")
 
     def lease_holder(self, location: str) -> Holder | None:
         """Who holds the lease on ``location``, or None."""
         return None
+
+    def remove_stale_lease(self, location: str) -> bool:
+        """Remove the lease of ``location`` if nobody holds it (``results-compat gc``); whether it was removed."""
+        return False
 
     def keep_aside(self, location: str) -> str | None:
         """Move the bytes at ``location`` (which cannot be read or trusted) out of the way before a new value is

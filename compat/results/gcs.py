@@ -217,6 +217,32 @@ class GCSResult(ObjectStoreResult):
             raise
         return True
 
+    def _lease_put(self, name: str, data: bytes, version: str | None) -> str | None:
+        """An upload with ``if_generation_match``: 0 (take), or the generation read (renew, take over)."""
+        blob = self.client.bucket(self.bucket).blob(name)
+        try:
+            with self._translated("write the lease", name, missing_bucket=True):
+                blob.upload_from_string(data, content_type="application/json",
+                                        if_generation_match=0 if version is None else int(version), **self._bounds())
+        except ResultNotFound:
+            return None
+        except StorageError as exc:
+            if getattr(exc.__cause__, "code", None) == _PRECONDITION_FAILED:
+                return None
+            raise
+        return str(blob.generation)
+
+    def _lease_get(self, name: str) -> tuple[bytes, str] | None:
+        blob = self.client.bucket(self.bucket).blob(name)
+        try:
+            with self._found("read the lease", name):
+                data: bytes = blob.download_as_bytes(**self._bounds())
+                if blob.generation is None:
+                    blob.reload(**self._bounds())
+        except ResultNotFound:
+            return None
+        return data, str(blob.generation)
+
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _bounds(self) -> dict[str, Any]:

@@ -14,6 +14,10 @@ NFS, Linux emulates ``flock`` with NFS byte-range locks: it works between machin
 manager (NFSv4, or NFSv3 with ``lockd``), a lock of a client that dies is dropped only when the server notices
 (NFSv4: its lease period, about 90 s), and a filesystem mounted with ``nolock`` or ``local_lock=all`` locks only
 on the client itself, so two machines would both run the task.
+
+Object stores: S3 and GCS by compare-and-swap on a lease object (``take_versioned_lease``, renewed by a thread every
+``ttl / 3``; taken over only after its version stood unrenewed for ``ttl`` on the taker's own clock); Azure by its
+own blob leases (``AzureResult.take_lease``), which expire on the service's clock.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import logging
 import os
 import socket
 import stat
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,13 +39,16 @@ from typing import Any
 from compat.errors import ArgumentTypeError, LocationError
 from compat.results._beneath import At
 
-__all__ = ["LEASE_SUFFIX", "LEASING", "FileLease", "Holder", "Lease", "LeaseSetting", "file_lease_holder",
-           "lease_setting", "take_file_lease"]
+__all__ = [
+    "LEASE_SUFFIX", "LEASING", "FileLease", "Holder", "Lease", "LeaseSetting", "Renewing", "VersionedLease",
+    "file_lease_holder", "lease_body", "lease_setting", "read_body", "remove_file_lease", "take_file_lease",
+    "take_versioned_lease",
+]
 
 LEASE_SUFFIX = ".lease"
 """The lease on the output at ``location`` is at ``location + LEASE_SUFFIX``, in the same store."""
 
-LEASING = "LocalResult"
+LEASING = "LocalResult, S3Result, GCSResult and AzureResult"
 """The Results that can take leases, for messages."""
 
 LeaseSetting = Any  # what ``lease=`` accepts: a Lease, True (the defaults), False (off) or None (not said)
@@ -215,6 +224,26 @@ def file_lease_holder(at: At) -> Holder | None:
         os.close(fd)
 
 
+def remove_file_lease(at: At) -> bool:
+    """Remove the lease file at ``at`` if nobody holds it, under its lock (as a release does, so a run taking it at
+    that moment opens a new one); False if it is held."""
+    with _TABLE:
+        if at.path in _HELD:
+            return False
+        fd = _open(at, create=False)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            if not _same_file(fd, at.name, at.dir_fd):
+                return False
+            os.unlink(at.name, dir_fd=at.dir_fd)
+            return True
+        finally:
+            os.close(fd)
+
+
 def _open(at: At, create: bool) -> int:
     flags = _FLAGS if create else _FLAGS & ~os.O_CREAT
     try:
@@ -231,3 +260,118 @@ def _open(at: At, create: bool) -> int:
 
 def _read_holder(fd: int) -> Holder:
     return Holder.from_json(os.pread(fd, 4096, 0))
+
+
+# -- object stores ---------------------------------------------------------------------------------------------------
+#
+# S3 and GCS give compare-and-swap on an object (create only if absent; replace only if still the version read), and
+# the lease is built on it: the lease object holds the holder and a renewal count; the holder replaces it every ttl/3,
+# so its version changes. A taker never compares clocks: it notes, on its own monotonic clock, when it first saw a
+# version, and takes the lease over (replacing exactly that version) only once the same version has stood for the
+# holder's ttl. Azure has leases of its own (``AzureResult.take_lease``), which expire on the server's clock.
+
+log = logging.getLogger(__name__)
+
+_SEEN: dict[tuple[str, str], tuple[str, float]] = {}  # (store, name) -> (version, when this process first saw it)
+
+
+def lease_body(holder: Holder, ttl: float, beat: int) -> bytes:
+    return json.dumps({**holder.to_dict(), "ttl": ttl, "beat": beat}, sort_keys=True).encode()
+
+
+def read_body(data: bytes, ttl: float) -> tuple[Holder, float]:
+    """The holder a lease object names and its ttl (``ttl`` when it does not say)."""
+    try:
+        said = float(json.loads(data).get("ttl", ttl))
+    except (ValueError, AttributeError, TypeError):
+        said = ttl
+    return Holder.from_json(data), said if said > 0 else ttl
+
+
+class Renewing:
+    """A held lease that a daemon thread renews every ``ttl / 3`` until ``release``: ``renew_once()`` is the
+    backend's (True: renewed; False: lost to a takeover), ``drop()`` gives it up."""
+
+    def __init__(self, where: str, holder: Holder, ttl: float) -> None:
+        self.where, self.holder, self.ttl = where, holder, ttl
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renewing, name=f"lease {where}", daemon=True)
+        self._thread.start()
+
+    def _renewing(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                if not self.renew_once():
+                    log.warning("Lost the lease on %s: another run took it over (it was not renewed within its "
+                                "ttl of %g s); both runs may make the target", self.where, self.ttl)
+                    return
+            except Exception as exc:  # a failed renewal is retried; the lease lapses only after ttl
+                log.warning("Could not renew the lease on %s: %s: %s", self.where, type(exc).__name__, exc)
+
+    def renew(self) -> None:
+        """Renewed by its own thread; this renews at once."""
+        self.renew_once()
+
+    def release(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join()
+        self.drop()
+
+    def renew_once(self) -> bool:
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        raise NotImplementedError
+
+
+class VersionedLease(Renewing):
+    """A lease object held on S3 or GCS: renewed and released only if it is still the version this run wrote."""
+
+    def __init__(self, store: Any, name: str, holder: Holder, ttl: float, version: str) -> None:
+        self.store, self.name, self.version, self.beat = store, name, version, 0
+        super().__init__(f"{store.store_uri}/{name}", holder, ttl)
+
+    def renew_once(self) -> bool:
+        self.beat += 1
+        version = self.store._lease_put(self.name, lease_body(self.holder, self.ttl, self.beat), self.version)
+        if version is None:
+            return False
+        self.version = version
+        return True
+
+    def drop(self) -> None:
+        self.store.delete_object(self.name, self.version)
+
+
+def take_versioned_lease(store: Any, name: str, holder: Holder, ttl: float) -> VersionedLease | Holder:
+    """Take the lease object ``name`` with ``store``'s ``_lease_put``/``_lease_get``, without waiting."""
+    body = lease_body(holder, ttl, 0)
+    other = Holder.unknown()
+    for _ in range(5):  # the lease released or taken over between two requests: look again
+        version = store._lease_put(name, body, None)
+        if version is not None:
+            return VersionedLease(store, name, holder, ttl, version)
+        current = store._lease_get(name)
+        if current is None:
+            continue
+        data, seen_version = current
+        other, other_ttl = read_body(data, ttl)
+        key = (store.store_uri, name)
+        now = time.monotonic()
+        with _TABLE:
+            seen = _SEEN.get(key)
+            if seen is None or seen[0] != seen_version:
+                _SEEN[key] = (seen_version, now)
+                return other
+            if now - seen[1] < other_ttl:
+                return other
+            del _SEEN[key]
+        version = store._lease_put(name, body, seen_version)
+        if version is None:
+            continue
+        log.warning("Took over the lease on %s/%s from %s: it was not renewed for its ttl of %g s",
+                    store.store_uri, name, other.describe(), other_ttl)
+        return VersionedLease(store, name, holder, ttl, version)
+    return other

@@ -16,7 +16,9 @@ from compat.results import _beneath
 from compat.results._atomic import RESULT_BITS, atomic_write
 from compat.results._beneath import At, Link, inside, links_leaving
 from compat.results.base import Location, Result, _streams, _unreadable
-from compat.results.leases import LEASE_SUFFIX, FileLease, Holder, file_lease_holder, take_file_lease
+from compat.results.leases import (
+    LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
+)
 
 __all__ = ["LocalResult", "default_results_dir"]
 
@@ -446,12 +448,17 @@ class LocalResult(Result):
 
     can_lease = True
 
-    def take_lease(self, location: str, holder: Holder) -> FileLease | Holder:
-        """An ``flock`` on ``<location>.lease`` beside the output (``compat.results.leases``)."""
+    def take_lease(self, location: str, holder: Holder, ttl: float = 60.0) -> FileLease | Holder:
+        """An ``flock`` on ``<location>.lease`` beside the output (``compat.results.leases``); it needs no ttl: the
+        kernel drops it when its holder dies."""
         return self._on_lease_file(location, lambda at: take_file_lease(at, holder), create=True)
 
     def lease_holder(self, location: str) -> Holder | None:
         return self._on_lease_file(location, file_lease_holder, create=False)
+
+    def remove_stale_lease(self, location: str) -> bool:
+        """Remove the lease file of ``location`` if nobody holds it (``results-compat gc``); False if held or gone."""
+        return bool(self._on_lease_file(location, remove_file_lease, create=False))
 
     def _on_lease_file(self, location: str, act: Callable[[At], T], create: bool) -> T:
         lease_location = location + LEASE_SUFFIX

@@ -289,6 +289,28 @@ class S3Result(ObjectStoreResult):
             raise
         return True
 
+    def _lease_put(self, name: str, data: bytes, version: str | None) -> str | None:
+        """``PutObject`` with ``If-None-Match: *`` (take) or ``If-Match: <ETag>`` (renew, take over)."""
+        conditional = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+        try:
+            with self._translated("write the lease", name):
+                response = self.client.put_object(Bucket=self.bucket, Key=name, Body=data, **conditional)
+        except ResultNotFound:  # If-Match on a lease object deleted meanwhile
+            return None
+        except StorageError as exc:
+            if isinstance(exc.__cause__, Exception) and _error_code(exc.__cause__) in _LOST_RACE_CODES:
+                return None
+            raise
+        return str(response["ETag"])
+
+    def _lease_get(self, name: str) -> tuple[bytes, str] | None:
+        try:
+            with self._translated("read the lease", name):
+                response = self.client.get_object(Bucket=self.bucket, Key=name)
+                return response["Body"].read(), str(response["ETag"])
+        except ResultNotFound:
+            return None
+
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def _identity(self, metadata: Any) -> dict[str, Any]:
