@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from compat.errors import ArgumentTypeError, ResultError
-from compat.store.listing import KEPT, OUTPUT, RECORD, TEMPORARY, WRITER_GONE, Entry, Listing, list_root
+from compat.store.listing import KEPT, LEASE, OUTPUT, RECORD, TEMPORARY, WRITER_GONE, Entry, Listing, list_root
 from compat.store.roots import Root
 
 __all__ = ["TEMP_GRACE", "Removal", "Rules", "Collection", "collect", "decide", "parse_age", "parse_size"]
@@ -130,6 +130,8 @@ def decide(listing: Listing, rules: Rules, now: datetime | None = None) -> list[
                 chosen[entry.location] = f"temporary file older than {_age(TEMP_GRACE)}"
         elif entry.kind == RECORD:
             chosen[entry.location] = "record of an output that is gone"
+        elif entry.kind == LEASE:  # accounted: a local lease file nobody holds
+            chosen[entry.location] = "lease nobody holds"
         elif entry.kind == KEPT and rules.unreadable:
             if rules.older_than is None:
                 chosen[entry.location] = "kept-aside copy of unreadable bytes"
@@ -184,6 +186,9 @@ def _remove(root: Root, entry: Entry) -> str | None:
     """Remove ``entry`` (an output first, then its record); why not, if it changed since it was listed."""
     assert entry.found is not None
     try:
+        if entry.kind == LEASE:  # removed under its lock, so a run taking it that moment is never left without one
+            removed = root.result.remove_stale_lease(entry.of)
+            return None if removed else "taken by a run since it was listed: left alone"
         if not root.remove(entry.found):
             return "changed or removed since it was listed: left alone"
         if entry.record_found is not None and not root.remove(entry.record_found):

@@ -26,10 +26,13 @@ from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord
 from compat.results.serializers import PickleSerializer
 from compat.store.roots import LocalRoot, Root
 
-__all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "WRITER_GONE", "Entry", "Listing", "list_root"]
+__all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "STALE_LEASE", "WRITER_GONE", "Entry", "Listing", "list_root"]
 
 KEPT_ASIDE = re.compile(r"\.unreadable-\d{8}T\d{6}\.\d{6}Z\Z")
 """How the name of a copy kept aside by ``keep_aside`` ends (``kept_name``)."""
+
+STALE_LEASE = "stale: nobody holds it"
+"""The note of a local lease file no run holds (its holder released it without removing it, or died)."""
 
 LEASE_SUFFIX = ".lease"
 """The lease of the output at ``location`` is at ``location + LEASE_SUFFIX`` (issue 25): listed, never collected."""
@@ -74,6 +77,8 @@ class Entry:
     def accounted(self) -> bool:
         """Whether this package can tell it wrote this: an output its record describes, a kept-aside copy, one of
         our temporary files or an orphaned record. Nothing else is ever removed."""
+        if self.kind == LEASE:
+            return self.note == STALE_LEASE
         return self.record is not None if self.kind == OUTPUT else self.kind in (KEPT, TEMPORARY, RECORD)
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,9 +173,13 @@ def _classified(root: Root, name: str, item: StoredObject, found: Mapping[str, S
             return _PAIRED  # part of its output's row
         return Entry(name, uri, RECORD, item.size, item.modified, record_note="-", of=output,
                      note="its output is gone", found=item)
-    if name.endswith(LEASE_SUFFIX):  # issue 25: leases are shown, never collected
+    if name.endswith(LEASE_SUFFIX):  # issue 25: a local lease file nobody holds is stale, and collected
+        note = ""
+        if isinstance(root, LocalRoot):
+            holder = root.result.lease_holder(name[: -len(LEASE_SUFFIX)])
+            note = STALE_LEASE if holder is None else f"held by {holder.describe()}"
         return Entry(name, uri, LEASE, item.size, item.modified, record_note="-", of=name[: -len(LEASE_SUFFIX)],
-                     found=item)
+                     note=note, found=item)
     return None
 
 

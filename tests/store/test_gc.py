@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from compat.results import LocalResult
 from compat.results._atomic import TEMP_PREFIX
+from compat.results.leases import Holder
 from compat.store import LocalRoot, Rules, collect
 from compat.store.gc import parse_age, parse_size
 from tests.store.helpers import RECORD_SUFFIX, output, tree
@@ -78,10 +80,28 @@ def test_files_it_cannot_account_for_are_never_removed(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("someone's")
     aged(tmp_path, "hand-edited.pkl", 90).write_bytes(b"changed after its record")
     output(tmp_path, "legacy.pkl", record=False)
-    (tmp_path / "x.lease").write_text("{}")
+    held = LocalResult(tmp_path).take_lease("x", Holder.new("running"))
     rules = Rules(older_than=timedelta(0), keep_last=0, max_size=0, unreadable=True)
-    assert removed(tmp_path, rules) == []
+    try:
+        assert removed(tmp_path, rules) == []
+    finally:
+        held.release()
     assert "notes.txt" in tree(tmp_path)
+
+
+def test_a_lease_file_nobody_holds_is_collected(tmp_path: Path) -> None:
+    (tmp_path / "x.pkl.lease").write_text("{}")  # left by a holder that died before removing it
+    assert removed(tmp_path, Rules()) == ["x.pkl.lease"]
+    assert tree(tmp_path) == []
+
+
+def test_a_held_lease_is_never_collected_and_still_held_after(tmp_path: Path) -> None:
+    held = LocalResult(tmp_path).take_lease("x.pkl", Holder.new("running"))
+    try:
+        assert removed(tmp_path, Rules(older_than=timedelta(0), unreadable=True)) == []
+        assert LocalResult(tmp_path).lease_holder("x.pkl") == held.holder
+    finally:
+        held.release()
 
 
 def test_links_out_of_the_root_are_never_followed_or_removed(tmp_path: Path) -> None:

@@ -79,10 +79,23 @@ def test_a_record_whose_output_is_gone_is_listed_as_a_record(tmp_path: Path) -> 
     assert (entry.kind, entry.of, entry.note) == ("record", "raw.pkl", "its output is gone")
 
 
-def test_a_lease_is_listed_as_a_lease(tmp_path: Path) -> None:
+def test_a_lease_nobody_holds_is_listed_as_a_stale_lease(tmp_path: Path) -> None:
     (tmp_path / "raw.pkl.lease").write_bytes(b"{}")
     (entry,) = list_root(LocalRoot(tmp_path)).entries
-    assert (entry.kind, entry.of, entry.accounted) == ("lease", "raw.pkl", False)
+    assert (entry.kind, entry.of, entry.note, entry.accounted) == ("lease", "raw.pkl", "stale: nobody holds it", True)
+
+
+def test_a_held_lease_is_listed_with_its_holder(tmp_path: Path) -> None:
+    from compat.results import LocalResult
+    from compat.results.leases import Holder
+
+    held = LocalResult(tmp_path).take_lease("raw.pkl", Holder.new("etl.raw"))
+    try:
+        (entry,) = list_root(LocalRoot(tmp_path)).entries
+    finally:
+        held.release()
+    assert (entry.kind, entry.accounted) == ("lease", False)
+    assert entry.note.startswith("held by task 'etl.raw', pid ")
 
 
 def test_temporary_files_say_whether_their_writer_is_gone(tmp_path: Path) -> None:
