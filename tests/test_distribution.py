@@ -52,7 +52,7 @@ def test_readme_and_migration_link_only_to_files_in_the_repository() -> None:
 
 
 @pytest.mark.slow
-def test_the_wheel_ships_the_license_the_migration_guide_and_the_pytest_entry_point(tmp_path: Path) -> None:
+def test_the_wheel_ships_the_license_the_migration_guide_and_the_entry_points(tmp_path: Path) -> None:
     source = tmp_path / "source"  # a copy: building in place would leave build/ and *.egg-info in the repository
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".mypy_cache"))
@@ -70,3 +70,4 @@ def test_the_wheel_ships_the_license_the_migration_guide_and_the_pytest_entry_po
     assert "results_compat_pytest.py" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "results_compat = results_compat_pytest" in entry_points
+    assert "results-compat = compat.store.cli:main" in entry_points  # the command line ships as a console script
