@@ -384,3 +384,19 @@ def test_result_handler_names_of_ones_own_in_a_prefect_module_are_no_follow_ups(
 def test_a_result_handler_string_that_may_reach_a_task_is_still_a_follow_up(statement: str) -> None:
     result = transform_source("import prefect\n\n" + statement)
     assert [s.rule for s in result.sites if s.action == "manual"] == ["dynamic"]
+
+
+def test_a_legacy_submodule_import_kept_only_for_its_package_becomes_an_import_of_the_package() -> None:
+    result = transform_source("import os, prefect.engine.result_handlers\n\nt = prefect.Task()\n")
+    assert result.code == "import os, prefect\n\nt = prefect.Task()\n"
+    assert not [s for s in result.sites if s.action == "manual"]
+
+
+def test_a_legacy_submodule_import_the_top_block_rewrite_cannot_shorten_is_listed_until_a_run_does() -> None:
+    text = ("import prefect.engine.result_handlers\n\n"
+            "h = prefect.engine.result_handlers.LocalResultHandler()\nt = prefect.Task()\n")
+    first = transform_source(text)
+    assert [(s.rule, s.action) for s in first.sites if s.line == 1] == [("import", "manual")]
+    second = transform_source(first.code)
+    assert second.code.startswith("import prefect\nfrom prefect.engine.results import LocalResult\n")
+    assert not [s for s in second.sites if s.action == "manual"]

@@ -48,9 +48,10 @@ class Imports(RewriteRule):
     def apply(self, context: Context) -> None:
         removals: dict[int, list[Removal]] = {}
         statements: dict[int, ast.Import | ast.ImportFrom] = {}
+        roots: list[tuple[ast.Import | ast.ImportFrom, ast.alias]] = []
         for statement in context.tracker.imports:
             for alias in statement.names:
-                removal = self._removal(context, statement, alias)
+                removal = self._removal(context, statement, alias, roots)
                 if removal is not None:
                     removals.setdefault(id(statement), []).append(removal)
                     statements[id(statement)] = statement
@@ -62,6 +63,15 @@ class Imports(RewriteRule):
             to_top -= names
         if to_top or in_prologue:
             self._rewrite_prologue(context, end, [r for rs in in_prologue.values() for r in rs], to_top)
+        for statement, alias in roots:
+            root = alias.name.split(".", 1)[0]
+            if id(statement) in removals or (id(statement) in prologue and (to_top or in_prologue)):
+                context.site(alias, "import", "manual", f"import {alias.name}: the code uses {root} only, never the "
+                             f"legacy module, which is gone in the target version: import {root} instead")
+                continue  # this statement is rewritten as a whole already
+            context.replace_node(alias, root)
+            context.site(alias, "import", "rewritten", f"import {alias.name} -> import {root}: the code uses {root} "
+                         "only, never the legacy module")
         for key, found in removals.items():
             if key in prologue:
                 continue
@@ -156,7 +166,15 @@ class Imports(RewriteRule):
 
     # -- what to remove ----------------------------------------------------------------------------------------
 
-    def _removal(self, context: Context, statement: ast.Import | ast.ImportFrom, alias: ast.alias) -> Removal | None:
+    def _removal(
+        self,
+        context: Context,
+        statement: ast.Import | ast.ImportFrom,
+        alias: ast.alias,
+        roots: list[tuple[ast.Import | ast.ImportFrom, ast.alias]],
+    ) -> Removal | None:
+        """What to remove of ``alias``; a plain ``import a.legacy.module`` that only ``a`` is needed of goes to
+        ``roots`` (it becomes ``import a``)."""
         names = context.names
         if isinstance(statement, ast.ImportFrom):
             if statement.level or statement.module is None:
@@ -185,6 +203,8 @@ class Imports(RewriteRule):
                          "here (a re-export?): import its replacement instead")
             return None
         if remaining and not self._only_other_paths(context, statement, alias, binding, remaining):
+            if _root_import_will_do(context, statement, alias, remaining):
+                roots.append((statement, alias))
             return None  # still used: the reference rule reports those uses
         if binding.name in context.tracker.exported:
             context.site(alias, "import", "manual", f"{binding.name} is re-exported in __all__: export its "
@@ -204,16 +224,7 @@ class Imports(RewriteRule):
         if not isinstance(statement, ast.Import) or alias.asname or "." not in alias.name:
             return False
         others = [b for b in binding.scope.bindings.get(binding.name, ()) if b is not binding and b.kind == "import"]
-        if not others:
-            return False
-        roots = {id(read) for read in remaining}
-        for attribute in context.tracker.watched:
-            root: ast.expr = attribute
-            while isinstance(root, ast.Attribute):
-                root = root.value
-            if id(root) in roots and context.names.resolve(attribute, context.tracker.scope_of[id(attribute)]):
-                return False
-        return True
+        return bool(others) and not _read_through_legacy(context, remaining)
 
     # -- how: node edits on the smallest module that shows what the whole file would --------------------------
 
@@ -269,6 +280,29 @@ def _insert_after_line(context: Context, statement: ast.stmt, text: str) -> None
         context.insert_at(position, source.newline + text)
     else:
         context.insert_at(position, text + source.newline)
+
+
+def _read_through_legacy(context: Context, reads: list[ast.Name]) -> bool:
+    """Whether one of ``reads`` (of a package name) reaches a legacy name through it (``prefect.engine.
+    result_handlers.LocalResultHandler``)."""
+    roots = {id(read) for read in reads}
+    for attribute in context.tracker.watched:
+        root: ast.expr = attribute
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if id(root) in roots and context.names.resolve(attribute, context.tracker.scope_of[id(attribute)]):
+            return True
+    return False
+
+
+def _root_import_will_do(
+    context: Context, statement: ast.Import | ast.ImportFrom, alias: ast.alias, reads: list[ast.Name]
+) -> bool:
+    """``import prefect.engine.result_handlers`` whose binding ``prefect`` is read only for other things
+    (``prefect.Task``) and that nothing else binds: ``import prefect`` is what the code needs, and it does not fail
+    where the legacy module is gone."""
+    return (isinstance(statement, ast.Import) and not alias.asname and "." in alias.name
+            and not _read_through_legacy(context, reads) and getattr(alias, "end_col_offset", None) is not None)
 
 
 def _renames(context: Context) -> dict[str, str]:
