@@ -17,7 +17,9 @@ from typing import Literal
 __all__ = [
     "COMPAT",
     "DEPRECATED_IN",
+    "AUTO_PROFILES",
     "PREFECT",
+    "PREFECT3",
     "PROFILES",
     "REMOVED_IN",
     "RESULT_ACCESSORS",
@@ -37,6 +39,7 @@ holds them in these attributes: the codemod turns ``h.write(v)`` into ``h.write(
 fingerprints see the two as the same code)."""
 
 Kind = Literal["class", "keyword", "attribute", "module"]
+ValueKind = Literal["result", "as-is", "template"]
 
 
 def _frozen(mapping: Mapping[str, str | None] | None = None) -> Mapping[str, str | None]:
@@ -68,6 +71,14 @@ class Rename:
     note: str = ""
     deprecated_in: str = DEPRECATED_IN
     removed_in: str = REMOVED_IN
+    value: ValueKind = "result"
+    """For keywords, what the value becomes: a Result (``result``, the handler it is given rewritten), the same
+    expression (``as-is``), or a target template with its fields translated (``template``)."""
+    adds: str = ""
+    """For keywords, a keyword the rewrite adds beside the new one unless the call gives it already
+    (``persist_result=True``: Prefect 3 stores a result only when asked)."""
+    extra: str = ""
+    """For a class whose replacement is in another distribution, the package that provides it (``prefect-aws``)."""
     module: str | None = None
     """For a class whose replacement is not in the profile's ``new_module`` (Prefect's base ``Result`` lives in
     ``prefect.engine.result``), the module it is in."""
@@ -98,6 +109,16 @@ class Profile:
     target version (Prefect's own ``Result``/``SafeResult``): no rewrite is advised there; ``keyword_kept_note``
     says what is true instead."""
     keyword_kept_note: str = ""
+    dropped_keywords: Mapping[str, str | None] = field(default_factory=_frozen)
+    """Legacy keywords of the engine's callables that have no equivalent -> what to do instead (a follow-up)."""
+    template_fields: Mapping[str, str | None] = field(default_factory=_frozen)
+    """For ``template`` keywords: each context field of a legacy template -> the field that stands for it now
+    (None: none does, a follow-up); any other field is the task's input of that name."""
+    storage_keyword: str = ""
+    """A keyword whose storage, built in the call, must be saved before it is passed (Prefect 3's
+    ``result_storage``): the codemod saves it above the statement."""
+    input_field: str = "{}"
+    """For ``template`` keywords: how a task input named ``x`` is spelled in the new template."""
 
     def new_path(self, rename: Rename) -> str:
         """The importable path of a class rename's replacement (``compat.results.LocalResult``)."""
@@ -347,5 +368,193 @@ PREFECT = Profile(
 )
 """Prefect 0.10's result handlers -> Prefect 0.11's Results, so the codemod also migrates real Prefect projects."""
 
-PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT, PREFECT.name: PREFECT})
+_P3_NO_LOCATION = ("location= (a templated location) has no equivalent on a storage block: give the task "
+                   "result_storage_key= instead")
+
+PREFECT3 = Profile(
+    name="prefect3",
+    legacy_modules=(*PREFECT.legacy_modules, "prefect.engine.results", "prefect.engine.results.local_result",
+                    "prefect.engine.results.s3_result", "prefect.engine.results.gcs_result",
+                    "prefect.engine.results.azure_result"),
+    new_module="prefect.filesystems",
+    engine_modules=PREFECT.engine_modules,
+    adapter_module=None,
+    renames=(
+        Rename(
+            kind="class",
+            old="LocalResultHandler",
+            new="LocalFileSystem",
+            anchor="moving-to-prefect-3",
+            positional=("dir", "validate"),
+            arguments=_frozen({"dir": "basepath", "validate": None}),
+            note="a block: the task's result_storage_key= (from target=) names the file under basepath",
+        ),
+        Rename(
+            kind="class",
+            old="LocalResult",
+            new="LocalFileSystem",
+            anchor="moving-to-prefect-3",
+            positional=("dir", "validate_dir", "location"),
+            arguments=_frozen({"dir": "basepath", "validate_dir": None, "location": None}),
+            note=_P3_NO_LOCATION,
+        ),
+        Rename(
+            kind="class",
+            old="S3ResultHandler",
+            new="S3Bucket",
+            anchor="moving-to-prefect-3",
+            module="prefect_aws",
+            extra="prefect-aws",
+            positional=("bucket", "aws_credentials_secret", "boto3_kwargs"),
+            arguments=_frozen({"bucket": "bucket_name", "aws_credentials_secret": None, "boto3_kwargs": None}),
+            note="credentials go in an AwsCredentials block (credentials=)",
+        ),
+        Rename(
+            kind="class",
+            old="S3Result",
+            new="S3Bucket",
+            anchor="moving-to-prefect-3",
+            module="prefect_aws",
+            extra="prefect-aws",
+            positional=("bucket", "location", "boto3_kwargs"),
+            arguments=_frozen({"bucket": "bucket_name", "location": None, "boto3_kwargs": None}),
+            note="credentials go in an AwsCredentials block (credentials=)",
+        ),
+        Rename(
+            kind="class",
+            old="GCSResultHandler",
+            new="GcsBucket",
+            anchor="moving-to-prefect-3",
+            module="prefect_gcp",
+            extra="prefect-gcp",
+            positional=("bucket", "credentials_secret"),
+            arguments=_frozen({"bucket": "bucket", "credentials_secret": None}),
+            note="credentials go in a GcpCredentials block (gcp_credentials=)",
+        ),
+        Rename(
+            kind="class",
+            old="GCSResult",
+            new="GcsBucket",
+            anchor="moving-to-prefect-3",
+            module="prefect_gcp",
+            extra="prefect-gcp",
+            positional=("bucket", "location"),
+            arguments=_frozen({"bucket": "bucket", "location": None}),
+            note="credentials go in a GcpCredentials block (gcp_credentials=)",
+        ),
+        Rename(
+            kind="class",
+            old="AzureResultHandler",
+            new="AzureBlobStorageContainer",
+            anchor="moving-to-prefect-3",
+            module="prefect_azure",
+            extra="prefect-azure",
+            positional=("container", "connection_string", "azure_credentials_secret"),
+            arguments=_frozen(
+                {"container": "container_name", "connection_string": None, "azure_credentials_secret": None}
+            ),
+            note="the connection string goes in an AzureBlobStorageCredentials block "
+            "(credentials=)",
+        ),
+        Rename(
+            kind="class",
+            old="AzureResult",
+            new="AzureBlobStorageContainer",
+            anchor="moving-to-prefect-3",
+            module="prefect_azure",
+            extra="prefect-azure",
+            positional=("container", "connection_string", "connection_string_secret", "location"),
+            arguments=_frozen({"container": "container_name", "connection_string": None,
+                               "connection_string_secret": None, "location": None}),
+            note="the connection string goes in an AzureBlobStorageCredentials block "
+            "(credentials=)",
+        ),
+        Rename(
+            kind="keyword",
+            old="result_handler",
+            new="result_storage",
+            anchor="moving-to-prefect-3",
+            applies_to=("Task", "task"),
+            adds="persist_result=True",
+            note="a handler or Result of your own has no Prefect 3 equivalent: store the value in a block of "
+            "prefect.filesystems, or write it in the task",
+        ),
+        Rename(
+            kind="keyword",
+            old="result",
+            new="result_storage",
+            anchor="moving-to-prefect-3",
+            applies_to=("Task", "task"),
+            adds="persist_result=True",
+            note="a Result of your own has no Prefect 3 equivalent: store the value in a block of "
+            "prefect.filesystems, or write it in the task",
+        ),
+        Rename(
+            kind="keyword",
+            old="target",
+            new="result_storage_key",
+            anchor="moving-to-prefect-3",
+            applies_to=("Task", "task"),
+            value="template",
+            adds="persist_result=True",
+            note="the task loads the result stored at the key instead of running; template fields are translated",
+        ),
+        Rename(
+            kind="keyword",
+            old="checkpoint",
+            new="persist_result",
+            anchor="moving-to-prefect-3",
+            applies_to=("Task", "task"),
+            value="as-is",
+        ),
+        Rename(
+            kind="keyword",
+            old="cache_for",
+            new="cache_expiration",
+            anchor="moving-to-prefect-3",
+            applies_to=("Task", "task"),
+            value="as-is",
+        ),
+    ),
+    dropped_keywords=_frozen({
+        "cache_validator": "Prefect 3 has no cache validators: a cache_key_fn= (or cache_policy=) decides when a "
+        "cached result is reused; remove cache_validator= and key the cache on what it checked",
+        "validators": "Prefect 3 has no cache validators: a cache_key_fn= (or cache_policy=) decides when a "
+        "cached result is reused; remove validators= and key the cache on what they checked",
+    }),
+    template_fields=_frozen({
+        "task_name": "task_run.task_name",
+        "task_full_name": "task_run.name",
+        "task_run_id": "task_run.id",
+        "task_run_name": "task_run.name",
+        "flow_name": "flow_run.flow_name",
+        "flow_run_id": "flow_run.id",
+        "flow_run_name": "flow_run.name",
+        "scheduled_start_time": "flow_run.scheduled_start_time",
+        "map_index": None,
+        "date": None,
+        "today": None,
+        "yesterday": None,
+        "tomorrow": None,
+        "today_nodash": None,
+        "yesterday_nodash": None,
+        "tomorrow_nodash": None,
+        "task_slug": None,
+        "task_id": None,
+        "flow_id": None,
+        "parameters": None,
+        "config": None,
+    }),
+    input_field="parameters[{}]",
+    storage_keyword="result_storage",
+)
+"""Prefect 0.10-1.x results and targets -> Prefect 3's result storage, storage keys and persistence. It moves code
+to another engine, so it runs only when asked (``--profile prefect3``), never under ``--profile auto``."""
+
+PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT, PREFECT.name: PREFECT,
+                                                   PREFECT3.name: PREFECT3})
 """Every profile by name; the codemod's ``--profile`` chooses one."""
+
+AUTO_PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT, PREFECT.name: PREFECT})
+"""The profiles ``--profile auto`` chooses among, and whose rewrites code fingerprints see through: those that move
+code within its engine."""

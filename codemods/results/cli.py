@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", choices=["auto", *sorted(PROFILES)], default="auto",
                         help="which legacy API to migrate: auto (the default) migrates a file that imports prefect "
                              "with the prefect profile and one that imports compat with the compat profile, lists a "
-                             "file that imports both, and leaves files that import neither alone")
+                             "file that imports both, and leaves files that import neither alone; prefect3 (only when "
+                             "asked) moves Prefect 0.10-1.x results and targets to Prefect 3")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip files and directories matching GLOB (fnmatch: * also matches /), tried against "
                              "the path as printed (as given, or relative to the current directory), the path "

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from compat.renames import PROFILES, Profile
+from compat.renames import AUTO_PROFILES, PROFILES, Profile
 from codemods.results._table import load_own
 from codemods.results.model import OPEN, Edit, Site
 from codemods.results.names import Names
@@ -56,7 +56,7 @@ def needles(profile: Profile | None) -> re.Pattern[bytes]:
     if key in _NEEDLES:
         return _NEEDLES[key]
     words = {MARKER.rstrip(":")}
-    for one in [profile] if profile is not None else PROFILES.values():
+    for one in [profile] if profile is not None else AUTO_PROFILES.values():
         words.update(rename.old.rsplit(".", 1)[-1] for rename in one.renames)
         words.update(module.rsplit(".", 1)[-1] for module in one.legacy_modules)
         words.update(r.new for r in one.of_kind("class") if any(new is None for new in r.arguments.values()))
@@ -112,7 +112,7 @@ def transform_source(text: str, profile: Profile | None = None) -> Transformed:
         tree = ast.parse(text)
     pragmas = scan(text)
     imports = _imports(tree)
-    candidates = [profile] if profile is not None else list(PROFILES.values())
+    candidates = [profile] if profile is not None else list(AUTO_PROFILES.values())
     matching = [p for p in candidates if _relates(imports, p)]
     if len(matching) != 1:
         sites = pragmas.follow_ups
@@ -122,7 +122,8 @@ def transform_source(text: str, profile: Profile | None = None) -> Transformed:
             sites += (Site(first, 1, "profile", "manual", f"the module imports the packages of both {names}: run "
                            f"the codemod on it with --profile {matching[0].name} or --profile {matching[1].name}"),)
         elif profile is not None:
-            others = [p.name for p in PROFILES.values() if p is not profile and _relates(imports, p)]
+            others = [p.name for p in AUTO_PROFILES.values()
+                      if p is not profile and _relates(imports, p)]
             if others:
                 sites += (Site(min(s.lineno for s in imports), 1, "profile", "skipped", f"the module imports "
                                f"{others[0]}, not {profile.name}: run the codemod with --profile {others[0]} or "

@@ -33,10 +33,11 @@ EXPECTED_MANUAL = {
     "prefect/dropped_argument": ["constructor", "constructor"],
     "prefect/prefect_custom": ["subclass", "keyword"],
     "prefect/prefect_flow": ["constructor"],
+    "prefect3/results": ["constructor", "constructor", "keyword", "keyword"],
 }
 
 
-def test_there_are_fixtures_for_both_profiles() -> None:
+def test_there_are_fixtures_for_every_profile() -> None:
     assert {profile for profile, _ in PAIRS} == set(PROFILES)
 
 

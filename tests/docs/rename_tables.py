@@ -28,7 +28,9 @@ def _replacement(rename: Rename, profile: Profile) -> str:
         return f"`import {rename.new}`"
     if rename.kind == "keyword":
         wrapped = f"; a handler of your own: `{rename.new}={rename.wrap_value}(handler)`" if rename.wrap_value else ""
-        return f"`{rename.new}=`{wrapped}"
+        added = f" and `{rename.adds}`" if rename.adds else ""
+        translated = " (template fields translated, below)" if rename.value == "template" else ""
+        return f"`{rename.new}=`{added}{translated}{wrapped}"
     if rename.kind == "attribute":
         return f"`.{rename.new}`"
     if _is_base(rename):
@@ -63,6 +65,15 @@ def render(profile: Profile) -> str:
             f"| {_legacy(rename, profile)} | {_replacement(rename, profile)} | {_arguments(rename)} |"
             f"{schedule} {anchor} |"
         )
+    callables = ", ".join(f"`{name}`" for name in profile.of_kind("keyword")[0].applies_to) if profile.renames else ""
+    for keyword, advice in profile.dropped_keywords.items():
+        rows.append(f"| `{keyword}=` on {callables} | none: listed for a human |" + (" - | - |" if versions else "")
+                    + f" - | {advice} |")
+    if profile.template_fields:
+        rows += ["", "| field of a legacy template | field of the new one |", "| --- | --- |",
+                 f"| `{{name}}`, an input of the task | `{{{profile.input_field.format('name')}}}` |"]
+        rows += [f"| `{{{old}}}` | " + (f"`{{{new}}}`" if new else "none: listed for a human") + " |"
+                 for old, new in profile.template_fields.items()]
     return "\n".join([START.format(name=profile.name), *rows, END.format(name=profile.name)])
 
 

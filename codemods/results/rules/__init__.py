@@ -9,12 +9,14 @@ from codemods.results.rules.direct_calls import DirectCalls
 from codemods.results.rules.follow_ups import DynamicAccess, OtherReferences, Subclasses
 from codemods.results.rules.imports import Imports
 from codemods.results.rules.keywords import Keywords
+from codemods.results.rules.saved_storage import SavedStorage
 
 __all__ = ["RULES", "Context", "RewriteRule"]
 
 RULES: tuple[RewriteRule, ...] = (
     Constructors(),  # first: the others ask which handler calls became Results
     Keywords(),
+    SavedStorage(),  # after keywords: moves the storage they now pass
     Attributes(),
     DirectCalls(),
     Subclasses(),

@@ -66,6 +66,9 @@ class Constructors(RewriteRule):
             elif new != keyword.arg:
                 context.rename_keyword(keyword, new)
         context.site(call, "constructor", "rewritten", f"{rename.old} -> {rename.new}")
+        if rename.extra:
+            context.follow_up(call, "constructor", f"{rename.new} comes from the {rename.extra} package: add it to "
+                              f"the project's dependencies; {rename.note}")
 
     @staticmethod
     def _problem(call: ast.Call, rename: Rename) -> str | None:

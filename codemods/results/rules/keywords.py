@@ -7,6 +7,7 @@ import ast
 from compat.renames import Rename
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.scopes import Scope
+from codemods.results.templates import translate
 
 __all__ = ["Keywords", "engine_callee"]
 
@@ -16,10 +17,33 @@ class Keywords(RewriteRule):
     description = "result_handler= becomes result= on Task, Flow, task and their subclasses; unknown values are wrapped"
 
     def apply(self, context: Context) -> None:
+        added: dict[int, tuple[ast.Call, set[str]]] = {}  # calls that get keywords beside a renamed one
         for rename in context.profile.of_kind("keyword"):
-            self._rename(context, rename)
+            self._rename(context, rename, added)
+        for call, keywords in added.values():
+            given = {k.arg for k in call.keywords}
+            becomes = {r.old: r.new for r in context.profile.of_kind("keyword")}
+            last = max([*call.args, *call.keywords], key=context.source.end)
+            for text in sorted(keywords):
+                name = text.split("=", 1)[0]
+                if name not in given and not any(becomes.get(arg or "") == name for arg in given):
+                    context.append_after(last, f", {text}")
+        if context.profile.dropped_keywords:
+            self._dropped(context)
 
-    def _rename(self, context: Context, rename: Rename) -> None:
+    @staticmethod
+    def _dropped(context: Context) -> None:
+        """Keywords the target version has no equivalent for stay as they are, each listed with what to do."""
+        any_keyword = context.profile.of_kind("keyword")[0]  # they apply to the same callables
+        for call in context.tracker.calls:
+            for keyword in call.keywords:
+                advice = context.profile.dropped_keywords.get(keyword.arg or "")
+                if advice:
+                    scope = context.tracker.scope_of[id(call)]
+                    if engine_callee(context, call, scope, any_keyword) is not None:
+                        context.site(keyword, "keyword", "manual", advice)
+
+    def _rename(self, context: Context, rename: Rename, added: dict[int, tuple[ast.Call, set[str]]]) -> None:
         for call in context.tracker.calls:
             given = [k for k in call.keywords if k.arg == rename.old]
             if not given:
@@ -42,15 +66,63 @@ class Keywords(RewriteRule):
                 continue
             for keyword in given:
                 missing = context.undefined(keyword.value, scope)
-                if missing is not None and missing.id in context.names.legacy_class_names:
+                if rename.value != "result":
+                    if self._carry(context, call, keyword, rename):
+                        context.rename_keyword(keyword, rename.new)
+                        context.site(keyword, "keyword", "rewritten", f"{callee}({rename.old}=) -> {rename.new}=")
+                        if rename.adds:
+                            added.setdefault(id(call), (call, set()))[1].add(rename.adds)
+                elif missing is not None and missing.id in context.names.legacy_class_names:
                     context.site(keyword, "keyword", "manual", context.not_defined(missing))
                 elif context.result_value(keyword.value, scope, rename):
                     context.rename_keyword(keyword, rename.new)
                     context.site(keyword, "keyword", "rewritten", f"{callee}({rename.old}=) -> {rename.new}=")
+                    if rename.adds and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
+                        added.setdefault(id(call), (call, set()))[1].add(rename.adds)
                 else:
                     context.site(keyword, "keyword", "manual", f"{context.code(keyword.value)} is not a built-in "
                                  f"handler and the {context.profile.name} profile has no wrapper for it: "
                                  f"{rename.note or 'port it to a Result'}")
+
+
+    @staticmethod
+    def _carry(context: Context, call: ast.Call, keyword: ast.keyword, rename: Rename) -> bool:
+        """Carry a value that is not a Result over to the new keyword: as it is, or as a template translated
+        (``codemods.results.templates``). False when it cannot be: the keyword is listed instead."""
+        if rename.value == "as-is":
+            return True
+        value = keyword.value
+        if not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+            context.site(keyword, "keyword", "manual", f"{rename.old}= is not a string literal: build the "
+                         f"{rename.new}= template by hand ({rename.note})")
+            return False
+        translated = translate(value.value, context.profile, _inputs(context, call))
+        for field, reason in translated.untranslated:
+            context.site(keyword, "keyword", "manual", f"{rename.old}= field {{{field}}}: {reason}")
+        if translated.untranslated:
+            return False
+        if translated.text != value.value:
+            original = context.source.segment(context.source.start(value), context.source.end(value))
+            context.replace_node(value, _quoted(original, translated.text))
+        return True
+
+
+def _inputs(context: Context, call: ast.Call) -> tuple[str, ...] | None:
+    """The parameter names of the function ``call`` decorates (``@task(...)``), or None when it decorates none."""
+    for node in ast.walk(context.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(d is call for d in node.decorator_list):
+            arguments = node.args
+            return tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs))
+    return None
+
+
+def _quoted(original: str, text: str) -> str:
+    """``text`` as a literal with the quotes and prefix of ``original`` (repr when it cannot keep them)."""
+    prefix = original[: len(original) - len(original.lstrip("rRuUbBfF"))]
+    quote = original[len(prefix):][:3] if original[len(prefix):][:3] in ('"""', "'''") else original[len(prefix)]
+    if "r" not in prefix.lower() and "\\" not in text and quote not in text and "\n" not in text:
+        return f"{prefix}{quote}{text}{quote}"
+    return repr(text)
 
 
 def engine_callee(context: Context, call: ast.Call, scope: Scope, rename: Rename) -> str | None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from compat.engine.fingerprints.values import type_name
-from compat.renames import PROFILES, RESULT_ACCESSORS, Rename
+from compat.renames import AUTO_PROFILES, RESULT_ACCESSORS, Rename
 
 __all__ = ["MISSING", "Canonical", "Dependency", "class_ref"]
 
@@ -32,17 +32,17 @@ Dependency = tuple[Callable[[str, Any], Any], str, Any]
 MISSING: Any = object()
 """What a dependency's ``get`` returns for a name not bound: the default of every look-up, here and in the memo."""
 
-_KEYWORDS = {r.old: r.new for p in PROFILES.values() for r in p.of_kind("keyword")}
-_ATTRIBUTES = {r.old: r.new for p in PROFILES.values() for r in p.of_kind("attribute")}
+_KEYWORDS = {r.old: r.new for p in AUTO_PROFILES.values() for r in p.of_kind("keyword")}
+_ATTRIBUTES = {r.old: r.new for p in AUTO_PROFILES.values() for r in p.of_kind("attribute")}
 _WRAPPERS = {
     (r.new, f"function:{p.adapter_module}.{r.wrap_value}")
-    for p in PROFILES.values()
+    for p in AUTO_PROFILES.values()
     for r in p.of_kind("keyword")
     if p.adapter_module and r.wrap_value
 }
 _MODULES = {
-    **{m: p.new_module for p in PROFILES.values() for m in p.legacy_modules},
-    **{r.old: r.new for p in PROFILES.values() for r in p.of_kind("module")},
+    **{m: p.new_module for p in AUTO_PROFILES.values() for m in p.legacy_modules},
+    **{r.old: r.new for p in AUTO_PROFILES.values() for r in p.of_kind("module")},
 }
 
 
@@ -93,7 +93,7 @@ def class_ref(cls: type) -> tuple[str, Rename | None, bool]:
 
 
 def _find_class(cls: type) -> tuple[str, Rename | None, bool]:
-    for profile in PROFILES.values():
+    for profile in AUTO_PROFILES.values():
         for rename in profile.of_kind("class"):
             new_module = sys.modules.get(rename.module or profile.new_module)
             if new_module is not None and vars(new_module).get(rename.new) is cls:
@@ -107,7 +107,7 @@ def _find_class(cls: type) -> tuple[str, Rename | None, bool]:
 
 def _static_class(module: str, name: str) -> tuple[str, Rename, bool] | None:
     """The replacement of ``from module import name`` inside a function, known from the table alone."""
-    for profile in PROFILES.values():
+    for profile in AUTO_PROFILES.values():
         for rename in profile.of_kind("class"):
             if module in profile.legacy_modules and name == rename.old:
                 return profile.new_path(rename), rename, True
