@@ -29,6 +29,7 @@ SWAPPER = textwrap.dedent(
     print("ready", flush=True)
     sys.stdin.readline()
     swaps, deadline = 0, time.monotonic() + seconds
+    names = iter(range(10**9))  # a fresh name for each directory moved aside (two in one swap must not collide)
     while swaps < rounds and time.monotonic() < deadline:
         try:
             os.rename(sub, away)  # the real directory out of the way...
@@ -37,7 +38,7 @@ SWAPPER = textwrap.dedent(
         try:
             os.symlink(outside, sub)  # ...a link to outside in its place...
         except FileExistsError:  # the writer made a new directory meanwhile: keep it, drop the old one's name
-            os.rename(away, f"{away}-{swaps}")
+            os.rename(away, f"{away}-{next(names)}")
             continue
         swaps += 1
         time.sleep(0.0001)  # each state held a moment, so that calls meet both
@@ -47,7 +48,7 @@ SWAPPER = textwrap.dedent(
                 os.rename(away, sub)
                 break
             except OSError:  # the writer made a new directory meanwhile: move it aside too
-                os.rename(sub, f"{away}-made-{swaps}")
+                os.rename(sub, f"{away}-made-{next(names)}")
         time.sleep(0.0001)
     print(swaps, flush=True)
     """
