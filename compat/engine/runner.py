@@ -45,7 +45,7 @@ from compat.engine.targets import (
 )
 from compat.engine.task import Task
 from compat.errors import ConfigurationError, ResultError, ResultNotFound, SerializationError, UntrustedData, ValidationError
-from compat.results.base import Result
+from compat.results.base import KEPT_ASIDE_COPIES, Result
 from compat.results.leases import LEASING, Holder, Lease
 from compat.results.records import Provenance, TargetRecord
 
@@ -111,7 +111,7 @@ class TaskRun:
         self.name: str = self.context["task_full_name"]
         self.result: Result = KEPT_IN_MEMORY
         self.location: str | None = None
-        self.unreadable = False  # the bytes at the location cannot be read: keep them aside before writing
+        self.unreadable: SerializationError | None = None  # why the bytes there cannot be read: keep them aside
         self.why = "no target or location template, so there is no stored output to look up"
 
     def run(self) -> State:
@@ -262,7 +262,7 @@ class TaskRun:
             self.why, self.code = f"the target at {self.location!r} disappeared before it could be read", "missing"
             return None
         except SerializationError as exc:
-            self.distrust(f"cannot be read: {exc}", unreadable=True, code=_unreadable_code(exc))
+            self.distrust(f"cannot be read: {exc}", unreadable=exc, code=_unreadable_code(exc))
             return None
         except ResultError as exc:
             return Failed(f"cannot check the target {self.location!r}: {exc}", exception=exc, code="check-failed")
@@ -312,7 +312,7 @@ class TaskRun:
             if fresh is None:
                 self.code = "expired" if self.result.exists_at(self.result.resolve(self.location)) else "missing"
         except SerializationError as exc:
-            self.distrust(f"cannot be read: {exc}", unreadable=True, code=_unreadable_code(exc))
+            self.distrust(f"cannot be read: {exc}", unreadable=exc, code=_unreadable_code(exc))
             return None
         except ValidationError as exc:
             self.distrust(f"cannot be checked for freshness: {exc}", code="invalid")
@@ -342,8 +342,8 @@ class TaskRun:
         error = stored.validation_error()
         return None if error is None else f"fails validation: {error}"
 
-    def distrust(self, reason: str, unreadable: bool = False, code: str = "unreadable") -> None:
-        then = "move it aside and write anew" if unreadable else "overwrite it"
+    def distrust(self, reason: str, unreadable: SerializationError | None = None, code: str = "unreadable") -> None:
+        then = "move it aside and write anew" if unreadable is not None else "overwrite it"
         log.warning("Task %r: the stored output at %r %s; running the task again to %s",
                     self.name, self.location, reason, then)
         self.why = f"the stored output at {self.location!r} {reason}"
@@ -396,8 +396,8 @@ class TaskRun:
             if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
                 self.location = self.result.render(self.result.template, self.context)
             target.location = literal(self.location)
-            if self.unreadable and self.location is not None:
-                self.keep_aside(target, self.location)
+            if self.unreadable is not None and self.location is not None:
+                self.keep_aside(target, self.location, getattr(self.unreadable, "key_id", None))
             written = target.write(value)
         except ResultError as exc:
             return Failed(f"ran, but its output could not be checkpointed: {exc}", result=value, exception=exc, **why)
@@ -424,11 +424,13 @@ class TaskRun:
         return Success(f"ran and stored its output at {location!r}", result=value, location=location,
                        record=written.written_record, **why)
 
-    def keep_aside(self, target: Result, location: str) -> None:
+    def keep_aside(self, target: Result, location: str, signed_by: str | None) -> None:
         kept = target.keep_aside(target.resolve(location))
         if kept is not None:
-            log.warning("Task %r: kept the unreadable bytes that were at %r in %r; the new output replaces them",
-                        self.name, location, kept)
+            signer = "" if signed_by is None else f" (signed with key id {signed_by})"
+            log.warning("Task %r: kept the unreadable bytes%s that were at %r in %r; the new output replaces them "
+                        "(the newest %d such copies of a target are kept)",
+                        self.name, signer, location, kept, KEPT_ASIDE_COPIES)
 
 
 def _unreadable_code(exc: SerializationError) -> str:

@@ -110,7 +110,7 @@ def check_settings(tasks: Iterable[Task], default: Result | None) -> None:
         serializer = choose_result(task, default).serializer
         if id(serializer) not in seen:
             seen.add(id(serializer))
-            getattr(serializer, "signing_keys", None)  # a PickleSerializer parses its keys here, raising if unusable
+            getattr(serializer, "keyring", None)  # a PickleSerializer parses its keys here, raising if unusable
 
 
 def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]], default: Result | None) -> None:

@@ -24,7 +24,8 @@ class ObjectStoreHandler(ResultHandler):
     def write(self, result: Any) -> str:
         """Store ``result`` under a new name (``YYYY/MM/DD/<uuid>.prefect_result``) and return the name."""
         name = f"{datetime.now(timezone.utc):%Y/%m/%d}/{uuid.uuid4()}.prefect_result"
-        return self._storage.write_bytes(name, base64.b64encode(PickleSerializer().serialize(result)))
+        signed_for = self._storage.signed_location(self._storage.resolve(name))
+        return self._storage.write_bytes(name, base64.b64encode(PickleSerializer().at(signed_for).serialize(result)))
 
     def read(self, uri: str) -> Any:
         """The value stored under the name ``uri`` (legacy base64 objects, and raw pickles its Result wrote)."""

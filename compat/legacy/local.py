@@ -43,12 +43,15 @@ a directory.
             os.makedirs(self.dir, exist_ok=True)
 
     def write(self, result: Any) -> str:
-        path = os.path.join(self.dir, f"result-{uuid.uuid4().hex}")
-        atomic_write_bytes(path, PickleSerializer().serialize(result))
-        return path
+        name = f"result-{uuid.uuid4().hex}"
+        atomic_write_bytes(os.path.join(self.dir, name), PickleSerializer().at(name).serialize(result))
+        return os.path.join(self.dir, name)
 
     def read(self, uri: str) -> Any:
         with open(uri, "rb") as f:
             data = f.read()
-        # unsigned data raises what it always raised (pickle's errors); signing adds SerializationError
-        return pickle.loads(PickleSerializer().verified(data))
+        # unsigned data raises what it always raised (pickle's errors); signing adds SerializationError. A signature
+        # names the file relative to dir (its name, for what this handler wrote), so a signed file moved in from
+        # another place is refused.
+        where = os.path.relpath(os.path.abspath(uri), self.dir)
+        return pickle.loads(PickleSerializer().at(where).verified(data))

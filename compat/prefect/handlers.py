@@ -4,7 +4,8 @@ Each behaves as in Prefect 0.13: ``write(value) -> uri`` stores wherever the han
 returns the value, in the same storage formats (raw cloudpickle files for ``LocalResultHandler``; base64 text of
 the cloudpickle bytes in S3, GCS and Azure; the JSON text itself for ``JSONResultHandler``), so data stored by 0.13
 stays readable here and by Prefect's own Results. Where 0.13 was wrong this is not: a failed read raises instead of
-logging and returning None, and local writes are atomic.
+logging and returning None, local writes are atomic, and with ``$RESULTS_COMPAT_SIGNING_KEY`` set every pickle is
+signed for where it is stored and verified before it is unpickled (as ``compat.PickleSerializer`` does).
 
 Prefect is imported lazily (``prefect.config``, ``prefect.utilities.*``) and cloud client libraries only when a
 handler first talks to its service, so constructing or unpickling a handler needs neither. Every built-in warns
@@ -32,6 +33,7 @@ from compat.legacy.base import _built_by_class_statement, _is_compat_class
 from compat.prefect.credentials import aws_client_kwargs, azure_service, read_secret
 from compat.renames import PREFECT, Rename
 from compat.results._atomic import atomic_write_bytes
+from compat.results.serializers import PickleSerializer
 
 __all__ = [
     "AzureResultHandler",
@@ -134,12 +136,24 @@ def _new_key() -> str:
     return f"{now.year}/{now.month}/{now.day}/{uuid.uuid4()}.prefect_result"
 
 
-def _encode(value: Any) -> bytes:
-    return base64.b64encode(cloudpickle.dumps(value))
+def _pickled(value: Any, where: str) -> bytes:
+    """``value`` pickled as 0.13 did, signed for ``where`` (relative to the handler's directory or bucket) when
+    ``$RESULTS_COMPAT_SIGNING_KEY`` is set."""
+    return PickleSerializer().at(where).serialize(value)
 
 
-def _decode(data: bytes | str) -> Any:
-    return cloudpickle.loads(base64.b64decode(data))
+def _unpickled(data: bytes, where: str) -> Any:
+    """The value in ``data``, unpickled only once its signature (for ``where``) is checked when a signing key is set:
+    unsigned bytes raise what they always raised (pickle's errors); signing adds ``UntrustedData``."""
+    return cloudpickle.loads(PickleSerializer().at(where).verified(data))
+
+
+def _encode(value: Any, where: str) -> bytes:
+    return base64.b64encode(_pickled(value, where))
+
+
+def _decode(data: bytes | str, where: str) -> Any:
+    return _unpickled(base64.b64decode(data), where)
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -171,13 +185,15 @@ class LocalResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dt%H-%M-%S-%f")
-        path = os.path.join(self.dir, f"prefect-result-{stamp}-{uuid.uuid4().hex[:8]}")
-        atomic_write_bytes(path, cloudpickle.dumps(result))
+        name = f"prefect-result-{stamp}-{uuid.uuid4().hex[:8]}"
+        path = os.path.join(self.dir, name)
+        atomic_write_bytes(path, _pickled(result, name))
         return path
 
     def read(self, uri: str) -> Any:
         with open(uri, "rb") as f:
-            return cloudpickle.loads(f.read())
+            data = f.read()
+        return _unpickled(data, os.path.relpath(os.path.abspath(uri), os.path.abspath(self.dir)))
 
 
 class S3ResultHandler(ResultHandler):
@@ -222,13 +238,13 @@ class S3ResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         key = _new_key()
-        self.client.upload_fileobj(io.BytesIO(_encode(result)), Bucket=self.bucket, Key=key)
+        self.client.upload_fileobj(io.BytesIO(_encode(result, key)), Bucket=self.bucket, Key=key)
         return key
 
     def read(self, uri: str) -> Any:
         stream = io.BytesIO()
         self.client.download_fileobj(Bucket=self.bucket, Key=uri, Fileobj=stream)
-        return _decode(stream.getvalue())
+        return _decode(stream.getvalue(), uri)
 
     def __repr__(self) -> str:  # boto3_kwargs may hold credentials
         return f"S3ResultHandler(bucket={self.bucket!r})"
@@ -259,11 +275,11 @@ class GCSResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         key = _new_key()
-        self.gcs_bucket.blob(key).upload_from_string(_encode(result).decode())
+        self.gcs_bucket.blob(key).upload_from_string(_encode(result, key).decode())
         return key
 
     def read(self, uri: str) -> Any:
-        return _decode(self.gcs_bucket.blob(uri).download_as_bytes())
+        return _decode(self.gcs_bucket.blob(uri).download_as_bytes(), uri)
 
 
 class AzureResultHandler(ResultHandler):
@@ -305,12 +321,12 @@ class AzureResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         key = _new_key()
-        self.service.get_blob_client(container=self.container, blob=key).upload_blob(_encode(result).decode())
+        self.service.get_blob_client(container=self.container, blob=key).upload_blob(_encode(result, key).decode())
         return key
 
     def read(self, uri: str) -> Any:
         blob = self.service.get_blob_client(container=self.container, blob=uri)
-        return _decode(blob.download_blob().readall())
+        return _decode(blob.download_blob().readall(), uri)
 
     def __repr__(self) -> str:  # the connection string holds the account key
         return f"AzureResultHandler(container={self.container!r})"

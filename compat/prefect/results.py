@@ -15,7 +15,9 @@ import inspect
 import logging
 from typing import Any
 
+import cloudpickle
 import prefect.engine.results
+import prefect.engine.serializers
 from prefect.engine.result import Result
 
 from compat.adapters import HANDLER_EXPECTED, handler_has_stored
@@ -24,6 +26,8 @@ from compat.errors import ArgumentTypeError
 from compat.prefect.credentials import aws_credentials, azure_service
 from compat.prefect.handlers import ResultHandler, _LegacyHandlerType
 from compat.renames import PREFECT, Rename
+from compat.results._cloud import unwrap_legacy_payload
+from compat.results.serializers import PickleSerializer
 
 __all__ = [
     "AzureResultWithSecret",
@@ -31,6 +35,7 @@ __all__ = [
     "ResultHandlerResult",
     "S3ResultWithSecret",
     "SafeResult",
+    "SigningPickleSerializer",
     "handler_kind",
     "to_handler",
     "to_result",
@@ -134,11 +139,13 @@ def _with_secret(handler: ResultHandler) -> Result | None:
             bucket=handler.bucket,  # type: ignore[attr-defined]
             aws_credentials_secret=handler.aws_credentials_secret,  # type: ignore[attr-defined]
             boto3_kwargs=handler.boto3_kwargs,  # type: ignore[attr-defined]
+            serializer=SigningPickleSerializer(),
         )
     if name == "AzureResultHandler" and not handler.connection_string:  # type: ignore[attr-defined]
         return AzureResultWithSecret(
             container=handler.container,  # type: ignore[attr-defined]
             azure_credentials_secret=handler.azure_credentials_secret,  # type: ignore[attr-defined]
+            serializer=SigningPickleSerializer(),
         )
     return None
 
@@ -253,6 +260,27 @@ def _defaults(handler_class: type) -> dict[str, Any]:
     return {p.name: p.default for p in parameters if p.default is not p.empty}
 
 
+class SigningPickleSerializer(prefect.engine.serializers.PickleSerializer):  # type: ignore[misc]
+    """Prefect's ``PickleSerializer`` that signs and verifies with ``$RESULTS_COMPAT_SIGNING_KEY`` (or its key file)
+    when one is set, as ``compat.PickleSerializer`` does: the serializer of the Prefect Result a built-in handler
+    runs as, so a pickle planted at a legacy flow's target is refused unread. Prefect's Results give a serializer
+    the bytes alone, so the signature is checked against the keys, not the location (``compat.LocalResult``
+    checks both). Without a key it is Prefect's own (0.13's base64 pickles included)."""
+
+    def serialize(self, value: Any) -> bytes:
+        return PickleSerializer().serialize(value)
+
+    def deserialize(self, value: bytes) -> Any:
+        ours = PickleSerializer()
+        if ours.keyring is None:
+            return super().deserialize(value)  # signed bytes without a key: cloudpickle refuses their 0x00 byte
+        return cloudpickle.loads(ours.verified(unwrap_legacy_payload(value)))
+
+
+_PICKLING = frozenset({"LocalResult", "S3Result", "GCSResult", "AzureResult"})
+"""Prefect Results that pickle with their serializer: a built-in handler mapped to one signs and verifies."""
+
+
 def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     """The Prefect Result the rename table names for a built-in handler, with the handler's settings."""
     kept = _with_secret(handler)
@@ -277,6 +305,8 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
             f"{rename.old}({', '.join(f'{old}=...' for old in lost)}) runs as "
             f"{PREFECT.new_module}.{rename.new}, which has no such setting: {rename.note}",
         )
+    if rename.new in _PICKLING:
+        kwargs["serializer"] = SigningPickleSerializer()
     result: Result = result_class(**kwargs)
     handler._converted_into(result)  # the handler's later settings (handler.dir = ...) reach this Result
     return result

@@ -31,9 +31,9 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from compat.errors import ArgumentTypeError, LocationError, ResultError, ResultNotFound, StorageError
-from compat.results.base import Result
+from compat.results.base import KEPT_MARK, Result, excess_kept
 from compat.results.leases import LEASE_SUFFIX, Holder, read_body, take_versioned_lease
-from compat.results.serializers import SIGNED_MAGIC
+from compat.results.serializers import LEGACY_MAGIC, SIGNED_MAGIC
 
 __all__ = [
     "ObjectStoreResult",
@@ -103,6 +103,16 @@ class ObjectStoreResult(Result):
         return first_write_wins(
             lambda: super(ObjectStoreResult, self).write(value, **context), self.read, self.store_uri
         )
+
+    def new_location(self) -> str:
+        return unique_name()
+
+    def _remove_old_copies(self, name: str) -> None:
+        """Delete the kept-aside copies of ``name`` beyond the newest ``KEPT_ASIDE_COPIES`` (each only if unchanged
+        since it was listed, where the service can tell)."""
+        listed = {item.name: item.version for item in self.list_objects(name + KEPT_MARK)}
+        for old in excess_kept(listed):
+            self.delete_object(old, listed[old])
 
     can_lease = True
 
@@ -244,7 +254,7 @@ def first_write_wins(write: Callable[[], T], read: Callable[[str], T], where: st
 
 def kept_name(name: str) -> str:
     """Where ``keep_aside`` moves the unreadable bytes at ``name``: beside them, stamped with the time."""
-    return f"{name}.unreadable-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
+    return f"{name}{KEPT_MARK}{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
 
 
 def unique_name() -> str:
@@ -321,4 +331,6 @@ def unwrap_legacy_payload(data: bytes) -> bytes:
         decoded = base64.b64decode(data, validate=True)
     except binascii.Error:
         return data
-    return decoded if decoded.startswith((b"\x80", SIGNED_MAGIC)) and decoded.endswith(b".") else data
+    if decoded.startswith(SIGNED_MAGIC):
+        return decoded  # a signed pickle ends with its tag, and base64 text never starts with a 0x00 byte
+    return decoded if decoded.startswith((b"\x80", LEGACY_MAGIC)) and decoded.endswith(b".") else data

@@ -221,6 +221,7 @@ class AzureResult(ObjectStoreResult):
                     "the blob was left where it is"
                 )
             source.delete_blob()
+        self._remove_old_copies(name)
         return kept
 
     def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, TypeVar, Union
 
 from compat.errors import (
     ArgumentTypeError, ConfigurationError, LocationError, ResultNotFound, SerializationError, TemplateError,
-    ValidationError,
+    UntrustedData, ValidationError,
 )
 from compat.results.leases import LEASING, Holder, LeaseSetting, lease_setting
 from compat.results.records import (
@@ -28,7 +28,7 @@ from compat.results.records import (
 )
 from compat.results.serializers import PickleSerializer, Serializer
 
-__all__ = ["CacheValidator", "Location", "Result", "Validator", "render_location"]
+__all__ = ["KEPT_ASIDE_COPIES", "CacheValidator", "Location", "Result", "Validator", "render_location"]
 
 Validator = Callable[[Any], bool]
 """``fn(value) -> bool``: False, or an exception, means the value is invalid."""
@@ -44,6 +44,21 @@ T = TypeVar("T")
 
 _CLOCK_SKEW = timedelta(seconds=60)
 """How far in the future a stored output's modified time may be (another machine's clock) and still count as fresh."""
+
+
+KEPT_ASIDE_COPIES = 3
+"""How many kept-aside copies of one target are kept (``keep_aside``): the newest. Two writers that distrust each
+other's output (a key rotation half done) would otherwise add a copy on every run."""
+
+KEPT_MARK = ".unreadable-"
+"""What ``keep_aside`` puts between a target's name and the UTC time its bytes were moved aside."""
+
+
+def excess_kept(names: Iterable[str], keep: int = KEPT_ASIDE_COPIES) -> list[str]:
+    """Of the kept-aside ``names`` of one target (each ends in its UTC time, so they sort by age), all but the newest
+    ``keep``."""
+    ordered = sorted(names, reverse=True)
+    return ordered[keep:]
 
 
 _MAX_FIELD_WIDTH = 4096
@@ -233,9 +248,13 @@ class Result:
                 "result.copy() with .location set"
             )
         new = self.copy()
+        new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
         location = self._render_to_write(context)
         serializer = self.serializer
         provenance = self.provenance if self.keeps_records else None
+        if location is None and getattr(serializer, "keyring", None) is not None:
+            location = self.new_location()  # signing: the signature names where the bytes go
+        serializer = self._bound(serializer, location)
         if _streams(type(self), type(serializer), "write_stream", "write_bytes", "dump", "serialize"):
             dump = serializer.dump  # type: ignore[attr-defined]
             if provenance is None:
@@ -319,7 +338,7 @@ class Result:
         """``read(location)``, hashing the bytes as they are read: the Result, and whether they are the bytes
         ``record`` describes (no second pass over them)."""
         resolved = self.resolve(location)
-        serializer = self.serializer
+        serializer = self._bound(self.serializer, resolved)
         algorithm = algorithm_of(record.bytes_hash)
         try:
             new_hash(algorithm)
@@ -340,7 +359,7 @@ class Result:
                 value, digest = serializer.deserialize(data), bytes_hash(data, algorithm)
         except SerializationError as exc:
             raise _unreadable(resolved, exc) from exc.__cause__
-        return self._holding(resolved, value), digest == record.bytes_hash
+        return self._holding(resolved, value, serializer), digest == record.bytes_hash
 
     def stored_identity(self, location: str) -> dict[str, Any] | None:
         """What the store's metadata says of the object at the concrete ``location`` that changes whenever it is
@@ -351,7 +370,7 @@ class Result:
     def read(self: R, location: str) -> R:
         """Load the value stored at ``location``; return a new Result holding it."""
         resolved = self.resolve(location)
-        serializer = self.serializer
+        serializer = self._bound(self.serializer, resolved)
         try:
             if _streams(type(self), type(serializer), "read_stream", "read_bytes", "load", "deserialize"):
                 value = self.read_stream(resolved, serializer.load)  # type: ignore[attr-defined]
@@ -359,14 +378,46 @@ class Result:
                 value = serializer.deserialize(self.read_bytes(resolved))
         except SerializationError as exc:
             raise _unreadable(resolved, exc) from exc.__cause__
-        return self._holding(resolved, value)
+        return self._holding(resolved, value, serializer)
 
-    def _holding(self: R, location: str, value: Any) -> R:
-        """A copy of this Result holding ``value``, read from or written at the concrete ``location``."""
+    def _bound(self, serializer: Serializer, location: str | None) -> Serializer:
+        """``serializer``, bound to ``location`` (``PickleSerializer.at``) when it signs and verifies."""
+        if location is None or getattr(serializer, "keyring", None) is None:
+            return serializer
+        return serializer.at(self.signed_location(location))  # type: ignore[attr-defined,no-any-return]
+
+    def _holding(self: R, location: str, value: Any, serializer: Serializer | None = None) -> R:
+        """A copy of this Result holding ``value``, read from or written at the concrete ``location``; ``signed_at``
+        from the header ``serializer`` read, if it was signed."""
         new = self.copy()
         new.location = location
         new.value = value
+        header = getattr(serializer, "header", None)
+        if header is not None:
+            new._signed = header
         return new
+
+    _signed: Any = None  # the signed header of the value a read returned (compat.results.signing.Header)
+
+    @property
+    def signed_at(self) -> datetime | None:
+        """When the value a read returned was signed (its signed header's time), or None if it was not signed."""
+        return None if self._signed is None else self._signed.written_at  # type: ignore[no-any-return]
+
+    @property
+    def signed_by(self) -> str | None:
+        """The key id that signed the value a read returned, or None if it was not signed."""
+        return None if self._signed is None else self._signed.key_id  # type: ignore[no-any-return]
+
+    def signed_location(self, location: str) -> str:
+        """What a signature binds of ``location``: the location relative to this Result's root (a bucket, a
+        container, a directory), so that moving a whole store keeps its signatures valid. By default, as given."""
+        return location
+
+    def new_location(self) -> str | None:
+        """A new unique location for a write given none, chosen before the value is written (a signature names
+        it); None if this backend chooses only as it writes."""
+        return None
 
     def exists(self, location: Location, /, **context: Any) -> bool:
         """Whether a value is stored at ``location`` rendered with ``context``."""
@@ -420,10 +471,13 @@ class Result:
             modified = self.modified_at(resolved)
         except ResultNotFound:
             return False
-        if modified is None:
-            return False
+        return self._within_cache_for(modified, now)
+
+    def _within_cache_for(self, written: datetime | None, now: datetime | None) -> bool:
+        if written is None or self.cache_for is None:
+            return written is not None
         now = now if now is not None else datetime.now(timezone.utc)
-        age = now - modified
+        age = now - written
         return -_CLOCK_SKEW <= age <= self.cache_for  # from the future: a wrong clock, or planted; not fresh
 
     def read_cached(self: R, location: str, now: datetime | None = None) -> R | None:
@@ -439,6 +493,8 @@ class Result:
             stored = self.read(resolved)
         except ResultNotFound:
             return None
+        if stored._signed is not None and not self._within_cache_for(stored.signed_at, now):
+            return None  # signed longer ago than cache_for: an old signed value put back, whatever its file time says
         for validator in self.cache_validators:
             try:
                 fresh = validator(stored)
@@ -508,7 +564,8 @@ class Result:
 
     def keep_aside(self, location: str) -> str | None:
         """Move the bytes at ``location`` (which cannot be read or trusted) out of the way before a new value is
-        written there, so nothing is destroyed; return where they were kept, or None if this backend cannot."""
+        written there, so nothing is destroyed; return where they were kept, or None if this backend cannot. Only
+        the newest ``KEPT_ASIDE_COPIES`` copies of one target are kept."""
         return None
 
     def __repr__(self) -> str:
@@ -519,8 +576,12 @@ class Result:
 
 
 def _unreadable(location: str, error: SerializationError) -> SerializationError:
-    """``error`` (the serializer's) saying which location could not be read."""
-    return SerializationError(f"cannot read the result stored at {location!r}: {error}")
+    """``error`` (the serializer's) saying which location could not be read, of the same kind (``UntrustedData``
+    keeps the key id that signed the bytes)."""
+    message = f"cannot read the result stored at {location!r}: {error}"
+    if isinstance(error, UntrustedData):
+        return UntrustedData(message, error.key_id)
+    return SerializationError(message)
 
 
 _STREAMS: dict[tuple[type, type, str], bool] = {}

@@ -194,6 +194,7 @@ class GCSResult(ObjectStoreResult):
             return None
         with self._translated("keep aside", name):
             bucket.blob(name).delete(**self._bounds())
+        self._remove_old_copies(name)
         return kept
 
     def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:

@@ -15,7 +15,7 @@ from compat.errors import LocationError, ResultError, ResultNotFound, Serializat
 from compat.results import _beneath
 from compat.results._atomic import RESULT_BITS, atomic_write
 from compat.results._beneath import At, Link, inside, links_leaving
-from compat.results.base import Location, Result, _streams, _unreadable
+from compat.results.base import KEPT_MARK, Location, Result, _streams, _unreadable, excess_kept
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
@@ -137,6 +137,25 @@ def _kept_aside_name(name: str) -> str:
             cut -= 1
         encoded = encoded[:cut]
     return os.fsdecode(encoded) + suffix
+
+
+def _remove_old_copies(at: At, kept: str) -> None:
+    """Remove the kept-aside copies of the file ``at`` names (``kept`` is the newest) beyond the newest few, in the
+    directory held open: regular files only, so a link or directory of such a name, someone else's, stays."""
+    prefix = kept[: kept.rindex(KEPT_MARK) + len(KEPT_MARK)]
+    directory = at.dir_fd if at.dir_fd is not None else os.path.dirname(at.path)
+    with os.scandir(directory) as entries:
+        copies = [
+            entry.name for entry in entries if entry.name.startswith(prefix) and entry.is_file(follow_symlinks=False)
+        ]
+    for name in excess_kept(copies):
+        try:
+            if at.dir_fd is not None:
+                os.unlink(name, dir_fd=at.dir_fd)
+            else:
+                os.unlink(os.path.join(directory, name))  # type: ignore[arg-type]
+        except FileNotFoundError:  # another run removed it first
+            pass
 
 
 def _whole(stream: BinaryIO) -> bytes:
@@ -303,8 +322,7 @@ class LocalResult(Result):
 
     def write_stream(self, location: str | None, dump: Callable[[BinaryIO], object]) -> str:
         if location is None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-            location = f"result-{stamp}-{uuid.uuid4().hex[:12]}.pkl"
+            location = self.new_location()
         path, where = self._place(location)
         self._replace(path, where, location, dump, self.durable, "result")
         return path
@@ -350,11 +368,22 @@ class LocalResult(Result):
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
+        serializer = self._bound(serializer, path)
         try:
             value = self._load(path, where, location, serializer.load)  # type: ignore[attr-defined]
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
-        return self._holding(path, value)
+        return self._holding(path, value, serializer)
+
+    def signed_location(self, location: str) -> str:
+        """The path relative to ``dir`` (the absolute path for a file outside it), so moving ``dir`` keeps its
+        signatures valid."""
+        path = _path(self._dir, location)[0]
+        return path[len(self._dir) + 1 :] if inside(path, self._dir) else path
+
+    def new_location(self) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        return f"result-{stamp}-{uuid.uuid4().hex[:12]}.pkl"
 
     def read_bytes(self, location: str) -> bytes:
         return self.read_stream(location, _whole)
@@ -476,7 +505,8 @@ class LocalResult(Result):
 
     def keep_aside(self, location: str) -> str | None:
         """Rename the file at ``location`` to ``<name>.unreadable-<UTC time>`` beside it (its mode kept), in the
-        directory its read was confined to."""
+        directory its read was confined to; of the copies kept so, the oldest beyond ``KEPT_ASIDE_COPIES`` are
+        removed."""
         path, where = self._place(location)
 
         def move(at: At) -> str | None:
@@ -488,6 +518,7 @@ class LocalResult(Result):
                 at.rename(kept)
             except FileNotFoundError:  # moved or removed meanwhile
                 return None
+            _remove_old_copies(at, os.path.basename(kept.path))
             return kept.path
 
         try:

@@ -31,11 +31,14 @@ class MemoryResult(Result):
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         if location is None:
-            location = f"memory-{uuid.uuid4().hex}"
+            location = self.new_location()
         stamp = datetime.now(timezone.utc)
         with self._lock:
             self._store[self.resolve(location)] = (bytes(data), stamp, next(self._versions))
         return location
+
+    def new_location(self) -> str:
+        return f"memory-{uuid.uuid4().hex}"
 
     def resolve(self, location: str) -> str:
         if not isinstance(location, str) or not location:

@@ -264,6 +264,7 @@ class S3Result(ObjectStoreResult):
             return None
         with self._translated("keep aside", key):
             client.delete_object(Bucket=self.bucket, Key=key)
+        self._remove_old_copies(key)
         return kept
 
     def list_objects(self, prefix: str = "") -> Iterator[StoredObject]:

@@ -5,48 +5,49 @@ cover the common cases. Both raise ``SerializationError`` naming the value's typ
 failure deep inside a flow still says what could not be stored and by whom.
 
 Unpickling runs code chosen by whoever wrote the bytes, so ``PickleSerializer`` can sign what it writes and refuse
-what it did not sign. The signed format, for any writer or reader that must produce or check the same bytes::
-
-    offset 0   8 bytes   SIGNED_MAGIC (b"\\x00rcsig1\\n"; no pickle starts with a 0x00 byte)
-    offset 8   32 bytes  HMAC-SHA256(key, payload)
-    offset 40  ...       payload: the cloudpickle bytes, exactly as an unsigned write stores them
-
-The MAC covers the payload only, so a streaming writer can reserve the 40 header bytes, stream the payload through
-``hmac`` and fill the tag in at the end; a reader checks the tag over bytes[40:] before a single byte is unpickled.
+what it did not sign: the signed format, its keys and its MAC are ``compat.results.signing``'s. A Result binds the
+serializer to the location it reads or writes (``PickleSerializer.at``), so signed bytes verify only where they
+were written.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
 import pickle
+import stat
+import threading
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union, runtime_checkable
 
-from compat.errors import ArgumentTypeError, ConfigurationError, SerializationError
+from compat.errors import ArgumentTypeError, ConfigurationError, SerializationError, UntrustedData
+
+if TYPE_CHECKING:
+    from compat.results.signing import Header, Keyring, Mac
 
 __all__ = [
-    "HEADER_SIZE",
+    "LEGACY_MAGIC",
     "SIGNED_MAGIC",
     "SIGNING_KEY_VARIABLE",
     "JSONSerializer",
     "PickleSerializer",
     "Serializer",
     "StreamSerializer",
-    "signature",
 ]
 
-SIGNED_MAGIC = b"\x00rcsig1\n"
-"""The first 8 bytes of a signed pickle."""
+SIGNED_MAGIC = b"\x00rcsig2\n"
+"""The first 8 bytes of a signed pickle (``compat.results.signing`` describes the header)."""
 
-HEADER_SIZE = len(SIGNED_MAGIC) + 32
-"""Bytes before the payload of a signed pickle: the magic and the HMAC-SHA256 tag."""
+LEGACY_MAGIC = b"\x00rcsig1\n"
+"""The first 8 bytes of the earlier signed format (HMAC-SHA256 of the payload only: no location, no time)."""
 
 SIGNING_KEY_VARIABLE = "RESULTS_COMPAT_SIGNING_KEY"
 """Environment variable with the signing key(s) used when ``PickleSerializer`` is given none: comma-separated,
-the first signs, every one is accepted when reading (rotation: put the new key first, keep the old one a while)."""
+the first signs, every one is accepted when reading (rotation: put the new key first, keep the old one a while).
+``$RESULTS_COMPAT_SIGNING_KEY_FILE`` names a file of keys instead, one a line."""
+
+_KEY_FILE_VARIABLE = "RESULTS_COMPAT_SIGNING_KEY_FILE"
 
 SigningKey = Union[str, bytes]
 
@@ -54,12 +55,17 @@ _PLAIN = frozenset({type(None), bool, int, float, bytes, str})
 """Exact types that ``pickle`` writes byte for byte as cloudpickle does: its picklers never consult a
 ``reducer_override`` for them (see ``pickle.Pickler.reducer_override``), and the stdlib one costs a tenth as much."""
 
+_SMALL_PLAIN = 64 * 1024
+"""The largest str or bytes value a signed write pickles in memory first (a few microseconds less than streaming
+it through the MAC; a larger one streams, never copied)."""
 
-def signature(key: bytes, payload: bytes | bytearray | memoryview) -> bytes:
-    """The 32-byte HMAC-SHA256 tag of ``payload`` under ``key`` (stdlib ``hmac``; releases the GIL)."""
-    import hmac  # on first use: hashlib loads OpenSSL, which only signing needs
+_CHUNK = 1024 * 1024
+"""How much of a payload is read at a time while it is verified from a stream."""
 
-    return hmac.new(key, payload, "sha256").digest()
+_GIVEN: dict[tuple[str, ...], Keyring] = {}
+"""Keyrings given as ``signing_key=`` in this process, by their ids: a serializer unpickled here (a thread or
+in-process worker) finds its keys again without their having travelled in the pickle."""
+_GIVEN_LOCK = threading.Lock()
 
 
 @runtime_checkable
@@ -84,11 +90,20 @@ class StreamSerializer(Serializer, Protocol):
 class PickleSerializer:
     """cloudpickle with pickle protocol 5, raw bytes (no base64): the default, and the legacy file format.
 
-    ``signing_key``: a key (str or bytes) or a list of keys; the first signs every pickle written, any of them
-    verifies a pickle read, before it is unpickled (see the module docstring for the format). Without one, the keys
-    in ``$RESULTS_COMPAT_SIGNING_KEY`` (comma-separated) are used; with neither, pickles are written and read unsigned,
-    as the legacy handlers did. While signing, an unsigned pickle is refused unless ``trust_unsigned=True`` (for data
-    written before signing was turned on, from a location only you can write).
+    ``signing_key``: a key (str or bytes; text is stripped of surrounding spaces) or a list of keys; the first signs
+    every pickle written, any of them verifies a pickle read, before it is unpickled. Without one, the keys in
+    ``$RESULTS_COMPAT_SIGNING_KEY`` (comma-separated) or in the file named by ``$RESULTS_COMPAT_SIGNING_KEY_FILE``
+    are used; with neither, pickles are written and read unsigned, as the legacy handlers did. A signature binds
+    the location (relative to the Result's root) and the time it was written: bytes signed for another location
+    are refused like unsigned ones, and ``cache_for`` counts from the signed time.
+
+    While signing, an unsigned pickle is refused unless ``trust_unsigned=True`` (for data written before signing
+    was turned on, from a location only you can write). ``accept_unbound_signatures=True`` also reads the earlier
+    signed format (``LEGACY_MAGIC``), whose signature says nothing of where or when it was written: any of your
+    signed values can be copied over another then. Both take only ``True`` or ``False``.
+
+    Pickled (to a dask worker) it carries its keys' ids, never the keys: a worker finds them in its own
+    ``$RESULTS_COMPAT_SIGNING_KEY`` or key file, and refuses to run without them.
 
     Files written by the legacy ``LocalResultHandler`` are plain cloudpickle bytes, so they deserialize here.
     """
@@ -96,21 +111,85 @@ class PickleSerializer:
     protocol = 5
 
     def __init__(
-        self, signing_key: SigningKey | Sequence[SigningKey] | None = None, *, trust_unsigned: bool = False
+        self,
+        signing_key: SigningKey | Sequence[SigningKey] | None = None,
+        *,
+        trust_unsigned: bool = False,
+        accept_unbound_signatures: bool = False,
     ) -> None:
-        self._keys = None if signing_key is None else _keys(signing_key, "signing_key")
+        for name, flag in (("trust_unsigned", trust_unsigned), ("accept_unbound_signatures", accept_unbound_signatures)):
+            if type(flag) is not bool:
+                raise ArgumentTypeError(name, flag, "True or False")
+        self._keyring: Keyring | None = None
+        self._key_ids: tuple[str, ...] | None = None
+        if signing_key is not None:
+            from compat.results.signing import keyring
+
+            self._keyring = keyring(signing_key, "signing_key")
+            self._key_ids = self._keyring.ids
+            with _GIVEN_LOCK:
+                _GIVEN[self._key_ids] = self._keyring
         self.trust_unsigned = trust_unsigned
+        self.accept_unbound_signatures = accept_unbound_signatures
+        self._location: str | None = None
+
+    # -- keys ---------------------------------------------------------------------------------------------------
 
     @property
-    def signing_keys(self) -> tuple[bytes, ...]:
-        """The keys in force: those given, else those in ``$RESULTS_COMPAT_SIGNING_KEY`` (read at each use)."""
-        if self._keys is not None:
-            return self._keys
-        try:
-            raw = os.environ[SIGNING_KEY_VARIABLE]  # cheaper than .get() when it is not set, as is usual
-        except KeyError:
-            return ()
-        return _environment_keys(raw) if raw else ()
+    def keyring(self) -> Keyring | None:
+        """The keys in force: those given, else the environment's (read at each use); None when not signing.
+        ``ConfigurationError`` for a setting that cannot be used (set but empty, a key file that cannot be read,
+        keys sent by id that this process does not have)."""
+        if self._keyring is not None:
+            return self._keyring
+        if self._key_ids is not None:
+            return self._found_again()
+        environ = os.environ
+        if SIGNING_KEY_VARIABLE not in environ and _KEY_FILE_VARIABLE not in environ:
+            return None  # the usual case, decided without importing the signing module
+        from compat.results.signing import environment_keyring
+
+        return environment_keyring()
+
+    def _found_again(self) -> Keyring:
+        """The keys named by ``_key_ids`` (this serializer was unpickled): given in this process, or in the
+        environment with the same key signing."""
+        assert self._key_ids is not None
+        found = _GIVEN.get(self._key_ids)
+        if found is None:
+            from compat.results.signing import environment_keyring
+
+            environment = environment_keyring()
+            if environment is None or environment.signer_id != self._key_ids[0]:
+                have = "no signing key" if environment is None else f"key id {environment.signer_id} signing"
+                raise ConfigurationError(
+                    f"this PickleSerializer signs with key id {self._key_ids[0]}, given as signing_key= where it was "
+                    f"made; keys never travel with it, and this process has {have}: set {SIGNING_KEY_VARIABLE} or "
+                    f"{_KEY_FILE_VARIABLE} here (the workers' environment) to the same keys"
+                )
+            found = environment
+        self._keyring = found
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_keyring"] = None  # keys never travel: their ids do (see _found_again)
+        return state
+
+    # -- binding --------------------------------------------------------------------------------------------------
+
+    def at(self, location: str) -> PickleSerializer:
+        """A copy that signs for, and verifies against, ``location`` (relative to the Result's root); after a read,
+        its ``header`` says who signed and when. Results call this for every read and write."""
+        bound = object.__new__(PickleSerializer)
+        bound.__dict__.update(self.__dict__)
+        bound._location = location
+        return bound
+
+    header: Header | None = None
+    """The signed header of the last value this (bound) serializer read, or None if it was unsigned."""
+
+    # -- writing --------------------------------------------------------------------------------------------------
 
     def serialize(self, value: Any) -> bytes:
         buffer = io.BytesIO()
@@ -119,28 +198,29 @@ class PickleSerializer:
 
     def dump(self, value: Any, stream: BinaryIO) -> None:
         """Pickle ``value`` into ``stream``: large ``bytes`` go to ``stream.write`` as they are, never copied into a
-        buffer first. Signing needs a seekable stream (the tag is filled in once the payload has passed through
-        ``hmac``); to another stream the signed bytes are written whole."""
-        keys = self.signing_keys
+        buffer first. Signed, the header goes first, the payload through the MAC, the tag last: nothing is sought
+        back, so any stream will do."""
+        keys = self.keyring
         if type(value) in _PLAIN:
             pickler = pickle.dump
-            if not keys:
+            if keys is None:
                 pickler(value, stream, self.protocol)  # cannot fail: an error is the stream's
+                return
+            if not isinstance(value, (bytes, str)) or len(value) <= _SMALL_PLAIN:  # one write, no wrapper around it
+                from compat.results.signing import sign
+
+                stream.write(sign(keys, self._location or "", pickle.dumps(value, self.protocol)))
                 return
         else:
             import cloudpickle  # on first use: it costs more to import than the rest of compat.results
 
             pickler = cloudpickle.dump
-        if keys and not _seekable(stream):
-            stream.write(self.serialize(value))
-            return
         mac = None
-        if keys:
-            import hmac
+        if keys is not None:
+            from compat.results.signing import signer
 
-            start = stream.tell()
-            stream.write(bytes(HEADER_SIZE))  # the header is filled in once the payload is known
-            mac = hmac.new(keys[0], digestmod="sha256")
+            header, mac = signer(keys, self._location or "")
+            stream.write(header)
         target = _Target(stream, mac)
         try:
             pickler(value, target, protocol=self.protocol)
@@ -151,126 +231,212 @@ class PickleSerializer:
                 f"cannot serialize a value of type {type(value).__qualname__} with {type(self).__name__}: {exc}"
             ) from exc
         if mac is not None:
-            end = stream.tell()
-            stream.seek(start)
-            stream.write(SIGNED_MAGIC + mac.digest())
-            stream.seek(end)
+            stream.write(mac.digest())
+
+    # -- reading --------------------------------------------------------------------------------------------------
 
     def load(self, stream: BinaryIO) -> Any:
-        """Unpickle from ``stream``. An unsigned pickle that may be read as such is unpickled straight from the
-        stream (large ``bytes`` are read into the value, not into a buffer first); a signed one is read whole and
-        verified (``verified``) before a byte is unpickled."""
+        """Unpickle from ``stream``. Its first bytes decide, whatever follows: an unsigned pickle that may be read as
+        such is unpickled straight from the stream; one that may not is refused unread; a signed one has its header
+        checked (key id, location), then its payload and tag verified (``_verified_payload``: in place, or as it is
+        read into memory), before a byte is unpickled."""
         peek = getattr(stream, "peek", None)
         if not callable(peek):  # e.g. a BytesIO over bytes already in memory: read() hands them over uncopied
             return self.deserialize(stream.read())
         head = peek(len(SIGNED_MAGIC))[: len(SIGNED_MAGIC)]
-        if len(head) < len(SIGNED_MAGIC) or head == SIGNED_MAGIC or (self.signing_keys and not self.trust_unsigned):
+        if head == SIGNED_MAGIC:
+            return self._load_signed(stream)
+        if head == LEGACY_MAGIC:
+            return self.deserialize(self._legacy(stream))
+        if len(head) < len(SIGNED_MAGIC):  # a few bytes: deserialize says what they are
             return self.deserialize(stream.read())
+        self._refuse_unsigned(self.keyring, None)
         try:
             return pickle.load(stream)
         except OSError:
             raise  # the storage failed while reading, not the data
         except Exception as exc:
-            raise SerializationError(
-                f"{type(self).__name__} cannot deserialize the stored bytes "
-                f"(corrupt, truncated, or not written by a pickle serializer): {exc}"
-            ) from exc
+            raise _undeserializable(self, exc) from exc
+
+    def _legacy(self, stream: BinaryIO) -> bytes:
+        """The bytes of an earlier-format signed pickle, read whole once the reader is known to accept them."""
+        self._signing_keys_for_signed()
+        if not self.accept_unbound_signatures:
+            raise _unbound_refused(self)
+        return stream.read()
+
+    def _load_signed(self, stream: BinaryIO) -> Any:
+        from compat.results.signing import read_header, verifier
+
+        keys = self._signing_keys_for_signed()
+        header = read_header(stream)
+        payload = _verified_payload(stream, header, verifier(keys, header, self._location))
+        if self._location is not None:
+            self.header = header
+        try:
+            if payload is None:  # verified where it lies, in a file nobody but us (or root) can change
+                stream.seek(header.size)
+                return pickle.load(stream)
+            return pickle.loads(payload)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise _undeserializable(self, exc) from exc
 
     def deserialize(self, data: bytes) -> Any:
         payload = self.verified(data)
         try:
             return pickle.loads(payload)
         except Exception as exc:
-            raise SerializationError(
-                f"{type(self).__name__} cannot deserialize {len(data)} bytes "
-                f"(corrupt, truncated, or not written by a pickle serializer): {exc}"
-            ) from exc
+            raise _undeserializable(self, exc, len(data)) from exc
 
     def verified(self, data: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
-        """The pickle inside ``data`` once its signature is checked; ``SerializationError`` if it may not be
-        unpickled (unsigned while signing, a signature no key matches, signed while no key is set)."""
-        keys = self.signing_keys
-        if data[: len(SIGNED_MAGIC)] != SIGNED_MAGIC:
-            if keys and not self.trust_unsigned:
-                raise SerializationError(
-                    f"{type(self).__name__} refused {len(data)} unsigned bytes without unpickling them: a signing key "
-                    "is set, so only pickles signed with it are read (unpickling runs code chosen by whoever wrote "
-                    "the bytes). If they were written before signing was turned on, by you, read them with "
-                    "PickleSerializer(signing_key=..., trust_unsigned=True); otherwise let the task write a signed "
-                    "value"
-                )
-            return data
-        if not keys:
-            raise ConfigurationError(  # the bytes may well be good: the setting is missing, so nothing is moved aside
-                f"the {len(data)} stored bytes are a signed pickle, but no signing key is set, so the signature "
-                f"cannot be checked; set {SIGNING_KEY_VARIABLE} or pass PickleSerializer(signing_key=...)"
-            )
-        view = memoryview(data)
-        if len(view) < HEADER_SIZE:
-            raise SerializationError(f"a signed pickle is at least {HEADER_SIZE} bytes; got {len(data)} (truncated)")
-        tag, payload = bytes(view[len(SIGNED_MAGIC) : HEADER_SIZE]), view[HEADER_SIZE:]
+        """The pickle inside ``data`` once its signature is checked; ``UntrustedData`` if it may not be unpickled
+        (unsigned while signing, a signature no key matches, signed for another location, the earlier format
+        without ``accept_unbound_signatures``), ``ConfigurationError`` if signed while no key is set."""
+        head = bytes(data[: len(SIGNED_MAGIC)])
+        if head == SIGNED_MAGIC:
+            from compat.results.signing import verify
+
+            header, payload = verify(self._signing_keys_for_signed(), data, self._location)
+            if self._location is not None:  # a bound copy (``at``): the Result that made it reads the header
+                self.header = header
+            return payload
+        if head == LEGACY_MAGIC:
+            return self._legacy_verified(data)
+        self._refuse_unsigned(self.keyring, len(data))
+        return data
+
+    def _legacy_verified(self, data: bytes | bytearray | memoryview) -> memoryview:
         import hmac
 
-        if not any(hmac.compare_digest(tag, signature(key, payload)) for key in keys):
-            raise SerializationError(
-                f"{type(self).__name__} refused {len(data)} bytes without unpickling them: their signature matches "
-                f"none of the {len(keys)} signing key(s) in use (written with another key, or changed since); if the "
-                "data was signed with an older key, add it after the current one"
+        keys = self._signing_keys_for_signed()
+        if not self.accept_unbound_signatures:
+            raise _unbound_refused(self)
+        view = memoryview(data)
+        if len(view) < len(LEGACY_MAGIC) + 32:
+            raise SerializationError(f"a signed pickle is at least 40 bytes; got {len(view)} (truncated)")
+        tag, payload = bytes(view[8:40]), view[40:]
+        if not any(hmac.compare_digest(tag, hmac.new(key, payload, "sha256").digest()) for key in keys.keys):
+            raise UntrustedData(
+                f"{type(self).__name__} refused {len(view)} bytes without unpickling them: their signature (earlier "
+                f"format) matches none of the {len(keys.keys)} signing key(s) in use"
             )
         return payload
+
+    def _signing_keys_for_signed(self) -> Keyring:
+        keys = self.keyring
+        if keys is None:
+            raise ConfigurationError(  # the bytes may well be good: the setting is missing, so nothing is moved aside
+                "the stored bytes are a signed pickle, but no signing key is set, so the signature cannot be checked; "
+                f"set {SIGNING_KEY_VARIABLE} or pass PickleSerializer(signing_key=...)"
+            )
+        return keys
+
+    def _refuse_unsigned(self, keys: Keyring | None, size: int | None) -> None:
+        if keys is not None and not self.trust_unsigned:
+            what = "unsigned bytes" if size is None else f"{size} unsigned bytes"
+            raise UntrustedData(
+                f"{type(self).__name__} refused {what} without unpickling them: a signing key is set, so only "
+                "pickles signed with it are read (unpickling runs code chosen by whoever wrote the bytes). If they "
+                "were written before signing was turned on, by you, read them with PickleSerializer(signing_key=..., "
+                "trust_unsigned=True); otherwise let the task write a signed value"
+            )
 
     def __eq__(self, other: object) -> bool:
         return (
             type(other) is type(self)
-            and other._keys == self._keys  # type: ignore[attr-defined]
+            and other._key_ids == self._key_ids  # type: ignore[attr-defined]
             and other.trust_unsigned == self.trust_unsigned  # type: ignore[attr-defined]
+            and other.accept_unbound_signatures == self.accept_unbound_signatures  # type: ignore[attr-defined]
         )
 
     def __hash__(self) -> int:
         return hash((type(self), self.trust_unsigned))
 
     def __repr__(self) -> str:  # never show a key
-        shown = [] if self._keys is None else [f"signing_key=<{len(self._keys)} key(s)>"]
+        shown = [] if self._key_ids is None else [f"signing_key=<key id {', '.join(self._key_ids)}>"]
         if self.trust_unsigned:
             shown.append("trust_unsigned=True")
+        if self.accept_unbound_signatures:
+            shown.append("accept_unbound_signatures=True")
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
-def _keys(given: SigningKey | Sequence[SigningKey], where: str) -> tuple[bytes, ...]:
-    if isinstance(given, (str, bytes)):
-        items: list[Any] = [given]
-    elif isinstance(given, Sequence):
-        items = list(given)
-    else:
-        raise ArgumentTypeError(where, given, "a signing key (str or bytes) or a list of them")
-    keys = []
-    for item in items:
-        if isinstance(item, str):
-            item = item.encode("utf-8")
-        if not isinstance(item, bytes):
-            raise ArgumentTypeError(f"{where}: each signing key", item, "a str or bytes")
-        if not item:
-            raise ConfigurationError(f"{where}: a signing key must not be empty (an empty entry in a comma-separated "
-                                     "list counts); use a long random secret")
-        keys.append(item)
-    if not keys:
-        raise ConfigurationError(f"{where}: give at least one signing key, or None for no signing")
-    return tuple(keys)
+def _undeserializable(serializer: object, exc: Exception, size: int | None = None) -> SerializationError:
+    what = "the stored bytes" if size is None else f"{size} bytes"
+    return SerializationError(
+        f"{type(serializer).__name__} cannot deserialize {what} (corrupt, truncated, or not written by a pickle "
+        f"serializer): {exc}"
+    )
 
 
-@functools.lru_cache(maxsize=4)
-def _environment_keys(raw: str) -> tuple[bytes, ...]:
-    """The keys in ``$RESULTS_COMPAT_SIGNING_KEY``'s value ``raw``, parsed once per value."""
-    return _keys([part.strip() for part in raw.split(",")], f"${SIGNING_KEY_VARIABLE}")
+def _unbound_refused(serializer: object) -> UntrustedData:
+    return UntrustedData(
+        f"{type(serializer).__name__} refused a pickle in the earlier signed format (rcsig1) without unpickling it: "
+        "its signature does not say where or when it was written, so it could have been copied here from another "
+        "of your targets; read it with PickleSerializer(..., accept_unbound_signatures=True) if only you can write "
+        "here, or let the task write it anew (signed for its location)"
+    )
 
 
-def _seekable(stream: BinaryIO) -> bool:
-    seekable = getattr(stream, "seekable", None)
-    return callable(seekable) and bool(seekable())
+def _verified_payload(stream: BinaryIO, header: Header, mac: Mac) -> memoryview | None:
+    """Check the payload after ``header`` (and the tag after it) with ``mac``; memory bounded to the payload itself.
+
+    From a regular file that only this user (or root) can change, the payload is hashed where it lies (mapped, no
+    copy) and None is returned: the caller unpickles from the file, whose bytes nobody else can change meanwhile.
+    From any other stream (a file someone else owns or may write, a download) the bytes that will be unpickled must
+    be the bytes verified: a file is first verified in place (so a huge forged file is refused without being held),
+    then read into memory and verified again, and a view of that copy is returned."""
+    from compat.results.signing import TAG_SIZE, check_tag
+
+    fileno = _fileno(stream)
+    if fileno is not None:
+        info = os.fstat(fileno)
+        if stat.S_ISREG(info.st_mode) and info.st_size >= header.size + TAG_SIZE:
+            _check_mapped(fileno, header, info.st_size, mac)
+            if info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return None
+            mac = mac.restart()
+            stream.seek(header.size)
+    buffer = bytearray()
+    while True:
+        part = stream.read(_CHUNK)
+        if not part:
+            break
+        buffer += part
+    view = memoryview(buffer)
+    end = max(0, len(view) - TAG_SIZE)
+    mac.update(view[:end])
+    check_tag(header, mac, view[end:])
+    return view[:end]
+
+
+def _check_mapped(fileno: int, header: Header, size: int, mac: Mac) -> None:
+    """Check the tag of the file open as ``fileno`` (``size`` bytes) where it lies, mapped into memory."""
+    import mmap
+
+    from compat.results.signing import TAG_SIZE, check_tag
+
+    with mmap.mmap(fileno, size, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
+        with view[header.size : size - TAG_SIZE] as payload:
+            mac.update(payload)
+        with view[size - TAG_SIZE :] as tag:
+            check_tag(header, mac, tag)
+
+
+def _fileno(stream: BinaryIO) -> int | None:
+    fileno = getattr(stream, "fileno", None)
+    if not callable(fileno):
+        return None
+    try:
+        return int(fileno())
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
 
 
 class _Target:
-    """What pickle writes to: ``stream``, through the HMAC ``mac`` when signing. Remembers the error the stream
+    """What pickle writes to: ``stream``, through the MAC ``mac`` when signing. Remembers the error the stream
     raised, so that a failing disk is not reported as a value that cannot be pickled."""
 
     def __init__(self, stream: BinaryIO, mac: Any) -> None:

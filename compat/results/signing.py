@@ -17,12 +17,12 @@ The signed header (``SIGNED_MAGIC``), for any writer or reader that must produce
     offset 16      8 bytes   written_at: nanoseconds since the Unix epoch, unsigned big-endian
     offset 24      2 bytes   n: length of the location in UTF-8, unsigned big-endian
     offset 26      n bytes   the location, relative to the Result's root
-    offset 26+n   32 bytes   tag: keyed BLAKE3 of bytes [0, 26+n) followed by the payload
-    offset 58+n   ...        payload (the cloudpickle bytes, exactly as an unsigned write stores them)
+    offset 26+n    ...       payload (the cloudpickle bytes, exactly as an unsigned write stores them)
+    last          32 bytes   tag: keyed BLAKE3 of everything before it (header and payload)
 
-A streaming writer writes the header with the tag zeroed, streams the payload through the MAC and fills the tag
-in at the end; a reader checks the header first (magic, key id, location: a few dozen bytes, whatever the size of
-the file), then the tag over the payload, and only then unpickles.
+The tag comes last, so a writer streams header and payload through the MAC and appends the tag, never seeking back
+(an upload, a hashing wrapper); a reader checks the header first (magic, key id, location: a few dozen bytes,
+whatever the size of the file), then the tag over the payload, and only then unpickles.
 
 Small blobs (``sign_blob``/``verify_blob``) get a detached tag instead, for records that carry it in a field
 of their own; their MAC is domain-separated from the header's, so neither can stand for the other.
@@ -233,27 +233,39 @@ def _from_file(path: str, mtime_ns: int, size: int) -> Keyring:
 # -- the header ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Header:
     """What a signed header says: which key signed (``key_id``), the ``location`` and the time (``written_at``) the
-    bytes were signed for, and where the payload starts (``size``: header bytes, tag included)."""
+    bytes were signed for, and where the payload starts (``size``, the header's length: ``signed``)."""
 
-    key_id: str
-    location: str
-    written_at: datetime
-    size: int
-    signed: bytes  # the header bytes the tag covers (all but the tag)
-    tag: bytes
+    __slots__ = ("location", "raw_id", "signed", "written_ns")
+
+    def __init__(self, raw_id: bytes, location: str, written_ns: int, signed: bytes) -> None:
+        self.raw_id, self.location, self.written_ns, self.signed = raw_id, location, written_ns, signed
+
+    @property
+    def key_id(self) -> str:
+        return self.raw_id.hex()
+
+    @property
+    def written_at(self) -> datetime:
+        return datetime.fromtimestamp(self.written_ns / 1e9, tz=timezone.utc)
+
+    @property
+    def size(self) -> int:
+        return len(self.signed)
+
+    def __repr__(self) -> str:
+        return f"Header(key_id={self.key_id!r}, location={self.location!r}, written_at={self.written_at!r})"
 
 
 def header_bytes(keys: Keyring, location: str, written_at_ns: int | None = None) -> bytes:
-    """The header, tag zeroed, that signs a payload for ``location`` with the first key of ``keys``."""
+    """The header that signs a payload for ``location`` with the first key of ``keys``."""
     encoded = location.encode("utf-8", "surrogateescape")
     if len(encoded) > MAX_LOCATION_BYTES:
         raise SerializationError(f"cannot sign for a location of {len(encoded)} bytes (at most {MAX_LOCATION_BYTES})")
     now = time.time_ns() if written_at_ns is None else written_at_ns
     raw_id = keys._signer[1]  # type: ignore[attr-defined]
-    return _FIXED.pack(SIGNED_MAGIC, raw_id, now, len(encoded)) + encoded + bytes(TAG_SIZE)
+    return _FIXED.pack(SIGNED_MAGIC, raw_id, now, len(encoded)) + encoded
 
 
 def parse_header(data: bytes | bytearray | memoryview) -> Header:
@@ -266,13 +278,11 @@ def parse_header(data: bytes | bytearray | memoryview) -> Header:
         raise SerializationError("not a signed value (no signed header at the start)")
     if length > MAX_LOCATION_BYTES:
         raise SerializationError(f"a signed header claims a location of {length} bytes (at most {MAX_LOCATION_BYTES})")
-    size = FIXED_SIZE + length + TAG_SIZE
+    size = FIXED_SIZE + length
     if len(data) < size:
         raise SerializationError(f"a signed header of {size} bytes is cut short at {len(data)} (truncated)")
-    location = bytes(data[FIXED_SIZE : FIXED_SIZE + length]).decode("utf-8", "surrogateescape")
-    written_at = datetime.fromtimestamp(written_ns / 1e9, tz=timezone.utc)
-    signed = bytes(data[: FIXED_SIZE + length])
-    return Header(raw_id.hex(), location, written_at, size, signed, bytes(data[size - TAG_SIZE : size]))
+    signed = bytes(data[:size])
+    return Header(raw_id, signed[FIXED_SIZE:].decode("utf-8", "surrogateescape"), written_ns, signed)
 
 
 def read_header(stream: BinaryIO) -> Header:
@@ -282,7 +292,7 @@ def read_header(stream: BinaryIO) -> Header:
     if len(fixed) == FIXED_SIZE and fixed[:8] == SIGNED_MAGIC:
         length = _FIXED.unpack(fixed)[3]
         if length <= MAX_LOCATION_BYTES:
-            fixed += _read_exactly(stream, length + TAG_SIZE)
+            fixed += _read_exactly(stream, length)
     return parse_header(fixed)
 
 
@@ -298,34 +308,46 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes:
 
 
 class Mac:
-    """The running tag of a header and payload (keyed BLAKE3; ``update`` releases the GIL on large buffers and uses
-    a second thread past a few MB)."""
+    """The running tag of a header and payload (keyed BLAKE3; ``update`` releases the GIL and, on a large buffer,
+    spreads the work over the cores)."""
+
+    __slots__ = ("_hash", "_header", "_key")
 
     def __init__(self, mac_key: bytes, signed_header: bytes) -> None:
-        self._hash = blake3.blake3(signed_header, key=mac_key, max_threads=blake3.blake3.AUTO)
+        self._key, self._header = mac_key, signed_header
+        self._hash = blake3.blake3(signed_header, key=mac_key, max_threads=_AUTO)
 
     def update(self, data: Any) -> None:
         self._hash.update(data)
 
-    def update_mmap(self, path: str | os.PathLike[str]) -> None:
-        self._hash.update_mmap(path)
-
     def digest(self) -> bytes:
         return self._hash.digest()  # type: ignore[no-any-return]
 
+    def restart(self) -> Mac:
+        """A new ``Mac`` over the same header, for a second pass over the payload."""
+        return Mac(self._key, self._header)
+
+
+_AUTO = blake3.blake3.AUTO
+_THREADED = 1024 * 1024  # below this, one thread: starting more costs more than they save
+
 
 def signer(keys: Keyring, location: str, written_at_ns: int | None = None) -> tuple[bytes, Mac]:
-    """The header (tag zeroed) to write first, and the ``Mac`` to pass the payload through; the tag is
-    ``mac.digest()``, written over the header's last ``TAG_SIZE`` bytes."""
+    """The header to write first, and the ``Mac`` to pass the payload through; ``mac.digest()`` is written last."""
     header = header_bytes(keys, location, written_at_ns)
     mac_key = keys._signer[0]  # type: ignore[attr-defined]
-    return header, Mac(mac_key, header[:-TAG_SIZE])
+    return header, Mac(mac_key, header)
 
 
 def verifier(keys: Keyring, header: Header, location: str | None) -> Mac:
-    """The ``Mac`` to pass the payload through, once ``header`` is accepted: signed with one of ``keys`` and, unless
-    ``location`` is None, for that location; ``UntrustedData`` (naming the key id) otherwise."""
-    mac_key = keys.mac_key(bytes.fromhex(header.key_id))
+    """The ``Mac`` to pass the payload through, once ``header`` is accepted (``accepted_key``)."""
+    return Mac(accepted_key(keys, header, location), header.signed)
+
+
+def accepted_key(keys: Keyring, header: Header, location: str | None) -> bytes:
+    """The MAC key that checks a value with ``header``: signed with one of ``keys`` and, unless ``location`` is None,
+    for that location; ``UntrustedData`` (naming the key id) otherwise."""
+    mac_key = keys.mac_key(header.raw_id)
     if mac_key is None:
         raise UntrustedData(
             f"signed with key id {header.key_id}, which is not among the {len(keys.ids)} key(s) in use "
@@ -338,34 +360,41 @@ def verifier(keys: Keyring, header: Header, location: str | None) -> Mac:
             "moved here from another target",
             header.key_id,
         )
-    return Mac(mac_key, header.signed)
+    return mac_key
 
 
-def check_tag(header: Header, mac: Mac) -> None:
-    """``UntrustedData`` unless ``mac`` (over the whole payload) gives the header's tag."""
-    if not hmac.compare_digest(mac.digest(), header.tag):
+def check_tag(header: Header, mac: Mac, tag: bytes | bytearray | memoryview) -> None:
+    """``UntrustedData`` unless ``mac`` (over the whole payload) gives ``tag``, the value's last bytes."""
+    if len(tag) != TAG_SIZE or not hmac.compare_digest(mac.digest(), bytes(tag)):
         raise UntrustedData(
-            f"their signature (key id {header.key_id}) does not match the bytes: changed since they were signed",
+            f"their signature (key id {header.key_id}) does not match the bytes: changed or cut short since they "
+            "were signed",
             header.key_id,
         )
 
 
 def sign(keys: Keyring, location: str, payload: bytes | bytearray | memoryview) -> bytes:
-    """Header and ``payload`` as one signed value for ``location`` (for values already in memory)."""
+    """Header, ``payload`` and tag as one signed value for ``location`` (for values already in memory)."""
     header, mac = signer(keys, location)
     mac.update(payload)
-    return header[:-TAG_SIZE] + mac.digest() + bytes(payload)
+    return header + bytes(payload) + mac.digest()
 
 
 def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | None) -> tuple[Header, memoryview]:
     """The header of the signed value ``data`` and a view of its payload, once the tag and (unless ``location`` is
     None) the location are checked; ``UntrustedData`` or ``SerializationError`` otherwise."""
     header = parse_header(data)
-    mac = verifier(keys, header, location)
-    payload = memoryview(data)[header.size :]
-    mac.update(payload)
-    check_tag(header, mac)
-    return header, payload
+    mac_key = accepted_key(keys, header, location)
+    view = memoryview(data)
+    end = max(header.size, len(view) - TAG_SIZE)
+    threads = _AUTO if end > _THREADED else 1
+    if not hmac.compare_digest(blake3.blake3(view[:end], key=mac_key, max_threads=threads).digest(), bytes(view[end:])):
+        raise UntrustedData(
+            f"their signature (key id {header.key_id}) does not match the bytes: changed or cut short since they "
+            "were signed",
+            header.key_id,
+        )
+    return header, view[header.size : end]
 
 
 def legacy_tag(key: bytes, payload: bytes | bytearray | memoryview) -> bytes:

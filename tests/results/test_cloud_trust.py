@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from compat import Flow, PickleSerializer, SerializationError, Success, task
+from compat.results.base import KEPT_ASIDE_COPIES
 from compat.results.serializers import SIGNING_KEY_VARIABLE
 from tests.results.stores import Store
 from tests.results.test_signing import planted
@@ -66,3 +67,12 @@ def test_an_untrusted_object_at_a_target_is_kept_aside_and_the_task_writes_its_o
     assert names[:2] == ["total.pkl", "total.pkl.record.json"] and len(names) == 3
     assert names[2].startswith("total.pkl.unreadable-") and store.get(names[2]) == planted(tmp_path / "ran")
     assert store.result(serializer=SIGNED).read("total.pkl").value == 42
+
+
+def test_only_the_newest_kept_aside_copies_of_a_target_are_kept(store: Store) -> None:
+    result = store.result()
+    kept = []
+    for i in range(KEPT_ASIDE_COPIES + 2):
+        store.put("v.pkl", b"unreadable %d" % i)
+        kept.append(result.keep_aside("v.pkl"))
+    assert store.names() == sorted(kept[-KEPT_ASIDE_COPIES:])

@@ -141,7 +141,7 @@ def test_small_and_large_signed_files_are_verified_and_read(tmp_path: Path, size
     serializer = PickleSerializer(signing_key="k")
     LocalResult(dir=tmp_path, location="v.pkl", serializer=serializer).write(value)
     assert LocalResult(dir=tmp_path, serializer=serializer).read("v.pkl").value == value
-    with pytest.raises(SerializationError, match="signature matches none"):
+    with pytest.raises(SerializationError, match="not among the"):
         LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="other")).read("v.pkl")
 
 

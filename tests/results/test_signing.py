@@ -1,10 +1,9 @@
-"""Signed pickles: with a key, every pickle written carries an HMAC-SHA256 that is checked before a byte is
-unpickled; a planted pickle never runs its code, locally or through legacy handlers (on S3, GCS and Azure, raw and
+"""Signed pickles: with a key, every pickle written carries a keyed BLAKE3 tag (compat.results.signing) that is
+checked before a byte is unpickled; a planted pickle never runs its code, locally or through legacy handlers (on S3, GCS and Azure, raw and
 legacy base64: test_cloud_trust.py)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import pickle
 from pathlib import Path
@@ -15,9 +14,10 @@ import pytest
 
 from compat import (
     ArgumentTypeError, ConfigurationError, Failed, Flow, LocalResult, PickleSerializer, SerializationError, Success,
-    task,
+    UntrustedData, task,
 )
-from compat.results.serializers import HEADER_SIZE, SIGNED_MAGIC, SIGNING_KEY_VARIABLE, signature
+from compat.results.serializers import SIGNED_MAGIC, SIGNING_KEY_VARIABLE
+from compat.results.signing import key_id, keyring, parse_header, verify
 
 
 class Planted:
@@ -39,11 +39,11 @@ def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
 
 
-def test_a_signed_pickle_is_the_magic_the_hmac_of_the_payload_and_the_payload() -> None:
-    data = PickleSerializer(signing_key="k").serialize({"a": 1})
-    payload = data[HEADER_SIZE:]
+def test_a_signed_pickle_is_the_signed_header_for_its_location_then_the_payload() -> None:
+    data = PickleSerializer(signing_key="k").at("a.pkl").serialize({"a": 1})
     assert data[: len(SIGNED_MAGIC)] == SIGNED_MAGIC
-    assert hmac.compare_digest(data[len(SIGNED_MAGIC) : HEADER_SIZE], signature(b"k", payload))
+    header, payload = verify(keyring("k"), data, "a.pkl")
+    assert header.key_id == key_id("k") and header.location == "a.pkl"
     assert pickle.loads(payload) == {"a": 1}
 
 
@@ -61,14 +61,14 @@ def test_an_unsigned_pickle_is_refused_without_being_unpickled(tmp_path: Path) -
 
 def test_a_pickle_signed_with_another_key_is_refused() -> None:
     data = PickleSerializer(signing_key="old").serialize(1)
-    with pytest.raises(SerializationError, match="matches none of the 1 signing key"):
+    with pytest.raises(UntrustedData, match=f"key id {key_id('old')}, which is not among the 1 key"):
         PickleSerializer(signing_key="new").deserialize(data)
 
 
 def test_a_changed_payload_is_refused(tmp_path: Path) -> None:
     signed = PickleSerializer(signing_key="k").serialize(1)
-    forged = signed[:HEADER_SIZE] + planted(tmp_path / "ran")
-    with pytest.raises(SerializationError, match="matches none"):
+    forged = signed[: parse_header(signed).size] + planted(tmp_path / "ran")
+    with pytest.raises(UntrustedData, match="does not match the bytes"):
         PickleSerializer(signing_key="k").deserialize(forged)
     assert not (tmp_path / "ran").exists()
 
@@ -105,7 +105,7 @@ def test_a_changed_environment_variable_is_used_at_the_next_use(monkeypatch: pyt
     monkeypatch.setenv(SIGNING_KEY_VARIABLE, "second")
     second = serializer.serialize(1)
     monkeypatch.delenv(SIGNING_KEY_VARIABLE)
-    assert first[8:40] == signature(b"first", first[40:]) and second[8:40] == signature(b"second", second[40:])
+    assert (parse_header(first).key_id, parse_header(second).key_id) == (key_id("first"), key_id("second"))
     assert serializer.serialize(1)[:1] == b"\x80"  # unset again: unsigned
 
 
@@ -119,6 +119,21 @@ def test_an_empty_signing_key_is_a_configuration_error(key: Any) -> None:
 def test_a_signing_key_of_the_wrong_type_is_a_type_error(key: Any) -> None:
     with pytest.raises(ArgumentTypeError, match="signing"):
         PickleSerializer(signing_key=key)
+
+
+@pytest.mark.parametrize("setting", ["trust_unsigned", "accept_unbound_signatures"])
+@pytest.mark.parametrize("given", ["no", 0, None])
+def test_trust_settings_take_only_true_or_false(setting: str, given: Any) -> None:
+    with pytest.raises(ArgumentTypeError, match=setting):
+        PickleSerializer(signing_key="k", **{setting: given})
+
+
+def test_spaces_around_a_key_given_as_an_argument_are_stripped_as_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(SIGNING_KEY_VARIABLE, " k ")
+    assert PickleSerializer(signing_key=" k ").deserialize(PickleSerializer().serialize(1)) == 1
+    assert PickleSerializer().deserialize(PickleSerializer(signing_key="k").serialize(2)) == 2
 
 
 def test_the_repr_never_shows_the_key() -> None:
@@ -170,7 +185,7 @@ def test_with_a_key_a_planted_pickle_never_runs_the_task_reruns_and_the_bytes_ar
 # -- a mistyped key is a configuration error, never unreadable data ---------------------------------------------------
 
 
-@pytest.mark.parametrize("mistyped", [",", " ", "new,,old"])
+@pytest.mark.parametrize("mistyped", ["", ",", " ", "new,,old"])
 def test_a_mistyped_key_in_the_environment_stops_the_run_before_anything_runs_and_moves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mistyped: str
 ) -> None:

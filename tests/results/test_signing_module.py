@@ -91,11 +91,11 @@ def test_a_value_signed_with_an_unknown_key_names_that_key_id() -> None:
         verify(keyring("k"), sign(keyring("other"), "a.pkl", b"x"), "a.pkl")
 
 
-@pytest.mark.parametrize("where", ["payload", "time", "location"])
+@pytest.mark.parametrize("where", ["payload", "time", "location", "tag"])
 def test_any_changed_byte_of_header_or_payload_is_a_mismatch(where: str) -> None:
     keys = keyring("k")
     data = bytearray(sign(keys, "a.pkl", b"payload"))
-    offset = {"payload": len(data) - 1, "time": 20, "location": signing.FIXED_SIZE}[where]
+    offset = {"payload": len(data) - signing.TAG_SIZE - 1, "time": 20, "location": signing.FIXED_SIZE, "tag": len(data) - 1}[where]
     data[offset] ^= 1
     with pytest.raises(SerializationError):
         verify(keys, bytes(data), None)
@@ -131,8 +131,8 @@ def test_a_blob_tag_cannot_stand_for_a_header_tag() -> None:
     keys = keyring("k")
     data = bytearray(sign(keys, "a.pkl", b"x"))
     header = parse_header(data)
-    blob = sign_blob(header.signed + b"x", keys)
-    data[header.size - 32 : header.size] = bytes.fromhex(blob.tag)
+    blob = sign_blob(header.signed + b"x", keys)  # the very bytes the value's tag covers
+    data[-32:] = bytes.fromhex(blob.tag)
     with pytest.raises(UntrustedData):
         verify(keys, bytes(data), "a.pkl")
 

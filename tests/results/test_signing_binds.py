@@ -1,0 +1,262 @@
+"""A signature binds where and when: bytes signed for another location, or longer ago than ``cache_for``, are not
+trusted (kept aside, the task runs); a whole store moved elsewhere still verifies; the earlier format (rcsig1) is
+read only where the reader opts in; a huge file at a target is refused with its header, memory bounded."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat import Cached, Flow, LocalResult, PickleSerializer, Success, UntrustedData, task
+from compat.results import signing
+from compat.results.base import KEPT_ASIDE_COPIES
+from compat.results.serializers import LEGACY_MAGIC, SIGNING_KEY_VARIABLE
+from compat.results.signing import SIGNING_KEY_FILE_VARIABLE, key_id, parse_header
+
+
+@pytest.fixture(autouse=True)
+def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
+    monkeypatch.delenv(SIGNING_KEY_FILE_VARIABLE, raising=False)
+
+
+def two_task_flow(directory: Path, **result: Any) -> tuple[Flow, Any, Any]:
+    @task(target="{task_name}.pkl")
+    def first() -> str:
+        return "first"
+
+    @task(target="{task_name}.pkl")
+    def second() -> str:
+        return "second"
+
+    serializer = PickleSerializer(signing_key="k")
+    with Flow("pair", result=LocalResult(dir=directory, serializer=serializer, **result)) as flow:
+        a, b = first(), second()
+    return flow, a, b
+
+
+def test_two_tasks_signed_outputs_swapped_are_not_trusted_and_both_tasks_run(tmp_path: Path) -> None:
+    flow, a, b = two_task_flow(tmp_path)
+    flow.run()
+    first, second = (tmp_path / "first.pkl").read_bytes(), (tmp_path / "second.pkl").read_bytes()
+    (tmp_path / "first.pkl").write_bytes(second)
+    (tmp_path / "second.pkl").write_bytes(first)
+    states = flow.run().result
+    assert [type(states[a]), type(states[b])] == [Success, Success]
+    assert (states[a].result, states[b].result) == ("first", "second")
+    assert len(list(tmp_path.glob("first.pkl.unreadable-*"))) == len(list(tmp_path.glob("second.pkl.unreadable-*"))) == 1
+
+
+def test_a_value_signed_for_another_location_is_refused_naming_both(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    LocalResult(dir=tmp_path / "other-flow", location="output.pkl", serializer=serializer).write("theirs")
+    (tmp_path / "mine").mkdir()
+    shutil.copy(tmp_path / "other-flow" / "output.pkl", tmp_path / "mine" / "total.pkl")
+    with pytest.raises(UntrustedData, match="for the location 'output.pkl', not 'total.pkl'") as caught:
+        LocalResult(dir=tmp_path / "mine", serializer=serializer).read("total.pkl")
+    assert caught.value.key_id == key_id("k")
+
+
+def test_a_whole_store_moved_elsewhere_still_verifies(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    LocalResult(dir=tmp_path / "before", location="flows/a/total.pkl", serializer=serializer).write(42)
+    shutil.move(tmp_path / "before", tmp_path / "after")
+    assert LocalResult(dir=tmp_path / "after", serializer=serializer).read("flows/a/total.pkl").value == 42
+
+
+def test_an_old_signed_value_put_back_is_not_fresh_whatever_its_file_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow, a, _ = two_task_flow(tmp_path, cache_for=timedelta(hours=1))
+    two_hours_ago = signing.time.time_ns() - 2 * 3600 * 10**9
+    monkeypatch.setattr(signing.time, "time_ns", lambda: two_hours_ago)
+    flow.run()  # signed two hours ago...
+    monkeypatch.undo()
+    os.utime(tmp_path / "first.pkl")  # ...and put back now: the file's time says fresh
+    state = flow.run().result[a]
+    assert type(state) is Success and state.result == "first"
+
+
+def test_a_value_signed_within_cache_for_is_reused(tmp_path: Path) -> None:
+    flow, a, _ = two_task_flow(tmp_path, cache_for=timedelta(hours=1))
+    flow.run()
+    assert type(flow.run().result[a]) is Cached
+
+
+def test_a_read_says_when_and_by_which_key_the_value_was_signed(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    written = LocalResult(dir=tmp_path, location="v.pkl", serializer=serializer).write(1)
+    stored = LocalResult(dir=tmp_path, serializer=serializer).read(written.location)
+    assert stored.signed_by == key_id("k")
+    assert stored.signed_at is not None and abs(stored.signed_at.timestamp() - os.path.getmtime(written.location)) < 5
+
+
+def test_a_write_without_a_location_is_signed_for_the_name_chosen(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    written = LocalResult(dir=tmp_path, serializer=serializer).write(7)
+    assert LocalResult(dir=tmp_path, serializer=serializer).read(written.location).value == 7
+
+
+# -- the earlier format --------------------------------------------------------------------------------------------
+
+
+def rcsig1(key: bytes, value: Any) -> bytes:
+    payload = pickle.dumps(value, protocol=5)
+    return LEGACY_MAGIC + hmac.new(key, payload, "sha256").digest() + payload
+
+
+def test_the_earlier_signed_format_is_refused_unless_the_reader_opts_in(tmp_path: Path) -> None:
+    (tmp_path / "old.pkl").write_bytes(rcsig1(b"k", "before"))
+    with pytest.raises(UntrustedData, match="accept_unbound_signatures=True"):
+        LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("old.pkl")
+    opted_in = PickleSerializer(signing_key="k", accept_unbound_signatures=True)
+    assert LocalResult(dir=tmp_path, serializer=opted_in).read("old.pkl").value == "before"
+
+
+def test_the_earlier_format_with_another_key_is_refused_even_when_opted_in(tmp_path: Path) -> None:
+    (tmp_path / "old.pkl").write_bytes(rcsig1(b"other", "before"))
+    opted_in = PickleSerializer(signing_key="k", accept_unbound_signatures=True)
+    with pytest.raises(UntrustedData, match="matches none"):
+        LocalResult(dir=tmp_path, serializer=opted_in).read("old.pkl")
+
+
+# -- a huge file at a target --------------------------------------------------------------------------------------
+
+HUGE = 2 * 1024**3  # sparse: no disk, and no memory unless the reader holds it
+
+
+def test_a_huge_unsigned_file_is_refused_from_its_first_bytes(tmp_path: Path) -> None:
+    with open(tmp_path / "total.pkl", "wb") as f:
+        f.truncate(HUGE)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UntrustedData, match="unsigned"):
+            LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("total.pkl")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024**2
+
+
+def test_a_huge_file_behind_a_real_header_is_verified_as_it_streams_and_refused(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    LocalResult(dir=tmp_path, location="total.pkl", serializer=serializer).write("small")
+    path = tmp_path / "total.pkl"
+    header = parse_header(path.read_bytes())
+    with open(path, "r+b") as f:
+        f.truncate(header.size)
+        f.truncate(HUGE)  # a real header, for this location, then 2 GiB of nothing
+    tracemalloc.start()
+    try:
+        with pytest.raises(UntrustedData, match="does not match the bytes"):
+            LocalResult(dir=tmp_path, serializer=serializer).read("total.pkl")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024**2
+
+
+def test_a_huge_file_at_a_target_is_kept_aside_and_the_task_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flow, a, _ = two_task_flow(tmp_path)
+    with open(tmp_path / "first.pkl", "wb") as f:
+        f.truncate(HUGE)
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        state = flow.run().result[a]
+    assert type(state) is Success and state.result == "first"
+    (kept,) = tmp_path.glob("first.pkl.unreadable-*")
+    assert kept.stat().st_size == HUGE
+
+
+def test_a_signed_file_someone_else_may_write_is_unpickled_from_the_bytes_verified(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    value = os.urandom(1024 * 1024)
+    written = LocalResult(dir=tmp_path, location="v.pkl", serializer=serializer).write(value)
+    os.chmod(written.location, 0o666)  # writable by others: they could change it between the check and the load
+    assert LocalResult(dir=tmp_path, serializer=serializer).read("v.pkl").value == value
+
+
+# -- two writers on different keys --------------------------------------------------------------------------------
+
+
+def test_two_writers_on_different_keys_keep_only_the_newest_copies_aside_and_say_which_key_signed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    @task(target="{task_name}.pkl")
+    def total() -> bytes:
+        return b"x" * 1000
+
+    flows = []
+    for key in ("old", "new"):
+        with Flow("rotation", result=LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key=key))) as flow:
+            total()
+        flows.append(flow)
+    with caplog.at_level(logging.WARNING, logger="compat.engine"):
+        for run in range(12):
+            flows[run % 2].run()
+    assert len(list(tmp_path.glob("total.pkl.unreadable-*"))) == KEPT_ASIDE_COPIES
+    assert f"signed with key id {key_id('new')}" in caplog.text and f"signed with key id {key_id('old')}" in caplog.text
+
+
+def test_a_link_named_like_a_kept_copy_is_never_removed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.write_text("someone else's")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "v.pkl.unreadable-00000000T000000.000000Z").symlink_to(outside)
+    result = LocalResult(dir=tmp_path / "d")
+    for _ in range(KEPT_ASIDE_COPIES + 1):
+        (tmp_path / "d" / "v.pkl").write_bytes(b"unreadable")
+        result.keep_aside("v.pkl")
+    assert outside.read_text() == "someone else's"
+    assert (tmp_path / "d" / "v.pkl.unreadable-00000000T000000.000000Z").is_symlink()
+
+
+# -- keys never travel in pickles -----------------------------------------------------------------------------------
+
+UNPICKLE_AND_SIGN = (
+    "import pickle, sys\n"
+    "serializer = pickle.loads(sys.stdin.buffer.read())\n"
+    "try:\n"
+    "    serializer.serialize(1)\n"
+    "except Exception as exc:\n"
+    "    print(type(exc).__name__, exc)\n"
+    "else:\n"
+    "    print('signed')\n"
+)
+
+
+def unpickled_elsewhere(data: bytes, **environment: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in (SIGNING_KEY_VARIABLE, SIGNING_KEY_FILE_VARIABLE)}
+    run = subprocess.run([sys.executable, "-c", UNPICKLE_AND_SIGN], input=data, capture_output=True, timeout=60,
+                         env={**env, **environment}, check=True)
+    return run.stdout.decode()
+
+
+def test_a_pickled_serializer_carries_its_key_ids_never_its_keys() -> None:
+    data = pickle.dumps(PickleSerializer(signing_key="a-very-secret-key"))
+    assert b"a-very-secret-key" not in data
+    assert key_id("a-very-secret-key").encode() in data
+
+
+def test_a_worker_without_the_key_refuses_naming_the_key_id_and_the_setting() -> None:
+    out = unpickled_elsewhere(pickle.dumps(PickleSerializer(signing_key="a-very-secret-key")))
+    assert out.startswith("ConfigurationError") and key_id("a-very-secret-key") in out and SIGNING_KEY_VARIABLE in out
+
+
+def test_a_worker_with_the_key_in_its_environment_signs(tmp_path: Path) -> None:
+    (tmp_path / "keys").write_text("a-very-secret-key\n")
+    data = pickle.dumps(PickleSerializer(signing_key="a-very-secret-key"))
+    assert unpickled_elsewhere(data, **{SIGNING_KEY_VARIABLE: "a-very-secret-key"}) == "signed\n"
+    assert unpickled_elsewhere(data, **{SIGNING_KEY_FILE_VARIABLE: str(tmp_path / "keys")}) == "signed\n"
