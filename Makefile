@@ -7,8 +7,13 @@ STAMP := $(VENV)/.installed
 AZURITE_VERSION := 3.35.0
 AZURITE_DIR := .cache/azurite
 AZURITE_STAMP := $(AZURITE_DIR)/.installed-$(AZURITE_VERSION)
+# Prefect 3, in a virtual environment of its own (Prefect 1.4.1, in .venv, cannot share one): the codemod's prefect3
+# profile is tested by running what it writes there (tests/prefect3)
+PREFECT3_VERSION := 3.9.1
+PREFECT3_VENV := .cache/prefect3-venv
+PREFECT3_STAMP := $(PREFECT3_VENV)/.installed-$(PREFECT3_VERSION)
 
-.PHONY: demo test azurite clean
+.PHONY: demo test azurite prefect3 clean
 
 $(STAMP): pyproject.toml setup.py results_compat_prefect.pth
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +31,21 @@ $(AZURITE_STAMP):
 
 azurite: $(AZURITE_STAMP)
 
+$(PREFECT3_STAMP):
+	rm -rf $(PREFECT3_VENV)
+	$(PYTHON) -m venv $(PREFECT3_VENV)
+	$(PREFECT3_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PREFECT3_VENV)/bin/python -m pip install --quiet 'prefect==$(PREFECT3_VERSION)'
+	touch $(PREFECT3_STAMP)
+
+prefect3: $(PREFECT3_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 # Our own pytest plugin (an entry point) stays loaded: it imports nothing of compat unless --legacy-audit asks,
 # so coverage still sees compat's import-time lines.
-test: $(STAMP) $(AZURITE_STAMP)
+test: $(STAMP) $(AZURITE_STAMP) $(PREFECT3_STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 clean:
