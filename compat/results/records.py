@@ -185,15 +185,7 @@ def _canonical(data: Mapping[str, Any]) -> bytes:
 
 def _keyring(serializer: Any) -> Any:
     """The signing keys of ``serializer`` as a ``compat.results.signing.Keyring``, or None when it does not sign."""
-    keys = getattr(serializer, "keyring", None)
-    if keys is None:
-        raw = getattr(serializer, "signing_keys", ())
-        if not raw:
-            return None
-        from compat.results.signing import keyring
-
-        keys = keyring(list(raw))
-    return keys
+    return getattr(serializer, "keyring", None)
 
 
 def signed(record: TargetRecord, serializer: Any) -> TargetRecord:
