@@ -164,9 +164,8 @@ class TaskRun:
     # -- leases: one run makes a target, the others wait for its output ---------------------------------------
 
     def lease_settings(self) -> Lease | None:
-        """The Result's ``lease=``, else the flow's; None when off or when there is no stored target to lease (a
-        refresh runs whatever is stored, so it does not wait for another run's output either)."""
-        if self.location is None or self.refresh or not self.task.checkpoint or keeps_in_memory(self.result):
+        """The Result's ``lease=``, else the flow's; None when off or when there is no stored target to lease."""
+        if self.location is None or not self.task.checkpoint or keeps_in_memory(self.result):
             return None
         own = getattr(self.result, "lease", None)  # a Result subclass may skip Result.__init__
         setting = own if own is not None else self.flow_lease
@@ -182,6 +181,11 @@ class TaskRun:
         task, or ``(None, state)`` when the holder's output was read (``made-elsewhere``) or the wait failed."""
         holder = Holder.new(self.name)
         deadline = time.monotonic() + settings.wait
+        try:
+            replacing = self.stored_version() if self.refresh else None
+        except ResultError as exc:
+            return None, Failed(f"cannot check the target {self.location!r}: {exc}", exception=exc,
+                                code="check-failed")
         waited_for: Holder | None = None
         assert self.location is not None
         while True:
@@ -191,7 +195,7 @@ class TaskRun:
                 return None, Failed(f"cannot take the lease on {self.location!r}: {exc}", exception=exc,
                                     code="check-failed")
             if not isinstance(taken, Holder):
-                made = self.made_elsewhere()  # its holder may have finished between our look and our take
+                made = self.made_elsewhere(replacing)  # its holder may have finished between our look and our take
                 if made is not None:
                     self.release(taken)
                     return None, made
@@ -212,17 +216,35 @@ class TaskRun:
                     code="leased",
                 )
             time.sleep(min(settings.poll, remaining))
-            made = self.made_elsewhere()
+            made = self.made_elsewhere(replacing)
             if made is not None:
                 return None, made
 
-    def made_elsewhere(self) -> State | None:
-        """The target check again: a stored output that is now valid (and not stale) was made by another run."""
-        state = self.check_target() or self.check_cache()
+    def made_elsewhere(self, replacing: Any = None) -> State | None:
+        """The target check again: a stored output that is now valid (and not stale) was made by another run. A
+        refresh replaces the output stored when it began (``replacing``, its ``stored_version``): only an output
+        written since, by a refresh that held the lease meanwhile, is made elsewhere."""
+        if self.refresh:
+            if self.stored_version() == replacing:
+                return None
+            why, code = self.why, self.code
+            state = self.check_target() or self.check_cache()
+            if state is None:
+                self.why, self.code = why, code  # still a refresh, whatever the check found
+        else:
+            state = self.check_target() or self.check_cache()
         if isinstance(state, Cached):
             return Cached(f"{state.message}; another run made it while this one waited", result=state.result,
                           location=state.location, code="made-elsewhere", changes=state.changes, record=state.record)
         return state
+
+    def stored_version(self) -> Any:
+        """What the store says of the output at the target now (``Result.stored_identity``), None if there is none."""
+        assert self.location is not None
+        try:
+            return self.result.stored_identity(self.result.resolve(self.location))
+        except ResultNotFound:
+            return None
 
     def release(self, held: Any) -> None:
         try:

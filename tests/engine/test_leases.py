@@ -38,7 +38,7 @@ HOLDER = textwrap.dedent("""
             f.write(f"{os.getpid()}\\n")
         open(os.path.join(directory, f"started-{os.getpid()}"), "w").close()
         time.sleep(float(os.environ.get("BODY_SECONDS", "1")))
-        return 42
+        return int(os.environ.get("VALUE", "42"))
 
     with Flow("once") as flow:
         answer()
@@ -47,7 +47,7 @@ HOLDER = textwrap.dedent("""
     deadline = time.monotonic() + 120
     while not os.path.exists(os.path.join(directory, "go")) and time.monotonic() < deadline:
         time.sleep(0.01)
-    state = next(iter(flow.run().result.values()))
+    state = next(iter(flow.run(refresh=os.environ.get("REFRESH") or None).result.values()))
     print(json.dumps({"state": type(state).__name__, "code": state.code, "value": state.result,
                       "message": state.message}))
 """)
@@ -139,6 +139,35 @@ def test_four_processes_needing_one_target_run_its_task_once_and_all_get_its_val
     assert [o["value"] for o in outcomes] == [42] * 4
     assert sorted((o["state"], o["code"]) for o in outcomes)[-1] == ("Success", "missing")
     assert {o["code"] for o in outcomes if o["state"] == "Cached"} <= {"made-elsewhere", "exists"}
+
+
+def test_two_runs_refreshing_one_target_run_its_task_once_and_both_get_the_new_value(
+    store: Path, script: Path
+) -> None:
+    first = start(store, script, BODY_SECONDS="0", VALUE="41")
+    (store / "go").touch()
+    assert outcome(first)["value"] == 41
+    (store / "go").unlink()
+    refreshing = [start(store, script, BODY_SECONDS="3", REFRESH="answer") for _ in range(2)]
+    try:
+        wait_for("ready-*", store, 3)
+        (store / "go").touch()
+        outcomes = [outcome(process) for process in refreshing]
+    finally:
+        for process in refreshing:
+            process.kill()
+            process.wait()
+    assert len(runs(store)) == 2  # the first run, then one refresh
+    assert sorted((o["state"], o["code"], o["value"]) for o in outcomes) == [
+        ("Cached", "made-elsewhere", 42), ("Success", "refresh", 42)
+    ]
+
+
+def test_a_refresh_after_another_refresh_has_finished_runs_again(store: Path, script: Path) -> None:
+    (store / "go").touch()
+    for value in ("41", "42", "43"):
+        assert outcome(start(store, script, BODY_SECONDS="0", VALUE=value, REFRESH="answer"))["value"] == int(value)
+    assert len(runs(store)) == 3
 
 
 def test_a_run_waiting_on_a_lease_ends_cached_made_elsewhere_with_the_holders_value(store: Path, script: Path) -> None:
@@ -279,7 +308,7 @@ def test_a_flow_lease_applies_to_its_tasks(store: Path) -> None:
 
         with Flow("f", lease=Lease(wait=0.1, poll=0.05)) as flow:
             out()
-        state = next(iter(flow.run().result.values()))
+        state = next(iter(flow.run(refresh=os.environ.get("REFRESH") or None).result.values()))
     finally:
         held.release()
     assert isinstance(state, Failed) and state.code == "leased" and "task 'elsewhere'" in state.message
@@ -294,7 +323,7 @@ def test_a_symbolic_link_planted_as_the_lease_file_is_refused(store: Path, tmp_p
 
     with Flow("f") as flow:
         out()
-    state = next(iter(flow.run().result.values()))
+    state = next(iter(flow.run(refresh=os.environ.get("REFRESH") or None).result.values()))
     assert isinstance(state, Failed) and "symbolic link" in state.message
     assert not (tmp_path / "elsewhere").exists()
 
