@@ -9,6 +9,8 @@ Rows (fastest and median of interleaved rounds, each side first in every other r
   the identity the listing reports) against the floor: the same listing by hand (``os.scandir`` + ``lstat`` of
   every file, or the ``list_objects_v2`` pages) and a read of every record, by as many threads as ``ls`` uses.
 - ``gc -n``: ``compat.store.collect(..., dry_run=True)`` with ``--older-than 30d`` against the same floor.
+- ``$ ls``, ``$ gc -n``: the same through the command line (``results-compat ls ROOT``, ``results-compat gc
+  --dry-run --older-than 30d ROOT``, ``main(argv)`` in this process), its table written to /dev/null.
 Targets (issue 24): local < 5 s, S3 < 10 s, absolute.
 Run: .venv/bin/python benchmarks/store_listing.py [--outputs 100000] [--objects 10000] [--rounds 5] [--skip-s3]
 """
@@ -16,6 +18,7 @@ Run: .venv/bin/python benchmarks/store_listing.py [--outputs 100000] [--objects 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from s3_io import moto_server  # noqa: E402
 
 from compat.store import LocalRoot, ObjectRoot, Rules, collect, list_root  # noqa: E402
+from compat.store.cli import main  # noqa: E402
 
 SUFFIX = ".record.json"
 RULES = Rules(older_than=timedelta(days=30))
@@ -109,6 +113,16 @@ def s3_floor(client: object, bucket: str) -> Callable[[], object]:
     return listing
 
 
+def command(*argv: str) -> Callable[[], object]:
+    """``results-compat ARGV`` in this process, what it prints written to /dev/null."""
+
+    def run() -> int:
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            return main(list(argv))
+
+    return run
+
+
 def rounds(floor: Callable[[], object], ours: Callable[[], object], count: int) -> tuple[list[float], list[float]]:
     times: tuple[list[float], list[float]] = ([], [])
     for index in range(count):
@@ -123,7 +137,7 @@ def rounds(floor: Callable[[], object], ours: Callable[[], object], count: int) 
 def row(label: str, floor: list[float], ours: list[float]) -> str:
     fast = (min(floor), min(ours))
     med = (statistics.median(floor), statistics.median(ours))
-    return (f"{label:>14} {fast[0]:>9.2f}s {fast[1]:>9.2f}s {fast[1] / fast[0]:>6.2f}x "
+    return (f"{label:>18} {fast[0]:>9.2f}s {fast[1]:>9.2f}s {fast[1] / fast[0]:>6.2f}x "
             f"{med[0]:>9.2f}s {med[1]:>9.2f}s {med[1] / med[0]:>6.2f}x")
 
 
@@ -135,8 +149,8 @@ def main() -> None:
     parser.add_argument("--skip-s3", action="store_true")
     args = parser.parse_args()
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
-    print(f"{'':>14} {'-- fastest --':>27} {'-- median --':>27}")
-    print(f"{'row':>14} {'by hand':>10} {'compat':>10} {'ratio':>7} {'by hand':>10} {'compat':>10} {'ratio':>7}")
+    print(f"{'':>18} {'-- fastest --':>27} {'-- median --':>27}")
+    print(f"{'row':>18} {'by hand':>10} {'compat':>10} {'ratio':>7} {'by hand':>10} {'compat':>10} {'ratio':>7}")
     directory = Path(tempfile.mkdtemp(prefix="store-bench-"))
     try:
         local_tree(directory, args.outputs)
@@ -146,6 +160,9 @@ def main() -> None:
         print(row(f"ls {args.outputs // 1000}k local", *rounds(floor, lambda: list_root(root), args.rounds)))
         print(row(f"gc -n {args.outputs // 1000}k local",
                   *rounds(floor, lambda: collect(root, RULES, dry_run=True), args.rounds)))
+        print(row(f"$ ls {args.outputs // 1000}k local", *rounds(floor, command("ls", str(directory)), args.rounds)))
+        print(row(f"$ gc -n {args.outputs // 1000}k local",
+                  *rounds(floor, command("gc", "--dry-run", "--older-than", "30d", str(directory)), args.rounds)))
     finally:
         shutil.rmtree(directory)
     if not args.skip_s3:

@@ -63,13 +63,15 @@ SIGNED_BASE64 = base64.b64encode(SIGNED_MAGIC[:6])
 class StoredObject:
     """One object of a listing: its full ``name`` in the store, ``size`` in bytes, when it was last ``modified``
     (tz-aware), the service's ``version`` of it (S3's ETag, GCS's generation, Azure's ETag), which a delete can
-    be made conditional on, and its ``identity`` as a record names it (``stored_identity``, from the listing)."""
+    be made conditional on, and its ``identity`` as a record names it (``stored_identity``, from the listing).
+    ``leased``: whether a blob lease is held on it, where the listing says (Azure; None elsewhere)."""
 
     name: str
     size: int
     modified: datetime
     version: str | None = None
     identity: Mapping[str, Any] | None = field(default=None, compare=False)
+    leased: bool | None = field(default=None, compare=False)
 
 
 class ObjectStoreResult(Result):

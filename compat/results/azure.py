@@ -228,7 +228,8 @@ class AzureResult(ObjectStoreResult):
         """The container's listing pages (up to 5,000 blobs each), in name order."""
         with self._translated("list", prefix + "*"):
             for blob in self.client.list_blobs(name_starts_with=prefix or None):
-                yield StoredObject(blob.name, blob.size or 0, blob.last_modified, blob.etag, self._identity(blob))
+                yield StoredObject(blob.name, blob.size or 0, blob.last_modified, blob.etag, self._identity(blob),
+                                   leased=blob.lease.state in _HELD_LEASE_STATES)
 
     def delete_object(self, name: str, version: str | None = None) -> bool:
         """A delete, only if the ETag is still ``version`` when one is given (a blob rewritten since it was listed
@@ -330,6 +331,10 @@ class AzureResult(ObjectStoreResult):
 
     def __repr__(self) -> str:  # the connection string holds the account key: never show it
         return f"AzureResult(container={self.container!r}, location={self.location!r})"
+
+
+_HELD_LEASE_STATES = ("leased", "breaking")
+"""Azure's lease states of a blob whose lease still keeps others out (a breaking lease holds until it is broken)."""
 
 
 class AzureLease(Renewing):

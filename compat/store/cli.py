@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timezone
 from typing import Any
@@ -19,8 +20,9 @@ from compat.engine.reasons import STALE
 from compat.errors import ArgumentTypeError, FlowError, ResultError
 from compat.store.flows import load_flow, parse_params, plan_flow
 from compat.store.gc import Rules, collect, parse_age, parse_size
+from compat.store.lease_watch import LEASE_WATCH
 from compat.store.invalidation import invalidate_locations, invalidate_tasks
-from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, list_root
+from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, iso_time, list_root
 from compat.store.roots import open_root
 from compat.store.show import UNTRUSTED, describe, split_location
 from compat.store.accept import touch
@@ -109,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="remove the oldest outputs until those kept take at most SIZE (500M, 50G)")
     gc.add_argument("--unreadable", action="store_true", help="also remove kept-aside copies (.unreadable-*)")
     gc.add_argument("--dry-run", action="store_true", help="remove nothing; print what would be removed")
+    gc.add_argument("--lease-watch", type=_typed(_seconds), default=LEASE_WATCH, metavar="SECONDS",
+                    help="watch leases on S3 or GCS for their ttl, at most SECONDS (default %(default)g), and remove "
+                         "those their holder did not renew meanwhile")
     _add_json(gc)
     return parser
 
@@ -132,6 +137,16 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
     checked.__name__ = parse.__name__.removeprefix("parse_")
     return checked
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{text!r} is not a number of seconds; give one, 0 or more (0: remove no S3 or GCS lease)")
+    return seconds
 
 
 def _count(text: str) -> int:
@@ -239,7 +254,7 @@ def _invalidate(args: argparse.Namespace) -> int:
 
 def _gc(args: argparse.Namespace) -> int:
     rules = Rules(args.older_than, args.keep_last, args.max_size, args.unreadable)
-    done = collect(open_root(args.root), rules, dry_run=args.dry_run)
+    done = collect(open_root(args.root), rules, dry_run=args.dry_run, lease_watch=args.lease_watch)
     if args.json:
         _print_json(done.to_dict())
     else:
@@ -263,13 +278,14 @@ def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> N
     for entry in entries:
         record = entry.record
         row = [_shown(entry.location), entry.kind + (f" ({entry.note})" if entry.note else ""), str(entry.size),
-               entry.to_dict()["written"], record.task or "-" if record else "-", record.run_id or "-" if record else "-",
+               iso_time(entry.written), record.task or "-" if record else "-", record.run_id or "-" if record else "-",
                entry.record_note]
         rows.append(row + ([entry.status or "-"] if with_status else []))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    widths = [max(map(len, column)) for column in zip(*rows)]
+    out = sys.stdout
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    counts = {kind: sum(1 for entry in entries if entry.kind == kind) for kind in (OUTPUT, KEPT, TEMPORARY)}
+        out.write("  ".join([cell.ljust(width) for cell, width in zip(row, widths)]).rstrip() + "\n")
+    counts = Counter(entry.kind for entry in entries)
     with_record = sum(1 for entry in entries if entry.record is not None)
     print(f"{_count_of(counts[OUTPUT], 'output')} ({with_record} with records), {counts[KEPT]} kept aside, "
           f"{counts[TEMPORARY]} temporary, {sum(entry.size for entry in entries)} bytes under {listing.root.uri}")

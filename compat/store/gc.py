@@ -4,7 +4,7 @@ whose output is gone and the temporary files of writers that are gone.
 ``decide`` picks what to remove from a listing and nothing else, so ``collect(..., dry_run=True)`` reports exactly
 what a real run removes. Only what this package can tell it wrote is ever removed (``Entry.accounted``): an output
 whose record describes its bytes, a kept-aside copy, an orphaned record, a temporary file of ours; a file it cannot
-account for, a link, a lease or a temporary file still being written is never touched. A real run removes each
+account for, a link, a lease someone holds or a temporary file still being written is never touched. A real run removes each
 object only if it is still the one listed (``Root.remove``): an output a run rewrote in the meantime stays, and
 is reported as skipped.
 
@@ -18,7 +18,9 @@ The rules (each optional; an output goes when any rule says so):
 - ``unreadable``: kept-aside copies go too (with ``older_than``: only the old ones).
 
 Temporary files whose writer (on this machine) is gone, and another machine's once they are ``TEMP_GRACE`` old,
-are always removed, as are records of outputs that are gone.
+are always removed, as are records of outputs that are gone and leases nobody holds: a local lease file nobody has
+locked, an Azure blob whose lease expired, an S3 or GCS lease object its holder did not renew for its ttl while
+``gc`` watched it (``compat.store.lease_watch``; removed only if still that version).
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from compat.errors import ArgumentTypeError, ResultError
-from compat.store.listing import KEPT, LEASE, OUTPUT, RECORD, TEMPORARY, WRITER_GONE, Entry, Listing, list_root
-from compat.store.roots import Root
+from compat.store.lease_watch import LEASE_WATCH, watched
+from compat.store.listing import (
+    KEPT, LEASE, OUTPUT, RECORD, STALE_LEASE, TEMPORARY, WRITER_GONE, Entry, Listing, list_root,
+)
+from compat.store.roots import LocalRoot, Root
 
 __all__ = ["TEMP_GRACE", "Removal", "Rules", "Collection", "collect", "decide", "parse_age", "parse_size"]
 
@@ -99,9 +104,12 @@ class Collection:
         }
 
 
-def collect(root: Root, rules: Rules, dry_run: bool = False, now: datetime | None = None) -> Collection:
-    """List ``root``, decide by ``rules`` and, unless ``dry_run``, remove (each object only if unchanged)."""
-    listing = list_root(root)
+def collect(root: Root, rules: Rules, dry_run: bool = False, now: datetime | None = None,
+            lease_watch: float = LEASE_WATCH) -> Collection:
+    """List ``root``, decide by ``rules`` and, unless ``dry_run``, remove (each object only if unchanged). Leases on
+    S3 or GCS are watched for their ttl first (at most ``lease_watch`` seconds; ``compat.store.lease_watch``), in a
+    dry run too, so it finds the same stale leases."""
+    listing = watched(list_root(root), lease_watch)
     chosen = decide(listing, rules, now)
     if dry_run:
         return Collection(root.uri, True, chosen)
@@ -130,8 +138,8 @@ def decide(listing: Listing, rules: Rules, now: datetime | None = None) -> list[
                 chosen[entry.location] = f"temporary file older than {_age(TEMP_GRACE)}"
         elif entry.kind == RECORD:
             chosen[entry.location] = "record of an output that is gone"
-        elif entry.kind == LEASE:  # accounted: a local lease file nobody holds
-            chosen[entry.location] = "lease nobody holds"
+        elif entry.kind == LEASE:  # accounted: a lease nobody holds
+            chosen[entry.location] = "lease nobody holds" + entry.note[len(STALE_LEASE):]  # then who left it
         elif entry.kind == KEPT and rules.unreadable:
             if rules.older_than is None:
                 chosen[entry.location] = "kept-aside copy of unreadable bytes"
@@ -139,13 +147,16 @@ def decide(listing: Listing, rules: Rules, now: datetime | None = None) -> list[
                 chosen[entry.location] = f"kept-aside copy older than {_age(rules.older_than)}"
     outputs = [entry for entry in listing.entries if entry.kind == OUTPUT and entry.accounted]
     kept = _last_runs(outputs, rules.keep_last) if rules.keep_last is not None else set()
+    cutoff = None if rules.older_than is None else now - rules.older_than
+    old = None if rules.older_than is None else f"written more than {_age(rules.older_than)} ago"
+    not_last = f"not among its task's last {rules.keep_last} run(s)"
     for entry in outputs:
         if entry.location in kept:
             continue
-        if rules.older_than is not None and now - entry.written > rules.older_than:
-            chosen[entry.location] = f"written more than {_age(rules.older_than)} ago"
-        elif rules.keep_last is not None and rules.older_than is None:
-            chosen[entry.location] = f"not among its task's last {rules.keep_last} run(s)"
+        if cutoff is not None and entry.written < cutoff:
+            chosen[entry.location] = old  # type: ignore[assignment]
+        elif rules.keep_last is not None and cutoff is None:
+            chosen[entry.location] = not_last
     if rules.max_size is not None:
         remaining = [entry for entry in outputs if entry.location not in chosen]
         total = sum(_footprint(entry) for entry in remaining)
@@ -156,8 +167,7 @@ def decide(listing: Listing, rules: Rules, now: datetime | None = None) -> list[
                 continue
             chosen[entry.location] = f"oldest while the outputs took more than {rules.max_size} bytes"
             total -= _footprint(entry)
-    by_location = {entry.location: entry for entry in listing.entries}
-    return [Removal(by_location[location], why) for location, why in sorted(chosen.items())]
+    return [Removal(entry, chosen[entry.location]) for entry in listing.entries if entry.location in chosen]
 
 
 def _last_runs(outputs: Iterable[Entry], count: int) -> set[str]:
@@ -186,8 +196,8 @@ def _remove(root: Root, entry: Entry) -> str | None:
     """Remove ``entry`` (an output first, then its record); why not, if it changed since it was listed."""
     assert entry.found is not None
     try:
-        if entry.kind == LEASE:  # removed under its lock, so a run taking it that moment is never left without one
-            removed = root.result.remove_stale_lease(entry.of)
+        if entry.kind == LEASE and isinstance(root, LocalRoot):  # removed under its lock: a run taking it that
+            removed = root.result.remove_stale_lease(entry.of)  # moment is never left without one
             return None if removed else "taken by a run since it was listed: left alone"
         if not root.remove(entry.found):
             return "changed or removed since it was listed: left alone"

@@ -22,20 +22,21 @@ from typing import Any
 from compat.errors import ResultError
 from compat.results._atomic import TEMP_PREFIX, abandoned, temp_written_at
 from compat.results._cloud import StoredObject
+from compat.results.base import KEPT_MARK
+from compat.results.leases import LEASE_SUFFIX
 from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, trusted
 from compat.results.serializers import PickleSerializer
 from compat.store.roots import LocalRoot, Root
 
-__all__ = ["KEPT_ASIDE", "LEASE_SUFFIX", "STALE_LEASE", "WRITER_GONE", "Entry", "Listing", "list_root"]
+__all__ = ["KEPT_ASIDE", "STALE_LEASE", "WRITER_GONE", "Entry", "Listing", "iso_time", "list_root"]
 
 KEPT_ASIDE = re.compile(r"\.unreadable-\d{8}T\d{6}\.\d{6}Z\Z")
 """How the name of a copy kept aside by ``keep_aside`` ends (``kept_name``)."""
 
 STALE_LEASE = "stale: nobody holds it"
-"""The note of a local lease file no run holds (its holder released it without removing it, or died)."""
+"""How the note of a lease no run holds starts (a local lease file nobody has locked, an Azure blob lease that
+expired, an S3 or GCS lease object not renewed for its ttl while ``gc`` watched it)."""
 
-LEASE_SUFFIX = ".lease"
-"""The lease of the output at ``location`` is at ``location + LEASE_SUFFIX`` (issue 25): listed, never collected."""
 
 OUTPUT, KEPT, TEMPORARY, RECORD, LEASE, LINK, OTHER = (
     "output", "kept-aside", "temporary", "record", "lease", "link", "other"
@@ -78,7 +79,7 @@ class Entry:
         """Whether this package can tell it wrote this: an output its record describes, a kept-aside copy, one of
         our temporary files or an orphaned record. Nothing else is ever removed."""
         if self.kind == LEASE:
-            return self.note == STALE_LEASE
+            return self.note.startswith(STALE_LEASE)
         return self.record is not None if self.kind == OUTPUT else self.kind in (KEPT, TEMPORARY, RECORD)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,7 +88,7 @@ class Entry:
             "uri": self.uri,
             "kind": self.kind,
             "size": self.size,
-            "written": _iso(self.written),
+            "written": iso_time(self.written),
             "flow": self.record.flow if self.record else None,
             "task": self.record.task if self.record else None,
             "run_id": self.record.run_id if self.record else None,
@@ -132,7 +133,8 @@ def list_root(root: Root) -> Listing:
         elif entry is not _PAIRED:
             entries.append(entry)
     records = _records(root, [found.get(item.name + RECORD_SUFFIX) for item in outputs])
-    entries += [_output(root, item, found.get(item.name + RECORD_SUFFIX), record) for item, record in
+    believer = _Keys(_ENVIRONMENT_SERIALIZER.keyring)  # the environment's keys, read once for the whole listing
+    entries += [_output(root, item, found.get(item.name + RECORD_SUFFIX), record, believer) for item, record in
                 zip(outputs, records)]
     entries += [
         Entry(special.name, root.uri_of(special.name), LINK if "link" in special.what else OTHER, 0, _EPOCH,
@@ -157,33 +159,42 @@ _EPOCH = datetime.fromtimestamp(0, tz=timezone.utc)
 
 
 def _classified(root: Root, name: str, item: StoredObject, found: Mapping[str, StoredObject]) -> Entry | None:
-    """The entry of a name that is not an output (None for an output: its record is read later)."""
-    base = name.rpartition("/")[2]
+    """The entry of a name that is not an output (None for an output: its record is read later). The cheap tests
+    come first: most names are outputs and their records."""
+    if name.endswith(RECORD_SUFFIX):  # no temporary or kept-aside name ends so
+        output = name[: -len(RECORD_SUFFIX)]
+        if output in found and not _kept_aside(output):
+            return _PAIRED  # part of its output's row
+        return Entry(name, root.uri_of(name), RECORD, item.size, item.modified, record_note="-", of=output,
+                     note="its output is gone", found=item)
     uri = root.uri_of(name)
+    base = name.rpartition("/")[2]
     if base.startswith(TEMP_PREFIX) and temp_written_at(base) is not None and isinstance(root, LocalRoot):
         gone = abandoned(base)
         note = WRITER_GONE if gone else "being written, or by another machine"
         return Entry(name, uri, TEMPORARY, item.size, item.modified, record_note="-", note=note, found=item)
-    kept = KEPT_ASIDE.search(name)
+    kept = _kept_aside(name)
     if kept is not None:
         return Entry(name, uri, KEPT, item.size, item.modified, record_note="-", of=name[: kept.start()], found=item)
-    if name.endswith(RECORD_SUFFIX):
-        output = name[: -len(RECORD_SUFFIX)]
-        if output in found and not KEPT_ASIDE.search(output):
-            return _PAIRED  # part of its output's row
-        return Entry(name, uri, RECORD, item.size, item.modified, record_note="-", of=output,
-                     note="its output is gone", found=item)
-    if name.endswith(LEASE_SUFFIX):  # issue 25: a local lease file nobody holds is stale, and collected
-        note = ""
+    if name.endswith(LEASE_SUFFIX):  # issue 25: a lease nobody holds is stale, and collected
+        note = ""  # S3, GCS: stale once unrenewed for its ttl, which only watching it tells (compat.store.lease_watch)
         if isinstance(root, LocalRoot):
             holder = root.result.lease_holder(name[: -len(LEASE_SUFFIX)])
             note = STALE_LEASE if holder is None else f"held by {holder.describe()}"
+        elif item.leased is not None:  # Azure: the service's own lease state, in the listing
+            note = "held (an Azure blob lease)" if item.leased else STALE_LEASE
         return Entry(name, uri, LEASE, item.size, item.modified, record_note="-", of=name[: -len(LEASE_SUFFIX)],
                      note=note, found=item)
     return None
 
 
 _PAIRED: Any = object()
+
+
+def _kept_aside(name: str) -> re.Match[str] | None:
+    """Where the kept-aside stamp of ``name`` starts, if it is a kept-aside copy's name (a substring test first:
+    most names have no stamp)."""
+    return KEPT_ASIDE.search(name) if KEPT_MARK in name else None
 
 
 def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
@@ -209,15 +220,22 @@ def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord 
     return [None if item is None else done[item.name] for item in names]
 
 
-def _output(root: Root, item: StoredObject, record_found: StoredObject | None, record: TargetRecord | str | None
-            ) -> Entry:
+@dataclass(frozen=True)
+class _Keys:
+    """What ``trusted`` asks of a serializer: its signing keys (None: not signing)."""
+
+    keyring: Any
+
+
+def _output(root: Root, item: StoredObject, record_found: StoredObject | None, record: TargetRecord | str | None,
+            believer: _Keys) -> Entry:
     uri = root.uri_of(item.name)
     if record is None:
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, found=item)
     if isinstance(record, str):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note=record, found=item,
                      record_found=record_found)
-    if not trusted(record, _ENVIRONMENT_SERIALIZER):
+    if not trusted(record, believer):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note="untrusted (its signature)",
                      found=item, record_found=record_found)
     if not record.describes(item.identity):
@@ -227,5 +245,6 @@ def _output(root: Root, item: StoredObject, record_found: StoredObject | None, r
                  found=item, record_found=record_found)
 
 
-def _iso(when: datetime) -> str:
+def iso_time(when: datetime) -> str:
+    """``when`` as listings show it: ISO 8601 in UTC, to the second (``2026-12-01T10:00:00Z``)."""
     return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -9,13 +9,14 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from compat.errors import ResultError, SerializationError
 from compat.results import signing
 from compat.results._cloud import unwrap_legacy_payload
 from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, algorithm_of, bytes_hash
+from compat.store.listing import iso_time
 from compat.store.roots import LocalRoot, ObjectRoot, Root, object_result
 
 __all__ = ["Description", "describe", "split_location"]
@@ -109,7 +110,7 @@ def _signed(data: bytes, legacy: str) -> tuple[str, str, str | None, str]:
         header = signing.parse_header(data)
     except SerializationError as exc:
         return form, UNTRUSTED, None, f"a signed header that cannot be read: {exc}"
-    said = f"signed with key id {header.key_id} for {header.location!r} at {_iso(header.written_at)}"
+    said = f"signed with key id {header.key_id} for {header.location!r} at {iso_time(header.written_at)}"
     keys = signing.environment_keyring()
     if keys is None:
         return form, UNCHECKED, header.key_id, f"{said}; not checked: no signing key is set"
@@ -147,7 +148,3 @@ def _record(root: Root, name: str, data: bytes) -> tuple[TargetRecord | None, st
     except ValueError:
         return record, f"names an unknown hash {algorithm!r}"
     return record, "describes these bytes" if matches else "for other bytes (the output was replaced since)"
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from compat.store import ObjectRoot, Rules, collect, describe, list_root
+from compat.results.leases import Holder, lease_body
+from compat.store import ObjectRoot, Rules, collect, decide, describe, list_root
+from compat.store.lease_watch import watched
 from compat.store.cli import main
 from tests.results.stores import Store
 from tests.store.helpers import RECORD_SUFFIX, record_json
@@ -143,3 +146,102 @@ def test_touch_accepts_a_legacy_handlers_objects_and_the_run_is_cached(store: St
     state = flow.run()
     assert {t.name: (type(s).__name__, s.code) for t, s in state.result.items() if t.name != "day"} == {
         "extract": ("Cached", "exists"), "total": ("Cached", "exists")}
+
+
+# -- leases (issue 25): gc collects those nobody holds, by the rule a waiting run takes one over by --------------
+
+VERSIONED = pytest.mark.parametrize("store", ["gcs", "s3"], indirect=True)
+"""Stores whose lease is an object its holder renews by replacing it (stale: unrenewed for its ttl)."""
+
+AZURE = pytest.mark.parametrize("store", ["azure"], indirect=True)
+"""Azure: a blob lease, which the service expires; the listing says whether it is held."""
+
+
+@VERSIONED
+def test_gc_removes_a_lease_object_left_unrenewed_for_its_ttl_naming_who_left_it(store: Store) -> None:
+    store.put("x.pkl.lease", lease_body(Holder.new("the dead one"), 0.3, 0))
+    would = collect(root_of(store), Rules(), dry_run=True)
+    done = collect(root_of(store), Rules())
+    assert [r.to_dict() for r in would.removed] == [r.to_dict() for r in done.removed]
+    (removal,) = done.removed
+    assert removal.entry.location == "x.pkl.lease" and "'the dead one'" in removal.why and "ttl of 0.3 s" in removal.why
+    assert store.names() == []
+
+
+@VERSIONED
+def test_gc_leaves_a_lease_object_its_holder_renews(store: Store) -> None:
+    held = store.result().take_lease("x.pkl", Holder.new("alive"), 1.5)  # renewed every 0.5 s while gc watches
+    try:
+        done = collect(root_of(store), Rules())
+        assert done.removed == [] and done.skipped == []
+        assert store.result().lease_holder("x.pkl") == held.holder
+    finally:
+        held.release()
+
+
+@VERSIONED
+def test_a_lease_object_renewed_while_gc_watches_it_is_left(store: Store) -> None:
+    holder = Holder.new("slow but alive")
+    store.put("x.pkl.lease", lease_body(holder, 0.3, 0))
+    listing = list_root(root_of(store))
+    renewed = watched(listing, sleep=lambda _: store.put("x.pkl.lease", lease_body(holder, 0.3, 1)))
+    (entry,) = renewed.entries
+    assert (entry.accounted, entry.note) == (False, f"held by {holder.describe()} (renewed while gc watched it)")
+    assert decide(renewed, Rules()) == []
+
+
+@VERSIONED
+def test_a_lease_object_whose_ttl_is_longer_than_gc_watches_is_left_saying_so(store: Store) -> None:
+    store.put("x.pkl.lease", lease_body(Holder.new("patient"), 600, 0))
+    done = collect(root_of(store), Rules(), lease_watch=0.1)
+    assert done.removed == [] and store.names() == ["x.pkl.lease"]
+    (entry,) = watched(list_root(root_of(store)), limit=0.1).entries
+    assert "its ttl of 600 s is longer than gc watches a lease (0.1 s)" in entry.note
+
+
+@AZURE
+def test_gc_removes_an_azure_lease_blob_whose_lease_is_over(store: Store, azure_service: Any) -> None:
+    from azure.storage.blob import BlobLeaseClient
+
+    store.put("x.pkl.lease", Holder.new("the dead one").to_json())
+    blob = azure_service.get_container_client(store.name).get_blob_client("x.pkl.lease")
+    lease = BlobLeaseClient(blob)
+    lease.acquire(lease_duration=15)
+    lease.break_lease(lease_break_period=0)  # over at once, as Azure ends the lease of a holder that stopped renewing
+    (entry,) = list_root(root_of(store)).entries
+    assert (entry.kind, entry.note, entry.accounted) == ("lease", "stale: nobody holds it", True)
+    would = collect(root_of(store), Rules(), dry_run=True)
+    done = collect(root_of(store), Rules())
+    assert [r.to_dict() for r in would.removed] == [r.to_dict() for r in done.removed]
+    assert [r.entry.location for r in done.removed] == ["x.pkl.lease"] and store.names() == []
+
+
+@AZURE
+def test_gc_never_removes_an_azure_lease_blob_that_is_held(store: Store) -> None:
+    held = store.result().take_lease("x.pkl", Holder.new("alive"), 15)
+    try:
+        (entry,) = list_root(root_of(store)).entries
+        assert (entry.note, entry.accounted) == ("held (an Azure blob lease)", False)
+        assert collect(root_of(store), Rules()).removed == []
+        assert store.result().lease_holder("x.pkl") == held.holder
+    finally:
+        held.release()
+
+
+@AZURE
+def test_an_azure_lease_taken_after_the_listing_keeps_its_blob(store: Store) -> None:
+    store.put("x.pkl.lease", b"")  # as a run makes it, just before it acquires the lease
+    root = root_of(store)
+    listing = list_root(root)
+    held = store.result().take_lease("x.pkl", Holder.new("just in time"), 15)
+    try:
+        (removal,) = decide(listing, Rules())
+        assert not root.remove(removal.entry.found)  # a leased blob is deleted only with its lease id
+        assert store.result().lease_holder("x.pkl") == held.holder
+    finally:
+        held.release()
+
+
+def test_gc_lease_watch_takes_seconds(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gc", "--lease-watch", "soon", str(tmp_path)]) == 2
+    assert "'soon' is not a number of seconds" in capsys.readouterr().err
