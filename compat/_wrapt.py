@@ -17,6 +17,8 @@ import threading
 import types
 from typing import Any
 
+from compat._frames import skip_frames_in
+
 __all__ = ["decorator", "directory", "with_signature"]
 
 _init_lock = threading.RLock()
@@ -68,4 +70,5 @@ from wrapt.decorators import decorator  # noqa: E402  (imported after the deferr
 from wrapt.signature import with_signature  # noqa: E402
 
 directory: str = sys.modules["wrapt"].__path__[0]
-"""wrapt's package directory: frames from its files are not the user's (``compat.deprecations``)."""
+"""wrapt's package directory: frames from its files are not the user's (``compat._frames``)."""
+skip_frames_in(directory)

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import compat.results
+from compat._lazy import show_as_public
 from compat.deprecations import HandlerKind
 from compat.errors import ArgumentTypeError, ResultNotFound
 from compat.legacy.base import ResultHandler
@@ -275,3 +276,6 @@ def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     result = result_class(**kwargs)
     handler._converted_into(result)  # the handler's later changes (handler.dir = ...) reach this Result
     return result
+
+
+show_as_public(globals())

@@ -23,18 +23,17 @@ name our category; see MIGRATION.md).
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, Literal, Union
 
-from compat import _wrapt
-from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Profile, Rename
+from compat._frames import importer_frame, skip_frames_in, user_frame, where_keyword_is_written
+from compat._lazy import show_as_public
+from compat.renames import COMPAT, DEPRECATED_IN, REMOVED_IN, Profile, Rename, rename_for
 
 __all__ = [
     "ENVIRONMENT_SWITCH",
@@ -177,71 +176,6 @@ def _composed(rename: Rename, owner: str | None, subject: str | None, profile: P
     return f"{text}. `{codemod_command(profile)}` {fix}; see {MIGRATION_GUIDE}#{rename.anchor}"
 
 
-# -- where to point: the first frame outside compat, wrapt and the import machinery --------------------------------
-
-
-def _package_dir(module_file: str) -> str:
-    return os.path.dirname(os.path.abspath(module_file)) + os.sep
-
-
-_OWN_PREFIXES: tuple[str, ...] = (
-    _package_dir(__file__),  # compat itself
-    _package_dir(os.path.join(_wrapt.directory, "__init__.py")),
-    _package_dir(importlib.__file__),  # importlib.import_module(...)
-    "<frozen importlib",  # the import system, between an import statement and the module it runs
-)
-
-
-def skip_frames_in(directory: str) -> None:
-    """Also walk out of the frames of code under ``directory`` (the Prefect bridge adds Prefect's package, whose
-    ``Task.__init__`` wrappers and ``@task`` lie between the user's line and the bridge)."""
-    global _OWN_PREFIXES
-    prefix = _package_dir(os.path.join(directory, "__init__.py"))
-    if prefix not in _OWN_PREFIXES:
-        _OWN_PREFIXES = (*_OWN_PREFIXES, prefix)
-
-
-def _user_frame() -> FrameType | None:
-    """The innermost frame whose code is not compat's, wrapt's or importlib's: the user's line."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_OWN_PREFIXES):
-        frame = frame.f_back
-    return frame
-
-
-def _where_keyword_is_written(frame: FrameType | None, keyword: str, instance: object) -> FrameType | None:
-    """From ``frame`` outwards, the first frame that is not compat's and not an ``__init__`` of ``instance`` that
-    received ``keyword`` itself (as a parameter or inside its ``**kwargs``) and passed it on."""
-    while frame is not None:
-        code = frame.f_code
-        if not code.co_filename.startswith(_OWN_PREFIXES) and not _passes_on(frame, keyword, instance):
-            return frame
-        frame = frame.f_back
-    return None
-
-
-def _passes_on(frame: FrameType, keyword: str, instance: object) -> bool:
-    code = frame.f_code
-    if code.co_name != "__init__" or not code.co_argcount:
-        return False
-    local = frame.f_locals
-    if local.get(code.co_varnames[0]) is not instance:
-        return False
-    return keyword in local or any(isinstance(value, dict) and keyword in value for value in local.values())
-
-
-def _importer_frame() -> FrameType | None:
-    """The frame whose import statement runs the calling module's body: the innermost frame outside the import
-    system. Loaders from outside importlib (pytest's assertion rewriter, ...) run below the import system's frames
-    and are skipped with them."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and not frame.f_code.co_filename.startswith("<frozen importlib"):
-        frame = frame.f_back
-    while frame is not None and frame.f_code.co_filename.startswith(_OWN_PREFIXES):
-        frame = frame.f_back
-    return frame
-
-
 @dataclass(frozen=True)
 class LegacyUse:
     """One legacy use as observers see it: before any warning filter decides whether it is shown."""
@@ -281,9 +215,9 @@ def warn(
     user's own ``__init__`` overrides that merely passed it on (``super().__init__(**kwargs)``) are skipped, so the
     warning lands on the line where the keyword is written.
     """
-    frame = _importer_frame() if at_import else _user_frame()
+    frame = importer_frame() if at_import else user_frame()
     if keyword is not None and constructing is not None:
-        frame = _where_keyword_is_written(frame, keyword, constructing)
+        frame = where_keyword_is_written(frame, keyword, constructing)
     if frame is None:  # called with compat frames only (e.g. from an interpreter hook): let warnings decide
         warnings.warn(text, category, stacklevel=2)
         return
@@ -408,13 +342,6 @@ def check_removal_schedule(current_version: str | None = None) -> bool:
     return scheduled()
 
 
-def rename_for(kind: str, old: str, profile: Profile = COMPAT) -> Rename:
-    """The table's entry for a legacy name; a KeyError here means the table lost an entry the shims rely on."""
-    rename = profile.find(kind, old)  # type: ignore[arg-type]
-    if rename is None:
-        raise KeyError(f"compat.renames.{profile.name.upper()} has no {kind} rename for {old!r}")
-    return rename
-
-
+show_as_public(globals())  # tracebacks name compat.LegacyKeywordWarning, however it was reached
 apply_warning_options()
 apply_environment_switch()

@@ -7,9 +7,10 @@ It wraps ``__init__`` (never a class: a wrapped class breaks pickling and subcla
 ``inspect.signature`` of what it wraps shows the extra keyword. ``.result_handler`` stays readable and assignable
 on tasks and flows as a deprecated alias of ``.result``, through the adapters.
 
-The engine knows nothing of this: ``install()`` applies both to the engine's callables when ``compat`` is
-imported, so deleting the shims one day only deletes code. The keyword, the attribute and which callables take
-them are read from the rename table.
+The engine knows nothing of this: ``install_on_engine()`` applies both to the engine's callables when
+``compat.engine`` is imported, so deleting the shims one day only deletes code. The keyword, the attribute and which
+callables take them are read from the rename table. Wrapping costs no more than the table: the adapters, the legacy
+handlers and the warnings machinery are imported when a legacy keyword or attribute is first used.
 """
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from compat import _wrapt
-from compat.adapters import as_result, as_result_handler, handler_kind
-from compat.deprecations import (
-    HandlerKind,
-    LegacyAttributeWarning,
-    LegacyKeywordWarning,
-    keyword_message,
-    message,
-    rename_for,
-    warn,
-)
-from compat.renames import COMPAT, Profile
+from compat._lazy import lazy_names
+from compat.renames import COMPAT, Profile, rename_for
 
-__all__ = ["Flow", "FunctionTask", "Task", "install", "result_handler_property", "task", "translate_result_handler"]
+__all__ = [
+    "Flow",
+    "FunctionTask",
+    "Task",
+    "install",
+    "install_on_engine",
+    "result_handler_property",
+    "task",
+    "translate_result_handler",
+]
 # Flow, FunctionTask, Task and task are the engine's own objects (translated); see the end of the module.
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,22 +42,40 @@ KEYWORD = rename_for("keyword", "result_handler")
 ATTRIBUTE = rename_for("attribute", "result_handler")
 
 
+def _as_result(handler: Any) -> Any:
+    from compat.adapters import as_result
+
+    return as_result(handler)
+
+
+def _as_result_handler(result: Any) -> Any:
+    from compat.adapters import as_result_handler
+
+    return as_result_handler(result)
+
+
+def _handler_kind(handler: Any) -> Any:
+    from compat.adapters import handler_kind
+
+    return handler_kind(handler)
+
+
 def translate_result_handler(
     wrapped: F,
     owner: str | None = None,
     *,
-    convert: Callable[[Any], Any] = as_result,
-    kind_of: Callable[[Any], HandlerKind] = handler_kind,
+    convert: Callable[[Any], Any] = _as_result,
+    kind_of: Callable[[Any], HandlerKind] = _handler_kind,
     profile: Profile = COMPAT,
     hint: str = "as_result(handler)",
 ) -> F:
     """Wrap ``wrapped`` (a function or an ``__init__``) so that it accepts the legacy ``result_handler=``.
 
     ``owner``: the name the messages use (``Task``); by default the name of ``wrapped``'s class or function.
-    ``convert`` turns the handler into what ``result=`` takes, and ``kind_of`` says what ``convert`` makes of it
-    (the warning says that); ``profile`` is the rename table's family the keyword belongs to (its messages name
-    that family's codemod); ``hint`` is what replaces ``handler`` in the message when both keywords are given. The
-    Prefect bridge passes its own four.
+    ``convert`` turns the handler into what ``result=`` takes (``compat.adapters.as_result``), and ``kind_of`` says
+    what ``convert`` makes of it (the warning says that); ``profile`` is the rename table's family the keyword
+    belongs to (its messages name that family's codemod); ``hint`` is what replaces ``handler`` in the message when
+    both keywords are given. The Prefect bridge passes its own four.
     """
     keyword = rename_for("keyword", KEYWORD.old, profile)
     signature = inspect.signature(wrapped)
@@ -78,6 +97,8 @@ def translate_result_handler(
         if KEYWORD.old in kwargs:
             handler = kwargs.pop(KEYWORD.old)
             if handler is not None:  # None is what a subclass forwards by default: nothing legacy was written
+                from compat.deprecations import LegacyKeywordWarning, keyword_message, warn
+
                 warning = keyword_message(keyword, name, kind_of(handler), profile)
                 warn(LegacyKeywordWarning, warning, keyword=KEYWORD.old, constructing=instance)
                 # a bound call (instance set) does not pass self in args, so positions shift by one
@@ -109,8 +130,8 @@ def _with_keyword(signature: inspect.Signature) -> inspect.Signature:
 def result_handler_property(
     owner: str,
     *,
-    to_result: Callable[[Any], Any] = as_result,
-    to_handler: Callable[[Any], Any] = as_result_handler,
+    to_result: Callable[[Any], Any] = _as_result,
+    to_handler: Callable[[Any], Any] = _as_result_handler,
     profile: Profile = COMPAT,
 ) -> property:
     """The deprecated ``.result_handler`` alias of ``.result`` for the class named ``owner``.
@@ -118,18 +139,23 @@ def result_handler_property(
     Reading gives a legacy-handler view of ``.result`` (``to_handler``: the original handler if it came from one);
     assigning a handler or a Result sets ``.result`` through ``to_result``; None clears it.
     """
-    warning = message(rename_for("attribute", ATTRIBUTE.old, profile), owner=owner, profile=profile)
+    attribute = rename_for("attribute", ATTRIBUTE.old, profile)
+
+    def legacy_use() -> None:
+        from compat.deprecations import LegacyAttributeWarning, message, warn
+
+        warn(LegacyAttributeWarning, message(attribute, owner=owner, profile=profile))
 
     def get(self: Any) -> Any:
-        warn(LegacyAttributeWarning, warning)
+        legacy_use()
         result = getattr(self, ATTRIBUTE.new)
         return None if result is None else to_handler(result)
 
     def set(self: Any, handler: Any) -> None:
-        warn(LegacyAttributeWarning, warning)
+        legacy_use()
         setattr(self, ATTRIBUTE.new, None if handler is None else to_result(handler))
 
-    return property(get, set, doc=f"Deprecated alias of .{ATTRIBUTE.new}: {warning}")
+    return property(get, set, doc=f"Deprecated alias of .{ATTRIBUTE.new}: use .{ATTRIBUTE.new}, it warns")
 
 
 def install(classes: dict[str, type], functions: dict[str, Callable[..., Any]], modules: list[Any]) -> None:
@@ -156,16 +182,13 @@ def _check_listed(name: str, listed: tuple[str, ...]) -> None:
         raise ValueError(f"the rename table does not list {name!r} as taking {KEYWORD.old}= (it lists {listed})")
 
 
-def _install_on_engine() -> None:
-    """Translate ``result_handler=`` on the engine's ``Task``, ``Flow`` and ``task`` wherever they are bound."""
-    import compat.engine as engine
-
+def install_on_engine() -> None:
+    """Translate ``result_handler=`` on the engine's ``Task``, ``Flow`` and ``task`` wherever they are bound (what
+    ``compat.engine`` calls once its names are bound)."""
+    engine = sys.modules["compat.engine"]
     # the defining module, the engine package and the root (if it bound the names already) all hold ``task``
     modules = [module for name, module in sys.modules.items() if name == "compat" or name.startswith("compat.engine")]
     install({"Task": engine.Task, "Flow": engine.Flow}, {"task": engine.task}, modules)
-
-
-_install_on_engine()
 
 
 # -- what type checkers see ----------------------------------------------------------------------------------------
@@ -180,6 +203,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import deprecated
 
+    from compat.deprecations import HandlerKind
     from compat.engine.flow import Flow as _Flow
     from compat.engine.staleness import InvalidateOn
     from compat.engine.task import FunctionTask as _FunctionTask
@@ -308,6 +332,7 @@ if TYPE_CHECKING:
 
     def task(*args: Any, **kwargs: Any) -> Any: ...
 
-else:
-    from compat.engine import Flow, Task, task
-    from compat.engine.task import FunctionTask
+else:  # the engine's own objects, translated by install_on_engine when it was imported
+    __getattr__, __dir__ = lazy_names(
+        __name__, {"Flow": "compat.engine", "Task": "compat.engine", "task": "compat.engine", "FunctionTask": "compat.engine.task"}
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "RESULT_ACCESSORS",
     "Profile",
     "Rename",
+    "rename_for",
 ]
 
 DEPRECATED_IN = "0.1.0"
@@ -558,3 +559,11 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT, PREFECT
 AUTO_PROFILES: Mapping[str, Profile] = MappingProxyType({COMPAT.name: COMPAT, PREFECT.name: PREFECT})
 """The profiles ``--profile auto`` chooses among, and whose rewrites code fingerprints see through: those that move
 code within its engine."""
+
+
+def rename_for(kind: str, old: str, profile: Profile = COMPAT) -> Rename:
+    """The table's entry for a legacy name; a KeyError here means the table lost an entry the shims rely on."""
+    rename = profile.find(kind, old)  # type: ignore[arg-type]
+    if rename is None:
+        raise KeyError(f"compat.renames.{profile.name.upper()} has no {kind} rename for {old!r}")
+    return rename

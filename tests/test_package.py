@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -46,6 +47,62 @@ def test_importing_compat_does_not_import_optional_or_tooling_packages() -> None
         "libcst", "moto",
     )  # fmt: skip
     assert _imported_by("import compat", optional) == []
+
+
+LEGACY_LAYER = ("compat.adapters", "compat.deprecations", "compat.legacy", "compat.legacy.base", "compat.renames")
+"""What only a legacy use needs: the adapters, the legacy handlers, the warnings machinery and the rename table."""
+RUNTIME = ("compat.engine", "compat.kwargs", "compat.results", "compat.results.base", "wrapt")
+
+
+def test_importing_compat_imports_neither_the_runtime_nor_the_legacy_layer() -> None:
+    assert _imported_by("import compat", LEGACY_LAYER + RUNTIME) == []
+
+
+def test_a_flow_module_s_imports_do_not_import_the_legacy_layer() -> None:
+    assert _imported_by("from compat import Flow, LocalResult, Parameter, task", LEGACY_LAYER[:-1]) == []
+
+
+def test_a_legacy_keyword_imports_the_legacy_layer_when_it_is_passed() -> None:
+    code = "from compat import Task; from compat.legacy import JSONResultHandler; Task(result_handler=JSONResultHandler())"
+    assert _imported_by(code, LEGACY_LAYER) == sorted(LEGACY_LAYER)
+
+
+def test_importing_the_engine_alone_still_translates_result_handler() -> None:
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from compat.engine import Task\n"
+        "from compat.legacy import JSONResultHandler\n"
+        "print(type(Task(result_handler=JSONResultHandler()).result).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "JSONResult"
+
+
+def test_a_warning_category_reached_without_compat_shows_its_public_path() -> None:
+    code = "from compat.deprecations import LegacyKeywordWarning; print(LegacyKeywordWarning)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "<class 'compat.LegacyKeywordWarning'>"
+
+
+def test_the_legacy_switch_in_the_environment_applies_at_import_compat() -> None:
+    code = (
+        "import compat, warnings\n"
+        "print(any(getattr(f[2], '__name__', '') == 'LegacyResultWarning' for f in warnings.filters))\n"
+    )
+    env = {**os.environ, "RESULTS_COMPAT_LEGACY": "error"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "True"
+
+
+def test_the_keyword_warning_of_a_fresh_script_lands_on_its_line(tmp_path) -> None:
+    script = tmp_path / "flow.py"
+    script.write_text(
+        "import warnings\nwarnings.simplefilter('always')\nimport compat\n"
+        "from compat.legacy import JSONResultHandler\n"
+        "t = compat.Task(\n    name='t',\n    result_handler=JSONResultHandler(),\n)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert f"{script}:5: LegacyKeywordWarning" in proc.stderr
 
 
 def test_importing_compat_does_not_import_cloudpickle_until_a_value_needs_it() -> None:

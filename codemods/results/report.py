@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 from collections import Counter
@@ -160,6 +159,8 @@ def github_report(outcomes: Sequence[FileOutcome], mode: Mode) -> str:
 
 
 def _version() -> str:
+    import importlib.metadata  # ~15 ms: only a SARIF log names the tool's version
+
     try:
         return importlib.metadata.version("results-compat")
     except importlib.metadata.PackageNotFoundError:

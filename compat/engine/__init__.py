@@ -37,7 +37,7 @@ loggers: one INFO line per task state change, saying why. ``DaskExecutor`` (and 
 
 from typing import TYPE_CHECKING
 
-from compat._lazy import lazy_names
+from compat._lazy import lazy_names, show_as_public
 from compat.engine.executors import Executor, LocalExecutor, ThreadExecutor
 from compat.engine.flow import Flow
 from compat.engine.parameter import Parameter
@@ -86,3 +86,11 @@ __all__ = [
     "task",
     "unmapped",
 ]
+
+# The legacy result_handler= keyword and .result_handler attribute, on the names just bound (the shims live in
+# compat.kwargs, which imports the legacy layer only when a legacy use happens).
+from compat.kwargs import install_on_engine  # noqa: E402
+
+install_on_engine()
+show_as_public(globals())
+del install_on_engine

@@ -65,10 +65,11 @@ def activate(prefect: ModuleType) -> None:
         return
     if prefect in _patched:
         return
-    from compat.prefect import patches, results
+    from compat.prefect import patches
 
-    if _patched:  # a Prefect imported anew: the bridge's classes must derive from its classes, not the old ones'
-        importlib.reload(results)
+    results = sys.modules.get("compat.prefect.results")  # imported on the first legacy use, if any
+    if _patched and results is not None:  # a Prefect imported anew: the bridge's classes must derive from its
+        importlib.reload(results)  # classes, not the old ones'
         patches = importlib.reload(patches)
     patches.apply(prefect)
     _patched.add(prefect)

@@ -16,9 +16,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from compat.deprecations import LegacyImportWarning, message, rename_for, warn
-from compat.prefect import handlers
-from compat.renames import PREFECT
+from compat.renames import PREFECT, rename_for
 
 __all__ = ["LegacyModuleFinder", "engine_getattr", "install_finder", "module_contents"]
 
@@ -28,6 +26,8 @@ ROOT = rename_for("module", "prefect.engine.result_handlers", PREFECT).old
 def module_contents(name: str) -> dict[str, Any]:
     """The names the legacy module ``name`` exposes: all handlers for the package, else the one whose snake-case
     name is the submodule's (``local_result_handler`` -> ``LocalResultHandler``)."""
+    from compat.prefect import handlers
+
     if name == ROOT:
         return {cls: getattr(handlers, cls) for cls in handlers.__all__}
     leaf = name.rpartition(".")[2].replace("_", "")
@@ -46,6 +46,8 @@ class LegacyModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None  # the default module object
 
     def exec_module(self, module: ModuleType) -> None:
+        from compat.deprecations import LegacyImportWarning, message, warn
+
         contents = module_contents(module.__name__)
         module.__dict__.update(contents)
         module.__all__ = sorted(contents)  # type: ignore[attr-defined]

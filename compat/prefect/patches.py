@@ -9,6 +9,11 @@
 
 Functions and ``__init__``s are wrapped, never classes, so pickling, ``isinstance`` and subclassing keep working.
 Which callables take the keyword and attribute, and where ``task`` is bound, come from the rename table.
+
+``apply`` runs inside ``import prefect``, so it imports only the rename table and the wrappers: the bridge's Results
+and handlers (``compat.prefect.results``, ``compat.prefect.handlers``), the legacy layer and the warnings machinery
+are imported when a legacy use first needs them (a restored name looked up, a legacy keyword passed, a legacy module
+imported).
 """
 
 from __future__ import annotations
@@ -18,11 +23,10 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from compat.deprecations import rename_for, skip_frames_in
+from compat._frames import skip_frames_in
 from compat.kwargs import result_handler_property, translate_result_handler
 from compat.prefect.modules import engine_getattr, install_finder
-from compat.prefect.results import ResultHandlerResult, SafeResult, handler_kind, to_handler, to_result
-from compat.renames import PREFECT
+from compat.renames import PREFECT, rename_for
 
 __all__ = ["apply"]
 
@@ -39,11 +43,11 @@ def apply(prefect: ModuleType) -> None:
         prefect.engine.__getattr__ = engine_getattr  # type: ignore[attr-defined]
     import prefect.engine.results
 
-    prefect.engine.results.ResultHandlerResult = ResultHandlerResult  # type: ignore[attr-defined]
+    _restore_lazily(prefect.engine.results, "ResultHandlerResult")
     import prefect.engine.result.base
 
     for module in (prefect.engine.result, prefect.engine.result.base):  # where 0.13 defined and exported it
-        module.SafeResult = SafeResult  # type: ignore[attr-defined]
+        _restore_lazily(module, "SafeResult")
 
     for name in KEYWORD.applies_to:  # Task, Flow (their __init__) and task (rebound wherever Prefect binds it)
         original = getattr(prefect, name)
@@ -56,11 +60,48 @@ def apply(prefect: ModuleType) -> None:
             if module is not None and getattr(module, name, None) is original:
                 setattr(module, name, translated)
     for name in ATTRIBUTE.applies_to:  # Task, Flow
-        alias = result_handler_property(name, to_result=to_result, to_handler=to_handler, profile=PREFECT)
+        alias = result_handler_property(name, to_result=_to_result, to_handler=_to_handler, profile=PREFECT)
         setattr(getattr(prefect, name), ATTRIBUTE.old, alias)
+
+
+def _restore_lazily(module: ModuleType, name: str) -> None:
+    """Serve ``module.name`` from ``compat.prefect.results`` on its first look-up (a module ``__getattr__``, PEP 562,
+    in front of any the module has), bound in the module from then on."""
+    previous = module.__dict__.get("__getattr__")
+
+    def __getattr__(attribute: str) -> Any:
+        if attribute == name:
+            from compat.prefect import results
+
+            value = getattr(results, name)
+            setattr(module, name, value)
+            return value
+        if previous is not None:
+            return previous(attribute)
+        raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
+
+    setattr(module, "__getattr__", __getattr__)
+
+
+def _to_result(obj: Any) -> Any:
+    from compat.prefect import results
+
+    return results.to_result(obj)
+
+
+def _to_handler(result: Any) -> Any:
+    from compat.prefect import results
+
+    return results.to_handler(result)
+
+
+def _handler_kind(obj: Any) -> Any:
+    from compat.prefect import results
+
+    return results.handler_kind(obj)
 
 
 def _translated(function: Any, owner: str) -> Any:
     return translate_result_handler(
-        function, owner=owner, convert=to_result, kind_of=handler_kind, profile=PREFECT, hint=HINT
+        function, owner=owner, convert=_to_result, kind_of=_handler_kind, profile=PREFECT, hint=HINT
     )

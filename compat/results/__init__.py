@@ -5,7 +5,7 @@ The cloud backends (S3, GCS, Azure) are imported on first use (``compat._lazy``)
 
 from typing import TYPE_CHECKING
 
-from compat._lazy import lazy_names
+from compat._lazy import lazy_names, show_as_public
 from compat.results.base import Result
 from compat.results.constant import ConstantResult
 from compat.results.json import JSONResult
@@ -41,3 +41,5 @@ __all__ = [
     "Serializer",
     "TargetRecord",
 ]
+
+show_as_public(globals())

@@ -53,6 +53,37 @@ def test_start_up_imports_nothing_of_the_bridge(tmp_path: Path) -> None:
     assert run(code, tmp_path).stdout.strip() == "[]"
 
 
+BRIDGE_ON_DEMAND = (
+    "compat.adapters", "compat.deprecations", "compat.engine", "compat.legacy", "compat.prefect.handlers",
+    "compat.prefect.results", "compat.results",
+)  # fmt: skip
+"""What the bridge imports only when a legacy use needs it, never during ``import prefect``."""
+
+
+def test_import_prefect_activates_the_bridge_without_its_legacy_layer(tmp_path: Path) -> None:
+    code = (
+        "import sys, prefect, compat.prefect\n"
+        f"print(compat.prefect.is_active(), sorted(m for m in {BRIDGE_ON_DEMAND!r} if m in sys.modules))\n"
+    )
+    proc = run(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True []"
+
+
+def test_the_restored_names_are_imported_on_first_use(tmp_path: Path) -> None:
+    code = (
+        "import sys, prefect\n"
+        "from prefect.engine.results import ResultHandlerResult\n"
+        "from prefect.engine.result.base import SafeResult\n"
+        "import prefect.engine.result\n"
+        "print(ResultHandlerResult.__module__, SafeResult is prefect.engine.result.SafeResult,\n"
+        "      issubclass(ResultHandlerResult, prefect.engine.result.Result))\n"
+    )
+    proc = run(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["compat.prefect.results", "True", "True"]
+
+
 def test_start_up_arms_the_finder_once(tmp_path: Path) -> None:
     code = "import sys; print(sum(type(f).__name__ == 'AwaitPrefect' for f in sys.meta_path))"
     assert run(code, tmp_path).stdout.strip() == "1"
