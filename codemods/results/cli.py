@@ -8,16 +8,14 @@ needed (``--check``/``--diff``) or manual follow-ups remain; 2 a usage error or 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from compat.renames import PROFILES
-from codemods.results.discovery import discover
-from codemods.results.report import exit_code, github_report, json_report, sarif_report, summary
-from codemods.results.runner import MAX_FILE_SIZE, Mode, Options, run
-from codemods.results.terminal import shown
+
+if TYPE_CHECKING:
+    from codemods.results.runner import Mode
 
 __all__ = ["main"]
 
@@ -59,8 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
     mode.add_argument("--diff", action="store_true",
                       help="print a unified diff instead of writing (apply it with git apply -p0 or patch -p0)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="worker processes (default: one per core; 1 runs in this process)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default="auto", metavar="N",
+                        help="worker processes: auto (the default) works in this process and starts one worker per "
+                             "core only once the files left to rewrite would take more than about a second here, so "
+                             "a small run never pays for starting processes; 1 always runs in this process; N starts "
+                             "N workers")
     parser.add_argument("--profile", choices=["auto", *sorted(PROFILES)], default="auto",
                         help="which legacy API to migrate: auto (the default) migrates a file that imports prefect "
                              "with the prefect profile and one that imports compat with the compat profile, lists a "
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                              "2.1.0 log on stdout (code scanning), one result per follow-up and per site still to "
                              "rewrite. github: GitHub Actions workflow commands on stdout, one annotation per such "
                              "site. The text summary still goes to stderr")
-    parser.add_argument("--max-file-size", type=_size, default=MAX_FILE_SIZE, metavar="SIZE",
+    parser.add_argument("--max-file-size", type=_size, default=None, metavar="SIZE",
                         help="a file larger than SIZE (bytes, or with a K, M or G suffix: 4M) that mentions a legacy "
                              "name fails without being parsed, which would take seconds and about 200 MB of memory "
                              "per MB (default 1M); a larger one without legacy names is skipped unparsed as ever")
@@ -97,12 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed the usage error
+    except SystemExit as exc:  # argparse has printed the usage error (or --help)
         return int(exc.code or 0)
-    if args.jobs < 1:
-        parser.print_usage(sys.stderr)
-        print("error: -j/--jobs must be at least 1", file=sys.stderr)
-        return 2
+    # imported once the arguments are good: --help and a usage error cost only the parser and the rename table
+    from codemods.results.discovery import discover
+    from codemods.results.report import exit_code, github_report, json_report, sarif_report, summary
+    from codemods.results.runner import MAX_FILE_SIZE, Options, run
+    from codemods.results.terminal import shown
+
     if args.diff and args.report != "text":
         print(f"error: --diff and --report {args.report} both print to stdout: choose one", file=sys.stderr)
         return 2
@@ -114,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     bar = _Progress(len(found.files), sys.stderr) if _show_progress(args, len(found.files)) else None
-    options = Options(args.profile, mode, args.max_file_size)
+    options = Options(args.profile, mode, args.max_file_size or MAX_FILE_SIZE)
     outcomes = run(found.files, options, args.jobs, bar.advance if bar else None)
     if bar:
         bar.close()
@@ -135,6 +138,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if text:
         print(text, file=sys.stderr)
     return exit_code(outcomes, mode)
+
+
+def _jobs(text: str) -> int | str:
+    """``-j``: ``auto`` or a number of processes, at least 1."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes: give auto or a number, e.g. 2") \
+            from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 (or auto)")
+    return jobs
 
 
 def _size(text: str) -> int:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import BinaryIO, Literal, NamedTuple
+from typing import BinaryIO, Literal, NamedTuple, Union
 
 from compat.renames import PROFILES
 from codemods.results._table import load_own
@@ -34,7 +35,7 @@ from codemods.results.rules.imports import RoundTripError
 from codemods.results.source import decode, encode
 from codemods.results.transform import does_not_parse, may_mention, may_mention_in, transform_source
 
-__all__ = ["MAX_FILE_SIZE", "Mode", "Options", "Original", "Oversized", "ReadAhead", "WriteBehind", "commit",
+__all__ = ["MAX_FILE_SIZE", "Jobs", "Mode", "Options", "Original", "Oversized", "ReadAhead", "WriteBehind", "commit",
            "prepare", "process_file", "read", "run"]
 
 Mode = Literal["write", "check", "diff"]
@@ -248,20 +249,46 @@ class WriteBehind:
             self._done(key, commit(outcome, new_data, original))
 
 
+Jobs = Union[int, Literal["auto"]]
+
+_PROBE = 0.2
+"""Seconds of work in this process before ``-j auto`` judges what is left."""
+_WORKERS_WORTH = {"fork": 1.0, "other": 3.0}
+"""Seconds of work left (estimated) from which ``-j auto`` hands it to worker processes: forked workers start in
+milliseconds and inherit what this process imported (libcst); spawned ones start an interpreter each."""
+
+
 def run(
     paths: Sequence[str],
     options: Options,
-    jobs: int = 1,
+    jobs: Jobs = 1,
     progress: Callable[[int], None] | None = None,
 ) -> list[FileOutcome]:
-    """Every file's outcome, in the order of ``paths``. ``progress(n)`` is called as n more files are done."""
+    """Every file's outcome, in the order of ``paths``. ``progress(n)`` is called as n more files are done.
+
+    ``jobs``: 1 runs in this process, N in N worker processes, ``"auto"`` in this process unless the work proves
+    big enough for workers to finish sooner (``_run_auto``)."""
+    if jobs == "auto":
+        return _run_auto(paths, options, progress)
     if jobs > 1 and len(paths) >= 2 * jobs:
         from codemods.results.pool import run_in_workers
 
         return run_in_workers(paths, options, jobs, progress)
-    if not paths:
-        return []
+    outcomes = _run_here(paths, options, progress)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _run_here(
+    paths: Sequence[str],
+    options: Options,
+    progress: Callable[[int], None] | None,
+    enough: Callable[[int], bool] | None = None,
+) -> list[FileOutcome | None]:
+    """The outcomes of ``paths`` worked on in this process, in order; once ``enough(files done)`` says so, the
+    rest are left None (the file in hand is finished first, and every write made is committed)."""
     outcomes: list[FileOutcome | None] = [None] * len(paths)
+    if not paths:
+        return outcomes
 
     def done(index: int, outcome: FileOutcome) -> None:
         outcomes[index] = outcome
@@ -278,7 +305,69 @@ def run(
                 outcomes[index] = outcome
             if progress is not None:
                 progress(1)
+            if enough is not None and enough(index + 1):
+                break
     finally:
         reader.close()
         writer.close()
+    return outcomes
+
+
+def _run_auto(paths: Sequence[str], options: Options, progress: Callable[[int], None] | None) -> list[FileOutcome]:
+    """``-j auto``: worker processes only where they finish sooner than this process alone.
+
+    Most of a tree has no legacy name and costs a read and a byte scan, so this process settles those first (a
+    worker would pay its start-up for them) and keeps the files to parse. It works on those too, timing itself;
+    after ``_PROBE`` seconds it estimates what is left from the bytes done and left, and hands the rest to one
+    worker per core only if that exceeds ``_WORKERS_WORTH``. Small runs never start a process, so ``-j auto`` is
+    never slower than ``-j 1`` by more than that judgement; big ones use every core.
+    """
+    import multiprocessing
+
+    profile = PROFILES.get(options.profile)
+    outcomes: list[FileOutcome | None] = [None] * len(paths)
+    to_parse: list[int] = []
+    sizes: list[int] = []
+    reader = ReadAhead(options.max_file_size)
+    reader.add(paths)
+    try:
+        for index, path in enumerate(paths):
+            original = reader.next()
+            if isinstance(original, Original) and may_mention(original.data, profile):
+                to_parse.append(index)
+                sizes.append(len(original.data))  # the bytes are read again when parsed: memory stays bounded
+                continue
+            outcomes[index], _ = prepare(path, original, options)  # filtered, oversized or unreadable: no parse
+            if progress is not None:
+                progress(1)
+    finally:
+        reader.close()
+
+    cores = os.cpu_count() or 1
+    worth = _WORKERS_WORTH["fork" if multiprocessing.get_start_method() == "fork" else "other"]
+    total = sum(sizes)
+    since = {"bytes": 0, "time": 0.0}  # the first file done, which pays one-time costs (importing libcst)
+
+    def enough(files_done: int) -> bool:
+        if files_done == 1:
+            since.update(bytes=sizes[0], time=time.perf_counter())
+            return False
+        elapsed = time.perf_counter() - since["time"]
+        files_left = len(to_parse) - files_done
+        if cores < 2 or files_left < 4 or elapsed < _PROBE:
+            return False
+        done = sum(sizes[:files_done]) - since["bytes"]
+        left = elapsed * (total - sum(sizes[:files_done])) / max(done, 1)
+        return left >= worth
+
+    here = _run_here([paths[index] for index in to_parse], options, progress, enough)
+    rest = [index for index, outcome in zip(to_parse, here) if outcome is None]
+    for index, outcome in zip(to_parse, here):
+        outcomes[index] = outcome
+    if rest:
+        from codemods.results.pool import run_in_workers
+
+        jobs = min(cores, len(rest) // 2)
+        for index, outcome in zip(rest, run_in_workers([paths[index] for index in rest], options, jobs, progress)):
+            outcomes[index] = outcome
     return [outcome for outcome in outcomes if outcome is not None]

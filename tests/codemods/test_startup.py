@@ -54,3 +54,23 @@ def test_compat_imported_after_the_codemod_shares_its_rename_table() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "ok"
+
+
+def test_help_imports_neither_the_transform_nor_the_runner() -> None:
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from codemods.results.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = main(['--help'])\n"
+        "heavy = ('codemods.results.transform', 'codemods.results.runner', 'codemods.results.report',\n"
+        "         'codemods.results.discovery', 'importlib.metadata', 'libcst')\n"
+        "print(json.dumps([status, sorted(m for m in heavy if m in sys.modules)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.splitlines()[-1]) == [0, []]
+
+
+def test_the_console_script_s_help_runs_and_names_jobs_auto() -> None:
+    script = Path(sys.executable).with_name("results-codemod")
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
+    assert "auto (the default)" in out
