@@ -7,8 +7,13 @@
    libcst ``parse_module(...).code`` loop over the same files. Target: within 1.5x.
 3. The CLI with -j 2 against -j 1 on 400 all-legacy files, fastest and median, with the CPU time both used.
    Target: >= 1.6x faster (on 2 idle cores).
+4. -j auto (the default) against -j 1 and -j 2, interleaved, on a real tree (``--tree DIR``, e.g. Prefect 0.13.19's
+   source: ``pip download prefect==0.13.19 --no-deps --no-binary :all:``, unpacked), on a small generated tree
+   (40 files, 10% legacy) and on the 400 all-legacy files; each run on a fresh copy, writing. Target: -j auto never
+   slower than -j 1, and as fast as -j 2 where the work is large.
 
-Run: .venv/bin/python benchmarks/codemod_speed.py [--quick]  (a few minutes; --quick uses smaller trees)
+Run: .venv/bin/python benchmarks/codemod_speed.py [--quick] [--only-jobs] [--tree DIR]  (a few minutes; --quick
+uses smaller trees; --only-jobs runs part 4 alone)
 """
 
 from __future__ import annotations
@@ -118,7 +123,7 @@ def fresh_copy(source: Path, scratch: Path, label: str) -> Path:
     return target
 
 
-def cli(tree: Path, jobs: int) -> Callable[[], object]:
+def cli(tree: Path, jobs: int | str) -> Callable[[], object]:
     command = [sys.executable, "-m", "codemods.results", "-q", "-j", str(jobs), str(tree)]
     return lambda: subprocess.run(command, check=False, capture_output=True, cwd=ROOT)
 
@@ -143,8 +148,14 @@ def transform_in_process(paths: list[Path]) -> Callable[[], object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller trees (a smoke test, not the targets)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each side in part 3")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side in parts 3 and 4")
+    parser.add_argument("--only-jobs", action="store_true", help="part 4 alone")
+    parser.add_argument("--tree", type=Path, help="a real source tree for part 4 (copied, never changed)")
     args = parser.parse_args()
+    if args.only_jobs:
+        with tempfile.TemporaryDirectory() as scratch_dir:
+            jobs_auto(Path(scratch_dir), args.tree, args.repeats)
+        return
     mixed_files, legacy_files = (400, 200) if args.quick else (2000, 2000)
 
     with tempfile.TemporaryDirectory() as scratch_dir:
@@ -187,6 +198,33 @@ def main() -> None:
               f"{statistics.median(walls[1]) / statistics.median(walls[2]):.2f}x (median) "
               f"(target >= 1.6x on an idle machine, {os.cpu_count()} cores); "
               f"load average {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
+        jobs_auto(scratch, args.tree, args.repeats)
+
+
+def jobs_auto(scratch: Path, real: Path | None, repeats: int) -> None:
+    """Part 4: -j auto against -j 1 and -j 2 on each tree, interleaved round by round, each run on a fresh copy."""
+    trees: dict[str, Path] = {}
+    if real is not None:
+        trees[real.name] = real
+    generate(scratch / "small", 40, 0.1, seed=18)
+    trees["40 files, 10% legacy"] = scratch / "small"
+    generate(scratch / "large", 400, 1.0, seed=17)
+    trees["400 legacy files"] = scratch / "large"
+    print(f"4. load average before: {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    for label, tree in trees.items():
+        files = sum(1 for _ in tree.rglob("*.py"))
+        walls: dict[str, list[float]] = {"1": [], "2": [], "auto": []}
+        for _ in range(repeats):
+            for jobs in walls:
+                walls[jobs].append(timed(cli(fresh_copy(tree, scratch, f"copy-{jobs}"), jobs)))
+        one = walls["1"]
+        shown = "; ".join(
+            f"-j {jobs} {min(spent):.2f}s/{statistics.median(spent):.2f}s "
+            f"({min(one) / min(spent):.2f}x/{statistics.median(one) / statistics.median(spent):.2f}x -j 1)"
+            for jobs, spent in walls.items()
+        )
+        print(f"   {label} ({files} .py files), fastest/median of {repeats}: {shown}")
+    print(f"   load average after: {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="print a unified diff instead of writing (apply it with git apply -p0 or patch -p0)")
     parser.add_argument("-j", "--jobs", type=_jobs, default="auto", metavar="N",
                         help="worker processes: auto (the default) works in this process and starts one worker per "
-                             "core only once the files left to rewrite would take more than about a second here, so "
+                             "core only once the files left to rewrite would take more than a few seconds here, so "
                              "a small run never pays for starting processes; 1 always runs in this process; N starts "
                              "N workers")
     parser.add_argument("--profile", choices=["auto", *sorted(PROFILES)], default="auto",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import queue
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -253,7 +254,7 @@ Jobs = Union[int, Literal["auto"]]
 
 _PROBE = 0.2
 """Seconds of work in this process before ``-j auto`` judges what is left."""
-_WORKERS_WORTH = {"fork": 1.0, "other": 3.0}
+_WORKERS_WORTH = {"fork": 2.0, "other": 4.0}
 """Seconds of work left (estimated) from which ``-j auto`` hands it to worker processes: forked workers start in
 milliseconds and inherit what this process imported (libcst); spawned ones start an interpreter each."""
 
@@ -317,9 +318,9 @@ def _run_auto(paths: Sequence[str], options: Options, progress: Callable[[int], 
     """``-j auto``: worker processes only where they finish sooner than this process alone.
 
     Most of a tree has no legacy name and costs a read and a byte scan, so this process settles those first (a
-    worker would pay its start-up for them) and keeps the files to parse. It works on those too, timing itself;
-    after ``_PROBE`` seconds it estimates what is left from the bytes done and left, and hands the rest to one
-    worker per core only if that exceeds ``_WORKERS_WORTH``. Small runs never start a process, so ``-j auto`` is
+    worker would pay its start-up for them) and keeps the files to parse. It works on those too, timing each; after
+    ``_PROBE`` seconds it estimates the work left (the bytes left at the median pace per byte so far) and hands the
+    rest to one worker per core only if that exceeds ``_WORKERS_WORTH``. Small runs never start a process, so ``-j auto`` is
     never slower than ``-j 1`` by more than that judgement; big ones use every core.
     """
     import multiprocessing
@@ -346,20 +347,24 @@ def _run_auto(paths: Sequence[str], options: Options, progress: Callable[[int], 
     cores = os.cpu_count() or 1
     worth = _WORKERS_WORTH["fork" if multiprocessing.get_start_method() == "fork" else "other"]
     total = sum(sizes)
-    since = {"bytes": 0, "time": 0.0}  # the first file done, which pays one-time costs (importing libcst)
+    bytes_left = [total]
+    paces: list[float] = []  # seconds per byte of each file parsed here after the first (which imports libcst)
+    last = [0.0]
 
     def enough(files_done: int) -> bool:
-        if files_done == 1:
-            since.update(bytes=sizes[0], time=time.perf_counter())
-            return False
-        elapsed = time.perf_counter() - since["time"]
+        now = time.perf_counter()
+        size = sizes[files_done - 1]
+        bytes_left[0] -= size
+        if files_done > 1:
+            paces.append((now - last[0]) / max(size, 1))
+        last[0] = now
         files_left = len(to_parse) - files_done
-        if cores < 2 or files_left < 4 or elapsed < _PROBE:
+        if cores < 2 or files_left < 4 or len(paces) < 3 or now - start < _PROBE:
             return False
-        done = sum(sizes[:files_done]) - since["bytes"]
-        left = elapsed * (total - sum(sizes[:files_done])) / max(done, 1)
-        return left >= worth
+        # the median pace: a file that paid a one-time cost (a rule's first import) does not make the rest look big
+        return statistics.median(paces) * bytes_left[0] >= worth
 
+    start = time.perf_counter()
     here = _run_here([paths[index] for index in to_parse], options, progress, enough)
     rest = [index for index, outcome in zip(to_parse, here) if outcome is None]
     for index, outcome in zip(to_parse, here):
