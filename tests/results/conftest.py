@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.results.stores import STORES, Store
+from tests.results.stores import STORES, STRICT_STORES, Store
 
 
 @pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest) -> Store:
-    """A bucket or container of its own on one backend's server."""
-    return STORES[request.param](request)
+    """A bucket or container of its own on one backend's server (or on a server named by the test: STRICT_STORES)."""
+    return {**STORES, **STRICT_STORES}[request.param](request)

@@ -22,7 +22,7 @@ import pytest
 
 from compat import AzureResult, GCSResult, LegacyResultWarning, Result, S3Result
 
-__all__ = ["STORES", "Store", "at", "run_python"]
+__all__ = ["STORES", "STRICT_STORES", "Store", "at", "run_python"]
 
 
 @dataclass
@@ -162,5 +162,34 @@ def azure(request: pytest.FixtureRequest) -> Store:
     )  # fmt: skip
 
 
+def gcs_strict(request: pytest.FixtureRequest) -> Store:
+    """GCS on fake-gcs-server, which enforces ``if_generation_match`` on uploads (tests/fixtures/gcs_strict_server.py):
+    for the tests that need a store to refuse a conditional write (leases)."""
+    from tests.fixtures.gcs_strict_server import gcs_strict_kwargs
+
+    bucket, client = request.getfixturevalue("gcs_strict_bucket"), request.getfixturevalue("gcs_strict_client")
+    kwargs = gcs_strict_kwargs(request.getfixturevalue("gcs_strict_endpoint"))
+
+    def no_handler() -> Any:
+        raise AssertionError("the legacy GCS handler finds its server by STORAGE_EMULATOR_HOST: not this one")
+
+    return Store(
+        "gcs-strict", "GCS", GCSResult, bucket, "bucket", "gs", "object name", "GCS's limit of 1024 bytes",
+        "GCS said 404",
+        put=lambda name, data: client.bucket(bucket).blob(name).upload_from_string(data),
+        get=lambda name: client.bucket(bucket).blob(name).download_as_bytes(),
+        names=lambda: sorted(blob.name for blob in client.list_blobs(bucket)),
+        modified=lambda name: client.bucket(bucket).get_blob(name).updated,
+        new_handler=no_handler,
+        built=lambda result: result._clients.built,
+        reaching=lambda url: GCSResult(bucket, retry_deadline=0.5, **gcs_strict_kwargs(url)),
+        explicit=kwargs,
+        options=kwargs,
+    )  # fmt: skip
+
+
 STORES: dict[str, Callable[[pytest.FixtureRequest], Store]] = {"azure": azure, "gcs": gcs, "s3": s3}
-"""Each backend's ``Store`` factory, by test id."""
+"""Each backend's ``Store`` factory, by test id: the ``store`` fixture runs a test on each."""
+
+STRICT_STORES: dict[str, Callable[[pytest.FixtureRequest], Store]] = {"gcs-strict": gcs_strict}
+"""Servers a test asks for by name (``parametrize("store", [...], indirect=True)``), never run by default."""

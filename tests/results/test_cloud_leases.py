@@ -1,6 +1,6 @@
 """Leases on the object stores (issue 25), against the real servers: S3 (conditional PUT on moto's server), Azure
-(Azurite's blob leases) and GCS (gcp-storage-emulator, which does not enforce ``if_generation_match``, so the
-exclusion tests run on S3 and Azure; GCS's generation checks are GCS's own)."""
+(Azurite's blob leases) and GCS (fake-gcs-server, which enforces ``if_generation_match`` on uploads, for exclusion,
+renewal and takeover; gcp-storage-emulator, which enforces none, for the rest)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from compat import Lease
 from compat.results.leases import Holder, lease_body
 from tests.results.stores import Store
 
-ENFORCED = pytest.mark.parametrize("store", ["azure", "s3"], indirect=True)
+ENFORCED = pytest.mark.parametrize("store", ["azure", "gcs-strict", "s3"], indirect=True)
 """The servers that refuse a conditional write (or a second lease) themselves."""
 
-VERSIONED = pytest.mark.parametrize("store", ["s3"], indirect=True)
+VERSIONED = pytest.mark.parametrize("store", ["gcs-strict", "s3"], indirect=True)
 """The compare-and-swap lease whose takeover and renewal are ours (Azure's are the service's)."""
 
 
@@ -133,3 +133,45 @@ def test_four_processes_needing_one_target_in_a_store_run_its_task_once(store: S
     assert [o["value"] for o in outcomes] == [42] * 4
     assert "answer.pkl.lease" not in store.names()
     assert os.path.exists(tmp_path / "count")
+
+
+HOLD = textwrap.dedent("""
+    import sys, time
+    import cloudpickle
+    from compat.results.leases import Holder
+
+    result = cloudpickle.loads(bytes.fromhex(sys.argv[1]))
+    held = result.take_lease("t.pkl", Holder.new("the dead one"), 15)
+    print("refused" if isinstance(held, Holder) else "taken", flush=True)
+    time.sleep(120)  # renewing, until killed
+""")
+
+
+@pytest.mark.parametrize("store", ["azure"], indirect=True)
+def test_an_azure_lease_whose_holder_was_killed_is_taken_over_once_azure_ends_it(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, cloudpickle.dumps(store.result()).hex()],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    taken: Any = None
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "taken"
+        result = store.result()
+        assert isinstance(result.take_lease("t.pkl", Holder.new("taker"), 15), Holder)
+        holder.kill()
+        holder.wait(timeout=30)
+        killed = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            while time.monotonic() < killed + 45:  # Azure's shortest lease is 15 s, renewed every 5 s
+                taken = result.take_lease("t.pkl", Holder.new("taker"), 15)
+                if not isinstance(taken, Holder):
+                    break
+                time.sleep(0.5)
+        assert not isinstance(taken, Holder), "the lease of the killed holder was never taken over"
+        assert time.monotonic() - killed > 5  # not before Azure ended it: at least 10 s after its last renewal
+        assert "Took over the lease" in caplog.text and "'the dead one'" in caplog.text
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+        if taken is not None and not isinstance(taken, Holder):
+            taken.release()

@@ -1,9 +1,9 @@
 """Write-once object-store Results (``overwrite=False``), the same on each real server: the first writer stores its
 value, later writers get it back instead of replacing it, in this process or in another one.
 
-S3 (``If-None-Match: *``) and Azure (``If-None-Match: *``, which Azurite enforces) refuse a second write on the
-server; gcp-storage-emulator does not enforce GCS's ``ifGenerationMatch=0``, so the refusals run on S3 and Azure
-only, and test_gcs_write_once.py checks what GCSResult sends and how it takes GCS's 412. What one backend does alone
+S3 (``If-None-Match: *``), Azure (``If-None-Match: *``, which Azurite enforces) and GCS (``ifGenerationMatch=0``,
+which fake-gcs-server enforces on uploads; gcp-storage-emulator does not) refuse a second write on the server;
+test_gcs_write_once.py checks what GCSResult sends and how it takes GCS's 412. What one backend does alone
 (S3's multipart uploads, Azure's block uploads) stays in that backend's write-once module.
 """
 
@@ -22,7 +22,7 @@ import pytest
 from compat import StorageError
 from tests.results.stores import Store
 
-ENFORCED = pytest.mark.parametrize("store", ["azure", "s3"], indirect=True)
+ENFORCED = pytest.mark.parametrize("store", ["azure", "gcs-strict", "s3"], indirect=True)
 """The servers that refuse a write-once upload to a taken name themselves."""
 
 
