@@ -4,7 +4,10 @@ Local: a directory of ``--outputs`` outputs (100,000 by default), each with its 
 S3: ``--objects`` objects (10,000 by default: half outputs, half their records) on a moto server started in a child
 process (so it does not share this process's GIL), spoken to over HTTP.
 
-Rows (fastest and median of interleaved rounds, each side first in every other round):
+Rows (fastest and median of interleaved rounds, each side first in every other round); on S3: ``cold``, every
+record read (``RESULTS_COMPAT_CACHE_DIR=`` empty); ``kept``, records kept on this machine by a listing before
+(``compat.store.record_cache``: none read again, none changed since); ``ls --brief``, the listing alone, against
+the listing by hand:
 - ``ls``: ``compat.store.list_root`` (one listing, every record read and parsed, each paired with its output by
   the identity the listing reports) against the floor: the same listing by hand (``os.scandir`` + ``lstat`` of
   every file, or the ``list_objects_v2`` pages) and a read of every record, by as many threads as ``ls`` uses.
@@ -27,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -37,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from s3_io import moto_server  # noqa: E402
 
 from compat.store import LocalRoot, ObjectRoot, Rules, collect, list_root  # noqa: E402
-from compat.store.cli import main  # noqa: E402
+from compat.store.cli import main as results_compat  # noqa: E402
 
 SUFFIX = ".record.json"
 RULES = Rules(older_than=timedelta(days=30))
@@ -97,20 +100,36 @@ def s3_objects(client: object, bucket: str, count: int) -> None:
         list(pool.map(put, range(count // 2)))
 
 
-def s3_floor(client: object, bucket: str) -> Callable[[], object]:
+def s3_floor(client: object, bucket: str, records: bool = True) -> Callable[[], object]:
+    """The listing by hand and, with ``records``, every record read by 32 threads (as ``ls`` reads them)."""
+
     def listing() -> int:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="runs/")  # type: ignore[attr-defined]
         names = [item["Key"] for page in pages for item in page.get("Contents", ())]
-        wanted = [name for name in names if name.endswith(SUFFIX)]
+        wanted = [name for name in names if name.endswith(SUFFIX)] if records else []
 
         def read(name: str) -> object:
             return json.loads(client.get_object(Bucket=bucket, Key=name)["Body"].read())  # type: ignore[attr-defined]
 
-        with ThreadPoolExecutor(16) as pool:
+        with ThreadPoolExecutor(32) as pool:
             list(pool.map(read, wanted))
         return len(names)
 
     return listing
+
+
+@contextlib.contextmanager
+def record_cache(directory: str) -> Iterator[None]:
+    """``ls`` keeping records in ``directory`` (empty: keeping none) for the block."""
+    before = os.environ.get("RESULTS_COMPAT_CACHE_DIR")
+    os.environ["RESULTS_COMPAT_CACHE_DIR"] = directory
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["RESULTS_COMPAT_CACHE_DIR"]
+        else:
+            os.environ["RESULTS_COMPAT_CACHE_DIR"] = before
 
 
 def command(*argv: str) -> Callable[[], object]:
@@ -118,7 +137,7 @@ def command(*argv: str) -> Callable[[], object]:
 
     def run() -> int:
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            return main(list(argv))
+            return results_compat(list(argv))
 
     return run
 
@@ -167,6 +186,7 @@ def main() -> None:
         shutil.rmtree(directory)
     if not args.skip_s3:
         import boto3
+        from botocore.config import Config
 
         from compat.results.s3 import S3Result
         from compat.results.serializers import JSONSerializer
@@ -174,15 +194,21 @@ def main() -> None:
         with moto_server() as endpoint:
             kwargs = {"endpoint_url": endpoint, "aws_access_key_id": "bench", "aws_secret_access_key": "bench",
                       "region_name": "us-east-1"}
-            client = boto3.session.Session().client("s3", **kwargs)
+            client = boto3.session.Session().client("s3", **kwargs, config=Config(max_pool_connections=32))
             client.create_bucket(Bucket="bench")
             s3_objects(client, "bench", args.objects)
             root_s3 = ObjectRoot(S3Result("bench", boto3_kwargs=kwargs, serializer=JSONSerializer()), "runs/")
-            assert len(list_root(root_s3).entries) == args.objects // 2
             floor_s3 = s3_floor(client, "bench")
-            print(row(f"ls {args.objects // 1000}k S3", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
-            print(row(f"gc -n {args.objects // 1000}k S3",
-                      *rounds(floor_s3, lambda: collect(root_s3, RULES, dry_run=True), args.rounds)))
+            k = f"{args.objects // 1000}k S3"
+            with record_cache(""):
+                print(row(f"ls {k}, cold", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
+            with record_cache(tempfile.mkdtemp(prefix="store-bench-cache-")):
+                assert len(list_root(root_s3).entries) == args.objects // 2  # every record read, and kept
+                print(row(f"ls {k}, kept", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
+                print(row(f"gc -n {k}, kept",
+                          *rounds(floor_s3, lambda: collect(root_s3, RULES, dry_run=True), args.rounds)))
+            print(row(f"ls --brief {k}", *rounds(s3_floor(client, "bench", records=False),
+                                                  lambda: list_root(root_s3, records=False), args.rounds)))
     print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 

@@ -70,6 +70,10 @@ bounded by it as a whole, only each wait for the next bytes is)."""
 MAX_ATTEMPTS = 3
 """Attempts of one call, the first included, unless AWS_MAX_ATTEMPTS or AWS_RETRY_MODE say otherwise."""
 
+MAX_CONNECTIONS = 32
+"""Connections the client keeps open at most (botocore's default is 10): ``results-compat ls`` reads records with
+32 threads, and a thread finding the pool full would open (and drop) a connection of its own."""
+
 PART_WORKERS = 8
 """Threads that send the parts of one multipart upload (boto3's managed transfer uses 10)."""
 
@@ -550,7 +554,8 @@ def _bounded(config: Any) -> Any:
 
     if config is not None and not isinstance(config, Config):
         raise ArgumentTypeError("S3Result: boto3_kwargs['config']", config, "a botocore.config.Config")
-    defaults: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
+    defaults: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT,
+                                "max_pool_connections": MAX_CONNECTIONS}
     if not (os.environ.get("AWS_MAX_ATTEMPTS") or os.environ.get("AWS_RETRY_MODE")):
         defaults["retries"] = {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"}
     bounded = Config(**defaults)

@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("root", metavar="TARGET_ROOT")
     ls.add_argument("--flow", metavar="MODULE_OR_FILE:FLOW", help="say which outputs of FLOW are fresh or stale")
     _add_params(ls)
+    ls.add_argument("--brief", action="store_true",
+                    help="the listing alone: location, kind, size and time, no record read (no task, run or record)")
     ls.add_argument("--stale", action="store_true",
                     help="list only the outputs of --flow whose record disagrees with now (code-changed, "
                          "inputs-changed, upstream-changed, invalidated; exit 1 if any)")
@@ -182,7 +184,7 @@ def _plan(args: argparse.Namespace) -> int:
 def _ls(args: argparse.Namespace) -> int:
     if args.stale and not args.flow:
         raise ValueError("--stale needs --flow MODULE_OR_FILE:FLOW, the flow whose outputs are judged")
-    listing = list_root(open_root(args.root))
+    listing = list_root(open_root(args.root), records=not args.brief)
     if args.flow:
         listing = listing.with_status(_statuses(args))
     entries = listing.entries

@@ -26,9 +26,10 @@ from compat.results.base import KEPT_MARK
 from compat.results.leases import LEASE_SUFFIX
 from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, trusted
 from compat.results.serializers import PickleSerializer
+from compat.store.record_cache import RecordCache
 from compat.store.roots import LocalRoot, Root
 
-__all__ = ["KEPT_ASIDE", "STALE_LEASE", "WRITER_GONE", "Entry", "Listing", "iso_time", "list_root"]
+__all__ = ["KEPT_ASIDE", "NOT_READ", "STALE_LEASE", "WRITER_GONE", "Entry", "Listing", "iso_time", "list_root"]
 
 KEPT_ASIDE = re.compile(r"\.unreadable-\d{8}T\d{6}\.\d{6}Z\Z")
 """How the name of a copy kept aside by ``keep_aside`` ends (``kept_name``)."""
@@ -50,7 +51,11 @@ _ENVIRONMENT_SERIALIZER = PickleSerializer()
 """Records are believed as a Result with the signing keys of the environment believes them: while signing, an
 unsigned or forged record is not (``compat.results.records.trusted``)."""
 
-_READERS = 16  # threads reading records from an object store (each read is one request's round trip)
+_READERS = {"s3": 32}  # threads reading records from an object store (each read is one request's round trip),
+_SDK_POOL = 10  # at most as many as its client keeps connections (S3Result's 32; the Google and Azure SDKs' 10)
+
+NOT_READ = "not read"
+"""The ``record_note`` of an output listed without reading records (``list_root(root, records=False)``)."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,10 @@ class Listing:
         return {"root": self.root.uri, "entries": [entry.to_dict() for entry in self.entries]}
 
 
-def list_root(root: Root) -> Listing:
-    """Everything stored under ``root``: one listing, then the records read (in parallel on an object store)."""
+def list_root(root: Root, records: bool = True) -> Listing:
+    """Everything stored under ``root``: one listing, then the records read (in parallel on an object store, and
+    only those not kept on this machine for the version listed: ``compat.store.record_cache``). ``records=False``:
+    the listing alone (no task, run or record: ``record_note`` is ``"not read"``)."""
     started = time.perf_counter()
     found = {item.name: item for item in root.objects()}
     outputs: list[StoredObject] = []
@@ -132,10 +139,13 @@ def list_root(root: Root) -> Listing:
             outputs.append(item)
         elif entry is not _PAIRED:
             entries.append(entry)
-    records = _records(root, [found.get(item.name + RECORD_SUFFIX) for item in outputs])
+    if records:
+        read = _records(root, [found.get(item.name + RECORD_SUFFIX) for item in outputs])
+    else:
+        read = [NOT_READ] * len(outputs)
     believer = _Keys(_ENVIRONMENT_SERIALIZER.keyring)  # the environment's keys, read once for the whole listing
     entries += [_output(root, item, found.get(item.name + RECORD_SUFFIX), record, believer) for item, record in
-                zip(outputs, records)]
+                zip(outputs, read)]
     entries += [
         Entry(special.name, root.uri_of(special.name), LINK if "link" in special.what else OTHER, 0, _EPOCH,
               note=special.what, record_note="-")
@@ -200,23 +210,35 @@ def _kept_aside(name: str) -> re.Match[str] | None:
 def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
     """Each record parsed (or why it could not be: a str), None where there is none."""
 
-    def read(item: StoredObject | None) -> TargetRecord | str | None:
+    def read(item: StoredObject | None, cache: RecordCache | None = None) -> TargetRecord | str | None:
         if item is None:
             return None
-        if item.size > MAX_RECORD_BYTES:
-            return f"too large ({item.size} bytes)"
+        data = None if cache is None else cache.get(item)
+        if data is None:
+            if item.size > MAX_RECORD_BYTES:
+                return f"too large ({item.size} bytes)"
+            try:
+                data = root.read(item.name, MAX_RECORD_BYTES)
+            except (ResultError, OSError) as exc:
+                return f"unreadable ({exc})"
         try:
-            return TargetRecord.from_json(root.read(item.name, MAX_RECORD_BYTES))
-        except (ValueError, ResultError, OSError) as exc:
+            record = TargetRecord.from_json(data)
+        except ValueError as exc:
             return f"unreadable ({exc})"
+        if cache is not None:
+            cache.keep(item, data)
+        return record
 
     if isinstance(root, LocalRoot):
         return [read(item) for item in names]
+    cache = RecordCache(root.uri)
     wanted = [item for item in names if item is not None]
     if not wanted:
         return [None] * len(names)
-    with ThreadPoolExecutor(_READERS, thread_name_prefix="records") as pool:
-        done = dict(zip((item.name for item in wanted), pool.map(read, wanted)))
+    readers = _READERS.get(root.uri.partition("://")[0], _SDK_POOL)
+    with ThreadPoolExecutor(readers, thread_name_prefix="records") as pool:
+        done = dict(zip((item.name for item in wanted), pool.map(lambda item: read(item, cache), wanted)))
+    cache.save(done)
     return [None if item is None else done[item.name] for item in names]
 
 
@@ -230,8 +252,8 @@ class _Keys:
 def _output(root: Root, item: StoredObject, record_found: StoredObject | None, record: TargetRecord | str | None,
             believer: _Keys) -> Entry:
     uri = root.uri_of(item.name)
-    if record is None:
-        return Entry(item.name, uri, OUTPUT, item.size, item.modified, found=item)
+    if record is None or record is NOT_READ:
+        return Entry(item.name, uri, OUTPUT, item.size, item.modified, found=item, record_note=record or "none")
     if isinstance(record, str):
         return Entry(item.name, uri, OUTPUT, item.size, item.modified, record_note=record, found=item,
                      record_found=record_found)
