@@ -12,8 +12,13 @@ AZURITE_STAMP := $(AZURITE_DIR)/.installed-$(AZURITE_VERSION)
 PREFECT3_VERSION := 3.9.1
 PREFECT3_VENV := .cache/prefect3-venv
 PREFECT3_STAMP := $(PREFECT3_VENV)/.installed-$(PREFECT3_VERSION)
+# azure-storage-blob 2.x, the SDK Prefect 0.13's AzureResultHandler called (BlockBlobService): it shares its import path
+# with the 12.x the extras install, so it goes in a directory of its own that tests/prefect/test_azure_sdk2.py puts
+# first on PYTHONPATH of the processes it starts (its dependencies beyond these three are in .venv)
+AZURE_BLOB2_DIR := .cache/azure-storage-blob-2
+AZURE_BLOB2_STAMP := $(AZURE_BLOB2_DIR)/.installed-2.1.0
 
-.PHONY: demo test azurite prefect3 clean
+.PHONY: demo test azurite prefect3 azure-blob2 clean
 
 $(STAMP): pyproject.toml setup.py results_compat_prefect.pth
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +44,14 @@ $(PREFECT3_STAMP):
 	touch $(PREFECT3_STAMP)
 
 prefect3: $(PREFECT3_STAMP)
+
+$(AZURE_BLOB2_STAMP): $(STAMP)
+	rm -rf $(AZURE_BLOB2_DIR)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(AZURE_BLOB2_DIR) \
+	  'azure-storage-blob==2.1.0' 'azure-storage-common==2.1.0' 'azure-common==1.1.28'
+	touch $(AZURE_BLOB2_STAMP)
+
+azure-blob2: $(AZURE_BLOB2_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

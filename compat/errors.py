@@ -13,7 +13,9 @@ Each class also subclasses the builtin that code written before this package alr
     ├── ValidationError (ValueError)         a validator rejected a value (names the validator and why)
     ├── StorageError (OSError)               the storage backend failed (permissions, network, missing bucket)
     ├── ConfigurationError (ValueError)      a setting cannot be used (an empty signing key, signed data but no
-    │                                        key set): fix the setting; stored data is never blamed or moved
+    │   │                                    key set): fix the setting; stored data is never blamed or moved
+    │   └── ForbiddenArgument (AssertionError)  an argument never allowed where it is given, which Prefect 0.13
+    │                                        refused with an assert (boto3_kwargs={'service_name': ...})
     ├── Unfingerprintable (TypeError)        a value has no deterministic content hash (names its type and how
     │                                        to register one)
     └── MissingDependency (ImportError)      an optional extra is not installed (says what to pip install)
@@ -34,6 +36,7 @@ __all__ = [
     "ConfigurationError",
     "ConstantResultError",
     "FlowError",
+    "ForbiddenArgument",
     "LocationError",
     "MissingDependency",
     "ResultError",
@@ -128,6 +131,12 @@ class ConfigurationError(ResultError, ValueError):
     """Raised when a setting cannot be used, e.g. an empty signing key in ``$RESULTS_COMPAT_SIGNING_KEY``: the fix is
     the setting, so the engine never treats it as unreadable data (nothing is moved aside), and a flow run checks
     the settings it can before any task runs."""
+
+
+class ForbiddenArgument(ConfigurationError, AssertionError):
+    """Raised when an argument is never allowed where it is given (``S3ResultHandler(boto3_kwargs={'service_name':
+    ...})``): also an ``AssertionError``, since Prefect 0.13 refused it with an ``assert`` and code written for 0.13
+    catches that."""
 
 
 class Unfingerprintable(ResultError, TypeError):

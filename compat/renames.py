@@ -305,7 +305,8 @@ PREFECT = Profile(
             anchor="prefect",
             positional=("bucket", "credentials_secret"),
             arguments=_frozen({"bucket": "bucket", "credentials_secret": None}),
-            note="credentials_secret= has no equivalent: GCSResult reads the GCP_CREDENTIALS secret from context",
+            note="credentials_secret= has no equivalent: GCSResult reads the GCP_CREDENTIALS secret from context, so "
+            "store the key under that name (until the rewrite, the bridge reads the secret named here)",
         ),
         Rename(
             kind="class",

@@ -9,6 +9,7 @@ import pytest
 from compat.errors import (
     ArgumentTypeError,
     ConfigurationError,
+    ForbiddenArgument,
     UntrustedData,
     LocationError,
     MissingDependency,
@@ -33,6 +34,7 @@ from compat.errors import (
         SerializationError("cannot unpickle"),
         StorageError("permission denied"),
         ConfigurationError("the signing key is empty"),
+        ForbiddenArgument("boto3_kwargs cannot set service_name"),
         UntrustedData("signed for another location", key_id="0123456789abcdef"),
         ArgumentTypeError("validators", 5, "a list of callables"),
         Unfingerprintable("socket.socket").inside("['conn']"),

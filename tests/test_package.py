@@ -189,7 +189,7 @@ def test_the_public_surface_is_exactly_this() -> None:
         # errors
         "ResultError", "TemplateError", "LocationError", "ResultNotFound", "SerializationError",
         "ValidationError", "StorageError", "MissingDependency", "FlowError",
-        "ConfigurationError", "ArgumentTypeError", "Unfingerprintable", "UntrustedData",
+        "ConfigurationError", "ForbiddenArgument", "ArgumentTypeError", "Unfingerprintable", "UntrustedData",
         # engine
         "Task", "task", "Flow", "Parameter", "unmapped", "Executor", "LocalExecutor", "ThreadExecutor",
         "State", "Pending", "Running", "Success", "Cached", "Skipped", "Failed", "ValidationFailed", "TriggerFailed",

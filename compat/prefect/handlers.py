@@ -28,9 +28,9 @@ from typing import Any, ClassVar
 import cloudpickle
 
 from compat.deprecations import LegacyHandlerWarning, LegacySubclassWarning, message, rename_for, warn
-from compat.errors import ConfigurationError
+from compat.errors import ForbiddenArgument
 from compat.legacy.base import _built_by_class_statement, _is_compat_class
-from compat.prefect.credentials import aws_client_kwargs, azure_service, read_secret
+from compat.prefect.credentials import aws_client_kwargs, azure_service, gcs_client
 from compat.renames import PREFECT, Rename
 from compat.results._atomic import atomic_write_bytes
 from compat.results.serializers import PickleSerializer
@@ -214,8 +214,9 @@ class S3ResultHandler(ResultHandler):
         self.aws_credentials_secret = aws_credentials_secret
         self.boto3_kwargs = dict(boto3_kwargs or {})
         if "service_name" in self.boto3_kwargs:
-            raise ConfigurationError(
-                "S3ResultHandler: boto3_kwargs cannot set service_name (its client is always S3's); remove it"
+            raise ForbiddenArgument(
+                'Changing the boto3 "service_name" is not permitted! S3ResultHandler\'s client is always S3\'s: remove '
+                "service_name from boto3_kwargs"
             )
         super().__init__()
 
@@ -253,8 +254,9 @@ class S3ResultHandler(ResultHandler):
 class GCSResultHandler(ResultHandler):
     """Each value as a new blob in the Google Cloud Storage ``bucket`` (base64 text of its cloudpickle bytes).
 
-    The client is Prefect's (``prefect.utilities.gcp.get_storage_client``), with the credentials stored in the
-    Prefect Secret ``credentials_secret`` if given; ``google-cloud-storage`` is needed once it is used.
+    The client is Prefect's (``prefect.utilities.gcp.get_storage_client``), made on first use as 0.13 made it: with
+    the service account key in the Prefect Secret ``credentials_secret`` if one is named (read then), else Prefect's
+    own choice; ``google-cloud-storage`` is needed once it is used.
     """
 
     _not_pickled = ("_converted", "_gcs_bucket")
@@ -264,14 +266,19 @@ class GCSResultHandler(ResultHandler):
         self.credentials_secret = credentials_secret
         super().__init__()
 
+    def initialize_client(self) -> None:
+        """Make the client now (reading the credentials Secret), as 0.13's ``initialize_client`` did."""
+        self.gcs_bucket = gcs_client(self.credentials_secret).bucket(self.bucket)
+
     @property
     def gcs_bucket(self) -> Any:
         if getattr(self, "_gcs_bucket", None) is None:
-            from prefect.utilities.gcp import get_storage_client
-
-            credentials = read_secret(self.credentials_secret, "credentials_secret") if self.credentials_secret else None
-            self._gcs_bucket = get_storage_client(credentials=credentials).bucket(self.bucket)  # type: ignore[arg-type]
+            self.initialize_client()
         return self._gcs_bucket
+
+    @gcs_bucket.setter
+    def gcs_bucket(self, value: Any) -> None:
+        self._gcs_bucket = value
 
     def write(self, result: Any) -> str:
         key = _new_key()
@@ -287,8 +294,9 @@ class AzureResultHandler(ResultHandler):
 
     Authenticates with ``connection_string`` (default: ``AZURE_STORAGE_CONNECTION_STRING``), else with the Prefect
     Secret ``azure_credentials_secret`` (JSON with ``ACCOUNT_NAME`` and ``ACCOUNT_KEY`` or ``SAS_TOKEN``, or a
-    connection string), read when the client is made; ``azure-storage-blob`` (12.x, the API Prefect 1.x uses) is
-    needed once it is used.
+    connection string), read when the client is made; ``azure-storage-blob`` is needed once it is used: 12.x (the
+    API Prefect 1.x uses), or the 2.x SDK Prefect 0.13's handler called (``BlockBlobService``), whichever is
+    installed, speaking to the service in its own API.
     """
 
     _not_pickled = ("_converted", "_service")
@@ -321,15 +329,27 @@ class AzureResultHandler(ResultHandler):
 
     def write(self, result: Any) -> str:
         key = _new_key()
-        self.service.get_blob_client(container=self.container, blob=key).upload_blob(_encode(result, key).decode())
+        text = _encode(result, key).decode()
+        if _is_block_blob_service(self.service):
+            self.service.create_blob_from_text(container_name=self.container, blob_name=key, text=text)
+        else:
+            self.service.get_blob_client(container=self.container, blob=key).upload_blob(text)
         return key
 
     def read(self, uri: str) -> Any:
+        if _is_block_blob_service(self.service):
+            return _decode(self.service.get_blob_to_text(container_name=self.container, blob_name=uri).content, uri)
         blob = self.service.get_blob_client(container=self.container, blob=uri)
         return _decode(blob.download_blob().readall(), uri)
 
     def __repr__(self) -> str:  # the connection string holds the account key
         return f"AzureResultHandler(container={self.container!r})"
+
+
+def _is_block_blob_service(service: Any) -> bool:
+    """Whether ``service`` speaks azure-storage-blob 2.x's API (``BlockBlobService``: ``create_blob_from_text``,
+    ``get_blob_to_text``) rather than 12.x's (``BlobServiceClient.get_blob_client``)."""
+    return callable(getattr(service, "create_blob_from_text", None))
 
 
 class JSONResultHandler(ResultHandler):

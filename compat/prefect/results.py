@@ -4,8 +4,10 @@
 settings (the class named by the ``prefect`` profile of the rename table, the constructor arguments mapped by its
 ``arguments``), so runtime and codemod cannot disagree; any other handler a ``ResultHandlerResult`` around it.
 A handler that names a credentials Secret becomes the Prefect Result that reads that Secret (``S3ResultWithSecret``,
-``AzureResultWithSecret``), since Prefect 1.x's own read only a fixed one. ``to_handler(result)`` is the reverse
-view for legacy code that reads ``task.result_handler``.
+``AzureResultWithSecret``, ``GCSResultWithSecret``), since Prefect 1.x's own read only a fixed one; an
+``AzureResultHandler`` where the 2.x Azure SDK is installed, which Prefect 1.x's ``AzureResult`` cannot use, runs
+itself in a ``ResultHandlerResult``. ``to_handler(result)`` is the reverse view for legacy code that reads
+``task.result_handler``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from prefect.engine.result import Result
 from compat.adapters import HANDLER_EXPECTED, handler_has_stored
 from compat.deprecations import HandlerKind, LegacyHandlerWarning, warn
 from compat.errors import ArgumentTypeError
-from compat.prefect.credentials import aws_credentials, azure_service
+from compat.prefect.credentials import aws_credentials, azure_service, block_blob_sdk_installed, gcs_client
 from compat.prefect.handlers import ResultHandler, _LegacyHandlerType
 from compat.renames import PREFECT, Rename
 from compat.results._cloud import unwrap_legacy_payload
@@ -31,6 +33,7 @@ from compat.results.serializers import PickleSerializer
 
 __all__ = [
     "AzureResultWithSecret",
+    "GCSResultWithSecret",
     "ResultAsHandler",
     "ResultHandlerResult",
     "S3ResultWithSecret",
@@ -131,7 +134,27 @@ class AzureResultWithSecret(prefect.engine.results.AzureResult):
         self._service = azure_service(self.connection_string, self.azure_credentials_secret)
 
 
-def _with_secret(handler: ResultHandler) -> Result | None:
+class GCSResultWithSecret(prefect.engine.results.GCSResult):
+    """Prefect's ``GCSResult`` whose client authenticates with the service account key in the Prefect Secret
+    ``credentials_secret``, read when the client is made: what ``GCSResultHandler(credentials_secret=...)`` becomes
+    (Prefect's own reads only the Secret ``GCP_CREDENTIALS``)."""
+
+    def __init__(self, bucket: str, credentials_secret: str, **kwargs: Any) -> None:
+        self.credentials_secret = credentials_secret
+        super().__init__(bucket=bucket, **kwargs)
+
+    @property
+    def gcs_bucket(self) -> Any:
+        if getattr(self, "_gcs_bucket", None) is None:
+            self._gcs_bucket = gcs_client(self.credentials_secret).bucket(self.bucket)
+        return self._gcs_bucket
+
+    @gcs_bucket.setter
+    def gcs_bucket(self, value: Any) -> None:
+        self._gcs_bucket = value
+
+
+def _bridged(handler: ResultHandler) -> Result | None:
     """The Result that reads the credentials Secret ``handler`` names, or None where Prefect's own does as well."""
     name = type(handler).__name__
     if name == "S3ResultHandler" and handler.aws_credentials_secret:  # type: ignore[attr-defined]
@@ -139,6 +162,12 @@ def _with_secret(handler: ResultHandler) -> Result | None:
             bucket=handler.bucket,  # type: ignore[attr-defined]
             aws_credentials_secret=handler.aws_credentials_secret,  # type: ignore[attr-defined]
             boto3_kwargs=handler.boto3_kwargs,  # type: ignore[attr-defined]
+            serializer=SigningPickleSerializer(),
+        )
+    if name == "GCSResultHandler" and handler.credentials_secret:  # type: ignore[attr-defined]
+        return GCSResultWithSecret(
+            bucket=handler.bucket,  # type: ignore[attr-defined]
+            credentials_secret=handler.credentials_secret,  # type: ignore[attr-defined]
             serializer=SigningPickleSerializer(),
         )
     if name == "AzureResultHandler" and not handler.connection_string:  # type: ignore[attr-defined]
@@ -283,7 +312,9 @@ _PICKLING = frozenset({"LocalResult", "S3Result", "GCSResult", "AzureResult"})
 
 def _native_result(handler: ResultHandler, rename: Rename) -> Result:
     """The Prefect Result the rename table names for a built-in handler, with the handler's settings."""
-    kept = _with_secret(handler)
+    if rename.old == "AzureResultHandler" and block_blob_sdk_installed():
+        return ResultHandlerResult(handler)  # Prefect 1.x's AzureResult needs the 12.x SDK; the handler speaks both
+    kept = _bridged(handler)
     if kept is not None:
         handler._converted_into(kept)
         return kept

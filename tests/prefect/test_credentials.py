@@ -14,7 +14,7 @@ import prefect
 import pytest
 from prefect import Flow, task
 
-from compat.errors import ConfigurationError
+from compat.errors import ConfigurationError, ForbiddenArgument
 from compat.prefect.handlers import AzureResultHandler, S3ResultHandler
 from compat.prefect.results import AzureResultWithSecret, S3ResultWithSecret, to_result
 from tests.fixtures.azure_server import connection_string
@@ -109,9 +109,17 @@ def test_a_secret_without_the_keys_names_what_it_lacks_and_never_shows_values() 
 
 
 @pytest.mark.usefixtures("quiet")
-def test_s3_handler_refuses_a_service_name_in_boto3_kwargs() -> None:
-    with pytest.raises(ConfigurationError, match=r"boto3_kwargs cannot set service_name"):
+def test_s3_handler_refuses_a_service_name_in_boto3_kwargs_saying_to_remove_it() -> None:
+    with pytest.raises(ConfigurationError, match=r'^Changing the boto3 "service_name" is not permitted! .*remove '
+                       r"service_name from boto3_kwargs$"):
         S3ResultHandler("bucket", boto3_kwargs={"service_name": "sqs"})
+
+
+@pytest.mark.usefixtures("quiet")
+def test_a_service_name_in_boto3_kwargs_is_the_assertion_error_prefect_013_raised() -> None:
+    with pytest.raises(AssertionError) as refused:  # 0.13: assert "service_name" not in boto3_kwargs
+        S3ResultHandler("bucket", aws_credentials_secret="AWS_CREDENTIALS", boto3_kwargs={"service_name": "s3"})
+    assert isinstance(refused.value, ForbiddenArgument)
 
 
 @pytest.mark.usefixtures("quiet", "checkpointing", "no_machine_credentials")

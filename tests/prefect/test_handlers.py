@@ -190,14 +190,24 @@ def test_built_in_handler_becomes_its_native_prefect_result(quiet, make, expecte
 
 
 def test_a_lost_setting_is_named_with_what_to_do(legacy) -> None:
-    to_result(GCSResultHandler(bucket="b", credentials_secret="MY_GCP"))
+    to_result(AzureResultHandler(container="c", connection_string="cs", azure_credentials_secret="MY_AZ"))
     lost = [w for w in legacy if "has no such setting" in str(w.message)]
-    assert len(lost) == 1 and "credentials_secret=" in str(lost[0].message)
-    assert "reads the GCP_CREDENTIALS secret from context" in str(lost[0].message)
+    assert len(lost) == 1 and "azure_credentials_secret=" in str(lost[0].message)
+    assert "connection_string_secret=" in str(lost[0].message)
 
 
-def test_a_credentials_secret_the_result_keeps_is_not_called_lost(legacy) -> None:
-    to_result(S3ResultHandler(bucket="b", aws_credentials_secret="MY_AWS"))
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: S3ResultHandler(bucket="b", aws_credentials_secret="MY_AWS"),
+        lambda: GCSResultHandler(bucket="b", credentials_secret="MY_GCP"),
+        lambda: AzureResultHandler(container="c", azure_credentials_secret="MY_AZ"),
+    ],
+    ids=["s3", "gcs", "azure"],
+)
+def test_a_credentials_secret_the_result_keeps_is_not_called_lost(legacy, make, monkeypatch) -> None:
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)  # Azure: the secret is used without one
+    to_result(make())
     assert not [w for w in legacy if "has no such setting" in str(w.message)]
 
 
