@@ -38,13 +38,13 @@ from typing import TYPE_CHECKING, Any, Union
 from compat.engine.context import task_run_context
 from compat.engine.parameter import Parameter
 from compat.engine.runner import _describe
-from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, invalidated_by, judge
+from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, invalidate_settings, judge
 from compat.engine.states import Skipped
 from compat.engine.targets import (
-    KEPT_IN_MEMORY,
     cache_terms,
     check_settings,
     choose_result,
+    keeps_in_memory,
     refuse_colliding_targets,
     stored_at,
     write_once,
@@ -157,17 +157,20 @@ class Planner:
     anything runs), then ``plan(prune)`` looks up each task's stored output with the run's ``flow_context``."""
 
     def __init__(self, flow: Flow, values: Mapping[str, Any], flow_context: Mapping[str, Any], refresh: Refresh) -> None:
-        refuse_colliding_targets(flow.name, flow.calls.items(), flow.result)
-        check_settings(flow.calls, flow.result)
+        self.calls = calls = flow.calls
+        # step 1 for every task, once: the checks below and each step use the same copy
+        self.results = {task: choose_result(task, flow.result) for task in calls if not isinstance(task, Parameter)}
+        refuse_colliding_targets(flow.name, calls.items(), flow.result, self.results)
+        check_settings(self.results.values())
         self.flow = flow
         self.values = values
         self.flow_context = flow_context
         self.refreshed, self.write_once = refreshed_tasks(flow, refresh)
         if self.write_once:
             _warn_write_once(self.write_once, flow.result)
-        self.invalidate = {task: invalidated_by(task, flow.invalidate_on) for task in flow.calls}
+        self.invalidate = invalidate_settings(calls, flow.invalidate_on)
         self.steps: dict[Task, Step] = {}  # decided so far, in dependency order
-        self.codes: dict[Task, str | None] = {}
+        self.codes: dict[Any, str | None] = {}  # by function (a flow calls one @task many times)
 
     def plan(self, prune: bool = False) -> Plan:
         """Decide every task in dependency order (a consumer's inputs are fingerprinted from its producers'
@@ -184,7 +187,7 @@ class Planner:
                     covered[task], direct = cached_by
                     steps[task] = Step(task, "skip", _not_needed(covered[task], direct), steps[task].location,
                                        "not-needed")
-        return Plan(self.flow.name, {task: steps[task] for task in self.flow.calls})
+        return Plan(self.flow.name, {task: steps[task] for task in self.calls})
 
     def covering(
         self, task: Task, steps: Mapping[Task, Step], covered: Mapping[Task, list[str]]
@@ -212,7 +215,7 @@ class Planner:
         if isinstance(task, Parameter):
             return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}",
                         code="parameter")
-        result = choose_result(task, self.flow.result)
+        result = self.results[task]
         rendered, shown, undecided = self.locate(task, result)
         if task in self.refreshed:
             return Step(task, "run", _refresh_reason(self.refreshed[task]), shown, "refresh")
@@ -230,26 +233,28 @@ class Planner:
     def locate(self, task: Task, result: Result) -> tuple[str | None, str | None, tuple[str, str] | None]:
         """``(rendered, resolved, None)`` when the location renders from parameters and context alone, else
         ``(None, None, (why not, reason code))``."""
-        call = self.flow.calls[task]
+        call = self.calls[task]
         if call.mapped is not None:
             return None, None, ("mapped: each child checks its own target when it runs", "mapped")
         location = result.template
         if location is None:
-            if result is KEPT_IN_MEMORY:
+            if keeps_in_memory(result):
                 return None, None, ("no target: no Result is configured, so its output is kept in memory only",
                                     "no-target")
             return None, None, ("no target: its Result has no location template, so each run writes a new output",
                                 "no-target")
-        upstream = [key for up, key in zip(call.upstream, call.keys) if key is not None and not isinstance(up, Parameter)]
         if isinstance(location, str):
             fresh = [key for key in ("flow_run_id", "task_run_id") if _names_key(location, key)]
             if fresh:
                 return None, None, (f"no target: its location names {{{fresh[0]}}}, which is new on every run",
                                     "no-target")
-        depends = ", ".join(repr(key) for key in dict.fromkeys(upstream) if _names_key(location, key))
-        if depends:
-            how = "is computed from the run's inputs, including" if callable(location) else "depends on"
-            return None, None, (f"location {how} upstream output {depends}", "upstream-location")
+        if call.keys:
+            upstream = [key for up, key in zip(call.upstream, call.keys)
+                        if key is not None and not isinstance(up, Parameter) and _names_key(location, key)]
+            if upstream:
+                depends = ", ".join(repr(key) for key in dict.fromkeys(upstream))
+                how = "is computed from the run's inputs, including" if callable(location) else "depends on"
+                return None, None, (f"location {how} upstream output {depends}", "upstream-location")
         inputs = self.known_inputs(task)
         try:
             rendered = result.render(location, task_run_context(self.flow_context, task.name, None, inputs))
@@ -260,7 +265,7 @@ class Planner:
 
     def known_inputs(self, task: Task) -> dict[str, Any]:
         """The inputs of ``task`` known before the run: its constants and the parameters it takes."""
-        call = self.flow.calls[task]
+        call = self.calls[task]
         inputs = dict(call.constants)
         for up, key in zip(call.upstream, call.keys):
             if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
@@ -272,10 +277,10 @@ class Planner:
         its record agree with the task's code and inputs now?"""
         try:
             # a record that describes the stored object says it exists: one look-up fewer for most targets
-            record = None if result.caches or shown is None else result.record(shown)
+            record = None if result.caches or shown is None else result.record(shown, resolved=True)
             found = record is not None or stored_at(result, rendered)
             if result.caches:
-                record = result.record(shown) if found else None  # type: ignore[arg-type]
+                record = result.record(shown, resolved=True) if found else None  # type: ignore[arg-type]
                 exists = found or result.exists_at(result.resolve(rendered))  # type: ignore[arg-type]
         except Exception as exc:  # a backend failing: the run fails at the same check
             return Step(task, "run", f"cannot check the target {rendered!r}, so the run fails there: {_describe(exc)}",
@@ -323,7 +328,7 @@ class Planner:
         left out when it is unknown before the run)."""
         if record is None:
             return NO_RECORD
-        call = self.flow.calls[task]
+        call = self.calls[task]
         inputs: dict[str, str | None] = {
             key: input_fingerprint(value) for key, value in self.known_inputs(task).items()
         }
@@ -344,11 +349,17 @@ class Planner:
     def code(self, task: Task) -> str | None:
         """The fingerprint of ``task``'s code, taken once per run here, where the flow was built (the runs on
         workers are given it)."""
+        if isinstance(task, Parameter):
+            return None
+        fn = getattr(task, "fn", None)
+        made_by = fn if fn is not None else type(task)  # what code_of fingerprints: one per function, not per call
         try:
-            return self.codes[task]
+            return self.codes[made_by]
         except KeyError:
-            code = self.codes[task] = None if isinstance(task, Parameter) else code_of(task)
+            code = self.codes[made_by] = code_of(task)
             return code
+        except TypeError:  # an unhashable callable
+            return code_of(task)
 
 
 _REBUILDS = frozenset({"missing", "expired", "refresh", "invalidated", "code-changed", "inputs-changed", "upstream-changed",

@@ -37,7 +37,7 @@ __all__ = [
     "checked_invalidate_on",
     "code_of",
     "input_fingerprint",
-    "invalidated_by",
+    "invalidate_settings",
     "judge",
     "list_fingerprint",
 ]
@@ -78,13 +78,17 @@ def checked_invalidate_on(given: object, where: str) -> frozenset[str] | None:
     return frozenset(items)  # type: ignore[arg-type]
 
 
-def invalidated_by(task: Task, flow_setting: frozenset[str] | None) -> frozenset[str]:
-    """What makes ``task``'s target stale: its own setting, else the flow's, else the environment's."""
-    own: frozenset[str] | None = getattr(task, "invalidate_on", None)
-    if own is not None:
-        return own
-    if flow_setting is not None:
-        return flow_setting
+def invalidate_settings(tasks: Iterable[Task], flow_setting: frozenset[str] | None) -> dict[Task, frozenset[str]]:
+    """What makes each task's target stale: its own setting, else the flow's, else the environment's (read once)."""
+    fallback = flow_setting if flow_setting is not None else _environment_setting()
+    settings: dict[Task, frozenset[str]] = {}
+    for task in tasks:
+        own: frozenset[str] | None = getattr(task, "invalidate_on", None)
+        settings[task] = own if own is not None else fallback
+    return settings
+
+
+def _environment_setting() -> frozenset[str]:
     raw = os.environ.get(INVALIDATE_VARIABLE)
     if raw is None:
         return frozenset()

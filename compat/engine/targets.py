@@ -12,7 +12,7 @@ alike would read each other's output as their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from compat.engine.parameter import Parameter
@@ -101,23 +101,26 @@ def literal(location: str | None) -> str | None:
     return None if location is None else location.replace("{", "{{").replace("}", "}}")
 
 
-def check_settings(tasks: Iterable[Task], default: Result | None) -> None:
+def check_settings(results: Iterable[Result]) -> None:
     """Raise the ``ConfigurationError`` of a setting that no task run could use (an empty key in
     ``$RESULTS_COMPAT_SIGNING_KEY``), before anything runs or is looked up: found inside a run, it would fail
-    every task, and must never be mistaken for unreadable stored data."""
+    every task, and must never be mistaken for unreadable stored data. ``results``: each task's (``choose_result``)."""
     seen: set[int] = set()
-    for task in tasks:
-        serializer = choose_result(task, default).serializer
+    for result in results:
+        serializer = result.serializer
         if id(serializer) not in seen:
             seen.add(id(serializer))
             getattr(serializer, "keyring", None)  # a PickleSerializer parses its keys here, raising if unusable
 
 
-def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]], default: Result | None) -> None:
+def refuse_colliding_targets(
+    flow_name: str, calls: Iterable[tuple[Task, Call]], default: Result | None, chosen: Mapping[Task, Result]
+) -> None:
     """Raise ``FlowError`` before anything runs for the first mapped task whose location template names no
     per-child field (its children would overwrite one another and each would read the first child's output), and
     for two tasks whose templates render alike in the same store (the second would read the first's output as
-    ``Cached``). A callable location cannot be inspected and is allowed."""
+    ``Cached``). A callable location cannot be inspected and is allowed. ``chosen``: each task's Result
+    (``choose_result``)."""
     seen: dict[tuple[Any, ...], Task] = {}
     for task, call in calls:
         if isinstance(task, Parameter):  # its value is given, never stored
@@ -125,7 +128,7 @@ def refuse_colliding_targets(flow_name: str, calls: Iterable[tuple[Task, Call]],
         template = task.target if task.target is not None else (task.result or default or KEPT_IN_MEMORY).template
         if not isinstance(template, str):  # None: the backend picks a new name per write; a callable: unknowable
             continue
-        result = choose_result(task, default)
+        result = chosen[task]
         if call.mapped is not None and not any(_names_key(template, key) for key in (*PER_CHILD_KEYS, *call.mapped)):
             mapped = ", ".join("{" + key + "}" for key in sorted(call.mapped))
             raise FlowError(

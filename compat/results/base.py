@@ -24,7 +24,7 @@ from compat.errors import (
 )
 from compat.results.leases import LEASING, Holder, LeaseSetting, lease_setting
 from compat.results.records import (
-    RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash,
+    RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash, trusted,
 )
 from compat.results.serializers import PickleSerializer, Serializer
 
@@ -124,11 +124,31 @@ def _names_key(location: Location, key: str) -> bool:
         return True
     if not isinstance(location, str):
         return False
+    keys = _TEMPLATE_KEYS.get(location)
+    if keys is None:
+        keys = _template_keys(location)
+    return key in keys
+
+
+_TEMPLATE_KEYS: dict[str, frozenset[str]] = {}
+_TEMPLATE_KEYS_KEPT = 1024  # templates remembered, at most: a flow has few, each asked about for every task
+
+
+def _template_keys(template: str) -> frozenset[str]:
+    """The context keys ``template`` uses (``a`` of ``{a.b}`` or ``{a[0]}``); none for a malformed one (rendering it
+    will say what is wrong). Parsed once per template: a plan asks about each task's template several times."""
     try:
-        fields = {field for _, field, _, _ in string.Formatter().parse(location) if field}
-    except ValueError:  # a malformed template: rendering it will say what is wrong
-        return False
-    return any(re.split(r"[.\[]", field, maxsplit=1)[0] == key for field in fields)
+        fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+    except ValueError:
+        fields = set()
+    keys = frozenset(_FIELD_HEAD.split(field, maxsplit=1)[0] for field in fields)
+    if len(_TEMPLATE_KEYS) >= _TEMPLATE_KEYS_KEPT:
+        _TEMPLATE_KEYS.clear()
+    _TEMPLATE_KEYS[template] = keys
+    return keys
+
+
+_FIELD_HEAD = re.compile(r"[.\[]")
 
 
 class _StrictContext(dict):  # type: ignore[type-arg]
@@ -317,20 +337,20 @@ class Result:
         setting: a record is rewritten with its output)."""
         self.write_bytes(location, data)
 
-    def record(self, location: str) -> TargetRecord | None:
+    def record(self, location: str, *, resolved: bool = False) -> TargetRecord | None:
         """The record of the output stored at ``location``, or None: no record, one that cannot be parsed, one
         written for other bytes than those stored (its identity differs), or one that fails verification while
-        this Result signs. Costs a read of the record and one metadata look-up of the output."""
+        this Result signs. Costs a read of the record and one metadata look-up of the output. ``resolved``: the
+        caller has ``location`` from ``resolve`` already (the plan has), so it is not checked a second time."""
         if not self.keeps_records or not isinstance(location, str):
             return None
-        from compat.results import records
-
         try:
-            resolved = self.resolve(location)  # the record is beside the output: checked once, for both
-            record = TargetRecord.from_json(self.read_bytes(resolved + RECORD_SUFFIX))
-            if not records.trusted(record, self.serializer):
+            if not resolved:
+                location = self.resolve(location)  # the record is beside the output: checked once, for both
+            record = TargetRecord.from_json(self.read_bytes(location + RECORD_SUFFIX))
+            if not trusted(record, self.serializer):
                 return None
-            return record if record.describes(self.stored_identity(resolved)) else None
+            return record if record.describes(self.stored_identity(location)) else None
         except (ResultNotFound, ValueError, LocationError):
             return None
 

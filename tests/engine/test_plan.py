@@ -57,6 +57,33 @@ def test_a_task_without_a_location_runs_because_it_has_no_target(tmp_path: Path,
     assert step.action == "run" and step.reason.startswith("no target") and step.location is None
 
 
+def test_a_task_without_any_result_is_planned_as_kept_in_memory_only() -> None:
+    with Flow("bare") as flow:  # no Result on the task, none on the flow
+        task(lambda: 1, name="one")()
+    step = flow.plan()["one"]
+    assert (step.code, step.reason) == (
+        "no-target", "no target: no Result is configured, so its output is kept in memory only"
+    )
+
+
+def test_a_task_called_many_times_has_its_code_fingerprinted_once_per_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    import compat.engine.plan as plan_module
+
+    fingerprinted: list[object] = []
+
+    def counting(task: object) -> str:
+        fingerprinted.append(task)
+        return "code"
+
+    monkeypatch.setattr(plan_module, "code_of", counting)
+    step = task(lambda x: x + 1, name="step", target="{x}.pkl")
+    with Flow("three", result=MemoryResult()) as flow:
+        for x in range(3):
+            step(x)
+    planner = plan_module.Planner(flow, {}, {}, None)
+    assert [planner.code(t) for t in flow.tasks] == ["code"] * 3 and len(fingerprinted) == 1
+
+
 def test_a_location_rendered_from_an_upstream_output_cannot_be_decided_before_the_run(
     tmp_path: Path, calls: Counter[str]
 ) -> None:

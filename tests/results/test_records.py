@@ -48,6 +48,12 @@ def test_record_gives_back_the_record_of_the_stored_bytes(tmp_path: Path) -> Non
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
 
 
+def test_record_of_a_location_already_resolved_is_the_same_record(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "sub/out.pkl").write([1, 2, 3])
+    result = LocalResult(dir=tmp_path)
+    assert result.record(result.resolve("sub/out.pkl"), resolved=True) == written.written_record
+
+
 def test_an_output_rewritten_without_its_record_has_none(tmp_path: Path) -> None:
     recording(LocalResult(dir=tmp_path), "out.pkl").write("first")
     LocalResult(dir=tmp_path, location="out.pkl").write("first")  # same bytes, another file: the record is stale
