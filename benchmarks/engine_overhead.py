@@ -15,7 +15,13 @@ Records (issue 21): the same chain on ``LocalResult(durable=False)``, run once s
 record, then ``flow.plan()``: every target's record read, its object's identity looked up and the task's code and
 inputs fingerprinted and compared (target: 10,000 tasks under 2 s). Fingerprinting alone: benchmarks/fingerprints.py.
 
-Run: .venv/bin/python benchmarks/engine_overhead.py [--repeats N]
+Scale (issue 27, ``--scale``): the chain at 10,000 and 100,000 tasks, interleaved (target: 100,000 cost at most
+10.5x of 10,000, where linear is 10x), ``flow.plan()`` of the targeted chain at 100,000 tasks (target: 1.2 s), and the
+memory a finished 100,000-task run keeps per task (the flow and every State; tracemalloc, in a round of its own:
+target at most 1.5 KB).
+
+Every figure is the fastest and the median of interleaved rounds; the load average is printed before and after.
+Run: .venv/bin/python benchmarks/engine_overhead.py [--repeats N] [--scale]
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
 import tempfile
 import time
+import tracemalloc
 
 from compat import Flow, LocalExecutor, LocalResult, MemoryResult, Skipped, task
 from compat.engine import Task
@@ -136,6 +144,53 @@ def recorded_plan_seconds(n: int, directory: str, kind: type[LocalResult] = Loca
     return elapsed
 
 
+def kept_per_task(n: int) -> float:
+    """Bytes of Python memory a finished run of an n-task chain keeps per task: its flow and every State."""
+    MemoryResult.clear()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        with Flow("chain", result=MemoryResult()) as flow:
+            x = step_task(0)
+            for _ in range(n - 1):
+                x = step_task(x)
+        state = flow.run(executor=LocalExecutor())
+        MemoryResult.clear()  # the stored bytes are the store's, not the engine's
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert state.is_successful()
+    return kept / n
+
+
+def shown(times: list[float], scale: float = 1.0, digits: int = 3) -> str:
+    """``fastest / median`` of ``times``, multiplied by ``scale``."""
+    return f"{min(times) * scale:.{digits}f} / {statistics.median(times) * scale:.{digits}f}"
+
+
+def scale(repeats: int) -> bool:
+    """The chain at 10,000 and 100,000 tasks, interleaved; the plan of 100,000 targets; memory kept per task."""
+    small, large = 10_000, 100_000
+    runs: dict[int, list[float]] = {small: [], large: []}
+    for i in range(repeats):
+        for n in (small, large) if i % 2 == 0 else (large, small):
+            gc.collect()
+            runs[n].append(sum(engine(n)))
+    ratios = [big / little for big, little in zip(runs[large], runs[small])]
+    print(f"chain, build + run, us/task fastest / median: {small} tasks {shown(runs[small], 1e6 / small, 1)}, "
+          f"{large} tasks {shown(runs[large], 1e6 / large, 1)}")
+    ratio = min(runs[large]) / min(runs[small])
+    print(f"  {large} / {small} tasks: {ratio:.2f}x fastest, {statistics.median(ratios):.2f}x median of the rounds' "
+          "ratios (target <= 10.5x; linear is 10x)")
+    plans = [plan_seconds(large) for _ in range(repeats)]
+    print(f"flow.plan(), {large} targeted tasks, s fastest / median: {shown(plans)} (target <= 1.2 s)")
+    kept = kept_per_task(large)
+    print(f"memory a finished {large}-task run keeps: {kept:.0f} bytes per task (target <= 1536)")
+    return ratio <= 10.5 and min(plans) <= 1.2 and kept <= 1536
+
+
 def measure(n: int) -> tuple[float, float, float]:
     """Build, run and added time per task for one flow of n tasks, in microseconds."""
     gc.collect()
@@ -146,11 +201,16 @@ def measure(n: int) -> tuple[float, float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeats", type=int, default=7, help="runs per size; the fastest is reported")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds per figure (fastest and median shown)")
+    parser.add_argument("--scale", action="store_true", help="only the 10,000 vs 100,000 tasks figures (issue 27)")
     args = parser.parse_args(argv)
 
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     engine(200)  # warm up imports and caches before measuring
+    if args.scale:
+        met = scale(args.repeats)
+        print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+        return 0 if met else 1
     samples: dict[int, list[tuple[float, float, float]]] = {n: [] for n in SIZES}
     for _ in range(args.repeats):  # sizes interleaved, so drifting machine load hits both alike
         for n in SIZES:
@@ -166,10 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     worst = max(added for _, _, added in results.values())
     print(f"worst added per task: {worst:.1f} us (target < 100 us)")
 
-    plans = {n: min(plan_seconds(n) for _ in range(args.repeats)) for n in SIZES}
+    plan_times: dict[int, list[float]] = {n: [] for n in SIZES}
+    for _ in range(args.repeats):
+        for n in SIZES:
+            plan_times[n].append(plan_seconds(n))
+    plans = {n: min(times) for n, times in plan_times.items()}
     plan_ratio = plans[large] / plans[small]
-    print(f"flow.plan(): {small} tasks {plans[small]:.3f} s, {large} tasks {plans[large]:.3f} s "
-          f"({plan_ratio:.2f}x; target < 1 s and <= 2.2x)")
+    print(f"flow.plan(), s fastest / median: {small} tasks {shown(plan_times[small])}, {large} tasks "
+          f"{shown(plan_times[large])} ({plan_ratio:.2f}x fastest; target < 1 s and <= 2.2x)")
     pruned = min(pruned_run_seconds(large) for _ in range(args.repeats))
     print(f"flow.run(prune=True), {large}-task chain, cached sink: {pruned:.3f} s, no task ran (target < 1 s)")
     runs: dict[str, list[float]] = {"without": [], "with": []}
@@ -178,18 +242,21 @@ def main(argv: list[str] | None = None) -> int:
         for side, memory in order if i % 2 == 0 else order[::-1]:
             gc.collect()
             runs[side].append(sum(engine(SIZES[0], memory)) / SIZES[0] * 1e6)
-    print(f"run of a {SIZES[0]}-task chain, us/task (build + run), fastest: without records "
-          f"{min(runs['without']):.1f}, with records {min(runs['with']):.1f} "
-          f"(+{min(runs['with']) - min(runs['without']):.1f} us a task for the record and the fingerprints)")
+    print(f"run of a {SIZES[0]}-task chain, us/task (build + run), fastest / median: without records "
+          f"{shown(runs['without'], digits=1)}, with records {shown(runs['with'], digits=1)} "
+          f"(+{min(runs['with']) - min(runs['without']):.1f} us a task fastest, "
+          f"+{statistics.median(runs['with']) - statistics.median(runs['without']):.1f} median, for the record and "
+          "the fingerprints)")
     with tempfile.TemporaryDirectory() as directory:
         sides: dict[str, list[float]] = {"without": [], "with": []}
-        for i in range(3):  # interleaved, each side first in every other round
+        for i in range(max(3, args.repeats)):  # interleaved, each side first in every other round
             order = [("without", Unrecorded), ("with", LocalResult)]
             for side, kind in order if i % 2 == 0 else order[::-1]:
                 sides[side].append(recorded_plan_seconds(SIZES[-1], os.path.join(directory, side), kind))
     without, with_records = min(sides["without"]), min(sides["with"])
-    print(f"flow.plan(), {SIZES[-1]} stored targets: without records {without:.2f} s, with records {with_records:.2f} s "
-          f"({with_records / without:.2f}x; target: with records under 2 s)")
+    print(f"flow.plan(), {SIZES[-1]} stored targets, s fastest / median: without records {shown(sides['without'], digits=2)}, "
+          f"with records {shown(sides['with'], digits=2)} ({with_records / without:.2f}x fastest; target: with records "
+          "under 2 s)")
     records_ok = with_records < 2
     print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     engine_ok = worst < 100 and ratio <= 2.2
