@@ -18,6 +18,7 @@ __all__ = [
     "COMPAT",
     "DEPRECATED_IN",
     "AUTO_PROFILES",
+    "FlowShape",
     "PREFECT",
     "PREFECT3",
     "PROFILES",
@@ -90,6 +91,41 @@ class Rename:
 
 
 @dataclass(frozen=True)
+class FlowShape:
+    """How the legacy engine's flows and Task classes are spelled in the target engine (the codemod's flows and
+    task classes rules); every name and keyword the rewrite knows is here.
+
+    ``with Flow("name", ...) as flow:`` whose body holds only ``Parameter``s and task calls becomes a function
+    decorated with ``decorator``; ``flow.run(parameters={...})`` becomes a call of it. A keyword or method with no
+    entry, or one mapped to None, leaves the flow as it is, listed with ``reasons[name]`` (or a general reason).
+    """
+
+    flow_class: str
+    parameter_class: str
+    task_class: str
+    decorator: str
+    module: str
+    """The module the legacy classes and the new decorator are imported from (both ``prefect``)."""
+    flow_keywords: Mapping[str, str | None]
+    """``Flow(...)``'s keywords -> ``@flow(...)``'s (the first positional argument is ``name``); a renamed one
+    (``result=``) is rewritten by the keyword renames, whose ``applies_to`` names ``flow_class``."""
+    parameter_keywords: tuple[str, ...]
+    """What a ``Parameter`` may be given besides its name: it becomes an argument of the flow function."""
+    call_keywords: Mapping[str, str | None]
+    """Keywords of a task call inside the flow block that the engine itself takes (``upstream_tasks``)."""
+    run_method: str
+    run_keywords: Mapping[str, str | None]
+    """``flow.run(...)``'s keywords: ``parameters`` becomes the call's arguments; the others leave it listed."""
+    kept_calls: tuple[str, ...]
+    """Functions of ``module`` a flow body may call that mean the same in the target engine (``unmapped``)."""
+    task_options: Mapping[str, str | None]
+    """Keywords of a Task subclass's instantiation -> the ``with_options`` keyword of the ``@task`` function it
+    becomes (names already renamed by the keyword renames count as they are)."""
+    reasons: Mapping[str, str]
+    """Why a flow keyword, a ``flow.<method>`` or a construct stays as it is, and what to do instead."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A family of legacy names: where they are imported from and where their replacements live.
 
@@ -120,6 +156,8 @@ class Profile:
     ``result_storage``): the codemod saves it above the statement."""
     input_field: str = "{}"
     """For ``template`` keywords: how a task input named ``x`` is spelled in the new template."""
+    flows: FlowShape | None = None
+    """For a profile that moves code to another engine: how its flows and Task classes are rewritten."""
 
     def new_path(self, rename: Rename) -> str:
         """The importable path of a class rename's replacement (``compat.results.LocalResult``)."""
@@ -476,7 +514,7 @@ PREFECT3 = Profile(
             old="result_handler",
             new="result_storage",
             anchor="moving-to-prefect-3",
-            applies_to=("Task", "task"),
+            applies_to=("Task", "task", "Flow"),
             adds="persist_result=True",
             note="a handler or Result of your own has no Prefect 3 equivalent: store the value in a block of "
             "prefect.filesystems, or write it in the task",
@@ -486,7 +524,7 @@ PREFECT3 = Profile(
             old="result",
             new="result_storage",
             anchor="moving-to-prefect-3",
-            applies_to=("Task", "task"),
+            applies_to=("Task", "task", "Flow"),
             adds="persist_result=True",
             note="a Result of your own has no Prefect 3 equivalent: store the value in a block of "
             "prefect.filesystems, or write it in the task",
@@ -549,6 +587,53 @@ PREFECT3 = Profile(
     }),
     input_field="parameters[{}]",
     storage_keyword="result_storage",
+    flows=FlowShape(
+        flow_class="Flow",
+        parameter_class="Parameter",
+        task_class="Task",
+        decorator="flow",
+        module="prefect",
+        flow_keywords=_frozen({"name": "name", "result": "result_storage", "result_handler": "result_storage",
+                               "schedule": None, "executor": None,
+                               "environment": None, "run_config": None, "storage": None, "state_handlers": None,
+                               "on_failure": None, "terminal_state_handler": None, "tasks": None, "edges": None,
+                               "reference_tasks": None, "validate": None}),
+        parameter_keywords=("default", "required"),
+        call_keywords=_frozen({"upstream_tasks": "wait_for", "mapped": None, "task_args": None, "flow": None}),
+        run_method="run",
+        run_keywords=_frozen({"parameters": "parameters"}),
+        kept_calls=("unmapped",),
+        task_options=_frozen({"name": "name", "tags": "tags", "max_retries": "retries",
+                              "timeout": "timeout_seconds", "log_stdout": "log_prints",
+                              "result_storage": "result_storage", "result_storage_key": "result_storage_key",
+                              "persist_result": "persist_result", "cache_expiration": "cache_expiration"}),
+        reasons=_frozen({
+            "schedule": "a Prefect 3 schedule belongs to a deployment: serve the flow with flow.serve(cron=...) or "
+            "deploy it with flow.deploy(...)",
+            "executor": "Prefect 3 runs a flow's tasks with a task runner: @flow(task_runner=ThreadPoolTaskRunner()) "
+            "(prefect.task_runners), or prefect-dask's DaskTaskRunner for a Dask cluster",
+            "environment": "Prefect 3 runs flows on a deployment's work pool: flow.deploy(work_pool_name=...)",
+            "run_config": "Prefect 3 runs flows on a deployment's work pool: flow.deploy(work_pool_name=...)",
+            "storage": "Prefect 3 loads a deployed flow's code with flow.from_source(...): there is no flow storage",
+            "state_handlers": "Prefect 3 calls state hooks instead: @flow(on_completion=[...], on_failure=[...]) "
+            "with functions of (flow, flow_run, state)",
+            "on_failure": "Prefect 3's @flow(on_failure=[...]) takes functions of (flow, flow_run, state)",
+            "terminal_state_handler": "Prefect 3 calls state hooks instead: @flow(on_completion=[...], "
+            "on_failure=[...])",
+            "tasks": "a Prefect 3 flow is the function's body: call each task in it",
+            "edges": "a Prefect 3 flow is the function's body: call each task in it, in order or with wait_for=",
+            "reference_tasks": "a Prefect 3 flow's state is that of its return value: return the reference "
+                               "task's result",
+            "validate": "a Prefect 3 flow is validated when it is called",
+            "mapped": "call task.map(...) instead",
+            "task_args": "give the options with task.with_options(...) before calling it",
+            "flow": "a Prefect 3 task runs in the flow that calls it",
+            "register": "a Prefect 3 flow is deployed instead: flow.serve(...) or flow.deploy(...)",
+            "visualize": "Prefect 3 shows a flow run's graph in its UI",
+            "run": "Prefect 3 calls the flow function; give parameters= as its arguments and the other run "
+                   "options to @flow(...) or the deployment",
+        }),
+    ),
 )
 """Prefect 0.10-1.x results and targets -> Prefect 3's result storage, storage keys and persistence. It moves code
 to another engine, so it runs only when asked (``--profile prefect3``), never under ``--profile auto``."""

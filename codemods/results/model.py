@@ -12,7 +12,8 @@ from typing import Any, Literal
 __all__ = ["Action", "Edit", "FileOutcome", "Rule", "Site", "Status"]
 
 Rule = Literal[
-    "import", "constructor", "keyword", "attribute", "direct-call", "subclass", "dynamic", "reference", "profile"
+    "import", "constructor", "keyword", "attribute", "direct-call", "subclass", "dynamic", "reference", "profile",
+    "flow", "task-class",
 ]
 Action = Literal["rewritten", "manual", "skipped", "ignored"]
 """``manual``: a follow-up for a human (fails --check); ``ignored``: one a ``# results-codemod: ignore`` pragma

@@ -60,6 +60,8 @@ def needles(profile: Profile | None) -> re.Pattern[bytes]:
         words.update(rename.old.rsplit(".", 1)[-1] for rename in one.renames)
         words.update(module.rsplit(".", 1)[-1] for module in one.legacy_modules)
         words.update(r.new for r in one.of_kind("class") if any(new is None for new in r.arguments.values()))
+        if one.flows is not None:
+            words.update((one.flows.flow_class, one.flows.task_class))
     minimal = sorted(w for w in words if not any(o != w and o in w for o in words))
     pattern = _NEEDLES[key] = re.compile(b"|".join(re.escape(w.encode("ascii")) for w in minimal))
     return pattern

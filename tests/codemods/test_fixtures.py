@@ -33,6 +33,7 @@ EXPECTED_MANUAL = {
     "prefect/dropped_argument": ["constructor", "constructor"],
     "prefect/prefect_custom": ["subclass", "keyword"],
     "prefect/prefect_flow": ["constructor"],
+    "prefect3/flows_left": ["flow"] * 4,
     "prefect3/results": ["constructor", "constructor", "keyword", "keyword"],
 }
 

@@ -106,3 +106,108 @@ def test_an_s3_result_names_the_extra_it_needs() -> None:
     text = TASK.replace("LocalResult", "S3Result").format(arguments='result=S3Result(bucket="b")')
     reasons = [site.reason for site in transform_source(text, PREFECT3).sites if site.action == "manual"]
     assert any("prefect-aws" in reason for reason in reasons)
+
+
+FLOW = """from prefect import Flow, Parameter, task
+
+
+@task
+def double(x):
+    return 2 * x
+
+
+{block}
+"""
+
+
+def _flow(block: str) -> tuple[str, list[str]]:
+    transformed = transform_source(FLOW.format(block=block), PREFECT3)
+    return transformed.code, [site.reason for site in transformed.sites if site.action == "manual"]
+
+
+def test_a_flow_block_becomes_a_flow_function_called_where_it_ran() -> None:
+    code, manual = _flow('with Flow("etl") as flow:\n    double(Parameter("x", default=1))\n\nflow.run()\n')
+    assert '@flow(name="etl")\ndef etl(x=1):\n    double(x)\n\netl()\n' in code and not manual
+
+
+def test_flow_run_parameters_become_keyword_arguments() -> None:
+    code, _ = _flow('with Flow("etl") as flow:\n    x = Parameter("x")\n    double(x)\n\n'
+                    'flow.run(parameters={"x": 2})\n')
+    assert "def etl(x):\n    double(x)\n\netl(x=2)\n" in code
+
+
+def test_flow_run_parameters_by_name_are_splatted() -> None:
+    code, _ = _flow('with Flow("etl") as flow:\n    double(Parameter("x"))\n\nflow.run(parameters=given)\n')
+    assert "\netl(**given)\n" in code
+
+
+def test_required_parameters_come_first_and_required_false_defaults_to_none() -> None:
+    code, _ = _flow('with Flow("etl") as flow:\n    a = Parameter("a", default=1)\n    b = Parameter("b", required=False)\n'
+                    '    c = Parameter("c", default=3, required=True)\n    double(a)\n    double(b)\n    double(c)\n')
+    assert "def etl(c, a=1, b=None):" in code
+
+
+def test_imports_of_flow_and_parameter_make_way_for_the_decorator() -> None:
+    code, _ = _flow('with Flow("etl") as flow:\n    double(1)\n')
+    assert code.startswith("from prefect import flow, task\n")
+
+
+def test_a_flow_storage_is_saved_above_the_function() -> None:
+    code, manual = _flow('from prefect.engine.results import LocalResult\n\n'
+                         'with Flow("etl", result=LocalResult(dir="/r")) as flow:\n    double(1)\n')
+    assert 'etl_storage = LocalFileSystem(basepath="/r")\netl_storage.save("etl-results-' in code
+    assert '@flow(name="etl", result_storage=etl_storage, persist_result=True)\ndef etl():' in code and not manual
+
+
+def test_a_flow_built_in_a_function_is_left_whole_handler_included() -> None:
+    block = 'from prefect.engine.results import LocalResult\n\n\ndef build(d):\n    with Flow("etl", result=LocalResult(dir=d)) as flow:\n        double(1)\n    return flow\n'
+    code, manual = _flow(block)
+    assert code == FLOW.format(block=block)
+    assert len(manual) == 1 and "inside a function" in manual[0]
+
+
+def test_a_flow_whose_result_is_no_built_in_one_is_left_whole() -> None:
+    block = 'with Flow("etl", result=mine) as flow:\n    double(1)\n'
+    code, manual = _flow(block)
+    assert code == FLOW.format(block=block) and "is not a built-in handler or Result" in manual[0]
+
+
+def test_a_call_of_no_task_keeps_the_flow() -> None:
+    block = 'with Flow("etl") as flow:\n    double(len("ab"))\n'
+    code, manual = _flow(block)
+    assert code == FLOW.format(block=block) and "len(...) is not a task of this module" in manual[0]
+
+
+def test_a_parameter_bound_to_another_name_keeps_the_flow() -> None:
+    block = 'with Flow("etl") as flow:\n    n = Parameter("count")\n    double(n)\n'
+    assert "give the variable the parameter's name" in _flow(block)[1][0]
+
+
+def test_a_task_result_used_after_the_block_keeps_the_flow() -> None:
+    block = 'with Flow("etl") as flow:\n    y = double(1)\n\nprint(flow.run().result[y])\n'
+    code, manual = _flow(block)
+    assert code == FLOW.format(block=block)
+    assert "y, bound in the flow block, is used outside it" in manual[0] and "state flow.run() returns" in manual[0]
+
+
+def test_a_flow_register_keeps_the_flow_and_says_what_to_do() -> None:
+    block = 'with Flow("etl") as flow:\n    double(1)\n\nflow.register("project")\n'
+    assert "flow.serve(...) or flow.deploy(...)" in _flow(block)[1][0]
+
+
+def test_an_executor_keeps_the_flow_and_names_the_task_runner() -> None:
+    block = 'with Flow("etl", executor=LocalDaskExecutor()) as flow:\n    double(1)\n'
+    assert "task_runner" in _flow(block)[1][0]
+
+
+def test_a_taken_function_name_gets_a_suffix() -> None:
+    code, _ = _flow('etl = 1\nwith Flow("etl") as flow:\n    double(etl)\n\nflow.run()\n')
+    assert "def etl_flow():" in code and "\netl_flow()\n" in code
+
+
+def test_a_flow_only_file_is_not_filtered_out(tmp_path: Path) -> None:
+    path = tmp_path / "flow.py"
+    path.write_text('from prefect import Flow, task\n\n\n@task\ndef one():\n    return 1\n\n\n'
+                    'with Flow("one") as flow:\n    one()\n\nflow.run()\n')
+    assert main(["--quiet", "--profile", "prefect3", str(path)]) == 0
+    assert path.read_text().endswith('@flow(name="one")\ndef one_flow():\n    one()\n\none_flow()\n')

@@ -65,7 +65,9 @@ def render(profile: Profile) -> str:
             f"| {_legacy(rename, profile)} | {_replacement(rename, profile)} | {_arguments(rename)} |"
             f"{schedule} {anchor} |"
         )
-    callables = ", ".join(f"`{name}`" for name in profile.of_kind("keyword")[0].applies_to) if profile.renames else ""
+    keywords = profile.of_kind("keyword")
+    common = [name for name in keywords[0].applies_to if all(name in k.applies_to for k in keywords)] if keywords else []
+    callables = ", ".join(f"`{name}`" for name in common)  # the dropped keywords are those of every callable
     for keyword, advice in profile.dropped_keywords.items():
         rows.append(f"| `{keyword}=` on {callables} | none: listed for a human |" + (" - | - |" if versions else "")
                     + f" - | {advice} |")

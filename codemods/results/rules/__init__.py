@@ -6,6 +6,7 @@ from codemods.results.rules.attributes import Attributes
 from codemods.results.rules.base import Context, RewriteRule
 from codemods.results.rules.constructors import Constructors
 from codemods.results.rules.direct_calls import DirectCalls
+from codemods.results.rules.flows import Flows
 from codemods.results.rules.follow_ups import DynamicAccess, OtherReferences, Subclasses
 from codemods.results.rules.imports import Imports
 from codemods.results.rules.keywords import Keywords
@@ -14,6 +15,7 @@ from codemods.results.rules.saved_storage import SavedStorage
 __all__ = ["RULES", "Context", "RewriteRule"]
 
 RULES: tuple[RewriteRule, ...] = (
+    Flows(),  # first: a flow it leaves as it is is left whole (its Flow(...) call is kept from the others)
     Constructors(),  # first: the others ask which handler calls became Results
     Keywords(),
     SavedStorage(),  # after keywords: moves the storage they now pass

@@ -33,6 +33,8 @@ class Context:
         self.constructed: list[ast.Call] = []  # the handler constructor calls rewritten into Results
         self.follow_ups: list[tuple[ast.AST, Rule, str]] = []  # manual sites the next run could not find again
         self.kept = self._kept_values()  # ids of nodes inside a value the target version still takes as it is
+        self.flow_functions: dict[int, str] = {}  # id(with Flow block) -> the @flow function it became
+        self.dropped_imports: set[int] = set()  # ids of import aliases the rewritten code no longer reads
 
     def _kept_values(self) -> set[int]:
         """The nodes inside the values of a legacy keyword given to a callable that keeps it

@@ -185,6 +185,10 @@ class Imports(RewriteRule):
                                  f"replacements from {context.profile.new_module} by name")
                 return None
             qualified = f"{statement.module}.{alias.name}"
+            if id(alias) in context.dropped_imports:
+                context.site(alias, "import", "rewritten", f"removed the import of {alias.name}, which the "
+                             "rewritten code no longer uses")
+                return (statement.module, alias.name, alias.asname)
         else:
             qualified = alias.name
         target = names.table.get(qualified)

@@ -28,7 +28,7 @@ class SavedStorage(RewriteRule):
         legacy = {r.old for r in context.profile.of_kind("keyword") if r.new == keyword_name}
         constructed = {id(call) for call in context.constructed}
         for statement in context.tree.body:  # module level only: a block saved inside a function is a follow-up
-            for call, owner in _calls_with(statement, legacy):
+            for call, owner in _calls_with(statement, legacy, context.flow_functions):
                 keyword = next(k for k in call.keywords if k.arg in legacy)
                 if id(keyword.value) not in constructed:
                     continue
@@ -58,11 +58,14 @@ class SavedStorage(RewriteRule):
         context.replace(start, end, variable)
 
 
-def _calls_with(statement: ast.stmt, keywords: set[str]) -> list[tuple[ast.Call, str]]:
+def _calls_with(statement: ast.stmt, keywords: set[str], flows: dict[int, str]) -> list[tuple[ast.Call, str]]:
     """The calls in a module-level statement's decorators or value that pass one of ``keywords``, with the name
-    the storage variable is derived from (the function's or the assigned name)."""
+    the storage variable is derived from (the function's, the assigned name, or the function a ``with Flow``
+    block became: ``flows``)."""
     found: list[tuple[ast.Call, str]] = []
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if isinstance(statement, ast.With) and id(statement) in flows:
+        roots, owner = [statement.items[0].context_expr], flows[id(statement)]
+    elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
         roots, owner = list(statement.decorator_list), statement.name
     elif isinstance(statement, ast.Assign) and [type(t) for t in statement.targets] == [ast.Name]:
         roots, owner = [statement.value], statement.targets[0].id  # type: ignore[attr-defined]
