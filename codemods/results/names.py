@@ -52,6 +52,8 @@ class Names:
         # the engine's classes are those whose attribute is renamed; the other callables taking the keyword are
         # decorators (``task``): both read from the table
         self.engine_classes = {name for rename in profile.of_kind("attribute") for name in rename.applies_to}
+        if profile.flows is not None:  # a profile without attribute renames still knows the engine's classes
+            self.engine_classes |= {profile.flows.task_class, profile.flows.flow_class}
         self.engine_decorators = {
             name for rename in profile.of_kind("keyword") for name in rename.applies_to
         } - self.engine_classes

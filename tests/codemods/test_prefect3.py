@@ -211,3 +211,59 @@ def test_a_flow_only_file_is_not_filtered_out(tmp_path: Path) -> None:
                     'with Flow("one") as flow:\n    one()\n\nflow.run()\n')
     assert main(["--quiet", "--profile", "prefect3", str(path)]) == 0
     assert path.read_text().endswith('@flow(name="one")\ndef one_flow():\n    one()\n\none_flow()\n')
+
+
+CLASSES = """from prefect import Flow, Task
+
+
+class Add(Task):
+{body}
+
+{uses}
+"""
+
+
+def _classes(body: str, uses: str) -> tuple[str, list[str]]:
+    transformed = transform_source(CLASSES.format(body=body, uses=uses), PREFECT3)
+    return transformed.code, [site.reason for site in transformed.sites if site.action == "manual"]
+
+
+def test_a_task_class_holding_only_run_becomes_a_task_function() -> None:
+    code, manual = _classes("    def run(self, x, y=1):\n        return x + y\n", "add = Add()")
+    assert "@task\ndef Add(x, y=1):\n    return x + y\n" in code and "add = Add\n" in code and not manual
+    assert code.splitlines()[0] == "from prefect import task, Flow"  # Task goes, task comes
+
+
+def test_an_instantiation_with_keywords_becomes_with_options() -> None:
+    code, _ = _classes("    def run(self, x):\n        return x\n", 'add = Add(name="add", max_retries=3)')
+    assert 'add = Add.with_options(name="add", retries=3)' in code
+
+
+def test_a_target_of_an_instantiation_takes_runs_parameters_as_inputs() -> None:
+    code, manual = _classes("    def run(self, x):\n        return x\n", 'add = Add(target="{x}.txt")')
+    assert 'Add.with_options(result_storage_key="{parameters[x]}.txt", persist_result=True)' in code and not manual
+
+
+def test_a_task_class_whose_run_uses_self_stays_and_is_listed() -> None:
+    body = "    def run(self, x):\n        return self.name + x\n"
+    code, manual = _classes(body, "add = Add()")
+    assert "class Add(Task):" in code and "run() uses self" in manual[0]
+
+
+def test_a_task_class_given_positional_arguments_stays() -> None:
+    code, manual = _classes("    def run(self, x):\n        return x\n", 'add = Add("add")')
+    assert "class Add(Task):" in code and "positional arguments" in manual[0]
+
+
+def test_a_task_class_used_other_than_instantiated_stays() -> None:
+    _, manual = _classes("    def run(self, x):\n        return x\n", "kind = isinstance(1, Add)")
+    assert "used other than instantiated" in manual[0]
+
+
+def test_a_flow_calling_an_instance_of_a_class_that_stays_stays() -> None:
+    uses = 'add = Add()\n\nwith Flow("f") as flow:\n    add(1)\n'
+    code, manual = _classes("    def __init__(self):\n        super().__init__()\n\n    def run(self, x):\n"
+                            "        return x\n", uses)
+    assert code == CLASSES.format(body="    def __init__(self):\n        super().__init__()\n\n    def run(self, x):\n"
+                                  "        return x\n", uses=uses)
+    assert any("add(...) is not a task of this module" in reason for reason in manual)

@@ -11,6 +11,7 @@ from codemods.results.rules.follow_ups import DynamicAccess, OtherReferences, Su
 from codemods.results.rules.imports import Imports
 from codemods.results.rules.keywords import Keywords
 from codemods.results.rules.saved_storage import SavedStorage
+from codemods.results.rules.task_classes import TaskClasses
 
 __all__ = ["RULES", "Context", "RewriteRule"]
 
@@ -19,6 +20,7 @@ RULES: tuple[RewriteRule, ...] = (
     Constructors(),  # first: the others ask which handler calls became Results
     Keywords(),
     SavedStorage(),  # after keywords: moves the storage they now pass
+    TaskClasses(),  # after keywords: keeps their renames of an instantiation's keywords, or their follow-ups
     Attributes(),
     DirectCalls(),
     Subclasses(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from compat.renames import Profile, Rename
 from codemods.results.model import CLOSE, OPEN, REPLACE, SUFFIX, Action, Edit, Rule, Site
@@ -35,6 +36,7 @@ class Context:
         self.kept = self._kept_values()  # ids of nodes inside a value the target version still takes as it is
         self.flow_functions: dict[int, str] = {}  # id(with Flow block) -> the @flow function it became
         self.dropped_imports: set[int] = set()  # ids of import aliases the rewritten code no longer reads
+        self.task_classes: dict[int, Any] | None = None  # the Task subclasses examined (rules.task_classes)
 
     def _kept_values(self) -> set[int]:
         """The nodes inside the values of a legacy keyword given to a callable that keeps it
@@ -82,6 +84,20 @@ class Context:
         rename = self.profile.find("class", name.id)
         fix = f"import {self.profile.new_path(rename)} and use it" if rename is not None else "import what it names"
         return f"{name.id} is not defined here: nothing imports or binds it, so this line raises NameError; {fix}"
+
+    def built_in_result(self, value: ast.expr) -> bool:
+        """Whether ``value`` is None or a call of a built-in handler or Result that the constructors rule rewrites
+        whole (every argument mapped): a keyword given it moves without leaving anything half done."""
+        if isinstance(value, ast.Constant) and value.value is None:
+            return True
+        if not isinstance(value, ast.Call):
+            return False
+        target = self.names.resolve(value.func, self.tracker.scope_of[id(value)])
+        rename = target.rename if target is not None and target.kind == "legacy-class" else None
+        if rename is None or rename.new == "Result" or len(value.args) > len(rename.positional):
+            return False
+        given = [*rename.positional[: len(value.args)], *(k.arg for k in value.keywords)]
+        return all(name is not None and rename.new_keyword(name) is not None for name in given)
 
     # -- edits -------------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from compat.renames import FlowShape
 from codemods.results.rules.base import Context, RewriteRule
+from codemods.results.rules.task_classes import task_classes
 from codemods.results.scopes import Binding, lookup
 
 __all__ = ["Flows"]
@@ -113,7 +114,7 @@ class Flows(RewriteRule):
                 flow.reasons.append(f"{given.arg}=: {shape.reasons.get(given.arg, 'Prefect 3 has no equivalent')}")
             elif given.arg not in shape.flow_keywords:
                 flow.reasons.append(f"{given.arg}= has no equivalent on @{shape.decorator}")
-            elif given.arg != "name" and not _built_in_value(context, given.value, call):
+            elif given.arg != "name" and not context.built_in_result(given.value):
                 flow.reasons.append(f"{given.arg}={context.code(given.value)} is not a built-in handler or Result: "
                                     f"give @{shape.decorator} a result_storage= block by hand")
 
@@ -201,12 +202,16 @@ class Flows(RewriteRule):
                 flow.reasons.append(f"{name}, bound in the flow block, is used outside it (lines {first}-{last}): "
                                     "in Prefect 3 it is the flow function's local; return it and port that use by "
                                     "hand")
+        callees = {id(call.func.value if isinstance(call.func, ast.Attribute) else call.func)
+                   for call in ast.walk(flow.block) if isinstance(call, ast.Call)}
         for node in ast.walk(flow.block):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound | parameters:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound | parameters \
+                    and id(node) not in callees:
                 for binding in context.tracker.module.bindings.get(node.id, []):
                     value = binding.value
                     if isinstance(value, ast.Call) and binding.node not in flow.block.body and (
-                            _is(context, value.func, shape, shape.parameter_class) or _is_task(context, value.func, shape)):
+                            _is(context, value.func, shape, shape.parameter_class) or _is_task(context, value.func, shape)
+                            or _instance(context, value.func, shape)):
                         flow.reasons.append(f"line {node.lineno}: {node.id} is built outside the flow block: "
                                             "move it into the block")
                         break
@@ -376,34 +381,21 @@ def _is_task(context: Context, node: ast.expr, shape: FlowShape) -> bool:
     if binding.kind == "def":
         return context.names.object_kind(node, context.tracker.module) == "engine"
     if binding.kind == "assign" and isinstance(binding.value, ast.Call):
-        return _task_class(context, binding.value.func, shape)
+        cls = context.names.local_class(binding.value.func, context.tracker.module)
+        if cls is not None:  # an instance of a Task class of the module: it must move too
+            found = task_classes(context).get(id(cls))
+            return found is not None and not found.reasons
+        return _is(context, binding.value.func, shape, shape.task_class)
     return False
 
 
-def _task_class(context: Context, node: ast.expr, shape: FlowShape, depth: int = 0) -> bool:
-    """Whether ``node`` names the engine's Task or a class of this module derived from it."""
-    if depth > 20:
-        return False
+def _instance(context: Context, node: ast.expr, shape: FlowShape) -> bool:
+    """Whether a call of ``node`` builds a Task: the engine's Task or a Task class of the module."""
     if _is(context, node, shape, shape.task_class):
         return True
     cls = context.names.local_class(node, context.tracker.module)
-    return cls is not None and any(_task_class(context, base, shape, depth + 1) for base in cls.bases)
+    return cls is not None and id(cls) in task_classes(context)
 
 
 def _imports(binding: Binding, shape: FlowShape) -> bool:
     return binding.kind == "import" and binding.qualified == f"{shape.module}.{shape.decorator}"
-
-
-def _built_in_value(context: Context, value: ast.expr, call: ast.Call) -> bool:
-    """Whether a ``result=`` given to the flow is None or a built-in handler or Result the constructors rule
-    rewrites (the keyword rule then renames it): anything else would be half moved."""
-    if isinstance(value, ast.Constant) and value.value is None:
-        return True
-    if not isinstance(value, ast.Call):
-        return False
-    target = context.names.resolve(value.func, context.tracker.scope_of[id(value)])
-    rename = target.rename if target is not None and target.kind == "legacy-class" else None
-    if rename is None or rename.new == "Result" or len(value.args) > len(rename.positional):
-        return False
-    given = [*rename.positional[: len(value.args)], *(k.arg for k in value.keywords)]
-    return all(name is not None and rename.new_keyword(name) is not None for name in given)

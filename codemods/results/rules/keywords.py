@@ -108,7 +108,13 @@ class Keywords(RewriteRule):
 
 
 def _inputs(context: Context, call: ast.Call) -> tuple[str, ...] | None:
-    """The parameter names of the function ``call`` decorates (``@task(...)``), or None when it decorates none."""
+    """The parameter names of the function ``call`` decorates (``@task(...)``), or of the ``run`` method of the
+    Task class of the module it instantiates; None when it is neither."""
+    cls = context.names.local_class(call.func, context.tracker.scope_of[id(call)])
+    if cls is not None and context.names.class_kind(cls) is not None:
+        run = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == "run"), None)
+        if run is not None:
+            return tuple(a.arg for a in (*run.args.args[1:], *run.args.kwonlyargs))
     for node in ast.walk(context.tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(d is call for d in node.decorator_list):
             arguments = node.args
