@@ -84,6 +84,9 @@ class Rename:
     module: str | None = None
     """For a class whose replacement is not in the profile's ``new_module`` (Prefect's base ``Result`` lives in
     ``prefect.engine.result``), the module it is in."""
+    keyword: str = ""
+    """For a class whose replacement is no storage but goes to another keyword of the task (a serializer): the
+    keyword a ``result=`` given one becomes (``result_serializer``)."""
 
     def new_keyword(self, old_keyword: str) -> str | None:
         """The new name of a legacy constructor keyword; None when it has no equivalent."""
@@ -158,6 +161,12 @@ class Profile:
     """For ``template`` keywords: how a task input named ``x`` is spelled in the new template."""
     flows: FlowShape | None = None
     """For a profile that moves code to another engine: how its flows and Task classes are rewritten."""
+    moved_arguments: Mapping[str, str] = field(default_factory=_frozen)
+    """A Result's constructor argument that moves to the task the Result is given to, as the legacy keyword
+    named here (``location=`` -> the task's ``target=``, which the keyword renames turn into
+    ``result_storage_key=``, its template translated)."""
+    dropped_classes: Mapping[str, str] = field(default_factory=_frozen)
+    """Legacy Results with no equivalent in the target -> what to do instead (a ``result=`` given one is listed)."""
 
     def new_path(self, rename: Rename) -> str:
         """The importable path of a class rename's replacement (``compat.results.LocalResult``)."""
@@ -408,8 +417,9 @@ PREFECT = Profile(
 )
 """Prefect 0.10's result handlers -> Prefect 0.11's Results, so the codemod also migrates real Prefect projects."""
 
-_P3_NO_LOCATION = ("location= (a templated location) has no equivalent on a storage block: give the task "
-                   "result_storage_key= instead")
+_P3_NO_LOCATION = ("location= (a templated location) has no equivalent on a storage block: given as a task's "
+                   "result=, it becomes the task's result_storage_key= (unless the task has a target=); elsewhere "
+                   "give the task result_storage_key= instead")
 
 PREFECT3 = Profile(
     name="prefect3",
@@ -510,6 +520,26 @@ PREFECT3 = Profile(
             "(credentials=)",
         ),
         Rename(
+            kind="class",
+            old="JSONResultHandler",
+            new="JSONSerializer",
+            anchor="moving-to-prefect-3",
+            module="prefect.serializers",
+            keyword="result_serializer",
+            note="given as result=, it becomes result_serializer=: the value is stored as JSON in the task's result "
+            "storage (the flow's, or Prefect's default)",
+        ),
+        Rename(
+            kind="class",
+            old="PrefectResult",
+            new="JSONSerializer",
+            anchor="moving-to-prefect-3",
+            module="prefect.serializers",
+            keyword="result_serializer",
+            note="given as result=, it becomes result_serializer=: the value is stored as JSON in the task's result "
+            "storage (Prefect 3 keeps no values in its database)",
+        ),
+        Rename(
             kind="keyword",
             old="result_handler",
             new="result_storage",
@@ -587,6 +617,17 @@ PREFECT3 = Profile(
     }),
     input_field="parameters[{}]",
     storage_keyword="result_storage",
+    moved_arguments=_frozen({"location": "target"}),
+    dropped_classes=_frozen({
+        "SecretResultHandler": "Prefect 3 keeps secrets in blocks, not results: save the value once as a "
+        "prefect.blocks.system.Secret and read it in the task with Secret.load(name).get(); drop result=",
+        "SecretResult": "Prefect 3 keeps secrets in blocks, not results: save the value once as a "
+        "prefect.blocks.system.Secret and read it in the task with Secret.load(name).get(); drop result=",
+        "ConstantResultHandler": "a constant needs no result storage in Prefect 3: drop result= and return the "
+        "value (persist_result=False keeps it unstored)",
+        "ConstantResult": "a constant needs no result storage in Prefect 3: drop result= and return the value "
+        "(persist_result=False keeps it unstored)",
+    }),
     flows=FlowShape(
         flow_class="Flow",
         parameter_class="Parameter",

@@ -35,6 +35,7 @@ EXPECTED_MANUAL = {
     "prefect/prefect_flow": ["constructor"],
     "prefect3/flows_left": ["flow"] * 4,
     "prefect3/results": ["constructor", "constructor", "keyword", "keyword"],
+    "prefect3/result_kinds": ["keyword", "keyword"],
     "prefect3/task_classes": ["task-class", "task-class"],
 }
 

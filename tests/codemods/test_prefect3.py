@@ -267,3 +267,49 @@ def test_a_flow_calling_an_instance_of_a_class_that_stays_stays() -> None:
     assert code == CLASSES.format(body="    def __init__(self):\n        super().__init__()\n\n    def run(self, x):\n"
                                   "        return x\n", uses=uses)
     assert any("add(...) is not a task of this module" in reason for reason in manual)
+
+
+def test_a_result_location_becomes_the_task_storage_key() -> None:
+    code = _rewrite('result=LocalResult(dir="/d", location="{flow_name}/{x}.pkl")')
+    assert '@task(result_storage=double_storage, result_storage_key="{flow_run.flow_name}/{parameters[x]}.pkl", ' \
+           "persist_result=True)" in code
+    assert 'LocalFileSystem(basepath="/d")\n' in code
+
+
+def test_a_result_location_is_dropped_where_the_task_has_a_target() -> None:
+    code = _rewrite('result=LocalResult(location="{x}.pkl", dir="/d"), target="{y}.txt"')
+    assert 'LocalFileSystem(dir' not in code and 'LocalFileSystem(basepath="/d")\n' in code
+    assert 'result_storage_key="{parameters[y]}.txt"' in code and "{x}.pkl" not in code
+
+
+def test_a_location_field_without_equivalent_stays_and_is_listed() -> None:
+    assert any("location=" in reason for reason in _manual('result=LocalResult(location="{map_index}.pkl")'))
+
+
+def test_a_json_result_becomes_the_json_serializer() -> None:
+    text = TASK.replace("LocalResult", "PrefectResult").format(arguments="result=PrefectResult()")
+    code = transform_source(text, PREFECT3).code
+    assert "@task(result_serializer=JSONSerializer(), persist_result=True)" in code
+    assert "from prefect.serializers import JSONSerializer\n" in code and ".save(" not in code
+
+
+def test_a_constant_result_is_listed_with_what_to_do() -> None:
+    text = TASK.replace("LocalResult", "ConstantResult").format(arguments="result=ConstantResult(value=1)")
+    transformed = transform_source(text, PREFECT3)
+    assert "result=ConstantResult(value=1)" in transformed.code
+    assert any(s.reason.startswith("ConstantResult: a constant needs no result storage") for s in transformed.sites)
+
+
+def test_a_result_handler_set_on_a_task_is_left_and_says_to_use_with_options() -> None:
+    text = TASK.format(arguments="") + '\ndouble.result = LocalResult(dir="/d")\n'
+    transformed = transform_source(text, PREFECT3)
+    assert 'double.result = LocalResult(dir="/d")' in transformed.code
+    assert any("double = double.with_options(result_storage=...)" in s.reason for s in transformed.sites)
+
+
+def test_a_task_class_that_stays_keeps_its_keywords_and_handlers() -> None:
+    body = ("    def __init__(self, **kwargs):\n        super().__init__(result=LocalResult(dir='/d'), **kwargs)\n\n"
+            "    def run(self, x):\n        return x\n")
+    text = "from prefect.engine.results import LocalResult\n" + CLASSES.format(body=body, uses='add = Add(target="t")')
+    code = transform_source(text, PREFECT3).code
+    assert "super().__init__(result=LocalResult(dir='/d'), **kwargs)" in code and 'Add(target="t")' in code

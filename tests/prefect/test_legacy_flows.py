@@ -16,7 +16,7 @@ from codemods.results.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "prefect_legacy"
-FLOWS = ("etl", "task_classes", "own_handler")
+FLOWS = ("etl", "task_classes", "own_handler", "squares")
 WARNING_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<category>Legacy\w+Warning): ", re.MULTILINE)
 
 

@@ -10,17 +10,21 @@ from codemods.results.rules.flows import Flows
 from codemods.results.rules.follow_ups import DynamicAccess, OtherReferences, Subclasses
 from codemods.results.rules.imports import Imports
 from codemods.results.rules.keywords import Keywords
+from codemods.results.rules.locations import Locations
 from codemods.results.rules.saved_storage import SavedStorage
+from codemods.results.rules.storage_attributes import StorageAttributes
 from codemods.results.rules.task_classes import TaskClasses
 
 __all__ = ["RULES", "Context", "RewriteRule"]
 
 RULES: tuple[RewriteRule, ...] = (
-    Flows(),  # first: a flow it leaves as it is is left whole (its Flow(...) call is kept from the others)
-    Constructors(),  # first: the others ask which handler calls became Results
+    TaskClasses(),  # first: a class it leaves is left whole (kept from the others)
+    StorageAttributes(),  # ... and so is a result set on a task afterwards
+    Flows(),  # then: a flow it leaves as it is is left whole (its Flow(...) call is kept from the others)
+    Locations(),  # before constructors: moves a Result's location= out of the call they rewrite
+    Constructors(),  # the others ask which handler calls became Results
     Keywords(),
     SavedStorage(),  # after keywords: moves the storage they now pass
-    TaskClasses(),  # after keywords: keeps their renames of an instantiation's keywords, or their follow-ups
     Attributes(),
     DirectCalls(),
     Subclasses(),

@@ -36,6 +36,7 @@ class Context:
         self.kept = self._kept_values()  # ids of nodes inside a value the target version still takes as it is
         self.flow_functions: dict[int, str] = {}  # id(with Flow block) -> the @flow function it became
         self.dropped_imports: set[int] = set()  # ids of import aliases the rewritten code no longer reads
+        self.moved: set[int] = set()  # ids of constructor arguments a rule moved out of the call (location=)
         self.task_classes: dict[int, Any] | None = None  # the Task subclasses examined (rules.task_classes)
 
     def _kept_values(self) -> set[int]:

@@ -53,6 +53,8 @@ class Constructors(RewriteRule):
         context.names.rewritten_constructors.add(id(call))
         context.constructed.append(call)
         for index, argument in enumerate(call.args):
+            if id(argument) in context.moved:
+                continue
             old = rename.positional[index]
             new = rename.new_keyword(old)
             context.insert_before(argument, f"{new or old}=")
@@ -60,6 +62,8 @@ class Constructors(RewriteRule):
                 context.site(argument, "constructor", "manual", self._no_equivalent(rename, old))
         for keyword in call.keywords:
             assert keyword.arg is not None
+            if id(keyword) in context.moved:
+                continue
             new = rename.new_keyword(keyword.arg)
             if new is None:
                 context.site(keyword, "constructor", "manual", self._no_equivalent(rename, keyword.arg))

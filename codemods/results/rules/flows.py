@@ -54,8 +54,9 @@ class Flows(RewriteRule):
         for flow in flows:
             if flow.reasons:
                 context.kept.update(id(node) for node in ast.walk(flow.call))
-                context.site(flow.block, "flow", "manual", f"with {shape.flow_class}(...) as {flow.variable}: left "
-                             f"as it is: {'; '.join(flow.reasons)}")
+                named = repr(flow.name) if flow.name else "..."
+                context.site(flow.block, "flow", "manual", f"with {shape.flow_class}({named}) as {flow.variable}: "
+                             f"left as it is: {'; '.join(flow.reasons)}")
             else:
                 self._rewrite(context, shape, flow)
         moved = [flow for flow in flows if not flow.reasons]

@@ -74,9 +74,12 @@ class Keywords(RewriteRule):
                             added.setdefault(id(call), (call, set()))[1].add(rename.adds)
                 elif missing is not None and missing.id in context.names.legacy_class_names:
                     context.site(keyword, "keyword", "manual", context.not_defined(missing))
+                elif (advice := _dropped_class(context, keyword.value, scope)) is not None:
+                    context.site(keyword, "keyword", "manual", advice)
                 elif context.result_value(keyword.value, scope, rename):
-                    context.rename_keyword(keyword, rename.new)
-                    context.site(keyword, "keyword", "rewritten", f"{callee}({rename.old}=) -> {rename.new}=")
+                    new = _keyword_of(context, keyword.value, scope) or rename.new
+                    context.rename_keyword(keyword, new)
+                    context.site(keyword, "keyword", "rewritten", f"{callee}({rename.old}=) -> {new}=")
                     if rename.adds and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
                         added.setdefault(id(call), (call, set()))[1].add(rename.adds)
                 else:
@@ -105,6 +108,27 @@ class Keywords(RewriteRule):
             original = context.source.segment(context.source.start(value), context.source.end(value))
             context.replace_node(value, _quoted(original, translated.text))
         return True
+
+
+def _keyword_of(context: Context, value: ast.expr, scope: Scope) -> str | None:
+    """The keyword a built-in Result that is no storage goes to (a serializer: ``result_serializer``), or None."""
+    if not isinstance(value, ast.Call):
+        return None
+    target = context.names.resolve(value.func, scope)
+    rename = target.rename if target is not None and target.kind == "legacy-class" else None
+    return rename.keyword if rename is not None and rename.keyword else None
+
+
+def _dropped_class(context: Context, value: ast.expr, scope: Scope) -> str | None:
+    """What to do instead of a legacy Result the target has no equivalent for, given as ``result=``; else None."""
+    dropped = context.profile.dropped_classes
+    if not dropped or not isinstance(value, ast.Call):
+        return None
+    for name, advice in dropped.items():
+        if context.names.is_any(value.func, scope, tuple(f"{m}.{name}" for m in context.profile.legacy_modules)):
+            context.reported.add(id(value.func))
+            return f"{name}: {advice}"
+    return None
 
 
 def _inputs(context: Context, call: ast.Call) -> tuple[str, ...] | None:

@@ -26,7 +26,7 @@ class SavedStorage(RewriteRule):
         if not keyword_name:
             return
         legacy = {r.old for r in context.profile.of_kind("keyword") if r.new == keyword_name}
-        constructed = {id(call) for call in context.constructed}
+        constructed = {id(call) for call in context.constructed if not _elsewhere(context, call)}
         for statement in context.tree.body:  # module level only: a block saved inside a function is a follow-up
             for call, owner in _calls_with(statement, legacy, context.flow_functions):
                 keyword = next(k for k in call.keywords if k.arg in legacy)
@@ -56,6 +56,12 @@ class SavedStorage(RewriteRule):
         context.insert_at(source.line_start(line), f"{variable} = {block}{newline}"
                           f"{variable}.save(\"{slug}\", overwrite=True){newline}{newline}{newline}")
         context.replace(start, end, variable)
+
+
+def _elsewhere(context: Context, call: ast.Call) -> bool:
+    """A built-in Result that becomes no storage (a serializer): nothing to save."""
+    target = context.names.resolve(call.func, context.tracker.scope_of[id(call)])
+    return target is not None and target.rename is not None and bool(target.rename.keyword)
 
 
 def _calls_with(statement: ast.stmt, keywords: set[str], flows: dict[int, str]) -> list[tuple[ast.Call, str]]:

@@ -5,8 +5,9 @@ Only a class that holds nothing but ``run`` (and a docstring) moves, when ``run`
 of the class is an instantiation whose keywords the target's ``with_options`` takes (``FlowShape.task_options``).
 The function keeps the class's name, so every instantiation stays where it is. Anything else (``__init__``, other
 methods or attributes, ``self`` in ``run``, a subclass of it, positional arguments, a use other than a call) leaves
-the class as it is, listed with the reason. It runs after the keyword rule, whose renames of the instantiations'
-keywords it keeps (and whose follow-ups there keep the class).
+the class as it is, its body and instantiations included, listed with the reason. It runs first: the keyword rule
+renames the instantiations' keywords of a class that moves (which this rule checks it can), and leaves those of a
+class that stays.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class TaskClasses(RewriteRule):
         moved: list[ast.ClassDef] = []
         for found in task_classes(context).values():
             cls = found.node
-            if found.reasons:
+            if found.reasons:  # left whole: the other rules leave its body and its instantiations alone
+                context.kept.update(id(node) for node in ast.walk(cls))
+                context.kept.update(id(node) for call in found.instantiations for node in ast.walk(call))
                 context.site(cls, "task-class", "manual", f"class {cls.name}({', '.join(context.code(b) for b in cls.bases)}"
                              f") stays a class: {'; '.join(found.reasons)}: port it to an @{_decorator(shape)} "
                              "function by hand")
