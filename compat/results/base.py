@@ -24,7 +24,8 @@ from compat.errors import (
 )
 from compat.results.leases import LEASING, Holder, LeaseSetting, lease_setting
 from compat.results.records import (
-    RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash, trusted,
+    RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash,
+    record_time_ns, signed, trusted, utc_now,
 )
 from compat.results.serializers import PickleSerializer, Serializer
 
@@ -311,9 +312,6 @@ class Result:
         """Store the record of the output just written at ``location`` (``digest``/``size`` of its bytes), signed
         when this Result signs; return it. Written after the output and naming its identity, so a crash between
         the two leaves no record that describes the new bytes."""
-        from compat import __version__
-        from compat.results import records
-
         record = TargetRecord(
             bytes_hash=digest,
             size=size,
@@ -321,14 +319,14 @@ class Result:
             flow=provenance.flow,
             task=provenance.task,
             run_id=provenance.run_id,
-            written_at=records.utc_now(),
+            written_at=utc_now(),
             serializer=type(self.serializer).__name__,
             code=provenance.code,
             inputs=dict(provenance.inputs),
-            package_version=__version__,
+            package_version=_package_version(),
             stored=self.stored_identity(location),
         )
-        record = records.signed(record, self.serializer)
+        record = signed(record, self.serializer)
         self.write_record_bytes(location + RECORD_SUFFIX, record.to_json())
         return record
 
@@ -388,9 +386,10 @@ class Result:
         return None
 
     def read(self: R, location: str) -> R:
-        """Load the value stored at ``location``; return a new Result holding it."""
+        """Load the value stored at ``location``; return a new Result holding it. A signed value older than the
+        target's record is refused (``UntrustedData``) before it is unpickled: see ``refuse_replayed``."""
         resolved = self.resolve(location)
-        serializer = self._bound(self.serializer, resolved)
+        serializer = self._bound_for_reading(self.serializer, resolved)
         try:
             if _streams(type(self), type(serializer), "read_stream", "read_bytes", "load", "deserialize"):
                 value = self.read_stream(resolved, serializer.load)  # type: ignore[attr-defined]
@@ -405,6 +404,62 @@ class Result:
         if location is None or getattr(serializer, "keyring", None) is None:
             return serializer
         return serializer.at(self.signed_location(location))  # type: ignore[attr-defined,no-any-return]
+
+    def _bound_for_reading(self, serializer: Serializer, location: str) -> Serializer:
+        """``_bound``, and a signed value read through it is checked against the target's record first."""
+        bound = self._bound(serializer, location)
+        if bound is not serializer and self.keeps_records:
+            bound.on_header = self._replay_check(location)  # type: ignore[attr-defined]
+        return bound
+
+    def _replay_check(self, location: str) -> Callable[[Any], None]:
+        return lambda header: self.refuse_replayed(location, header)
+
+    def refuse_replayed(self, location: str, header: Any) -> None:
+        """``UntrustedData`` if the signed bytes at the concrete ``location`` (their ``header`` verified) are an older
+        copy of this very target put back: its record, which the write of the bytes stored since wrote beside them,
+        is trusted, was written after these bytes were signed, and describes other bytes (neither their identity in
+        the store nor their hash). A signature binds the location and the time, so only the record can tell an older
+        value of the same target from the newest. Costs one read of the record; the rest only for a record written
+        later than the bytes (a record written by the same write always is: its identity is checked first)."""
+        data = self.record_bytes(location)
+        if data is None:
+            return
+        try:
+            record = TargetRecord.from_json(data)
+            recorded = record_time_ns(record.written_at)
+        except ValueError:  # not a record this version reads: it says nothing
+            return
+        signed_us = header.written_ns // 1000
+        if recorded is None or signed_us >= recorded // 1000:  # signed when or after the record was written
+            return
+        try:
+            if record.describes(self.stored_identity(location)):
+                return
+        except ResultNotFound:
+            return
+        if not trusted(record, self.serializer):
+            return
+        algorithm = algorithm_of(record.bytes_hash)
+        try:
+            new_hash(algorithm)
+        except ValueError:
+            return
+        if self.read_stream(location, lambda stream: HashingReader(stream, algorithm).finish()) == record.bytes_hash:
+            return  # the same bytes, stored anew (a copied or restored store)
+        raise UntrustedData(
+            f"signed (key id {header.key_id}) at {header.written_at:%Y-%m-%d %H:%M:%S.%f} UTC for this location, "
+            f"before the value its record describes was written ({record.written_at}, run {record.run_id}): an older "
+            "copy of this target put back",
+            header.key_id,
+        )
+
+    def record_bytes(self, location: str) -> bytes | None:
+        """The bytes of the record beside the output at the concrete ``location``, or None if there is none."""
+        try:
+            return self.read_bytes(location + RECORD_SUFFIX)
+        except (ResultNotFound, LocationError):
+            return None
 
     def _holding(self: R, location: str, value: Any, serializer: Serializer | None = None) -> R:
         """A copy of this Result holding ``value``, read from or written at the concrete ``location``; ``signed_at``
@@ -593,6 +648,18 @@ class Result:
         if self.value is not None:
             shown += f", value={_short_repr(self.value)}"
         return f"{type(self).__name__}({shown})"
+
+
+_VERSION: list[str] = []
+
+
+def _package_version() -> str:
+    """``compat.__version__``, looked up once (``compat`` imports this module, so not at import time)."""
+    if not _VERSION:
+        from compat import __version__
+
+        _VERSION.append(__version__)
+    return _VERSION[0]
 
 
 def _unreadable(location: str, error: SerializationError) -> SerializationError:

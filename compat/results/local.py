@@ -19,6 +19,8 @@ from compat.results.base import KEPT_MARK, Location, Result, _streams, _unreadab
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
+from compat.results.records import RECORD_SUFFIX
+from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
 
 __all__ = ["LocalResult", "default_results_dir"]
 
@@ -328,11 +330,22 @@ class LocalResult(Result):
         return path
 
     def _replace(
-        self, path: str, where: int, location: str, fill: Callable[[BinaryIO], object], durable: bool, what: str
+        self,
+        path: str,
+        where: int,
+        location: str,
+        fill: Callable[[BinaryIO], object],
+        durable: bool,
+        what: str,
+        keep_mode: bool = True,
     ) -> None:
-        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced."""
+        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced
+        (``keep_mode``; else the umask decides, and a link at ``path`` is replaced, not followed)."""
 
         def write(at: At) -> None:
+            if not keep_mode:
+                atomic_write(at.path, fill, None, durable, at.dir_fd)
+                return
             info = at.lstat()  # one call: the mode an overwrite keeps, and what is there
             if info is not None and stat.S_ISDIR(info.st_mode):
                 raise LocationError(f"location {path!r} is a directory; a {what} location must name a file")
@@ -363,23 +376,52 @@ class LocalResult(Result):
 
     def read(self: L, location: str) -> L:
         """As ``Result.read``; the links of a relative location are checked as its file is opened (see
-        ``_place``), so a read costs no more calls than opening the file."""
+        ``_place``), so a read costs no more calls than opening the file. A small file read by the default
+        ``PickleSerializer`` is checked and unpickled from its bytes in memory (``PickleSerializer.unpickle``)."""
         serializer = self.serializer
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
-        serializer = self._bound(serializer, path)
+        if type(serializer) is PickleSerializer:
+            data = self._load(path, where, location, None)
+            if data is not None:
+                return self._unpickled(path, where, data, serializer)
+        bound = self._bound_for_reading(serializer, path)
         try:
-            value = self._load(path, where, location, serializer.load)  # type: ignore[attr-defined]
+            value = self._load(path, where, location, bound.load)  # type: ignore[attr-defined]
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
-        return self._holding(path, value, serializer)
+        return self._holding(path, value, bound)
+
+    def _unpickled(self: L, path: str, where: int, data: bytes, serializer: PickleSerializer) -> L:
+        """A copy holding the value in ``data``, the bytes of the small file at ``path``, checked as ``read`` checks
+        them through a bound serializer (the location a signature names, and the target's record)."""
+        signed_for, on_header = None, None
+        if data[:1] == SIGNED_MAGIC[:1]:  # no pickle starts with it: signed (or not a pickle)
+            signed_for = self._relative(path, where)
+            if self.keeps_records:
+                on_header = self._replay_check(path)
+        try:
+            header, value = serializer.unpickle(data, signed_for, on_header)
+        except SerializationError as exc:
+            raise _unreadable(path, exc) from exc.__cause__
+        new = self.copy()
+        new.__dict__["_location"] = path
+        new.value = value
+        if header is not None:
+            new._signed = header
+        return new
 
     def signed_location(self, location: str) -> str:
         """The path relative to ``dir`` (the absolute path for a file outside it), so moving ``dir`` keeps its
         signatures valid."""
-        path = _path(self._dir, location)[0]
-        return path[len(self._dir) + 1 :] if inside(path, self._dir) else path
+        return self._relative(*_path(self._dir, location))
+
+    def _relative(self, path: str, where: int) -> str:
+        """``path`` relative to ``dir`` (``where`` it is, as ``_path`` says), or as it is if outside ``dir``."""
+        if where == _GIVEN:
+            return path
+        return path[len(self._dir) if self._dir.endswith(os.sep) else len(self._dir) + 1 :]
 
     def new_location(self) -> str:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -392,13 +434,19 @@ class LocalResult(Result):
         path, where = self._place(location)
         return self._load(path, where, location, load)
 
-    def _load(self, path: str, where: int, location: str, load: Callable[[BinaryIO], T]) -> T:
+    def _load(
+        self, path: str, where: int, location: str, load: Callable[[BinaryIO], T] | None, missing: Any = ResultNotFound
+    ) -> Any:
         """``load`` on the regular file at ``path``: a small file from its bytes in memory, a larger one straight
         from the file. A small file costs an ``lseek`` to its end (its size, cheaper than an ``fstat``) and one read
         of one byte more than that: getting exactly the size back means the whole file was read. Anything else (a
         larger file, one that grew or gave a short read, a FIFO that cannot seek) has its type checked on the open
-        descriptor first, and only a regular file is read as a stream."""
-        fd = self._open(path, where, location)
+        descriptor first, and only a regular file is read as a stream. ``load`` None: the bytes of a small file, or
+        None for any other (nothing of it read). ``missing``: None to return None if there is no file (a probe),
+        instead of raising ``ResultNotFound``."""
+        fd = self._open(path, where, location, missing is not None)
+        if fd < 0:
+            return None
         data = None
         try:
             try:
@@ -409,6 +457,8 @@ class LocalResult(Result):
                 data = _read_at_start(fd, size + 1)
                 if len(data) != size:
                     data = None
+            if load is None:
+                return data
             if data is None:
                 mode = os.fstat(fd).st_mode
                 if not stat.S_ISREG(mode):
@@ -424,9 +474,9 @@ class LocalResult(Result):
             os.close(fd)
         return load(io.BytesIO(data))  # type: ignore[arg-type]
 
-    def _open(self, path: str, where: int, location: str) -> int:
+    def _open(self, path: str, where: int, location: str, required: bool = True) -> int:
         """A descriptor open for reading on the file at ``path`` (see ``_at``); ``O_NONBLOCK``: a FIFO there cannot
-        block the open, and is refused once open."""
+        block the open, and is refused once open. No file there: ``ResultNotFound``, or -1 if not ``required``."""
         try:
             if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
                 try:
@@ -436,6 +486,8 @@ class LocalResult(Result):
                         raise
             return self._at(path, where, location, _open_for_reading)
         except FileNotFoundError as exc:
+            if not required:
+                return -1
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)") from exc
         except ResultError:
             raise
@@ -462,11 +514,21 @@ class LocalResult(Result):
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
         return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
 
+    def record_bytes(self, location: str) -> bytes | None:
+        """The record's bytes, or None if there is none (or a file too large to be one: ``_SMALL``)."""
+        record = location + RECORD_SUFFIX
+        path, where = self._place(record)
+        try:
+            return self._load(path, where, record, None, missing=None)  # type: ignore[no-any-return]
+        except (ResultNotFound, LocationError):
+            return None
+
     def write_record_bytes(self, location: str, data: bytes) -> None:
         """A record is written atomically but not fsynced: the output it describes was (when ``durable``), and a
-        record lost to a power cut is only a missing one (``no-record``), never a wrong one."""
+        record lost to a power cut is only a missing one (``no-record``), never a wrong one. Its mode is the
+        umask's: nothing of the record replaced is looked up (a link there is replaced, never followed)."""
         path, where = self._place(location)
-        self._replace(path, where, location, lambda f: f.write(data), False, "record")
+        self._replace(path, where, location, lambda f: f.write(data), False, "record", keep_mode=False)
 
     def modified_at(self, location: str) -> datetime | None:
         path, where = self._place(location)

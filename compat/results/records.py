@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
+
+from compat.errors import UntrustedData
+from compat.results.serializers import signing_module
 
 __all__ = [
     "HASH_ALGORITHM",
@@ -190,8 +194,12 @@ _DEFAULTS: dict[str, Any] = {
 """The value of each field a record may leave out (``from_dict``; ``inputs`` is a new dict for each)."""
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+"""The canonical encoder, made once (``json.dumps`` with options makes one per call)."""
+
+
 def _canonical(data: Mapping[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return _ENCODER.encode(data).encode("ascii")
 
 
 def _keyring(serializer: Any) -> Any:
@@ -205,10 +213,8 @@ def signed(record: TargetRecord, serializer: Any) -> TargetRecord:
     keys = _keyring(serializer)
     if keys is None:
         return record
-    from compat.results.signing import sign_blob
-
     unsigned = replace(record, key_id=keys.signer_id, signature=None)
-    return replace(unsigned, signature=sign_blob(unsigned.signed_bytes(), keys).tag)
+    return replace(unsigned, signature=signing_module().sign_blob(unsigned.signed_bytes(), keys).tag)
 
 
 def trusted(record: TargetRecord, serializer: Any) -> bool:
@@ -219,19 +225,34 @@ def trusted(record: TargetRecord, serializer: Any) -> bool:
         return True
     if record.signature is None or record.key_id is None:
         return False
-    from compat.errors import UntrustedData
-    from compat.results.signing import BlobSignature, verify_blob
-
+    signing = signing_module()
     try:
-        verify_blob(record.signed_bytes(), BlobSignature(record.key_id, record.signature), keys)
+        signing.verify_blob(record.signed_bytes(), signing.BlobSignature(record.key_id, record.signature), keys)
     except UntrustedData:
         return False
     return True
 
 
 def utc_now() -> str:
-    """The time now, ISO 8601 in UTC, as records say it."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """The time now, ISO 8601 in UTC, as records say it (``2026-12-06T02:40:00.123456Z``)."""
+    now = time.time_ns() // 1000
+    seconds, micros = divmod(now, 1_000_000)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{micros:06d}Z"
+
+
+def record_time_ns(written_at: str) -> int | None:
+    """A record's ``written_at`` as nanoseconds since the Unix epoch (None if it is empty); ``ValueError`` if it is not
+    an ISO 8601 time."""
+    if not written_at:
+        return None
+    when = datetime.fromisoformat(written_at.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class HashingWriter:

@@ -18,7 +18,7 @@ import os
 import pickle
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Union, runtime_checkable
 
 from compat.errors import ArgumentTypeError, ConfigurationError, SerializationError, UntrustedData
@@ -61,6 +61,45 @@ it through the MAC; a larger one streams, never copied)."""
 
 _CHUNK = 1024 * 1024
 """How much of a payload is read at a time while it is verified from a stream."""
+
+
+def _stored_names() -> tuple[Any, ...] | None:
+    """The signing variables' names as ``os.environ`` keeps them in its dict (bytes on POSIX, upper case on
+    Windows), or None where ``os.environ`` is not CPython's ``os._Environ``."""
+    encode = getattr(os.environ, "encodekey", None)
+    return None if encode is None else (encode(SIGNING_KEY_VARIABLE), encode(_KEY_FILE_VARIABLE))
+
+
+_STORED_NAMES = _stored_names()
+
+
+def signing_set() -> bool:
+    """Whether either signing variable is set in ``os.environ``. Asked on every read and write, so answered from the
+    dict ``os.environ`` keeps (``_data``, which every assignment to ``os.environ`` updates): 0.2 us, where
+    ``name in os.environ`` costs two failed look-ups through ``Mapping.__contains__`` (1.5-4 us each)."""
+    names = _STORED_NAMES
+    try:
+        data = os.environ._data  # type: ignore[attr-defined]
+    except AttributeError:
+        data = names = None
+    if names is None:  # os.environ is not os._Environ (replaced by a plain dict, say)
+        return SIGNING_KEY_VARIABLE in os.environ or _KEY_FILE_VARIABLE in os.environ
+    return names[0] in data or names[1] in data
+
+
+_SIGNING: list[Any] = []
+
+
+def signing_module() -> Any:
+    """``compat.results.signing``, imported on first use (it imports ``blake3``). Called on every signed read and
+    write instead of a ``from ... import`` in the function, which costs several microseconds a call (the import
+    machinery's checks on the module) where this is a list look-up."""
+    if not _SIGNING:
+        from compat.results import signing
+
+        _SIGNING.append(signing)
+    return _SIGNING[0]
+
 
 _GIVEN: dict[tuple[str, ...], Keyring] = {}
 """Keyrings given as ``signing_key=`` in this process, by their ids: a serializer unpickled here (a thread or
@@ -144,12 +183,9 @@ class PickleSerializer:
             return self._keyring
         if self._key_ids is not None:
             return self._found_again()
-        environ = os.environ
-        if SIGNING_KEY_VARIABLE not in environ and _KEY_FILE_VARIABLE not in environ:
+        if not signing_set():
             return None  # the usual case, decided without importing the signing module
-        from compat.results.signing import environment_keyring
-
-        return environment_keyring()
+        return signing_module().environment_keyring()  # type: ignore[no-any-return]
 
     def _found_again(self) -> Keyring:
         """The keys named by ``_key_ids`` (this serializer was unpickled): given in this process, or in the
@@ -189,6 +225,10 @@ class PickleSerializer:
     header: Header | None = None
     """The signed header of the last value this (bound) serializer read, or None if it was unsigned."""
 
+    on_header: Callable[[Header], None] | None = None
+    """Set on a bound copy by a Result that reads through it: called with a signed value's header once the value is
+    verified, before a byte of it is unpickled; it may refuse the value (``UntrustedData``)."""
+
     # -- writing --------------------------------------------------------------------------------------------------
 
     def serialize(self, value: Any) -> bytes:
@@ -207,9 +247,7 @@ class PickleSerializer:
                 pickler(value, stream, self.protocol)  # cannot fail: an error is the stream's
                 return
             if not isinstance(value, (bytes, str)) or len(value) <= _SMALL_PLAIN:  # one write, no wrapper around it
-                from compat.results.signing import sign
-
-                stream.write(sign(keys, self._location or "", pickle.dumps(value, self.protocol)))
+                stream.write(signing_module().sign(keys, self._location or "", pickle.dumps(value, self.protocol)))
                 return
         else:
             import cloudpickle  # on first use: it costs more to import than the rest of compat.results
@@ -217,9 +255,7 @@ class PickleSerializer:
             pickler = cloudpickle.dump
         mac = None
         if keys is not None:
-            from compat.results.signing import signer
-
-            header, mac = signer(keys, self._location or "")
+            header, mac = signing_module().signer(keys, self._location or "")
             stream.write(header)
         target = _Target(stream, mac)
         try:
@@ -266,13 +302,14 @@ class PickleSerializer:
         return stream.read()
 
     def _load_signed(self, stream: BinaryIO) -> Any:
-        from compat.results.signing import read_header, verifier
-
+        signing = signing_module()
         keys = self._signing_keys_for_signed()
-        header = read_header(stream)
-        payload = _verified_payload(stream, header, verifier(keys, header, self._location))
+        header = signing.read_header(stream)
+        payload = _verified_payload(stream, header, signing.verifier(keys, header, self._location))
         if self._location is not None:
             self.header = header
+        if self.on_header is not None:
+            self.on_header(header)
         try:
             if payload is None:  # verified where it lies, in a file nobody but us (or root) can change
                 stream.seek(header.size)
@@ -294,18 +331,37 @@ class PickleSerializer:
         """The pickle inside ``data`` once its signature is checked; ``UntrustedData`` if it may not be unpickled
         (unsigned while signing, a signature no key matches, signed for another location, the earlier format
         without ``accept_unbound_signatures``), ``ConfigurationError`` if signed while no key is set."""
-        head = bytes(data[: len(SIGNED_MAGIC)])
-        if head == SIGNED_MAGIC:
-            from compat.results.signing import verify
+        header, payload = self._checked(data, self._location, self.on_header)
+        if header is not None and self._location is not None:  # a bound copy (``at``): its Result reads the header
+            self.header = header
+        return payload
 
-            header, payload = verify(self._signing_keys_for_signed(), data, self._location)
-            if self._location is not None:  # a bound copy (``at``): the Result that made it reads the header
-                self.header = header
-            return payload
+    def unpickle(
+        self, data: bytes, location: str | None, on_header: Callable[[Header], None] | None = None
+    ) -> tuple[Header | None, Any]:
+        """``deserialize`` for a Result that has the stored bytes in memory: checked as a copy bound to ``location``
+        by ``at`` would check them (``on_header`` too), without making that copy; the signed header (None if
+        unsigned) and the value."""
+        header, payload = self._checked(data, location, on_header)
+        try:
+            return header, pickle.loads(payload)
+        except Exception as exc:
+            raise _undeserializable(self, exc, len(data)) from exc
+
+    def _checked(
+        self, data: bytes | bytearray | memoryview, location: str | None, on_header: Callable[[Header], None] | None
+    ) -> tuple[Header | None, bytes | bytearray | memoryview]:
+        """The signed header (or None) and the pickle inside ``data``, once ``verified``'s checks pass."""
+        head = data[: len(SIGNED_MAGIC)]
+        if head == SIGNED_MAGIC:
+            header, payload = signing_module().verify(self._signing_keys_for_signed(), data, location)
+            if on_header is not None:
+                on_header(header)
+            return header, payload
         if head == LEGACY_MAGIC:
-            return self._legacy_verified(data)
+            return None, self._legacy_verified(data)
         self._refuse_unsigned(self.keyring, len(data))
-        return data
+        return None, data
 
     def _legacy_verified(self, data: bytes | bytearray | memoryview) -> memoryview:
         import hmac

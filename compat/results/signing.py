@@ -88,6 +88,8 @@ MAX_LOCATION_BYTES = 16 * 1024
 
 TAG_SIZE = 32
 _FIXED = struct.Struct(">8s8sQH")  # magic, key id, written_at (ns), location length
+_AUTO = blake3.blake3.AUTO  # as many threads as help: a large buffer is hashed on every core, a small one on one
+_TIME_LENGTH = struct.Struct(">QH")  # the part of _FIXED after the magic and key id, which a keyring makes once
 FIXED_SIZE = _FIXED.size  # 26
 
 _KEY_CONTEXT = "results-compat 2026-12 signing key"
@@ -129,6 +131,13 @@ class Keyring:
         derived = [_derived(key) for key in self.keys]
         object.__setattr__(self, "_macs", {raw: mac for mac, raw in derived})
         object.__setattr__(self, "_signer", derived[0])
+        object.__setattr__(self, "_prefix", SIGNED_MAGIC + derived[0][1])
+        object.__setattr__(self, "_keyed", {raw: blake3.blake3(key=mac, max_threads=_AUTO) for mac, raw in derived})
+
+    def keyed(self, raw_id: bytes) -> Any:
+        """The keyed BLAKE3 state of the key whose raw id is ``raw_id``, keyed once and never updated: hash with a
+        ``copy()`` of it (copying costs half of keying anew); None if that key is not in this keyring."""
+        return self._keyed.get(raw_id)  # type: ignore[attr-defined]
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -264,8 +273,7 @@ def header_bytes(keys: Keyring, location: str, written_at_ns: int | None = None)
     if len(encoded) > MAX_LOCATION_BYTES:
         raise SerializationError(f"cannot sign for a location of {len(encoded)} bytes (at most {MAX_LOCATION_BYTES})")
     now = time.time_ns() if written_at_ns is None else written_at_ns
-    raw_id = keys._signer[1]  # type: ignore[attr-defined]
-    return _FIXED.pack(SIGNED_MAGIC, raw_id, now, len(encoded)) + encoded
+    return b"".join((keys._prefix, _TIME_LENGTH.pack(now, len(encoded)), encoded))  # type: ignore[attr-defined]
 
 
 def parse_header(data: bytes | bytearray | memoryview) -> Header:
@@ -311,11 +319,13 @@ class Mac:
     """The running tag of a header and payload (keyed BLAKE3; ``update`` releases the GIL and, on a large buffer,
     spreads the work over the cores)."""
 
-    __slots__ = ("_hash", "_header", "_key")
+    __slots__ = ("_hash", "_header", "_keyed")
 
-    def __init__(self, mac_key: bytes, signed_header: bytes) -> None:
-        self._key, self._header = mac_key, signed_header
-        self._hash = blake3.blake3(signed_header, key=mac_key, max_threads=_AUTO)
+    def __init__(self, keyed: Any, signed_header: bytes) -> None:
+        """``keyed``: the key's keyed state (``Keyring.keyed``), copied, never updated itself."""
+        self._keyed, self._header = keyed, signed_header
+        self._hash = keyed.copy()
+        self._hash.update(signed_header)
 
     def update(self, data: Any) -> None:
         self._hash.update(data)
@@ -325,23 +335,21 @@ class Mac:
 
     def restart(self) -> Mac:
         """A new ``Mac`` over the same header, for a second pass over the payload."""
-        return Mac(self._key, self._header)
+        return Mac(self._keyed, self._header)
 
 
-_AUTO = blake3.blake3.AUTO
-_THREADED = 1024 * 1024  # below this, one thread: starting more costs more than they save
 
 
 def signer(keys: Keyring, location: str, written_at_ns: int | None = None) -> tuple[bytes, Mac]:
     """The header to write first, and the ``Mac`` to pass the payload through; ``mac.digest()`` is written last."""
     header = header_bytes(keys, location, written_at_ns)
-    mac_key = keys._signer[0]  # type: ignore[attr-defined]
-    return header, Mac(mac_key, header)
+    return header, Mac(keys.keyed(keys._signer[1]), header)  # type: ignore[attr-defined]
 
 
 def verifier(keys: Keyring, header: Header, location: str | None) -> Mac:
     """The ``Mac`` to pass the payload through, once ``header`` is accepted (``accepted_key``)."""
-    return Mac(accepted_key(keys, header, location), header.signed)
+    accepted_key(keys, header, location)
+    return Mac(keys.keyed(header.raw_id), header.signed)
 
 
 def accepted_key(keys: Keyring, header: Header, location: str | None) -> bytes:
@@ -375,20 +383,23 @@ def check_tag(header: Header, mac: Mac, tag: bytes | bytearray | memoryview) -> 
 
 def sign(keys: Keyring, location: str, payload: bytes | bytearray | memoryview) -> bytes:
     """Header, ``payload`` and tag as one signed value for ``location`` (for values already in memory)."""
-    header, mac = signer(keys, location)
+    header = header_bytes(keys, location)
+    mac = keys.keyed(keys._signer[1]).copy()  # type: ignore[attr-defined]
+    mac.update(header)
     mac.update(payload)
-    return header + bytes(payload) + mac.digest()
+    return b"".join((header, payload, mac.digest()))
 
 
 def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | None) -> tuple[Header, memoryview]:
     """The header of the signed value ``data`` and a view of its payload, once the tag and (unless ``location`` is
     None) the location are checked; ``UntrustedData`` or ``SerializationError`` otherwise."""
     header = parse_header(data)
-    mac_key = accepted_key(keys, header, location)
+    accepted_key(keys, header, location)
     view = memoryview(data)
     end = max(header.size, len(view) - TAG_SIZE)
-    threads = _AUTO if end > _THREADED else 1
-    if not hmac.compare_digest(blake3.blake3(view[:end], key=mac_key, max_threads=threads).digest(), bytes(view[end:])):
+    mac = keys.keyed(header.raw_id).copy()
+    mac.update(view[:end])
+    if not hmac.compare_digest(mac.digest(), bytes(view[end:])):
         raise UntrustedData(
             f"their signature (key id {header.key_id}) does not match the bytes: changed or cut short since they "
             "were signed",
@@ -415,8 +426,11 @@ class BlobSignature:
 
 def sign_blob(data: bytes, keys: Keyring) -> BlobSignature:
     """A detached signature of ``data`` (a small record: the bytes are hashed at once) with the first key."""
-    mac_key, raw_id = keys._signer  # type: ignore[attr-defined]
-    tag = blake3.blake3(_BLOB_DOMAIN + data, key=mac_key).hexdigest()
+    raw_id = keys._signer[1]  # type: ignore[attr-defined]
+    mac = keys.keyed(raw_id).copy()
+    mac.update(_BLOB_DOMAIN)
+    mac.update(data)
+    tag = mac.hexdigest()
     return BlobSignature(raw_id.hex(), tag)
 
 
@@ -426,13 +440,16 @@ def verify_blob(data: bytes, signature: BlobSignature, keys: Keyring) -> None:
         raw_id = bytes.fromhex(signature.key_id)
     except (TypeError, ValueError):
         raise UntrustedData(f"a signature with a malformed key id {signature.key_id!r}") from None
-    mac_key = keys.mac_key(raw_id)
-    if mac_key is None:
+    keyed = keys.keyed(raw_id)
+    if keyed is None:
         raise UntrustedData(
             f"signed with key id {signature.key_id}, which is not among the key(s) in use ({', '.join(keys.ids)})",
             signature.key_id,
         )
-    expected = blake3.blake3(_BLOB_DOMAIN + data, key=mac_key).hexdigest()
+    mac = keyed.copy()
+    mac.update(_BLOB_DOMAIN)
+    mac.update(data)
+    expected = mac.hexdigest()
     if not isinstance(signature.tag, str) or not hmac.compare_digest(expected, signature.tag):
         raise UntrustedData(
             f"the signature (key id {signature.key_id}) does not match the bytes: changed since they were signed",

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from compat import Flow, PickleSerializer, SerializationError, Success, task
+from compat import Flow, PickleSerializer, Result, SerializationError, Success, UntrustedData, task
 from compat.results.base import KEPT_ASIDE_COPIES
+from compat.results.records import Provenance
 from compat.results.serializers import SIGNING_KEY_VARIABLE
 from tests.results.stores import Store
 from tests.results.test_signing import planted
@@ -76,3 +77,26 @@ def test_only_the_newest_kept_aside_copies_of_a_target_are_kept(store: Store) ->
         store.put("v.pkl", b"unreadable %d" % i)
         kept.append(result.keep_aside("v.pkl"))
     assert store.names() == sorted(kept[-KEPT_ASIDE_COPIES:])
+
+
+def recording(store: Store, run_id: str) -> Result:
+    """A signing Result of ``store`` that writes a record with each output, as a task run's does."""
+    result = store.result(serializer=SIGNED, location="total.pkl")
+    result.provenance = Provenance(flow="f", task="total", run_id=run_id)
+    return result
+
+
+def test_an_older_signed_copy_of_the_same_target_put_back_is_refused(store: Store) -> None:
+    recording(store, "run-1").write("older")
+    older = store.get("total.pkl")
+    recording(store, "run-2").write("newer")
+    store.put("total.pkl", older)
+    with pytest.raises(UntrustedData, match="older copy of this target put back"):
+        store.result(serializer=SIGNED).read("total.pkl")
+
+
+def test_the_newest_signed_value_stored_again_unchanged_still_reads(store: Store) -> None:
+    recording(store, "run-1").write("older")
+    recording(store, "run-2").write("newer")
+    store.put("total.pkl", store.get("total.pkl"))  # the same bytes anew (a new generation on GCS)
+    assert store.result(serializer=SIGNED).read("total.pkl").value == "newer"

@@ -184,3 +184,12 @@ def test_a_record_naming_an_unknown_hash_does_not_vouch_for_the_bytes(tmp_path: 
     unknown = TargetRecord.from_dict({**written.written_record.to_dict(), "bytes_hash": "nohash:00"})
     read, matches = LocalResult(dir=tmp_path).read_checked("out.pkl", unknown)
     assert read.value == "value" and not matches
+
+
+def test_a_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: Path) -> None:
+    (tmp_path / "other.json").write_bytes(b"someone else's")
+    (tmp_path / f"out.pkl{RECORD_SUFFIX}").symlink_to(tmp_path / "other.json")
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+    assert (tmp_path / "other.json").read_bytes() == b"someone else's"
+    assert not (tmp_path / f"out.pkl{RECORD_SUFFIX}").is_symlink()
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record

@@ -21,6 +21,7 @@ import pytest
 from compat import Cached, Flow, LocalResult, PickleSerializer, Success, UntrustedData, task
 from compat.results import signing
 from compat.results.base import KEPT_ASIDE_COPIES
+from compat.results.records import Provenance
 from compat.results.serializers import LEGACY_MAGIC, SIGNING_KEY_VARIABLE
 from compat.results.signing import SIGNING_KEY_FILE_VARIABLE, key_id, parse_header
 
@@ -260,3 +261,63 @@ def test_a_worker_with_the_key_in_its_environment_signs(tmp_path: Path) -> None:
     data = pickle.dumps(PickleSerializer(signing_key="a-very-secret-key"))
     assert unpickled_elsewhere(data, **{SIGNING_KEY_VARIABLE: "a-very-secret-key"}) == "signed\n"
     assert unpickled_elsewhere(data, **{SIGNING_KEY_FILE_VARIABLE: str(tmp_path / "keys")}) == "signed\n"
+
+
+def recording_result(directory: Path, run_id: str) -> LocalResult:
+    """A signing LocalResult that writes a record with each output, as a task run's does."""
+    result = LocalResult(dir=directory, location="total.pkl", serializer=PickleSerializer(signing_key="k"))
+    result.provenance = Provenance(flow="f", task="total", run_id=run_id)
+    return result
+
+
+def test_an_older_signed_copy_of_the_same_target_put_back_is_refused_naming_its_record(tmp_path: Path) -> None:
+    recording_result(tmp_path, "run-1").write("older")
+    older = (tmp_path / "total.pkl").read_bytes()
+    recording_result(tmp_path, "run-2").write("newer")
+    (tmp_path / "total.pkl").write_bytes(older)  # put back: signed for this very location
+    with pytest.raises(UntrustedData, match="older copy of this target put back") as caught:
+        LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("total.pkl")
+    assert "run-2" in str(caught.value) and caught.value.key_id == key_id("k")
+
+
+def test_an_older_signed_copy_put_back_is_kept_aside_and_the_task_runs(tmp_path: Path) -> None:
+    made = []
+
+    @task(target="{task_name}.pkl")
+    def total() -> int:
+        made.append(1)
+        return len(made)
+
+    with Flow("f", result=LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k"))) as flow:
+        node = total()
+    flow.run()
+    older = (tmp_path / "total.pkl").read_bytes()
+    assert flow.run(refresh="total").result[node].result == 2
+    (tmp_path / "total.pkl").write_bytes(older)
+    state = flow.run().result[node]
+    assert type(state) is Success and state.result == 3 and state.code == "untrusted"
+    assert [path.read_bytes() for path in tmp_path.glob("total.pkl.unreadable-*")] == [older]
+
+
+def test_a_newer_signed_output_whose_record_was_never_written_is_read(tmp_path: Path) -> None:
+    recording_result(tmp_path, "run-1").write("first")
+    LocalResult(dir=tmp_path, location="total.pkl", serializer=PickleSerializer(signing_key="k")).write("second")
+    assert LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("total.pkl").value == "second"
+
+
+def test_a_signed_store_copied_with_its_records_still_reads(tmp_path: Path) -> None:
+    recording_result(tmp_path / "before", "run-1").write("kept")
+    shutil.copytree(tmp_path / "before", tmp_path / "after")  # new files: the record's identity no longer matches
+    copied = LocalResult(dir=tmp_path / "after", serializer=PickleSerializer(signing_key="k"))
+    assert copied.record("total.pkl") is None
+    assert copied.read("total.pkl").value == "kept"
+
+
+def test_an_untrusted_record_cannot_refuse_a_signed_value(tmp_path: Path) -> None:
+    recording_result(tmp_path, "run-1").write("older")
+    older = (tmp_path / "total.pkl").read_bytes()
+    result = recording_result(tmp_path, "run-2")
+    result.serializer = PickleSerializer(signing_key="another key")
+    result.write("newer")  # its record is signed with a key the reader does not hold
+    (tmp_path / "total.pkl").write_bytes(older)
+    assert LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("total.pkl").value == "older"
