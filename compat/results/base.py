@@ -275,7 +275,7 @@ class Result:
         provenance = self.provenance if self.keeps_records else None
         if location is None and getattr(serializer, "keyring", None) is not None:
             location = self.new_location()  # signing: the signature names where the bytes go
-        serializer = self._bound(serializer, location)
+        serializer = self._bound(serializer, location, writing=True)
         if _streams(type(self), type(serializer), "write_stream", "write_bytes", "dump", "serialize"):
             dump = serializer.dump  # type: ignore[attr-defined]
             if provenance is None:
@@ -399,11 +399,15 @@ class Result:
             raise _unreadable(resolved, exc) from exc.__cause__
         return self._holding(resolved, value, serializer)
 
-    def _bound(self, serializer: Serializer, location: str | None) -> Serializer:
-        """``serializer``, bound to ``location`` (``PickleSerializer.at``) when it signs and verifies."""
+    def _bound(self, serializer: Serializer, location: str | None, writing: bool = False) -> Serializer:
+        """``serializer``, bound to ``location`` (``PickleSerializer.at``, or ``writer_at`` for a write) when it
+        signs and verifies."""
         if location is None or getattr(serializer, "keyring", None) is None:
             return serializer
-        return serializer.at(self.signed_location(location))  # type: ignore[attr-defined,no-any-return]
+        signed_for = self.signed_location(location)
+        if writing and hasattr(serializer, "writer_at"):
+            return serializer.writer_at(signed_for)  # type: ignore[no-any-return]
+        return serializer.at(signed_for)  # type: ignore[attr-defined,no-any-return]
 
     def _bound_for_reading(self, serializer: Serializer, location: str) -> Serializer:
         """``_bound``, and a signed value read through it is checked against the target's record first."""

@@ -179,6 +179,23 @@ def _open_for_reading(at: At) -> int:
     return at.open(_READ)
 
 
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _kept_mode(info: os.stat_result | None, path: str, what: str) -> int | None:
+    """The permission bits an overwrite of what ``info`` says is at ``path`` keeps (None: the umask's, for a new
+    file); ``LocationError`` for a directory there."""
+    if info is None:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        raise LocationError(f"location {path!r} is a directory; a {what} location must name a file")
+    return info.st_mode & RESULT_BITS if stat.S_ISREG(info.st_mode) else None
+
+
 def _not_a_file(path: str, mode: int) -> LocationError:
     what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
     return LocationError(f"location {path!r} is {what}; a result location must name a file: move it away, or give "
@@ -343,16 +360,15 @@ class LocalResult(Result):
         (``keep_mode``; else the umask decides, and a link at ``path`` is replaced, not followed)."""
 
         def write(at: At) -> None:
-            if not keep_mode:
-                atomic_write(at.path, fill, None, durable, at.dir_fd)
-                return
-            info = at.lstat()  # one call: the mode an overwrite keeps, and what is there
-            if info is not None and stat.S_ISDIR(info.st_mode):
-                raise LocationError(f"location {path!r} is a directory; a {what} location must name a file")
-            mode = info.st_mode & RESULT_BITS if info is not None and stat.S_ISREG(info.st_mode) else None
+            mode = _kept_mode(at.lstat(), path, what) if keep_mode else None  # lstat: the mode, and what is there
             atomic_write(at.path, fill, mode, durable, at.dir_fd)
 
         try:
+            if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
+                info = _lstat(path) if keep_mode else None
+                if info is None or not stat.S_ISLNK(info.st_mode):
+                    atomic_write(path, fill, _kept_mode(info, path, what) if keep_mode else None, durable)
+                    return
             self._at(path, where, location, write, create=True)
         except ResultError:
             raise
@@ -406,7 +422,7 @@ class LocalResult(Result):
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
         new = self.copy()
-        new.__dict__["_location"] = path
+        new.location = path
         new.value = value
         if header is not None:
             new._signed = header

@@ -62,6 +62,9 @@ it through the MAC; a larger one streams, never copied)."""
 _CHUNK = 1024 * 1024
 """How much of a payload is read at a time while it is verified from a stream."""
 
+_WRITERS_KEPT = 1024
+"""Locations a serializer keeps a bound copy for (``writer_at``), at most."""
+
 
 def _stored_names() -> tuple[Any, ...] | None:
     """The signing variables' names as ``os.environ`` keeps them in its dict (bytes on POSIX, upper case on
@@ -210,16 +213,32 @@ class PickleSerializer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_keyring"] = None  # keys never travel: their ids do (see _found_again)
+        state.pop("_writers", None)
+        state.pop("on_header", None)
         return state
 
     # -- binding --------------------------------------------------------------------------------------------------
 
     def at(self, location: str) -> PickleSerializer:
         """A copy that signs for, and verifies against, ``location`` (relative to the Result's root); after a read,
-        its ``header`` says who signed and when. Results call this for every read and write."""
+        its ``header`` says who signed and when. Results call this for every read (``writer_at`` for writes)."""
         bound = object.__new__(PickleSerializer)
         bound.__dict__.update(self.__dict__)
+        bound.__dict__.pop("_writers", None)
         bound._location = location
+        return bound
+
+    def writer_at(self, location: str) -> PickleSerializer:
+        """``at(location)`` for writing only: made once per location and kept (a copy that only writes keeps no
+        state of its own), so a Result writing its target again does not copy the serializer again."""
+        writers = self.__dict__.get("_writers")
+        if writers is None:
+            writers = self.__dict__["_writers"] = {}
+        bound = writers.get(location)
+        if bound is None:
+            if len(writers) >= _WRITERS_KEPT:
+                writers.clear()
+            bound = writers[location] = self.at(location)
         return bound
 
     header: Header | None = None

@@ -213,3 +213,11 @@ def test_signed_outputs_read_without_the_key_fail_the_task_and_are_not_moved_asi
     assert type(state) is Failed and SIGNING_KEY_VARIABLE in state.message
     assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl", "total.pkl.record.json"]
     assert (tmp_path / "results" / "total.pkl").read_bytes() == stored
+
+
+def test_a_key_in_an_environment_replaced_by_a_plain_dict_still_signs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(os, "environ", {SIGNING_KEY_VARIABLE: "from-a-dict"})
+    assert PickleSerializer().keyring is not None
+    assert parse_header(PickleSerializer().at("v.pkl").serialize(1)).key_id == key_id("from-a-dict")

@@ -321,3 +321,12 @@ def test_an_untrusted_record_cannot_refuse_a_signed_value(tmp_path: Path) -> Non
     result.write("newer")  # its record is signed with a key the reader does not hold
     (tmp_path / "total.pkl").write_bytes(older)
     assert LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("total.pkl").value == "older"
+
+
+def test_one_serializer_writing_several_targets_signs_each_for_its_own(tmp_path: Path) -> None:
+    serializer = PickleSerializer(signing_key="k")
+    for name in ("a.pkl", "b.pkl", "a.pkl", "sub/b.pkl"):
+        LocalResult(dir=tmp_path, location=name, serializer=serializer).write(name)
+    for name in ("a.pkl", "b.pkl", "sub/b.pkl"):
+        assert parse_header((tmp_path / name).read_bytes()).location == name
+    assert "_writers" not in pickle.loads(pickle.dumps(serializer)).__dict__  # what it keeps stays home
