@@ -118,11 +118,11 @@ def atomic_write(
     if mode == KEEP_MODE:
         mode = existing_mode(path, dir_fd)
         mode = None if mode is None else mode & RESULT_BITS
-    tmp, fd = _create(head, directory, dir_fd)
+    tmp, fd = _create(head, directory, dir_fd, 0o666 if mode is None else mode)
     try:
         with open(fd, "wb", buffering=io.DEFAULT_BUFFER_SIZE) as f:  # a buffer size given: no isatty() call
-            if mode is not None and _FCHMOD is not None:  # POSIX; Windows has no such bits to keep
-                _FCHMOD(fd, mode)
+            if mode is not None and _FCHMOD is not None and stat.S_IMODE(os.fstat(fd).st_mode) != mode:
+                _FCHMOD(fd, mode)  # the umask took some of the bits to keep (an fstat is cheaper than an fchmod)
             fill(f)
             if durable:
                 f.flush()
@@ -136,19 +136,19 @@ def atomic_write(
         raise
 
 
-def _create(head: str, directory: str, dir_fd: int | None) -> tuple[str, int]:
+def _create(head: str, directory: str, dir_fd: int | None, mode: int = 0o666) -> tuple[str, int]:
     """A new temporary file in ``directory`` (``head``: its path with a trailing separator, or empty; or open as
-    ``dir_fd``): its name and a descriptor open for writing."""
+    ``dir_fd``): its name and a descriptor open for writing. ``mode`` less the umask are its permission bits
+    (0o666: as a plain ``open()`` would make them)."""
     for _ in range(100):
         tmp = f"{head}{_writer[0]}{time.time_ns():x}-{next(_count):x}.tmp"
-        # os.open with O_EXCL and 0o666 lets the umask set the final permissions, as a plain open() would.
         try:
-            return tmp, os.open(tmp, _FLAGS, 0o666, dir_fd=dir_fd)
+            return tmp, os.open(tmp, _FLAGS, mode, dir_fd=dir_fd)
         except FileNotFoundError:  # first write into a new directory
             if dir_fd is not None:
                 raise
             os.makedirs(directory, exist_ok=True)
-            return tmp, os.open(tmp, _FLAGS, 0o666)
+            return tmp, os.open(tmp, _FLAGS, mode)
         except FileExistsError:  # not ours: someone made a file of that name
             continue
     raise FileExistsError(errno.EEXIST, "every temporary file name tried exists already", tmp)

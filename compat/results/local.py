@@ -555,6 +555,8 @@ class LocalResult(Result):
         """The record's bytes, or None if there is none (or a file too large to be one: ``_SMALL``)."""
         record = location + RECORD_SUFFIX
         path, where = self._place(record)
+        if where == _IN_DIR and not os.access(path, os.F_OK):  # the usual "none": a bool, no exception raised
+            return None
         try:
             return self._load(path, where, record, None, missing=None)  # type: ignore[no-any-return]
         except (ResultNotFound, LocationError):
