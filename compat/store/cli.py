@@ -22,7 +22,7 @@ from compat.store.flows import load_flow, parse_params, plan_flow
 from compat.store.gc import Rules, collect, parse_age, parse_size
 from compat.store.lease_watch import LEASE_WATCH
 from compat.store.invalidation import invalidate_locations, invalidate_tasks
-from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, iso_time, list_root
+from compat.store.listing import KEPT, OUTPUT, TEMPORARY, Listing, bulk, iso_time, list_root
 from compat.store.roots import open_root
 from compat.store.show import UNTRUSTED, describe, split_location
 from compat.store.accept import touch
@@ -190,10 +190,11 @@ def _ls(args: argparse.Namespace) -> int:
     entries = listing.entries
     if args.stale:
         entries = [entry for entry in entries if entry.status in STALE]
-    if args.json:
-        _print_json({"root": listing.root.uri, "entries": [entry.to_dict() for entry in entries]})
-    else:
-        _print_listing(listing, entries, with_status=bool(args.flow))
+    with bulk():
+        if args.json:
+            _print_json({"root": listing.root.uri, "entries": [entry.to_dict() for entry in entries]})
+        else:
+            _print_listing(listing, entries, with_status=bool(args.flow))
     return FOUND if args.stale and entries else OK
 
 
@@ -279,14 +280,18 @@ def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> N
     rows = [header]
     for entry in entries:
         record = entry.record
-        row = [_shown(entry.location), entry.kind + (f" ({entry.note})" if entry.note else ""), str(entry.size),
+        row = [_shown(entry.location), f"{entry.kind} ({entry.note})" if entry.note else entry.kind, str(entry.size),
                iso_time(entry.written), record.task or "-" if record else "-", record.run_id or "-" if record else "-",
                entry.record_note]
-        rows.append(row + ([entry.status or "-"] if with_status else []))
+        if with_status:
+            row.append(entry.status or "-")
+        rows.append(row)
     widths = [max(map(len, column)) for column in zip(*rows)]
-    out = sys.stdout
-    for row in rows:
-        out.write("  ".join([cell.ljust(width) for cell, width in zip(row, widths)]).rstrip() + "\n")
+    last = len(widths) - 1
+    sys.stdout.write("".join(
+        "  ".join([cell.ljust(width) for cell, width in zip(row[:last], widths)] + [row[last]]).rstrip() + "\n"
+        for row in rows
+    ))
     counts = Counter(entry.kind for entry in entries)
     with_record = sum(1 for entry in entries if entry.record is not None)
     print(f"{_count_of(counts[OUTPUT], 'output')} ({with_record} with records), {counts[KEPT]} kept aside, "

@@ -3,10 +3,10 @@ whose output is gone and the temporary files of writers that are gone.
 
 ``decide`` picks what to remove from a listing and nothing else, so ``collect(..., dry_run=True)`` reports exactly
 what a real run removes. Only what this package can tell it wrote is ever removed (``Entry.accounted``): an output
-whose record describes its bytes, a kept-aside copy, an orphaned record, a temporary file of ours; a file it cannot
-account for, a link, a lease someone holds or a temporary file still being written is never touched. A real run removes each
-object only if it is still the one listed (``Root.remove``): an output a run rewrote in the meantime stays, and
-is reported as skipped.
+whose record describes its bytes, a kept-aside copy, an orphaned record, a temporary file of ours, a stale lease; a
+file it cannot account for, a link, a lease someone holds or a temporary file still being written is never touched.
+A real run removes each object only if it is still the one listed (``Root.remove``): an output a run rewrote in the
+meantime stays, and is reported as skipped.
 
 The rules (each optional; an output goes when any rule says so):
 
@@ -35,7 +35,7 @@ from typing import Any
 from compat.errors import ArgumentTypeError, ResultError
 from compat.store.lease_watch import LEASE_WATCH, watched
 from compat.store.listing import (
-    KEPT, LEASE, OUTPUT, RECORD, STALE_LEASE, TEMPORARY, WRITER_GONE, Entry, Listing, list_root,
+    KEPT, LEASE, OUTPUT, RECORD, STALE_LEASE, TEMPORARY, WRITER_GONE, Entry, Listing, bulk, list_root,
 )
 from compat.store.roots import LocalRoot, Root
 
@@ -110,7 +110,8 @@ def collect(root: Root, rules: Rules, dry_run: bool = False, now: datetime | Non
     S3 or GCS are watched for their ttl first (at most ``lease_watch`` seconds; ``compat.store.lease_watch``), in a
     dry run too, so it finds the same stale leases."""
     listing = watched(list_root(root), lease_watch)
-    chosen = decide(listing, rules, now)
+    with bulk():
+        chosen = decide(listing, rules, now)
     if dry_run:
         return Collection(root.uri, True, chosen)
     removed: list[Removal] = []

@@ -39,7 +39,7 @@ def watched(listing: Listing, limit: float = LEASE_WATCH, sleep: Callable[[float
     notes: dict[str, str] = {}
     watching: list[tuple[Entry, float, str]] = []  # the lease, when its ttl runs out, what it is stale as
     for entry in leases:
-        current = root.result._lease_get(entry.location)
+        current = root.result._lease_get(entry.location)  # type: ignore[attr-defined]
         if current is None:
             notes[entry.location] = "released since it was listed"
             continue
@@ -56,7 +56,7 @@ def watched(listing: Listing, limit: float = LEASE_WATCH, sleep: Callable[[float
     if watching:
         sleep(max(0.0, max(deadline for _, deadline, _ in watching) - time.monotonic()))
     for entry, _, stale in watching:
-        current = root.result._lease_get(entry.location)
+        current = root.result._lease_get(entry.location)  # type: ignore[attr-defined]
         assert entry.found is not None
         if current is None:
             notes[entry.location] = "released while gc watched it"

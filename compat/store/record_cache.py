@@ -8,7 +8,9 @@ record in the store stays the truth, and a rewritten record is read afresh. What
 parsed and checked (signature included) on every use as if just read. One file per root (its URI), holding the
 records of its last listing only, written atomically and readable by this user alone, under
 ``$RESULTS_COMPAT_CACHE_DIR`` (else ``$XDG_CACHE_HOME/results-compat``, else ``~/.cache/results-compat``);
-``RESULTS_COMPAT_CACHE_DIR=`` (empty) turns it off. A cache that cannot be read or written is ignored.
+``RESULTS_COMPAT_CACHE_DIR=`` (empty) turns it off. A cache that cannot be read or written is ignored, and so is
+one another user could have written (a link, another owner, group- or world-writable), since what it holds is
+believed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,15 +43,17 @@ class RecordCache:
     """The records kept for the root at ``uri``: ``get`` one by the listed object, ``keep`` what was read, ``save``."""
 
     def __init__(self, uri: str) -> None:
+        """``uri``: the root as the service names it (its endpoint and the root's URI: one bucket name on two
+        services is two roots)."""
         directory = cache_directory()
-        self.path = None if directory is None else directory / f"records-{hashlib.sha256(uri.encode()).hexdigest()[:32]}.json"
+        digest = hashlib.sha256(uri.encode()).hexdigest()[:32]
+        self.path = None if directory is None else directory / f"records-{digest}.json"
         self.uri = uri
         self.kept: dict[str, tuple[str, str]] = {}  # name -> (version, record text)
         self.fresh: dict[str, tuple[str, str]] = {}
         if self.path is not None:
             try:
-                with open(self.path, encoding="utf-8") as f:
-                    data = json.load(f)
+                data = json.loads(_own_file(self.path))
                 if data.get("root") == uri:
                     self.kept = {name: (str(version), str(text)) for name, (version, text) in data["records"].items()}
             except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -87,3 +92,17 @@ class RecordCache:
                 raise
         except OSError:
             pass  # a cache that cannot be written: the next listing reads the records again
+
+
+def _own_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of this user that nobody else can write (a link, or a file
+    another user could have planted or changed, is an ``OSError``, since what it holds is believed)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise OSError(f"{path} is not a file of this user's alone")
+        with open(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)

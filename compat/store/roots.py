@@ -59,6 +59,11 @@ class Root:
     def uri_of(self, name: str) -> str:
         raise NotImplementedError
 
+    @property
+    def endpoint(self) -> str:
+        """The address of the service holding the root (``""`` for a directory)."""
+        return ""
+
     def read(self, name: str, limit: int | None = None) -> bytes:
         """The bytes of the object ``name``; with ``limit``, at most ``limit`` + 1 of them (enough to tell that it
         is too large)."""
@@ -122,7 +127,7 @@ class LocalRoot(Root):
             raise self._error("read", name, exc) from exc
         try:
             if limit is not None:
-                data = os.read(fd, limit + 1)  # a record: one call, whatever the file system
+                data = _read_at_most(fd, limit + 1)  # a record: one call, whatever the file system
                 if data or stat.S_ISREG(os.fstat(fd).st_mode):
                     return data
             if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -195,6 +200,19 @@ class LocalRoot(Root):
         return StorageError(f"cannot {action} {where!r}: {exc.strerror or exc}")
 
 
+_CHUNK = 64 * 1024  # os.read(fd, n) allocates n bytes first: a 1 MiB buffer per record costs an mmap of its own
+
+
+def _read_at_most(fd: int, count: int) -> bytes:
+    """Up to ``count`` bytes from ``fd``, read in chunks (a small file: one call of one chunk)."""
+    chunks = [os.read(fd, min(count, _CHUNK))]
+    read = len(chunks[0])
+    while read < count and len(chunks[-1]) == _CHUNK:
+        chunks.append(os.read(fd, min(count - read, _CHUNK)))
+        read += len(chunks[-1])
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 class ObjectRoot(Root):
     """A prefix in an S3 or GCS bucket or an Azure container; names are whole object names."""
 
@@ -206,6 +224,16 @@ class ObjectRoot(Root):
 
     def objects(self) -> Iterator[StoredObject]:
         return self.result.list_objects(self.prefix)  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def endpoint(self) -> str:
+        """The service's address its client speaks to (``""`` if the SDK does not say): one bucket name on two
+        services names two roots."""
+        client = self.result.client  # type: ignore[attr-defined]
+        meta = getattr(client, "meta", None)  # boto3
+        found = getattr(meta, "endpoint_url", None) or getattr(client, "api_endpoint", None) \
+            or getattr(client, "primary_endpoint", None)  # google-cloud-storage, azure-storage-blob
+        return str(found or "")
 
     def uri_of(self, name: str) -> str:
         return f"{self.result.store_uri}/{name}"  # type: ignore[attr-defined]

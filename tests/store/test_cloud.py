@@ -325,3 +325,17 @@ def test_ls_brief_reads_no_record(store: Store, monkeypatch: pytest.MonkeyPatch,
     assert reads == [] and (entry.location, entry.record, entry.record_note) == ("a.pkl", None, "not read")
     assert main(["ls", "--brief", store.uri("")]) == 0
     assert "not read" in capsys.readouterr().out
+
+
+def test_kept_records_others_could_have_written_are_not_used(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("RESULTS_COMPAT_CACHE_DIR", str(tmp_path))
+    stored_output(store, "a.pkl")
+    list_root(root_of(store))
+    (kept,) = tmp_path.glob("records-*.json")
+    kept.chmod(0o666)  # as if planted, or left open to every user
+    root = root_of(store)
+    reads = counting_reads(root)
+    list_root(root)
+    assert reads == ["a.pkl" + RECORD_SUFFIX]
