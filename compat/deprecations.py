@@ -1,7 +1,7 @@
 """Warnings about legacy uses: their categories, their messages, the removal schedule and the one ``warn`` helper.
 
 Every message is generated from the one table of renames (``compat.renames``): it names the legacy thing, its
-replacement, says that ``python -m codemods.results <path>`` rewrites it, and points at the migration guide shipped in
+replacement, says that ``results-codemod <path>`` rewrites it, and points at the migration guide shipped in
 the package (``MIGRATION_GUIDE``). Each kind of
 legacy use has its own category, all under ``LegacyResultWarning`` (a ``DeprecationWarning``), so callers can
 filter as broadly or narrowly as they need::
@@ -61,7 +61,7 @@ __all__ = [
     "warn_at",
 ]
 
-CODEMOD = "python -m codemods.results <path>"
+CODEMOD = "results-codemod <path>"
 MIGRATION_GUIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "MIGRATION.md")
 """The migration guide as installed: shipped inside the package, so every message points at a file a user of the
 wheel can open (the repository's MIGRATION.md is the same document)."""
@@ -97,7 +97,7 @@ class LegacyImportWarning(LegacyResultWarning):
 
 def codemod_command(profile: Profile = COMPAT) -> str:
     """The codemod command that rewrites the legacy names of ``profile``."""
-    return CODEMOD if profile is COMPAT else f"python -m codemods.results --profile {profile.name} <path>"
+    return CODEMOD if profile is COMPAT else f"results-codemod --profile {profile.name} <path>"
 
 
 def _legacy_phrase(rename: Rename, owner: str | None, profile: Profile = COMPAT) -> tuple[str, str]:

@@ -215,14 +215,14 @@ if TYPE_CHECKING:
     class _ResultHandlerAlias:  # a descriptor: mypy reports @deprecated on __get__/__set__, not on a property's
         @deprecated(
             "Task/Flow.result_handler is deprecated; use Task/Flow.result "
-            "(python -m codemods.results <path> rewrites it)"
+            "(results-codemod <path> rewrites it)"
         )
         def __get__(self, instance: object, owner: type | None = None) -> ResultHandler | None:
             raise NotImplementedError
 
         @deprecated(
             "Task/Flow.result_handler is deprecated; use Task/Flow.result "
-            "(python -m codemods.results <path> rewrites it)"
+            "(results-codemod <path> rewrites it)"
         )
         def __set__(self, instance: object, handler: ResultHandler | Result | None) -> None: ...
 
@@ -248,7 +248,7 @@ if TYPE_CHECKING:
         @overload
         @deprecated(
             "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
-            "(python -m codemods.results <path> rewrites it)"
+            "(results-codemod <path> rewrites it)"
         )
         def __init__(
             self,
@@ -278,7 +278,7 @@ if TYPE_CHECKING:
         @overload
         @deprecated(
             "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
-            "(python -m codemods.results <path> rewrites it)"
+            "(results-codemod <path> rewrites it)"
         )
         def __init__(
             self,
@@ -313,7 +313,7 @@ if TYPE_CHECKING:
     @overload
     @deprecated(
         "the result_handler= keyword of Task/Flow/task is deprecated; use result= "
-        "(python -m codemods.results <path> rewrites it)"
+        "(results-codemod <path> rewrites it)"
     )
     def task(
         fn: None = None,

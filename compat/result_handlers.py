@@ -2,7 +2,7 @@
 
 .. deprecated:: 0.1.0
     Import the replacements from ``compat.results`` (``LocalResult``, ``JSONResult``, ``ConstantResult``...);
-    ``python -m codemods.results <path>`` rewrites these imports. Importing this module warns once per process.
+    ``results-codemod <path>`` rewrites these imports. Importing this module warns once per process.
 """
 
 from compat.deprecations import LegacyImportWarning, message, rename_for, warn

@@ -17,7 +17,7 @@ __all__ = ["AzureResultHandler"]
 
 
 @deprecated(
-    "AzureResultHandler is deprecated; use compat.AzureResult (python -m codemods.results <path> rewrites it)",
+    "AzureResultHandler is deprecated; use compat.AzureResult (results-codemod <path> rewrites it)",
     category=None,
 )
 class AzureResultHandler(ObjectStoreHandler):

@@ -64,7 +64,7 @@ class _Logger:
 
 
 @deprecated(
-    "ResultHandler is deprecated; use compat.Result (python -m codemods.results <path> rewrites it)", category=None
+    "ResultHandler is deprecated; use compat.Result (results-codemod <path> rewrites it)", category=None
 )
 class ResultHandler(metaclass=_LegacyHandlerType):
     """Base class of legacy result handlers: ``write(value) -> uri`` and ``read(uri) -> value``; ``.logger``.
@@ -73,7 +73,7 @@ class ResultHandler(metaclass=_LegacyHandlerType):
 
     .. deprecated:: 0.1.0
         Subclass ``compat.Result`` instead (implement ``write_bytes``/``read_bytes``/``exists_at``), or wrap a
-        handler with ``compat.as_result(handler)``. ``python -m codemods.results <path>`` rewrites call sites.
+        handler with ``compat.as_result(handler)``. ``results-codemod <path>`` rewrites call sites.
     """
 
     _legacy_rename: ClassVar[Rename | None] = None

@@ -12,7 +12,7 @@ __all__ = ["ConstantResultHandler"]
 
 
 @deprecated(
-    "ConstantResultHandler is deprecated; use compat.ConstantResult (python -m codemods.results <path> rewrites it)",
+    "ConstantResultHandler is deprecated; use compat.ConstantResult (results-codemod <path> rewrites it)",
     category=None,
 )
 class ConstantResultHandler(ResultHandler):

@@ -17,7 +17,7 @@ __all__ = ["GCSResultHandler"]
 
 
 @deprecated(
-    "GCSResultHandler is deprecated; use compat.GCSResult (python -m codemods.results <path> rewrites it)",
+    "GCSResultHandler is deprecated; use compat.GCSResult (results-codemod <path> rewrites it)",
     category=None,
 )
 class GCSResultHandler(ObjectStoreHandler):

@@ -13,7 +13,7 @@ __all__ = ["JSONResultHandler"]
 
 
 @deprecated(
-    "JSONResultHandler is deprecated; use compat.JSONResult (python -m codemods.results <path> rewrites it)",
+    "JSONResultHandler is deprecated; use compat.JSONResult (results-codemod <path> rewrites it)",
     category=None,
 )
 class JSONResultHandler(ResultHandler):

@@ -19,7 +19,7 @@ __all__ = ["LocalResultHandler"]
 
 
 @deprecated(
-    "LocalResultHandler is deprecated; use compat.LocalResult (python -m codemods.results <path> rewrites it)",
+    "LocalResultHandler is deprecated; use compat.LocalResult (results-codemod <path> rewrites it)",
     category=None,
 )
 class LocalResultHandler(ResultHandler):

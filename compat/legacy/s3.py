@@ -20,7 +20,7 @@ __all__ = ["S3ResultHandler"]
 
 
 @deprecated(
-    "S3ResultHandler is deprecated; use compat.S3Result (python -m codemods.results <path> rewrites it)",
+    "S3ResultHandler is deprecated; use compat.S3Result (results-codemod <path> rewrites it)",
     category=None,
 )
 class S3ResultHandler(ObjectStoreHandler):

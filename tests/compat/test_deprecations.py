@@ -17,7 +17,7 @@ from compat import (
 )
 from compat.deprecations import check_removal_schedule, message, rename_for
 from compat.legacy import ConstantResultHandler, JSONResultHandler, LocalResultHandler, ResultHandler
-from compat.renames import COMPAT, REMOVED_IN
+from compat.renames import COMPAT, PREFECT, REMOVED_IN
 
 
 def _line_after(marker: str) -> int:
@@ -48,7 +48,7 @@ def test_every_builtin_handler_warns_when_instantiated(legacy, handler) -> None:
 def test_handler_warning_names_legacy_replacement_codemod_and_removal(legacy, tmp_path: Path) -> None:
     LocalResultHandler(dir=tmp_path)
     text = str(legacy[0].message)
-    for part in ("LocalResultHandler", "compat.LocalResult", "python -m codemods.results <path>", REMOVED_IN):
+    for part in ("LocalResultHandler", "compat.LocalResult", "results-codemod <path>", REMOVED_IN):
         assert part in text
 
 
@@ -151,3 +151,23 @@ def test_before_the_removal_version_the_schedule_only_warns() -> None:
         check_removal_schedule()
     assert [w.category for w in caught] == [deprecation.DeprecatedWarning]
     assert REMOVED_IN in str(caught[0].message)
+
+
+@pytest.mark.parametrize("profile", [COMPAT, PREFECT], ids=lambda profile: profile.name)
+def test_every_message_names_the_installed_results_codemod_script(profile) -> None:
+    """``python -m codemods.results`` fails in a project with a ``codemods`` package of its own; the script does not."""
+    from compat.deprecations import static_message
+
+    texts = [message(rename, profile=profile) for rename in profile.renames]
+    texts += [static_message(rename) for rename in COMPAT.renames] if profile is COMPAT else []
+    assert texts and all("results-codemod " in text and "python -m" not in text for text in texts)
+    profile_option = "" if profile is COMPAT else f" --profile {profile.name}"
+    assert all(f"results-codemod{profile_option} <path>" in text for text in texts)
+
+
+def test_the_command_the_messages_name_is_a_console_script_of_the_distribution() -> None:
+    from importlib.metadata import entry_points
+
+    from compat.deprecations import codemod_command
+
+    assert codemod_command().split()[0] in {script.name for script in entry_points(group="console_scripts")}

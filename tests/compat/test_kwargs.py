@@ -168,14 +168,14 @@ def test_keyword_warning_names_the_callable_the_replacement_and_the_codemod(lega
     Flow("f", result_handler=DictHandler({}))
     text = str(keyword_warnings(legacy)[0].message)
     assert "result_handler= keyword of Flow" in text and "use result=" in text
-    assert "python -m codemods.results <path>" in text
+    assert "results-codemod <path>" in text
 
 
 KEYWORD_HEAD = (
     "the result_handler= keyword of Task is deprecated since results-compat 0.1.0 and will be removed in 1.0.0; "
     "use result= instead"
 )
-KEYWORD_TAIL = f"`python -m codemods.results <path>` rewrites it; see {MIGRATION_GUIDE}#result-handler-keyword"
+KEYWORD_TAIL = f"`results-codemod <path>` rewrites it; see {MIGRATION_GUIDE}#result-handler-keyword"
 
 
 def test_keyword_warning_for_a_built_in_handler_names_the_result_it_becomes(legacy, tmp_path: Path) -> None:

@@ -49,9 +49,9 @@ def test_mypy_flags_legacy_handler_classes(tmp_path: Path) -> None:
     )
     assert errors == [
         "2: error: class compat.legacy.local.LocalResultHandler is deprecated: LocalResultHandler is deprecated; "
-        "use compat.LocalResult (python -m codemods.results <path> rewrites it)  [deprecated]",
+        "use compat.LocalResult (results-codemod <path> rewrites it)  [deprecated]",
         "3: error: class compat.legacy.base.ResultHandler is deprecated: ResultHandler is deprecated; "
-        "use compat.Result (python -m codemods.results <path> rewrites it)  [deprecated]",
+        "use compat.Result (results-codemod <path> rewrites it)  [deprecated]",
     ]
 
 

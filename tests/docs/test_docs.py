@@ -88,6 +88,13 @@ def test_shell_block_runs(body: str, tmp_path: Path) -> None:
     assert ran or skipped
 
 
+@pytest.mark.parametrize("body", SHELL_BLOCKS)
+def test_shell_blocks_run_the_codemod_as_the_results_codemod_script(body: str) -> None:
+    """``python -m codemods.results`` fails in a project with a ``codemods`` package of its own: the docs' commands
+    use the installed script, as the warnings do."""
+    assert not [command for command in shell_commands(body) if "-m codemods.results" in command]
+
+
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_migration_rename_table_matches_compat_renames(profile: str) -> None:
     text = (ROOT / "MIGRATION.md").read_text(encoding="utf-8")

@@ -165,14 +165,14 @@ def test_keyword_warning_names_the_replacement_and_the_prefect_codemod(legacy) -
     [warning] = of(LegacyKeywordWarning, legacy)
     text = str(warning.message)
     assert "result_handler= keyword of Flow" in text and "use result= instead" in text
-    assert "python -m codemods.results --profile prefect <path>" in text
+    assert "results-codemod --profile prefect <path>" in text
 
 
 PREFECT_KEYWORD_HEAD = (
     "the result_handler= keyword of Task is deprecated since results-compat 0.1.0 and will be removed in 1.0.0; "
     "use result= instead"
 )
-PREFECT_CODEMOD = "`python -m codemods.results --profile prefect <path>`"
+PREFECT_CODEMOD = "`results-codemod --profile prefect <path>`"
 
 
 def keyword_warning_for(value: object, legacy: list) -> str:

@@ -1,5 +1,5 @@
 """Flows written for Prefect 0.10-0.13 (examples/prefect_legacy) run unmodified through the bridge, and print the
-same after ``python -m codemods.results --profile prefect``."""
+same after ``results-codemod --profile prefect``."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def test_importing_the_legacy_path_warns_at_the_import_statement(legacy, fresh_l
     [warning] = [w for w in legacy if w.category is LegacyImportWarning]
     assert (warning.filename, warning.lineno) == (THIS_FILE, _line_after("import statement"))
     assert "use prefect.engine.results instead" in str(warning.message)
-    assert "python -m codemods.results --profile prefect" in str(warning.message)
+    assert "results-codemod --profile prefect" in str(warning.message)
 
 
 def test_the_legacy_package_is_an_attribute_of_prefect_engine_as_in_0_13(legacy, fresh_legacy_modules) -> None:
