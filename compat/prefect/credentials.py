@@ -10,6 +10,7 @@ made, never when the handler is built, so building a flow needs no credentials, 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -161,9 +162,11 @@ def azure_service(connection_string: str | None, secret: str) -> Any:
     )
 
 
+@functools.cache
 def block_blob_sdk_installed() -> bool:
     """Whether the azure-storage-blob installed is the 2.x SDK (``BlockBlobService``), which Prefect 1.x's
-    ``AzureResult`` cannot use; asked of its metadata, so building a flow does not import the SDK."""
+    ``AzureResult`` cannot use; asked of its metadata once per process (a look-up costs milliseconds, once per
+    handler a flow converts otherwise), so building a flow does not import the SDK."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
