@@ -112,7 +112,9 @@ def atomic_write(
     """
     head = path[: path.rfind(os.sep) + 1] if os.altsep is None else os.path.join(os.path.dirname(path), "")
     directory = head or "."  # with its trailing separator: the temporary file's name is appended to it
-    _maybe_sweep(directory, dir_fd)
+    last = _swept.get(directory)
+    if last is None or time.monotonic() - last >= _SWEEP_INTERVAL:  # the usual case decided here, without a call
+        _maybe_sweep(directory, dir_fd)
     if dir_fd is not None:
         path, head = path[len(head) :], ""
     if mode == KEEP_MODE:

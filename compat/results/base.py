@@ -312,7 +312,7 @@ class Result:
         """Store the record of the output just written at ``location`` (``digest``/``size`` of its bytes), signed
         when this Result signs; return it. Written after the output and naming its identity, so a crash between
         the two leaves no record that describes the new bytes."""
-        record = TargetRecord(
+        record = TargetRecord.filled(
             bytes_hash=digest,
             size=size,
             location=location,

@@ -179,13 +179,6 @@ def _open_for_reading(at: At) -> int:
     return at.open(_READ)
 
 
-def _lstat(path: str) -> os.stat_result | None:
-    try:
-        return os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
 def _kept_mode(info: os.stat_result | None, path: str, what: str) -> int | None:
     """The permission bits an overwrite of what ``info`` says is at ``path`` keeps (None: the umask's, for a new
     file); ``LocationError`` for a directory there."""
@@ -365,9 +358,16 @@ class LocalResult(Result):
 
         try:
             if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
-                info = _lstat(path) if keep_mode else None
-                if info is None or not stat.S_ISLNK(info.st_mode):
-                    atomic_write(path, fill, _kept_mode(info, path, what) if keep_mode else None, durable)
+                if not keep_mode:
+                    atomic_write(path, fill, None, durable)
+                    return
+                try:
+                    info = os.lstat(path)
+                except (FileNotFoundError, NotADirectoryError):
+                    atomic_write(path, fill, None, durable)
+                    return
+                if not stat.S_ISLNK(info.st_mode):
+                    atomic_write(path, fill, _kept_mode(info, path, what), durable)
                     return
             self._at(path, where, location, write, create=True)
         except ResultError:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
 
@@ -145,6 +145,22 @@ class TargetRecord:
         record.__dict__.update(values)
         return record
 
+    @classmethod
+    def filled(cls, **values: Any) -> TargetRecord:
+        """A record of ``values``, fields of the right types (what a writer knows it gives), the rest at their
+        defaults; made at once, as ``from_dict`` makes one (the frozen ``__init__`` sets each field apart: 5 us)."""
+        record = object.__new__(cls)
+        record.__dict__.update(_DEFAULTS, inputs={}, schema=RECORD_SCHEMA)
+        record.__dict__.update(values)
+        return record
+
+    def changed(self, **changes: Any) -> TargetRecord:
+        """``dataclasses.replace`` of this record, made at once as ``filled`` makes one."""
+        record = object.__new__(type(self))
+        record.__dict__.update(self.__dict__)
+        record.__dict__.update(changes)
+        return record
+
     def signed_bytes(self) -> bytes:
         """The canonical JSON a signature covers: every field but ``signature``."""
         data = self.to_dict()
@@ -213,8 +229,8 @@ def signed(record: TargetRecord, serializer: Any) -> TargetRecord:
     keys = _keyring(serializer)
     if keys is None:
         return record
-    unsigned = replace(record, key_id=keys.signer_id, signature=None)
-    return replace(unsigned, signature=signing_module().sign_blob(unsigned.signed_bytes(), keys).tag)
+    unsigned = record.changed(key_id=keys.signer_id, signature=None)
+    return unsigned.changed(signature=signing_module().sign_blob(unsigned.signed_bytes(), keys).tag)
 
 
 def trusted(record: TargetRecord, serializer: Any) -> bool:
