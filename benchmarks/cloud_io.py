@@ -8,7 +8,9 @@ downloads the very bytes the Result stores (its pickle, a few bytes longer than 
 take the same path through the SDK and the emulator (Azure's SDK switches from one Put Blob to staged blocks above
 64 MB, and Azurite reads a blob of blocks back much more slowly). "(de)ser" is the part of the Result's time spent
 in its serializer (pickle: one copy of the value); "w/o ser" is the ratio once that is taken out.
-Target: at most 1.10x. Run: .venv/bin/python benchmarks/cloud_io.py [--quick] [--only gcs|azure]
+Each row: both sides' fastest and median of interleaved rounds, the ratio of fastests and of medians; the load
+average before and after. Target: at most 1.10x.
+Run: .venv/bin/python benchmarks/cloud_io.py [--quick] [--only gcs|azure] [--rounds N]
 """
 
 from __future__ import annotations
@@ -108,13 +110,19 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def side_by_side(raw_fn: Callable[[], object], ours_fn: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median times of the two sides, run alternately so that drift on a shared machine hits both alike."""
+def side_by_side(
+    raw_fn: Callable[[], object], ours_fn: Callable[[], object], repeats: int
+) -> tuple[list[float], list[float]]:
+    """The times of the two sides, run alternately so that drift on a shared machine hits both alike."""
     raw, ours = [], []
     for _ in range(repeats):
         raw.append(timed(raw_fn))
         ours.append(timed(ours_fn))
-    return statistics.median(raw), statistics.median(ours)
+    return raw, ours
+
+
+def _load() -> str:
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def rows(backend: str, raw: Any, data: bytes) -> tuple[Callable[[], object], Callable[[], object]]:
@@ -131,8 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 64 MB payload")
     parser.add_argument("--only", choices=("gcs", "azure"), help="one backend only")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds at 64 MB (200 at 1 KB)")
     args = parser.parse_args()
-    print(f"{'backend':>7} {'payload':>8} {'op':>6} {'raw SDK':>11} {'Result':>11} {'ratio':>7} {'(de)ser':>10} {'w/o ser':>8}")
+    print(f"load average (1, 5, 15 min) before: {_load()}")
+    print(f"{'backend':>7} {'payload':>8} {'op':>6} {'raw SDK fastest/median':>23} {'Result fastest/median':>23} "
+          f"{'ratio f/m':>11} {'(de)ser':>9}")
     for backend, server in (("gcs", gcs), ("azure", azure)):
         if args.only and backend != args.only:
             continue
@@ -141,7 +152,7 @@ def main() -> None:
                 if args.quick and size > 1024 * 1024:
                     continue
                 value = os.urandom(size)
-                repeats = 5 if size > 1024 * 1024 else 200
+                repeats = args.rounds if size > 1024 * 1024 else 200
                 data = result.serializer.serialize(value)
                 upload, download = rows(backend, raw, data)
                 for op, raw_fn, ours_fn, serializing_fn in (
@@ -149,14 +160,17 @@ def main() -> None:
                     ("read", download, lambda: result.read("ours.pkl"), lambda: result.serializer.deserialize(data)),
                 ):
                     raw_fn(), ours_fn()  # warm up (connections, first-call imports)
-                    raw_time, ours_time = side_by_side(raw_fn, ours_fn, repeats)
+                    raw_times, ours_times = side_by_side(raw_fn, ours_fn, repeats)
                     serializing = statistics.median(timed(serializing_fn) for _ in range(repeats))
+                    raw_f, raw_m = min(raw_times), statistics.median(raw_times)
+                    ours_f, ours_m = min(ours_times), statistics.median(ours_times)
                     print(
-                        f"{backend:>7} {label:>8} {op:>6} {raw_time * 1e3:>9.2f}ms {ours_time * 1e3:>9.2f}ms "
-                        f"{ours_time / raw_time:>6.2f}x {serializing * 1e3:>8.2f}ms "
-                        f"{(ours_time - serializing) / raw_time:>7.2f}x"
+                        f"{backend:>7} {label:>8} {op:>6} {raw_f * 1e3:>10.2f}/{raw_m * 1e3:>9.2f}ms "
+                        f"{ours_f * 1e3:>10.2f}/{ours_m * 1e3:>9.2f}ms {ours_f / raw_f:>5.2f}/{ours_m / raw_m:>4.2f}x "
+                        f"{serializing * 1e3:>7.2f}ms"
                     )
-    print("(de)ser: the part of the Result's time spent in its serializer; w/o ser: the ratio without it")
+    print("(de)ser: the median time of the serializer alone on the value (serialize/deserialize of whole bytes)")
+    print(f"load average (1, 5, 15 min) after: {_load()}")
 
 
 if __name__ == "__main__":

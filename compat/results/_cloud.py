@@ -13,22 +13,27 @@
 - ``name_in_store``: the object name a location gives (``scheme://store/name`` or the name alone).
 - ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
 - ``unwrap_legacy_payload``: the pickle inside an object a legacy cloud handler wrote (base64 text).
+- ``Gathered`` and ``Pieces``: a value pickled into pieces (its large ``bytes`` kept where they are) and uploaded
+  from a file object over them; ``load_while_downloading``: a value loaded from a download as the SDK writes it
+  (``Piped``), on a thread of its own.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 import os
 import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import ArgumentTypeError, LocationError, ResultError, ResultNotFound, StorageError
 from compat.results.base import KEPT_MARK, Result, excess_kept
@@ -36,7 +41,11 @@ from compat.results.leases import LEASE_SUFFIX, Holder, read_body, take_versione
 from compat.results.serializers import LEGACY_MAGIC, SIGNED_MAGIC
 
 __all__ = [
+    "Gathered",
     "ObjectStoreResult",
+    "Pieces",
+    "Piped",
+    "ReadStopped",
     "StoredObject",
     "ClientCache",
     "LocationTaken",
@@ -45,13 +54,23 @@ __all__ = [
     "checked_store_name",
     "first_write_wins",
     "kept_name",
+    "load_while_downloading",
     "name_in_store",
     "unique_name",
     "unwrap_legacy_payload",
+    "unwrapping_legacy",
 ]
 
 T = TypeVar("T")
 O = TypeVar("O", bound="ObjectStoreResult")
+
+READ_BUFFER = 1024 * 1024
+"""Bytes a backend reads at a time while a value is loaded from a stream."""
+_JOIN_BELOW = 1024 * 1024  # a body smaller than this is sent as one bytes object: a stream costs more than a copy
+_KEEP = 64 * 1024  # a bytes object written that large is kept as it is, not copied into the gathered buffer
+_PIPE_LIMIT = 16 * 1024 * 1024  # bytes a download may have written ahead of the reader
+_PIPE_WAKE = 1024 * 1024  # bytes waiting (or the end) that wake a reader who asked for at least as many
+_PIPE_SPILL = 4 * 1024 * 1024  # bytes of a download after which its value is loaded on a thread as it arrives
 
 WRITE_ONCE_ATTEMPTS = 5
 
@@ -336,3 +355,240 @@ def unwrap_legacy_payload(data: bytes) -> bytes:
     if decoded.startswith(SIGNED_MAGIC):
         return decoded  # a signed pickle ends with its tag, and base64 text never starts with a 0x00 byte
     return decoded if decoded.startswith((b"\x80", LEGACY_MAGIC)) and decoded.endswith(b".") else data
+
+
+class Gathered:
+    """What a serializer writes for an upload, gathered without copying the large ``bytes`` it writes (those are
+    immutable: a reference is as good as a copy), so a body or a part is sent straight from the value's memory."""
+
+    def __init__(self) -> None:
+        self.pieces: list[memoryview] = []
+        self.size = 0
+        self._tail = bytearray()
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        if isinstance(data, bytes) and len(view) >= _KEEP:
+            self._close_tail()
+            self.pieces.append(view)
+        else:
+            self._tail += view
+        self.size += len(view)
+        return len(view)
+
+    def _close_tail(self) -> None:
+        if self._tail:
+            self.pieces.append(memoryview(bytes(self._tail)))
+            self._tail = bytearray()
+
+    def body(self, start: int, end: int) -> Any:
+        """A request body of bytes ``[start, end)``: bytes when small, else a seekable stream over the pieces."""
+        self._close_tail()
+        if end - start < _JOIN_BELOW:
+            return b"".join(self._slices(start, end))
+        return io.BufferedReader(Pieces(list(self._slices(start, end))), READ_BUFFER)
+
+    def _slices(self, start: int, end: int) -> Iterator[memoryview]:
+        offset = 0
+        for piece in self.pieces:
+            low, high = max(start, offset), min(end, offset + len(piece))
+            if low < high:
+                yield piece[low - offset : high - offset]
+            offset += len(piece)
+
+
+class Pieces(io.RawIOBase):
+    """A readable, seekable raw stream over consecutive buffers (an SDK seeks a body to retry or checksum it)."""
+
+    def __init__(self, pieces: list[memoryview]) -> None:
+        self.pieces = pieces
+        self.size = sum(len(piece) for piece in pieces)
+        self.position = 0
+        self._index = 0  # the piece holding ``position``, and where that piece starts: reads go on from there
+        self._start = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        self._index = self._start = 0
+        while self._index < len(self.pieces) and self._start + len(self.pieces[self._index]) <= self.position:
+            self._start += len(self.pieces[self._index])
+            self._index += 1
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(target) and self._index < len(self.pieces):
+            piece = self.pieces[self._index]
+            at = self.position - self._start
+            count = min(len(piece) - at, len(target) - done)
+            target[done : done + count] = piece[at : at + count]
+            done += count
+            self.position += count
+            if at + count == len(piece):
+                self._start += len(piece)
+                self._index += 1
+        return done
+
+
+class ReadStopped(Exception):
+    """Raised to a download's thread when the reader stopped (the value failed to load): the SDK does not retry
+    it, and the download ends at its next write."""
+
+
+class Piped(io.RawIOBase):
+    """A download's bytes, written by the SDK (``write``) and read as they arrive (``readinto``) by a loader on
+    another thread: each chunk the SDK hands over is kept as it is, and copied once, into what the loader reads.
+    Once the loader runs, at most ``_PIPE_LIMIT`` bytes wait unread (the SDK waits for room), and the loader is woken
+    when ``_PIPE_WAKE`` bytes (or the end) are there, not for every chunk. ``on_spill`` is called once, when
+    ``_PIPE_SPILL`` bytes have arrived (that is when ``load_while_downloading`` starts its loader).
+
+    A write costs an append and two additions (the SDK writes a chunk per 8 KiB): each count is changed by one
+    thread only, and the lock is taken only to wait or to wake the other side."""
+
+    def __init__(self, on_spill: Callable[[], None]) -> None:
+        self._ready = threading.Condition()
+        self._chunks: deque[bytes] = deque()
+        self._head = 0  # bytes of the first chunk already read
+        self._written = 0  # changed by the writer only
+        self._read = 0  # changed by the reader only
+        self._wanted = 0  # what the reader waits for (0: it does not wait)
+        self._full = False  # the writer waits for room
+        self._ended = False
+        self._stopped = False
+        self._on_spill: Callable[[], None] | None = on_spill
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self._stopped:
+            raise ReadStopped("the value being read failed to load; the download stops")
+        chunk = data if type(data) is bytes else bytes(data)  # a reused buffer is copied
+        self._chunks.append(chunk)
+        self._written += len(chunk)
+        if self._wanted and self._written - self._read >= self._wanted:
+            with self._ready:
+                self._ready.notify_all()
+        if self._on_spill is not None:
+            if self._written >= _PIPE_SPILL:
+                spill, self._on_spill = self._on_spill, None
+                spill()
+        elif self._written - self._read >= _PIPE_LIMIT:
+            with self._ready:
+                self._full = True
+                while self._written - self._read >= _PIPE_LIMIT and not self._stopped:
+                    self._ready.wait()
+                self._full = False
+        return len(chunk)
+
+    def end(self) -> None:
+        """The download is over (complete or not): a reader gets what is left, then the end."""
+        with self._ready:
+            self._ended = True
+            self._ready.notify_all()
+
+    def stop(self) -> None:
+        """The reader stops: the download's next write raises ``ReadStopped``."""
+        with self._ready:
+            self._stopped = True
+            self._ready.notify_all()
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        wanted = min(len(target), _PIPE_WAKE, _PIPE_LIMIT)  # never more than the download may write ahead
+        if self._written - self._read < wanted and not self._ended:
+            with self._ready:
+                self._wanted = wanted
+                while self._written - self._read < wanted and not self._ended and not self._stopped:
+                    self._ready.wait()
+                self._wanted = 0
+        done = 0
+        chunks = self._chunks
+        while chunks and done < len(target):
+            chunk = chunks[0]
+            part = min(len(chunk) - self._head, len(target) - done)
+            target[done : done + part] = memoryview(chunk)[self._head : self._head + part]
+            done += part
+            if self._head + part == len(chunk):
+                chunks.popleft()
+                self._head = 0
+            else:
+                self._head += part
+        self._read += done
+        if self._full:
+            with self._ready:
+                self._ready.notify_all()  # the download waits for room
+        return done
+
+
+def load_while_downloading(download: Callable[[Piped], object], load: Callable[[io.BufferedReader], T]) -> T:
+    """``load`` a stream of what ``download(file)`` writes to a file object.
+
+    The download runs here. A small object (below ``_PIPE_SPILL``) is loaded once it has arrived; for a larger one
+    ``load`` starts on a thread of its own as soon as that much has arrived, so copying the bytes into the value
+    overlaps the network (loading only after the last byte arrived would add a whole copy's time) and memory holds
+    at most ``_PIPE_LIMIT`` bytes waiting. The SDK checks the length and checksum and resumes a broken download;
+    ``load`` reads the stream to the end, so those checks run before a value is returned. If the download failed,
+    its exception is raised (whatever ``load`` made of the bytes that arrived), for the backend to translate; else
+    what ``load`` raised."""
+    outcome: list[Any] = []  # [value] or [None, exception]
+    stream: list[io.BufferedReader] = []
+
+    def loading() -> None:
+        try:
+            value = load(stream[0])
+            stream[0].read()  # to the end: the download's own checks run at its end
+        except BaseException as exc:  # raised by the caller, from its own thread
+            pipe.stop()
+            outcome[:] = [None, exc]
+        else:
+            outcome[:] = [value]
+
+    loader = threading.Thread(target=loading, name="compat-load", daemon=True)
+    pipe = Piped(on_spill=loader.start)
+    stream.append(io.BufferedReader(pipe, READ_BUFFER))
+    try:
+        download(pipe)
+    except BaseException as exc:
+        failure: BaseException | None = exc
+    else:
+        failure = None
+    pipe.end()
+    if loader.ident is not None:
+        loader.join()  # it reads what is left, then the end
+    else:
+        loading()
+    if failure is not None and not isinstance(failure, ReadStopped):
+        raise failure  # the download failed: what load made of its bytes is no verdict
+    if len(outcome) == 2:
+        raise outcome[1]
+    return outcome[0]  # type: ignore[no-any-return]
+
+
+def unwrapping_legacy(serializer: Any, load: Callable[[BinaryIO], T]) -> Callable[[io.BufferedReader], T]:
+    """``load``, first decoding an object a legacy cloud handler wrote (base64 text, recognised by its first bytes:
+    ``unwrap_legacy_payload``) when ``serializer`` is a ``PickleSerializer``."""
+    from compat.results.serializers import PickleSerializer
+
+    def loading(stream: io.BufferedReader) -> T:
+        if isinstance(serializer, PickleSerializer) and stream.peek(len(SIGNED_BASE64)).startswith(
+            (b"g", SIGNED_BASE64)
+        ):
+            stream = io.BufferedReader(io.BytesIO(unwrap_legacy_payload(stream.read())))  # type: ignore[arg-type]
+        return load(stream)  # type: ignore[arg-type]
+
+    return loading

@@ -14,26 +14,31 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import ArgumentTypeError, LocationError, MissingDependency, ResultError, ResultNotFound, StorageError
 from compat.results._cloud import (
+    Gathered,
     LocationTaken,
     ObjectStoreResult,
     StoredObject,
     checked_kwargs,
     checked_store_name,
     kept_name,
+    load_while_downloading,
     name_in_store,
     unique_name,
     unwrap_legacy_payload,
+    unwrapping_legacy,
 )
 from compat.results.leases import LEASE_SUFFIX, Holder, Renewing
 from compat.results.serializers import PickleSerializer
 
 __all__ = ["BOUNDED_CALLS", "CONNECTION_STRING_VARIABLE", "AzureResult"]
+
+T = TypeVar("T")
 
 CONNECTION_STRING_VARIABLE = "AZURE_STORAGE_CONNECTION_STRING"
 """Where ``AzureResult`` finds its connection string when none is given (Azure's own convention)."""
@@ -194,6 +199,30 @@ class AzureResult(ObjectStoreResult):
         if isinstance(self.serializer, PickleSerializer):
             return unwrap_legacy_payload(data)
         return data
+
+    def write_stream(self, location: str | None, dump: Callable[[BinaryIO], object]) -> str:
+        """Upload what ``dump`` writes from a file object over it: the large ``bytes`` it writes (a pickled value's
+        payload) are not copied into one buffer first; the SDK reads the body, or its blocks, from there."""
+        name = self.resolve(location if location is not None else unique_name())
+        gathered = Gathered()
+        dump(gathered)  # type: ignore[arg-type]
+        with self._translated("write", name):
+            self.client.get_blob_client(name).upload_blob(
+                gathered.body(0, gathered.size), length=gathered.size, overwrite=self.overwrite
+            )
+        return name
+
+    def read_stream(self, location: str, load: Callable[[BinaryIO], T]) -> T:
+        """``load`` reads the blob as it arrives (``download_blob().readinto`` on a thread of its own,
+        ``load_while_downloading``); a download cut short is a ``StorageError`` whatever ``load`` made of the bytes
+        that arrived. An object written by the legacy ``AzureResultHandler`` (base64 text) is recognised by its
+        first bytes and decoded first, when the serializer is a ``PickleSerializer``."""
+        name = self.resolve(location)
+        blob = self.client.get_blob_client(name)
+        with self._translated("read", name):
+            return load_while_downloading(
+                lambda file: blob.download_blob().readinto(file), unwrapping_legacy(self.serializer, load)
+            )
 
     def modified_at(self, location: str) -> datetime | None:
         stamp: datetime = self._look_up(self.resolve(location)).last_modified  # tz-aware (UTC) from the SDK

@@ -30,6 +30,7 @@ from compat.errors import (
 )
 from compat.results._cloud import SIGNED_BASE64 as _SIGNED_BASE64
 from compat.results._cloud import (
+    Gathered,
     LocationTaken,
     ObjectStoreResult,
     StoredObject,
@@ -57,8 +58,6 @@ PART_SIZE = MULTIPART_THRESHOLD
 """Bytes in each part of a multipart upload but the last (more when 10,000 parts would not hold the value)."""
 
 _READ_BUFFER = 1024 * 1024  # bytes read from the network at a time while a value is loaded from the stream
-_JOIN_BELOW = 1024 * 1024  # a body smaller than this is sent as one bytes object: a stream costs more than a copy
-_KEEP = 64 * 1024  # a bytes object written that large is kept as it is, not copied into the gathered buffer
 
 CONNECT_TIMEOUT = 5
 """Seconds to wait for a connection to the S3 endpoint (botocore's default is 60)."""
@@ -210,7 +209,7 @@ class S3Result(ObjectStoreResult):
         """Upload what ``dump`` writes: large ``bytes`` it writes (a pickled value's payload) are sent from where
         they are, never joined into one more copy; one PUT below ``multipart_threshold``, else a multipart upload."""
         key = self.resolve(location if location is not None else unique_name())
-        gathered = _Gathered()
+        gathered = Gathered()
         dump(gathered)  # type: ignore[arg-type]
         client = self.client
         with self._translated("write", key):
@@ -334,7 +333,7 @@ class S3Result(ObjectStoreResult):
                 client.head_bucket(Bucket=self.bucket)
             raise
 
-    def _upload_parts(self, key: str, data: _Gathered) -> None:
+    def _upload_parts(self, key: str, data: Gathered) -> None:
         """A multipart upload, its parts sent by ``PART_WORKERS`` threads, completed with ``If-None-Match: *`` when
         write-once. boto3's managed transfer can do neither that nor stop when the caller is interrupted (it
         completes the upload after a KeyboardInterrupt), so this is done here.
@@ -412,85 +411,6 @@ class S3Result(ObjectStoreResult):
 
     def __repr__(self) -> str:
         return f"S3Result(bucket={self.bucket!r}, location={self.location!r})"
-
-
-class _Gathered:
-    """What a serializer writes for an upload, gathered without copying the large ``bytes`` it writes (those are
-    immutable: a reference is as good as a copy), so a body or a part is sent straight from the value's memory."""
-
-    def __init__(self) -> None:
-        self.pieces: list[memoryview] = []
-        self.size = 0
-        self._tail = bytearray()
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        if isinstance(data, bytes) and len(view) >= _KEEP:
-            self._close_tail()
-            self.pieces.append(view)
-        else:
-            self._tail += view
-        self.size += len(view)
-        return len(view)
-
-    def _close_tail(self) -> None:
-        if self._tail:
-            self.pieces.append(memoryview(bytes(self._tail)))
-            self._tail = bytearray()
-
-    def body(self, start: int, end: int) -> Any:
-        """A request body of bytes ``[start, end)``: bytes when small, else a seekable stream over the pieces."""
-        self._close_tail()
-        if end - start < _JOIN_BELOW:
-            return b"".join(self._slices(start, end))
-        return io.BufferedReader(_Pieces(list(self._slices(start, end))), _READ_BUFFER)
-
-    def _slices(self, start: int, end: int) -> Iterator[memoryview]:
-        offset = 0
-        for piece in self.pieces:
-            low, high = max(start, offset), min(end, offset + len(piece))
-            if low < high:
-                yield piece[low - offset : high - offset]
-            offset += len(piece)
-
-
-class _Pieces(io.RawIOBase):
-    """A readable, seekable raw stream over consecutive buffers (botocore seeks a body to retry or checksum it)."""
-
-    def __init__(self, pieces: list[memoryview]) -> None:
-        self.pieces = pieces
-        self.size = sum(len(piece) for piece in pieces)
-        self.position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
-        self.position = max(0, base + offset)
-        return self.position
-
-    def readinto(self, buffer: Any) -> int:
-        target = memoryview(buffer).cast("B")
-        done, offset = 0, 0
-        for piece in self.pieces:
-            if done == len(target):
-                break
-            end = offset + len(piece)
-            if self.position < end:
-                start = self.position - offset
-                count = min(len(piece) - start, len(target) - done)
-                target[done : done + count] = piece[start : start + count]
-                done += count
-                self.position += count
-            offset = end
-        return done
 
 
 class _Chunked(io.RawIOBase):

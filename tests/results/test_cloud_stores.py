@@ -15,11 +15,13 @@ import pickle
 import re
 import socket
 from collections.abc import Callable
+from typing import BinaryIO
 
 import cloudpickle
 import pytest
 
-from compat import JSONSerializer, LocationError, ResultNotFound, SerializationError, StorageError
+from compat import JSONSerializer, LocationError, PickleSerializer, ResultNotFound, SerializationError, StorageError
+from compat.results import _cloud
 from tests.results.stores import Store, at, run_python
 
 # -- names -----------------------------------------------------------------------------------------------------------
@@ -213,3 +215,62 @@ def test_a_read_cut_short_by_the_network_is_a_storage_error_and_the_value_stays(
         store.reaching(proxy).read("v.pkl")
     assert not isinstance(raised.value, SerializationError)
     assert store.names() == ["v.pkl"] and store.get("v.pkl") == stored  # nothing kept aside, nothing changed
+
+
+class _Watching(PickleSerializer):
+    """A PickleSerializer that notes which of its methods a Result used: whole bytes, or a stream."""
+
+    used: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used = []
+
+    def serialize(self, value: object) -> bytes:
+        self.used.append("serialize")
+        return super().serialize(value)
+
+    def deserialize(self, data: bytes) -> object:
+        self.used.append("deserialize")
+        return super().deserialize(data)
+
+    def dump(self, value: object, stream: BinaryIO) -> None:
+        self.used.append("dump")
+        super().dump(value, stream)
+
+    def load(self, stream: BinaryIO) -> object:
+        self.used.append("load")
+        return super().load(stream)
+
+
+def test_a_value_is_streamed_to_and_from_the_store_never_held_as_whole_bytes(store: Store) -> None:
+    serializer = _Watching()
+    value = os.urandom(2_000_000)
+    result = store.result(serializer=serializer)
+    at(result, "v.pkl").write(value)
+    assert result.read("v.pkl").value == value
+    assert serializer.used == ["dump", "load"]
+
+
+def test_a_large_value_loads_as_it_downloads_and_matches_what_was_written(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cloud, "_PIPE_SPILL", 64 * 1024)  # the loader thread starts early...
+    monkeypatch.setattr(_cloud, "_PIPE_LIMIT", 256 * 1024)  # ...and the download waits for it often
+    value = os.urandom(3_000_000)
+    at(store.result(), "big.pkl").write(value)
+    assert store.result().read("big.pkl").value == value
+
+
+def test_a_read_cut_short_while_loading_on_the_loader_thread_is_a_storage_error(
+    store: Store, request: pytest.FixtureRequest, cut_proxy: Callable[[str, int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cloud, "_PIPE_SPILL", 16 * 1024)  # the value is being loaded when the network is cut
+    value = os.urandom(400_000)
+    at(store.result(), "v.pkl").write(value)
+    stored = store.get("v.pkl")
+    proxy = cut_proxy(request.getfixturevalue(ENDPOINTS[store.backend]), 200_000)
+    with pytest.raises(StorageError) as raised:
+        store.reaching(proxy).read("v.pkl")
+    assert not isinstance(raised.value, SerializationError)
+    assert store.names() == ["v.pkl"] and store.get("v.pkl") == stored
