@@ -10,6 +10,7 @@ from typing import Any
 
 from compat.errors import LocationError, ResultNotFound
 from compat.results.base import Result
+from compat.results.records import RECORD_SUFFIX
 
 __all__ = ["MemoryResult"]
 
@@ -51,6 +52,12 @@ class MemoryResult(Result):
         if entry is None:
             raise ResultNotFound(f"no result is stored in memory at {location!r}")
         return entry[0]
+
+    def record_bytes(self, location: str) -> bytes | None:
+        """The record's bytes, or None: one look-up, no exception raised when there is none (a signed read asks)."""
+        with self._lock:
+            entry = self._store.get(location + RECORD_SUFFIX)
+        return None if entry is None else entry[0]
 
     def exists_at(self, location: str) -> bool:
         with self._lock:

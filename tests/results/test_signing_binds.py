@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from compat import Cached, Flow, LocalResult, PickleSerializer, Success, UntrustedData, task
+from compat import Cached, Flow, LocalResult, MemoryResult, PickleSerializer, Success, UntrustedData, task
 from compat.results import signing
 from compat.results.base import KEPT_ASIDE_COPIES
 from compat.results.records import Provenance
@@ -330,3 +330,16 @@ def test_one_serializer_writing_several_targets_signs_each_for_its_own(tmp_path:
     for name in ("a.pkl", "b.pkl", "sub/b.pkl"):
         assert parse_header((tmp_path / name).read_bytes()).location == name
     assert "_writers" not in pickle.loads(pickle.dumps(serializer)).__dict__  # what it keeps stays home
+
+
+def test_an_older_signed_copy_put_back_in_memory_is_refused() -> None:
+    serializer = PickleSerializer(signing_key="k")
+    result = MemoryResult(location="replayed-total.pkl", serializer=serializer)
+    result.provenance = Provenance(flow="f", task="total", run_id="run-1")
+    result.write("older")
+    older = MemoryResult().read_bytes("replayed-total.pkl")
+    result.provenance = Provenance(flow="f", task="total", run_id="run-2")
+    result.write("newer")
+    MemoryResult().write_bytes("replayed-total.pkl", older)
+    with pytest.raises(UntrustedData, match="older copy of this target put back"):
+        MemoryResult(serializer=serializer).read("replayed-total.pkl")
