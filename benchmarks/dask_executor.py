@@ -1,9 +1,11 @@
 """DaskExecutor against the floor (raw ``client.submit`` of the same functions on the same cluster) and against
 LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes with 1 thread each.
 
-1. Per-task overhead: N independent trivial tasks (each value is terminal, so all come back, as raw
-   ``client.gather`` brings them back), and a chain of N (each value feeds the next on the workers; the run ends
-   by fetching the States of the N - 1 intermediate ones). Target: DaskExecutor <= 1.5x of raw ``client.submit``.
+1. Per-task overhead, at each of ``--sizes`` (300, 1,000 and 5,000 by default): N independent trivial tasks against
+   the floor, raw ``client.map`` + ``client.gather`` of the same function (each value is terminal, so all come
+   back), and a chain of N (each value feeds the next on the workers; the run ends by fetching the States of the
+   N - 1 intermediate ones) against a raw ``client.submit`` chain (a chain cannot be mapped). Rounds interleaved,
+   each side first in every other round; fastest and median. Target (issue 27): <= 1.15x both.
 2. Speed-up for CPU-bound tasks: 8 tasks of a pure-Python loop, LocalExecutor time / DaskExecutor time.
    Target: >= 1.7x on 2 workers.
    (measured first: Prefect's executor, in (4), leaves plugins on the scheduler).
@@ -12,8 +14,8 @@ LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes 
 4. If Prefect 1.x is installed (the bridge's test extra), its DaskExecutor on the same cluster and the same flow
    as (1), built with Prefect's own Flow and task.
 
-Timings are medians of a few repeats; the machine is shared, so read ratios, not absolute numbers.
-Run: .venv/bin/python benchmarks/dask_executor.py [--tasks N] [--repeats N]
+Timings of (2)-(4) are medians of a few repeats; the machine is shared, so read ratios, not absolute numbers.
+Run: .venv/bin/python benchmarks/dask_executor.py [--sizes 300,1000,5000] [--repeats N] [--overhead-only]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import statistics
 import time
 import tracemalloc
 from typing import Any
@@ -109,10 +112,57 @@ def prefect_flow(n: int) -> Any:
     return flow
 
 
+def timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def side_by_side(sides: dict[str, Any], rounds: int) -> dict[str, list[float]]:
+    """Seconds of each side per round, the sides interleaved and each first in turn."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
+    for i in range(rounds):
+        for name in names if i % 2 == 0 else names[::-1]:
+            times[name].append(timed(sides[name]))
+    return times
+
+
+def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
+    """DaskExecutor against the floor at n tasks: independent tasks against client.map, a chain against a raw
+    client.submit chain."""
+    flow, chained = independent(n), chain(n)
+
+    def raw_map() -> None:
+        assert client.gather(client.map(inc, range(n), pure=False)) == list(range(1, n + 1))
+
+    def raw_chain() -> None:
+        future = client.submit(inc, 0, pure=False)
+        for _ in range(n - 1):
+            future = client.submit(inc, future, pure=False)
+        assert future.result() == n
+
+    for label, sides in (
+        (f"{n} independent trivial tasks", {"raw client.map": raw_map, "DaskExecutor": lambda: run(flow, dask)}),
+        (f"a chain of {n} trivial tasks", {"raw client.submit chain": raw_chain,
+                                            "DaskExecutor": lambda: run(chained, dask)}),
+    ):
+        times = side_by_side(sides, rounds)
+        floor, ours = times.values()
+        ratios = [mine / raw for raw, mine in zip(floor, ours)]
+        (floor_name, _), _ = sides.items()
+        print(f"{label}, ms/task fastest / median: {floor_name} {min(floor) / n * 1e3:.3f} / "
+              f"{statistics.median(floor) / n * 1e3:.3f}, DaskExecutor {min(ours) / n * 1e3:.3f} / "
+              f"{statistics.median(ours) / n * 1e3:.3f}: {min(ours) / min(floor):.2f}x fastest, "
+              f"{statistics.median(ratios):.2f}x median of the rounds' ratios (target <= 1.15x)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--tasks", type=int, default=300, help="independent tasks for the overhead rows")
+    parser.add_argument("--sizes", default="300,1000,5000", help="task counts for the overhead rows")
+    parser.add_argument("--tasks", type=int, default=300, help="independent tasks for Prefect's row")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--overhead-only", action="store_true", help="only the overhead rows (1)")
     parser.add_argument("--loops", type=int, default=6_000_000, help="iterations of each CPU-bound task")
     args = parser.parse_args(argv)
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -125,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         dask = DaskExecutor(address=address)
         flow = independent(n)
         run(flow, dask)  # warm up: workers import compat and this module
+        client.gather(client.map(inc, range(n), pure=False))
+        print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+        for size in (int(part) for part in args.sizes.split(",")):
+            overhead(client, dask, size, args.repeats)
+        print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+        if args.overhead_only:
+            return 0
 
         cpu = cpu_bound(args.loops)  # first, before Prefect's executor installs its plugins on the scheduler
         run(cpu, dask)
@@ -138,27 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         def raw() -> None:
             assert client.gather(client.map(inc, range(n), pure=False)) == list(range(1, n + 1))
 
-        raw()
         floor = median_time(raw, args.repeats) / n * 1e3
-        ours = median_time(lambda: run(flow, dask), args.repeats) / n * 1e3
         local = median_time(lambda: run(flow, LocalExecutor()), args.repeats) / n * 1e3
-        print(f"per-task time, {n} independent trivial tasks (ms/task):")
-        print(f"  raw client.submit      {floor:8.3f}")
-        print(f"  DaskExecutor           {ours:8.3f}   {ours / floor:5.2f}x of raw (target <= 1.5x)")
-        print(f"  LocalExecutor          {local:8.3f}")
-        chained = chain(n)
-
-        def raw_chain() -> None:
-            future = client.submit(inc, 0, pure=False)
-            for _ in range(n - 1):
-                future = client.submit(inc, future, pure=False)
-            assert future.result() == n
-
-        chain_floor = median_time(raw_chain, args.repeats) / n * 1e3
-        chain_ours = median_time(lambda: run(chained, dask), args.repeats) / n * 1e3
-        print(f"per-task time, a chain of {n} trivial tasks (each feeds the next; ms/task):")
-        print(f"  raw client.submit      {chain_floor:8.3f}")
-        print(f"  DaskExecutor           {chain_ours:8.3f}   {chain_ours / chain_floor:5.2f}x of raw (target <= 1.5x)")
+        print(f"per-task time, {n} independent trivial tasks (ms/task, medians): raw client.map {floor:.3f}, "
+              f"LocalExecutor {local:.3f}")
         try:
             import prefect
             from prefect.executors import DaskExecutor as PrefectDaskExecutor

@@ -93,6 +93,9 @@ class DaskExecutor(Executor):
         self._run_id = ""
         self._keys = itertools.count()
         self._shared: dict[int, tuple[str, ...]] = {}
+        self._pickled: dict[int, tuple[Any, bytes]] = {}  # the run's functions and classes, pickled once (dumps)
+        self._held: list[tuple[_Run, bytes, tuple[Any, ...]]] = []  # submitted, not sent yet (flush)
+        self._process = ""
         self._context: Any = None  # the dask future of the run's context, when it is large enough to share
         self._context_sized = False
 
@@ -121,12 +124,16 @@ class DaskExecutor(Executor):
         self._run_id = uuid.uuid4().hex  # keys are unique per run on a shared cluster: this id and a count
         self._keys = itertools.count()
         self._shared, self._context, self._context_sized = {}, None, False
+        self._pickled = {}
+        self._held = []
+        self._process = process()
         self._topic = f"compat-logs-{self._run_id}"
         self.client.subscribe_topic(self._topic, _log_event)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         client, cluster, self.client, self._cluster = self.client, self._cluster, None, None
+        self._pickled = {}  # the run's functions, kept alive while their ids were in use
         try:
             if client is not None:
                 if client.status == "running":
@@ -144,15 +151,36 @@ class DaskExecutor(Executor):
         try:
             if isinstance(fn, TaskUnit) and not self._context_sized:
                 self._share_context(fn.flow_context)
-            blob = dumps(fn, self._shared)
+            blob = dumps(fn, self._shared, self._pickled)
         except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the task run fails saying what
             return Done(Failed(f"cannot send this task run to the dask workers: {_unpicklable(fn, exc)}",
                                exception=exc))
         name = getattr(getattr(fn, "task", None), "name", "unit")
-        upstream = [[item.output for item in arg] if isinstance(arg, list) else _output(arg) for arg in args]
-        key = f"{name}-{self._run_id}-{next(self._keys)}"
-        return _Run(self.client.submit(run, blob, self._topic, process(), self._context, *upstream, key=key,
-                                       pure=False))
+        if any(_held(arg) for arg in args):  # dask needs the futures of its upstream runs: send those first
+            self.flush()
+        submitted = _Run(f"{name}-{self._run_id}-{next(self._keys)}")
+        self._held.append((submitted, blob, args))
+        return submitted
+
+    def flush(self) -> None:
+        """Send the runs ``submit`` held back, in one request per number of upstream arguments (``client.map``: a
+        flow's independent tasks go to the scheduler as one graph, not one message each)."""
+        held, self._held = self._held, []
+        groups: dict[int, list[tuple[_Run, bytes, tuple[Any, ...]]]] = {}
+        for item in held:
+            groups.setdefault(len(item[2]), []).append(item)
+        options = {"topic": self._topic, "caller": self._process, "context": self._context}
+        for runs in groups.values():
+            columns = [[_output(arg) for arg in column] for column in zip(*(args for _, _, args in runs))]
+            keys = [submitted.key for submitted, _, _ in runs]
+            if len(runs) == 1:
+                futures = [self.client.submit(run, runs[0][1], *(column[0] for column in columns), key=keys[0],
+                                              pure=False, **options)]
+            else:
+                futures = self.client.map(run, [blob for _, blob, _ in runs], *columns, key=keys, pure=False,
+                                          **options)
+            for (submitted, _, _), future in zip(runs, futures):
+                submitted.sent(future)
 
     def _share_context(self, context: Mapping[str, Any]) -> None:
         """With the run's first unit: a large context (a large parameter value) goes to the cluster once, as a task
@@ -186,8 +214,7 @@ class DaskExecutor(Executor):
 
     def _summarize(self, runs: Sequence[_Run]) -> None:
         """Fetch the State (without the value) and the value's shape of each finished run, in one request."""
-        summaries = [self.client.submit(summarize, run.output, key=f"{run.output.key}-state", pure=False)
-                     for run in runs]
+        summaries = self._summaries([run.output for run in runs])
         for run, (state, shape) in zip(runs, self._fetch(summaries)):
             run.state, run.shape, run.provisional = state, shape, False
 
@@ -221,18 +248,26 @@ class DaskExecutor(Executor):
         states = self.outcomes(futures)
         if self.client.status != "running":  # fetching would wait for a reconnection that will not come
             return [self._unsettled(run, state) for run, state in zip(futures, states)]
-        wanted: list[tuple[int, Any]] = []
+        whole: list[tuple[int, Any]] = []
+        summarized: list[tuple[int, Any]] = []
         for i, (run, value) in enumerate(zip(futures, values)):
             if not isinstance(run, _Run) or run.output.status != "finished":
                 continue
             if value:
-                wanted.append((i, run.output))
+                whole.append((i, run.output))
             elif run.provisional:
-                key = f"{run.output.key}-state"
-                wanted.append((i, self.client.submit(summarize, run.output, key=key, pure=False)))
+                summarized.append((i, run.output))
+        wanted = whole + list(zip([i for i, _ in summarized], self._summaries([output for _, output in summarized])))
         for (i, _), fetched in zip(wanted, self._fetch([future for _, future in wanted])):
             states[i] = fetched[0] if isinstance(fetched, tuple) else fetched
         return states
+
+    def _summaries(self, outputs: list[Any]) -> list[Any]:
+        """A ``summarize`` task beside each output, submitted in one request."""
+        if not outputs:
+            return []
+        keys = [f"{output.key}-state" for output in outputs]
+        return list(self.client.map(summarize, outputs, key=keys, pure=False))
 
     def _unsettled(self, run: Any, state: State) -> State:
         if not (isinstance(run, _Run) and run.provisional):
@@ -268,23 +303,43 @@ class DaskExecutor(Executor):
 
 
 class _Run:
-    """One submitted task run: ``output``, the dask future of its full State (fed to downstream runs), then the
-    ``state`` the caller has (``provisional`` while only its class is known) and its value's ``shape`` once
-    fetched."""
+    """One submitted task run under its dask ``key``: ``output``, the dask future of its full State (fed to
+    downstream runs; None until ``flush`` sent it), then the ``state`` the caller has (``provisional`` while only its
+    class is known) and its value's ``shape`` once fetched."""
 
-    __slots__ = ("output", "provisional", "shape", "state")
+    __slots__ = ("callbacks", "key", "output", "provisional", "shape", "state")
 
-    def __init__(self, output: Any) -> None:
-        self.output = output
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.output: Any = None
+        self.callbacks: list[Callable[[_Run], object]] = []
         self.state: State | None = None
         self.provisional = False
         self.shape: Shape | None = None
 
+    def sent(self, output: Any) -> None:
+        self.output = output
+        for fn in self.callbacks:
+            output.add_done_callback(lambda _, fn=fn: fn(self))
+        self.callbacks = []
+
     def add_done_callback(self, fn: Callable[[_Run], object]) -> None:
-        self.output.add_done_callback(lambda _: fn(self))
+        if self.output is None:
+            self.callbacks.append(fn)
+        else:
+            self.output.add_done_callback(lambda _: fn(self))
+
+
+def _held(arg: Any) -> bool:
+    """Whether ``arg`` (an upstream argument: a run, or a list of them) holds a run not sent yet."""
+    if isinstance(arg, list):
+        return any(_held(item) for item in arg)
+    return isinstance(arg, _Run) and arg.output is None
 
 
 def _output(arg: Any) -> Any:
+    if isinstance(arg, list):
+        return [_output(item) for item in arg]
     return arg.output if isinstance(arg, _Run) else arg.result() if isinstance(arg, Done) else arg
 
 

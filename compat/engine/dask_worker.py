@@ -15,6 +15,7 @@ import os
 import pickle
 import socket
 import threading
+import types
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -42,19 +43,65 @@ def keep(value: Any) -> Any:
     return value
 
 
-def dumps(unit: Any, shared: Mapping[int, tuple[str, ...]]) -> bytes:
-    """``unit`` pickled with cloudpickle, the objects in ``shared`` replaced by references (a large parameter is
-    not copied into every task run's bytes)."""
+def dumps(unit: Any, shared: Mapping[int, tuple[str, ...]], pickled: dict[int, tuple[Any, bytes]] | None = None) -> bytes:
+    """``unit`` pickled as cloudpickle would, the objects in ``shared`` replaced by references (a large parameter is
+    not copied into every task run's bytes).
+
+    Python's own pickler does the work; only functions and classes, which cloudpickle may have to pickle by value
+    (one defined in ``__main__`` or in a function), go through cloudpickle, each once per run: ``pickled`` keeps
+    their bytes by id, and a worker unpickles each once (``_unpickled``). What that pickler cannot handle (a module,
+    a code object) is pickled by cloudpickle whole, as before, which also names what cannot be pickled at all."""
     buffer = io.BytesIO()
-    _sharing_pickler()(buffer, shared).dump(unit)
+    pickler = _pickler(bool(shared))(buffer, pickled if pickled is not None else {})
+    if shared:
+        pickler.shared = shared
+    try:
+        pickler.dump(unit)
+    except Exception:  # noqa: BLE001 - whatever it cannot do, cloudpickle does or says why not
+        buffer = io.BytesIO()
+        _cloud_pickler(bool(shared))(buffer, shared).dump(unit)
     return buffer.getvalue()
 
 
 @functools.cache
-def _sharing_pickler() -> type:
+def _pickler(sharing: bool) -> type:
+    """Python's pickler, with functions and classes pickled by cloudpickle once per run; ``sharing``: with references
+    to the objects a run shares (a hook Python calls for every object pickled: only when there are such objects)."""
     import cloudpickle  # type: ignore[import-untyped]  # on first use: costly to import
 
-    class SharingPickler(cloudpickle.CloudPickler):  # type: ignore[misc]
+    class UnitPickler(pickle.Pickler):
+        def __init__(self, file: io.BytesIO, pickled: dict[int, tuple[Any, bytes]]) -> None:
+            super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.pickled = pickled
+
+        def reducer_override(self, obj: Any) -> Any:
+            if not isinstance(obj, (types.FunctionType, type)):
+                return NotImplemented
+            known = self.pickled.get(id(obj))
+            if known is None:  # kept with the object, so that its id stays its own for the run
+                known = self.pickled[id(obj)] = (obj, cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+            return _unpickled, (known[1],)
+
+    if not sharing:
+        return UnitPickler
+
+    class SharingPickler(UnitPickler):
+        shared: Mapping[int, tuple[str, ...]] = {}
+
+        def persistent_id(self, obj: Any) -> tuple[str, ...] | None:
+            return self.shared.get(id(obj))
+
+    return SharingPickler
+
+
+@functools.cache
+def _cloud_pickler(sharing: bool) -> type:
+    import cloudpickle
+
+    if not sharing:
+        return lambda file, shared: cloudpickle.CloudPickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    class SharingCloudPickler(cloudpickle.CloudPickler):  # type: ignore[misc]
         def __init__(self, file: io.BytesIO, shared: Mapping[int, tuple[str, ...]]) -> None:
             super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
             self.shared = shared
@@ -62,7 +109,14 @@ def _sharing_pickler() -> type:
         def persistent_id(self, obj: Any) -> tuple[str, ...] | None:
             return self.shared.get(id(obj))
 
-    return SharingPickler
+    return SharingCloudPickler
+
+
+@functools.lru_cache(maxsize=1024)
+def _unpickled(blob: bytes) -> Any:
+    """A function or class from the bytes cloudpickle made of it, unpickled once per worker process (every unit of
+    a run that uses it carries the same bytes)."""
+    return pickle.loads(blob)
 
 
 class _SharingUnpickler(pickle.Unpickler):
@@ -75,7 +129,7 @@ class _SharingUnpickler(pickle.Unpickler):
         return self.context if pid == ("context",) else self.context["parameters"][pid[1]]
 
 
-def run(blob: bytes, topic: str, caller: str, context: Mapping[str, Any] | None, *upstream: Any) -> State:
+def run(blob: bytes, *upstream: Any, topic: str, caller: str, context: Mapping[str, Any] | None) -> State:
     """Run one unit on a worker (its upstream States, and the run ``context`` it references, already fetched by
     dask); its log records go to ``topic`` unless the worker runs in the ``caller``'s own process (a cluster of
     threads), where they are already there."""
@@ -153,8 +207,16 @@ class _EventHandler(logging.Handler):
 _handler_lock = threading.Lock()
 
 
+_PROCESS: tuple[int, str] = (0, "")
+
+
 def process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, as ``host:pid`` (the host's name looked up once per process: a system call per task run)."""
+    global _PROCESS
+    pid = os.getpid()
+    if _PROCESS[0] != pid:  # first use, or a forked child
+        _PROCESS = (pid, f"{socket.gethostname()}:{pid}")
+    return _PROCESS[1]
 
 
 @contextmanager

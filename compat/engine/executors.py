@@ -9,6 +9,8 @@ The contract is futures, as in ``concurrent.futures``:
   outputs travel as futures and stay where they were computed.
 - the future has ``add_done_callback(fn)``; the flow run collects finished futures through it (one queue, so
   each finished task run costs O(1), however many are outstanding).
+- ``flush()``: an executor may hold submitted runs back to send several in one request; the flow run calls
+  ``flush`` before it waits for a run to finish.
 - ``outcomes(futures) -> [State]``: finished runs' States, an error in the unit itself (it never raises one of
   the task's) ending ``Failed``. With ``remote_data`` the State may be provisional (its class is final, its
   message and location come later) and leaves the value where it is; ``settle(futures, values)`` gives the final
@@ -43,6 +45,10 @@ class Executor:
 
     def submit(self, fn: Callable[..., State], *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement submit(fn, *args)")
+
+    def flush(self) -> None:
+        """Send the runs ``submit`` held back (nothing is held by default)."""
+        return None
 
     def outcome(self, future: Any) -> State:
         try:

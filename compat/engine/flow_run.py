@@ -303,6 +303,7 @@ class FlowRun:
     def _collect(self) -> None:
         """Wait for a submitted run to finish; report it and every other run finished by then (in one batch, so
         an executor that fetches States from elsewhere makes one request for all of them)."""
+        self.executor.flush()
         finished = [self._done.get()]
         while True:
             try:

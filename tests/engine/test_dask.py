@@ -605,3 +605,70 @@ def test_a_cluster_of_threads_in_the_callers_process_logs_each_line_once(caplog:
         flow.run(executor=executor)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Task 'inc': Success")]
     assert len(lines) == 1
+
+
+def test_independent_tasks_reach_the_scheduler_in_one_request(
+    dask_address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client
+
+    from compat.engine import dask_worker
+
+    sent: list[int] = []  # the number of task runs in each request that sent some
+    for method in ("submit", "map"):
+        real = getattr(Client, method)
+
+        def spy(self: Any, fn: Any, *args: Any, _real: Any = real, _method: str = method, **kwargs: Any) -> Any:
+            if fn is dask_worker.run:
+                sent.append(len(args[0]) if _method == "map" else 1)
+            return _real(self, fn, *args, **kwargs)
+
+        monkeypatch.setattr(Client, method, spy)
+    with Flow("independent") as flow:
+        for i in range(20):
+            inc(i)
+    state = flow.run(executor=DaskExecutor(address=dask_address))
+    assert state.is_successful() and sorted(s.result for s in state.result.values()) == list(range(1, 21))
+    assert sent == [20]
+
+
+def test_a_task_function_is_pickled_once_per_run_and_unpickled_once_per_worker() -> None:
+    from compat.engine.context import flow_run_context
+    from compat.engine.dask_worker import _SharingUnpickler, dumps
+    from compat.engine.unit import TaskUnit
+
+    step = task(lambda x: x + 1, name="step")  # a lambda: cloudpickle sends it by value
+    with Flow("steps") as flow:
+        for i in range(3):
+            step(i)
+    context = flow_run_context("steps", {})
+    pickled: dict[int, Any] = {}
+    blobs = [dumps(TaskUnit(t, dict(call.constants), (), (), None, context, None), {}, pickled)
+             for t, call in flow.calls.items()]
+    units = [_SharingUnpickler(blob, None).load() for blob in blobs]
+    assert [unit().result for unit in units] == [1, 2, 3]
+    assert units[0].task.fn is units[1].task.fn is units[2].task.fn
+
+
+def test_the_host_name_is_looked_up_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compat.engine import dask_worker
+
+    looked_up: list[str] = []
+
+    def gethostname() -> str:
+        looked_up.append("host")
+        return "host"
+
+    monkeypatch.setattr(dask_worker.socket, "gethostname", gethostname)
+    monkeypatch.setattr(dask_worker, "_PROCESS", (0, ""), raising=False)
+    assert {dask_worker.process() for _ in range(3)} == {f"host:{os.getpid()}"}
+    assert looked_up == ["host"]
+
+
+def test_an_input_only_cloudpickle_can_pickle_still_reaches_the_worker(dask_address: str) -> None:
+    import math
+
+    with Flow("module input") as flow:
+        root = task(lambda module: module.sqrt(16), name="root")(math)  # a module: Python's pickler refuses it
+    state = flow.run(executor=DaskExecutor(address=dask_address))
+    assert state.is_successful() and state.result[root].result == 4.0
