@@ -24,10 +24,12 @@ with ``prune`` its plan decides which tasks end ``Skipped``, and the scheduler e
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +117,7 @@ class FlowRun:
                 self._ready.append(task)
         if self._eager:
             self._unlaunched.update(self._waiting)
-        with self.show_progress(self.flow.name, len(self._calls)) as self.progress, self.executor:
+        with self.show_progress(self.flow.name, len(self._calls)) as self.progress, self.executor, older_objects_frozen():
             while self._ready or self._launchable or self._pending:
                 while self._ready or self._launchable:
                     if self._ready:
@@ -390,6 +392,24 @@ class FlowRun:
         also = f", {skipped} Skipped" if skipped else ""
         every = "the 1 task" if len(states) == 1 else f"all {len(states)} tasks"
         return Success(f"{every} succeeded ({cached} Cached{also})", result=states)
+
+
+@contextmanager
+def older_objects_frozen() -> Iterator[None]:
+    """While a flow runs, the objects that existed before it (its graph, the program's data) are kept out of the
+    cyclic garbage collector's passes (``gc.freeze``): each full pass would traverse them all again as the run's
+    States pile up, which made a 100,000-task run grow faster than its work. Objects the run makes are collected
+    as usual, and ``gc.unfreeze`` puts the others back when the run ends, however it ends, so garbage made before
+    the run is collected after it. Nothing is done when the collector is off or the program froze objects itself
+    (its ``gc.freeze`` is its own: a run never undoes it)."""
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None, action: str = "run") -> dict[str, Any]:

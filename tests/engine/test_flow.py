@@ -310,3 +310,53 @@ def test_a_flow_shipped_with_cloudpickle_runs_in_another_process(tmp_path: Path)
         "[('n', '3'), ('offset', '[100, 101, 102]'), ('upto', '[0, 1, 2]')]",
     ]
     assert LocalResult(dir=tmp_path / "results").read("offset[2].pkl").value == 102
+
+
+def test_a_run_freezes_the_objects_made_before_it_and_unfreezes_them_when_it_ends() -> None:
+    import gc
+
+    seen: list[int] = []
+
+    @task
+    def frozen_now() -> None:
+        seen.append(gc.get_freeze_count())
+
+    with Flow("freeze") as flow:
+        frozen_now()
+    assert gc.get_freeze_count() == 0
+    assert flow.run().is_successful()
+    assert seen[0] > 0 and gc.get_freeze_count() == 0
+
+
+def test_a_run_unfreezes_even_when_a_task_raises_keyboard_interrupt() -> None:
+    import gc
+
+    @task
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    with Flow("interrupted") as flow:
+        interrupt()
+    with pytest.raises(KeyboardInterrupt):
+        flow.run()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_run_leaves_a_programs_own_freeze_alone() -> None:
+    import gc
+
+    kept = [["made before the program froze its objects"]]
+
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("own freeze") as flow:
+        one()
+    gc.freeze()
+    try:
+        assert flow.run().is_successful()
+        assert not any(obj is kept for obj in gc.get_objects())  # still frozen: out of every generation
+    finally:
+        gc.unfreeze()
+    assert any(obj is kept for obj in gc.get_objects())
