@@ -1,7 +1,8 @@
 """Start-up, in fresh processes: ``import compat``, the codemod's command line, and the Prefect bridge's hook on
 ``import prefect``, each beside its floor.
 
-Each figure is the wall time of a new interpreter (bytecode cached: every command runs once before timing), all
+Each figure is the wall time of a new interpreter (bytecode cached: every command runs once before timing, with
+``PYTHONDONTWRITEBYTECODE`` removed from its environment, else each run would compile every module again), all
 commands interleaved round by round so drift on a shared machine hits all alike; fastest and median of the rounds,
 and each command's cost over its floor (fastest minus fastest, median minus median):
 
@@ -31,8 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-HOOK_OFF = {**os.environ, "RESULTS_COMPAT_PREFECT": "0"}
-HOOK_ARMED = {k: v for k, v in os.environ.items() if k != "RESULTS_COMPAT_PREFECT"}
+_CACHED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # bytecode is written and used
+HOOK_OFF = {**_CACHED, "RESULTS_COMPAT_PREFECT": "0"}
+HOOK_ARMED = {k: v for k, v in _CACHED.items() if k != "RESULTS_COMPAT_PREFECT"}
 
 
 def _wall(command: list[str], env: dict[str, str], cwd: str) -> float:
