@@ -313,3 +313,9 @@ def test_a_task_class_that_stays_keeps_its_keywords_and_handlers() -> None:
     text = "from prefect.engine.results import LocalResult\n" + CLASSES.format(body=body, uses='add = Add(target="t")')
     code = transform_source(text, PREFECT3).code
     assert "super().__init__(result=LocalResult(dir='/d'), **kwargs)" in code and 'Add(target="t")' in code
+
+
+def test_a_parameter_named_like_a_task_the_flow_calls_keeps_the_flow() -> None:
+    block = 'with Flow("etl") as flow:\n    double(Parameter("double"))\n'
+    code, manual = _flow(block)
+    assert code == FLOW.format(block=block) and "would hide the task double" in manual[0]

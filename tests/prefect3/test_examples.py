@@ -96,3 +96,20 @@ def test_what_stays_in_an_example_is_left_as_it_was(project: Path) -> None:
         assert (project / name).read_text() == (EXAMPLES / name).read_text()
     migrated = (project / "task_classes.py").read_text()
     assert "class Scale(Task):" in migrated and "report.result_handler = LocalResultHandler(" in migrated
+
+
+FIXTURES = ROOT / "tests" / "codemods" / "fixtures" / "prefect3"
+
+
+@pytest.mark.slow
+def test_the_flows_fixture_runs_on_prefect_3_as_it_ran_on_prefect_1(prefect3_python: Path, tmp_path: Path) -> None:
+    """.map, unmapped, upstream_tasks= -> wait_for=, Parameters with and without defaults, flow.run(parameters=)."""
+    before = (FIXTURES / "flows.before.py").read_text().replace("/tmp/results", str(tmp_path / "results"))
+    after = transform_source(before, PREFECT3)
+    assert not [site for site in after.sites if site.action == "manual"]
+    (tmp_path / "one.py").write_text(before)
+    (tmp_path / "three.py").write_text(after.code)
+    on_1 = run_script(Path(sys.executable), tmp_path / "one.py", tmp_path / "one")
+    on_3 = run_script(prefect3_python, tmp_path / "three.py", tmp_path / "three")
+    assert sorted(on_3.splitlines()) == sorted(on_1.splitlines())  # Prefect 1 ran independent tasks in its order
+    assert "sums: [3, 5, 7]" in on_3.splitlines()

@@ -195,6 +195,12 @@ class Flows(RewriteRule):
         parameters = {name for name, _ in flow.parameters}
         for name in parameters & bound - {s.targets[0].id for s in flow.removed}:  # type: ignore[attr-defined]
             flow.reasons.append(f"the parameter {name!r} and a variable of the block share the name {name}")
+        called = {node.id for call in ast.walk(flow.block) if isinstance(call, ast.Call)
+                  for node in [call.func.value if isinstance(call.func, ast.Attribute) else call.func]
+                  if isinstance(node, ast.Name)}
+        for name in sorted(parameters & called):
+            flow.reasons.append(f"the parameter {name!r} would hide the task {name} the flow calls: rename the "
+                                "parameter")
         inside = {id(node) for node in ast.walk(flow.block)}
         first, last = flow.block.lineno, flow.block.end_lineno
         for name in sorted(bound):
