@@ -257,7 +257,12 @@ def _invalidate(args: argparse.Namespace) -> int:
 
 def _gc(args: argparse.Namespace) -> int:
     rules = Rules(args.older_than, args.keep_last, args.max_size, args.unreadable)
-    done = collect(open_root(args.root), rules, dry_run=args.dry_run, lease_watch=args.lease_watch)
+    def watching(count: int, seconds: float) -> None:
+        print(f"results-compat gc: watching {_count_of(count, 'lease')} for {seconds:.1f} s, to tell whether "
+              "their holders still renew them (--lease-watch bounds it)", file=sys.stderr, flush=True)
+
+    done = collect(open_root(args.root), rules, dry_run=args.dry_run, lease_watch=args.lease_watch,
+                   watching=watching)
     if args.json:
         _print_json(done.to_dict())
     else:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -105,11 +105,11 @@ class Collection:
 
 
 def collect(root: Root, rules: Rules, dry_run: bool = False, now: datetime | None = None,
-            lease_watch: float = LEASE_WATCH) -> Collection:
+            lease_watch: float = LEASE_WATCH, watching: Callable[[int, float], None] | None = None) -> Collection:
     """List ``root``, decide by ``rules`` and, unless ``dry_run``, remove (each object only if unchanged). Leases on
-    S3 or GCS are watched for their ttl first (at most ``lease_watch`` seconds; ``compat.store.lease_watch``), in a
-    dry run too, so it finds the same stale leases."""
-    listing = watched(list_root(root), lease_watch)
+    S3 or GCS are watched for their ttl first (at most ``lease_watch`` seconds; ``compat.store.lease_watch``; told
+    to ``watching(count, seconds)``), in a dry run too, so it finds the same stale leases."""
+    listing = watched(list_root(root), lease_watch, notify=watching)
     with bulk():
         chosen = decide(listing, rules, now)
     if dry_run:

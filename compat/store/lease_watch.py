@@ -29,12 +29,16 @@ LEASE_WATCH = 120.0
 _DEFAULT_TTL = Lease().ttl  # a lease object that does not say its ttl was written with the default
 
 
-def watched(listing: Listing, limit: float = LEASE_WATCH, sleep: Callable[[float], None] = time.sleep) -> Listing:
+def watched(listing: Listing, limit: float = LEASE_WATCH, sleep: Callable[[float], None] = time.sleep,
+            notify: Callable[[int, float], None] | None = None) -> Listing:
     """``listing`` with the note of each S3 or GCS lease saying whether it is stale (``STALE_LEASE``, then who left
-    it) or held, after watching them all for their ttl (at most ``limit`` seconds); other listings as they are."""
+    it) or held, after watching them all for their ttl (at most ``limit`` seconds); other listings as they are.
+    ``notify(count, seconds)`` is told before the watch how many leases it watches and for how long."""
     root = listing.root
+    if not isinstance(root, ObjectRoot):
+        return listing
     leases = [entry for entry in listing.entries if entry.kind == LEASE and not entry.note]
-    if not isinstance(root, ObjectRoot) or not leases:
+    if not leases:
         return listing
     notes: dict[str, str] = {}
     watching: list[tuple[Entry, float, str]] = []  # the lease, when its ttl runs out, what it is stale as
@@ -54,7 +58,10 @@ def watched(listing: Listing, limit: float = LEASE_WATCH, sleep: Callable[[float
             stale = f"{STALE_LEASE}: {holder.describe()} did not renew it for its ttl of {ttl:g} s"
             watching.append((entry, time.monotonic() + ttl, stale))
     if watching:
-        sleep(max(0.0, max(deadline for _, deadline, _ in watching) - time.monotonic()))
+        seconds = max(0.0, max(deadline for _, deadline, _ in watching) - time.monotonic())
+        if notify is not None:
+            notify(len(watching), seconds)
+        sleep(seconds)
     for entry, _, stale in watching:
         current = root.result._lease_get(entry.location)  # type: ignore[attr-defined]
         assert entry.found is not None

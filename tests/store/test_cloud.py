@@ -339,3 +339,17 @@ def test_kept_records_others_could_have_written_are_not_used(
     reads = counting_reads(root)
     list_root(root)
     assert reads == ["a.pkl" + RECORD_SUFFIX]
+
+
+@VERSIONED
+def test_gc_says_it_is_watching_leases_and_then_what_it_would_remove(
+    store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in _environment(store).items():
+        monkeypatch.setenv(name, value)
+    store.put("x.pkl.lease", lease_body(Holder.new("the dead one"), 0.3, 0))
+    assert main(["gc", "--dry-run", store.uri("")]) == 1
+    said = capsys.readouterr()
+    assert "watching 1 lease for " in said.err and "--lease-watch bounds it" in said.err
+    assert f"would remove {store.uri('x.pkl.lease')}" in said.out and "lease nobody holds" in said.out
+    assert store.names() == ["x.pkl.lease"]
