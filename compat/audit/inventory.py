@@ -54,6 +54,11 @@ RULES: Mapping[str, tuple[str, str]] = {
                   "annotation, a name nothing defines): change it by hand."),
     "profile": ("profile to choose", "The module imports the packages of two profiles: run the codemod on it with "
                 "the --profile it is written for."),
+    "flow": ("Prefect 1 flow", "A 'with Flow(...) as flow:' block and its flow.run() (--profile prefect3): the "
+             "codemod makes it an @flow function and a call of it; a flow holding what it cannot move is listed "
+             "with the reason."),
+    "task-class": ("Task subclass", "A Task subclass (--profile prefect3): the codemod makes one holding only a "
+                   "run() that never uses self an @task function; any other is listed with the reason."),
 }
 """Each kind of site (the codemod's rules, and what the audit's warning categories map to): title, help text."""
 

@@ -101,3 +101,26 @@ def test_github_annotations_escape_what_would_end_or_split_a_command() -> None:
 def test_diff_and_a_machine_report_are_refused_together(capsys: pytest.CaptureFixture[str], project: Path) -> None:
     assert main(["--diff", "--report", "sarif", str(project)]) == 2
     assert "--diff and --report sarif both print to stdout" in capsys.readouterr().err
+
+
+def test_every_rule_the_codemod_reports_has_a_sarif_rule() -> None:
+    from typing import get_args
+
+    from codemods.results.model import Rule
+
+    assert set(get_args(Rule)) == set(RULES)
+
+
+def test_prefect3_flows_left_for_a_human_point_at_their_sarif_rule(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "prefect3" / "flows_left.before.py"
+    (project / "flows.py").write_text(fixture.read_text())
+    monkeypatch.chdir(project)
+    assert main(["--check", "--profile", "prefect3", "--report", "sarif", "."]) == 1
+    log = json.loads(capsys.readouterr().out)
+    validate(log)
+    (run,) = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    flows = [r for r in run["results"] if r["ruleId"] == "flow"]
+    assert flows and all(rules[r["ruleIndex"]]["id"] == "flow" for r in flows)
