@@ -26,10 +26,11 @@ from compat.engine.states import State
 from compat.results.leases import Holder
 
 HOLDER = textwrap.dedent("""
-    import json, os, sys, time
+    import json, logging, os, sys, time
     from compat import Flow, Lease, LocalResult, task
 
     directory = sys.argv[1]
+    logging.basicConfig(filename=os.path.join(directory, f"log-{os.getpid()}"), level=logging.INFO)
     lease = Lease(wait=float(os.environ.get("LEASE_WAIT", "120")), poll=0.05)
 
     @task(target="answer.pkl", result=LocalResult(directory, lease=lease))
@@ -37,7 +38,11 @@ HOLDER = textwrap.dedent("""
         with open(os.path.join(directory, "count"), "a") as f:
             f.write(f"{os.getpid()}\\n")
         open(os.path.join(directory, f"started-{os.getpid()}"), "w").close()
-        time.sleep(float(os.environ.get("BODY_SECONDS", "1")))
+        until = os.environ.get("UNTIL")  # a file the test makes: the body lasts until then (at most 120 s)
+        deadline = time.monotonic() + 120
+        while until and not os.path.exists(os.path.join(directory, until)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0 if until else float(os.environ.get("BODY_SECONDS", "1")))
         return int(os.environ.get("VALUE", "42"))
 
     with Flow("once") as flow:
@@ -66,6 +71,15 @@ def wait_for(path_glob: str, directory: Path, count: int = 1, seconds: float = 1
             return found
         time.sleep(0.02)
     raise AssertionError(f"{count} x {path_glob} never appeared in {directory}")
+
+
+def wait_for_line(path: Path, text: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{text!r} never appeared in {path}")
 
 
 def outcome(process: subprocess.Popen[str]) -> dict[str, Any]:
@@ -171,10 +185,14 @@ def test_a_refresh_after_another_refresh_has_finished_runs_again(store: Path, sc
 
 
 def test_a_run_waiting_on_a_lease_ends_cached_made_elsewhere_with_the_holders_value(store: Path, script: Path) -> None:
-    holder = start(store, script, BODY_SECONDS="2")
+    holder = start(store, script, UNTIL="release")
     (store / "go").touch()
     wait_for("started-*", store)
     waiter = start(store, script)
+    try:
+        wait_for_line(store / f"log-{waiter.pid}", "is being made by another run")  # the waiter waits on the lease
+    finally:
+        (store / "release").touch()
     assert outcome(holder)["code"] == "missing"
     waited = outcome(waiter)
     assert (waited["state"], waited["code"], waited["value"]) == ("Cached", "made-elsewhere", 42)
