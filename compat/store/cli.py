@@ -165,6 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     command = _COMMANDS[args.command]
     try:
+        if args.command in ("ls", "gc"):  # one pause of the cycle collector for the listing and what is printed
+            with bulk():
+                return command(args)
         return command(args)
     except (ResultError, FlowError, ArgumentTypeError, ValueError) as exc:
         print(f"results-compat {args.command}: error: {exc}", file=sys.stderr)
@@ -190,11 +193,10 @@ def _ls(args: argparse.Namespace) -> int:
     entries = listing.entries
     if args.stale:
         entries = [entry for entry in entries if entry.status in STALE]
-    with bulk():
-        if args.json:
-            _print_json({"root": listing.root.uri, "entries": [entry.to_dict() for entry in entries]})
-        else:
-            _print_listing(listing, entries, with_status=bool(args.flow))
+    if args.json:
+        _print_json({"root": listing.root.uri, "entries": [entry.to_dict() for entry in entries]})
+    else:
+        _print_listing(listing, entries, with_status=bool(args.flow))
     return FOUND if args.stale and entries else OK
 
 

@@ -132,7 +132,8 @@ class Listing:
 @contextmanager
 def bulk() -> Iterator[None]:
     """Python's cycle collector paused while a listing's objects are made: none of them form cycles, and with a
-    few hundred thousand alive each of its passes walks them all (half the time of a 100,000-output ``gc -n``)."""
+    few hundred thousand alive each of its passes walks them all (half the time of a 100,000-output ``gc -n``).
+    Nested, only the outermost resumes it (the command line pauses it for a whole ``ls`` or ``gc``)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
