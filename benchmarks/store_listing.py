@@ -202,7 +202,7 @@ def main() -> None:
             k = f"{args.objects // 1000}k S3"
             with record_cache(""):
                 print(row(f"ls {k}, cold", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
-            with record_cache(tempfile.mkdtemp(prefix="store-bench-cache-")):
+            with tempfile.TemporaryDirectory(prefix="store-bench-cache-") as kept, record_cache(kept):
                 assert len(list_root(root_s3).entries) == args.objects // 2  # every record read, and kept
                 print(row(f"ls {k}, kept", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
                 print(row(f"gc -n {k}, kept",
