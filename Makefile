@@ -58,7 +58,7 @@ demo: $(STAMP)
 
 # Our own pytest plugin (an entry point) stays loaded: it imports nothing of compat unless --legacy-audit asks,
 # so coverage still sees compat's import-time lines.
-test: $(STAMP) $(AZURITE_STAMP) $(PREFECT3_STAMP)
+test: $(STAMP) $(AZURITE_STAMP) $(PREFECT3_STAMP) $(AZURE_BLOB2_STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 clean:
