@@ -29,7 +29,7 @@ REASONS: dict[str, str] = {
     "refresh": "refresh= names it or a task upstream of it: it runs and overwrites its target and record",
     "unreadable": "the stored bytes cannot be read: they are moved aside and it runs",
     "untrusted": "the stored bytes are refused unread (unsigned while signing, another key, changed since "
-                 "signed): they are moved aside and it runs",
+                 "signed, an older copy than its record names): they are moved aside and it runs",
     "invalid": "a validator rejected the stored value: it runs and overwrites it",
     "write-once": "its Result is write-once (overwrite=False): a stored output stands, even when stale or "
                   "refreshed, and a value another run stored first is the result",
