@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from compat.errors import ConfigurationError
@@ -61,16 +61,24 @@ def _mapping(value: Any, name: str, argument: str, keys: str) -> Mapping[str, An
     return value
 
 
-def aws_credentials(name: str) -> dict[str, Any]:
-    """The AWS keys in the Secret ``name``, in the form ``prefect.utilities.aws.get_boto_client`` takes."""
-    value = _mapping(read_secret(name, "aws_credentials_secret"), name, "aws_credentials_secret",
-                     "ACCESS_KEY and SECRET_ACCESS_KEY (and SESSION_TOKEN for temporary keys)")
-    missing = [key for key in AWS_KEYS if key not in value]
+def _secret_with(name: str, argument: str, required: Iterable[str], keys: str, fix: str) -> Mapping[str, Any]:
+    """The Secret ``name`` that ``argument=`` names: a JSON object holding every ``required`` key (``keys`` says
+    what it should hold, ``fix`` how to mend one that lacks some); errors name keys, never values."""
+    value = _mapping(read_secret(name, argument), name, argument, keys)
+    missing = [key for key in required if key not in value]
     if missing:
         raise ConfigurationError(
-            f"the Prefect Secret {name!r} that aws_credentials_secret= names lacks {', '.join(missing)} (it has "
-            f"{', '.join(sorted(value)) or 'no keys'}): store the AWS keys as ACCESS_KEY and SECRET_ACCESS_KEY"
+            f"the Prefect Secret {name!r} that {argument}= names lacks {', '.join(missing)} (it has "
+            f"{', '.join(sorted(value)) or 'no keys'}): {fix}"
         )
+    return value
+
+
+def aws_credentials(name: str) -> dict[str, Any]:
+    """The AWS keys in the Secret ``name``, in the form ``prefect.utilities.aws.get_boto_client`` takes."""
+    value = _secret_with(name, "aws_credentials_secret", AWS_KEYS,
+                         "ACCESS_KEY and SECRET_ACCESS_KEY (and SESSION_TOKEN for temporary keys)",
+                         "store the AWS keys as ACCESS_KEY and SECRET_ACCESS_KEY")
     return {key: value[key] for key in (*AWS_KEYS, "SESSION_TOKEN") if key in value}
 
 
@@ -90,15 +98,9 @@ def aws_client_kwargs(secret: str | None, boto3_kwargs: Mapping[str, Any]) -> di
 def gcp_credentials(name: str) -> dict[str, Any]:
     """The Google service account key in the Secret ``name`` (its JSON key file's contents), in the form
     ``prefect.utilities.gcp.get_storage_client(credentials=)`` takes."""
-    value = _mapping(read_secret(name, "credentials_secret"), name, "credentials_secret",
-                     "the fields of a service account key file (client_email, private_key, token_uri, ...)")
-    missing = [key for key in GCP_KEYS if key not in value]
-    if missing:
-        raise ConfigurationError(
-            f"the Prefect Secret {name!r} that credentials_secret= names lacks {', '.join(missing)} (it has "
-            f"{', '.join(sorted(value)) or 'no keys'}): store the whole JSON key file of a service account"
-        )
-    return dict(value)
+    return dict(_secret_with(name, "credentials_secret", GCP_KEYS,
+                             "the fields of a service account key file (client_email, private_key, token_uri, ...)",
+                             "store the whole JSON key file of a service account"))
 
 
 def gcs_client(secret: str | None) -> Any:
