@@ -39,10 +39,12 @@ HOLDER = textwrap.dedent("""
             f.write(f"{os.getpid()}\\n")
         open(os.path.join(directory, f"started-{os.getpid()}"), "w").close()
         until = os.environ.get("UNTIL")  # a file the test makes: the body lasts until then (at most 120 s)
-        deadline = time.monotonic() + 120
-        while until and not os.path.exists(os.path.join(directory, until)) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0 if until else float(os.environ.get("BODY_SECONDS", "1")))
+        if until:
+            deadline = time.monotonic() + 120
+            while not os.path.exists(os.path.join(directory, until)) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            time.sleep(float(os.environ.get("BODY_SECONDS", "1")))
         return int(os.environ.get("VALUE", "42"))
 
     with Flow("once") as flow:
