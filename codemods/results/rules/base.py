@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 from typing import Any
 
 from compat.renames import Profile, Rename
@@ -38,6 +39,11 @@ class Context:
         self.dropped_imports: set[int] = set()  # ids of import aliases the rewritten code no longer reads
         self.moved: set[int] = set()  # ids of constructor arguments a rule moved out of the call (location=)
         self.task_classes: dict[int, Any] | None = None  # the Task subclasses examined (rules.task_classes)
+
+    @cached_property
+    def parents(self) -> dict[int, ast.AST]:
+        """id(node) -> the node holding it, over the whole module: made once, on the first rule that asks."""
+        return {id(child): node for node in ast.walk(self.tree) for child in ast.iter_child_nodes(node)}
 
     def _kept_values(self) -> set[int]:
         """The nodes inside the values of a legacy keyword given to a callable that keeps it

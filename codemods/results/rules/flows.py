@@ -48,7 +48,7 @@ class Flows(RewriteRule):
         shape = context.profile.flows
         if shape is None:
             return
-        parents = {id(child): node for node in ast.walk(context.tree) for child in ast.iter_child_nodes(node)}
+        parents = context.parents
         flows = [self._examine(context, shape, block, parents) for block in self._blocks(context)]
         self._check_names(context, shape, flows)
         for flow in flows:

@@ -151,7 +151,7 @@ def task_classes(context: Context) -> dict[int, _Class]:
         shape = context.profile.flows
         found: dict[int, _Class] = {}
         if shape is not None:
-            parents = {id(child): node for node in ast.walk(context.tree) for child in ast.iter_child_nodes(node)}
+            parents = context.parents
             for cls in context.tracker.classes:
                 scope = context.tracker.scope_of[id(cls)]
                 if any(_is_task_class(context, base, shape) for base in cls.bases):
