@@ -40,6 +40,7 @@ __all__ = [
     "existing_mode",
     "remove_stale_temp_files",
     "temp_written_at",
+    "write_anew",
 ]
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -136,6 +137,40 @@ def atomic_write(
         except FileNotFoundError:
             pass
         raise
+
+
+_ANEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_ANEW_TRIES = 100
+
+
+def write_anew(path: str, data: bytes, dir_fd: int | None = None) -> None:
+    """Put ``data`` at ``path`` as a new file: whatever is at ``path`` is unlinked (a link: the link itself, never
+    what it leads to) and a file created there with ``O_EXCL`` (which follows no link) and written, not fsynced;
+    its mode is the umask's. For self-delimiting data only (a record's JSON object), where a reader that meets the
+    file half written sees a prefix and refuses it: nothing else at ``path`` is ever mixed into it, and two writers
+    each write a file of their own (the last to create it wins; ``O_EXCL`` refusing one means another writer
+    created it meanwhile, and it is replaced in turn).
+
+    No rename over an existing file: on ext4 (``auto_da_alloc``, its default) that makes the kernel write the new
+    file's data out at once, which cost a 1 KB durable checkpoint's record as much as its output's own fsync
+    (``benchmarks/record_syscalls.py``). ``dir_fd``: ``path`` is a name in the directory open as it."""
+    for _ in range(_ANEW_TRIES):
+        try:
+            os.unlink(path, dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
+        try:
+            fd = os.open(path, _ANEW, 0o666, dir_fd=dir_fd)
+        except FileExistsError:  # another writer created it between the two calls: replace theirs too
+            continue
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        return
+    raise FileExistsError(errno.EEXIST, "another writer kept creating the file", path)
 
 
 def _create(head: str, directory: str, dir_fd: int | None, mode: int = 0o666) -> tuple[str, int]:

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from compat.errors import LocationError, ResultError, ResultNotFound, SerializationError, StorageError
 from compat.results import _beneath
-from compat.results._atomic import RESULT_BITS, atomic_write
+from compat.results._atomic import RESULT_BITS, atomic_write, write_anew
 from compat.results._beneath import At, Link, inside, links_leaving
 from compat.results.base import KEPT_MARK, Location, Result, _streams, _unreadable, excess_kept
 from compat.results.leases import (
@@ -179,13 +179,13 @@ def _open_for_reading(at: At) -> int:
     return at.open(_READ)
 
 
-def _kept_mode(info: os.stat_result | None, path: str, what: str) -> int | None:
+def _kept_mode(info: os.stat_result | None, path: str) -> int | None:
     """The permission bits an overwrite of what ``info`` says is at ``path`` keeps (None: the umask's, for a new
     file); ``LocationError`` for a directory there."""
     if info is None:
         return None
     if stat.S_ISDIR(info.st_mode):
-        raise LocationError(f"location {path!r} is a directory; a {what} location must name a file")
+        raise LocationError(f"location {path!r} is a directory; a result location must name a file")
     return info.st_mode & RESULT_BITS if stat.S_ISREG(info.st_mode) else None
 
 
@@ -336,44 +336,30 @@ class LocalResult(Result):
         if location is None:
             location = self.new_location()
         path, where = self._place(location)
-        self._replace(path, where, location, dump, self.durable, "result")
+        self._replace(path, where, location, dump, self.durable)
         return path
 
-    def _replace(
-        self,
-        path: str,
-        where: int,
-        location: str,
-        fill: Callable[[BinaryIO], object],
-        durable: bool,
-        what: str,
-        keep_mode: bool = True,
-    ) -> None:
-        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced
-        (``keep_mode``; else the umask decides, and a link at ``path`` is replaced, not followed)."""
+    def _replace(self, path: str, where: int, location: str, fill: Callable[[BinaryIO], object], durable: bool) -> None:
+        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced."""
 
         def write(at: At) -> None:
-            mode = _kept_mode(at.lstat(), path, what) if keep_mode else None  # lstat: the mode, and what is there
-            atomic_write(at.path, fill, mode, durable, at.dir_fd)
+            atomic_write(at.path, fill, _kept_mode(at.lstat(), path), durable, at.dir_fd)  # lstat: what is there
 
         try:
             if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
-                if not keep_mode:
-                    atomic_write(path, fill, None, durable)
-                    return
                 try:
                     info = os.lstat(path)
                 except (FileNotFoundError, NotADirectoryError):
                     atomic_write(path, fill, None, durable)
                     return
                 if not stat.S_ISLNK(info.st_mode):
-                    atomic_write(path, fill, _kept_mode(info, path, what), durable)
+                    atomic_write(path, fill, _kept_mode(info, path), durable)
                     return
             self._at(path, where, location, write, create=True)
         except ResultError:
             raise
         except OSError as exc:
-            raise StorageError(f"cannot write the {what} file {path!r}: {exc}") from exc
+            raise StorageError(f"cannot write the result file {path!r}: {exc}") from exc
 
     def _stat(self, path: str, where: int, location: str) -> os.stat_result | None:
         """What is at ``path`` (a link inside ``dir`` followed), or None if nothing is."""
@@ -563,11 +549,21 @@ class LocalResult(Result):
             return None
 
     def write_record_bytes(self, location: str, data: bytes) -> None:
-        """A record is written atomically but not fsynced: the output it describes was (when ``durable``), and a
-        record lost to a power cut is only a missing one (``no-record``), never a wrong one. Its mode is the
-        umask's: nothing of the record replaced is looked up (a link there is replaced, never followed)."""
+        """A record is a new file each time (``write_anew``: the previous one unlinked, no rename over it) and is
+        not fsynced: the output it describes was (when ``durable``), and a record lost or cut short by a crash or a
+        power cut is only a missing one (``no-record``: a JSON object cut short does not parse), never a wrong one.
+        Its mode is the umask's: nothing of the record replaced is looked up (a link there is removed, never
+        followed)."""
         path, where = self._place(location)
-        self._replace(path, where, location, lambda f: f.write(data), False, "record", keep_mode=False)
+        try:
+            if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
+                write_anew(path, data)
+            else:
+                self._at(path, where, location, lambda at: write_anew(at.name, data, at.dir_fd), create=True)
+        except ResultError:
+            raise
+        except OSError as exc:
+            raise StorageError(f"cannot write the record file {path!r}: {exc}") from exc
 
     def modified_at(self, location: str) -> datetime | None:
         path, where = self._place(location)

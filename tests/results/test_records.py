@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +194,99 @@ def test_a_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: 
     assert (tmp_path / "other.json").read_bytes() == b"someone else's"
     assert not (tmp_path / f"out.pkl{RECORD_SUFFIX}").is_symlink()
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_a_hard_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: Path) -> None:
+    (tmp_path / "other.json").write_bytes(b"someone else's")
+    os.link(tmp_path / "other.json", tmp_path / f"out.pkl{RECORD_SUFFIX}")
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+    assert (tmp_path / "other.json").read_bytes() == b"someone else's"
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_a_record_is_written_without_a_rename_over_the_previous_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename over an existing file makes ext4 (auto_da_alloc) write the new file's data out at once: the record
+    is unlinked and created anew instead (benchmarks/record_syscalls.py)."""
+    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result.write(1)
+    renamed: list[str] = []
+
+    def spied(real: Any) -> Any:
+        return lambda src, dst, *args, **kwargs: renamed.append(str(dst)) or real(src, dst, *args, **kwargs)
+
+    for name in ("replace", "rename"):
+        monkeypatch.setattr(os, name, spied(getattr(os, name)))
+    written = result.write(2)
+    assert renamed == [str(tmp_path / "out.pkl")]
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_a_record_cut_short_is_no_record(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+    assert written.written_record is not None
+    whole = written.written_record.to_json()
+    for cut in (0, 1, len(whole) // 2, len(whole) - 1):
+        (tmp_path / f"out.pkl{RECORD_SUFFIX}").write_bytes(whole[:cut])
+        assert LocalResult(dir=tmp_path).record("out.pkl") is None
+
+
+def test_a_record_created_by_another_writer_meanwhile_is_replaced_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer creates the record between the unlink of the old one and our create: ours replaces it."""
+    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    record = tmp_path / f"out.pkl{RECORD_SUFFIX}"
+    real_unlink, raced = os.unlink, []
+
+    def unlink_then_race(path: object, *args: object, **kwargs: object) -> None:
+        real_unlink(path, *args, **kwargs)  # type: ignore[arg-type]
+        if str(path).endswith(RECORD_SUFFIX) and not raced:
+            raced.append(record.write_bytes(b'{"the other writer": 1}'))
+
+    result.write(1)
+    monkeypatch.setattr(os, "unlink", unlink_then_race)
+    written = result.write(2)
+    assert raced
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+RECORD_WRITER = """
+    import sys, time
+    from compat import LocalResult
+    from compat.results.records import Provenance
+    result = LocalResult(dir=sys.argv[1], location="out.pkl").copy()
+    result.provenance = Provenance(flow="f", task="t" * int(sys.argv[2]), run_id="r")
+    end = time.monotonic() + float(sys.argv[3])
+    while time.monotonic() < end:
+        result.write_record(result.resolve("out.pkl"), result.provenance, "blake3:" + "0" * 64, 1)
+"""
+
+
+def test_records_written_by_two_processes_at_once_are_never_read_mixed(tmp_path: Path) -> None:
+    """Two writers of records of different lengths, and a reader: each record read is one writer's whole record,
+    or none (while one is being written), never a mix of the two nor of old and new."""
+    LocalResult(dir=tmp_path, location="out.pkl").write(1)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(RECORD_WRITER), str(tmp_path), str(length), "0.6"])
+        for length in (1, 300)
+    ]
+    seen: set[str] = set()
+    reader = LocalResult(dir=tmp_path)
+    try:
+        while any(process.poll() is None for process in writers):
+            data = reader.record_bytes(str(tmp_path / "out.pkl"))
+            if data is None:
+                continue
+            try:
+                seen.add(TargetRecord.from_json(data).task or "")
+            except ValueError:  # one being written, cut short: refused
+                continue
+    finally:
+        for process in writers:
+            assert process.wait(timeout=60) == 0
+    last = reader.record_bytes(str(tmp_path / "out.pkl"))
+    assert last is not None
+    seen.add(TargetRecord.from_json(last).task or "")
+    assert seen <= {"t", "t" * 300}
