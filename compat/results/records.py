@@ -213,8 +213,16 @@ _DEFAULTS: dict[str, Any] = {
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 """The canonical encoder, made once (``json.dumps`` with options makes one per call)."""
 
+_C_ENCODE = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+)
+"""``_ENCODER``'s own C encoder, made once (``encode`` makes one per call), without the check for cycles (a
+record's JSON has none): the same bytes, a third less time."""
+
 
 def _canonical(data: Mapping[str, Any]) -> bytes:
+    if _C_ENCODE is not None and type(data) is dict:
+        return "".join(_C_ENCODE(data, 0)).encode("ascii")
     return _ENCODER.encode(data).encode("ascii")
 
 
@@ -250,10 +258,17 @@ def trusted(record: TargetRecord, serializer: Any) -> bool:
 
 
 def utc_now() -> str:
-    """The time now, ISO 8601 in UTC, as records say it (``2026-12-06T02:40:00.123456Z``)."""
-    now = time.time_ns() // 1000
-    seconds, micros = divmod(now, 1_000_000)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{micros:06d}Z"
+    """The time now, ISO 8601 in UTC, as records say it (``2026-12-06T02:40:00.123456Z``); the date and time to the
+    second are formatted once per second."""
+    global _SECOND
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    known = _SECOND  # a tuple, replaced whole: a thread reads one second's text or the next's, never a mix
+    if known[0] != seconds:
+        known = _SECOND = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{known[1]}.{micros:06d}Z"
+
+
+_SECOND: tuple[int, str] = (-1, "")
 
 
 def record_time_ns(written_at: str) -> int | None:

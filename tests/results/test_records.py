@@ -290,3 +290,31 @@ def test_records_written_by_two_processes_at_once_are_never_read_mixed(tmp_path:
     assert last is not None
     seen.add(TargetRecord.from_json(last).task or "")
     assert seen <= {"t", "t" * 300}
+
+
+def test_a_records_json_is_sorted_compact_ascii(tmp_path: Path) -> None:
+    """The bytes a signature covers: any writer or reader must make the same ones from the same fields."""
+    made_by = Provenance(flow="fløw", task='t"\\\n', run_id="r", code=None, inputs={"z": "h:1", "a": "h:\u2603"})
+    written = recording(LocalResult(dir=tmp_path), "out.pkl", made_by).write([1, 2])
+    assert written.written_record is not None
+    fields = written.written_record.to_dict()
+    expected = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    assert (tmp_path / f"out.pkl{RECORD_SUFFIX}").read_bytes() == written.written_record.to_json() == expected
+
+
+@pytest.mark.parametrize(
+    ("nanoseconds", "said"),
+    [
+        (1_765_000_000_999_999_000, "2025-12-06T05:46:40.999999Z"),
+        (1_765_000_001_000_000_000, "2025-12-06T05:46:41.000000Z"),
+        (1_765_000_000_000_001_999, "2025-12-06T05:46:40.000001Z"),
+    ],
+)
+def test_utc_now_says_the_microsecond_it_is_called_in(
+    monkeypatch: pytest.MonkeyPatch, nanoseconds: int, said: str
+) -> None:
+    from compat.results import records
+
+    records.utc_now()  # a second formatted already: the next call must not reuse it for another second
+    monkeypatch.setattr(records.time, "time_ns", lambda: nanoseconds)
+    assert records.utc_now() == said
