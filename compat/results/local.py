@@ -414,8 +414,8 @@ class LocalResult(Result):
         signed_for, on_header = None, None
         if data[:1] == SIGNED_MAGIC[:1]:  # no pickle starts with it: signed (or not a pickle)
             signed_for = self._relative(path, where)
-            if self.keeps_records:
-                on_header = self._replay_check(path)
+            if self.keeps_records and (where != _IN_DIR or os.access(path + RECORD_SUFFIX, os.F_OK)):
+                on_header = self._replay_check(path)  # a record to check the value against (record_bytes' test)
         try:
             header, value = serializer.unpickle(data, signed_for, on_header)
         except SerializationError as exc:

@@ -394,18 +394,23 @@ def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | 
     """The header of the signed value ``data`` and a view of its payload, once the tag and (unless ``location`` is
     None) the location are checked; ``UntrustedData`` or ``SerializationError`` otherwise."""
     header = parse_header(data)
-    accepted_key(keys, header, location)
+    keyed = keys._keyed.get(header.raw_id)  # type: ignore[attr-defined]
+    if keyed is None or (location is not None and header.location != location):
+        accepted_key(keys, header, location)  # raises, saying which
     view = memoryview(data)
-    end = max(header.size, len(view) - TAG_SIZE)
-    mac = keys.keyed(header.raw_id).copy()
+    size = len(header.signed)
+    end = len(view) - TAG_SIZE
+    if end < size:
+        end = size
+    mac = keyed.copy()
     mac.update(view[:end])
-    if not hmac.compare_digest(mac.digest(), bytes(view[end:])):
+    if not hmac.compare_digest(mac.digest(), view[end:]):
         raise UntrustedData(
             f"their signature (key id {header.key_id}) does not match the bytes: changed or cut short since they "
             "were signed",
             header.key_id,
         )
-    return header, view[header.size : end]
+    return header, view[size:end]
 
 
 def legacy_tag(key: bytes, payload: bytes | bytearray | memoryview) -> bytes:
