@@ -24,7 +24,8 @@ How a run uses the cluster:
   (``distributed.scheduler.allowed-failures``), then the task run ends ``Failed`` saying a worker was lost; a lost
   scheduler connection fails every unfinished task run saying so;
 - log records of ``compat`` loggers on the workers are sent to the caller as dask events and handed to the
-  caller's loggers of the same names, so a run logs as it does locally.
+  caller's loggers of the same names, so a run logs as it does locally; only at the levels those loggers handle
+  when the run starts (``listened_level``), so a run nobody listens to sends none.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from compat.engine.dask_worker import dumps, keep, process, run, shared_ids, summarize
+from compat.engine.dask_worker import dumps, keep, listened_level, process, run, shared_ids, summarize
 from compat.engine.executors import Done, Executor, interrupted
 from compat.engine.states import Failed, State
 from compat.engine.unit import Shape, TaskUnit
@@ -96,6 +97,7 @@ class DaskExecutor(Executor):
         self._pickled: dict[int, tuple[Any, bytes]] = {}  # the run's functions and classes, pickled once (dumps)
         self._held: list[tuple[_Run, bytes, tuple[Any, ...]]] = []  # submitted, not sent yet (flush)
         self._process = ""
+        self._level = logging.INFO  # what the caller's loggers handle (listened_level), taken when a run starts
         self._context: Any = None  # the dask future of the run's context, when it is large enough to share
         self._context_sized = False
 
@@ -127,6 +129,7 @@ class DaskExecutor(Executor):
         self._pickled = {}
         self._held = []
         self._process = process()
+        self._level = listened_level()
         self._topic = f"compat-logs-{self._run_id}"
         self.client.subscribe_topic(self._topic, _log_event)
         return self
@@ -169,7 +172,7 @@ class DaskExecutor(Executor):
         groups: dict[int, list[tuple[_Run, bytes, tuple[Any, ...]]]] = {}
         for item in held:
             groups.setdefault(len(item[2]), []).append(item)
-        options = {"topic": self._topic, "caller": self._process, "context": self._context}
+        options = {"topic": self._topic, "caller": self._process, "context": self._context, "level": self._level}
         for runs in groups.values():
             columns = [[_output(arg) for arg in column] for column in zip(*(args for _, _, args in runs))]
             keys = [submitted.key for submitted, _, _ in runs]

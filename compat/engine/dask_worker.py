@@ -24,7 +24,7 @@ from compat.engine.states import Failed, State
 from compat.engine.unit import Shape, shape_of
 from compat.results.base import _short_repr
 
-__all__ = ["dumps", "keep", "process", "run", "shared_ids", "summarize"]
+__all__ = ["dumps", "keep", "listened_level", "process", "run", "shared_ids", "summarize"]
 
 LOGGERS = "compat"
 """The logger whose records (and its children's) a worker sends to the caller."""
@@ -129,12 +129,16 @@ class _SharingUnpickler(pickle.Unpickler):
         return self.context if pid == ("context",) else self.context["parameters"][pid[1]]
 
 
-def run(blob: bytes, *upstream: Any, topic: str, caller: str, context: Mapping[str, Any] | None) -> State:
+def run(
+    blob: bytes, *upstream: Any, topic: str, caller: str, context: Mapping[str, Any] | None, level: int = logging.INFO
+) -> State:
     """Run one unit on a worker (its upstream States, and the run ``context`` it references, already fetched by
-    dask); its log records go to ``topic`` unless the worker runs in the ``caller``'s own process (a cluster of
-    threads), where they are already there."""
+    dask); its log records of ``level`` and above (the caller's loggers drop the others: ``listened_level``) go to
+    ``topic``, unless the worker runs in the ``caller``'s own process (a cluster of threads), where they are already
+    there."""
     unit = _SharingUnpickler(blob, context).load()
-    with _sending_logs(topic) if caller != process() else nullcontext():
+    sending = caller != process() and level <= logging.CRITICAL
+    with _sending_logs(topic, level) if sending else nullcontext():
         state: State = unit(*upstream)
     return _shippable(state)
 
@@ -188,7 +192,7 @@ class _EventHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         topic = getattr(_local, "topic", None)
-        if topic is None:
+        if topic is None or record.levelno < _local.level:
             return
         try:
             from distributed import get_worker
@@ -219,15 +223,27 @@ def process() -> str:
     return _PROCESS[1]
 
 
+def listened_level() -> int:
+    """The lowest level a record of the ``compat`` loggers is handled at in this process (the caller's): a worker
+    sends only records at or above it, since the caller would drop the others (2 events per task run otherwise, each
+    handled by the scheduler and by this process). Above ``logging.CRITICAL`` when none is handled."""
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger(LOGGERS)]
+    loggers += [logger for name, logger in list(manager.loggerDict.items())
+                if name.startswith(LOGGERS + ".") and isinstance(logger, logging.Logger)]
+    return max(min(logger.getEffectiveLevel() for logger in loggers), manager.disable + 1)
+
+
 @contextmanager
-def _sending_logs(topic: str) -> Iterator[None]:
+def _sending_logs(topic: str, level: int) -> Iterator[None]:
     logger = logging.getLogger(LOGGERS)
+    level = max(level, logging.DEBUG)
     with _handler_lock:
         if not any(isinstance(h, _EventHandler) for h in logger.handlers):
             logger.addHandler(_EventHandler())
-            if not logger.isEnabledFor(logging.INFO):  # a worker process: the caller's loggers decide what is shown
-                logger.setLevel(logging.INFO)
-    _local.topic = topic
+        if not logger.isEnabledFor(level):  # a worker process: the caller's loggers decide what is shown
+            logger.setLevel(level)
+    _local.topic, _local.level = topic, level
     try:
         yield
     finally:

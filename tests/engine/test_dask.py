@@ -672,3 +672,39 @@ def test_an_input_only_cloudpickle_can_pickle_still_reaches_the_worker(dask_addr
         root = task(lambda module: module.sqrt(16), name="root")(math)  # a module: Python's pickler refuses it
     state = flow.run(executor=DaskExecutor(address=dask_address))
     assert state.is_successful() and state.result[root].result == 4.0
+
+
+@task
+def warn(x: int) -> int:
+    logging.getLogger("compat.tests.dask").warning("a warning from the worker, %d", x)
+    return x
+
+
+def test_workers_send_only_the_log_records_the_callers_loggers_handle(
+    dask_address: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compat.engine import dask_executor
+
+    sent: list[tuple[str, int]] = []  # every record a worker sent to this run's topic
+    real = dask_executor._log_event
+
+    def received(event: Any) -> None:
+        sent.append((event[1]["msg"], event[1]["level"]))
+        real(event)
+
+    monkeypatch.setattr(dask_executor, "_log_event", received)
+    with Flow("f") as flow:
+        warn(1)
+    with caplog.at_level(logging.WARNING, logger="compat"):
+        state = flow.run(executor=DaskExecutor(address=dask_address))
+    assert state.is_successful()
+    assert sent == [("a warning from the worker, 1", logging.WARNING)]
+
+
+def test_the_level_listened_at_is_the_lowest_of_the_callers_compat_loggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compat.engine.dask_worker import listened_level
+
+    monkeypatch.setattr(logging.getLogger("compat"), "level", logging.ERROR)
+    assert listened_level() == logging.ERROR
+    monkeypatch.setattr(logging.getLogger("compat.engine.runner"), "level", logging.INFO)
+    assert listened_level() == logging.INFO
