@@ -11,9 +11,10 @@ How a run uses the cluster:
   output moves worker to worker and never through the process that called ``flow.run()``; dask tells the caller
   the type of each finished result, which is all the scheduling needs (the State's class). A task is submitted as
   soon as its upstream runs are (``resolves_dependencies``), so dask runs a chain without asking the caller
-  between links (a mapped task waits for its inputs' lengths). When the run ends, a
-  tiny task beside each output that stays (``summarize``, on the worker that holds it) sends the caller its State
-  without the value;
+  between links (a mapped task waits for its inputs' lengths). A run whose output feeds a run submitted while it
+  was held (a chain's links, a fan-out's root) sends the caller its State without the value as it ends, as a dask
+  event beside the log records; for any other output that stays, a tiny task beside it when the run ends
+  (``summarize``, on the worker that holds it) does;
 - the units are shipped with cloudpickle (Results rebuild their clients on the worker); a unit, an input or an
   output that cannot be pickled fails that task run with a message naming it. The run context and the flow's
   parameter values travel once per run (a task on the cluster), each unit referring to them;
@@ -33,8 +34,9 @@ from __future__ import annotations
 import importlib
 import itertools
 import logging
+import pickle
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from compat.engine.dask_worker import dumps, keep, listened_level, process, run, shared_ids, summarize
@@ -96,6 +98,7 @@ class DaskExecutor(Executor):
         self._shared: dict[int, tuple[str, ...]] = {}
         self._pickled: dict[int, tuple[Any, bytes]] = {}  # the run's functions and classes, pickled once (dumps)
         self._held: list[tuple[_Run, bytes, tuple[Any, ...]]] = []  # submitted, not sent yet (flush)
+        self._received: dict[str, bytes] = {}  # the pickled summaries workers sent, by key (run(summary=True))
         self._process = ""
         self._level = logging.INFO  # what the caller's loggers handle (listened_level), taken when a run starts
         self._context: Any = None  # the dask future of the run's context, when it is large enough to share
@@ -128,15 +131,17 @@ class DaskExecutor(Executor):
         self._shared, self._context, self._context_sized = {}, None, False
         self._pickled = {}
         self._held = []
+        self._received = {}
         self._process = process()
         self._level = listened_level()
         self._topic = f"compat-logs-{self._run_id}"
-        self.client.subscribe_topic(self._topic, _log_event)
+        self.client.subscribe_topic(self._topic, self._event)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         client, cluster, self.client, self._cluster = self.client, self._cluster, None, None
         self._pickled = {}  # the run's functions, kept alive while their ids were in use
+        self._received = {}
         try:
             if client is not None:
                 if client.status == "running":
@@ -159,21 +164,27 @@ class DaskExecutor(Executor):
             return Done(Failed(f"cannot send this task run to the dask workers: {_unpicklable(fn, exc)}",
                                exception=exc))
         name = getattr(getattr(fn, "task", None), "name", "unit")
-        if any(_held(arg) for arg in args):  # dask needs the futures of its upstream runs: send those first
+        held = False
+        for upstream in _runs(args):  # their outputs stay on the cluster: their workers send the summaries as they end
+            upstream.feeds = True
+            held = held or upstream.output is None
+        if held:  # dask needs the futures of its upstream runs: send those first
             self.flush()
         submitted = _Run(f"{name}-{self._run_id}-{next(self._keys)}")
         self._held.append((submitted, blob, args))
         return submitted
 
     def flush(self) -> None:
-        """Send the runs ``submit`` held back, in one request per number of upstream arguments (``client.map``: a
-        flow's independent tasks go to the scheduler as one graph, not one message each)."""
+        """Send the runs ``submit`` held back, in one request per number of upstream arguments and whether their
+        outputs feed other runs (``client.map``: a flow's independent tasks go to the scheduler as one graph, not one
+        message each)."""
         held, self._held = self._held, []
-        groups: dict[int, list[tuple[_Run, bytes, tuple[Any, ...]]]] = {}
+        groups: dict[tuple[int, bool], list[tuple[_Run, bytes, tuple[Any, ...]]]] = {}
         for item in held:
-            groups.setdefault(len(item[2]), []).append(item)
-        options = {"topic": self._topic, "caller": self._process, "context": self._context, "level": self._level}
-        for runs in groups.values():
+            groups.setdefault((len(item[2]), item[0].feeds), []).append(item)
+        for (_, feeds), runs in groups.items():
+            options = {"topic": self._topic, "caller": self._process, "context": self._context, "level": self._level,
+                       "summary": feeds}
             columns = [[_output(arg) for arg in column] for column in zip(*(args for _, _, args in runs))]
             keys = [submitted.key for submitted, _, _ in runs]
             if len(runs) == 1:
@@ -216,10 +227,29 @@ class DaskExecutor(Executor):
         return [run.state if isinstance(run, _Run) and run.state else Executor.outcome(self, run) for run in futures]
 
     def _summarize(self, runs: Sequence[_Run]) -> None:
-        """Fetch the State (without the value) and the value's shape of each finished run, in one request."""
-        summaries = self._summaries([run.output for run in runs])
-        for run, (state, shape) in zip(runs, self._fetch(summaries)):
+        """The State (without the value) and the value's shape of each finished run: the summary its worker sent,
+        else fetched, all in one request."""
+        asked = [run for run in runs if not self._sent_summary(run)]
+        summaries = self._summaries([run.output for run in asked])
+        for run, (state, shape) in zip(asked, self._fetch(summaries)):
             run.state, run.shape, run.provisional = state, shape, False
+
+    def _sent_summary(self, run: _Run) -> bool:
+        """Whether ``run``'s worker sent its summary (``run(summary=True)``): its final State and shape are then set."""
+        blob = self._received.pop(run.key, None)
+        if blob is None:
+            return False
+        run.state, run.shape = pickle.loads(blob)
+        run.provisional = False
+        return True
+
+    def _event(self, event: tuple[float, Mapping[str, Any]]) -> None:
+        """An event on the run's topic, in the client's thread: a summary a worker sent, or a log record."""
+        fields = event[1]
+        if "summary" in fields:
+            self._received[str(fields["key"])] = fields["summary"]
+        else:
+            _log_event(event)
 
     def _fetch(self, futures: list[Any]) -> list[Any]:
         """The results of finished dask futures, in one request; one that cannot be fetched becomes
@@ -258,6 +288,8 @@ class DaskExecutor(Executor):
                 continue
             if value:
                 whole.append((i, run.output))
+            elif run.provisional and self._sent_summary(run):
+                states[i] = run.state
             elif run.provisional:
                 summarized.append((i, run.output))
         wanted = whole + list(zip([i for i, _ in summarized], self._summaries([output for _, output in summarized])))
@@ -308,9 +340,9 @@ class DaskExecutor(Executor):
 class _Run:
     """One submitted task run under its dask ``key``: ``output``, the dask future of its full State (fed to
     downstream runs; None until ``flush`` sent it), then the ``state`` the caller has (``provisional`` while only its
-    class is known) and its value's ``shape`` once fetched."""
+    class is known) and its value's ``shape`` once fetched. ``feeds``: a run submitted after it reads its output."""
 
-    __slots__ = ("callbacks", "key", "output", "provisional", "shape", "state")
+    __slots__ = ("callbacks", "feeds", "key", "output", "provisional", "shape", "state")
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -319,6 +351,7 @@ class _Run:
         self.state: State | None = None
         self.provisional = False
         self.shape: Shape | None = None
+        self.feeds = False
 
     def sent(self, output: Any) -> None:
         self.output = output
@@ -333,11 +366,12 @@ class _Run:
             self.output.add_done_callback(lambda _: fn(self))
 
 
-def _held(arg: Any) -> bool:
-    """Whether ``arg`` (an upstream argument: a run, or a list of them) holds a run not sent yet."""
-    if isinstance(arg, list):
-        return any(_held(item) for item in arg)
-    return isinstance(arg, _Run) and arg.output is None
+def _runs(args: tuple[Any, ...]) -> Iterator[_Run]:
+    """The runs among upstream arguments (each a run, or a list of them)."""
+    for arg in args:
+        for item in arg if isinstance(arg, list) else (arg,):
+            if isinstance(item, _Run):
+                yield item
 
 
 def _output(arg: Any) -> Any:

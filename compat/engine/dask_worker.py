@@ -1,5 +1,6 @@
 """What a ``DaskExecutor`` runs on the dask workers: one task run (``run``), the summary of a State that stays
-there (``summarize``), and the sending of the run's log records to the caller.
+there (``summarize``, sent by the run itself or asked for by a task), and the sending of the run's log records to
+the caller.
 
 A State leaves the worker only if it can be pickled: ``_shippable`` checks that first, so an output that cannot be
 pickled fails its task run naming it, instead of failing later in dask's transfer between workers.
@@ -130,17 +131,41 @@ class _SharingUnpickler(pickle.Unpickler):
 
 
 def run(
-    blob: bytes, *upstream: Any, topic: str, caller: str, context: Mapping[str, Any] | None, level: int = logging.INFO
+    blob: bytes,
+    *upstream: Any,
+    topic: str,
+    caller: str,
+    context: Mapping[str, Any] | None,
+    level: int = logging.INFO,
+    summary: bool = False,
 ) -> State:
     """Run one unit on a worker (its upstream States, and the run ``context`` it references, already fetched by
     dask); its log records of ``level`` and above (the caller's loggers drop the others: ``listened_level``) go to
     ``topic``, unless the worker runs in the ``caller``'s own process (a cluster of threads), where they are already
-    there."""
+    there. With ``summary`` (an output that stays on the cluster, feeding other runs) the State's summary goes to
+    ``topic`` too, ``{"key": <this dask task's key>, "summary": <summarize(state), pickled>}``, so the caller has its
+    final State without asking for it (a summarize task per output doubled the scheduler's work)."""
     unit = _SharingUnpickler(blob, context).load()
     sending = caller != process() and level <= logging.CRITICAL
     with _sending_logs(topic, level) if sending else nullcontext():
         state: State = unit(*upstream)
-    return _shippable(state)
+    state = _shippable(state)
+    if summary:
+        from distributed import get_worker
+
+        worker = get_worker()
+        worker.log_event(topic, {"key": worker.get_current_task(), "summary": _pickled(summarize(state))})
+    return state
+
+
+def _pickled(value: Any) -> bytes:
+    """``value`` pickled by Python's pickler, or by cloudpickle when that refuses it (a class made in a function)."""
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - cloudpickle pickles what Python's pickler cannot, or says why not
+        import cloudpickle
+
+        return cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
 
 
 def summarize(state: State) -> tuple[State, Shape]:

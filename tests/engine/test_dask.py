@@ -708,3 +708,32 @@ def test_the_level_listened_at_is_the_lowest_of_the_callers_compat_loggers(monke
     assert listened_level() == logging.ERROR
     monkeypatch.setattr(logging.getLogger("compat.engine.runner"), "level", logging.INFO)
     assert listened_level() == logging.INFO
+
+
+def test_the_links_of_a_chain_send_their_summaries_themselves_and_no_summary_task_is_submitted(
+    dask_address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client
+
+    from compat.engine import dask_worker
+
+    asked: list[str] = []  # the summarize tasks submitted
+    real = Client.map
+
+    def spy(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is dask_worker.summarize:
+            asked.extend(kwargs["key"])
+        return real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "map", spy)
+    with Flow("f", result=LocalResult(dir=tmp_path, location="{task_name}-{x}.pkl")) as flow:
+        first = inc(1)
+        second = inc(first)
+        last = inc(second)
+    states = flow.run(executor=DaskExecutor(address=dask_address)).result
+    assert asked == []
+    assert [(states[t].message, states[t].location, states[t].result) for t in (first, second)] == [
+        (f"ran and stored its output at {str(tmp_path / name)!r}", str(tmp_path / name), None)
+        for name in ("inc-1.pkl", "inc-2.pkl")
+    ]
+    assert states[last].result == 4
