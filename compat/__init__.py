@@ -8,7 +8,6 @@ the engine and the Results pays for those when it first names them, and only a l
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from compat._lazy import lazy_names
 from compat.errors import (
@@ -28,6 +27,7 @@ from compat.errors import (
     ValidationError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which costs more than the rest of this module
 if TYPE_CHECKING:
     from compat import renames
     from compat.adapters import ResultHandlerResult, as_result, as_result_handler

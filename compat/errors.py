@@ -29,7 +29,9 @@ Each class also subclasses the builtin that code written before this package alr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: ``import compat`` loads this module
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "ArgumentTypeError",

@@ -4,15 +4,28 @@ Everything that speaks of a legacy name reads it from here: the adapters' conver
 messages, the typed overloads, the codemod's rules and the tables in MIGRATION.md (a test compares them). A rename
 is changed in this file only.
 
-The table holds data, not behaviour: it imports nothing from the rest of ``compat``, so any layer may read it.
+The table holds data, not behaviour: it imports nothing from the rest of ``compat``, so any layer may read it. It
+is read at start-up (``results-codemod --help`` lists its profiles, the Prefect bridge wraps ``Task`` at ``import
+prefect``), so it imports nothing the interpreter has not loaded already: its records are made by ``_record``, not
+``dataclasses`` (which imports ``inspect``, and ``typing`` besides, about half of the codemod's start-up).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers read any name so spelled)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Literal, TypeVar
+
+    from typing_extensions import dataclass_transform
+
+    R = TypeVar("R", bound=type)
+    V = TypeVar("V")
+else:
+    def dataclass_transform(**_options: object) -> object:
+        return lambda decorator: decorator
 
 __all__ = [
     "COMPAT",
@@ -40,15 +53,70 @@ RESULT_ACCESSORS: Mapping[str, str] = MappingProxyType({"write": "location", "re
 holds them in these attributes: the codemod turns ``h.write(v)`` into ``h.write(v).location`` (and code
 fingerprints see the two as the same code)."""
 
-Kind = Literal["class", "keyword", "attribute", "module"]
-ValueKind = Literal["result", "as-is", "template"]
+if TYPE_CHECKING:
+    Kind = Literal["class", "keyword", "attribute", "module"]
+    ValueKind = Literal["result", "as-is", "template"]
 
 
-def _frozen(mapping: Mapping[str, str | None] | None = None) -> Mapping[str, str | None]:
+def _frozen(mapping: Mapping[str, V] | None = None) -> Mapping[str, V]:
     return MappingProxyType(dict(mapping or {}))
 
 
-@dataclass(frozen=True)
+_NONE: Mapping[str, Any] = _frozen()
+"""The default of a mapping field: read-only, so every record may share it."""
+
+
+@dataclass_transform(frozen_default=True)
+def _record(cls: R) -> R:
+    """``cls`` as a frozen record, what ``@dataclass(frozen=True)`` makes of it: its annotated names are its fields,
+    given by keyword or in order, with the class body's values as defaults; equal, hashed and shown by its fields;
+    never changed once made."""
+    names = tuple(cls.__annotations__)
+    defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+    owner = cls.__name__
+
+    def __init__(self: object, *args: object, **kwargs: object) -> None:
+        if len(args) > len(names):
+            raise TypeError(f"{owner}() takes {len(names)} positional arguments but {len(args)} were given")
+        values = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name not in names:
+                raise TypeError(f"{owner}() got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{owner}() got multiple values for argument {name!r}")
+            values[name] = value
+        missing = [name for name in names if name not in values and name not in defaults]
+        if missing:
+            raise TypeError(f"{owner}() missing required arguments: {', '.join(map(repr, missing))}")
+        fields = self.__dict__
+        for name in names:
+            fields[name] = values[name] if name in values else defaults[name]
+
+    def _values(self: object) -> tuple[object, ...]:
+        return tuple(self.__dict__[name] for name in names)
+
+    def __eq__(self: object, other: object) -> bool:
+        return _values(self) == _values(other) if other.__class__ is self.__class__ else NotImplemented
+
+    def __hash__(self: object) -> int:
+        return hash(_values(self))
+
+    def __repr__(self: object) -> str:
+        return f"{owner}({', '.join(f'{name}={value!r}' for name, value in zip(names, _values(self)))})"
+
+    def __setattr__(self: object, name: str, value: object) -> None:
+        raise AttributeError(f"a {owner} is frozen: {name!r} cannot be assigned")
+
+    def __delattr__(self: object, name: str) -> None:
+        raise AttributeError(f"a {owner} is frozen: {name!r} cannot be deleted")
+
+    for method in (__init__, __eq__, __hash__, __repr__, __setattr__, __delattr__):
+        method.__qualname__ = f"{owner}.{method.__name__}"
+        setattr(cls, method.__name__, method)
+    return cls
+
+
+@_record
 class Rename:
     """One legacy name and its replacement.
 
@@ -67,7 +135,7 @@ class Rename:
     new: str
     anchor: str
     positional: tuple[str, ...] = ()
-    arguments: Mapping[str, str | None] = field(default_factory=_frozen)
+    arguments: Mapping[str, str | None] = _NONE
     applies_to: tuple[str, ...] = ()
     wrap_value: str | None = None
     note: str = ""
@@ -93,7 +161,7 @@ class Rename:
         return self.arguments.get(old_keyword)
 
 
-@dataclass(frozen=True)
+@_record
 class FlowShape:
     """How the legacy engine's flows and Task classes are spelled in the target engine (the codemod's flows and
     task classes rules); every name and keyword the rewrite knows is here.
@@ -128,7 +196,7 @@ class FlowShape:
     """Why a flow keyword, a ``flow.<method>`` or a construct stays as it is, and what to do instead."""
 
 
-@dataclass(frozen=True)
+@_record
 class Profile:
     """A family of legacy names: where they are imported from and where their replacements live.
 
@@ -149,9 +217,9 @@ class Profile:
     target version (Prefect's own ``Result``/``SafeResult``): no rewrite is advised there; ``keyword_kept_note``
     says what is true instead."""
     keyword_kept_note: str = ""
-    dropped_keywords: Mapping[str, str | None] = field(default_factory=_frozen)
+    dropped_keywords: Mapping[str, str | None] = _NONE
     """Legacy keywords of the engine's callables that have no equivalent -> what to do instead (a follow-up)."""
-    template_fields: Mapping[str, str | None] = field(default_factory=_frozen)
+    template_fields: Mapping[str, str | None] = _NONE
     """For ``template`` keywords: each context field of a legacy template -> the field that stands for it now
     (None: none does, a follow-up); any other field is the task's input of that name."""
     storage_keyword: str = ""
@@ -161,11 +229,11 @@ class Profile:
     """For ``template`` keywords: how a task input named ``x`` is spelled in the new template."""
     flows: FlowShape | None = None
     """For a profile that moves code to another engine: how its flows and Task classes are rewritten."""
-    moved_arguments: Mapping[str, str] = field(default_factory=_frozen)
+    moved_arguments: Mapping[str, str] = _NONE
     """A Result's constructor argument that moves to the task the Result is given to, as the legacy keyword
     named here (``location=`` -> the task's ``target=``, which the keyword renames turn into
     ``result_storage_key=``, its template translated)."""
-    dropped_classes: Mapping[str, str] = field(default_factory=_frozen)
+    dropped_classes: Mapping[str, str] = _NONE
     """Legacy Results with no equivalent in the target -> what to do instead (a ``result=`` given one is listed)."""
 
     def new_path(self, rename: Rename) -> str:

@@ -58,6 +58,17 @@ def test_importing_compat_imports_neither_the_runtime_nor_the_legacy_layer() -> 
     assert _imported_by("import compat", LEGACY_LAYER + RUNTIME) == []
 
 
+def _new_modules(code: str) -> list[str]:
+    """The modules a fresh interpreter imports for ``code``, beyond those it had imported before it."""
+    check = f"import json, sys; before = set(sys.modules); {code}; print(json.dumps(sorted(set(sys.modules) - before)))"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_importing_compat_imports_only_its_errors_and_the_lazy_names() -> None:
+    assert _new_modules("import compat") == ["compat", "compat._lazy", "compat.errors"]
+
+
 def test_a_flow_module_s_imports_do_not_import_the_legacy_layer() -> None:
     assert _imported_by("from compat import Flow, LocalResult, Parameter, task", LEGACY_LAYER[:-1]) == []
 

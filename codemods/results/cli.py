@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from compat.renames import PROFILES
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: --help costs the parser and the table only
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
+
     from codemods.results.runner import Mode
 
 __all__ = ["main"]

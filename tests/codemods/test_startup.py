@@ -70,6 +70,18 @@ def test_help_imports_neither_the_transform_nor_the_runner() -> None:
     assert json.loads(out.splitlines()[-1]) == [0, []]
 
 
+def test_help_imports_neither_dataclasses_nor_typing() -> None:
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from codemods.results.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])\n"
+        "print(json.dumps(sorted(m for m in ('dataclasses', 'inspect', 'typing') if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.splitlines()[-1]) == []
+
+
 def test_the_console_script_s_help_runs_and_names_jobs_auto() -> None:
     script = Path(sys.executable).with_name("results-codemod")
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
