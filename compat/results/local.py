@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import stat
 import string
 import uuid
@@ -20,7 +21,7 @@ from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
 from compat.results.records import RECORD_SUFFIX
-from compat.results.serializers import SIGNED_MAGIC, PickleSerializer, Serializer
+from compat.results.serializers import SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable
 
 __all__ = ["LocalResult", "default_results_dir"]
 
@@ -118,6 +119,8 @@ def _path(directory: str, location: Any) -> tuple[str, int]:
 _READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 """How a result file is opened: O_NONBLOCK so that a FIFO planted at the location cannot block the open (its type
 is then checked on the descriptor and refused); it changes nothing for a regular file."""
+_SIGNED_START = SIGNED_MAGIC[:1]
+"""How a signed value (and one of the earlier signed format) starts: no pickle does."""
 _SMALL = 256 * 1024
 """Files up to this size are read whole with one read and unpickled from memory (cheaper than a buffered file for
 small values); larger ones are unpickled straight from the file, so a large value is never held twice."""
@@ -379,8 +382,11 @@ class LocalResult(Result):
     def read(self: L, location: str) -> L:
         """As ``Result.read``; the links of a relative location are checked as its file is opened (see
         ``_place``), so a read costs no more calls than opening the file. A small file read by the default
-        ``PickleSerializer`` is checked and unpickled from its bytes in memory (``PickleSerializer.unpickle``)."""
+        ``PickleSerializer`` is checked and unpickled from its bytes in memory (``PickleSerializer.unpickle``); while
+        nothing is signed, the whole read takes the few calls of ``_read_pickle``."""
         serializer = self.serializer
+        if type(serializer) is PickleSerializer and self._opens_own_files and serializer.keyring is None:
+            return self._read_pickle(location, serializer)
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
@@ -398,6 +404,62 @@ class LocalResult(Result):
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
         return self._holding(path, value, bound)
+
+    def _read_pickle(self: L, location: str, serializer: PickleSerializer) -> L:
+        """``read`` with the default ``PickleSerializer`` while nothing is signed (the usual case), in as few calls as
+        the work takes: what ``_load`` and ``PickleSerializer.unpickle``/``load`` do, the same checks and errors, for
+        an unsigned pickle (a small file unpickled from its bytes, a larger one from the file). Anything else found
+        (a signed or earlier-format value, not a regular file, a link, no file) goes the general way."""
+        known = _PATHS.get((self._dir, location)) if type(location) is str else None
+        path, where = known if known is not None else _path(self._dir, location)
+        if where == _IN_DIR and _beneath.AT_SUPPORTED:  # _open's first try, without its call
+            try:
+                fd = os.open(path, _READ | _beneath.NOFOLLOW)
+            except OSError:  # missing, a link, or worse: _open says which, or follows the link inside dir
+                fd = self._open(path, where, location)
+        else:
+            fd = self._open(path, where, location)
+        data = None
+        try:
+            try:
+                size = os.lseek(fd, 0, os.SEEK_END)
+            except OSError:  # ESPIPE: not a regular file
+                size = -1
+            if 0 <= size <= _SMALL:
+                data = _PREAD(fd, size + 1, 0) if _PREAD is not None else _read_at_start(fd, size + 1)
+                if len(data) != size:
+                    data = None
+            if data is None:
+                mode = os.fstat(fd).st_mode
+                if not stat.S_ISREG(mode):
+                    raise _not_a_file(path, mode)
+                os.lseek(fd, 0, os.SEEK_SET)
+                with open(fd, "rb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=False) as f:  # no isatty() call
+                    if f.peek(1)[:1] == _SIGNED_START:  # signed, or the earlier format: checked on the general way
+                        return self._streamed(path, serializer, f)
+                    try:
+                        value = pickle.load(f)
+                    except OSError:
+                        raise
+                    except Exception as exc:
+                        raise _unreadable(path, _undeserializable(serializer, exc)) from exc
+        except IsADirectoryError:
+            raise _not_a_file(path, stat.S_IFDIR) from None
+        except OSError as exc:
+            raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
+        finally:
+            os.close(fd)
+        if data is not None:
+            if data[:1] == _SIGNED_START:
+                return self._unpickled(path, where, data, serializer)
+            try:
+                value = pickle.loads(data)
+            except Exception as exc:
+                raise _unreadable(path, _undeserializable(serializer, exc, len(data))) from exc
+        new = self.copy()
+        new.__dict__["_location"] = path  # the location setter's work, without its call
+        new.value = value
+        return new
 
     def _streamed(self: L, path: str, serializer: Serializer, stream: BinaryIO) -> L:
         """A copy holding the value ``serializer``, bound to ``path``, loads from ``stream`` (a large file's)."""

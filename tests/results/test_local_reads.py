@@ -17,8 +17,8 @@ import pytest
 import compat.results.local as local
 from compat.results import _beneath
 from compat import (
-    LegacyResultWarning, LocalResult, LocationError, PickleSerializer, Result, ResultNotFound, SerializationError,
-    StorageError,
+    ConfigurationError, LegacyResultWarning, LocalResult, LocationError, PickleSerializer, Result, ResultNotFound,
+    SerializationError, StorageError,
 )
 
 SIZES = {"small": 1000, "large": 2 * local._SMALL}
@@ -150,6 +150,27 @@ def test_small_and_large_unsigned_files_are_refused_while_signing(tmp_path: Path
     LocalResult(dir=tmp_path, location="v.pkl").write(os.urandom(SIZES[size]))
     with pytest.raises(SerializationError, match="unsigned"):
         LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("v.pkl")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_small_and_large_signed_files_read_without_a_key_say_the_key_is_missing(
+    tmp_path: Path, size: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RESULTS_COMPAT_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("RESULTS_COMPAT_SIGNING_KEY_FILE", raising=False)
+    serializer = PickleSerializer(signing_key="k")
+    LocalResult(dir=tmp_path, location="v.pkl", serializer=serializer).write(os.urandom(SIZES[size]))
+    with pytest.raises(ConfigurationError, match="no signing key is set"):
+        LocalResult(dir=tmp_path).read("v.pkl")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_small_and_large_files_starting_like_a_signature_but_not_one_are_serialization_errors(
+    tmp_path: Path, size: str
+) -> None:
+    (tmp_path / "v.pkl").write_bytes(b"\x00" + os.urandom(SIZES[size]))
+    with pytest.raises(SerializationError, match="cannot read the result stored at"):
+        LocalResult(dir=tmp_path).read("v.pkl")
 
 
 @pytest.mark.parametrize("size", SIZES)
