@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timezone
+from operator import attrgetter
 from typing import Any
 
 from compat.engine.parameter import Parameter
@@ -283,26 +284,21 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> None:
-    header = ["location", "kind", "size", "written", "task", "run", "record"] + (["status"] if with_status else [])
+    header = ("location", "kind", "size", "written", "task", "run", "record") + (("status",) if with_status else ())
     rows = [header]
     for entry in entries:
         record = entry.record
-        row = [_shown(entry.location), f"{entry.kind} ({entry.note})" if entry.note else entry.kind, str(entry.size),
-               iso_time(entry.written), record.task or "-" if record else "-", record.run_id or "-" if record else "-",
-               entry.record_note]
-        if with_status:
-            row.append(entry.status or "-")
-        rows.append(row)
+        row = (_shown(entry.location), f"{entry.kind} ({entry.note})" if entry.note else entry.kind, str(entry.size),
+               iso_time(entry.written), (record.task or "-") if record else "-",
+               (record.run_id or "-") if record else "-", entry.record_note)
+        rows.append(row + (entry.status or "-",) if with_status else row)
     widths = [max(map(len, column)) for column in zip(*rows)]
-    last = len(widths) - 1
-    sys.stdout.write("".join(
-        "  ".join([cell.ljust(width) for cell, width in zip(row[:last], widths)] + [row[last]]).rstrip() + "\n"
-        for row in rows
-    ))
-    counts = Counter(entry.kind for entry in entries)
+    line = "  ".join(f"%-{width}s" for width in widths[:-1]) + "  %s"  # every cell padded but the last
+    sys.stdout.write("".join([(line % row).rstrip() + "\n" for row in rows]))
+    counts = Counter(map(attrgetter("kind"), entries))
     with_record = sum(1 for entry in entries if entry.record is not None)
     print(f"{_count_of(counts[OUTPUT], 'output')} ({with_record} with records), {counts[KEPT]} kept aside, "
-          f"{counts[TEMPORARY]} temporary, {sum(entry.size for entry in entries)} bytes under {listing.root.uri}")
+          f"{counts[TEMPORARY]} temporary, {sum(map(attrgetter('size'), entries))} bytes under {listing.root.uri}")
 
 
 def _count_of(count: int, thing: str) -> str:

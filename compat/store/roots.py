@@ -25,7 +25,7 @@ from compat.results.base import Result
 from compat.results.local import LocalResult
 from compat.results.serializers import JSONSerializer
 
-__all__ = ["LocalRoot", "ObjectRoot", "Root", "Special", "open_root"]
+__all__ = ["LocalFile", "LocalRoot", "ObjectRoot", "Root", "Special", "open_root"]
 
 _SCHEMES = ("s3", "gs", "az")
 _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -39,6 +39,37 @@ class Special:
 
     name: str
     what: str
+
+
+_set = object.__setattr__  # how a frozen dataclass's fields are set
+
+
+class LocalFile(StoredObject):
+    """A file as a directory walk found it, from its one ``lstat``: its time, version and identity are made from
+    that when asked, not for every file listed (most records are only read, most outputs only compared once)."""
+
+    __slots__ = ("info",)
+    leased = None
+
+    def __init__(self, name: str, info: os.stat_result) -> None:
+        _set(self, "name", name)
+        _set(self, "size", info.st_size)
+        _set(self, "info", info)
+
+    @property  # type: ignore[override]
+    def modified(self) -> datetime:
+        return datetime.fromtimestamp(self.info.st_mtime, tz=timezone.utc)
+
+    @property  # type: ignore[override]
+    def version(self) -> str:
+        """The inode and the mtime (ns): an atomic rewrite changes the one, an edit in place the other."""
+        return f"{self.info.st_ino}:{self.info.st_mtime_ns}"
+
+    @property  # type: ignore[override]
+    def identity(self) -> dict[str, Any]:
+        """As ``LocalResult.stored_identity`` names a file (what its record holds)."""
+        info = self.info
+        return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
 
 
 class Root:
@@ -105,11 +136,7 @@ class LocalRoot(Root):
                         elif entry.is_dir(follow_symlinks=False):
                             pending.append(name + "/")
                         elif entry.is_file(follow_symlinks=False):
-                            info = entry.stat(follow_symlinks=False)
-                            modified = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
-                            identity = {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
-                            yield StoredObject(name, info.st_size, modified, f"{info.st_ino}:{info.st_mtime_ns}",
-                                               identity)
+                            yield LocalFile(name, entry.stat(follow_symlinks=False))
                         else:
                             self.specials.append(Special(name, "not a regular file"))
                     except FileNotFoundError:  # removed while the walk went by
