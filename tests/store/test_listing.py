@@ -61,6 +61,19 @@ def test_a_record_that_is_not_json_is_said_unreadable(tmp_path: Path) -> None:
     assert entry.record is None and entry.record_note.startswith("unreadable")
 
 
+def test_a_walked_file_has_the_identity_time_and_version_its_result_sees(tmp_path: Path) -> None:
+    from compat import LocalResult
+    from compat.store.roots import LocalFile
+
+    result = LocalResult(dir=tmp_path)
+    result.write_bytes("sub/a.pkl", b"abc")
+    (found,) = LocalRoot(tmp_path).objects()
+    assert isinstance(found, LocalFile) and (found.name, found.size, found.leased) == ("sub/a.pkl", 3, None)
+    assert found.identity == result.stored_identity("sub/a.pkl")
+    assert found.modified == result.modified_at("sub/a.pkl")
+    assert found.version == f"{found.identity['inode']}:{found.identity['mtime_ns']}"
+
+
 def test_a_foreign_file_is_an_output_without_a_record(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     (entry,) = list_root(LocalRoot(tmp_path)).entries
