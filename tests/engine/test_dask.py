@@ -737,3 +737,35 @@ def test_the_links_of_a_chain_send_their_summaries_themselves_and_no_summary_tas
         for name in ("inc-1.pkl", "inc-2.pkl")
     ]
     assert states[last].result == 4
+
+
+def test_the_runs_of_a_flow_are_watched_for_their_end_without_a_dask_callback_per_future(
+    dask_address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Future
+
+    from compat.engine import dask_executor
+
+    per_future: list[str] = []
+    watched: list[int] = []  # the runs in each batch handed to the client's thread
+    real_watch = dask_executor._watch
+
+    def spy(self: Any, fn: Any) -> None:
+        per_future.append(self.key)
+
+    async def watch(runs: list[Any]) -> None:
+        watched.append(len(runs))
+        await real_watch(runs)
+
+    monkeypatch.setattr(Future, "add_done_callback", spy)
+    monkeypatch.setattr(dask_executor, "_watch", watch)
+    with Flow("chain and fan-out") as flow:
+        x = inc(0)
+        for _ in range(4):
+            x = inc(x)
+        for i in range(3):
+            add(x, i)
+    state = flow.run(executor=DaskExecutor(address=dask_address))
+    assert state.is_successful()
+    assert per_future == []
+    assert watched == [8]
