@@ -270,11 +270,11 @@ def _gc(args: argparse.Namespace) -> int:
         _print_json(done.to_dict())
     else:
         verb = "would remove" if done.dry_run else "removed"
-        for removal in done.removed:
-            print(f"{verb} {_shown(removal.entry.uri)} ({removal.freed} bytes): {removal.why}")
-        for removal, why in done.skipped:
-            print(f"left {_shown(removal.entry.uri)}: {why}")
-        print(f"{verb} {len(done.removed)} of what is stored under {done.root}, freeing {done.freed} bytes")
+        freed = [removal.freed for removal in done.removed]
+        sys.stdout.write("".join([f"{verb} {_shown(removal.entry.uri)} ({size} bytes): {removal.why}\n"
+                                  for removal, size in zip(done.removed, freed)]))
+        sys.stdout.write("".join([f"left {_shown(removal.entry.uri)}: {why}\n" for removal, why in done.skipped]))
+        print(f"{verb} {len(done.removed)} of what is stored under {done.root}, freeing {sum(freed)} bytes")
     return FOUND if done.dry_run and done.removed else OK
 
 

@@ -30,7 +30,7 @@ from compat.results.leases import LEASE_SUFFIX
 from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, trusted
 from compat.results.serializers import PickleSerializer
 from compat.store.record_cache import RecordCache
-from compat.store.roots import LocalRoot, Root
+from compat.store.roots import LocalFile, LocalRoot, Root
 
 __all__ = [
     "KEPT_ASIDE", "NOT_READ", "STALE_LEASE", "WRITER_GONE", "Entry", "Listing", "bulk", "iso_time", "list_root",
@@ -241,11 +241,12 @@ def _kept_aside(name: str) -> re.Match[str] | None:
 
 def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
     """Each record parsed (or why it could not be: a str), None where there is none."""
+    if isinstance(root, LocalRoot):
+        return _local_records(root, names)  # type: ignore[arg-type]
+    cache = RecordCache(f"{root.endpoint} {root.uri}")
 
-    def read(item: StoredObject | None, cache: RecordCache | None = None) -> TargetRecord | str | None:
-        if item is None:
-            return None
-        data = None if cache is None else cache.get(item)
+    def read(item: StoredObject) -> TargetRecord | str:
+        data = cache.get(item)
         if data is None:
             if item.size > MAX_RECORD_BYTES:
                 return f"too large ({item.size} bytes)"
@@ -257,21 +258,34 @@ def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord 
             record = TargetRecord.from_json(data)
         except ValueError as exc:
             return f"unreadable ({exc})"
-        if cache is not None:
-            cache.keep(item, data)
+        cache.keep(item, data)
         return record
 
-    if isinstance(root, LocalRoot):
-        return [read(item) for item in names]
-    cache = RecordCache(f"{root.endpoint} {root.uri}")
     wanted = [item for item in names if item is not None]
     if not wanted:
         return [None] * len(names)
     readers = _READERS.get(root.uri.partition("://")[0], _SDK_POOL)
     with ThreadPoolExecutor(readers, thread_name_prefix="records") as pool:
-        done = dict(zip((item.name for item in wanted), pool.map(lambda item: read(item, cache), wanted)))
+        done = dict(zip((item.name for item in wanted), pool.map(read, wanted)))
     cache.save(done)
     return [None if item is None else done[item.name] for item in names]
+
+
+def _local_records(root: LocalRoot, names: list[LocalFile | None]) -> list[TargetRecord | str | None]:
+    """``_records`` of a directory: each record read and parsed in turn, in one loop (100,000 of them)."""
+    read, parse = root.read, TargetRecord.from_json
+    done: list[TargetRecord | str | None] = []
+    for item in names:
+        if item is None:
+            done.append(None)
+        elif item.size > MAX_RECORD_BYTES:
+            done.append(f"too large ({item.size} bytes)")
+        else:
+            try:
+                done.append(parse(read(item.name, MAX_RECORD_BYTES)))
+            except (ResultError, OSError, ValueError) as exc:
+                done.append(f"unreadable ({exc})")
+    return done
 
 
 @dataclass(frozen=True)

@@ -130,13 +130,13 @@ class LocalRoot(Root):
             with entries:
                 for entry in entries:
                     name = prefix + entry.name
-                    try:
-                        if entry.is_symlink():
-                            self.specials.append(Special(name, "a symbolic link"))
+                    try:  # the usual entry first: a file (neither test follows a link, so a link is neither)
+                        if entry.is_file(follow_symlinks=False):
+                            yield LocalFile(name, entry.stat(follow_symlinks=False))
                         elif entry.is_dir(follow_symlinks=False):
                             pending.append(name + "/")
-                        elif entry.is_file(follow_symlinks=False):
-                            yield LocalFile(name, entry.stat(follow_symlinks=False))
+                        elif entry.is_symlink():
+                            self.specials.append(Special(name, "a symbolic link"))
                         else:
                             self.specials.append(Special(name, "not a regular file"))
                     except FileNotFoundError:  # removed while the walk went by
