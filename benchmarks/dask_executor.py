@@ -5,7 +5,9 @@ LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes 
    the floor, raw ``client.map`` + ``client.gather`` of the same function (each value is terminal, so all come
    back), and a chain of N (each value feeds the next on the workers; the run ends by fetching the States of the
    N - 1 intermediate ones) against a raw ``client.submit`` chain (a chain cannot be mapped). Rounds interleaved,
-   each side first in every other round; fastest and median. Target (issue 27): <= 1.15x both.
+   each side first in every other round; fastest and median. Target (issue 27): <= 1.15x both. Each row also gives
+   the CPU time each side costs, less swayed by other processes than the wall time: this process's (the calling
+   thread, the client's thread and the LocalCluster's scheduler, which share its GIL) and the worker processes'.
 2. Speed-up for CPU-bound tasks: 8 tasks of a pure-Python loop, LocalExecutor time / DaskExecutor time.
    Target: >= 1.7x on 2 workers.
    (measured first: Prefect's executor, in (4), leaves plugins on the scheduler).
@@ -28,6 +30,7 @@ import time
 import tracemalloc
 from typing import Any
 
+import psutil  # a dependency of distributed
 from distributed import Client, LocalCluster
 from timing import median_time
 
@@ -118,14 +121,30 @@ def timed(fn: Any) -> float:
     return time.perf_counter() - start
 
 
-def side_by_side(sides: dict[str, Any], rounds: int) -> dict[str, list[float]]:
-    """Seconds of each side per round, the sides interleaved and each first in turn."""
+def workers_cpu() -> float:
+    """CPU seconds (user and system) the processes this one started have used: the cluster's workers."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            user, system = child.cpu_times()[:2]
+        except psutil.Error:  # ended meanwhile
+            continue
+        total += user + system
+    return total
+
+
+def side_by_side(sides: dict[str, Any], rounds: int) -> tuple[dict[str, list[float]], dict[str, list[tuple[float, float]]]]:
+    """Seconds of each side per round, the sides interleaved and each first in turn; and the CPU seconds of each
+    round, this process's and the workers'."""
     times: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
     names = list(sides)
     for i in range(rounds):
         for name in names if i % 2 == 0 else names[::-1]:
+            here, there = time.process_time(), workers_cpu()
             times[name].append(timed(sides[name]))
-    return times
+            cpu[name].append((time.process_time() - here, workers_cpu() - there))
+    return times, cpu
 
 
 def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
@@ -147,7 +166,7 @@ def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
         (f"a chain of {n} trivial tasks", {"raw client.submit chain": raw_chain,
                                             "DaskExecutor": lambda: run(chained, dask)}),
     ):
-        times = side_by_side(sides, rounds)
+        times, cpu = side_by_side(sides, rounds)
         floor, ours = times.values()
         ratios = [mine / raw for raw, mine in zip(floor, ours)]
         (floor_name, _), _ = sides.items()
@@ -155,6 +174,12 @@ def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
               f"{statistics.median(floor) / n * 1e3:.3f}, DaskExecutor {min(ours) / n * 1e3:.3f} / "
               f"{statistics.median(ours) / n * 1e3:.3f}: {min(ours) / min(floor):.2f}x fastest, "
               f"{statistics.median(ratios):.2f}x median of the rounds' ratios (target <= 1.15x)")
+        for where, part in (("this process (caller, client, scheduler)", 0), ("the workers", 1)):
+            raw_cpu, our_cpu = ([seconds[part] for seconds in side] for side in cpu.values())
+            print(f"  CPU ms/task in {where}, fastest / median: {floor_name} {min(raw_cpu) / n * 1e3:.3f} / "
+                  f"{statistics.median(raw_cpu) / n * 1e3:.3f}, DaskExecutor {min(our_cpu) / n * 1e3:.3f} / "
+                  f"{statistics.median(our_cpu) / n * 1e3:.3f}: {min(our_cpu) / min(raw_cpu):.2f}x / "
+                  f"{statistics.median(our_cpu) / statistics.median(raw_cpu):.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
