@@ -183,12 +183,18 @@ class _Discard(io.RawIOBase):
         return len(memoryview(data))
 
 
+_PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes})
+"""Types of values that always pickle (a State's other parts are the engine's own, which do too)."""
+
+
 def _shippable(state: State) -> State:
     """``state`` if it can leave this worker; else a State that can, saying what could not be pickled. The value
     is pickled into a sink that keeps nothing (one pass, not a copy); an exception, being small, is also
     unpickled, since an exception class whose ``__init__`` wants other arguments pickles but cannot be rebuilt."""
-    import cloudpickle
     cause = getattr(state, "exception", None)
+    if cause is None and type(state.result) in _PLAIN:  # nothing in it can fail to pickle: no pass over it
+        return state
+    import cloudpickle
     if cause is not None:
         try:
             pickle.loads(cloudpickle.dumps(cause))

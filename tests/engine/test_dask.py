@@ -769,3 +769,17 @@ def test_the_runs_of_a_flow_are_watched_for_their_end_without_a_dask_callback_pe
     assert state.is_successful()
     assert per_future == []
     assert watched == [8]
+
+
+def test_a_plain_value_leaves_the_worker_without_a_pickling_pass_to_check_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cloudpickle
+
+    from compat.engine.dask_worker import _shippable
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("pickled to check it")
+
+    monkeypatch.setattr(cloudpickle, "CloudPickler", refuse)
+    states = [Success("ran", result=value) for value in (None, True, 3, 2.5, 1j, "text", b"bytes")]
+    assert [_shippable(state) for state in states] == states
+    assert _shippable(Success("ran", result=[3])).is_failed()  # anything else is still checked
