@@ -8,6 +8,7 @@ LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes 
    each side first in every other round; fastest and median. Target (issue 27): <= 1.15x both. Each row also gives
    the CPU time each side costs, less swayed by other processes than the wall time: this process's (the calling
    thread, the client's thread and the LocalCluster's scheduler, which share its GIL) and the worker processes'.
+   Last, what a run's own client costs (connect, subscribe, close), which the raw sides, on one client, do not pay.
 2. Speed-up for CPU-bound tasks: 8 tasks of a pure-Python loop, LocalExecutor time / DaskExecutor time.
    Target: >= 1.7x on 2 workers.
    (measured first: Prefect's executor, in (4), leaves plugins on the scheduler).
@@ -182,6 +183,19 @@ def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
                   f"{statistics.median(our_cpu) / statistics.median(raw_cpu):.2f}x")
 
 
+def per_run(dask: DaskExecutor, rounds: int) -> None:
+    """What every run of a DaskExecutor(address=...) costs whatever its size, and the raw sides above do not pay:
+    its own client (connect, subscribe to the run's topic, unsubscribe and close)."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        with dask:
+            pass
+        times.append(time.perf_counter() - start)
+    print(f"a run's own client (connect, subscribe, close), ms fastest / median: {min(times) * 1e3:.1f} / "
+          f"{statistics.median(times) * 1e3:.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="300,1000,5000", help="task counts for the overhead rows")
@@ -204,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
         for size in (int(part) for part in args.sizes.split(",")):
             overhead(client, dask, size, args.repeats)
+        per_run(dask, args.repeats * 3)
         print("load average (1, 5, 15 min) after: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
         if args.overhead_only:
             return 0
