@@ -59,10 +59,16 @@ naming another algorithm hashlib knows (``sha256``) is checked with that one."""
 def new_hash(algorithm: str = HASH_ALGORITHM) -> Any:
     """A running hash of stored bytes (``update(data)``, ``hexdigest()``); ``ValueError`` for an unknown one."""
     if algorithm == "blake3":
-        import blake3
+        if not _BLAKE3:
+            import blake3
 
-        return blake3.blake3(max_threads=blake3.blake3.AUTO)
+            _BLAKE3[:] = [blake3.blake3, blake3.blake3.AUTO]
+        return _BLAKE3[0](max_threads=_BLAKE3[1])
     return hashlib.new(algorithm)
+
+
+_BLAKE3: list[Any] = []
+"""``blake3.blake3`` and its ``AUTO``, once imported (on first use: ``import compat`` does not load it)."""
 
 
 def bytes_hash(data: bytes | bytearray | memoryview, algorithm: str = HASH_ALGORITHM) -> str:
@@ -234,7 +240,7 @@ def _keyring(serializer: Any) -> Any:
 def signed(record: TargetRecord, serializer: Any) -> TargetRecord:
     """``record`` with ``key_id`` and ``signature`` set when ``serializer`` signs what it stores (the same key
     signs the record: a detached signature over every other field), else as it is."""
-    keys = _keyring(serializer)
+    keys = getattr(serializer, "keyring", None)  # _keyring's, without its call: asked on every record written
     if keys is None:
         return record
     unsigned = record.changed(key_id=keys.signer_id, signature=None)
@@ -296,7 +302,7 @@ class HashingWriter:
     def __init__(self, stream: BinaryIO, algorithm: str = HASH_ALGORITHM) -> None:
         self.stream = stream
         self.algorithm = algorithm
-        self.hash = new_hash(algorithm)
+        self.hash = new_hash(algorithm) if algorithm != "blake3" or not _BLAKE3 else _BLAKE3[0](max_threads=_BLAKE3[1])
         self.size = 0
 
     def write(self, data: Any) -> int:
