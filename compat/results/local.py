@@ -20,8 +20,8 @@ from compat.results.base import KEPT_MARK, Location, Result, _streams, _unreadab
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
-from compat.results.records import RECORD_SUFFIX
-from compat.results.serializers import SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable
+from compat.results.records import RECORD_SUFFIX, HashingWriter
+from compat.results.serializers import _PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable
 
 __all__ = ["LocalResult", "default_results_dir"]
 
@@ -331,6 +331,47 @@ class LocalResult(Result):
                 pass
         start = len(self._dir) if self._dir.endswith(os.sep) else len(self._dir) + 1
         return _beneath.at(self._dir, path[start:], act, location, create)
+
+    def write(self: L, value: Any, /, **context: Any) -> L:
+        """As ``Result.write``. A location without template keys written by the default ``PickleSerializer`` while
+        nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
+        for reads: the path memo, the atomic write, the record when ``provenance`` is set."""
+        serializer = self.serializer
+        template = self.__dict__.get("_location")
+        if (
+            context
+            or type(serializer) is not PickleSerializer
+            or not self._opens_own_files
+            or type(template) is not str
+            or "{" in template
+            or "}" in template
+            or serializer.keyring is not None
+        ):
+            return super().write(value, **context)
+        known = _PATHS.get((self._dir, template))
+        path, where = known if known is not None else _path(self._dir, template)
+        new = self.copy()
+        new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
+        provenance = self.provenance if self.keeps_records else None
+        if type(value) in _PLAIN:  # what PickleSerializer.dump does for them, unsigned, without its calls
+            protocol = serializer.protocol
+            dump: Callable[[Any, BinaryIO], object] = lambda value, stream: pickle.dump(value, stream, protocol)
+        else:
+            dump = serializer.dump
+        if provenance is None:
+            self._replace(path, where, template, lambda stream: dump(value, stream), self.durable)
+        else:
+            hashing: list[HashingWriter] = []
+
+            def dump_hashing(stream: BinaryIO) -> None:
+                hashing[:] = [HashingWriter(stream)]
+                dump(value, hashing[0])
+
+            self._replace(path, where, template, dump_hashing, self.durable)
+            new.written_record = self.write_record(path, provenance, hashing[0].digest(), hashing[0].size)
+        new.__dict__["_location"] = path  # the location setter's work, without its call
+        new.value = value
+        return new
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))
