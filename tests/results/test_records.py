@@ -67,6 +67,17 @@ def test_a_record_round_trips_through_to_dict(tmp_path: Path) -> None:
     assert TargetRecord.from_dict(json.loads(json.dumps(record.to_dict()))) == record
 
 
+def test_a_record_written_read_or_changed_keeps_no_instance_dict(tmp_path: Path) -> None:
+    """A finished run keeps one record per stored output: slots, not a dict each (~360 bytes fewer)."""
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1).written_record
+    assert written is not None
+    read = TargetRecord.from_json(written.to_json())
+    changed = read.changed(invalidated="2026-01-01T00:00:00.000000Z")
+    assert not any(hasattr(record, "__dict__") for record in (written, read, changed))
+    assert type(changed) is TargetRecord and changed.invalidated == "2026-01-01T00:00:00.000000Z"
+    assert changed.changed(invalidated=None) == read == written
+
+
 @pytest.mark.parametrize(
     "planted",
     [b"not json", b"[]", json.dumps({"schema": 2, "bytes_hash": "x", "size": 1, "location": "l"}).encode(),
