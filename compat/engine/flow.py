@@ -11,7 +11,7 @@ so building and scheduling cost time linear in the number of tasks and edges.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -36,13 +36,23 @@ __all__ = ["Call", "Flow"]
 class Call:
     """How one task of a flow gets its inputs: ``constants`` by name; the ``upstream`` tasks, each feeding the
     input named at the same position in ``keys`` (None: run after that task, take nothing from it); the
-    ``mapped`` input names (None: the task is not mapped). Tuples, not lists of pairs: a flow holds one Call
-    per task, and fewer tracked objects keep the garbage collector's share of a large run small."""
+    ``mapped`` input names (None: the task is not mapped); ``downstream``: the tasks that take its output or run
+    after it, once per edge (None: none). Tuples, not lists of pairs, and the downstream list here rather than in a
+    second dict: a flow holds one Call per task, and fewer objects keep a large flow's memory and the garbage
+    collector's share of its run small."""
 
-    constants: dict[str, Any] = field(default_factory=dict)
+    constants: Mapping[str, Any] = field(default_factory=lambda: _NO_CONSTANTS)
     upstream: tuple[Task, ...] = ()
     keys: tuple[str | None, ...] = ()
     mapped: frozenset[str] | None = None
+    downstream: list[Task] | None = None
+
+
+_NO_CONSTANTS: Mapping[str, Any] = MappingProxyType({})
+"""The constants of every call that has none (read-only, shared: one dict fewer per task of a chain)."""
+
+
+_NO_TASKS: tuple[Task, ...] = ()
 
 
 class Flow:
@@ -63,8 +73,8 @@ class Flow:
         self.invalidate_on = checked_invalidate_on(invalidate_on, f"Flow {name!r}: invalidate_on")
         self.lease = lease_setting(lease, f"Flow {name!r}: lease")
         self._calls: dict[Task, Call] = {}
-        self._downstream: dict[Task, list[Task]] = {}
         self._parameters: dict[str, Parameter] = {}
+        self._keys: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}  # one tuple per distinct input names
 
     def __enter__(self) -> Flow:
         enter_flow(self)
@@ -87,7 +97,6 @@ class Flow:
                 raise FlowError(f"flow {self.name!r} already has a parameter named {task.name!r}; names must be unique")
             self._parameters[task.name] = task
         self._calls[task] = Call()
-        self._downstream[task] = []
         return task
 
     def add_call(self, task: Task, inputs: Mapping[str, Any], mapped: frozenset[str] | None = None) -> None:
@@ -103,12 +112,14 @@ class Flow:
                 self.add_task(value)
                 upstream.append(value)
                 keys.append(key)
-                self._downstream[value].append(task)
+                self._feeds(value, task)
             else:
                 _refuse_nested_tasks(task, key, value)
                 constants[key] = value
         self.add_task(task)
-        self._calls[task] = Call(constants, tuple(upstream), tuple(keys), mapped)
+        names = tuple(keys)
+        names = self._keys.setdefault(names, names)  # the calls of one @task share their input names
+        self._calls[task] = Call(constants or _NO_CONSTANTS, tuple(upstream), names, mapped)
 
     def add_edge(self, upstream: Task, downstream: Task, key: str | None = None) -> None:
         """Make ``downstream`` run after ``upstream`` (and receive its result as input ``key``, if given).
@@ -124,7 +135,15 @@ class Flow:
             raise FlowError(f"task {downstream.name!r} already receives an input named {key!r}")
         call.upstream += (upstream,)
         call.keys += (key,)
-        self._downstream[upstream].append(downstream)
+        self._feeds(upstream, downstream)
+
+    def _feeds(self, upstream: Task, downstream: Task) -> None:
+        """Record the edge ``upstream -> downstream`` (a first one as a list of one: one pointer, not four)."""
+        call = self._calls[upstream]
+        if call.downstream is None:
+            call.downstream = [downstream]
+        else:
+            call.downstream.append(downstream)
 
     def _path(self, start: Task, goal: Task) -> list[Task] | None:
         """The tasks on a downstream path from ``start`` to ``goal`` (both included), or None."""
@@ -137,7 +156,7 @@ class Flow:
                 while (parent := parents[path[-1]]) is not None:
                     path.append(parent)
                 return path[::-1]
-            for child in self._downstream[node]:
+            for child in self._calls[node].downstream or _NO_TASKS:
                 if child not in parents:
                     parents[child] = node
                     stack.append(child)
@@ -160,9 +179,9 @@ class Flow:
         """The flow's parameters by name (read-only)."""
         return MappingProxyType(self._parameters)
 
-    def downstream(self, task: Task) -> list[Task]:
+    def downstream(self, task: Task) -> Sequence[Task]:
         """The tasks that depend on ``task`` (once per edge)."""
-        return self._downstream[task]
+        return self._calls[task].downstream or _NO_TASKS
 
     def get_tasks(self, name: str) -> list[Task]:
         """The tasks named ``name`` (a task called twice appears twice)."""

@@ -162,7 +162,7 @@ class FlowRun:
         if failed:
             names = ", ".join(repr(name) for name in dict.fromkeys(failed))
             return self._conclude(task, TriggerFailed(f"upstream task {names} failed, so this task did not run"))
-        constants = dict(call.constants)
+        constants = dict(call.constants) if call.constants else {}
         upstream: dict[str, Any] = {}
         for up, key in zip(call.upstream, call.keys):
             if key is None:
@@ -255,7 +255,7 @@ class FlowRun:
             return
         if self.plan is not None and self.plan.skipped(task) is not None:
             return
-        constants = dict(call.constants)
+        constants = dict(call.constants) if call.constants else {}
         keys: list[str | None] = []
         args: list[Any] = []
         for up, key in zip(call.upstream, call.keys):

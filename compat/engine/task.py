@@ -135,9 +135,11 @@ class Task:
 
     def copy(self: T) -> T:
         """A shallow copy, made without calling ``__init__`` (settings are immutable or replaced, never
-        changed in place, so the copy shares them safely)."""
+        changed in place, so the copy shares them safely). Set one by one, the attributes stay inline in the
+        object; ``__dict__.update`` would give each copy a dict of its own (a flow holds one copy per call)."""
         new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        for name, value in self.__dict__.items():
+            setattr(new, name, value)
         return new
 
     def __repr__(self) -> str:

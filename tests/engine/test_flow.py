@@ -32,6 +32,28 @@ def test_calling_tasks_wires_results_into_downstream_inputs() -> None:
     assert flow.run().result[total].result == 5
 
 
+def test_the_calls_of_one_task_share_their_input_names_and_their_empty_constants() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+        c = inc(b)
+    calls = flow.calls
+    assert calls[b].keys == ("x",) and calls[b].keys is calls[c].keys
+    assert dict(calls[b].constants) == {} and calls[b].constants is calls[c].constants
+    assert dict(calls[a].constants) == {"x": 1}
+
+
+def test_a_calls_downstream_tasks_are_kept_with_it_once_per_edge() -> None:
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+        total = add(a, y=a)
+    assert flow.calls[a].downstream == [b, total, total] and flow.downstream(a) == [b, total, total]
+    assert flow.calls[b].downstream is None and list(flow.downstream(b)) == []
+    with pytest.raises(KeyError):
+        flow.downstream(inc.copy())
+
+
 def test_flow_state_maps_every_task_to_its_state() -> None:
     with Flow("f") as flow:
         a = inc(1)
