@@ -350,6 +350,55 @@ def test_a_run_freezes_the_objects_made_before_it_and_unfreezes_them_when_it_end
     assert seen[0] > 0 and gc.get_freeze_count() == 0
 
 
+def test_a_long_run_freezes_its_finished_task_runs_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import compat.engine.flow_run as flow_run
+
+    monkeypatch.setattr(flow_run, "REFREEZE_EVERY", 2)
+    seen: list[int] = []
+
+    @task
+    def count(x: int) -> int:
+        seen.append(gc.get_freeze_count())
+        return x + 1
+
+    with Flow("batches") as flow:
+        x = count(0)
+        for _ in range(5):
+            x = count(x)
+    assert flow.run().is_successful()
+    assert seen[0] == seen[1] < seen[2] == seen[3] < seen[4] == seen[5] and gc.get_freeze_count() == 0
+
+
+def test_cyclic_garbage_a_run_made_is_collected_not_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    import compat.engine.flow_run as flow_run
+
+    monkeypatch.setattr(flow_run, "REFREEZE_EVERY", 1)
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    made: list[weakref.ref[Node]] = []
+
+    @task
+    def make() -> int:
+        made.append(weakref.ref(Node()))
+        return 1
+
+    @task
+    def look(x: int) -> bool:
+        return made[0]() is None  # the re-freeze after make() collected it rather than froze it
+
+    with Flow("garbage") as flow:
+        looked = look(make())
+    assert flow.run().result[looked].result is True
+
+
 def test_a_run_unfreezes_even_when_a_task_raises_keyboard_interrupt() -> None:
     import gc
 
