@@ -44,16 +44,18 @@ from compat.engine.targets import (
     cache_terms,
     check_settings,
     choose_result,
+    choose_results,
     keeps_in_memory,
     refuse_colliding_targets,
     stored_at,
+    template_keys,
     write_once,
 )
 from compat.results.leases import Holder, Lease
 from compat.results.records import TargetRecord
 from compat.engine.task import Task
 from compat.errors import ArgumentTypeError
-from compat.results.base import Result, _names_key, _short_repr
+from compat.results.base import Result, _short_repr
 
 if TYPE_CHECKING:
     from compat.engine.flow import Flow
@@ -159,9 +161,9 @@ class Planner:
     def __init__(self, flow: Flow, values: Mapping[str, Any], flow_context: Mapping[str, Any], refresh: Refresh) -> None:
         self.calls = calls = flow.calls
         # step 1 for every task, once: the checks below and each step use the same copy
-        self.results = {task: choose_result(task, flow.result) for task in calls if not isinstance(task, Parameter)}
+        self.results = choose_results((task for task in calls if not isinstance(task, Parameter)), flow.result)
         refuse_colliding_targets(flow.name, calls.items(), flow.result, self.results)
-        check_settings(self.results.values())
+        check_settings({id(result): result for result in self.results.values()}.values())
         self.flow = flow
         self.values = values
         self.flow_context = flow_context
@@ -187,7 +189,9 @@ class Planner:
                     covered[task], direct = cached_by
                     steps[task] = Step(task, "skip", _not_needed(covered[task], direct), steps[task].location,
                                        "not-needed")
-        return Plan(self.flow.name, {task: steps[task] for task in self.calls})
+        plan = Plan(self.flow.name, {})
+        plan.steps = {task: steps[task] for task in self.calls}  # made here: not copied again
+        return plan
 
     def covering(
         self, task: Task, steps: Mapping[Task, Step], covered: Mapping[Task, list[str]]
@@ -243,14 +247,14 @@ class Planner:
                                     "no-target")
             return None, None, ("no target: its Result has no location template, so each run writes a new output",
                                 "no-target")
-        if isinstance(location, str):
-            fresh = [key for key in ("flow_run_id", "task_run_id") if _names_key(location, key)]
-            if fresh:
-                return None, None, (f"no target: its location names {{{fresh[0]}}}, which is new on every run",
-                                    "no-target")
-        if call.keys:
+        keys = template_keys(location)  # None: a callable, which may use any key
+        if keys is not None and not keys.isdisjoint(_FRESH_KEYS):
+            fresh = [key for key in _FRESH_KEYS if key in keys]
+            return None, None, (f"no target: its location names {{{fresh[0]}}}, which is new on every run",
+                                "no-target")
+        if call.keys and (keys is None or not keys.isdisjoint(call.keys)):
             upstream = [key for up, key in zip(call.upstream, call.keys)
-                        if key is not None and not isinstance(up, Parameter) and _names_key(location, key)]
+                        if key is not None and not isinstance(up, Parameter) and (keys is None or key in keys)]
             if upstream:
                 depends = ", ".join(repr(key) for key in dict.fromkeys(upstream))
                 how = "is computed from the run's inputs, including" if callable(location) else "depends on"
@@ -266,7 +270,7 @@ class Planner:
     def known_inputs(self, task: Task) -> dict[str, Any]:
         """The inputs of ``task`` known before the run: its constants and the parameters it takes."""
         call = self.calls[task]
-        inputs = dict(call.constants)
+        inputs = dict(call.constants) if call.constants else {}  # (copying the shared empty proxy is slow)
         for up, key in zip(call.upstream, call.keys):
             if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
                 inputs[key] = self.values[up.name]
@@ -275,17 +279,18 @@ class Planner:
     def look_up(self, task: Task, result: Result, rendered: str | None, shown: str | None) -> Step:
         """Step 2/3's question, answered without reading: is a reusable output stored at ``rendered``, and does
         its record agree with the task's code and inputs now?"""
+        caches = result.caches
         try:
             # a record that describes the stored object says it exists: one look-up fewer for most targets
-            record = None if result.caches or shown is None else result.record(shown, resolved=True)
+            record = None if caches or shown is None else result.record(shown, resolved=True)
             found = record is not None or stored_at(result, rendered)
-            if result.caches:
+            if caches:
                 record = result.record(shown, resolved=True) if found else None  # type: ignore[arg-type]
                 exists = found or result.exists_at(result.resolve(rendered))  # type: ignore[arg-type]
         except Exception as exc:  # a backend failing: the run fails at the same check
             return Step(task, "run", f"cannot check the target {rendered!r}, so the run fails there: {_describe(exc)}",
                         shown, "check-failed")
-        if result.caches:
+        if caches:
             if found:
                 return Step(task, "cached", f"output at {rendered!r} is fresh ({cache_terms(result)}); the run "
                                             "still reads and validates it", shown, "fresh", record=record)
@@ -361,6 +366,9 @@ class Planner:
         except TypeError:  # an unhashable callable
             return code_of(task)
 
+
+_FRESH_KEYS = ("flow_run_id", "task_run_id")
+"""Template keys whose value is new on every run: a location naming one is never found again."""
 
 _REBUILDS = frozenset({"missing", "expired", "refresh", "invalidated", "code-changed", "inputs-changed", "upstream-changed",
                        "unreadable", "untrusted", "invalid"})

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 from compat.engine.parameter import Parameter
 from compat.engine.task import Task
 from compat.errors import FlowError
-from compat.results.base import Result, _names_key
+from compat.results.base import _TEMPLATE_KEYS, Location, Result, _template_keys
 from compat.results.local import LocalResult
 
 if TYPE_CHECKING:
     from compat.engine.flow import Call
 
 __all__ = [
-    "KEPT_IN_MEMORY", "cache_terms", "check_settings", "choose_result", "keeps_in_memory", "literal",
-    "refuse_colliding_targets", "stored_at", "write_once",
+    "KEPT_IN_MEMORY", "cache_terms", "check_settings", "choose_result", "choose_results", "keeps_in_memory",
+    "literal", "refuse_colliding_targets", "stored_at", "template_keys", "write_once",
 ]
 
 PER_CHILD_KEYS = ("map_index", "task_full_name", "task_run_id")
@@ -71,6 +71,33 @@ def choose_result(task: Task, default_result: Result | None) -> Result:
     if task.cache_validators:
         chosen.cache_validators = list(task.cache_validators)
     return chosen
+
+
+def choose_results(tasks: Iterable[Task], default_result: Result | None) -> dict[Task, Result]:
+    """``choose_result`` for each of ``tasks``, made once for the tasks that configure it alike (the calls of one
+    ``@task`` share its settings): a flow of 100,000 calls of one task makes one copy, not 100,000. The copies are
+    shared, so they are only read (a run chooses its own)."""
+    chosen: dict[tuple[int, ...], Result] = {}
+    results: dict[Task, Result] = {}
+    for task in tasks:
+        # the settings choose_result reads, by identity: the tasks hold them, so no id is reused meanwhile
+        how = (id(task.result), id(task.target), id(task.validators), id(task.cache_for), id(task.cache_validators))
+        result = chosen.get(how)
+        if result is None:
+            result = chosen[how] = choose_result(task, default_result)
+        results[task] = result
+    return results
+
+
+def template_keys(template: Location) -> frozenset[str] | None:
+    """The context keys a location template uses, parsed once per template; None when it may use any (a callable),
+    none for no template."""
+    if callable(template):
+        return None
+    if not isinstance(template, str):
+        return frozenset()
+    keys = _TEMPLATE_KEYS.get(template)
+    return _template_keys(template) if keys is None else keys
 
 
 def stored_at(result: Result, location: str | None) -> bool:
@@ -122,6 +149,7 @@ def refuse_colliding_targets(
     ``Cached``). A callable location cannot be inspected and is allowed. ``chosen``: each task's Result
     (``choose_result``)."""
     seen: dict[tuple[Any, ...], Task] = {}
+    stores: dict[int, Any] = {}  # each chosen Result's store, by identity (tasks of one @task share one)
     for task, call in calls:
         if isinstance(task, Parameter):  # its value is given, never stored
             continue
@@ -129,7 +157,9 @@ def refuse_colliding_targets(
         if not isinstance(template, str):  # None: the backend picks a new name per write; a callable: unknowable
             continue
         result = chosen[task]
-        if call.mapped is not None and not any(_names_key(template, key) for key in (*PER_CHILD_KEYS, *call.mapped)):
+        keys = template_keys(template)
+        assert keys is not None  # a str's
+        if call.mapped is not None and keys.isdisjoint(PER_CHILD_KEYS) and keys.isdisjoint(call.mapped):
             mapped = ", ".join("{" + key + "}" for key in sorted(call.mapped))
             raise FlowError(
                 f"flow {flow_name!r}: task {task.name!r} is mapped, but its {_what(task)} {template!r} has no "
@@ -137,7 +167,7 @@ def refuse_colliding_targets(
                 f"add {{map_index}} (e.g. '{{task_name}}-{{map_index}}.pkl'), or use {{task_full_name}} or a mapped "
                 f"input ({mapped})"
             )
-        rendering = _rendering(task, call, result, default)
+        rendering = _rendering(task, call, result, default, stores, keys)
         if rendering is None:
             continue
         first = seen.setdefault(rendering, task)
@@ -154,17 +184,23 @@ def _what(task: Task) -> str:
     return "target" if task.target is not None else "Result's location template"
 
 
-def _rendering(task: Task, call: Call, result: Result, default: Result | None) -> tuple[Any, ...] | None:
+def _rendering(
+    task: Task, call: Call, result: Result, default: Result | None, stores: dict[int, Any], keys: frozenset[str]
+) -> tuple[Any, ...] | None:
     """What the rendered location of ``task`` depends on, beyond what every task of one flow run shares: equal for
     two tasks means one location for both. None when the template names a field that may differ between tasks
-    whatever their names (an input, a fresh id)."""
+    whatever their names (an input, a fresh id). ``stores``: each Result's store, as found so far; ``keys``: the
+    keys the template uses."""
     template = result.template
-    inputs = {*call.constants, *(key for key in call.keys if key is not None)}
-    if any(_names_key(template, key) for key in (*inputs, "task_run_id")):
+    if "task_run_id" in keys or not keys.isdisjoint(call.constants) or not keys.isdisjoint(call.keys):
         return None
     configured = task.result or default
     # a Result's repr names its store (dir, bucket, container) and template; one that does not is itself the store
-    store = repr(result) if type(result).__repr__ is not Result.__repr__ or configured is None else id(configured)
-    named = task.name if any(_names_key(template, key) for key in NAME_KEYS) else None
-    mapped = call.mapped is not None and any(_names_key(template, key) for key in PER_CHILD_KEYS)
+    store = stores.get(id(result))
+    if store is None:
+        store = stores[id(result)] = (
+            repr(result) if type(result).__repr__ is not Result.__repr__ or configured is None else id(configured)
+        )
+    named = task.name if not keys.isdisjoint(NAME_KEYS) else None
+    mapped = call.mapped is not None and not keys.isdisjoint(PER_CHILD_KEYS)
     return type(result), store, template, named, mapped

@@ -88,7 +88,8 @@ def render_location(location: Location, context: Mapping[str, Any]) -> str | Non
     try:
         if "{" in location and ":" in location:
             _check_format_specs(location, context)
-        return location.format_map(_StrictContext(context))
+        # a dict reports a missing key itself; another mapping may make one up (defaultdict), so it is wrapped
+        return location.format_map(context if type(context) is dict else _StrictContext(context))
     except TemplateError:
         raise
     except KeyError as exc:
@@ -345,7 +346,10 @@ class Result:
         try:
             if not resolved:
                 location = self.resolve(location)  # the record is beside the output: checked once, for both
-            record = TargetRecord.from_json(self.read_bytes(location + RECORD_SUFFIX))
+            data = self.record_bytes(location)  # None, not an exception, for the usual "none" (a plan asks 100,000x)
+            if data is None:
+                return None
+            record = TargetRecord.from_json(data)
             if not trusted(record, self.serializer):
                 return None
             return record if record.describes(self.stored_identity(location)) else None

@@ -84,6 +84,35 @@ def test_a_task_called_many_times_has_its_code_fingerprinted_once_per_plan(monke
     assert [planner.code(t) for t in flow.tasks] == ["code"] * 3 and len(fingerprinted) == 1
 
 
+def test_the_calls_of_one_task_share_the_result_a_plan_chooses_for_them() -> None:
+    import compat.engine.plan as plan_module
+
+    step = task(lambda x: x + 1, name="step", target="{x}.pkl")
+    other = task(lambda x: x, name="other", target="other-{x}.pkl")
+    with Flow("shared", result=MemoryResult()) as flow:
+        first, second = step(1), step(2)
+        third = other(3)
+    results = plan_module.Planner(flow, {}, {}, None).results
+    assert results[first] is results[second] and results[third] is not results[first]
+    assert (results[first].template, results[third].template) == ("{x}.pkl", "other-{x}.pkl")
+
+
+def test_a_plan_of_missing_targets_reads_no_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[str] = []
+    real = MemoryResult.read_bytes
+
+    def counting(self: MemoryResult, location: str) -> bytes:
+        read.append(location)
+        return real(self, location)
+
+    monkeypatch.setattr(MemoryResult, "read_bytes", counting)
+    step = task(lambda x: x + 1, name="step", target="missing-{x}.pkl")
+    with Flow("missing", result=MemoryResult()) as flow:
+        for x in range(3):
+            step(x)
+    assert flow.plan().count("run") == 3 and read == []  # asked with record_bytes: no exception per target
+
+
 def test_a_location_rendered_from_an_upstream_output_cannot_be_decided_before_the_run(
     tmp_path: Path, calls: Counter[str]
 ) -> None:
