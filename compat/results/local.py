@@ -78,7 +78,7 @@ _GIVEN, _IN_DIR, _BELOW_DIR = 0, 1, 2
 ``dir``, or in a subdirectory of ``dir`` (reached through the directories between, see ``_beneath``)."""
 
 _PATHS: dict[tuple[str, str], tuple[str, int]] = {}
-_PATHS_KEPT = 1024  # (dir, location) pairs remembered, at most
+_PATHS_KEPT = 32_768  # (dir, location) pairs remembered, at most: a plan looks up 3 per target (output, record...)
 
 
 def _path(directory: str, location: Any) -> tuple[str, int]:

@@ -178,3 +178,20 @@ def test_a_long_name_kept_aside_is_never_cut_inside_a_utf8_character(tmp_path: P
     kept_name = os.path.basename(kept)
     assert os.fsencode(kept_name).decode("utf-8", errors="strict").startswith("a" + "é" * 100)
     assert len(os.fsencode(kept_name)) <= 255 and (tmp_path / kept_name).read_bytes() == b"unreadable"
+
+
+def test_the_paths_of_ten_thousand_locations_are_each_checked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan of 10,000 targets resolves each output and record path several times: all stay remembered."""
+    import compat.results.local as local
+
+    checked: list[str] = []
+    real = local._check_path_text
+    monkeypatch.setattr(local, "_check_path_text", lambda text, what: (checked.append(text), real(text, what))[1])
+    result = LocalResult(dir=tmp_path)
+    for _ in range(2):
+        for i in range(10_000):
+            result.resolve(f"sub/{i}.pkl")
+    assert len([text for text in checked if text.startswith("sub/")]) == 10_000
+
