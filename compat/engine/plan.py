@@ -86,6 +86,23 @@ class Step:
     holder: Holder | None = None
     """Who holds the target's lease (code ``leased``)."""
 
+    def __init__(
+        self, task: Task, action: str, reason: str, location: str | None = None, code: str = "",
+        changes: tuple[Change, ...] = (), record: TargetRecord | None = None, holder: Holder | None = None,
+    ) -> None:  # fmt: skip
+        """The frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (2.2 us a step; a
+        plan makes one per task): a Step is filled as its unfrozen twin instead (one slots layout), 0.6 us."""
+        kind = type(self)
+        if kind is not Step:  # a subclass may have another layout
+            for name, value in zip(Step.__slots__, (task, action, reason, location, code, changes, record, holder)):
+                object.__setattr__(self, name, value)
+            return
+        filling: Any = self
+        object.__setattr__(filling, "__class__", _UnfrozenStep)
+        filling.task, filling.action, filling.reason, filling.location = task, action, reason, location
+        filling.code, filling.changes, filling.record, filling.holder = code, changes, record, holder
+        filling.__class__ = Step
+
     def to_dict(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
             "task": self.task.name, "action": self.action, "code": self.code, "reason": self.reason,
@@ -94,6 +111,12 @@ class Step:
         if self.holder is not None:
             shown["holder"] = self.holder.to_dict()
         return shown
+
+
+class _UnfrozenStep:
+    """A ``Step`` being filled (``Step.__init__``)."""
+
+    __slots__ = Step.__slots__  # type: ignore[attr-defined]
 
 
 class Plan:
@@ -283,7 +306,7 @@ class Planner:
         try:
             # a record that describes the stored object says it exists: one look-up fewer for most targets
             record = None if caches or shown is None else result.record(shown, resolved=True)
-            found = record is not None or stored_at(result, rendered)
+            found = record is not None or stored_at(result, rendered, shown)
             if caches:
                 record = result.record(shown, resolved=True) if found else None  # type: ignore[arg-type]
                 exists = found or result.exists_at(result.resolve(rendered))  # type: ignore[arg-type]

@@ -100,11 +100,16 @@ def template_keys(template: Location) -> frozenset[str] | None:
     return _template_keys(template) if keys is None else keys
 
 
-def stored_at(result: Result, location: str | None) -> bool:
+def stored_at(result: Result, location: str | None, resolved: str | None = None) -> bool:
     """Whether an output the run could reuse is stored at the rendered ``location``: something is there and, for
     a Result with ``cache_for``, it is fresh. Answered from metadata; the value is read and validated only by the
-    run itself. Backend errors propagate (a ``ResultError`` says what failed)."""
-    return location is not None and result.is_fresh(location)
+    run itself. Backend errors propagate (a ``ResultError`` says what failed). ``resolved``: ``location`` as the
+    caller resolved it already (a plan has), so it is not resolved again."""
+    if location is None:
+        return False
+    if resolved is not None and result.cache_for is None:
+        return result.exists_at(resolved)  # what is_fresh answers without cache_for
+    return result.is_fresh(location)
 
 
 def write_once(result: Result) -> bool:
