@@ -2,7 +2,8 @@
 
 Local: a directory of ``--outputs`` outputs (100,000 by default), each with its record, 1,000 per subdirectory.
 S3: ``--objects`` objects (10,000 by default: half outputs, half their records) on a moto server started in a child
-process (so it does not share this process's GIL), spoken to over HTTP.
+process (so it does not share this process's GIL), spoken to over HTTP. After the cold row, one more cold listing
+split per record GET: the wall clock, this process's CPU and the server's (``per_request``).
 
 Rows (fastest and median of interleaved rounds, each side first in every other round); on S3: ``cold``, every
 record read (``RESULTS_COMPAT_CACHE_DIR=`` empty); ``kept``, records kept on this machine by a listing before
@@ -163,6 +164,33 @@ def row(label: str, floor: list[float], ours: list[float]) -> str:
             f"{med[0]:>9.2f}s {med[1]:>9.2f}s {med[1] / med[0]:>6.2f}x")
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by this process's children (the moto server), from /proc (Linux)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def per_request(listing: Callable[[], object], gets: int) -> str:
+    """Where a cold listing's time goes, per record GET: the wall clock, this process's CPU (boto3's request,
+    signature and response parsing, the threads) and the moto server's CPU (one Python process: its threads share
+    one GIL). moto's server (werkzeug's) answers every request with ``Connection: close``: a connection each."""
+    if not os.path.isdir("/proc"):
+        return "(per-request CPU: no /proc here)"
+    server, ours, wall = children_cpu(), time.process_time(), time.perf_counter()
+    listing()
+    wall, ours, server = time.perf_counter() - wall, time.process_time() - ours, children_cpu() - server
+    return (f"{'':>22} one cold listing: {gets} record GETs, per GET {wall / gets * 1e3:.2f} ms wall, "
+            f"{ours / gets * 1e3:.2f} ms CPU here (boto3), {server / gets * 1e3:.2f} ms CPU in moto's server")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outputs", type=int, default=100_000)
@@ -207,6 +235,7 @@ def main() -> None:
             k = f"{args.objects // 1000}k S3"
             with record_cache(""):
                 print(row(f"ls {k}, cold", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
+                print(per_request(lambda: list_root(root_s3), args.objects // 2))
             with tempfile.TemporaryDirectory(prefix="store-bench-cache-") as kept, record_cache(kept):
                 assert len(list_root(root_s3).entries) == args.objects // 2  # every record read, and kept
                 print(row(f"ls {k}, kept", *rounds(floor_s3, lambda: list_root(root_s3), args.rounds)))
