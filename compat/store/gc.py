@@ -109,9 +109,8 @@ def collect(root: Root, rules: Rules, dry_run: bool = False, now: datetime | Non
     """List ``root``, decide by ``rules`` and, unless ``dry_run``, remove (each object only if unchanged). Leases on
     S3 or GCS are watched for their ttl first (at most ``lease_watch`` seconds; ``compat.store.lease_watch``; told
     to ``watching(count, seconds)``), in a dry run too, so it finds the same stale leases."""
-    listing = watched(list_root(root), lease_watch, notify=watching)
-    with bulk():
-        chosen = decide(listing, rules, now)
+    with bulk():  # one pause for listing and deciding: resumed between them, its next pass walks the whole listing
+        chosen = decide(watched(list_root(root), lease_watch, notify=watching), rules, now)
     if dry_run:
         return Collection(root.uri, True, chosen)
     removed: list[Removal] = []
