@@ -14,7 +14,8 @@
 - ``unique_name``: where a write without a location goes; ``kept_name``: where ``keep_aside`` moves bytes.
 - ``unwrap_legacy_payload``: the pickle inside an object a legacy cloud handler wrote (base64 text).
 - ``Gathered`` and ``Pieces``: a value pickled into pieces (its large ``bytes`` kept where they are) and uploaded
-  from a file object over them; ``load_while_downloading``: a value loaded from a download as the SDK writes it
+  from a file object over them (``Unjoined``, for an SDK that sends what it reads as the request body: the pieces
+  themselves); ``load_while_downloading``: a value loaded from a download as the SDK writes it
   (``Piped``), on a thread of its own.
 """
 
@@ -41,6 +42,7 @@ from compat.results.leases import LEASE_SUFFIX, Holder, read_body, take_versione
 from compat.results.serializers import LEGACY_MAGIC, SIGNED_MAGIC
 
 __all__ = [
+    "Body",
     "Gathered",
     "ObjectStoreResult",
     "Pieces",
@@ -48,6 +50,7 @@ __all__ = [
     "ReadStopped",
     "StoredObject",
     "ClientCache",
+    "Unjoined",
     "LocationTaken",
     "SIGNED_BASE64",
     "checked_kwargs",
@@ -388,6 +391,12 @@ class Gathered:
             return b"".join(self._slices(start, end))
         return io.BufferedReader(Pieces(list(self._slices(start, end))), READ_BUFFER)
 
+    def whole(self) -> list[bytes]:
+        """Every piece as the ``bytes`` object it views, in order: the value's own large ``bytes`` and the small
+        writes joined between them (each piece views its object whole)."""
+        self._close_tail()
+        return [piece.obj for piece in self.pieces]  # type: ignore[misc]  # always bytes: see write
+
     def _slices(self, start: int, end: int) -> Iterator[memoryview]:
         offset = 0
         for piece in self.pieces:
@@ -439,6 +448,55 @@ class Pieces(io.RawIOBase):
                 self._start += len(piece)
                 self._index += 1
         return done
+
+
+class Unjoined(io.RawIOBase):
+    """A file object over ``pieces`` whose read of everything from the start returns them unjoined, as a ``Body``.
+
+    For an SDK that hands what it read to ``requests`` as the request body, as the GCS SDK's resumable upload does:
+    the socket then sends each piece from where it is, the value's own memory, instead of a ``bytes`` read copying
+    the whole body first (64 MB of page faults and memory bandwidth: 50 ms on a busy machine). Any other read (the
+    SDK resuming a failed upload from the middle) is served as ``bytes`` from ``Pieces``."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.body = Body(pieces)
+        self._rest = Pieces([memoryview(piece) for piece in pieces])
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._rest.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._rest.seek(offset, whence)
+
+    def read(self, size: int | None = -1) -> Any:
+        if self._rest.position == 0 and (size is None or size < 0 or size >= len(self.body)):
+            self._rest.seek(0, io.SEEK_END)
+            return self.body
+        return super().read(-1 if size is None else size)
+
+    def readinto(self, buffer: Any) -> int:
+        return self._rest.readinto(buffer)
+
+
+class Body:
+    """Buffers sent one after the other as one request body: ``requests`` sends an iterable with a length as that
+    many bytes (a Content-Length body), each buffer as it is; iterable again for a retry of the request."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.size = sum(len(piece) for piece in pieces)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.pieces)
 
 
 class ReadStopped(Exception):

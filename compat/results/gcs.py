@@ -9,6 +9,9 @@ names the bucket, the object, what GCS said and what to do about it.
 
 from __future__ import annotations
 
+import base64
+import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +24,7 @@ from compat.results._cloud import (
     LocationTaken,
     ObjectStoreResult,
     StoredObject,
+    Unjoined,
     checked_kwargs,
     checked_store_name,
     kept_name,
@@ -176,20 +180,28 @@ class GCSResult(ObjectStoreResult):
 
     def write_stream(self, location: str | None, dump: Callable[[BinaryIO], object]) -> str:
         """Upload what ``dump`` writes from a file object over it (``Blob.upload_from_file``): the large ``bytes`` it
-        writes (a pickled value's payload) are not copied into one buffer first, so the SDK's read of the body is
-        the one copy made (``write_bytes`` hands it bytes it can send as they are)."""
+        writes (a pickled value's payload) are never copied into one buffer. Past the SDK's one-request size its
+        resumable upload sends what it reads from the file object as the request body, so ``Unjoined`` hands it the
+        pieces themselves and no copy is made at all, with the CRC32C of the whole body computed here and given to
+        GCS, which refuses an object that does not match it (``crc32c_checksum_value``, as the SDK's own checksum
+        would be); below that size, or where the SDK cannot take the checksum, the SDK's read is the one copy."""
         name = self.resolve(location if location is not None else unique_name())
         gathered = Gathered()
         dump(gathered)  # type: ignore[arg-type]
-        body = gathered.body(0, gathered.size)
         options = {
             "content_type": "application/octet-stream",
             "if_generation_match": None if self.overwrite else 0,
             **self._bounds(),
         }
+        pieces = gathered.whole()
+        checksum = _crc32c_of(pieces) if gathered.size > _one_request_size() else None
+        body = Unjoined(pieces) if checksum is not None else gathered.body(0, gathered.size)
         with self._translated("write", name, missing_bucket=True):
             blob = self.client.bucket(self.bucket).blob(name)
-            if isinstance(body, bytes):  # small: one bytes object costs less than a stream
+            if checksum is not None:
+                blob.upload_from_file(body, size=gathered.size, checksum=None, crc32c_checksum_value=checksum,
+                                      **options)
+            elif isinstance(body, bytes):  # small: one bytes object costs less than a stream
                 blob.upload_from_string(body, **options)
             else:
                 blob.upload_from_file(body, size=gathered.size, **options)
@@ -353,6 +365,36 @@ class GCSResult(ObjectStoreResult):
 
     def __repr__(self) -> str:
         return f"GCSResult(bucket={self.bucket!r}, location={self.location!r})"
+
+
+@functools.cache
+def _one_request_size() -> float:
+    """The largest body the SDK uploads in one multipart request, which needs it as ``bytes``; past it the SDK's
+    resumable upload sends what it reads as it is. Infinite (never ``Unjoined``) where the SDK cannot be told the
+    body's CRC32C or names that size otherwise, or where CRC32C runs in pure Python (the SDK then checks with MD5)."""
+    import inspect
+
+    from google.cloud.storage import blob
+
+    size = getattr(blob, "_MAX_MULTIPART_SIZE", None)
+    takes_checksum = "crc32c_checksum_value" in inspect.signature(blob.Blob.upload_from_file).parameters
+    try:
+        import google_crc32c
+    except ImportError:
+        return math.inf
+    if not isinstance(size, int) or not takes_checksum or google_crc32c.implementation != "c":
+        return math.inf
+    return size
+
+
+def _crc32c_of(pieces: list[bytes]) -> str:
+    """The CRC32C of the pieces one after the other, base64 as GCS gives it."""
+    import google_crc32c
+
+    checksum = google_crc32c.Checksum()
+    for piece in pieces:
+        checksum.update(piece)
+    return base64.b64encode(checksum.digest()).decode("ascii")
 
 
 def _checked_timeout(timeout: float | tuple[float, float] | None) -> float | tuple[float, float]:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from compat import ArgumentTypeError, GCSResult, LocationError, StorageError
+from compat import ArgumentTypeError, GCSResult, LocationError, ResultError, StorageError
+from compat.results import _cloud, gcs
 from tests.results.stores import at
 
 MB = 1024 * 1024
@@ -157,3 +158,31 @@ def test_value_of_20_mb_round_trips_through_a_resumable_upload(result: GCSResult
     written = at(result, "big.pkl").write(value)
     assert result.read(written.location).value == value
 
+
+
+def test_a_body_past_one_request_is_read_as_the_pieces_themselves_and_from_the_middle_as_bytes() -> None:
+    pieces = [b"head", os.urandom(1000), b"."]
+    stream = _cloud.Unjoined(pieces)
+    body = stream.read(10_000)
+    assert isinstance(body, _cloud.Body) and len(body) == 1005
+    assert [id(piece) for piece in body] == [id(piece) for piece in pieces]  # sent from where they are, uncopied
+    stream.seek(2)
+    assert stream.read(10) == b"".join(pieces)[2:12]  # the SDK resuming a failed upload
+
+
+@pytest.mark.slow
+def test_a_value_past_one_request_is_stored_as_its_pickle(result: GCSResult, gcs_client: Any) -> None:
+    value = os.urandom(9 * MB)  # past the SDK's one-request size: sent as the pieces, with their CRC32C
+    at(result, "big.pkl").write(value)
+    assert gcs_client.bucket(result.bucket).blob("big.pkl").download_as_bytes() == result.serializer.serialize(value)
+    assert result.read("big.pkl").value == value
+
+
+@pytest.mark.slow
+def test_gcs_refuses_a_body_past_one_request_whose_crc32c_does_not_match(
+    result: GCSResult, gcs_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gcs, "_crc32c_of", lambda pieces: "AAAAAA==")  # as if the bytes changed on the way
+    with pytest.raises(ResultError, match="CRC32C|crc32c"):
+        at(result, "big.pkl").write(os.urandom(9 * MB))
+    assert list(gcs_client.list_blobs(result.bucket)) == []
