@@ -506,21 +506,29 @@ class ReadStopped(Exception):
 
 class Piped(io.RawIOBase):
     """A download's bytes, written by the SDK (``write``) and read as they arrive (``readinto``) by a loader on
-    another thread: each chunk the SDK hands over is kept as it is, and copied once, into what the loader reads.
-    Once the loader runs, at most ``_PIPE_LIMIT`` bytes wait unread (the SDK waits for room), and the loader is woken
-    when ``_PIPE_WAKE`` bytes (or the end) are there, not for every chunk. ``on_spill`` is called once, when
-    ``_PIPE_SPILL`` bytes have arrived (that is when ``load_while_downloading`` starts its loader).
+    another thread, each byte copied once, into what the loader reads.
 
-    A write costs an append and two additions (the SDK writes a chunk per 8 KiB): each count is changed by one
-    thread only, and the lock is taken only to wait or to wake the other side."""
+    A large read (``_PIPE_WAKE`` bytes or more: a value's payload, or the reader's buffer) takes what is queued and
+    hands the rest of its buffer to the download, whose writes then copy each chunk straight into it, as an
+    in-memory file's writes would, until it is full or the download ends; the reader sleeps meanwhile and is woken
+    once. Otherwise each chunk the SDK hands over is queued as it is: at most ``_PIPE_LIMIT`` bytes wait unread once
+    the loader runs (the SDK waits for room), and the loader is woken when ``_PIPE_WAKE`` bytes (or the end) are
+    there, not for every chunk. ``on_spill`` is called once, when ``_PIPE_SPILL`` bytes have arrived (that is when
+    ``load_while_downloading`` starts its loader).
+
+    A write costs an append and two additions, or a copy into the reader's buffer (the SDK writes a chunk per 8
+    KiB): the queue and its counts are changed by one thread at a time (the writer reads the queue into the reader's
+    buffer only while the reader waits for it), and the lock is taken only to wait or to wake the other side."""
 
     def __init__(self, on_spill: Callable[[], None]) -> None:
         self._ready = threading.Condition()
         self._chunks: deque[bytes] = deque()
         self._head = 0  # bytes of the first chunk already read
-        self._written = 0  # changed by the writer only
-        self._read = 0  # changed by the reader only
+        self._written = 0  # bytes queued, changed by the writer only
+        self._read = 0  # bytes taken from the queue
         self._wanted = 0  # what the reader waits for (0: it does not wait)
+        self._target: memoryview | None = None  # the reader's buffer, which the writer fills while it waits
+        self._into = 0  # bytes of the target filled
         self._full = False  # the writer waits for room
         self._ended = False
         self._stopped = False
@@ -536,6 +544,15 @@ class Piped(io.RawIOBase):
         if self._stopped:
             raise ReadStopped("the value being read failed to load; the download stops")
         chunk = data if type(data) is bytes else bytes(data)  # a reused buffer is copied
+        target = self._target
+        if target is not None:
+            into = self._into
+            if into + len(chunk) < len(target) and not self._chunks:  # the common case, without a call
+                target[into : into + len(chunk)] = chunk
+                self._into = into + len(chunk)
+            else:
+                self._fill(target, chunk)
+            return len(chunk)
         self._chunks.append(chunk)
         self._written += len(chunk)
         if self._wanted and self._written - self._read >= self._wanted:
@@ -548,10 +565,26 @@ class Piped(io.RawIOBase):
         elif self._written - self._read >= _PIPE_LIMIT:
             with self._ready:
                 self._full = True
-                while self._written - self._read >= _PIPE_LIMIT and not self._stopped:
+                while self._written - self._read >= _PIPE_LIMIT and not self._stopped and self._target is None:
                     self._ready.wait()
                 self._full = False
         return len(chunk)
+
+    def _fill(self, target: memoryview, chunk: bytes) -> None:
+        """Copy ``chunk`` into the waiting reader's ``target``, after what was queued before it; once it is full,
+        queue the rest and wake the reader."""
+        if self._chunks:  # queued before the reader handed its buffer over: those bytes come first
+            self._into += self._take(target[self._into :])
+        part = min(len(target) - self._into, len(chunk))
+        target[self._into : self._into + part] = chunk if part == len(chunk) else memoryview(chunk)[:part]
+        self._into += part
+        if self._into == len(target):
+            if part < len(chunk):
+                self._chunks.append(chunk[part:])
+                self._written += len(chunk) - part
+            with self._ready:
+                self._target = None
+                self._ready.notify_all()
 
     def end(self) -> None:
         """The download is over (complete or not): a reader gets what is left, then the end."""
@@ -567,13 +600,39 @@ class Piped(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         target = memoryview(buffer).cast("B")
-        wanted = min(len(target), _PIPE_WAKE, _PIPE_LIMIT)  # never more than the download may write ahead
+        if len(target) >= _PIPE_WAKE:
+            return self._read_large(target)
+        wanted = min(len(target), _PIPE_LIMIT)  # never more than the download may write ahead
         if self._written - self._read < wanted and not self._ended:
             with self._ready:
                 self._wanted = wanted
                 while self._written - self._read < wanted and not self._ended and not self._stopped:
                     self._ready.wait()
                 self._wanted = 0
+        done = self._take(target)
+        if self._full:
+            with self._ready:
+                self._ready.notify_all()  # the download waits for room
+        return done
+
+    def _read_large(self, target: memoryview) -> int:
+        """What is queued, then the download's next bytes written straight into ``target`` until it is full or the
+        download ends."""
+        done = self._take(target)
+        if done < len(target) and not self._ended:
+            with self._ready:
+                self._into = done
+                self._target = target
+                self._ready.notify_all()  # a download waiting for room goes on, into the target
+                while self._target is not None and not self._ended and not self._stopped:
+                    self._ready.wait()
+                self._target = None
+                done = self._into
+            done += self._take(target[done:])  # queued after the target was handed over, if the download ended
+        return done
+
+    def _take(self, target: memoryview) -> int:
+        """Copy queued bytes into ``target``, as many as fit (the reader, or the writer while the reader waits)."""
         done = 0
         chunks = self._chunks
         while chunks and done < len(target):
@@ -587,9 +646,6 @@ class Piped(io.RawIOBase):
             else:
                 self._head += part
         self._read += done
-        if self._full:
-            with self._ready:
-                self._ready.notify_all()  # the download waits for room
         return done
 
 

@@ -4,8 +4,10 @@ threads and a download function standing in for an SDK's (it writes chunks to th
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import threading
+import time
 
 import pytest
 
@@ -107,3 +109,55 @@ def test_read_stopped_is_what_the_download_meets_once_the_loader_stopped() -> No
     pipe.stop()
     with pytest.raises(ReadStopped):
         pipe.write(b"late")
+
+
+def _reading(pipe: _cloud.Piped, size: int) -> tuple[threading.Thread, list[bytes]]:
+    """A reader thread making one ``readinto`` of ``size`` bytes, started once it is given the download's bytes."""
+    got: list[bytes] = []
+
+    def read() -> None:
+        buffer = bytearray(size)
+        got.append(bytes(buffer[: pipe.readinto(buffer)]))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(500):  # at most 5 s for the reader to hand its buffer to the download
+        if pipe._target is not None or not reader.is_alive():
+            break
+        time.sleep(0.01)
+    return reader, got
+
+
+def test_a_large_read_is_written_into_by_the_download_after_what_was_queued_before() -> None:
+    pipe = _cloud.Piped(on_spill=lambda: None)
+    pipe.write(b"a" * 10)  # queued: no reader yet
+    reader, got = _reading(pipe, 64 * 1024)
+    assert pipe._target is not None  # the reader waits for its buffer to fill
+    for _ in range(7):
+        pipe.write(b"b" * CHUNK)
+    pipe.write(b"c" * CHUNK)  # fills the buffer and goes past it
+    reader.join(timeout=10)
+    assert got == [b"a" * 10 + b"b" * 7 * CHUNK + b"c" * (CHUNK - 10)]
+    assert pipe._written == 10 + 10  # only what went through the queue: the 10 bytes before, the 10 after
+    rest = bytearray(100)
+    pipe.end()
+    assert bytes(rest[: pipe.readinto(rest)]) == b"c" * 10
+
+
+def test_a_large_read_waiting_when_the_download_ends_gets_what_arrived() -> None:
+    pipe = _cloud.Piped(on_spill=lambda: None)
+    reader, got = _reading(pipe, 64 * 1024)
+    pipe.write(b"d" * 100)
+    pipe.end()
+    reader.join(timeout=10)
+    assert got == [b"d" * 100]
+
+
+@pytest.mark.parametrize("chunk", [CHUNK, 1000, 100_000])
+def test_values_load_whole_whatever_the_download_s_chunks(chunk: int) -> None:
+    data = pickle.dumps([os.urandom(300_000), b"x" * 5, os.urandom(700_000)], protocol=5)
+    for _ in range(20):  # the reader hands over its buffer at a different moment each time
+        value = load_while_downloading(
+            lambda file: [file.write(data[at : at + chunk]) for at in range(0, len(data), chunk)], pickle.load
+        )
+        assert value == pickle.loads(data)
