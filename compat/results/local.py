@@ -426,8 +426,8 @@ class LocalResult(Result):
         ``PickleSerializer`` is checked and unpickled from its bytes in memory (``PickleSerializer.unpickle``); while
         nothing is signed, the whole read takes the few calls of ``_read_pickle``."""
         serializer = self.serializer
-        if type(serializer) is PickleSerializer and self._opens_own_files and serializer.keyring is None:
-            return self._read_pickle(location, serializer)
+        if type(serializer) is PickleSerializer and self._opens_own_files:
+            return self._read_pickle(location, serializer, serializer.keyring is None)
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
@@ -446,11 +446,12 @@ class LocalResult(Result):
             raise _unreadable(path, exc) from exc.__cause__
         return self._holding(path, value, bound)
 
-    def _read_pickle(self: L, location: str, serializer: PickleSerializer) -> L:
-        """``read`` with the default ``PickleSerializer`` while nothing is signed (the usual case), in as few calls as
-        the work takes: what ``_load`` and ``PickleSerializer.unpickle``/``load`` do, the same checks and errors, for
-        an unsigned pickle (a small file unpickled from its bytes, a larger one from the file). Anything else found
-        (a signed or earlier-format value, not a regular file, a link, no file) goes the general way."""
+    def _read_pickle(self: L, location: str, serializer: PickleSerializer, unsigned: bool) -> L:
+        """``read`` with the default ``PickleSerializer``, in as few calls as the work takes: what ``_load`` and
+        ``PickleSerializer.unpickle``/``load`` do, the same checks and errors. An unsigned pickle read while nothing
+        is signed (``unsigned``) is unpickled here (a small file from its bytes, a larger one from the file); a
+        signed or earlier-format value, or any value while signing, is checked by ``_unpickled`` (small) or
+        ``_streamed`` (large); not a regular file, a link or no file go the general way."""
         known = _PATHS.get((self._dir, location)) if type(location) is str else None
         path, where = known if known is not None else _path(self._dir, location)
         if where == _IN_DIR and _beneath.AT_SUPPORTED:  # _open's first try, without its call
@@ -476,7 +477,7 @@ class LocalResult(Result):
                     raise _not_a_file(path, mode)
                 os.lseek(fd, 0, os.SEEK_SET)
                 with open(fd, "rb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=False) as f:  # no isatty() call
-                    if f.peek(1)[:1] == _SIGNED_START:  # signed, or the earlier format: checked on the general way
+                    if not unsigned or f.peek(1)[:1] == _SIGNED_START:  # signing, or signed: checked as ever
                         return self._streamed(path, serializer, f)
                     try:
                         value = pickle.load(f)
@@ -491,7 +492,7 @@ class LocalResult(Result):
         finally:
             os.close(fd)
         if data is not None:
-            if data[:1] == _SIGNED_START:
+            if not unsigned or data[:1] == _SIGNED_START:
                 return self._unpickled(path, where, data, serializer)
             try:
                 value = pickle.loads(data)
