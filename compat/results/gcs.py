@@ -63,6 +63,10 @@ _CREDENTIALS = (
 )
 _NOT_FOUND = "nothing is stored under this name"
 _NO_BUCKET = "the bucket does not exist; create it, or correct the bucket name"
+_CHECKSUM_REFUSED = (
+    "GCS refused the upload: what it received does not match the CRC32C of what was sent, so nothing was stored; "
+    "retry the write (the bytes changed on the way)"
+)
 
 _STATUSES: Mapping[int, tuple[type[ResultError], str]] = {
     400: (LocationError, "GCS refused the request as invalid; check the bucket and object names against its rules"),
@@ -349,6 +353,8 @@ class GCSResult(ObjectStoreResult):
                 return LocationTaken(f"gs://{self.bucket}/{name}", name)
             if status == 404 and missing_bucket:
                 return StorageError(f"{where}: {_NO_BUCKET} ({said})")
+            if status == 400 and "crc32c" in str(exc.message).lower():
+                return StorageError(f"{where}: {_CHECKSUM_REFUSED} ({said})")
             category, meaning = _STATUSES.get(status, (StorageError, "the request was refused"))
             return category(f"{where}: {meaning} ({said})")
         if isinstance(exc, auth_errors.GoogleAuthError):
