@@ -348,8 +348,7 @@ class LocalResult(Result):
             or serializer.keyring is not None
         ):
             return super().write(value, **context)
-        known = _PATHS.get((self._dir, template))
-        path, where = known if known is not None else _path(self._dir, template)
+        path, where = _path(self._dir, template)
         new = self.copy()
         new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
         provenance = self.provenance if self.keeps_records else None
@@ -635,21 +634,10 @@ class LocalResult(Result):
     def stored_identity(self, location: str) -> dict[str, Any] | None:
         """The file's size, modification time (ns) and inode: an atomic rewrite changes the inode, an edit in place
         the time or the size."""
-        known = _PATHS.get((self._dir, location)) if self._opens_own_files and type(location) is str else None
-        path, where = known if known is not None else self._place(location)
-        info = None
-        if where == _IN_DIR and _beneath.AT_SUPPORTED:  # _stat's first try without its call (a record asks per write)
-            try:
-                info = os.lstat(path)
-            except OSError:  # _stat says what it is
-                pass
-            else:
-                if stat.S_ISLNK(info.st_mode):
-                    info = None
+        path, where = self._place(location)
+        info = self._stat(path, where, location)
         if info is None:
-            info = self._stat(path, where, location)
-            if info is None:
-                raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
+            raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
         return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
 
     def record_bytes(self, location: str) -> bytes | None:
@@ -669,8 +657,7 @@ class LocalResult(Result):
         power cut is only a missing one (``no-record``: a JSON object cut short does not parse), never a wrong one.
         Its mode is the umask's: nothing of the record replaced is looked up (a link there is removed, never
         followed)."""
-        known = _PATHS.get((self._dir, location)) if self._opens_own_files and type(location) is str else None
-        path, where = known if known is not None else self._place(location)
+        path, where = self._place(location)
         try:
             if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
                 write_anew(path, data)

@@ -267,7 +267,7 @@ def _keyring(serializer: Any) -> Any:
 def signed(record: TargetRecord, serializer: Any) -> TargetRecord:
     """``record`` with ``key_id`` and ``signature`` set when ``serializer`` signs what it stores (the same key
     signs the record: a detached signature over every other field), else as it is."""
-    keys = getattr(serializer, "keyring", None)  # _keyring's, without its call: asked on every record written
+    keys = _keyring(serializer)
     if keys is None:
         return record
     unsigned = record.changed(key_id=keys.signer_id, signature=None)
@@ -329,7 +329,7 @@ class HashingWriter:
     def __init__(self, stream: BinaryIO, algorithm: str = HASH_ALGORITHM) -> None:
         self.stream = stream
         self.algorithm = algorithm
-        self.hash = new_hash(algorithm) if algorithm != "blake3" or not _BLAKE3 else _BLAKE3[0](max_threads=_BLAKE3[1])
+        self.hash = new_hash(algorithm)
         self.size = 0
 
     def write(self, data: Any) -> int:
