@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
@@ -112,12 +112,23 @@ def code_of(task: Task) -> str | None:
 
 def input_fingerprint(value: Any) -> str:
     """The fingerprint of an input value, or ``unfingerprintable:<type>`` when it has no deterministic one."""
-    from compat.engine.fingerprints import value_fingerprint
-
     try:
-        return value_fingerprint(value)
+        return (_value_fingerprint or _fingerprinter())(value)
     except TypeError:  # Unfingerprintable is a TypeError
         return f"{UNFINGERPRINTABLE}{type(value).__qualname__}"
+
+
+_value_fingerprint: Callable[[Any], str] | None = None
+"""``value_fingerprint``, once imported: the fingerprints' encoders load with the first input fingerprinted (an
+import statement run per input would cost as much as fingerprinting an int)."""
+
+
+def _fingerprinter() -> Callable[[Any], str]:
+    global _value_fingerprint
+    from compat.engine.fingerprints import value_fingerprint
+
+    _value_fingerprint = value_fingerprint
+    return value_fingerprint
 
 
 def list_fingerprint(parts: Iterable[str]) -> str:

@@ -7,6 +7,8 @@ import datetime
 import decimal
 import http
 import pathlib
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -71,3 +73,20 @@ def test_an_inputs_fingerprint_is_its_values(value: Any, pinned: str) -> None:
 
 def test_an_input_without_a_fingerprint_is_recorded_as_unfingerprintable_with_its_type() -> None:
     assert input_fingerprint(object()) == "unfingerprintable:object"
+
+
+REGISTERED_INT = """
+from compat.engine.fingerprints import register_fingerprint, value_fingerprint
+from compat.engine.staleness import input_fingerprint
+before = value_fingerprint(7)
+register_fingerprint(int, lambda value: str(value % 2))
+assert value_fingerprint(7) == value_fingerprint(9) != before, "registered for int, not used"
+assert value_fingerprint([7]) == value_fingerprint([9]), "registered for int, not used inside a list"
+assert input_fingerprint(7) == value_fingerprint(7)
+print("ok")
+"""
+
+
+def test_a_fingerprint_registered_for_a_built_in_scalar_type_is_used_for_its_values() -> None:
+    proc = subprocess.run([sys.executable, "-c", REGISTERED_INT], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
