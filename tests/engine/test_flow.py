@@ -434,3 +434,81 @@ def test_a_run_leaves_a_programs_own_freeze_alone() -> None:
     finally:
         gc.unfreeze()
     assert any(obj is kept for obj in gc.get_objects())
+
+
+def test_no_full_collection_runs_while_a_flow_is_built() -> None:
+    # a full pass falls due whenever the oldest generation grew by a quarter: a large flow grows it that fast
+    import gc
+
+    passes: list[int] = []
+
+    def counted(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            passes.append(1)
+
+    @task
+    def one(x: int) -> int:
+        return x
+
+    thresholds = gc.get_threshold()
+    gc.freeze()  # the oldest generation starts empty: each young collection's survivors are growth
+    gc.collect()
+    gc.set_threshold(10, 1, 1)
+    gc.callbacks.append(counted)
+    try:
+        with Flow("built") as flow:
+            x = one(0)
+            for _ in range(300):
+                x = one(x)
+            gc.collect(1)  # a collection of the middle generation, which would call for a full pass here
+    finally:
+        gc.callbacks.remove(counted)
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+    assert passes == [] and len(flow.tasks) == 301
+
+
+def test_cyclic_garbage_dropped_while_a_flow_is_built_is_still_collected() -> None:
+    import gc
+    import weakref
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    @task
+    def one(x: int) -> int:
+        return x
+
+    with Flow("young garbage") as flow:
+        dropped = weakref.ref(Node())
+        x = one(0)
+        for _ in range(20_000):  # young collections run as the flow grows
+            if dropped() is None:
+                break
+            x = one(x)
+        collected = dropped() is None
+    assert collected and gc.isenabled() and len(flow.tasks) < 20_001
+
+
+def test_the_programs_collector_thresholds_come_back_when_the_last_block_closes() -> None:
+    import gc
+
+    thresholds = gc.get_threshold()
+    with pytest.raises(ValueError, match="inner"):
+        with Flow("outer"):
+            with Flow("inner"):
+                raise ValueError("inner")
+    assert gc.get_threshold() == thresholds
+
+
+def test_thresholds_the_program_sets_inside_the_block_stay() -> None:
+    import gc
+
+    thresholds = gc.get_threshold()
+    try:
+        with Flow("own thresholds"):
+            gc.set_threshold(500, 5, 5)
+        assert gc.get_threshold() == (500, 5, 5)
+    finally:
+        gc.set_threshold(*thresholds)
