@@ -443,8 +443,7 @@ class TaskRun:
                 location=location,
                 code="write-once",
             )
-        return Success(f"ran and stored its output at {location!r}", result=value, location=location,
-                       record=written.written_record, **why)
+        return Success.stored(value, location, record=written.written_record, **why)
 
     def keep_aside(self, target: Result, location: str, signed_by: str | None) -> None:
         kept = target.keep_aside(target.resolve(location))

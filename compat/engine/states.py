@@ -43,7 +43,7 @@ class State:
     """The outcome (or progress) of a run: ``message`` says why, ``result`` holds the value, ``location``
     where the value is stored (None when it is kept only in memory)."""
 
-    __slots__ = ("changes", "code", "location", "map_states", "message", "record", "result")  # one per task: small
+    __slots__ = ("_message", "changes", "code", "location", "map_states", "record", "result")  # one per task: small
 
     def __init__(
         self,
@@ -56,13 +56,32 @@ class State:
         changes: tuple[Change, ...] = (),
         record: TargetRecord | None = None,
     ) -> None:
-        self.message = message
+        self._message: str | None = message
         self.result = result
         self.location = location
         self.map_states = map_states
         self.code = code
         self.changes = changes
         self.record = record
+
+    @classmethod
+    def stored(cls, result: Any, location: str, **why: Any) -> State:
+        """The state of a run that ran and stored its output at ``location``: its message, "ran and stored its
+        output at '...'", is made when read. A finished run keeps one State per task, and that text, which only
+        repeats the location, was a tenth of what it kept per task."""
+        state = cls("", result, location, **why)
+        state._message = None
+        return state
+
+    @property
+    def message(self) -> str:
+        """Why the run is in this state."""
+        message = self._message
+        return message if message is not None else f"ran and stored its output at {self.location!r}"
+
+    @message.setter
+    def message(self, message: str) -> None:
+        self._message = message
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the state's kind, ``code`` (the reason code, when a target or cache decided it), what changed

@@ -40,3 +40,31 @@ def test_failed_keeps_its_exception_and_shows_its_message_in_repr() -> None:
     state = Failed("raised ValueError: boom", exception=error)
     assert state.exception is error
     assert repr(state) == "<Failed: 'raised ValueError: boom'>"
+
+
+def test_a_stored_success_says_where_its_output_is_stored() -> None:
+    state = Success.stored([1], "out/1.pkl", code="missing")
+    assert (state.message, state.result, state.location, state.code) == (
+        "ran and stored its output at 'out/1.pkl'", [1], "out/1.pkl", "missing")
+
+
+def test_a_stored_success_keeps_no_message_text_of_its_own() -> None:
+    # a finished run keeps one State per task: the text is made from the location when read
+    state = Success.stored(1, "out/1.pkl")
+    assert state._message is None and state.to_dict()["message"] == "ran and stored its output at 'out/1.pkl'"
+
+
+def test_a_stored_success_pickles_and_copies_with_its_message() -> None:
+    import copy
+    import pickle
+
+    state = Success.stored(1, "out/1.pkl")
+    for again in (pickle.loads(pickle.dumps(state)), copy.copy(state)):
+        assert type(again) is Success and again.message == "ran and stored its output at 'out/1.pkl'"
+
+
+def test_a_states_message_can_be_replaced_or_extended() -> None:
+    state = Success.stored(1, "out/1.pkl")
+    state.message += " (and more)"
+    assert state.message == "ran and stored its output at 'out/1.pkl' (and more)"
+    assert repr(state) == "<Success: \"ran and stored its output at 'out/1.pkl' (and more)\">"
