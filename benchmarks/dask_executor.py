@@ -175,6 +175,8 @@ def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
               f"{statistics.median(floor) / n * 1e3:.3f}, DaskExecutor {min(ours) / n * 1e3:.3f} / "
               f"{statistics.median(ours) / n * 1e3:.3f}: {min(ours) / min(floor):.2f}x fastest, "
               f"{statistics.median(ratios):.2f}x median of the rounds' ratios (target <= 1.15x)")
+        print("  rounds in order, ms: " + "; ".join(f"{raw * 1e3:.0f} / {mine * 1e3:.0f}" for raw, mine in zip(floor, ours))
+              + f" ({floor_name} / DaskExecutor)")
         for where, part in (("this process (caller, client, scheduler)", 0), ("the workers", 1)):
             raw_cpu, our_cpu = ([seconds[part] for seconds in side] for side in cpu.values())
             print(f"  CPU ms/task in {where}, fastest / median: {floor_name} {min(raw_cpu) / n * 1e3:.3f} / "
