@@ -2,7 +2,10 @@
 
 Shaped like Prefect 1.x's: ``address`` connects to a running scheduler (and leaves it running); otherwise a
 temporary cluster (``distributed.LocalCluster`` unless ``cluster_class`` is given, built with ``cluster_kwargs``)
-is started for the run and closed after it. ``client_kwargs`` go to ``distributed.Client``. dask.distributed is
+is started for the run and closed after it. ``client_kwargs`` go to ``distributed.Client``. With ``address``, one
+client serves run after run (connecting and closing cost a run 20-40 ms, and the close waited for the scheduler
+to release every task of the run): a run finding it closed or disconnected (the scheduler went away or was
+restarted) connects again, and it is closed by ``close()``, when the executor is garbage, or at exit. dask.distributed is
 imported when a DaskExecutor is made, never at ``import compat``; without it the error says what to install.
 
 How a run uses the cluster:
@@ -32,11 +35,13 @@ How a run uses the cluster:
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import itertools
 import logging
 import pickle
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -91,16 +96,20 @@ class DaskExecutor(Executor):
         self._cluster_factory = _cluster_class(cluster_class, distributed)  # a bad dotted path fails here, early
         self.cluster_kwargs = dict(cluster_kwargs or {})
         self.client_kwargs = {"set_as_default": False, **(client_kwargs or {})}  # as Prefect: leave dask's default
-        self.client: Any = None
+        self.client: Any = None  # the run's client, while a run goes on
         self._cluster: Any = None
+        self._kept: Any = None  # with address: the client kept from run to run (_connect), and its finalizer
+        self._closer: weakref.finalize | None = None
         self._topic = ""
         self._run_id = ""
         self._keys = itertools.count()
         self._shared: dict[int, tuple[str, ...]] = {}
         self._pickled: dict[int, tuple[Any, bytes]] = {}  # the run's functions and classes, pickled once (dumps)
         self._held: list[tuple[_Run, bytes, tuple[Any, ...]]] = []  # submitted, not sent yet (flush)
+        self._sent: list[Any] = []  # every dask future of the run, released when it ends (__exit__)
         self._unwatched: list[_Run] = []  # sent, their callbacks not yet handed to the client's thread (flush)
         self._received: dict[str, bytes] = {}  # the pickled summaries workers sent, by key (run(summary=True))
+        self._on_event = functools.partial(_event, self._received)  # no reference to self: the client holds it
         self._process = ""
         self._level = logging.INFO  # what the caller's loggers handle (listened_level), taken when a run starts
         self._context: Any = None  # the dask future of the run's context, when it is large enough to share
@@ -113,13 +122,7 @@ class DaskExecutor(Executor):
             raise RuntimeError("this DaskExecutor is already running a flow; give each concurrent run its own")
         distributed = _import_distributed()
         if self.address is not None:
-            try:
-                self.client = distributed.Client(self.address, **self.client_kwargs)
-            except OSError as exc:  # dask raises OSError (or its TimeoutError) when no scheduler answers in time
-                raise FlowError(
-                    f"cannot connect to the dask scheduler at {self.address!r}: {exc}; check that it is running and "
-                    "reachable from here (DaskExecutor(address=...)), or leave address out to start a local cluster"
-                ) from exc
+            self.client = self._connect(distributed)
         else:
             self._cluster = self._cluster_factory(**self.cluster_kwargs)
             try:
@@ -134,25 +137,70 @@ class DaskExecutor(Executor):
         self._pickled = {}
         self._held = []
         self._unwatched = []
-        self._received = {}
+        self._sent = []
+        self._received.clear()
         self._process = process()
         self._level = listened_level()
-        self._topic = f"compat-logs-{self._run_id}"
-        self.client.subscribe_topic(self._topic, self._event)
+        # the client's own topic: the scheduler drops its events once the client has left (subscribed per run, as
+        # a client reconnected to a restarted scheduler is subscribed to nothing there)
+        self._topic = self.client.id
+        self.client.subscribe_topic(self._topic, self._on_event)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         client, cluster, self.client, self._cluster = self.client, self._cluster, None, None
+        sent, self._sent = self._sent, []
         self._pickled = {}  # the run's functions, kept alive while their ids were in use
-        self._received = {}
+        self._received.clear()
+        self._context = None
         try:
-            if client is not None:
-                if client.status == "running":
-                    client.unsubscribe_topic(self._topic)
+            if client is not None and client is self._kept:
+                self._release(client, sent)
+            elif client is not None:
                 client.close()
         finally:
             if cluster is not None:
                 cluster.close()
+
+    def _release(self, client: Any, futures: list[Any]) -> None:
+        """What a run made on the cluster of a kept client, released as closing the client did: the unfinished
+        tasks of an interrupted run cancelled, every value forgotten. Not left to the futures' garbage collection: a
+        value that failed to come back keeps its exception in the client, whose traceback holds this run's frames,
+        the executor and its futures, which would then never be released (nor the executor collected)."""
+        if client.status != "running":
+            return
+        client.unsubscribe_topic(self._topic)
+        unfinished = [future for future in futures if future.status == "pending"]
+        if unfinished:
+            client.cancel(unfinished)
+        for future in futures:
+            future.release()
+
+    def _connect(self, distributed: Any) -> Any:
+        """The client kept for the scheduler at ``address``, connected again if it is closed or lost its scheduler
+        (a client reconnects to a scheduler restarted at its address by itself, but only for a while)."""
+        kept = self._kept
+        if kept is not None and kept.status == "running" and not kept.scheduler_comm.closed():
+            return kept
+        if kept is not None:  # lost: stop its reconnecting too, lest it come back beside the new one
+            self.close()
+            kept.close()
+        try:
+            client = distributed.Client(self.address, **self.client_kwargs)
+        except OSError as exc:  # dask raises OSError (or its TimeoutError) when no scheduler answers in time
+            raise FlowError(
+                f"cannot connect to the dask scheduler at {self.address!r}: {exc}; check that it is running and "
+                "reachable from here (DaskExecutor(address=...)), or leave address out to start a local cluster"
+            ) from exc
+        self._kept, self._closer = client, weakref.finalize(self, _close, client)
+        return client
+
+    def close(self) -> None:
+        """Close the client kept for ``address`` between runs (a later run connects again). Called when the
+        executor is garbage collected, and at exit, if not before."""
+        closer, self._kept, self._closer = self._closer, None, None
+        if closer is not None:
+            closer()
 
     # -- the futures contract -------------------------------------------------------------------------------
 
@@ -208,6 +256,7 @@ class DaskExecutor(Executor):
             for submitted, future in zip(sent, futures):
                 submitted.output = future
             self._unwatched += sent
+            self._sent += futures
 
     def _share_context(self, context: Mapping[str, Any]) -> None:
         """With the run's first unit: a large context (a large parameter value) goes to the cluster once, as a task
@@ -217,6 +266,7 @@ class DaskExecutor(Executor):
         if len(dumps(context, {})) >= SHARED_CONTEXT_BYTES:
             self._shared = shared_ids(context)
             self._context = self.client.submit(keep, context, key=f"context-{self._run_id}", pure=False)
+            self._sent.append(self._context)
 
     def outcome(self, future: Any) -> State:
         return self.outcomes([future])[0]
@@ -255,14 +305,6 @@ class DaskExecutor(Executor):
         run.state, run.shape = pickle.loads(blob)
         run.provisional = False
         return True
-
-    def _event(self, event: tuple[float, Mapping[str, Any]]) -> None:
-        """An event on the run's topic, in the client's thread: a summary a worker sent, or a log record."""
-        fields = event[1]
-        if "summary" in fields:
-            self._received[str(fields["key"])] = fields["summary"]
-        else:
-            _log_event(event)
 
     def _fetch(self, futures: list[Any]) -> list[Any]:
         """The results of finished dask futures, in one request; one that cannot be fetched becomes
@@ -315,7 +357,9 @@ class DaskExecutor(Executor):
         if not outputs:
             return []
         keys = [f"{output.key}-state" for output in outputs]
-        return list(self.client.map(summarize, outputs, key=keys, pure=False))
+        summaries = list(self.client.map(summarize, outputs, key=keys, pure=False))
+        self._sent += summaries
+        return summaries
 
     def _unsettled(self, run: Any, state: State) -> State:
         if not (isinstance(run, _Run) and run.provisional):
@@ -443,6 +487,29 @@ def _unpicklable(unit: Any, exc: Exception) -> str:
 
 
 # -- back in the caller -----------------------------------------------------------------------------------------
+
+
+def _event(received: dict[str, bytes], event: tuple[float, Any]) -> None:
+    """An event on the run's topic, in the client's thread: a summary a worker sent (kept in ``received``), a log
+    record, or one of the scheduler's own events about the client (ignored)."""
+    fields = event[1]
+    if not isinstance(fields, Mapping):
+        return
+    if "summary" in fields:
+        received[str(fields["key"])] = fields["summary"]
+    elif "msg" in fields:
+        _log_event(event)
+
+
+def _close(client: Any) -> None:
+    """Close a kept client (a finalizer: it may run at exit, when dask's loop may be stopping). One that lost its
+    scheduler is left to stop reconnecting by itself: closing it cancels that, and dask logs the cancellation."""
+    if client.status != "running":
+        return
+    try:
+        client.close()
+    except Exception:  # noqa: BLE001 - nothing is left to do with a client that cannot close
+        logging.getLogger(__name__).debug("closing the dask client failed", exc_info=True)
 
 
 def _log_event(event: tuple[float, Mapping[str, Any]]) -> None:

@@ -783,3 +783,144 @@ def test_a_plain_value_leaves_the_worker_without_a_pickling_pass_to_check_it(mon
     states = [Success("ran", result=value) for value in (None, True, 3, 2.5, 1j, "text", b"bytes")]
     assert [_shippable(state) for state in states] == states
     assert _shippable(Success("ran", result=[3])).is_failed()  # anything else is still checked
+
+
+# -- one client from run to run (DaskExecutor(address=...)) ------------------------------------------------------
+
+
+def _clients_added(observer: Any, since: int) -> list[str]:
+    """The clients that connected to the observer's scheduler after its ``since``-th event on the "all" topic,
+    the observer's own excepted."""
+    events = observer.get_events("all")[since:]
+    return [msg["client"] for _, msg in events if msg.get("action") == "add-client" and msg["client"] != observer.id]
+
+
+def _wait_until_gone(observer: Any, client_id: str) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if client_id not in observer.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.clients)):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_runs_of_one_executor_share_one_client_connection(dask_address: str) -> None:
+    from distributed import Client
+
+    with Flow("f") as flow:
+        node = inc(1)
+    executor = DaskExecutor(address=dask_address)
+    with Client(dask_address, timeout=10) as observer:
+        since = len(observer.get_events("all"))
+        assert flow.run(executor=executor).result[node].result == 2
+        assert flow.run(executor=executor).result[node].result == 2
+        assert len(_clients_added(observer, since)) == 1
+    executor.close()
+
+
+def test_closing_the_executor_disconnects_the_client_it_kept(dask_address: str) -> None:
+    from distributed import Client
+
+    with Flow("f") as flow:
+        inc(1)
+    executor = DaskExecutor(address=dask_address)
+    with Client(dask_address, timeout=10) as observer:
+        since = len(observer.get_events("all"))
+        flow.run(executor=executor)
+        [kept] = _clients_added(observer, since)
+        executor.close()
+        assert _wait_until_gone(observer, kept)
+        assert flow.run(executor=executor).is_successful()  # a later run connects again
+
+
+def test_an_executor_nobody_references_disconnects_the_client_it_kept(dask_address: str) -> None:
+    import gc
+
+    from distributed import Client
+
+    with Flow("f") as flow:
+        inc(1)
+    executor = DaskExecutor(address=dask_address)
+    with Client(dask_address, timeout=10) as observer:
+        since = len(observer.get_events("all"))
+        flow.run(executor=executor)
+        [kept] = _clients_added(observer, since)
+        del executor
+        gc.collect()
+        assert _wait_until_gone(observer, kept)
+
+
+def test_an_executor_whose_value_could_not_come_back_is_garbage_collected(
+    dask_address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import weakref
+
+    monkeypatch.setattr(sys.modules[__name__], "UNPICKLING_FAILS_HERE", True)
+    # dask logs the failed unpickling with the exception, and pytest keeps the records it captures
+    monkeypatch.setattr(logging.getLogger("distributed.protocol"), "propagate", False)
+    with Flow("f") as flow:
+        only_on_workers()
+    executor = DaskExecutor(address=dask_address)
+    state = flow.run(executor=executor)
+    assert isinstance(state, Failed)
+    gone = weakref.ref(executor)
+    del executor, state  # the exception's traceback held the run's frames, and they the executor and its futures
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_run_after_the_scheduler_was_restarted_at_its_address_connects_again() -> None:
+    from distributed import LocalCluster
+
+    port = _free_port()
+    options = {"n_workers": 1, "threads_per_worker": 1, "processes": False, "protocol": "tcp", "scheduler_port": port,
+               "host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}
+    with Flow("f") as flow:
+        node = inc(1)
+    with LocalCluster(**options) as first:
+        executor = DaskExecutor(address=first.scheduler_address)
+        assert flow.run(executor=executor).result[node].result == 2
+    with LocalCluster(**options):
+        state = flow.run(executor=executor)
+        assert state.is_successful(), state.message
+        assert state.result[node].result == 2
+        executor.close()
+
+
+def test_a_run_after_the_scheduler_went_away_is_a_flow_error_naming_its_address() -> None:
+    from distributed import LocalCluster
+
+    with Flow("f") as flow:
+        node = inc(1)
+    with LocalCluster(n_workers=1, processes=False, protocol="tcp", host="127.0.0.1", scheduler_port=0,
+                      dashboard_address="127.0.0.1:0") as cluster:
+        address = cluster.scheduler_address
+        executor = DaskExecutor(address=address, client_kwargs={"timeout": 2})
+        assert flow.run(executor=executor).result[node].result == 2
+    with pytest.raises(FlowError, match=f"cannot connect to the dask scheduler at '{address}'"):
+        flow.run(executor=executor)
+
+
+def test_a_run_leaves_none_of_its_tasks_on_the_scheduler_of_a_kept_client(dask_address: str) -> None:
+    from distributed import Client
+
+    with Flow("f") as flow:
+        chained = inc(inc(1))
+        inc(chained)
+    executor = DaskExecutor(address=dask_address)
+    assert flow.run(executor=executor).is_successful()
+    with Client(dask_address, timeout=10) as observer:
+        deadline = time.monotonic() + 30
+        left = ["?"]
+        while left and time.monotonic() < deadline:
+            left = observer.run_on_scheduler(lambda dask_scheduler: [k for k in dask_scheduler.tasks if "inc-" in str(k)])
+            time.sleep(0.1)
+    assert left == []
+    executor.close()
