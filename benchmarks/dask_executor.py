@@ -8,7 +8,8 @@ LocalExecutor, side by side in one run, on a LocalCluster of 2 worker processes 
    each side first in every other round; fastest and median. Target (issue 27): <= 1.15x both. Each row also gives
    the CPU time each side costs, less swayed by other processes than the wall time: this process's (the calling
    thread, the client's thread and the LocalCluster's scheduler, which share its GIL) and the worker processes'.
-   Last, what a run's own client costs (connect, subscribe, close), which the raw sides, on one client, do not pay.
+   Last, what a run costs at its start and end whatever its size (on the client it keeps from run to run:
+   subscribing to its topic, unsubscribing).
 2. Speed-up for CPU-bound tasks: 8 tasks of a pure-Python loop, LocalExecutor time / DaskExecutor time.
    Target: >= 1.7x on 2 workers.
    (measured first: Prefect's executor, in (4), leaves plugins on the scheduler).
@@ -186,15 +187,15 @@ def overhead(client: Any, dask: DaskExecutor, n: int, rounds: int) -> None:
 
 
 def per_run(dask: DaskExecutor, rounds: int) -> None:
-    """What every run of a DaskExecutor(address=...) costs whatever its size, and the raw sides above do not pay:
-    its own client (connect, subscribe to the run's topic, unsubscribe and close)."""
+    """What every run of a DaskExecutor(address=...) costs at its start and end whatever its size, and the raw sides
+    above do not pay (on the client it keeps from run to run: subscribing to its topic, unsubscribing)."""
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         with dask:
             pass
         times.append(time.perf_counter() - start)
-    print(f"a run's own client (connect, subscribe, close), ms fastest / median: {min(times) * 1e3:.1f} / "
+    print(f"a run's start and end (subscribe, unsubscribe), ms fastest / median: {min(times) * 1e3:.1f} / "
           f"{statistics.median(times) * 1e3:.1f}")
 
 
