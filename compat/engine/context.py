@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from compat.engine.flow import Flow
 
-__all__ = ["active_flow", "enter_flow", "exit_flow", "flow_run_context", "task_run_context"]
+__all__ = ["active_flow", "enter_flow", "exit_flow", "flow_run_context", "task_run_context", "task_run_values"]
 
 _building: ContextVar[tuple[Flow, ...]] = ContextVar("compat_engine_building_flows", default=())
 
@@ -79,3 +79,47 @@ def task_run_context(
     context.update(flow_context["parameters"])
     context.update(inputs)
     return context
+
+
+def task_run_values(
+    flow_context: Mapping[str, Any],
+    task_name: str,
+    map_index: int | None,
+    inputs: Mapping[str, Any],
+    keys: Iterable[str],
+) -> dict[str, Any] | None:
+    """The entries of ``task_run_context`` named in ``keys``, and only those (None if one is not in it): what a
+    template using only ``keys`` renders alike with, without building the rest (a plan renders one location per
+    task, 100,000 for a large flow, and most templates name two or three keys; no ``task_run_id`` is drawn unless
+    asked for)."""
+    parameters = flow_context["parameters"]
+    values: dict[str, Any] = {}
+    for key in keys:  # task_run_context's order, from the last to win: inputs, parameters, the task's, the flow's
+        if key in inputs:
+            values[key] = inputs[key]
+        elif key in parameters:
+            values[key] = parameters[key]
+        elif key in _TASK_KEYS:
+            values[key] = _task_value(key, task_name, map_index)
+        elif key in flow_context:
+            values[key] = flow_context[key]
+        else:
+            return None
+    return values
+
+
+_TASK_KEYS = frozenset({"task_name", "task_full_name", "map_index", "task_run_id", "task_run_count"})
+"""The keys ``task_run_context`` sets per task run."""
+
+
+def _task_value(key: str, task_name: str, map_index: int | None) -> Any:
+    """One of ``_TASK_KEYS`` as ``task_run_context`` sets it."""
+    if key == "task_name":
+        return task_name
+    if key == "task_full_name":
+        return task_name if map_index is None else f"{task_name}[{map_index}]"
+    if key == "map_index":
+        return map_index
+    if key == "task_run_id":
+        return os.urandom(16).hex()
+    return 1  # task_run_count: the first attempt

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
-from compat.engine.context import task_run_context
+from compat.engine.context import task_run_context, task_run_values
 from compat.engine.parameter import Parameter
 from compat.engine.runner import _describe
 from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, invalidate_settings, judge
@@ -55,7 +55,8 @@ from compat.results.leases import Holder, Lease
 from compat.results.records import TargetRecord
 from compat.engine.task import Task
 from compat.errors import ArgumentTypeError
-from compat.results.base import Result, _short_repr
+from compat.results.base import Location, Result, _short_repr
+from compat.results.local import LocalResult
 
 if TYPE_CHECKING:
     from compat.engine.flow import Flow
@@ -186,7 +187,7 @@ class Planner:
         # step 1 for every task, once: the checks below and each step use the same copy
         self.results = choose_results((task for task in calls if not isinstance(task, Parameter)), flow.result)
         refuse_colliding_targets(flow.name, calls.items(), flow.result, self.results)
-        check_settings({id(result): result for result in self.results.values()}.values())
+        check_settings(self.results.values())
         self.flow = flow
         self.values = values
         self.flow_context = flow_context
@@ -195,6 +196,7 @@ class Planner:
             _warn_write_once(self.write_once, flow.result)
         self.invalidate = invalidate_settings(calls, flow.invalidate_on)
         self.steps: dict[Task, Step] = {}  # decided so far, in dependency order
+        self.wheres: dict[int, _Where] = {}  # by the chosen Result's id
         self.codes: dict[Any, str | None] = {}  # by function (a flow calls one @task many times)
 
     def plan(self, prune: bool = False) -> Plan:
@@ -213,7 +215,8 @@ class Planner:
                     steps[task] = Step(task, "skip", _not_needed(covered[task], direct), steps[task].location,
                                        "not-needed")
         plan = Plan(self.flow.name, {})
-        plan.steps = {task: steps[task] for task in self.calls}  # made here: not copied again
+        # in flow order, made here (not copied again): the steps are, when they were decided in that order
+        plan.steps = steps if order == list(self.calls) else {task: steps[task] for task in self.calls}
         return plan
 
     def covering(
@@ -243,52 +246,66 @@ class Planner:
             return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}",
                         code="parameter")
         result = self.results[task]
-        rendered, shown, undecided = self.locate(task, result)
+        where = self.where(result)
+        rendered, shown, undecided = self.locate(task, result, where)
         if task in self.refreshed:
             return Step(task, "run", _refresh_reason(self.refreshed[task]), shown, "refresh")
         if undecided is not None:
             return Step(task, "run", *undecided[:1], shown, undecided[1])
         step = self.look_up(task, result, rendered, shown)
-        if step.action == "run" and step.code in _REBUILDS:
-            step = self.leased(step, result, rendered)
+        if where.lease and step.action == "run" and step.code in _REBUILDS:
+            step = self.leased(step, result, rendered, where.lease)
         if task in self.write_once and step.action == "cached":
             return Step(task, "cached", f"not refreshed: its {type(result).__name__} is write-once (overwrite=False), "
                                         f"so its stored output stands; {step.reason}", shown, "write-once",
                         step.changes, step.record)
         return step
 
-    def locate(self, task: Task, result: Result) -> tuple[str | None, str | None, tuple[str, str] | None]:
+    def where(self, result: Result) -> _Where:
+        """What this plan knows of ``result`` before any task: decided once for all the tasks that share it."""
+        where = self.wheres.get(id(result))  # the chosen Results are kept in self.results: no id is reused
+        if where is None:
+            where = self.wheres[id(result)] = _Where(result, self.flow.lease)
+        return where
+
+    def locate(
+        self, task: Task, result: Result, where: _Where
+    ) -> tuple[str | None, str | None, tuple[str, str] | None]:
         """``(rendered, resolved, None)`` when the location renders from parameters and context alone, else
         ``(None, None, (why not, reason code))``."""
         call = self.calls[task]
         if call.mapped is not None:
             return None, None, ("mapped: each child checks its own target when it runs", "mapped")
-        location = result.template
-        if location is None:
-            if keeps_in_memory(result):
-                return None, None, ("no target: no Result is configured, so its output is kept in memory only",
-                                    "no-target")
-            return None, None, ("no target: its Result has no location template, so each run writes a new output",
-                                "no-target")
-        keys = template_keys(location)  # None: a callable, which may use any key
-        if keys is not None and not keys.isdisjoint(_FRESH_KEYS):
-            fresh = [key for key in _FRESH_KEYS if key in keys]
-            return None, None, (f"no target: its location names {{{fresh[0]}}}, which is new on every run",
-                                "no-target")
+        if where.undecided is not None:
+            return None, None, where.undecided
+        keys = where.keys  # None: a callable, which may use any key
         if call.keys and (keys is None or not keys.isdisjoint(call.keys)):
             upstream = [key for up, key in zip(call.upstream, call.keys)
                         if key is not None and not isinstance(up, Parameter) and (keys is None or key in keys)]
             if upstream:
                 depends = ", ".join(repr(key) for key in dict.fromkeys(upstream))
-                how = "is computed from the run's inputs, including" if callable(location) else "depends on"
+                how = "is computed from the run's inputs, including" if keys is None else "depends on"
                 return None, None, (f"location {how} upstream output {depends}", "upstream-location")
-        inputs = self.known_inputs(task)
         try:
-            rendered = result.render(location, task_run_context(self.flow_context, task.name, None, inputs))
+            rendered = self.render(task, result, where)
             return rendered, None if rendered is None else result.resolve(rendered), None
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
             return None, None, (f"cannot render the output location, so the run fails there: {_describe(exc)}",
                                 "bad-location")
+
+    def render(self, task: Task, result: Result, where: _Where) -> str | None:
+        """The location the task's run will render: from the entries of its run's context that the template names,
+        where the backend's ``render`` reads no others; from the whole context otherwise, and to raise the error
+        of a template that cannot be rendered (it lists every key there is)."""
+        inputs = self.known_inputs(task)
+        if where.renders_from_keys:
+            values = task_run_values(self.flow_context, task.name, None, inputs, where.keys)  # type: ignore[arg-type]
+            if values is not None:
+                try:
+                    return result.render(where.template, values)
+                except Exception:  # a key only a format spec names, say: rendered again below, as the run would
+                    pass
+        return result.render(where.template, task_run_context(self.flow_context, task.name, None, inputs))
 
     def known_inputs(self, task: Task) -> dict[str, Any]:
         """The inputs of ``task`` known before the run: its constants and the parameters it takes."""
@@ -301,15 +318,13 @@ class Planner:
 
     def look_up(self, task: Task, result: Result, rendered: str | None, shown: str | None) -> Step:
         """Step 2/3's question, answered without reading: is a reusable output stored at ``rendered``, and does
-        its record agree with the task's code and inputs now?"""
+        its record agree with the task's code and inputs now? Existence is asked first: a target not stored yet
+        (every target of a first run) costs that one look-up, a stored one also the record's."""
         caches = result.caches
         try:
-            # a record that describes the stored object says it exists: one look-up fewer for most targets
-            record = None if caches or shown is None else result.record(shown, resolved=True)
-            found = record is not None or stored_at(result, rendered, shown)
-            if caches:
-                record = result.record(shown, resolved=True) if found else None  # type: ignore[arg-type]
-                exists = found or result.exists_at(result.resolve(rendered))  # type: ignore[arg-type]
+            found = stored_at(result, rendered, shown)
+            record = result.record(shown, resolved=True) if found else None  # type: ignore[arg-type]
+            exists = found or (caches and result.exists_at(shown))  # type: ignore[arg-type]
         except Exception as exc:  # a backend failing: the run fails at the same check
             return Step(task, "run", f"cannot check the target {rendered!r}, so the run fails there: {_describe(exc)}",
                         shown, "check-failed")
@@ -332,11 +347,9 @@ class Planner:
         code = "write-once" if stale is not None else verdict.code
         return Step(task, "cached", reason, shown, code, verdict.changes, record)
 
-    def leased(self, step: Step, result: Result, rendered: str | None) -> Step:
-        """``step`` as ``leased`` when the task would take a lease and another run holds it now."""
-        own = getattr(result, "lease", None)
-        setting = own if own is not None else self.flow.lease
-        if not setting or rendered is None or not result.can_lease:
+    def leased(self, step: Step, result: Result, rendered: str | None, setting: Lease | bool) -> Step:
+        """``step`` as ``leased`` when another run holds the target's lease now (``setting``: the task's lease=)."""
+        if rendered is None:
             return step
         try:
             holder = result.lease_holder(rendered)
@@ -392,6 +405,43 @@ class Planner:
 
 _FRESH_KEYS = ("flow_run_id", "task_run_id")
 """Template keys whose value is new on every run: a location naming one is never found again."""
+
+
+class _Where:
+    """What a plan knows of one chosen Result before it looks at any task: its template and the keys it names,
+    why no target can be looked up (``undecided``: why, reason code), the lease its tasks take (None: none), and
+    whether its ``render`` reads only the keys its template names. The calls of one ``@task`` share their Result
+    (``choose_results``), so this is decided once for all of them, not once per task."""
+
+    __slots__ = ("keys", "lease", "renders_from_keys", "template", "undecided")
+
+    def __init__(self, result: Result, flow_lease: Lease | bool | None) -> None:
+        self.template = template = result.template
+        self.keys = keys = template_keys(template)
+        self.undecided = _no_target(result, template, keys)
+        own = getattr(result, "lease", None)  # a Result subclass may skip Result.__init__
+        setting = own if own is not None else flow_lease
+        # a task run takes a lease only with a setting and a backend that can lease (it fails otherwise), so
+        # without both there is no lease to find
+        self.lease = setting if setting and result.can_lease else None
+        self.renders_from_keys = keys is not None and type(result).render in _RENDERS_FROM_KEYS
+
+
+_RENDERS_FROM_KEYS = (Result.render, LocalResult.render)
+"""``render`` methods that read no key of the context but those the template names (``render_location``'s
+``format_map``): a location is rendered alike from those entries alone. A backend's own ``render`` may read more."""
+
+
+def _no_target(result: Result, template: Location, keys: frozenset[str] | None) -> tuple[str, str] | None:
+    """Why no target of ``result`` can be looked up before the run (its sentence and reason code), or None."""
+    if template is None:
+        if keeps_in_memory(result):
+            return "no target: no Result is configured, so its output is kept in memory only", "no-target"
+        return "no target: its Result has no location template, so each run writes a new output", "no-target"
+    if keys is not None and not keys.isdisjoint(_FRESH_KEYS):
+        fresh = [key for key in _FRESH_KEYS if key in keys]
+        return f"no target: its location names {{{fresh[0]}}}, which is new on every run", "no-target"
+    return None
 
 _REBUILDS = frozenset({"missing", "expired", "refresh", "invalidated", "code-changed", "inputs-changed", "upstream-changed",
                        "unreadable", "untrusted", "invalid"})
@@ -491,7 +541,19 @@ def _not_needed(cached: list[str], direct: bool) -> str:
 
 
 def _topological(flow: Flow) -> list[Task]:
-    """The flow's tasks in dependency order (Kahn's algorithm; the flow refuses cycles when it is built)."""
+    """The flow's tasks in dependency order: the order they were added in, when each one's upstream tasks came
+    before it (a flow built by calling tasks, whose calls take tasks that exist); else Kahn's algorithm (an edge
+    added afterwards, ``set_upstream``, may point back). The flow refuses cycles when it is built."""
+    calls = flow.calls
+    added: set[Task] = set()
+    for task, call in calls.items():
+        if call.upstream and not added.issuperset(call.upstream):
+            return _kahn(flow)
+        added.add(task)
+    return list(calls)
+
+
+def _kahn(flow: Flow) -> list[Task]:
     waiting = {task: len(call.upstream) for task, call in flow.calls.items()}
     ready = [task for task, count in waiting.items() if count == 0]
     order: list[Task] = []

@@ -79,12 +79,20 @@ def choose_results(tasks: Iterable[Task], default_result: Result | None) -> dict
     shared, so they are only read (a run chooses its own)."""
     chosen: dict[tuple[int, ...], Result] = {}
     results: dict[Task, Result] = {}
+    last: Task | None = None
+    result = KEPT_IN_MEMORY
     for task in tasks:
-        # the settings choose_result reads, by identity: the tasks hold them, so no id is reused meanwhile
-        how = (id(task.result), id(task.target), id(task.validators), id(task.cache_for), id(task.cache_validators))
-        result = chosen.get(how)
-        if result is None:
-            result = chosen[how] = choose_result(task, default_result)
+        # the settings choose_result reads, by identity: the tasks hold them, so no id is reused meanwhile. The
+        # calls of one @task usually come one after another: the same objects as the last task's choose its Result
+        if last is None or not (task.result is last.result and task.target is last.target
+                                and task.validators is last.validators and task.cache_for is last.cache_for
+                                and task.cache_validators is last.cache_validators):  # fmt: skip
+            how = (id(task.result), id(task.target), id(task.validators), id(task.cache_for),
+                   id(task.cache_validators))
+            result = chosen.get(how)  # type: ignore[assignment]
+            if result is None:
+                result = chosen[how] = choose_result(task, default_result)
+            last = task
         results[task] = result
     return results
 
@@ -138,8 +146,11 @@ def check_settings(results: Iterable[Result]) -> None:
     ``$RESULTS_COMPAT_SIGNING_KEY``), before anything runs or is looked up: found inside a run, it would fail
     every task, and must never be mistaken for unreadable stored data. ``results``: each task's (``choose_result``)."""
     seen: set[int] = set()
+    last = None
     for result in results:
-        serializer = result.serializer
+        if result is last:  # shared by the calls of one @task, which come one after another
+            continue
+        last, serializer = result, result.serializer
         if id(serializer) not in seen:
             seen.add(id(serializer))
             getattr(serializer, "keyring", None)  # a PickleSerializer parses its keys here, raising if unusable
@@ -155,15 +166,18 @@ def refuse_colliding_targets(
     (``choose_result``)."""
     seen: dict[tuple[Any, ...], Task] = {}
     stores: dict[int, Any] = {}  # each chosen Result's store, by identity (tasks of one @task share one)
+    last: Result | None = None
+    keys: frozenset[str] | None = None
     for task, call in calls:
-        if isinstance(task, Parameter):  # its value is given, never stored
+        result = chosen.get(task)
+        if result is None:  # a parameter: its value is given, never stored
             continue
-        template = task.target if task.target is not None else (task.result or default or KEPT_IN_MEMORY).template
-        if not isinstance(template, str):  # None: the backend picks a new name per write; a callable: unknowable
+        if result is not last:  # the template and its keys, once per run of tasks sharing their Result
+            last, template = result, result.template
+            # None: the backend picks a new name per write; a callable: unknowable
+            keys = template_keys(template) if isinstance(template, str) else None
+        if keys is None:
             continue
-        result = chosen[task]
-        keys = template_keys(template)
-        assert keys is not None  # a str's
         if call.mapped is not None and keys.isdisjoint(PER_CHILD_KEYS) and keys.isdisjoint(call.mapped):
             mapped = ", ".join("{" + key + "}" for key in sorted(call.mapped))
             raise FlowError(
@@ -172,9 +186,9 @@ def refuse_colliding_targets(
                 f"add {{map_index}} (e.g. '{{task_name}}-{{map_index}}.pkl'), or use {{task_full_name}} or a mapped "
                 f"input ({mapped})"
             )
+        if "task_run_id" in keys or not keys.isdisjoint(call.constants) or not keys.isdisjoint(call.keys):
+            continue  # a field that may differ between tasks whatever their names: an input, a fresh id
         rendering = _rendering(task, call, result, default, stores, keys)
-        if rendering is None:
-            continue
         first = seen.setdefault(rendering, task)
         if first is not task:
             raise FlowError(
@@ -191,14 +205,11 @@ def _what(task: Task) -> str:
 
 def _rendering(
     task: Task, call: Call, result: Result, default: Result | None, stores: dict[int, Any], keys: frozenset[str]
-) -> tuple[Any, ...] | None:
+) -> tuple[Any, ...]:
     """What the rendered location of ``task`` depends on, beyond what every task of one flow run shares: equal for
-    two tasks means one location for both. None when the template names a field that may differ between tasks
-    whatever their names (an input, a fresh id). ``stores``: each Result's store, as found so far; ``keys``: the
+    two tasks means one location for both. Asked of a template that names no input and no fresh id (those may
+    differ between tasks whatever their names). ``stores``: each Result's store, as found so far; ``keys``: the
     keys the template uses."""
-    template = result.template
-    if "task_run_id" in keys or not keys.isdisjoint(call.constants) or not keys.isdisjoint(call.keys):
-        return None
     configured = task.result or default
     # a Result's repr names its store (dir, bucket, container) and template; one that does not is itself the store
     store = stores.get(id(result))
@@ -208,4 +219,4 @@ def _rendering(
         )
     named = task.name if not keys.isdisjoint(NAME_KEYS) else None
     mapped = call.mapped is not None and not keys.isdisjoint(PER_CHILD_KEYS)
-    return type(result), store, template, named, mapped
+    return type(result), store, result.template, named, mapped

@@ -7,7 +7,7 @@ from typing import Any
 
 from compat import Flow, MemoryResult, Parameter, task
 from compat.engine import unmapped
-from compat.engine.context import flow_run_context, task_run_context
+from compat.engine.context import flow_run_context, task_run_context, task_run_values
 
 
 def captured_context(**run_parameters: Any) -> dict[str, Any]:
@@ -62,3 +62,35 @@ def test_each_task_run_gets_its_own_id_and_shares_the_flow_run_id() -> None:
     flow_context = flow_run_context("f", {})
     first, second = (task_run_context(flow_context, "t", None, {}) for _ in range(2))
     assert first["task_run_id"] != second["task_run_id"] and first["flow_run_id"] == second["flow_run_id"]
+
+
+def every_key_context() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A flow context with parameters that shadow built-in keys, and inputs that shadow parameters and built-ins."""
+    flow_context = flow_run_context("f", {"region": "eu", "x": "parameter", "task_name": "parameter", "today": "p"})
+    inputs = {"x": "input", "map_index": "input", "y": 2}
+    return flow_context, inputs
+
+
+def test_a_task_runs_values_for_some_keys_are_its_contexts_entries_for_them() -> None:
+    for map_index in (None, 3):
+        flow_context, inputs = every_key_context()
+        context = task_run_context(flow_context, "t", map_index, inputs)
+        keys = [key for key in context if key != "task_run_id"]
+        assert task_run_values(flow_context, "t", map_index, inputs, keys) == {key: context[key] for key in keys}
+
+
+def test_a_task_runs_values_for_one_key_hold_only_that_key() -> None:
+    flow_context, inputs = every_key_context()
+    assert task_run_values(flow_context, "t", 2, inputs, ["task_full_name"]) == {"task_full_name": "t[2]"}
+
+
+def test_a_task_runs_values_draw_a_new_task_run_id_only_when_asked() -> None:
+    flow_context, inputs = every_key_context()
+    first, second = (task_run_values(flow_context, "t", None, inputs, ["task_run_id"]) for _ in range(2))
+    assert first is not None and second is not None and len(first["task_run_id"]) == 32
+    assert first["task_run_id"] != second["task_run_id"]
+
+
+def test_a_task_runs_values_are_none_for_a_key_its_context_lacks() -> None:
+    flow_context, inputs = every_key_context()
+    assert task_run_values(flow_context, "t", None, inputs, ["y", "nowhere"]) is None

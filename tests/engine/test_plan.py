@@ -6,7 +6,9 @@ import json
 import warnings
 from collections import Counter
 from datetime import timedelta
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -312,3 +314,105 @@ def test_a_location_naming_a_run_id_is_planned_to_run_because_it_is_new_every_ru
     flow.run()
     step = flow.plan()["make"]
     assert (step.action, step.reason) == ("run", "no target: its location names {task_run_id}, which is new on every run")
+
+
+# -- what a plan asks of the store, and how it renders: the work done once per task -----------------------------
+
+
+class LookUpCounting(MemoryResult):
+    """MemoryResult that lists each look-up a plan makes: whether an output exists, and its record's bytes."""
+
+    asked: list[tuple[str, str]] = []
+
+    def exists_at(self, location: str) -> bool:
+        LookUpCounting.asked.append(("exists", location))
+        return super().exists_at(location)
+
+    def record_bytes(self, location: str) -> bytes | None:
+        LookUpCounting.asked.append(("record", location))
+        return super().record_bytes(location)
+
+
+def test_a_plan_looks_a_missing_target_up_once() -> None:
+    LookUpCounting.asked = []
+    step = task(lambda x: x, name="step", target="once-{x}.pkl")
+    with Flow("once", result=LookUpCounting()) as flow:
+        for x in range(3):
+            step(x)
+    assert flow.plan().count("run") == 3
+    assert LookUpCounting.asked == [("exists", f"once-{x}.pkl") for x in range(3)]
+
+
+def test_a_task_added_before_the_tasks_it_depends_on_is_decided_after_them() -> None:
+    step = task(lambda name: name, name="step", target="{name}.pkl")
+    with Flow("backwards", result=MemoryResult()) as flow:
+        last = step("c")
+        middle = step("b")
+        first = step("a")
+    flow.add_edge(middle, last)
+    flow.add_edge(first, middle)
+    MemoryResult(location="c.pkl").write("c")
+    plan = flow.plan(prune=True)
+    assert [(s.task.name, s.location, s.code) for s in plan] == [
+        ("step", "c.pkl", "no-record"), ("step", "b.pkl", "not-needed"), ("step", "a.pkl", "not-needed"),
+    ]  # in flow order; decided in dependency order, so the skip of "b" covers "a"
+
+
+def test_a_plan_renders_each_location_as_its_run_does() -> None:
+    @task(target="{flow_name}/{task_name}/{today}/{day}-{x}-{region}.pkl")
+    def make(x: int, region: str, today: str) -> int:
+        return x
+
+    with Flow("where", result=MemoryResult()) as flow:
+        Parameter("x", default=0)  # an input of the same name wins over it
+        region = Parameter("region", default="eu")
+        day = Parameter("day", default="mon")
+        node = make(7, region, day)  # its input "today" wins over the built-in key
+    planned = flow.plan()[node].location
+    assert planned == "where/make/mon/mon-7-eu.pkl" == flow.run().result[node].location
+
+
+def test_a_location_whose_format_spec_names_a_key_is_rendered_as_its_run_renders_it() -> None:
+    @task(target="{x:>{width}}.pkl")
+    def make(x: str) -> str:
+        return x
+
+    with Flow("spec", result=MemoryResult()) as flow:
+        Parameter("width", default=4)
+        node = make("a")
+    planned = flow.plan()[node].location
+    assert planned == "   a.pkl" == flow.run().result[node].location
+
+
+def test_a_location_naming_a_missing_key_is_refused_listing_every_key_of_the_run() -> None:
+    with Flow("missing", result=MemoryResult()) as flow:
+        task(lambda: 1, name="make", target="{nowhere}-{task_name}.pkl")()
+    step = flow.plan()["make"]
+    assert step.code == "bad-location"
+    assert "available keys: date, flow_name, flow_run_id, map_index, parameters, task_full_name" in step.reason
+
+
+class Prefixed(MemoryResult):
+    """A backend whose render reads a key of the context that the template does not name."""
+
+    def render(self, location: object, context: Mapping[str, Any]) -> str | None:
+        rendered = super().render(location, context)  # type: ignore[arg-type]
+        return f"{context.get('flow_name', 'no flow')}/{rendered}"
+
+
+def test_a_backend_whose_render_reads_other_keys_is_given_the_whole_context() -> None:
+    with Flow("whole", result=Prefixed()) as flow:
+        node = task(lambda x: x, name="make", target="{x}.pkl")(1)
+    assert flow.plan()[node].location == "whole/1.pkl"
+
+
+def test_calls_of_two_tasks_in_turn_each_get_their_own_tasks_result() -> None:
+    import compat.engine.plan as plan_module
+
+    one = task(lambda x: x, name="one", target="one-{x}.pkl")
+    two = task(lambda x: x, name="two", target="two-{x}.pkl")
+    with Flow("turns", result=MemoryResult()) as flow:
+        first, second, third = one(1), two(1), one(2)
+    results = plan_module.Planner(flow, {}, {}, None).results
+    assert results[first] is results[third] and results[second] is not results[first]
+    assert [results[node].template for node in (first, second, third)] == ["one-{x}.pkl", "two-{x}.pkl", "one-{x}.pkl"]
