@@ -15,23 +15,6 @@ from compat.results.records import RECORD_SUFFIX
 __all__ = ["MemoryResult"]
 
 
-class _Entry:
-    """One stored value: its bytes, when it was stored, and the number of the write that stored it.
-
-    An object rather than a tuple: the cyclic garbage collector untracks a tuple that holds no container, and at
-    each full pass a dict whose values all are untracked, so the store left the collector at every full pass and
-    the next write put it back among the youngest objects, where each young collection walked every entry again
-    (a 100,000-task run on MemoryResult holds 200,000). An entry is always tracked, so the store stays in the
-    oldest generation, and a flow run's freeze (``compat.engine.flow_run``) keeps it out of the passes."""
-
-    __slots__ = ("data", "stamp", "version")
-
-    def __init__(self, data: bytes, stamp: datetime, version: int) -> None:
-        self.data = data
-        self.stamp = stamp
-        self.version = version
-
-
 class MemoryResult(Result):
     """Stores serialized values in a process-wide, thread-safe map from location to bytes.
 
@@ -40,7 +23,12 @@ class MemoryResult(Result):
     checkpoints that only matter within one run.
     """
 
-    _store: dict[str, _Entry] = {}
+    # Each value is kept as a list [bytes, when stored, number of the write], not a tuple: the cyclic garbage
+    # collector untracks a tuple that holds no container, and at a full pass a dict whose values all are untracked,
+    # so the store left the collector at every full pass (a flow run makes one every 5,000 tasks), the next write's
+    # new tuple tracked it again among the youngest objects, and young collections walked every entry (200,000 in
+    # a 100,000-task run). A list is never untracked: the store ages into the oldest generation (frozen during a run).
+    _store: dict[str, list[Any]] = {}
     _lock = threading.Lock()
     _versions = itertools.count(1)
 
@@ -52,7 +40,7 @@ class MemoryResult(Result):
             location = self.new_location()
         stamp = datetime.now(timezone.utc)
         with self._lock:
-            self._store[self.resolve(location)] = _Entry(bytes(data), stamp, next(self._versions))
+            self._store[self.resolve(location)] = [bytes(data), stamp, next(self._versions)]
         return location
 
     def new_location(self) -> str:
@@ -68,13 +56,13 @@ class MemoryResult(Result):
             entry = self._store.get(location)
         if entry is None:
             raise ResultNotFound(f"no result is stored in memory at {location!r}")
-        return entry.data
+        return entry[0]
 
     def record_bytes(self, location: str) -> bytes | None:
         """The record's bytes, or None: one look-up, no exception raised when there is none (a signed read asks)."""
         with self._lock:
             entry = self._store.get(location + RECORD_SUFFIX)
-        return None if entry is None else entry.data
+        return None if entry is None else entry[0]
 
     def exists_at(self, location: str) -> bool:
         with self._lock:
@@ -85,7 +73,7 @@ class MemoryResult(Result):
             entry = self._store.get(location)
         if entry is None:
             raise ResultNotFound(f"no result is stored in memory at {location!r}")
-        return entry.stamp
+        return entry[1]
 
     def stored_identity(self, location: str) -> dict[str, Any] | None:
         """The number of the write that stored the value (each write in the process gets a new one)."""
@@ -93,7 +81,7 @@ class MemoryResult(Result):
             entry = self._store.get(location)
         if entry is None:
             raise ResultNotFound(f"no result is stored in memory at {location!r}")
-        return {"version": entry.version}
+        return {"version": entry[2]}
 
     @classmethod
     def clear(cls) -> None:

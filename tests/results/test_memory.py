@@ -8,8 +8,8 @@ from compat import MemoryResult
 
 
 def test_the_store_stays_with_the_collector_after_a_full_pass() -> None:
-    # untracked at a full pass, the store came back among the youngest objects at the next write, and each young
-    # collection walked every entry; tracked, it stays in the oldest generation (frozen while a flow runs)
+    # a store of tuples was untracked at each full pass and tracked again, among the youngest objects, by the next
+    # write: each young collection then walked all its entries (200,000 in a 100,000-task run)
     MemoryResult.clear()
     MemoryResult(location="kept").write(1)
     gc.collect()
