@@ -264,10 +264,10 @@ class TaskRun:
         if self.location is None or self.result.caches:  # a caching Result decides by freshness: step 3
             return None
         try:
-            record = self.result.record(self.location)  # one that describes the stored object says it exists
-            if record is None and not stored_at(self.result, self.location):
+            if not stored_at(self.result, self.location):  # a target not stored yet costs this one look-up
                 self.why, self.code = f"no target at {self.location!r}", "missing"
                 return None
+            record = self.result.record(self.location)
             verdict = self.judge(record)
             stale = verdict.deciding(self.invalidate)
             if stale is not None and not write_once(self.result):

@@ -302,3 +302,32 @@ def test_a_pickle_whose_class_no_longer_imports_is_kept_aside(tmp_path: Path, ca
     assert type(state) is Success and state.result == [1, 2, 3]
     (kept,) = (tmp_path / "out").glob("extract.pkl.unreadable-*")
     assert b"gone_module" in kept.read_bytes()
+
+
+class LookUpCounting(MemoryResult):
+    """MemoryResult that lists the look-ups made of its stored outputs and their records."""
+
+    asked: list[tuple[str, str]] = []
+
+    def exists_at(self, location: str) -> bool:
+        LookUpCounting.asked.append(("exists", location))
+        return super().exists_at(location)
+
+    def record_bytes(self, location: str) -> bytes | None:
+        LookUpCounting.asked.append(("record", location))
+        return super().record_bytes(location)
+
+
+def test_a_run_looks_a_missing_target_up_once_before_running_the_task() -> None:
+    before_running: list[list[tuple[str, str]]] = []
+
+    @task(target="once-{x}.pkl")
+    def make(x: int) -> int:
+        before_running.append(list(LookUpCounting.asked))
+        return x
+
+    LookUpCounting.asked = []
+    with Flow("once", result=LookUpCounting()) as flow:
+        make(1)
+    assert flow.run().is_successful()
+    assert before_running == [[("exists", "once-1.pkl")]]
