@@ -59,7 +59,7 @@ from compat.results.base import Location, Result, _short_repr
 from compat.results.local import LocalResult
 
 if TYPE_CHECKING:
-    from compat.engine.flow import Flow
+    from compat.engine.flow import Call, Flow
 
 __all__ = ["Plan", "Planner", "Refresh", "Step"]
 
@@ -195,6 +195,7 @@ class Planner:
         if self.write_once:
             _warn_write_once(self.write_once, flow.result)
         self.invalidate = invalidate_settings(calls, flow.invalidate_on)
+        self.parameters = frozenset(flow.parameters.values())
         self.steps: dict[Task, Step] = {}  # decided so far, in dependency order
         self.wheres: dict[int, _Where] = {}  # by the chosen Result's id
         self.codes: dict[Any, str | None] = {}  # by function (a flow calls one @task many times)
@@ -246,7 +247,7 @@ class Planner:
             return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}",
                         code="parameter")
         result = self.results[task]
-        where = self.where(result)
+        where = self.wheres.get(id(result)) or self.where(result)
         rendered, shown, undecided = self.locate(task, result, where)
         if task in self.refreshed:
             return Step(task, "run", _refresh_reason(self.refreshed[task]), shown, "refresh")
@@ -287,17 +288,18 @@ class Planner:
                 how = "is computed from the run's inputs, including" if keys is None else "depends on"
                 return None, None, (f"location {how} upstream output {depends}", "upstream-location")
         try:
-            rendered = self.render(task, result, where)
+            rendered = self.render(task, call, result, where)
             return rendered, None if rendered is None else result.resolve(rendered), None
         except Exception as exc:  # TemplateError, LocationError, or whatever a target callable raised
             return None, None, (f"cannot render the output location, so the run fails there: {_describe(exc)}",
                                 "bad-location")
 
-    def render(self, task: Task, result: Result, where: _Where) -> str | None:
+    def render(self, task: Task, call: Call, result: Result, where: _Where) -> str | None:
         """The location the task's run will render: from the entries of its run's context that the template names,
         where the backend's ``render`` reads no others; from the whole context otherwise, and to raise the error
         of a template that cannot be rendered (it lists every key there is)."""
-        inputs = self.known_inputs(task)
+        # the inputs known before the run: its constants as they are (only read), unless it takes a parameter
+        inputs = call.constants if self.parameters.isdisjoint(call.upstream) else self.known_inputs(task)
         if where.renders_from_keys:
             values = task_run_values(self.flow_context, task.name, None, inputs, where.keys)  # type: ignore[arg-type]
             if values is not None:
