@@ -102,6 +102,7 @@ def atomic_write(
     mode: int | None = KEEP_MODE,
     durable: bool = True,
     dir_fd: int | None = None,
+    seal: Callable[[int], object] | None = None,
 ) -> None:
     """Write what ``fill(file)`` writes to ``path`` atomically: nothing reaches ``path`` if ``fill`` raises.
 
@@ -110,6 +111,9 @@ def atomic_write(
     The temporary file is created with one ``open(O_EXCL)`` beside ``path`` (no other call checks for it first).
     ``dir_fd``: a descriptor of ``path``'s directory, held by the caller; the temporary file is then created, swept
     and renamed by name relative to it, so its directory is never looked up by path again (``_beneath``).
+    ``seal``: called with the temporary file's descriptor once its bytes are written, before the fsync and the
+    rename (a record set as an extended attribute of the very inode: ``LocalResult``); if it raises, nothing is
+    committed.
     """
     head = path[: path.rfind(os.sep) + 1] if os.altsep is None else os.path.join(os.path.dirname(path), "")
     directory = head or "."  # with its trailing separator: the temporary file's name is appended to it
@@ -127,9 +131,12 @@ def atomic_write(
             if mode is not None and _FCHMOD is not None and stat.S_IMODE(os.fstat(fd).st_mode) != mode:
                 _FCHMOD(fd, mode)  # the umask took some of the bits to keep (an fstat is cheaper than an fchmod)
             fill(f)
-            if durable:
+            if durable or seal is not None:
                 f.flush()
-                os.fsync(fd)
+                if seal is not None:
+                    seal(fd)
+                if durable:
+                    os.fsync(fd)
         os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         try:

@@ -282,14 +282,9 @@ class Result:
             if provenance is None:
                 new.location = self.write_stream(location, lambda stream: dump(value, stream))
             else:
-                hashing: list[HashingWriter] = []
-
-                def dump_hashing(stream: BinaryIO) -> None:
-                    hashing[:] = [HashingWriter(stream)]  # a retried upload starts again
-                    dump(value, hashing[0])
-
-                new.location = self.write_stream(location, dump_hashing)
-                new.written_record = self.write_record(new.location, provenance, hashing[0].digest(), hashing[0].size)
+                new.location, new.written_record = self.write_recorded(
+                    location, lambda stream: dump(value, stream), provenance
+                )
         else:
             data = serializer.serialize(value)
             new.location = self.write_bytes(location, data)
@@ -309,27 +304,39 @@ class Result:
     written_record: TargetRecord | None = None
     """The record ``write`` stored beside the output, on the Result it returns."""
 
+    def write_recorded(
+        self, location: str | None, dump: Callable[[BinaryIO], object], provenance: Provenance
+    ) -> tuple[str, TargetRecord]:
+        """``write_stream`` of what ``dump`` writes, hashed on its way, then the record of those bytes: the
+        location written and the record. A backend that can store the record with the bytes themselves overrides
+        it (``LocalResult``: an extended attribute of the file)."""
+        hashing: list[HashingWriter] = []
+
+        def dump_hashing(stream: BinaryIO) -> None:
+            hashing[:] = [HashingWriter(stream)]  # a retried upload starts again
+            dump(hashing[0])
+
+        written = self.write_stream(location, dump_hashing)
+        return written, self.write_record(written, provenance, hashing[0].digest(), hashing[0].size)
+
     def write_record(self, location: str, provenance: Provenance, digest: str, size: int) -> TargetRecord:
         """Store the record of the output just written at ``location`` (``digest``/``size`` of its bytes), signed
         when this Result signs; return it. Written after the output and naming its identity, so a crash between
         the two leaves no record that describes the new bytes."""
-        record = TargetRecord.filled(
-            bytes_hash=digest,
-            size=size,
-            location=location,
-            flow=provenance.flow,
-            task=provenance.task,
-            run_id=provenance.run_id,
-            written_at=utc_now(),
-            serializer=type(self.serializer).__name__,
-            code=provenance.code,
-            inputs=dict(provenance.inputs),
-            package_version=_package_version(),
-            stored=self.stored_identity(location),
-        )
-        record = signed(record, self.serializer)
+        record = self.new_record(location, provenance, digest, size, self.stored_identity(location))
         self.write_record_bytes(location + RECORD_SUFFIX, record.to_json())
         return record
+
+    def new_record(
+        self, location: str, provenance: Provenance, digest: str, size: int, stored: Mapping[str, Any] | None
+    ) -> TargetRecord:
+        """The record of the bytes stored at ``location`` (``digest``/``size``; ``stored``: their identity in the
+        store), signed when this Result signs."""
+        serializer = self.serializer
+        record = TargetRecord.of_write(
+            digest, size, location, provenance, utc_now(), type(serializer).__name__, _package_version(), stored
+        )
+        return signed(record, serializer)
 
     def write_record_bytes(self, location: str, data: bytes) -> None:
         """Store a record's bytes (always overwriting the previous record, whatever the Result's write-once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import pickle
@@ -20,7 +21,7 @@ from compat.results.base import KEPT_MARK, Location, Result, _streams, _unreadab
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
-from compat.results.records import RECORD_SUFFIX, HashingWriter
+from compat.results.records import RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring
 from compat.results.serializers import _PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable
 
 __all__ = ["LocalResult", "default_results_dir"]
@@ -180,6 +181,57 @@ def _read_at_start(fd: int, size: int) -> bytes:
 
 def _open_for_reading(at: At) -> int:
     return at.open(_READ)
+
+
+_XATTRS = hasattr(os, "setxattr")
+"""Whether this system has extended attributes (Linux), where a record is kept with its output (``RECORD_XATTR``)."""
+
+_REFUSED = frozenset(
+    getattr(errno, name) for name in ("ENOTSUP", "EOPNOTSUPP", "E2BIG", "ENOSPC", "EDQUOT", "ERANGE", "EPERM", "EACCES")
+    if hasattr(errno, name)
+)
+"""How a file system refuses a record as an extended attribute (none of ``user.`` ones, a record larger than the
+space it gives them, a quota): the record is then the file beside the output."""
+
+
+def _attribute(at: At, path: str) -> bytes | None:
+    """The record attribute of the file ``at`` names, None if it has none or was reached through a link (a link's
+    record is the record file beside it); ``FileNotFoundError`` if there is no file."""
+    if at.path != path:
+        return None
+    fd = at.open(_READ)
+    try:
+        return os.getxattr(fd, RECORD_XATTR)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _set_attribute(at: At, path: str, data: bytes) -> bool:
+    """Set ``data`` as the record attribute of the regular file ``at`` names, on a descriptor of it; False (nothing
+    set) if it was reached through a link, is not a regular file, or has other names (a hard link planted there:
+    the attribute would be another file's too)."""
+    if at.path != path:
+        return False
+    fd = at.open(_READ)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            return False
+        os.setxattr(fd, RECORD_XATTR, data)
+    finally:
+        os.close(fd)
+    return True
+
+
+_NO_RECORD_FILE: set[str] = set()
+"""Outputs whose record file this process removed (or found none of) since it last wrote one there: at most
+``_PATHS_KEPT``."""
+
+
+def _unlink(at: At) -> None:
+    os.unlink(at.name, dir_fd=at.dir_fd)
 
 
 def _kept_mode(info: os.stat_result | None, path: str) -> int | None:
@@ -360,17 +412,60 @@ class LocalResult(Result):
         if provenance is None:
             self._replace(path, where, template, lambda stream: dump(value, stream), self.durable)
         else:
-            hashing: list[HashingWriter] = []
-
-            def dump_hashing(stream: BinaryIO) -> None:
-                hashing[:] = [HashingWriter(stream)]
-                dump(value, hashing[0])
-
-            self._replace(path, where, template, dump_hashing, self.durable)
-            new.written_record = self.write_record(path, provenance, hashing[0].digest(), hashing[0].size)
+            new.written_record = self._write_with_record(path, where, template, lambda f: dump(value, f), provenance)
         new.__dict__["_location"] = path  # the location setter's work, without its call
         new.value = value
         return new
+
+    def write_recorded(
+        self, location: str | None, dump: Callable[[BinaryIO], object], provenance: Provenance
+    ) -> tuple[str, TargetRecord]:
+        """As ``Result.write_recorded``; the record goes with the file itself (``RECORD_XATTR``), unless this Result
+        signs or a subclass writes its own way (then the record file beside it)."""
+        if not self._opens_own_files or _keyring(self.serializer) is not None:
+            return super().write_recorded(location, dump, provenance)
+        if location is None:
+            location = self.new_location()
+        path, where = self._place(location)
+        return path, self._write_with_record(path, where, location, dump, provenance)
+
+    def _write_with_record(
+        self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object], provenance: Provenance
+    ) -> TargetRecord:
+        """Write what ``dump`` writes at ``path`` with its record as the file's extended attribute, set on the
+        temporary file's descriptor before its fsync and rename: the inode reaches ``path`` with its record or not
+        at all, and a writer who replaced the file meanwhile never gets this record. The record file of an earlier
+        write is then removed. Where the attribute is refused (``_REFUSED``), or the output is reached through a
+        link, the record is the file beside the output, as before."""
+        sealed: list[Any] = []
+
+        def fill(stream: BinaryIO) -> None:
+            sealed[:] = [HashingWriter(stream)]
+            dump(sealed[0])
+
+        def seal(fd: int) -> None:
+            hashing, info = sealed[0], os.fstat(fd)
+            record = self.new_record(path, provenance, hashing.digest(), hashing.size,
+                                     {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino})
+            data = record.to_json()
+            try:
+                os.setxattr(fd, RECORD_XATTR, data)
+            except OSError as exc:
+                if exc.errno not in _REFUSED:
+                    raise
+                sealed[1:] = [record, data]  # the record file, once the output is in place
+                return
+            sealed[1:] = [record, None]
+
+        self._replace(path, where, location, fill, self.durable, seal if _XATTRS else None)
+        if len(sealed) == 1:  # written through a link, or no extended attributes here: the record file
+            return self.write_record(path, provenance, sealed[0].digest(), sealed[0].size)
+        record, refused = sealed[1], sealed[2]
+        if refused is not None:
+            self._write_record_file(path + RECORD_SUFFIX, refused)
+        else:
+            self._remove_record_file(path, where, location)
+        return record  # type: ignore[no-any-return]
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))
@@ -382,21 +477,32 @@ class LocalResult(Result):
         self._replace(path, where, location, dump, self.durable)
         return path
 
-    def _replace(self, path: str, where: int, location: str, fill: Callable[[BinaryIO], object], durable: bool) -> None:
-        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced."""
+    def _replace(
+        self,
+        path: str,
+        where: int,
+        location: str,
+        fill: Callable[[BinaryIO], object],
+        durable: bool,
+        seal: Callable[[int], object] | None = None,
+    ) -> None:
+        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced.
+        ``seal``: ``atomic_write``'s, given only where no link was followed to the file (a link's record is the
+        record file beside it, where a reader of the link looks)."""
 
         def write(at: At) -> None:
-            atomic_write(at.path, fill, _kept_mode(at.lstat(), path), durable, at.dir_fd)  # lstat: what is there
+            mode = _kept_mode(at.lstat(), path)  # lstat: what is there
+            atomic_write(at.path, fill, mode, durable, at.dir_fd, seal if at.path == path else None)
 
         try:
             if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
                 try:
                     info = os.lstat(path)
                 except (FileNotFoundError, NotADirectoryError):
-                    atomic_write(path, fill, None, durable)
+                    atomic_write(path, fill, None, durable, None, seal)
                     return
                 if not stat.S_ISLNK(info.st_mode):
-                    atomic_write(path, fill, _kept_mode(info, path), durable)
+                    atomic_write(path, fill, _kept_mode(info, path), durable, None, seal)
                     return
             self._at(path, where, location, write, create=True)
         except ResultError:
@@ -641,7 +747,27 @@ class LocalResult(Result):
         return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
 
     def record_bytes(self, location: str) -> bytes | None:
-        """The record's bytes, or None if there is none (or a file too large to be one: ``_SMALL``)."""
+        """The record's bytes, or None if there is none (or a file too large to be one: ``_SMALL``): the output's
+        extended attribute (``RECORD_XATTR``), else the record file beside it. A Result that signs reads the record
+        file only (see ``RECORD_XATTR``). No output, no record: nothing else is looked up."""
+        if _XATTRS and self._opens_own_files and _keyring(self.serializer) is None:
+            path, where = self._place(location)
+            try:
+                if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case: one call, no link followed
+                    return os.getxattr(path, RECORD_XATTR, follow_symlinks=False)
+                data = self._at(path, where, location, lambda at: _attribute(at, path))
+                if data is not None:
+                    return data
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            except ResultError:
+                return None
+            except OSError:  # no such attribute (ENODATA), none on this file system, a link: the record file
+                pass
+        return self._record_file(location)
+
+    def _record_file(self, location: str) -> bytes | None:
+        """The bytes of the record file beside the output at ``location``, or None."""
         record = location + RECORD_SUFFIX
         path, where = self._place(record)
         if where == _IN_DIR and not os.access(path, os.F_OK):  # the usual "none": a bool, no exception raised
@@ -652,12 +778,50 @@ class LocalResult(Result):
             return None
 
     def write_record_bytes(self, location: str, data: bytes) -> None:
+        """The record ``data`` of the output at ``location`` less ``RECORD_SUFFIX`` put where ``record_bytes``
+        looks first: the output's extended attribute (set on a descriptor of the file, whose record file is then
+        removed) when this Result does not sign and the output is reached without a link, else the record file
+        (``_write_record_file``)."""
+        output = location[: -len(RECORD_SUFFIX)] if location.endswith(RECORD_SUFFIX) else None
+        if output and _XATTRS and self._opens_own_files and _keyring(self.serializer) is None:
+            path, where = self._place(output)
+            try:
+                if self._at(path, where, output, lambda at: _set_attribute(at, path, data)):
+                    self._remove_record_file(path, where, output)
+                    return
+            except ResultError:
+                raise
+            except OSError as exc:
+                if exc.errno not in _REFUSED and not isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                    raise StorageError(f"cannot write the record of {path!r}: {exc}") from exc
+        self._write_record_file(location, data)
+
+    def _remove_record_file(self, path: str, where: int, location: str) -> None:
+        """Remove the record file beside the output at ``path`` (one an earlier version, or a refused attribute,
+        left), if there is one: the output's record is its extended attribute now. Once per path and process
+        (``_NO_RECORD_FILE``): one written later by another writer describes other bytes, and readers look at the
+        attribute first. A link there is removed, never followed; what cannot be removed stays."""
+        if path in _NO_RECORD_FILE:
+            return
+        try:
+            if where == _IN_DIR and _beneath.AT_SUPPORTED:
+                os.unlink(path + RECORD_SUFFIX)
+            else:
+                self._at(path + RECORD_SUFFIX, where, location + RECORD_SUFFIX, _unlink)
+        except (OSError, ResultError):
+            pass
+        if len(_NO_RECORD_FILE) >= _PATHS_KEPT:
+            _NO_RECORD_FILE.clear()
+        _NO_RECORD_FILE.add(path)
+
+    def _write_record_file(self, location: str, data: bytes) -> None:
         """A record is a new file each time (``write_anew``: the previous one unlinked, no rename over it) and is
         not fsynced: the output it describes was (when ``durable``), and a record lost or cut short by a crash or a
         power cut is only a missing one (``no-record``: a JSON object cut short does not parse), never a wrong one.
         Its mode is the umask's: nothing of the record replaced is looked up (a link there is removed, never
         followed)."""
         path, where = self._place(location)
+        _NO_RECORD_FILE.discard(path[: -len(RECORD_SUFFIX)])  # the next record kept with the output removes it
         try:
             if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case, by path: _at's first try without its cost
                 write_anew(path, data)

@@ -1,6 +1,7 @@
 """Records: a small JSON document beside each stored output saying what made it (issue 21).
 
-A record lives at ``location + RECORD_SUFFIX`` in the same store, and says who wrote the output (flow, task, run),
+A record lives at ``location + RECORD_SUFFIX`` in the same store (on a local file system, where it can, with the
+output's own file instead: ``RECORD_XATTR``), and says who wrote the output (flow, task, run),
 when, the hash of the stored bytes (computed while they were written: no second pass), the serializer, the
 fingerprints of the task's code and inputs, and the stored object's *identity*: what the store's metadata says
 of that very object (a file's size, mtime and inode; S3's and Azure's ETag; GCS's generation). It is written after
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "RECORD_SCHEMA",
     "RECORD_SUFFIX",
+    "RECORD_XATTR",
     "HashingReader",
     "HashingWriter",
     "Provenance",
@@ -44,6 +46,16 @@ __all__ = [
 
 RECORD_SUFFIX = ".record.json"
 """The record of the output at ``location`` is at ``location + RECORD_SUFFIX``, in the same store."""
+
+RECORD_XATTR = "user.results-compat.record"
+"""The extended attribute a ``LocalResult`` that does not sign keeps an output's record in, on the output's own
+inode: set before the file is fsynced and renamed into place, so it is stored, replaced and removed with the bytes
+it describes, and costs no second file. Where the file system refuses it (no ``user.`` attributes, a record larger
+than their space) or the Result signs, the record is the file at ``location + RECORD_SUFFIX``, which is also read
+where the attribute is missing (records written before, by another Result or elsewhere). A Result that signs keeps
+and reads its records in that file only: the newest record must stay at the location, so that an older signed copy
+of the bytes put back there is refused (``Result.refuse_replayed``), which a record travelling with them could not
+do."""
 
 RECORD_SCHEMA = 1
 """The version of the record's fields; a record of another schema is ignored (``no-record``)."""
@@ -156,6 +168,17 @@ class TargetRecord:
         defaults; made at once, as ``from_dict`` makes one (the frozen ``__init__`` sets each field apart: 5 us)."""
         return _made(cls, _VALUES({**_DEFAULTS, "inputs": {}, "schema": RECORD_SCHEMA, **values}))
 
+    @classmethod
+    def of_write(
+        cls, bytes_hash: str, size: int, location: str, provenance: Provenance, written_at: str, serializer: str,
+        package_version: str, stored: Mapping[str, Any] | None,
+    ) -> TargetRecord:
+        """The unsigned record a write stores (``Result.new_record``): ``filled`` with every field given in order,
+        without the dicts of keywords it merges (a record per checkpoint)."""
+        return _made(cls, (bytes_hash, size, location, provenance.flow, provenance.task, provenance.run_id, written_at,
+                           serializer, provenance.code, dict(provenance.inputs), package_version, stored, None, None,
+                           RECORD_SCHEMA, None))
+
     def changed(self, **changes: Any) -> TargetRecord:
         """``dataclasses.replace`` of this record, made at once as ``filled`` makes one."""
         return _made(type(self), _FIELDS(self), changes)
@@ -167,6 +190,12 @@ class TargetRecord:
         return _canonical(data)
 
     def to_json(self) -> bytes:
+        """The canonical JSON of ``to_dict()`` (sorted keys, compact, ASCII): the record's fields encoded in their
+        sorted order one by one (``_record_json``), the general encoder for what that does not cover."""
+        if type(self) is TargetRecord:
+            made = _record_json(self)
+            if made is not None:
+                return made
         return _canonical(self.to_dict())
 
     @classmethod
@@ -257,6 +286,49 @@ def _canonical(data: Mapping[str, Any]) -> bytes:
     if _C_ENCODE is not None and type(data) is dict:
         return "".join(_C_ENCODE(data, 0)).encode("ascii")
     return _ENCODER.encode(data).encode("ascii")
+
+
+_text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+"""A str as canonical JSON (quoted, escaped, ASCII), in C where there is C; ``TypeError`` for anything else."""
+
+
+def _object(mapping: Any) -> str:
+    """A dict of str keys and str or int values as canonical JSON; ``TypeError`` for anything else."""
+    if type(mapping) is not dict:
+        raise TypeError(mapping)
+    text = _text
+    return "{" + ",".join([
+        f"{text(key)}:{text(value) if type(value) is str else int.__repr__(value) if type(value) is int else _other(value)}"
+        for key, value in sorted(mapping.items())
+    ]) + "}"
+
+
+def _other(value: Any) -> str:
+    """A value neither str nor int (a bool, a float): the general encoder's to encode."""
+    raise TypeError(value)
+
+
+def _record_json(record: TargetRecord) -> bytes | None:
+    """``_canonical(record.to_dict())`` made field by field, in the sorted order of the names, without the dict
+    ``to_dict`` builds and the general encoder sorts and walks (half its time); None where a field is of a type
+    it does not cover (the general encoder then decides: the bytes are the same either way)."""
+    text, r = _text, record
+    if type(r.size) is not int or type(r.schema) is not int:
+        return None
+    try:
+        return (
+            f'{{"bytes_hash":{text(r.bytes_hash)},"code":{"null" if r.code is None else text(r.code)},'
+            f'"flow":{"null" if r.flow is None else text(r.flow)},"inputs":{_object(r.inputs)},'
+            f'"invalidated":{"null" if r.invalidated is None else text(r.invalidated)},'
+            f'"key_id":{"null" if r.key_id is None else text(r.key_id)},"location":{text(r.location)},'
+            f'"package_version":{text(r.package_version)},"run_id":{"null" if r.run_id is None else text(r.run_id)},'
+            f'"schema":{r.schema},"serializer":{text(r.serializer)},'
+            f'"signature":{"null" if r.signature is None else text(r.signature)},"size":{r.size},'
+            f'"stored":{"null" if r.stored is None else _object(r.stored)},'
+            f'"task":{"null" if r.task is None else text(r.task)},"written_at":{text(r.written_at)}}}'
+        ).encode("ascii")
+    except TypeError:
+        return None
 
 
 def _keyring(serializer: Any) -> Any:

@@ -1,7 +1,8 @@
 """What is stored under a root, one ``Entry`` per output (``list_root``): the listing behind ``ls`` and ``gc``.
 
 One listing of the root, then a read of each record, and nothing else: an output is paired with its record by name
-(``location + RECORD_SUFFIX``) and the record is believed only if the identity it names (a file's size, mtime and
+(``location + RECORD_SUFFIX``), or, in a directory, with the record kept as the file's own extended attribute
+(``RECORD_XATTR``, read with one call per output without a record file describing it), and the record is believed only if the identity it names (a file's size, mtime and
 inode; an object's ETag or generation) is the one the listing reports, so a record left beside other bytes is
 shown as such. Everything else is named by what it is: our kept-aside copies (``<name>.unreadable-<UTC time>``,
 see ``keep_aside``), our temporary files (``compat.results._atomic``), leases (``<name>.lease``, issue 25),
@@ -170,7 +171,7 @@ def _listed(root: Root, records: bool) -> Listing:
         elif entry is not _PAIRED:
             entries.append(entry)
     beside = [found.get(item.name + RECORD_SUFFIX) for item in outputs]
-    read = _records(root, beside) if records else [NOT_READ] * len(outputs)
+    read = _records(root, outputs, beside) if records else [NOT_READ] * len(outputs)
     believer = _Keys(_ENVIRONMENT_SERIALIZER.keyring)  # the environment's keys, read once for the whole listing
     output = _Outputs(root, believer)
     entries += map(output, outputs, beside, read)
@@ -239,10 +240,11 @@ def _kept_aside(name: str) -> re.Match[str] | None:
     return KEPT_ASIDE.search(name) if KEPT_MARK in name else None
 
 
-def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
-    """Each record parsed (or why it could not be: a str), None where there is none."""
+def _records(root: Root, outputs: list[StoredObject], names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
+    """Each output's record parsed (or why it could not be: a str), None where there is none; ``names``: the record
+    file listed beside each output."""
     if isinstance(root, LocalRoot):
-        return _local_records(root, names)  # type: ignore[arg-type]
+        return _local_records(root, outputs, names)  # type: ignore[arg-type]
     cache = RecordCache(f"{root.endpoint} {root.uri}")
 
     def read(item: StoredObject) -> TargetRecord | str:
@@ -271,20 +273,36 @@ def _records(root: Root, names: list[StoredObject | None]) -> list[TargetRecord 
     return [None if item is None else done[item.name] for item in names]
 
 
-def _local_records(root: LocalRoot, names: list[LocalFile | None]) -> list[TargetRecord | str | None]:
-    """``_records`` of a directory: each record read and parsed in turn, in one loop (100,000 of them)."""
-    read, parse = root.read, TargetRecord.from_json
+def _local_records(
+    root: LocalRoot, outputs: list[LocalFile], names: list[LocalFile | None]
+) -> list[TargetRecord | str | None]:
+    """``_records`` of a directory, in one loop (100,000 of them): a record file listed beside the output and
+    describing it is the record (records written before they were kept with their outputs, or where that is
+    refused); else the output's own (``LocalRoot.attribute_record``: one call, no file opened), else what the
+    record file said."""
+    read, parse, attribute = root.read, TargetRecord.from_json, root.attribute_record
     done: list[TargetRecord | str | None] = []
-    for item in names:
-        if item is None:
-            done.append(None)
-        elif item.size > MAX_RECORD_BYTES:
-            done.append(f"too large ({item.size} bytes)")
-        else:
+    for output, item in zip(outputs, names):
+        found: TargetRecord | str | None = None
+        if item is not None:
+            if item.size > MAX_RECORD_BYTES:
+                found = f"too large ({item.size} bytes)"
+            else:
+                try:
+                    found = parse(read(item.name, MAX_RECORD_BYTES))
+                except (ResultError, OSError, ValueError) as exc:
+                    found = f"unreadable ({exc})"
+                else:
+                    if found.describes(output.identity):  # type: ignore[union-attr]
+                        done.append(found)
+                        continue
+        data = attribute(output.name)
+        if data is not None:
             try:
-                done.append(parse(read(item.name, MAX_RECORD_BYTES)))
-            except (ResultError, OSError, ValueError) as exc:
-                done.append(f"unreadable ({exc})")
+                found = parse(data)
+            except ValueError as exc:
+                found = f"unreadable ({exc})"
+        done.append(found)
     return done
 
 

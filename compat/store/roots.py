@@ -23,6 +23,7 @@ from compat.errors import LocationError, ResultNotFound, StorageError
 from compat.results._cloud import ObjectStoreResult, StoredObject
 from compat.results.base import Result
 from compat.results.local import LocalResult
+from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, RECORD_XATTR
 from compat.results.serializers import JSONSerializer
 
 __all__ = ["LocalFile", "LocalRoot", "ObjectRoot", "Root", "Special", "open_root"]
@@ -104,6 +105,11 @@ class Root:
         """Remove the object as listed; False (nothing removed) when it is gone or has been rewritten since."""
         raise NotImplementedError
 
+    def read_record(self, name: str) -> bytes:
+        """The bytes of the record of the output ``name`` (at most ``MAX_RECORD_BYTES`` + 1); ``ResultNotFound`` if
+        it has none."""
+        return self.read(name + RECORD_SUFFIX, MAX_RECORD_BYTES)
+
 
 class LocalRoot(Root):
     """A directory, walked without following links; names are relative to it, with ``/`` between parts."""
@@ -116,6 +122,8 @@ class LocalRoot(Root):
             raise ResultNotFound(f"the target root {os.fspath(path)!r} {what}; give the directory the Results store in")
         self.uri = self.path
         self.result = LocalResult(dir=self.path)
+        self.attributes = hasattr(os, "getxattr") and getattr(self.result.serializer, "keyring", None) is None
+        """Whether records kept as the outputs' extended attributes are read (see ``attribute_record``)."""
 
     def objects(self) -> Iterator[StoredObject]:
         self.specials = []
@@ -165,6 +173,22 @@ class LocalRoot(Root):
             raise LocationError(f"{self.uri_of(name)!r} is a directory; nothing is read from it") from None
         finally:
             os.close(fd)
+
+    def attribute_record(self, name: str) -> bytes | None:
+        """The record kept with the output ``name`` itself (``RECORD_XATTR``), looked up by its path without
+        following a link (the walk found no link on the way), or None: none, or not read here (no extended
+        attributes on this system, or records are believed only when signed: they are read from the record file
+        alone, as a Result that signs reads them)."""
+        if not self.attributes:
+            return None
+        try:
+            return os.getxattr(self.uri_of(name), RECORD_XATTR, follow_symlinks=False)
+        except OSError:
+            return None
+
+    def read_record(self, name: str) -> bytes:
+        found = self.attribute_record(name)
+        return found if found is not None else super().read_record(name)
 
     def remove(self, found: StoredObject) -> bool:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 from compat.errors import ResultError, SerializationError
 from compat.results import signing
 from compat.results._cloud import unwrap_legacy_payload
-from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, TargetRecord, algorithm_of, bytes_hash
+from compat.results.records import TargetRecord, algorithm_of, bytes_hash
 from compat.store.listing import iso_time
 from compat.store.roots import LocalRoot, ObjectRoot, Root, object_result
 
@@ -135,7 +135,7 @@ def _signed_legacy(data: bytes, legacy: str) -> tuple[str, str, str | None, str]
 
 def _record(root: Root, name: str, data: bytes) -> tuple[TargetRecord | None, str]:
     try:
-        raw = root.read(name + RECORD_SUFFIX, MAX_RECORD_BYTES)
+        raw = root.read_record(name)
     except (ResultError, OSError):
         return None, "none"
     try:

@@ -19,6 +19,7 @@ import pytest
 from compat import ArgumentTypeError, DaskExecutor, Failed, Flow, FlowError, LocalResult, MissingDependency, Parameter, S3Result, Success, task
 from compat.engine import unmapped
 from compat.engine.states import State
+from tests.records import attribute
 
 pytestmark = pytest.mark.slow
 
@@ -210,9 +211,9 @@ def test_targets_on_local_result_written_by_workers_are_cached_on_a_rerun_in_a_f
 ) -> None:
     first = target_flow(LocalResult(dir=tmp_path)).run(executor=DaskExecutor(address=dask_address))
     assert first.is_successful(), first.message
-    assert sorted(p.name for p in (tmp_path / "targets" / "2026-11-30").iterdir()) == [
-        name for i in range(3) for name in (f"inc-{i}.pkl", f"inc-{i}.pkl.record.json")
-    ]
+    stored = tmp_path / "targets" / "2026-11-30"
+    assert sorted(p.name for p in stored.iterdir()) == [f"inc-{i}.pkl" for i in range(3)]
+    assert [attribute(stored / f"inc-{i}.pkl") is not None for i in range(3)] == [True] * 3  # kept with each output
     again = rerun_in_a_fresh_process("local", str(tmp_path), dask_address)
     assert again["stored_inc"] == ["Cached", "Cached", "Cached"]
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.records import plant_record, remove_record, stored_record
+
 MODULE = '''
 import os
 from compat import Flow, LocalResult, Parameter, task
@@ -182,8 +184,8 @@ def test_a_flows_empty_invalidate_on_wins_over_the_environment(project: Project)
 
 
 def test_a_target_without_a_record_stays_cached_as_no_record(project: Project) -> None:
-    for record in (project.root / "out").glob("*.record.json"):
-        record.unlink()
+    for output in (project.root / "out").glob("*.pkl"):
+        remove_record(output)
     project.edit("return y + 1", "return y + 2")
     outcome = project.run()
     assert codes(outcome)["total"] == ["Cached", "no-record"]
@@ -191,9 +193,9 @@ def test_a_target_without_a_record_stays_cached_as_no_record(project: Project) -
 
 
 def test_a_record_whose_hash_lies_is_no_record(project: Project) -> None:
-    path = project.root / "out" / "total.pkl.record.json"
-    planted = json.loads(path.read_text())
-    path.write_text(json.dumps({**planted, "bytes_hash": "blake3:" + "0" * 64}))
+    path = project.root / "out" / "total.pkl"
+    planted = json.loads(stored_record(path) or b"")
+    plant_record(path, json.dumps({**planted, "bytes_hash": "blake3:" + "0" * 64}).encode())
     project.edit("return y + 1", "return y + 2")
     assert codes(project.run(invalidate_on=None))["total"] == ["Cached", "no-record"]
 

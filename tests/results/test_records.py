@@ -3,6 +3,7 @@ ignored (written for other bytes, unparseable, from another schema). Object stor
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -15,9 +16,14 @@ from typing import Any
 import pytest
 
 from compat import ConstantResult, JSONResult, LocalResult, MemoryResult, PickleSerializer
-from compat.results.records import RECORD_SUFFIX, Provenance, TargetRecord, bytes_hash
+from compat.results.records import RECORD_SUFFIX, RECORD_XATTR, Provenance, TargetRecord, bytes_hash
+from tests.records import attribute, plant_record, record_file, remove_record
 
 MADE_BY = Provenance(flow="etl", task="clean", run_id="run-1", code="code:1", inputs={"rows": "sha256:ab"})
+PAST_XATTRS = Provenance(flow="etl", task="clean", run_id="run-1",
+                         inputs={f"input-{i}": "blake3:" + "0" * 64 for i in range(1000)})
+"""A record of ~80 KB: past the 64 KiB any Linux file system allows one extended attribute (E2BIG), so the kernel
+itself refuses to keep it with the output and it goes to the record file."""
 
 
 def recording(result: LocalResult | MemoryResult, location: str, provenance: Provenance = MADE_BY) -> LocalResult:
@@ -27,9 +33,10 @@ def recording(result: LocalResult | MemoryResult, location: str, provenance: Pro
     return target  # type: ignore[return-value]
 
 
-def test_a_write_with_provenance_stores_a_json_record_beside_the_output(tmp_path: Path) -> None:
+def test_a_write_with_provenance_keeps_a_json_record_with_the_output_and_no_record_file(tmp_path: Path) -> None:
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
-    stored = json.loads((tmp_path / ("out.pkl" + RECORD_SUFFIX)).read_text())
+    assert os.listdir(tmp_path) == ["out.pkl"]
+    stored = json.loads(os.getxattr(tmp_path / "out.pkl", RECORD_XATTR))
     data = (tmp_path / "out.pkl").read_bytes()
     assert stored["bytes_hash"] == bytes_hash(data) and stored["size"] == len(data)
     assert (stored["flow"], stored["task"], stored["run_id"], stored["code"], stored["inputs"]) == (
@@ -96,7 +103,7 @@ def test_a_planted_record_naming_the_file_but_another_hash_fails_the_read_check(
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write("value")
     assert written.written_record is not None
     lying = TargetRecord.from_dict({**written.written_record.to_dict(), "bytes_hash": bytes_hash(b"other")})
-    (tmp_path / ("out.pkl" + RECORD_SUFFIX)).write_bytes(lying.to_json())
+    plant_record(tmp_path / "out.pkl", lying.to_json())
     result = LocalResult(dir=tmp_path)
     record = result.record("out.pkl")
     assert record == lying
@@ -124,31 +131,52 @@ def test_results_that_store_nothing_have_no_record(result: JSONResult | Constant
     assert result.record("1") is None and not result.keeps_records
 
 
-KILLED_BETWEEN = """
+KILLED = """
     import os, signal, sys
     from compat import LocalResult
     from compat.results.records import Provenance
+    run, where, many = sys.argv[2], sys.argv[3], sys.argv[4] == "many"
     result = LocalResult(dir=sys.argv[1], location="out.pkl").copy()
-    result.provenance = Provenance(flow="f", task="t", run_id=sys.argv[2])
-    if sys.argv[2] == "second":
-        def die(location, data):  # the output is stored; the record is not yet
-            os.kill(os.getpid(), signal.SIGKILL)
-        result.write_record_bytes = die
-    result.write(sys.argv[2])
+    inputs = {f"input-{i}": "blake3:" + "0" * 64 for i in range(1000 if many else 1)}  # many: past the xattr space
+    result.provenance = Provenance(flow="f", task="t", run_id=run, inputs=inputs)
+
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if run == "second" and where == "record file":  # the output is stored; its record file is not yet
+        result._write_record_file = die
+    elif run == "second" and where == "fsync":  # the record set on the new file; not yet fsynced nor renamed
+        os.fsync = die
+    elif run == "second" and where == "rename":  # the new file and its record in place; nothing after
+        real = os.replace
+        os.replace = lambda *args, **kwargs: (real(*args, **kwargs), die())
+    result.write(run)
 """
 
 
-def writer(directory: Path, run: str) -> int:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED_BETWEEN), str(directory), run],
-                          timeout=60).returncode
+def writer(directory: Path, run: str, where: str = "", many: bool = False) -> int:
+    script = [sys.executable, "-c", textwrap.dedent(KILLED), str(directory), run, where, "many" if many else "one"]
+    return subprocess.run(script, timeout=60).returncode
 
 
-def test_a_writer_killed_between_output_and_record_leaves_no_record_of_other_bytes(tmp_path: Path) -> None:
-    assert writer(tmp_path, "first") == 0
-    assert LocalResult(dir=tmp_path).record("out.pkl") is not None
-    assert writer(tmp_path, "second") == -signal.SIGKILL
+def test_a_writer_killed_between_output_and_record_file_leaves_no_record_of_other_bytes(tmp_path: Path) -> None:
+    assert writer(tmp_path, "first", many=True) == 0
+    assert LocalResult(dir=tmp_path).record("out.pkl") is not None and record_file(tmp_path / "out.pkl").exists()
+    assert writer(tmp_path, "second", "record file", many=True) == -signal.SIGKILL
     assert LocalResult(dir=tmp_path).read("out.pkl").value == "second"
     assert LocalResult(dir=tmp_path).record("out.pkl") is None
+
+
+@pytest.mark.parametrize("where", ["fsync", "rename"])
+def test_a_writer_killed_mid_write_leaves_a_record_of_the_bytes_stored_or_none(tmp_path: Path, where: str) -> None:
+    """The record goes with its file: whenever the writer dies, the record read describes the bytes read."""
+    assert writer(tmp_path, "first") == 0
+    assert writer(tmp_path, "second", where) == -signal.SIGKILL
+    result = LocalResult(dir=tmp_path)
+    record = result.record("out.pkl")
+    assert record is not None and record.run_id == ("first" if where == "fsync" else "second")
+    read, matches = result.read_checked("out.pkl", record)
+    assert matches and read.value == record.run_id
 
 
 def signing(tmp_path: Path, key: str = "key-one") -> LocalResult:
@@ -234,8 +262,8 @@ def test_a_record_is_written_without_a_rename_over_the_previous_one(
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
 
 
-def test_a_record_cut_short_is_no_record(tmp_path: Path) -> None:
-    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+def test_a_record_file_cut_short_is_no_record(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS).write({"a": 1})
     assert written.written_record is not None
     whole = written.written_record.to_json()
     for cut in (0, 1, len(whole) // 2, len(whole) - 1):
@@ -246,8 +274,8 @@ def test_a_record_cut_short_is_no_record(tmp_path: Path) -> None:
 def test_a_record_created_by_another_writer_meanwhile_is_replaced_in_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another writer creates the record between the unlink of the old one and our create: ours replaces it."""
-    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    """Another writer creates the record file between the unlink of the old one and our create: ours replaces it."""
+    result = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS)
     record = tmp_path / f"out.pkl{RECORD_SUFFIX}"
     real_unlink, raced = os.unlink, []
 
@@ -310,7 +338,7 @@ def test_a_records_json_is_sorted_compact_ascii(tmp_path: Path) -> None:
     assert written.written_record is not None
     fields = written.written_record.to_dict()
     expected = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    assert (tmp_path / f"out.pkl{RECORD_SUFFIX}").read_bytes() == written.written_record.to_json() == expected
+    assert attribute(tmp_path / "out.pkl") == written.written_record.to_json() == expected
 
 
 @pytest.mark.parametrize(
@@ -329,3 +357,111 @@ def test_utc_now_says_the_microsecond_it_is_called_in(
     records.utc_now()  # a second formatted already: the next call must not reuse it for another second
     monkeypatch.setattr(records.time, "time_ns", lambda: nanoseconds)
     assert records.utc_now() == said
+
+
+def test_a_record_past_the_attribute_space_is_the_record_file_and_the_next_goes_back_with_the_output(
+    tmp_path: Path,
+) -> None:
+    """The kernel refuses an extended attribute past 64 KiB (E2BIG): that record goes to the record file; the next
+    write's record, small again, goes with its output and the record file is removed."""
+    large = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS).write(1)
+    assert attribute(tmp_path / "out.pkl") is None and record_file(tmp_path / "out.pkl").exists()
+    assert LocalResult(dir=tmp_path).record("out.pkl") == large.written_record
+    small = recording(LocalResult(dir=tmp_path), "out.pkl").write(2)
+    assert os.listdir(tmp_path) == ["out.pkl"] and attribute(tmp_path / "out.pkl") is not None
+    assert LocalResult(dir=tmp_path).record("out.pkl") == small.written_record
+
+
+def test_a_file_system_refusing_user_attributes_gets_the_record_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No file system here refuses ``user.`` attributes (ext4 and tmpfs keep them), so os.setxattr is made to answer
+    as one that does (ENOTSUP, what NFS without xattr support or a FUSE mount says)."""
+    refused: list[object] = []
+
+    def unsupported(*args: object, **kwargs: object) -> None:
+        refused.append(args[0])
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+
+    monkeypatch.setattr(os, "setxattr", unsupported)
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1)
+    assert len(refused) == 1 and attribute(tmp_path / "out.pkl") is None
+    assert record_file(tmp_path / "out.pkl").read_bytes() == written.written_record.to_json()  # type: ignore[union-attr]
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_a_record_file_an_earlier_version_wrote_is_still_read_and_the_next_write_replaces_it(tmp_path: Path) -> None:
+    """Targets stored before records went with their outputs keep their records; a rewrite leaves no record file
+    (which would describe the replaced bytes) beside the new output."""
+    result = LocalResult(dir=tmp_path)
+    result.write_bytes("out.pkl", b"\x80\x05\x8c\x03old\x94.")  # as the earlier version stored it: a record file
+    earlier = TargetRecord.filled(bytes_hash=bytes_hash(b"\x80\x05\x8c\x03old\x94."), size=14, location="out.pkl",
+                                  run_id="earlier", stored=result.stored_identity(str(tmp_path / "out.pkl")))
+    record_file(tmp_path / "out.pkl").write_bytes(earlier.to_json())
+    assert LocalResult(dir=tmp_path).record("out.pkl") == earlier
+    newer = recording(LocalResult(dir=tmp_path), "out.pkl").write("new")
+    assert not record_file(tmp_path / "out.pkl").exists()
+    assert LocalResult(dir=tmp_path).record("out.pkl") == newer.written_record
+
+
+def test_a_result_that_signs_keeps_its_records_in_the_record_file(tmp_path: Path) -> None:
+    """The newest signed record stays at the location, so an older signed copy put back there is refused."""
+    written = recording(signing(tmp_path), "out.pkl").write("value")
+    assert attribute(tmp_path / "out.pkl") is None
+    assert record_file(tmp_path / "out.pkl").read_bytes() == written.written_record.to_json()  # type: ignore[union-attr]
+
+
+def test_an_attribute_record_is_not_believed_while_signing(tmp_path: Path) -> None:
+    """A Result that signs reads records in the record file alone: one that travels with the bytes is not its."""
+    signed = recording(signing(tmp_path), "out.pkl").write("value").written_record
+    assert signed is not None
+    plant_record(tmp_path / "out.pkl", signed.changed(code="code:forged").to_json())
+    assert signing(tmp_path).record("out.pkl") == signed
+
+
+def test_a_hard_link_planted_at_the_output_does_not_get_the_record(tmp_path: Path) -> None:
+    (tmp_path / "other.pkl").write_bytes(b"someone else's")
+    os.link(tmp_path / "other.pkl", tmp_path / "out.pkl")
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+    assert attribute(tmp_path / "other.pkl") is None and (tmp_path / "other.pkl").read_bytes() == b"someone else's"
+    assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_a_record_for_an_output_with_other_names_is_the_record_file(tmp_path: Path) -> None:
+    """A record set on an existing output (``results-compat invalidate``, ``touch``) would be every name's: an output
+    that is also a hard link elsewhere gets the record file instead."""
+    written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1)
+    assert written.written_record is not None
+    remove_record(tmp_path / "out.pkl")
+    os.link(tmp_path / "out.pkl", tmp_path / "elsewhere.pkl")
+    result = LocalResult(dir=tmp_path)
+    result.write_record_bytes("out.pkl" + RECORD_SUFFIX, written.written_record.to_json())
+    assert attribute(tmp_path / "elsewhere.pkl") is None and record_file(tmp_path / "out.pkl").exists()
+    assert result.record("out.pkl") == written.written_record
+
+
+def test_a_record_set_on_a_stored_output_goes_with_it(tmp_path: Path) -> None:
+    written = recording(LocalResult(dir=tmp_path), "sub/out.pkl").write(1)
+    assert written.written_record is not None
+    remove_record(tmp_path / "sub" / "out.pkl")
+    result = LocalResult(dir=tmp_path)
+    result.write_record_bytes("sub/out.pkl" + RECORD_SUFFIX, written.written_record.to_json())
+    assert attribute(tmp_path / "sub" / "out.pkl") == written.written_record.to_json()
+    assert result.record("sub/out.pkl") == written.written_record
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"stored": {"etag": '"abc"'}, "inputs": {}, "invalidated": "t", "key_id": "k", "signature": "s"},
+     {"stored": None, "task": None, "code": None}, {"stored": {"generation": 5, "odd": 1.5}}, {"size": True},
+     {"inputs": {"b": "h:\u00e9", "a": "h:\n\"", "\u2603": "h:1"}}],
+    ids=["written", "cloud-signed-invalidated", "nulls", "a-float", "a-bool", "escapes"],
+)
+def test_a_records_json_is_the_canonical_encoders_for_every_field(changes: dict[str, Any]) -> None:
+    """``to_json`` encodes a record field by field (``_record_json``): the bytes must be those of the one canonical
+    encoding, whatever the fields hold, or a signature made by one writer fails for another."""
+    record = TargetRecord.filled(bytes_hash="blake3:00", size=3, location="/d/\u00e9\"\n.pkl", flow="f", task="t",
+                                 run_id="r", written_at="2026-12-06T00:00:00.000000Z", inputs={"x": "h:1"},
+                                 stored={"size": 3, "mtime_ns": 1, "inode": 2}).changed(**changes)
+    expected = json.dumps(record.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    assert record.to_json() == expected

@@ -197,7 +197,7 @@ def test_a_mistyped_key_in_the_environment_stops_the_run_before_anything_runs_an
         flow.run()
     with pytest.raises(ConfigurationError, match=SIGNING_KEY_VARIABLE):
         flow.plan()
-    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl", "total.pkl.record.json"]
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == ["total.pkl"]
     assert (tmp_path / "results" / "total.pkl").read_bytes() == stored
 
 

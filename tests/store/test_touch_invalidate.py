@@ -117,8 +117,7 @@ def test_invalidate_delete_removes_the_output_and_its_record(project: Path) -> N
     run_codes(project)
     target = project / "out" / "etl" / "total-2026-11-25.pkl"
     assert main(["invalidate", str(target), "--delete"]) == 0
-    assert sorted(path.name for path in target.parent.iterdir()) == [
-        "raw-2026-11-25.pkl", "raw-2026-11-25.pkl.record.json"]
+    assert sorted(path.name for path in target.parent.iterdir()) == ["raw-2026-11-25.pkl"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
