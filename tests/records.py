@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from compat.results.records import RECORD_SUFFIX, RECORD_XATTR
+from compat.results.records import RECORD_SUFFIX, RECORD_XATTR, checked
 
 
 def attribute(path: str | os.PathLike[str]) -> bytes | None:
@@ -23,12 +23,13 @@ def record_file(path: str | os.PathLike[str]) -> Path:
 
 
 def stored_record(path: str | os.PathLike[str]) -> bytes | None:
-    """The bytes of the record of the output at ``path``, wherever it is kept, or None."""
+    """The JSON of the record of the output at ``path``, wherever it is kept (a record file's check line verified
+    and removed), or None."""
     found = attribute(path)
     if found is not None:
         return found
     beside = record_file(path)
-    return beside.read_bytes() if beside.exists() else None
+    return checked(beside.read_bytes()) if beside.exists() else None
 
 
 def remove_record(path: str | os.PathLike[str]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zlib
 from operator import attrgetter, itemgetter
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
@@ -30,6 +31,7 @@ from compat.results.serializers import signing_module
 __all__ = [
     "HASH_ALGORITHM",
     "MAX_RECORD_BYTES",
+    "RECORD_CHECK",
     "RECORD_SCHEMA",
     "RECORD_SUFFIX",
     "RECORD_XATTR",
@@ -39,23 +41,31 @@ __all__ = [
     "TargetRecord",
     "algorithm_of",
     "bytes_hash",
+    "checked",
     "new_hash",
     "signed",
     "trusted",
+    "with_check",
 ]
 
 RECORD_SUFFIX = ".record.json"
 """The record of the output at ``location`` is at ``location + RECORD_SUFFIX``, in the same store."""
 
 RECORD_XATTR = "user.results-compat.record"
-"""The extended attribute a ``LocalResult`` that does not sign keeps an output's record in, on the output's own
-inode: set before the file is fsynced and renamed into place, so it is stored, replaced and removed with the bytes
-it describes, and costs no second file. Where the file system refuses it (no ``user.`` attributes, a record larger
-than their space) or the Result signs, the record is the file at ``location + RECORD_SUFFIX``, which is also read
-where the attribute is missing (records written before, by another Result or elsewhere). A Result that signs keeps
-and reads its records in that file only: the newest record must stay at the location, so that an older signed copy
-of the bytes put back there is refused (``Result.refuse_replayed``), which a record travelling with them could not
-do."""
+"""The extended attribute a ``LocalResult`` that does not sign keeps a new output's record in, on the output's own
+inode: set once the file is renamed into place, so it is removed and moved with the bytes it describes, and costs no
+second file. An output that replaced another keeps its record in the file at ``location + RECORD_SUFFIX``, rewritten
+in place (an attribute is one more block freed with each replaced file), as do outputs where the file system refuses
+the attribute (no ``user.`` attributes, a record larger than their space) and every output of a Result that signs:
+the newest signed record must stay at the location, so that an older signed copy of the bytes put back there is
+refused (``Result.refuse_replayed``), which a record travelling with them could not do. Readers look at the
+attribute first (a Result that signs: never), then the record file."""
+
+RECORD_CHECK = b"\ncrc32:"
+"""How a record file this version writes ends: the line ``crc32:<8 hex digits>`` of the JSON before it
+(``with_check``). A record file is rewritten in place (``LocalResult``), so a reader may meet a mix of two records,
+or one cut short: its check then fails and it is no record (``checked``). A record without the line (an object
+store's, an attribute's, a file an earlier version wrote whole) is read as it is: canonical JSON holds no newline."""
 
 RECORD_SCHEMA = 1
 """The version of the record's fields; a record of another schema is ignored (``no-record``)."""
@@ -89,6 +99,26 @@ def bytes_hash(data: bytes | bytearray | memoryview, algorithm: str = HASH_ALGOR
     digest = new_hash(algorithm)
     digest.update(data)
     return f"{algorithm}:{digest.hexdigest()}"
+
+
+def with_check(data: bytes) -> bytes:
+    """A record's JSON ``data`` as a record file holds it: followed by ``RECORD_CHECK`` and its CRC-32."""
+    return b"%s%s%08x" % (data, RECORD_CHECK, zlib.crc32(data))
+
+
+_CHECK_SIZE = len(RECORD_CHECK) + 8
+
+
+def checked(data: bytes) -> bytes:
+    """The JSON of the record file ``data``, its check line verified and removed; ``ValueError`` if it does not
+    match (a record being rewritten in place, a mix of two writers' records, one cut short). Data without the line is
+    returned as it is."""
+    if RECORD_CHECK not in data:
+        return data
+    json_part, check = data[:-_CHECK_SIZE], data[-_CHECK_SIZE:]
+    if check[: len(RECORD_CHECK)] != RECORD_CHECK or check[len(RECORD_CHECK) :] != b"%08x" % zlib.crc32(json_part):
+        raise ValueError("the record's check line does not match it: a record being rewritten, or two mixed")
+    return json_part
 
 
 def algorithm_of(hashed: str) -> str:
@@ -204,6 +234,7 @@ class TargetRecord:
         schema)."""
         if len(data) > MAX_RECORD_BYTES:
             raise ValueError(f"a record is at most {MAX_RECORD_BYTES} bytes; this one is {len(data)}")
+        data = checked(data)
         try:
             parsed = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from compat import ConstantResult, JSONResult, LocalResult, MemoryResult, PickleSerializer
-from compat.results.records import RECORD_SUFFIX, RECORD_XATTR, Provenance, TargetRecord, bytes_hash
+from compat import ConstantResult, JSONResult, LocalResult, MemoryResult, PickleSerializer, StorageError
+from compat.results.records import RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, Provenance, TargetRecord, bytes_hash, checked
 from tests.records import attribute, plant_record, record_file, remove_record
 
 MADE_BY = Provenance(flow="etl", task="clean", run_id="run-1", code="code:1", inputs={"rows": "sha256:ab"})
@@ -145,9 +146,9 @@ KILLED = """
 
     if run == "second" and where == "record file":  # the output is stored; its record file is not yet
         result._write_record_file = die
-    elif run == "second" and where == "fsync":  # the record set on the new file; not yet fsynced nor renamed
+    elif run == "second" and where == "fsync":  # the new file written, not yet fsynced nor renamed
         os.fsync = die
-    elif run == "second" and where == "rename":  # the new file and its record in place; nothing after
+    elif run == "second" and where == "rename":  # the new file in place; its record not yet set
         real = os.replace
         os.replace = lambda *args, **kwargs: (real(*args, **kwargs), die())
     result.write(run)
@@ -167,16 +168,22 @@ def test_a_writer_killed_between_output_and_record_file_leaves_no_record_of_othe
     assert LocalResult(dir=tmp_path).record("out.pkl") is None
 
 
-@pytest.mark.parametrize("where", ["fsync", "rename"])
-def test_a_writer_killed_mid_write_leaves_a_record_of_the_bytes_stored_or_none(tmp_path: Path, where: str) -> None:
-    """The record goes with its file: whenever the writer dies, the record read describes the bytes read."""
+def test_a_writer_killed_before_its_rename_leaves_the_previous_output_with_its_record(tmp_path: Path) -> None:
     assert writer(tmp_path, "first") == 0
-    assert writer(tmp_path, "second", where) == -signal.SIGKILL
+    assert writer(tmp_path, "second", "fsync") == -signal.SIGKILL
     result = LocalResult(dir=tmp_path)
     record = result.record("out.pkl")
-    assert record is not None and record.run_id == ("first" if where == "fsync" else "second")
+    assert record is not None and record.run_id == "first"
     read, matches = result.read_checked("out.pkl", record)
-    assert matches and read.value == record.run_id
+    assert matches and read.value == "first"
+
+
+def test_a_writer_killed_between_its_rename_and_its_record_leaves_the_output_without_one(tmp_path: Path) -> None:
+    """The record kept with the previous output went with it: the new output has none yet, never a wrong one."""
+    assert writer(tmp_path, "first") == 0
+    assert writer(tmp_path, "second", "rename") == -signal.SIGKILL
+    result = LocalResult(dir=tmp_path)
+    assert result.read("out.pkl").value == "second" and result.record("out.pkl") is None
 
 
 def signing(tmp_path: Path, key: str = "key-one") -> LocalResult:
@@ -192,7 +199,7 @@ def test_records_are_signed_with_the_results_key(tmp_path: Path) -> None:
 def test_an_unsigned_record_is_ignored_while_signing(tmp_path: Path) -> None:
     recording(signing(tmp_path), "out.pkl").write("value")
     path = tmp_path / ("out.pkl" + RECORD_SUFFIX)
-    planted = {**json.loads(path.read_text()), "key_id": None, "signature": None}
+    planted = {**json.loads(checked(path.read_bytes())), "key_id": None, "signature": None}
     path.write_text(json.dumps(planted))
     assert signing(tmp_path).record("out.pkl") is None
 
@@ -200,7 +207,7 @@ def test_an_unsigned_record_is_ignored_while_signing(tmp_path: Path) -> None:
 def test_a_record_changed_after_signing_is_ignored(tmp_path: Path) -> None:
     recording(signing(tmp_path), "out.pkl").write("value")
     path = tmp_path / ("out.pkl" + RECORD_SUFFIX)
-    path.write_text(json.dumps({**json.loads(path.read_text()), "code": "code:forged"}))
+    path.write_text(json.dumps({**json.loads(checked(path.read_bytes())), "code": "code:forged"}))
     assert signing(tmp_path).record("out.pkl") is None
 
 
@@ -228,6 +235,7 @@ def test_a_record_naming_an_unknown_hash_does_not_vouch_for_the_bytes(tmp_path: 
 
 def test_a_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_bytes(b"someone else's")
+    recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 0})  # the rewrite's record goes to the record file
     (tmp_path / f"out.pkl{RECORD_SUFFIX}").symlink_to(tmp_path / "other.json")
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
     assert (tmp_path / "other.json").read_bytes() == b"someone else's"
@@ -236,10 +244,17 @@ def test_a_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: 
 
 
 def test_a_hard_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: Path) -> None:
-    (tmp_path / "other.json").write_bytes(b"someone else's")
+    """Even a record file this version wrote (its check line at the end) is not rewritten in place through another
+    name: a hard link planted there is replaced."""
+    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result.write({"a": 0})
+    result.write({"a": 1})  # a rewrite: the record file
+    os.link(tmp_path / f"out.pkl{RECORD_SUFFIX}", tmp_path / "other.json")
+    os.unlink(tmp_path / f"out.pkl{RECORD_SUFFIX}")
+    planted = (tmp_path / "other.json").read_bytes()
     os.link(tmp_path / "other.json", tmp_path / f"out.pkl{RECORD_SUFFIX}")
-    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
-    assert (tmp_path / "other.json").read_bytes() == b"someone else's"
+    written = result.write({"a": 2})
+    assert (tmp_path / "other.json").read_bytes() == planted
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
 
 
@@ -285,6 +300,7 @@ def test_a_record_created_by_another_writer_meanwhile_is_replaced_in_turn(
             raced.append(record.write_bytes(b'{"the other writer": 1}'))
 
     result.write(1)
+    record.write_bytes(b'{"an earlier version\'s": 1}')  # no check line: replaced by a new file, not in place
     monkeypatch.setattr(os, "unlink", unlink_then_race)
     written = result.write(2)
     assert raced
@@ -359,17 +375,41 @@ def test_utc_now_says_the_microsecond_it_is_called_in(
     assert records.utc_now() == said
 
 
-def test_a_record_past_the_attribute_space_is_the_record_file_and_the_next_goes_back_with_the_output(
-    tmp_path: Path,
-) -> None:
-    """The kernel refuses an extended attribute past 64 KiB (E2BIG): that record goes to the record file; the next
-    write's record, small again, goes with its output and the record file is removed."""
+def test_a_record_past_the_attribute_space_of_a_new_output_is_the_record_file(tmp_path: Path) -> None:
+    """The kernel refuses an extended attribute past 64 KiB (E2BIG): that record goes to the record file."""
     large = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS).write(1)
-    assert attribute(tmp_path / "out.pkl") is None and record_file(tmp_path / "out.pkl").exists()
+    assert large.written_record is not None and attribute(tmp_path / "out.pkl") is None
+    assert checked(record_file(tmp_path / "out.pkl").read_bytes()) == large.written_record.to_json()
     assert LocalResult(dir=tmp_path).record("out.pkl") == large.written_record
-    small = recording(LocalResult(dir=tmp_path), "out.pkl").write(2)
-    assert os.listdir(tmp_path) == ["out.pkl"] and attribute(tmp_path / "out.pkl") is not None
-    assert LocalResult(dir=tmp_path).record("out.pkl") == small.written_record
+
+
+def test_a_rewritten_output_keeps_its_record_in_its_record_file_rewritten_in_place(tmp_path: Path) -> None:
+    """A rewrite frees the replaced file (and an attribute's block with it): its record goes to the record file,
+    which, once there, is rewritten in place (the same file: nothing created, renamed or freed)."""
+    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result.write(1)
+    second = result.write(2)
+    inode = os.stat(record_file(tmp_path / "out.pkl")).st_ino
+    third = result.write(3)
+    assert attribute(tmp_path / "out.pkl") is None and os.stat(record_file(tmp_path / "out.pkl")).st_ino == inode
+    assert second.written_record != third.written_record == LocalResult(dir=tmp_path).record("out.pkl")
+
+
+@pytest.mark.parametrize("cut", [1, 40, 200])
+def test_a_record_file_mixed_with_the_one_it_replaces_is_no_record(tmp_path: Path, cut: int) -> None:
+    """What a reader meets while a record file is rewritten in place (the new record's start, the old one's end)
+    fails its check line, even where the mix is valid JSON of the same length."""
+    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result.write(0)
+    result.write(1)
+    old = record_file(tmp_path / "out.pkl").read_bytes()
+    new = result.write(2).written_record
+    assert new is not None
+    fresh = record_file(tmp_path / "out.pkl").read_bytes()
+    mixed = fresh[:cut] + old[cut:]
+    json.loads(mixed[: mixed.rindex(RECORD_CHECK)])  # the JSON part alone would parse
+    record_file(tmp_path / "out.pkl").write_bytes(mixed)
+    assert LocalResult(dir=tmp_path).record("out.pkl") is None
 
 
 def test_a_file_system_refusing_user_attributes_gets_the_record_file(
@@ -386,13 +426,12 @@ def test_a_file_system_refusing_user_attributes_gets_the_record_file(
     monkeypatch.setattr(os, "setxattr", unsupported)
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1)
     assert len(refused) == 1 and attribute(tmp_path / "out.pkl") is None
-    assert record_file(tmp_path / "out.pkl").read_bytes() == written.written_record.to_json()  # type: ignore[union-attr]
+    assert checked(record_file(tmp_path / "out.pkl").read_bytes()) == written.written_record.to_json()  # type: ignore[union-attr]
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
 
 
 def test_a_record_file_an_earlier_version_wrote_is_still_read_and_the_next_write_replaces_it(tmp_path: Path) -> None:
-    """Targets stored before records went with their outputs keep their records; a rewrite leaves no record file
-    (which would describe the replaced bytes) beside the new output."""
+    """Targets stored before keep their records (a file without a check line); a rewrite replaces it whole."""
     result = LocalResult(dir=tmp_path)
     result.write_bytes("out.pkl", b"\x80\x05\x8c\x03old\x94.")  # as the earlier version stored it: a record file
     earlier = TargetRecord.filled(bytes_hash=bytes_hash(b"\x80\x05\x8c\x03old\x94."), size=14, location="out.pkl",
@@ -400,7 +439,7 @@ def test_a_record_file_an_earlier_version_wrote_is_still_read_and_the_next_write
     record_file(tmp_path / "out.pkl").write_bytes(earlier.to_json())
     assert LocalResult(dir=tmp_path).record("out.pkl") == earlier
     newer = recording(LocalResult(dir=tmp_path), "out.pkl").write("new")
-    assert not record_file(tmp_path / "out.pkl").exists()
+    assert record_file(tmp_path / "out.pkl").read_bytes().endswith(b"%08x" % zlib.crc32(newer.written_record.to_json()))  # type: ignore[union-attr]
     assert LocalResult(dir=tmp_path).record("out.pkl") == newer.written_record
 
 
@@ -408,7 +447,7 @@ def test_a_result_that_signs_keeps_its_records_in_the_record_file(tmp_path: Path
     """The newest signed record stays at the location, so an older signed copy put back there is refused."""
     written = recording(signing(tmp_path), "out.pkl").write("value")
     assert attribute(tmp_path / "out.pkl") is None
-    assert record_file(tmp_path / "out.pkl").read_bytes() == written.written_record.to_json()  # type: ignore[union-attr]
+    assert checked(record_file(tmp_path / "out.pkl").read_bytes()) == written.written_record.to_json()  # type: ignore[union-attr]
 
 
 def test_an_attribute_record_is_not_believed_while_signing(tmp_path: Path) -> None:
@@ -427,27 +466,36 @@ def test_a_hard_link_planted_at_the_output_does_not_get_the_record(tmp_path: Pat
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
 
 
-def test_a_record_for_an_output_with_other_names_is_the_record_file(tmp_path: Path) -> None:
+def test_a_record_changed_for_an_output_with_other_names_is_refused(tmp_path: Path) -> None:
     """A record set on an existing output (``results-compat invalidate``, ``touch``) would be every name's: an output
-    that is also a hard link elsewhere gets the record file instead."""
+    that is also a hard link elsewhere (one planted there, to another output) is refused, naming the problem."""
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1)
     assert written.written_record is not None
-    remove_record(tmp_path / "out.pkl")
     os.link(tmp_path / "out.pkl", tmp_path / "elsewhere.pkl")
-    result = LocalResult(dir=tmp_path)
-    result.write_record_bytes("out.pkl" + RECORD_SUFFIX, written.written_record.to_json())
-    assert attribute(tmp_path / "elsewhere.pkl") is None and record_file(tmp_path / "out.pkl").exists()
-    assert result.record("out.pkl") == written.written_record
+    with pytest.raises(StorageError, match="other names"):
+        LocalResult(dir=tmp_path).write_record_bytes("out.pkl" + RECORD_SUFFIX, b"{}")
+    assert attribute(tmp_path / "elsewhere.pkl") == written.written_record.to_json()
 
 
-def test_a_record_set_on_a_stored_output_goes_with_it(tmp_path: Path) -> None:
+def test_a_record_changed_for_a_stored_output_stays_with_it(tmp_path: Path) -> None:
     written = recording(LocalResult(dir=tmp_path), "sub/out.pkl").write(1)
     assert written.written_record is not None
-    remove_record(tmp_path / "sub" / "out.pkl")
+    marked = written.written_record.changed(invalidated="2026-12-06T00:00:00.000000Z")
     result = LocalResult(dir=tmp_path)
-    result.write_record_bytes("sub/out.pkl" + RECORD_SUFFIX, written.written_record.to_json())
-    assert attribute(tmp_path / "sub" / "out.pkl") == written.written_record.to_json()
-    assert result.record("sub/out.pkl") == written.written_record
+    result.write_record_bytes("sub/out.pkl" + RECORD_SUFFIX, marked.to_json())
+    assert attribute(tmp_path / "sub" / "out.pkl") == marked.to_json()
+    assert not record_file(tmp_path / "sub" / "out.pkl").exists() and result.record("sub/out.pkl") == marked
+
+
+def test_a_record_changed_for_a_rewritten_output_stays_in_its_record_file(tmp_path: Path) -> None:
+    writer = recording(LocalResult(dir=tmp_path), "out.pkl")
+    writer.write(1)
+    written = writer.write(2)
+    assert written.written_record is not None
+    marked = written.written_record.changed(invalidated="2026-12-06T00:00:00.000000Z")
+    result = LocalResult(dir=tmp_path)
+    result.write_record_bytes("out.pkl" + RECORD_SUFFIX, marked.to_json())
+    assert attribute(tmp_path / "out.pkl") is None and result.record("out.pkl") == marked
 
 
 @pytest.mark.parametrize(

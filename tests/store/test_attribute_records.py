@@ -13,7 +13,7 @@ from compat.store import LocalRoot, Rules, collect, list_root
 from compat.store.cli import main
 from compat.store.show import describe
 from tests.records import attribute, record_file
-from tests.store.helpers import output
+from tests.store.helpers import record_json
 
 
 def written(root: Path, name: str, run_id: str, value: object = 1) -> TargetRecord:
@@ -25,10 +25,8 @@ def written(root: Path, name: str, run_id: str, value: object = 1) -> TargetReco
 
 
 def test_ls_shows_the_record_kept_with_the_output_over_a_record_file_for_other_bytes(tmp_path: Path) -> None:
-    output(tmp_path, "a.pkl")  # a record file an earlier version wrote, then the output rewritten with its own
-    record_file(tmp_path / "a.pkl").rename(tmp_path / "kept.json")
     record = written(tmp_path, "a.pkl", "r2")
-    (tmp_path / "kept.json").rename(record_file(tmp_path / "a.pkl"))
+    record_file(tmp_path / "a.pkl").write_bytes(record_json("a.pkl", b"other", {"size": 5, "mtime_ns": 1, "inode": 2}))
     (entry,) = list_root(LocalRoot(tmp_path)).entries
     assert (entry.record_note, entry.record) == ("yes", record)
 
@@ -53,3 +51,14 @@ def test_invalidate_marks_the_record_kept_with_the_output(tmp_path: Path) -> Non
     assert json.loads(attribute(tmp_path / "a.pkl") or b"")["invalidated"] is not None
     assert not record_file(tmp_path / "a.pkl").exists()
     assert LocalResult(dir=tmp_path).record("a.pkl").invalidated is not None  # type: ignore[union-attr]
+
+
+def test_ls_and_show_read_a_record_file_rewritten_in_place(tmp_path: Path) -> None:
+    for run in ("r1", "r2", "r3"):  # the first record with the output, the next ones in the record file
+        writer = LocalResult(dir=tmp_path, location="a.pkl")
+        writer.provenance = Provenance(flow="etl", task="a", run_id=run)
+        record = writer.write(run).written_record
+    assert attribute(tmp_path / "a.pkl") is None and record_file(tmp_path / "a.pkl").exists()
+    (entry,) = list_root(LocalRoot(tmp_path)).entries
+    assert (entry.record_note, entry.record) == ("yes", record)
+    assert describe(LocalRoot(tmp_path), "a.pkl").record == record

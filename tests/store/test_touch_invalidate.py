@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from compat.results.records import checked
 from compat.store import load_flow
 from compat.store.cli import main
 from compat.store.invalidation import invalidate_locations
@@ -143,7 +144,7 @@ def test_an_invalidated_record_is_signed_and_cannot_be_quietly_undone(
     assert item.record is not None and item.record.key_id is not None
     assert flow.plan()["extract"].code == "invalidated"  # believed: signed with the key in use
     record_path = Path(str(target) + ".record.json")
-    undone = json.loads(record_path.read_text())
+    undone = json.loads(checked(record_path.read_bytes()))
     undone["invalidated"] = None
     record_path.write_text(json.dumps(undone))
     assert flow.plan()["extract"].code == "no-record"  # the signature no longer matches: the record is ignored
