@@ -93,18 +93,20 @@ def atomic_write_bytes(
     ``mode``: permission bits for the file, as given; by default (``KEEP_MODE``) those of the file being replaced,
     within ``RESULT_BITS``; None, or nothing to replace: the umask decides, as for any new file.
     """
-    atomic_write(path, lambda f: f.write(data), mode, durable)
+    atomic_write(path, bytes(data) if type(data) is not bytes else data, mode, durable)
 
 
 def atomic_write(
     path: str,
-    fill: Callable[[BinaryIO], object],
+    fill: Callable[[BinaryIO], object] | bytes,
     mode: int | None = KEEP_MODE,
     durable: bool = True,
     dir_fd: int | None = None,
     seal: Callable[[int], object] | None = None,
 ) -> None:
     """Write what ``fill(file)`` writes to ``path`` atomically: nothing reaches ``path`` if ``fill`` raises.
+    ``fill`` may also be the bytes themselves: they are written to the descriptor, with no file object around it
+    (for a small value pickled in memory: no buffer to set up, which costs a system call and more than the write).
 
     ``durable=False`` skips the fsync: the file then survives the writer's crash (the rename is still atomic), but
     not a power cut or a kernel crash, which may leave an empty or partial file at ``path`` (scratch space).
@@ -127,18 +129,32 @@ def atomic_write(
         mode = existing_mode(path, dir_fd)
         mode = None if mode is None else mode & RESULT_BITS
     tmp, fd = _create(head, directory, dir_fd, 0o666 if mode is None else mode)
+    held = True  # fd is open (closed once written, or kept open for seal)
     try:
-        # a buffer size given: no isatty() call; kept open for seal
-        with open(fd, "wb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=seal is None) as f:
-            if mode is not None and _FCHMOD is not None and stat.S_IMODE(os.fstat(fd).st_mode) != mode:
-                _FCHMOD(fd, mode)  # the umask took some of the bits to keep (an fstat is cheaper than an fchmod)
-            fill(f)
-            if durable:
-                f.flush()
-                os.fsync(fd)
-        os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        if mode is not None and _FCHMOD is not None:  # the umask may have taken some of the bits to keep:
+            try:  # one call sets them (an fstat to look first costs as much, and its stat_result more in Python)
+                _FCHMOD(fd, mode)
+            except OSError:  # a file system that refuses modes: only an error if the mode is not already right
+                if stat.S_IMODE(os.fstat(fd).st_mode) != mode:
+                    raise
+        if type(fill) is bytes:
+            view = memoryview(fill)
+            while view:
+                view = view[os.write(fd, view) :]
+        else:
+            with open(fd, "wb", io.DEFAULT_BUFFER_SIZE, None, None, None, False) as f:  # closefd=False; no isatty()
+                fill(f)  # type: ignore[operator]
+        if durable:
+            os.fsync(fd)
+        if seal is None:
+            held = False
+            os.close(fd)
+        if dir_fd is None:
+            os.replace(tmp, path)
+        else:
+            os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
-        if seal is not None:
+        if held:
             os.close(fd)
         try:
             os.unlink(tmp, dir_fd=dir_fd)

@@ -24,7 +24,9 @@ from compat.results.leases import (
 from compat.results.records import (
     RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring, with_check,
 )
-from compat.results.serializers import _PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable
+from compat.results.serializers import (
+    _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable,
+)
 
 __all__ = ["LocalResult", "default_results_dir"]
 
@@ -128,6 +130,10 @@ _SMALL = 256 * 1024
 """Files up to this size are read whole with one read and unpickled from memory (cheaper than a buffered file for
 small values); larger ones are unpickled straight from the file, so a large value is never held twice."""
 
+
+_SIZED = (bytes, str)
+"""The plain types whose pickle can be large: one past ``_SMALL_PLAIN`` is pickled straight into the file, never
+copied into memory first."""
 
 _OWN_METHODS = ("render", "resolve", "read_stream", "read_bytes", "write_stream", "write_bytes")
 """LocalResult's methods that its own ``read``/``write`` may bypass; a subclass overriding one is called through it."""
@@ -295,9 +301,10 @@ class LocalResult(Result):
     ``durable=False`` skips the fsync of each write: about half the cost of a small checkpoint. A written file then
     survives a crash of the process (the write is still atomic), but not a power cut or an operating system crash,
     after which it may be empty or partial: for scratch space whose results can be recomputed.
-    Values are pickled straight into the file. A file of up to 256 KiB is read whole and unpickled from memory; a
-    larger one is unpickled straight from the file (no whole copy of the stored bytes in memory), unless it is a
-    signed pickle, which is verified in memory before it is unpickled.
+    Values are pickled straight into the file (a plain value of up to 64 KiB in memory first, then written with one
+    call). A file of up to 256 KiB is read whole and unpickled from memory; a larger one is unpickled straight from
+    the file (no whole copy of the stored bytes in memory), unless it is a signed pickle, which is verified in memory
+    before it is unpickled.
     """
 
     def __init__(
@@ -415,7 +422,8 @@ class LocalResult(Result):
     def write(self: L, value: Any, /, **context: Any) -> L:
         """As ``Result.write``. A location without template keys written by the default ``PickleSerializer`` while
         nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
-        for reads: the path memo, the atomic write, the record when ``provenance`` is set."""
+        for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small plain value
+        (``_PLAIN``, up to ``_SMALL_PLAIN``) without a record is pickled in memory and written with one call."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
         if (
@@ -432,13 +440,18 @@ class LocalResult(Result):
         new = self.copy()
         new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
         provenance = self.provenance if self.keeps_records else None
-        if type(value) in _PLAIN:  # what PickleSerializer.dump does for them, unsigned, without its calls
+        plain = type(value) in _PLAIN
+        if plain:  # what PickleSerializer.dump does for them, unsigned, without its calls
             protocol = serializer.protocol
             dump: Callable[[Any, BinaryIO], object] = lambda value, stream: pickle.dump(value, stream, protocol)
         else:
             dump = serializer.dump
         if provenance is None:
-            self._replace(path, where, template, lambda stream: dump(value, stream), self.durable)
+            if plain and (type(value) not in _SIZED or len(value) <= _SMALL_PLAIN):
+                fill: Callable[[BinaryIO], object] | bytes = pickle.dumps(value, protocol)  # one write, no file object
+            else:
+                fill = lambda stream: dump(value, stream)
+            self._replace(path, where, template, fill, self.durable)
         else:
             new.written_record = self._write_with_record(path, where, template, lambda f: dump(value, f), provenance)
         new.__dict__["_location"] = path  # the location setter's work, without its call
@@ -508,11 +521,12 @@ class LocalResult(Result):
         path: str,
         where: int,
         location: str,
-        fill: Callable[[BinaryIO], object],
+        fill: Callable[[BinaryIO], object] | bytes,
         durable: bool,
         seal: Callable[[int, bool], object] | None = None,
     ) -> None:
-        """Write what ``fill`` writes atomically at ``path`` (see ``_at``), keeping the mode of the file replaced.
+        """Write what ``fill`` writes (or the bytes ``fill``) atomically at ``path`` (see ``_at``), keeping the mode of
+        the file replaced.
         ``seal``: ``atomic_write``'s, also told whether the file is a new one (nothing was at ``path``, and it was
         reached without a link: a link's record is the record file beside it, where a reader of the link looks)."""
 

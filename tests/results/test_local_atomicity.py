@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 import compat.results._atomic as atomic
-from compat import LocalResult, ResultNotFound
+from compat import LocalResult, ResultNotFound, StorageError
 from compat.results._atomic import _HOST, TEMP_PREFIX, remove_stale_temp_files
 
 PAYLOAD = 8 * 1024 * 1024  # large enough that a kill usually lands inside a write
@@ -166,6 +166,64 @@ def test_an_overwrite_drops_setuid_setgid_and_world_write_from_a_planted_file(tm
     LocalResult(dir=tmp_path, location="v.pkl").write(1)
     assert stat.S_IMODE(os.stat(planted).st_mode) == 0o664
     assert LocalResult(dir=tmp_path).read("v.pkl").value == 1
+
+
+@pytest.mark.parametrize("value", [b"x" * 1000, list(range(100)), b"x" * (1024 * 1024)], ids=["small plain", "object", "large"])
+def test_an_overwrite_keeps_group_write_that_the_umask_would_take(tmp_path: Path, value: object) -> None:
+    result = LocalResult(dir=tmp_path, location="shared.pkl")
+    result.write(1)
+    os.chmod(tmp_path / "shared.pkl", 0o664)
+    old = os.umask(0o022)
+    try:
+        result.write(value)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "shared.pkl").st_mode) == 0o664
+    assert result.read("shared.pkl").value == value
+
+
+def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = LocalResult(dir=tmp_path, location="v.pkl")
+    result.write(b"old")
+    writes: list[int] = []
+    real_write = os.write
+
+    def counted(fd: int, data: bytes) -> int:
+        writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(atomic, "open", lambda *args, **kwargs: pytest.fail("a file object was made"), raising=False)
+    monkeypatch.setattr(atomic.os, "write", counted)
+    result.write(b"x" * 1000)
+    assert len(writes) == 1
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == b"x" * 1000
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o660], ids=["already right", "taken by the umask"])
+def test_a_file_system_refusing_modes_fails_a_write_only_if_the_mode_is_not_already_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
+    result = LocalResult(dir=tmp_path, location="v.pkl")
+    result.write(1)
+    os.chmod(tmp_path / "v.pkl", mode)
+
+    def refused(fd: int, mode: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic, "_FCHMOD", refused)
+    old = os.umask(0o022)  # leaves 0o600 as it is, takes group write from 0o660
+    try:
+        if mode == 0o600:
+            result.write(2)
+            assert LocalResult(dir=tmp_path).read("v.pkl").value == 2
+        else:
+            with pytest.raises(StorageError, match="Operation not permitted"):
+                result.write(2)
+            assert LocalResult(dir=tmp_path).read("v.pkl").value == 1
+    finally:
+        os.umask(old)
 
 
 NAMESPACED_WRITER = textwrap.dedent(
