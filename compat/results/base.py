@@ -233,9 +233,10 @@ class Result:
     def copy(self: R) -> R:
         """A shallow copy whose validator lists can be changed without touching this Result."""
         new = object.__new__(type(self))  # copy.copy's __reduce_ex__ path costs several us per task run
-        new.__dict__.update(self.__dict__)
-        new.validators = list(self.validators)
-        new.cache_validators = list(self.cache_validators)
+        attributes = self.__dict__.copy()  # a copy of the dict, not an update of an empty one: 0.4-1 us less a read
+        attributes["validators"] = [*self.validators]
+        attributes["cache_validators"] = [*self.cache_validators]
+        new.__dict__ = attributes
         return new
 
     def format(self: R, **context: Any) -> R:

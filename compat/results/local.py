@@ -599,7 +599,9 @@ class LocalResult(Result):
         ``PickleSerializer.unpickle``/``load`` do, the same checks and errors. An unsigned pickle read while nothing
         is signed (``unsigned``) is unpickled here (a small file from its bytes, a larger one from the file); a
         signed or earlier-format value, or any value while signing, is checked by ``_unpickled`` (small) or
-        ``_streamed`` (large); not a regular file, a link or no file go the general way."""
+        ``_streamed`` (large); not a regular file, a link or no file go the general way. A larger file read while
+        nothing is signed goes to ``pickle.load`` at once: a signed one (``SIGNED_MAGIC``, whose first byte no pickle
+        starts with) fails there before anything is unpickled, and only then is its first byte looked at."""
         known = _PATHS.get((self._dir, location)) if type(location) is str else None
         path, where = known if known is not None else _path(self._dir, location)
         if where == _IN_DIR and _beneath.AT_SUPPORTED:  # _open's first try, without its call
@@ -624,15 +626,22 @@ class LocalResult(Result):
                 if not stat.S_ISREG(mode):
                     raise _not_a_file(path, mode)
                 os.lseek(fd, 0, os.SEEK_SET)
-                with open(fd, "rb", buffering=io.DEFAULT_BUFFER_SIZE, closefd=False) as f:  # no isatty() call
-                    if not unsigned or f.peek(1)[:1] == _SIGNED_START:  # signing, or signed: checked as ever
+                with open(fd, "rb", io.DEFAULT_BUFFER_SIZE, None, None, None, False) as f:  # closefd=False; no isatty()
+                    if not unsigned:  # signing: checked as ever
                         return self._streamed(path, serializer, f)
                     try:
-                        value = pickle.load(f)
+                        value = pickle.load(f)  # a signed file fails at its first byte, which no pickle starts with
                     except OSError:
                         raise
                     except Exception as exc:
-                        raise _unreadable(path, _undeserializable(serializer, exc)) from exc
+                        failure: Exception | None = exc
+                    else:
+                        failure = None
+                    if failure is not None:
+                        f.seek(0)
+                        if f.peek(1)[:1] == _SIGNED_START:  # signed: checked (and refused, with no key) as ever
+                            return self._streamed(path, serializer, f)
+                        raise _unreadable(path, _undeserializable(serializer, failure)) from failure
         except IsADirectoryError:
             raise _not_a_file(path, stat.S_IFDIR) from None
         except OSError as exc:
@@ -673,7 +682,7 @@ class LocalResult(Result):
         except SerializationError as exc:
             raise _unreadable(path, exc) from exc.__cause__
         new = self.copy()
-        new.location = path
+        new.__dict__["_location"] = path  # the location setter's work, without its call
         new.value = value
         if header is not None:
             new._signed = header
