@@ -6,11 +6,14 @@ import itertools
 import threading
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from compat.errors import LocationError, ResultNotFound
-from compat.results.base import Result
+from compat.errors import LocationError, ResultNotFound, SerializationError
+from compat.results.base import Result, _unreadable
 from compat.results.records import RECORD_SUFFIX
+from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
+
+M = TypeVar("M", bound="MemoryResult")
 
 __all__ = ["MemoryResult"]
 
@@ -50,6 +53,31 @@ class MemoryResult(Result):
         if not isinstance(location, str) or not location:
             raise LocationError(f"a MemoryResult location must be a non-empty str, not {location!r}")
         return location
+
+    def read(self: M, location: str) -> M:
+        """As ``Result.read``; with the default ``PickleSerializer`` the stored bytes are checked and unpickled by
+        ``PickleSerializer.unpickle`` (as ``LocalResult`` does a small file's), without a serializer bound to the
+        location for each read."""
+        serializer = self.serializer
+        if type(serializer) is not PickleSerializer or type(self) is not MemoryResult:
+            return super().read(location)
+        resolved = self.resolve(location)
+        data = self.read_bytes(resolved)
+        signed_for, on_header = None, None
+        if data[:1] == SIGNED_MAGIC[:1]:  # no pickle starts with it: signed (or not a pickle)
+            signed_for = resolved
+            if self.keeps_records:
+                on_header = self._replay_check(resolved)  # the record, read only once the signature is verified
+        try:
+            header, value = serializer.unpickle(data, signed_for, on_header)
+        except SerializationError as exc:
+            raise _unreadable(resolved, exc) from exc.__cause__
+        new = self.copy()
+        new.__dict__["_location"] = resolved  # the location setter's work, without its call
+        new.value = value
+        if header is not None:
+            new._signed = header
+        return new
 
     def read_bytes(self, location: str) -> bytes:
         with self._lock:

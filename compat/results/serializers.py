@@ -361,7 +361,15 @@ class PickleSerializer:
         """``deserialize`` for a Result that has the stored bytes in memory: checked as a copy bound to ``location``
         by ``at`` would check them (``on_header`` too), without making that copy; the signed header (None if
         unsigned) and the value."""
-        header, payload = self._checked(data, location, on_header)
+        if data[:8] == SIGNED_MAGIC:  # _checked's first case, in the calls it needs (a signed read's usual case)
+            keys = self._keyring
+            header, payload = (_SIGNING[0] if _SIGNING else signing_module()).verify(
+                keys if keys is not None else self._signing_keys_for_signed(), data, location
+            )
+            if on_header is not None:
+                on_header(header)
+        else:
+            header, payload = self._checked(data, location, on_header)
         try:
             return header, pickle.loads(payload)
         except Exception as exc:

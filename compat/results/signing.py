@@ -393,12 +393,22 @@ def sign(keys: Keyring, location: str, payload: bytes | bytearray | memoryview) 
 def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | None) -> tuple[Header, memoryview]:
     """The header of the signed value ``data`` and a view of its payload, once the tag and (unless ``location`` is
     None) the location are checked; ``UntrustedData`` or ``SerializationError`` otherwise."""
-    header = parse_header(data)
-    keyed = keys._keyed.get(header.raw_id)  # type: ignore[attr-defined]
+    try:  # parse_header's usual case, without its call: a whole header of a location of usual length
+        magic, raw_id, written_ns, length = _FIXED.unpack_from(data)
+        size = FIXED_SIZE + length
+        if magic != SIGNED_MAGIC or length > MAX_LOCATION_BYTES or len(data) < size:
+            raise ValueError
+        signed = data[:size] if type(data) is bytes else bytes(data[:size])
+        header = object.__new__(Header)  # Header's __init__ without its Python call
+        header.raw_id, header.written_ns, header.signed = raw_id, written_ns, signed
+        header.location = signed[FIXED_SIZE:].decode("utf-8", "surrogateescape")
+    except (ValueError, struct.error):
+        header = parse_header(data)  # raises, saying what is wrong
+        raw_id, size = header.raw_id, header.size
+    keyed = keys._keyed.get(raw_id)  # type: ignore[attr-defined]
     if keyed is None or (location is not None and header.location != location):
         accepted_key(keys, header, location)  # raises, saying which
     view = memoryview(data)
-    size = len(header.signed)
     end = len(view) - TAG_SIZE
     if end < size:
         end = size

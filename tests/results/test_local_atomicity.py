@@ -168,7 +168,9 @@ def test_an_overwrite_drops_setuid_setgid_and_world_write_from_a_planted_file(tm
     assert LocalResult(dir=tmp_path).read("v.pkl").value == 1
 
 
-@pytest.mark.parametrize("value", [b"x" * 1000, list(range(100)), b"x" * (1024 * 1024)], ids=["small plain", "object", "large"])
+@pytest.mark.parametrize(
+    "value", [b"x" * 1000, list(range(100)), b"x" * (1024 * 1024)], ids=["small plain", "object", "large"]
+)
 def test_an_overwrite_keeps_group_write_that_the_umask_would_take(tmp_path: Path, value: object) -> None:
     result = LocalResult(dir=tmp_path, location="shared.pkl")
     result.write(1)

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import gc
 
-from compat import MemoryResult
+import pytest
+
+from compat import MemoryResult, PickleSerializer, UntrustedData
+from compat.results.signing import SIGNING_KEY_FILE_VARIABLE, SIGNING_KEY_VARIABLE, key_id
+
+
+@pytest.fixture
+def signing() -> PickleSerializer:
+    MemoryResult.clear()
+    return PickleSerializer(signing_key="k")
+
+
+@pytest.fixture(autouse=True)
+def no_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SIGNING_KEY_VARIABLE, raising=False)
+    monkeypatch.delenv(SIGNING_KEY_FILE_VARIABLE, raising=False)
 
 
 def test_the_store_stays_with_the_collector_after_a_full_pass() -> None:
@@ -26,3 +41,42 @@ def test_the_store_gives_back_what_was_written_when_and_by_which_write() -> None
     version = memory.stored_identity("a")
     MemoryResult(location="a").write("three")
     assert memory.stored_identity("a") != version
+
+
+def test_a_signed_read_checks_the_bytes_without_a_serializer_bound_per_read(
+    signing: PickleSerializer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    MemoryResult(location="a", serializer=signing).write("v")
+    monkeypatch.setattr(PickleSerializer, "at", lambda self, location: pytest.fail("a bound copy was made"))
+    read = MemoryResult(serializer=signing).read("a")
+    assert read.value == "v" and read.signed_at is not None
+
+
+def test_signed_bytes_copied_to_another_location_are_refused_naming_both(signing: PickleSerializer) -> None:
+    MemoryResult(location="a", serializer=signing).write("v")
+    MemoryResult().write_bytes("b", MemoryResult().read_bytes("a"))
+    with pytest.raises(UntrustedData, match="for the location 'a', not 'b'") as caught:
+        MemoryResult(serializer=signing).read("b")
+    assert caught.value.key_id == key_id("k")
+
+
+def test_unsigned_bytes_are_refused_while_signing(signing: PickleSerializer) -> None:
+    MemoryResult(location="a").write("unsigned")
+    with pytest.raises(UntrustedData, match="cannot read the result stored at 'a'.*unsigned"):
+        MemoryResult(serializer=signing).read("a")
+
+
+def test_an_unsigned_read_holds_no_signed_time() -> None:
+    MemoryResult.clear()
+    MemoryResult(location="a").write([1, 2])
+    read = MemoryResult().read("a")
+    assert read.value == [1, 2] and read.signed_at is None and read.location == "a"
+
+
+def test_a_subclass_reading_its_own_way_is_read_through_it(signing: PickleSerializer) -> None:
+    class Prefixed(MemoryResult):
+        def read_bytes(self, location: str) -> bytes:
+            return super().read_bytes("p/" + location)
+
+    MemoryResult(location="p/a").write("v")
+    assert Prefixed().read("a").value == "v"

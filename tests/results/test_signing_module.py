@@ -101,6 +101,20 @@ def test_any_changed_byte_of_header_or_payload_is_a_mismatch(where: str) -> None
         verify(keys, bytes(data), None)
 
 
+@pytest.mark.parametrize("kept", [20, signing.FIXED_SIZE + 3])
+def test_a_value_cut_inside_its_header_is_refused_as_truncated(kept: int) -> None:
+    data = sign(keyring("k"), "flows/a.pkl", b"payload")
+    with pytest.raises(SerializationError, match="truncated"):
+        verify(keyring("k"), data[:kept], None)
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_a_value_in_a_bytearray_or_memoryview_verifies_as_in_bytes(kind: type) -> None:
+    keys = keyring("k")
+    header, payload = verify(keys, kind(sign(keys, "a\udcff.pkl", b"payload")), "a\udcff.pkl")
+    assert type(header.signed) is bytes and header.location == "a\udcff.pkl" and bytes(payload) == b"payload"
+
+
 def test_the_header_is_read_from_a_stream_without_reading_the_payload() -> None:
     stream = io.BytesIO(sign(keyring("k"), "a.pkl", bytes(1000)))
     header = read_header(stream)
