@@ -25,7 +25,7 @@ from compat.results.records import (
     RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring, with_check,
 )
 from compat.results.serializers import (
-    _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable,
+    _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
 )
 
 __all__ = ["LocalResult", "default_results_dir"]
@@ -423,7 +423,8 @@ class LocalResult(Result):
         """As ``Result.write``. A location without template keys written by the default ``PickleSerializer`` while
         nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
         for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small plain value
-        (``_PLAIN``, up to ``_SMALL_PLAIN``) without a record is pickled in memory and written with one call."""
+        (``_PLAIN``, up to ``_SMALL_PLAIN``) without a record is pickled in memory and written with one call, signed
+        or not (signed as ``PickleSerializer.dump`` signs it: for its location relative to ``dir``, now)."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
         if (
@@ -433,22 +434,27 @@ class LocalResult(Result):
             or type(template) is not str
             or "{" in template
             or "}" in template
-            or serializer.keyring is not None
         ):
             return super().write(value, **context)
+        keys = serializer.keyring
+        provenance = self.provenance if self.keeps_records else None
+        plain = type(value) in _PLAIN
+        small = plain and (type(value) not in _SIZED or len(value) <= _SMALL_PLAIN)
+        if keys is not None and (provenance is not None or not small):
+            return super().write(value, **context)  # signed as a stream, or with a record: Result.write's path
         path, where = _path(self._dir, template)
         new = self.copy()
         new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
-        provenance = self.provenance if self.keeps_records else None
-        plain = type(value) in _PLAIN
         if plain:  # what PickleSerializer.dump does for them, unsigned, without its calls
             protocol = serializer.protocol
             dump: Callable[[Any, BinaryIO], object] = lambda value, stream: pickle.dump(value, stream, protocol)
         else:
             dump = serializer.dump
         if provenance is None:
-            if plain and (type(value) not in _SIZED or len(value) <= _SMALL_PLAIN):
+            if small:
                 fill: Callable[[BinaryIO], object] | bytes = pickle.dumps(value, protocol)  # one write, no file object
+                if keys is not None:  # signed for where it goes, as PickleSerializer.dump signs a small plain value
+                    fill = signing_module().sign(keys, self._relative(path, where), fill)
             else:
                 fill = lambda stream: dump(value, stream)
             self._replace(path, where, template, fill, self.durable)

@@ -203,6 +203,29 @@ def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
     assert LocalResult(dir=tmp_path).read("v.pkl").value == b"x" * 1000
 
 
+def test_a_small_plain_value_signed_is_written_in_one_call_for_its_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compat import PickleSerializer
+    from compat.results.signing import parse_header
+
+    signed = LocalResult(dir=tmp_path, location="sub/v.pkl", serializer=PickleSerializer(signing_key="k"))
+    signed.write(b"old")
+    writes: list[int] = []
+    real_write = os.write
+
+    def counted(fd: int, data: bytes) -> int:
+        writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(atomic, "open", lambda *args, **kwargs: pytest.fail("a file object was made"), raising=False)
+    monkeypatch.setattr(atomic.os, "write", counted)
+    signed.write(b"x" * 1000)
+    assert len(writes) == 1
+    assert parse_header((tmp_path / "sub" / "v.pkl").read_bytes()).location == "sub/v.pkl"
+    assert signed.read("sub/v.pkl").value == b"x" * 1000
+
+
 @pytest.mark.parametrize("mode", [0o600, 0o660], ids=["already right", "taken by the umask"])
 def test_a_file_system_refusing_modes_fails_a_write_only_if_the_mode_is_not_already_right(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: int
