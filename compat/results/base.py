@@ -488,6 +488,24 @@ class Result:
             new._signed = header
         return new
 
+    def _unpickled_at(
+        self: R, location: str, data: bytes, serializer: PickleSerializer, signed_for: str | None,
+        on_header: Callable[[Any], None] | None,
+    ) -> R:
+        """A copy holding the value ``serializer`` unpickles from ``data``, the bytes stored at the concrete
+        ``location``, checked as ``PickleSerializer.unpickle`` checks them (``signed_for``, ``on_header``); bytes it
+        refuses are ``_unreadable``. The small-value read of LocalResult and MemoryResult ends here."""
+        try:
+            header, value = serializer.unpickle(data, signed_for, on_header)
+        except SerializationError as exc:
+            raise _unreadable(location, exc) from exc.__cause__
+        new = self.copy()
+        new.__dict__["_location"] = location  # the location setter's work, without its call
+        new.value = value
+        if header is not None:
+            new._signed = header
+        return new
+
     _signed: Any = None  # the signed header of the value a read returned (compat.results.signing.Header)
 
     @property

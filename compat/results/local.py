@@ -683,16 +683,7 @@ class LocalResult(Result):
             signed_for = self._relative(path, where)
             if self.keeps_records and (where != _IN_DIR or os.access(path + RECORD_SUFFIX, os.F_OK)):
                 on_header = self._replay_check(path)  # a record to check the value against (record_bytes' test)
-        try:
-            header, value = serializer.unpickle(data, signed_for, on_header)
-        except SerializationError as exc:
-            raise _unreadable(path, exc) from exc.__cause__
-        new = self.copy()
-        new.__dict__["_location"] = path  # the location setter's work, without its call
-        new.value = value
-        if header is not None:
-            new._signed = header
-        return new
+        return self._unpickled_at(path, data, serializer, signed_for, on_header)
 
     def signed_location(self, location: str) -> str:
         """The path relative to ``dir`` (the absolute path for a file outside it), so moving ``dir`` keeps its

@@ -8,8 +8,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from compat.errors import LocationError, ResultNotFound, SerializationError
-from compat.results.base import Result, _unreadable
+from compat.errors import LocationError, ResultNotFound
+from compat.results.base import Result
 from compat.results.records import RECORD_SUFFIX
 from compat.results.serializers import SIGNED_MAGIC, PickleSerializer
 
@@ -68,16 +68,7 @@ class MemoryResult(Result):
             signed_for = resolved
             if self.keeps_records:
                 on_header = self._replay_check(resolved)  # the record, read only once the signature is verified
-        try:
-            header, value = serializer.unpickle(data, signed_for, on_header)
-        except SerializationError as exc:
-            raise _unreadable(resolved, exc) from exc.__cause__
-        new = self.copy()
-        new.__dict__["_location"] = resolved  # the location setter's work, without its call
-        new.value = value
-        if header is not None:
-            new._signed = header
-        return new
+        return self._unpickled_at(resolved, data, serializer, signed_for, on_header)
 
     def read_bytes(self, location: str) -> bytes:
         with self._lock:

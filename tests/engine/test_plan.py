@@ -14,6 +14,7 @@ import pytest
 
 from compat import Failed, Flow, FlowError, LegacyResultWarning, LocalResult, LocationError, MemoryResult, Parameter, as_result, task
 from tests.compat.handlers import ExistsHandler
+from tests.engine.lookups import LookUpCounting
 
 
 def etl_flow(tmp_path: Path, calls: Counter[str]) -> Flow:
@@ -319,18 +320,6 @@ def test_a_location_naming_a_run_id_is_planned_to_run_because_it_is_new_every_ru
 # -- what a plan asks of the store, and how it renders: the work done once per task -----------------------------
 
 
-class LookUpCounting(MemoryResult):
-    """MemoryResult that lists each look-up a plan makes: whether an output exists, and its record's bytes."""
-
-    asked: list[tuple[str, str]] = []
-
-    def exists_at(self, location: str) -> bool:
-        LookUpCounting.asked.append(("exists", location))
-        return super().exists_at(location)
-
-    def record_bytes(self, location: str) -> bytes | None:
-        LookUpCounting.asked.append(("record", location))
-        return super().record_bytes(location)
 
 
 def test_a_plan_looks_a_missing_target_up_once() -> None:

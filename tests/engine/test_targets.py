@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from compat import Cached, Failed, Flow, LocalResult, MemoryResult, StorageError, Success, task
+from tests.engine.lookups import LookUpCounting
 
 
 def counted_flow(tmp_path: Path, calls: Counter[str], **task_kwargs: object) -> tuple[Flow, object]:
@@ -304,18 +305,6 @@ def test_a_pickle_whose_class_no_longer_imports_is_kept_aside(tmp_path: Path, ca
     assert b"gone_module" in kept.read_bytes()
 
 
-class LookUpCounting(MemoryResult):
-    """MemoryResult that lists the look-ups made of its stored outputs and their records."""
-
-    asked: list[tuple[str, str]] = []
-
-    def exists_at(self, location: str) -> bool:
-        LookUpCounting.asked.append(("exists", location))
-        return super().exists_at(location)
-
-    def record_bytes(self, location: str) -> bytes | None:
-        LookUpCounting.asked.append(("record", location))
-        return super().record_bytes(location)
 
 
 def test_a_run_looks_a_missing_target_up_once_before_running_the_task() -> None:

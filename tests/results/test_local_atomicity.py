@@ -184,11 +184,8 @@ def test_an_overwrite_keeps_group_write_that_the_umask_would_take(tmp_path: Path
     assert result.read("shared.pkl").value == value
 
 
-def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    result = LocalResult(dir=tmp_path, location="v.pkl")
-    result.write(b"old")
+def counting_os_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each ``os.write`` the atomic writes make from now on; making a file object fails the test."""
     writes: list[int] = []
     real_write = os.write
 
@@ -198,6 +195,15 @@ def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
 
     monkeypatch.setattr(atomic, "open", lambda *args, **kwargs: pytest.fail("a file object was made"), raising=False)
     monkeypatch.setattr(atomic.os, "write", counted)
+    return writes
+
+
+def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = LocalResult(dir=tmp_path, location="v.pkl")
+    result.write(b"old")
+    writes = counting_os_writes(monkeypatch)
     result.write(b"x" * 1000)
     assert len(writes) == 1
     assert LocalResult(dir=tmp_path).read("v.pkl").value == b"x" * 1000
@@ -211,15 +217,7 @@ def test_a_small_plain_value_signed_is_written_in_one_call_for_its_location(
 
     signed = LocalResult(dir=tmp_path, location="sub/v.pkl", serializer=PickleSerializer(signing_key="k"))
     signed.write(b"old")
-    writes: list[int] = []
-    real_write = os.write
-
-    def counted(fd: int, data: bytes) -> int:
-        writes.append(len(data))
-        return real_write(fd, data)
-
-    monkeypatch.setattr(atomic, "open", lambda *args, **kwargs: pytest.fail("a file object was made"), raising=False)
-    monkeypatch.setattr(atomic.os, "write", counted)
+    writes = counting_os_writes(monkeypatch)
     signed.write(b"x" * 1000)
     assert len(writes) == 1
     assert parse_header((tmp_path / "sub" / "v.pkl").read_bytes()).location == "sub/v.pkl"
