@@ -825,19 +825,26 @@ def test_the_runs_of_one_executor_share_one_client_connection(dask_address: str)
     executor.close()
 
 
+def _client_kept_by_a_run(observer: Any, executor: DaskExecutor) -> str:
+    """Run a one-task flow on ``executor``: the id of the one client it connected for that (and keeps)."""
+    with Flow("f") as flow:
+        inc(1)
+    since = len(observer.get_events("all"))
+    assert flow.run(executor=executor).is_successful()
+    [kept] = _clients_added(observer, since)
+    return kept
+
+
 def test_closing_the_executor_disconnects_the_client_it_kept(dask_address: str) -> None:
     from distributed import Client
 
-    with Flow("f") as flow:
-        inc(1)
     executor = DaskExecutor(address=dask_address)
     with Client(dask_address, timeout=10) as observer:
-        since = len(observer.get_events("all"))
-        flow.run(executor=executor)
-        [kept] = _clients_added(observer, since)
+        kept = _client_kept_by_a_run(observer, executor)
         executor.close()
         assert _wait_until_gone(observer, kept)
-        assert flow.run(executor=executor).is_successful()  # a later run connects again
+        assert _client_kept_by_a_run(observer, executor) != kept  # a later run connects again
+    executor.close()
 
 
 def test_an_executor_nobody_references_disconnects_the_client_it_kept(dask_address: str) -> None:
@@ -845,13 +852,9 @@ def test_an_executor_nobody_references_disconnects_the_client_it_kept(dask_addre
 
     from distributed import Client
 
-    with Flow("f") as flow:
-        inc(1)
     executor = DaskExecutor(address=dask_address)
     with Client(dask_address, timeout=10) as observer:
-        since = len(observer.get_events("all"))
-        flow.run(executor=executor)
-        [kept] = _clients_added(observer, since)
+        kept = _client_kept_by_a_run(observer, executor)
         del executor
         gc.collect()
         assert _wait_until_gone(observer, kept)
