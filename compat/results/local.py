@@ -22,7 +22,8 @@ from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
 from compat.results.records import (
-    RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring, with_check,
+    RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring, bytes_hash,
+    with_check,
 )
 from compat.results.serializers import (
     _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
@@ -423,8 +424,9 @@ class LocalResult(Result):
         """As ``Result.write``. A location without template keys written by the default ``PickleSerializer`` while
         nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
         for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small plain value
-        (``_PLAIN``, up to ``_SMALL_PLAIN``) without a record is pickled in memory and written with one call, signed
-        or not (signed as ``PickleSerializer.dump`` signs it: for its location relative to ``dir``, now)."""
+        (``_PLAIN``, up to ``_SMALL_PLAIN``) is pickled in memory and written with one call: with its record (the bytes
+        hashed whole), or signed without one (as ``PickleSerializer.dump`` signs it: for its location relative to
+        ``dir``, now)."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
         if (
@@ -450,16 +452,17 @@ class LocalResult(Result):
             dump: Callable[[Any, BinaryIO], object] = lambda value, stream: pickle.dump(value, stream, protocol)
         else:
             dump = serializer.dump
+        fill: Callable[[BinaryIO], object] | bytes
+        if small:
+            fill = pickle.dumps(value, protocol)  # one write, no file object
+            if keys is not None:  # signed for where it goes, as PickleSerializer.dump signs a small plain value
+                fill = signing_module().sign(keys, self._relative(path, where), fill)
+        else:
+            fill = lambda stream: dump(value, stream)
         if provenance is None:
-            if small:
-                fill: Callable[[BinaryIO], object] | bytes = pickle.dumps(value, protocol)  # one write, no file object
-                if keys is not None:  # signed for where it goes, as PickleSerializer.dump signs a small plain value
-                    fill = signing_module().sign(keys, self._relative(path, where), fill)
-            else:
-                fill = lambda stream: dump(value, stream)
             self._replace(path, where, template, fill, self.durable)
         else:
-            new.written_record = self._write_with_record(path, where, template, lambda f: dump(value, f), provenance)
+            new.written_record = self._write_with_record(path, where, template, fill, provenance)
         new.__dict__["_location"] = path  # the location setter's work, without its call
         new.value = value
         return new
@@ -477,7 +480,8 @@ class LocalResult(Result):
         return path, self._write_with_record(path, where, location, dump, provenance)
 
     def _write_with_record(
-        self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object], provenance: Provenance
+        self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
+        provenance: Provenance,
     ) -> TargetRecord:
         """Write what ``dump`` writes at ``path`` and its record, built on the descriptor of the file just renamed
         into place (``atomic_write``'s ``seal``: its identity from ``fstat``, so a writer who replaced the file
@@ -486,16 +490,22 @@ class LocalResult(Result):
         is another block freed with each replaced file (24-33 us more per rename over it here, where freed blocks
         are discarded), a record file rewritten in place frees nothing. Either is written after the output, not
         fsynced: a writer killed, or a power cut, between the two leaves no record, or the previous one, which
-        names another file, never a wrong one. Where the attribute is refused the record file is used."""
+        names another file, never a wrong one. Where the attribute is refused the record file is used.
+        ``dump`` may be the bytes themselves (a small value pickled in memory): hashed whole, written in one call."""
         sealed: list[Any] = []
-
-        def fill(stream: BinaryIO) -> None:
-            sealed[:] = [HashingWriter(stream)]
-            dump(sealed[0])
+        fill: Callable[[BinaryIO], object] | bytes
+        if type(dump) is bytes:
+            sealed[:] = [(bytes_hash(dump), len(dump))]
+            fill = dump
+        else:
+            def fill(stream: BinaryIO) -> None:
+                sealed[:] = [HashingWriter(stream)]
+                dump(sealed[0])  # type: ignore[operator]
 
         def seal(fd: int, new: bool) -> None:
-            hashing, info = sealed[0], os.fstat(fd)
-            record = self.new_record(path, provenance, hashing.digest(), hashing.size,
+            written, info = sealed[0], os.fstat(fd)
+            digest, size = written if type(written) is tuple else (written.digest(), written.size)
+            record = self.new_record(path, provenance, digest, size,
                                      {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino})
             data = record.to_json()
             if new and _XATTRS:

@@ -209,6 +209,22 @@ def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
     assert LocalResult(dir=tmp_path).read("v.pkl").value == b"x" * 1000
 
 
+def test_a_small_plain_value_with_a_record_is_written_in_one_call_and_its_record_names_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compat.results.records import Provenance, bytes_hash
+
+    result = LocalResult(dir=tmp_path, location="v.pkl")
+    result.provenance = Provenance(flow="f", task="t", run_id="r", code="code:1", inputs={})
+    result.write(b"old")
+    writes = counting_os_writes(monkeypatch)
+    written = result.write(b"x" * 1000)
+    stored = (tmp_path / "v.pkl").read_bytes()
+    assert writes[0] == len(stored)  # the value's bytes in one call (what follows is its record's file)
+    assert written.written_record is not None and written.written_record.bytes_hash == bytes_hash(stored)
+    assert result.record("v.pkl") == written.written_record
+
+
 def test_a_small_plain_value_signed_is_written_in_one_call_for_its_location(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
