@@ -18,7 +18,10 @@ the listing by hand:
 Targets (issue 24): local < 5 s, S3 < 10 s, absolute.
 ``--cpu``: the local rows timed by this process's CPU time (user + system) instead of the wall clock: on a machine
 others load, what the listing itself costs (both sides walk a directory the page cache holds, on one thread).
+``--attributes``: each local record stored as its output's extended attribute (where LocalResult keeps a new
+output's record) instead of a record file; the floor then reads each output's attribute.
 Run: .venv/bin/python benchmarks/store_listing.py [--outputs 100000] [--objects 10000] [--rounds 5] [--skip-s3] [--cpu]
+[--attributes]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from s3_io import moto_server  # noqa: E402
 
+from compat.results.records import RECORD_XATTR  # noqa: E402
 from compat.store import LocalRoot, ObjectRoot, Rules, collect, list_root  # noqa: E402
 from compat.store.cli import main as results_compat  # noqa: E402
 
@@ -58,7 +62,9 @@ def record(name: str, data: bytes, stored: dict[str, object]) -> bytes:
     }).encode()
 
 
-def local_tree(directory: Path, count: int) -> None:
+def local_tree(directory: Path, count: int, attributes: bool = False) -> None:
+    """``count`` outputs with their records: record files beside them, or (``attributes``) each record as its
+    output's extended attribute, where LocalResult keeps a new output's record."""
     data = b"\x80\x05K\x01."
     for index in range(count):
         sub = directory / f"d{index // 1000:03d}"
@@ -68,10 +74,17 @@ def local_tree(directory: Path, count: int) -> None:
         path.write_bytes(data)
         info = os.lstat(path)
         stored = {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
-        (sub / f"out-{index}.pkl{SUFFIX}").write_bytes(record(f"d{index // 1000:03d}/out-{index}.pkl", data, stored))
+        made = record(f"d{index // 1000:03d}/out-{index}.pkl", data, stored)
+        if attributes:
+            os.setxattr(path, RECORD_XATTR, made, follow_symlinks=False)
+        else:
+            (sub / f"out-{index}.pkl{SUFFIX}").write_bytes(made)
 
 
-def local_floor(directory: Path) -> Callable[[], object]:
+def local_floor(directory: Path, attributes: bool = False) -> Callable[[], object]:
+    """The same listing by hand: every file's ``lstat`` and every record read and parsed (``attributes``: each
+    output's attribute, as ``ls`` reads it)."""
+
     def walk() -> int:
         seen = 0
         pending = [str(directory)]
@@ -82,7 +95,9 @@ def local_floor(directory: Path) -> Callable[[], object]:
                         pending.append(entry.path)
                         continue
                     entry.stat(follow_symlinks=False)
-                    if entry.name.endswith(SUFFIX):
+                    if attributes:
+                        json.loads(os.getxattr(entry.path, RECORD_XATTR, follow_symlinks=False))
+                    elif entry.name.endswith(SUFFIX):
                         with open(entry.path, "rb") as f:
                             json.loads(f.read())
                     seen += 1
@@ -198,6 +213,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--cpu", action="store_true", help="time the local rows by CPU time, not the wall clock")
+    parser.add_argument("--attributes", action="store_true",
+                        help="local records as each output's extended attribute (a new output's), not record files")
     args = parser.parse_args()
     clock = time.process_time if args.cpu else time.perf_counter
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
@@ -205,11 +222,12 @@ def main() -> None:
     print(f"{'row':>22} {'by hand':>10} {'compat':>10} {'ratio':>7} {'by hand':>10} {'compat':>10} {'ratio':>7}")
     directory = Path(tempfile.mkdtemp(prefix="store-bench-"))
     try:
-        local_tree(directory, args.outputs)
+        local_tree(directory, args.outputs, args.attributes)
         root = LocalRoot(directory)
-        floor = local_floor(directory)
-        assert len(list_root(root).entries) == args.outputs
-        k = f"{args.outputs // 1000}k local" + (" cpu" if args.cpu else "")
+        floor = local_floor(directory, args.attributes)
+        listed = list_root(root).entries
+        assert len(listed) == args.outputs and all(entry.record is not None for entry in listed)
+        k = f"{args.outputs // 1000}k local" + (" attr" if args.attributes else "") + (" cpu" if args.cpu else "")
         print(row(f"ls {k}", *rounds(floor, lambda: list_root(root), args.rounds, clock)))
         print(row(f"gc -n {k}", *rounds(floor, lambda: collect(root, RULES, dry_run=True), args.rounds, clock)))
         print(row(f"$ ls {k}", *rounds(floor, command("ls", str(directory)), args.rounds, clock)))
