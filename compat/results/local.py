@@ -22,8 +22,8 @@ from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
 from compat.results.records import (
-    RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring, bytes_hash,
-    with_check,
+    _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring,
+    bytes_hash, with_check,
 )
 from compat.results.serializers import (
     _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
@@ -192,6 +192,12 @@ def _open_for_reading(at: At) -> int:
     return at.open(_READ)
 
 
+def file_identity(info: os.stat_result) -> dict[str, Any]:
+    """What a record names of the file ``info`` describes (``LocalResult.stored_identity``): its size, modification
+    time (ns) and inode; an atomic rewrite changes the inode, an edit in place the time or the size."""
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+
+
 _XATTRS = hasattr(os, "setxattr")
 """Whether this system has extended attributes (Linux), where a record is kept with its output (``RECORD_XATTR``)."""
 
@@ -239,7 +245,6 @@ def _replace_attribute(at: At, path: str, data: bytes) -> bool:
 
 
 _IN_PLACE = os.O_RDWR | _beneath.NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-_CHECK_SIZE = len(RECORD_CHECK) + 8
 
 
 def _rewrite_record(path: str, data: bytes, dir_fd: int | None = None) -> bool:
@@ -505,8 +510,7 @@ class LocalResult(Result):
         def seal(fd: int, new: bool) -> None:
             written, info = sealed[0], os.fstat(fd)
             digest, size = written if type(written) is tuple else (written.digest(), written.size)
-            record = self.new_record(path, provenance, digest, size,
-                                     {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino})
+            record = self.new_record(path, provenance, digest, size, file_identity(info))
             data = record.to_json()
             if new and _XATTRS:
                 try:
@@ -803,7 +807,7 @@ class LocalResult(Result):
         info = self._stat(path, where, location)
         if info is None:
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
-        return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+        return file_identity(info)
 
     def record_bytes(self, location: str) -> bytes | None:
         """The record's bytes, or None if there is none (or a file too large to be one: ``_SMALL``): the output's

@@ -2,10 +2,10 @@
 
 One listing of the root, then a read of each record, and nothing else: an output is paired with its record by name
 (``location + RECORD_SUFFIX``), or, in a directory, with the record kept as the file's own extended attribute
-(``RECORD_XATTR``, read with one call per output without a record file describing it), and the record is believed only if the identity it names (a file's size, mtime and
-inode; an object's ETag or generation) is the one the listing reports, so a record left beside other bytes is
-shown as such. Everything else is named by what it is: our kept-aside copies (``<name>.unreadable-<UTC time>``,
-see ``keep_aside``), our temporary files (``compat.results._atomic``), leases (``<name>.lease``, issue 25),
+(``RECORD_XATTR``, read with one call per output without a record file describing it), and the record is believed
+only if the identity it names (a file's size, mtime and inode; an object's ETag or generation) is the one the
+listing reports, so a record left beside other bytes is shown as such. Everything else is named by what it is: our
+kept-aside copies (``<name>.unreadable-<UTC time>``, see ``keep_aside``), our temporary files (``compat.results._atomic``), leases (``<name>.lease``, issue 25),
 records whose output is gone, links and other non-files (never followed). A name this package did not write is
 still listed: as an output without a record, which ``gc`` never removes.
 """
@@ -240,7 +240,9 @@ def _kept_aside(name: str) -> re.Match[str] | None:
     return KEPT_ASIDE.search(name) if KEPT_MARK in name else None
 
 
-def _records(root: Root, outputs: list[StoredObject], names: list[StoredObject | None]) -> list[TargetRecord | str | None]:
+def _records(
+    root: Root, outputs: list[StoredObject], names: list[StoredObject | None]
+) -> list[TargetRecord | str | None]:
     """Each output's record parsed (or why it could not be: a str), None where there is none; ``names``: the record
     file listed beside each output."""
     if isinstance(root, LocalRoot):

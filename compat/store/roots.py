@@ -22,7 +22,7 @@ from typing import Any
 from compat.errors import LocationError, ResultNotFound, StorageError
 from compat.results._cloud import ObjectStoreResult, StoredObject
 from compat.results.base import Result
-from compat.results.local import LocalResult
+from compat.results.local import LocalResult, file_identity
 from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, RECORD_XATTR
 from compat.results.serializers import JSONSerializer
 
@@ -69,8 +69,7 @@ class LocalFile(StoredObject):
     @property  # type: ignore[override]
     def identity(self) -> dict[str, Any]:
         """As ``LocalResult.stored_identity`` names a file (what its record holds)."""
-        info = self.info
-        return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+        return file_identity(self.info)
 
 
 class Root:
