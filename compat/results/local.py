@@ -693,8 +693,8 @@ class LocalResult(Result):
         """A copy holding the value in ``data``, the bytes of the small file at ``path``, checked as ``read`` checks
         them through a bound serializer (the location a signature names, and the target's record)."""
         signed_for, on_header = None, None
-        if data[:1] == SIGNED_MAGIC[:1]:  # no pickle starts with it: signed (or not a pickle)
-            signed_for = self._relative(path, where)
+        if data[:1] == _SIGNED_START:  # no pickle starts with it: signed (or not a pickle)
+            signed_for = path[path.rindex(os.sep) + 1 :] if where == _IN_DIR else self._relative(path, where)
             if self.keeps_records and (where != _IN_DIR or os.access(path + RECORD_SUFFIX, os.F_OK)):
                 on_header = self._replay_check(path)  # a record to check the value against (record_bytes' test)
         return self._unpickled_at(path, data, serializer, signed_for, on_header)

@@ -133,6 +133,7 @@ class Keyring:
         object.__setattr__(self, "_signer", derived[0])
         object.__setattr__(self, "_prefix", SIGNED_MAGIC + derived[0][1])
         object.__setattr__(self, "_keyed", {raw: blake3.blake3(key=mac, max_threads=_AUTO) for mac, raw in derived})
+        object.__setattr__(self, "_spare", {raw: [] for _, raw in derived})  # per key: states verify reuses
 
     def keyed(self, raw_id: bytes) -> Any:
         """The keyed BLAKE3 state of the key whose raw id is ``raw_id``, keyed once and never updated: hash with a
@@ -405,16 +406,23 @@ def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | 
     except (ValueError, struct.error):
         header = parse_header(data)  # raises, saying what is wrong
         raw_id, size = header.raw_id, header.size
-    keyed = keys._keyed.get(raw_id)  # type: ignore[attr-defined]
-    if keyed is None or (location is not None and header.location != location):
+    spare = keys._spare.get(raw_id)  # type: ignore[attr-defined]
+    if spare is None or (location is not None and header.location != location):
         accepted_key(keys, header, location)  # raises, saying which
     view = memoryview(data)
     end = len(view) - TAG_SIZE
     if end < size:
         end = size
-    mac = keyed.copy()
+    try:  # a keyed state no other call holds (list.pop is atomic), reset and put back after use: 2.3k instructions
+        # for a copy of the keyed state, 0.9k for pop, reset and append
+        mac = spare.pop()
+    except IndexError:
+        mac = keys._keyed[raw_id].copy()  # type: ignore[attr-defined]
     mac.update(view[:end])
-    if not hmac.compare_digest(mac.digest(), view[end:]):
+    matches = hmac.compare_digest(mac.digest(), view[end:])
+    mac.reset()
+    spare.append(mac)
+    if not matches:
         raise UntrustedData(
             f"their signature (key id {header.key_id}) does not match the bytes: changed or cut short since they "
             "were signed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import threading
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,40 @@ def test_a_blob_tag_cannot_stand_for_a_header_tag() -> None:
 def test_a_forged_blob_key_id_is_a_mismatch_not_a_crash() -> None:
     with pytest.raises(UntrustedData, match="malformed key id"):
         verify_blob(b"x", BlobSignature("not hex", "00"), keyring("k"))
+
+
+def test_a_value_verifies_after_a_mismatch_with_the_same_key() -> None:
+    keys = keyring("k")
+    good = sign(keys, "a.pkl", b"payload")
+    with pytest.raises(UntrustedData, match="does not match"):
+        verify(keys, good[:-1] + bytes([good[-1] ^ 1]), "a.pkl")
+    assert bytes(verify(keys, good, "a.pkl")[1]) == b"payload"  # the hashing state used by the mismatch starts anew
+
+
+def test_threads_verifying_with_one_keyring_at_once_each_get_their_own_verdict() -> None:
+    keys = keyring("k")
+    values = [sign(keys, f"{n}.pkl", bytes([n]) * (n * 997)) for n in range(1, 9)]
+    tampered = [value[:-40] + bytes([value[-40] ^ 1]) + value[-39:] for value in values]
+    wrong: list[str] = []
+
+    def check(n: int) -> None:
+        for _ in range(300):
+            try:
+                if bytes(verify(keys, values[n], f"{n + 1}.pkl")[1]) != bytes([n + 1]) * ((n + 1) * 997):
+                    wrong.append(f"value {n} read wrong")
+            except UntrustedData as exc:
+                wrong.append(f"value {n} refused: {exc}")
+            try:
+                verify(keys, tampered[n], f"{n + 1}.pkl")
+            except UntrustedData:
+                pass
+            else:
+                wrong.append(f"tampered value {n} verified")
+
+    threads = [threading.Thread(target=check, args=(n,)) for n in range(len(values))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert wrong == []
