@@ -17,13 +17,13 @@ from compat.errors import LocationError, ResultError, ResultNotFound, Serializat
 from compat.results import _beneath
 from compat.results._atomic import RESULT_BITS, atomic_write, write_anew
 from compat.results._beneath import At, Link, inside, links_leaving
-from compat.results.base import KEPT_MARK, Location, Result, _streams, _unreadable, excess_kept
+from compat.results.base import KEPT_MARK, Location, Result, _package_version, _streams, _unreadable, excess_kept
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
 from compat.results.records import (
-    _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, TargetRecord, _keyring,
-    bytes_hash, with_check,
+    _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, RecordForm, TargetRecord,
+    _keyring, bytes_hash, utc_now, with_check,
 )
 from compat.results.serializers import (
     _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
@@ -196,6 +196,11 @@ def file_identity(info: os.stat_result) -> dict[str, Any]:
     """What a record names of the file ``info`` describes (``LocalResult.stored_identity``): its size, modification
     time (ns) and inode; an atomic rewrite changes the inode, an edit in place the time or the size."""
     return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
+
+
+def _identity_json(info: os.stat_result) -> str:
+    """``file_identity(info)`` as canonical JSON (keys sorted, compact), as ``RecordForm.json`` takes it."""
+    return f'{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}}'
 
 
 _XATTRS = hasattr(os, "setxattr")
@@ -507,11 +512,18 @@ class LocalResult(Result):
                 sealed[:] = [HashingWriter(stream)]
                 dump(sealed[0])  # type: ignore[operator]
 
+        form = self._record_form(path, provenance)
+
         def seal(fd: int, new: bool) -> None:
             written, info = sealed[0], os.fstat(fd)
             digest, size = written if type(written) is tuple else (written.digest(), written.size)
-            record = self.new_record(path, provenance, digest, size, file_identity(info))
-            data = record.to_json()
+            if form is None:
+                record = self.new_record(path, provenance, digest, size, file_identity(info))
+                data = record.to_json()
+            else:  # what new_record and to_json give, filled into what this provenance's records say alike
+                written_at = utc_now()
+                record = form.record(digest, size, file_identity(info), written_at)
+                data = form.json(digest, size, _identity_json(info), written_at)
             if new and _XATTRS:
                 try:
                     os.setxattr(fd, RECORD_XATTR, data)
@@ -525,6 +537,14 @@ class LocalResult(Result):
         if data is not None:
             self._write_record_file(path + RECORD_SUFFIX, data)
         return record  # type: ignore[no-any-return]
+
+    def _record_form(self, path: str, provenance: Provenance) -> RecordForm | None:
+        """The form of the records ``provenance`` writes at ``path`` (``RecordForm``: made once, filled per write),
+        or None where a subclass builds its records its own way (``new_record``). Only for a Result that does not
+        sign: a signed record is signed whole (``_write_with_record`` is for those that do not)."""
+        if type(self).new_record is not Result.new_record:
+            return None
+        return RecordForm.of(provenance, path, type(self.serializer).__name__, _package_version())
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))

@@ -38,6 +38,7 @@ __all__ = [
     "HashingReader",
     "HashingWriter",
     "Provenance",
+    "RecordForm",
     "TargetRecord",
     "algorithm_of",
     "bytes_hash",
@@ -343,23 +344,100 @@ def _record_json(record: TargetRecord) -> bytes | None:
     """``_canonical(record.to_dict())`` made field by field, in the sorted order of the names, without the dict
     ``to_dict`` builds and the general encoder sorts and walks (half its time); None where a field is of a type
     it does not cover (the general encoder then decides: the bytes are the same either way)."""
-    text, r = _text, record
-    if type(r.size) is not int or type(r.schema) is not int:
+    r = record
+    if type(r.size) is not int:
         return None
     try:
-        return (
-            f'{{"bytes_hash":{text(r.bytes_hash)},"code":{"null" if r.code is None else text(r.code)},'
-            f'"flow":{"null" if r.flow is None else text(r.flow)},"inputs":{_object(r.inputs)},'
-            f'"invalidated":{"null" if r.invalidated is None else text(r.invalidated)},'
-            f'"key_id":{"null" if r.key_id is None else text(r.key_id)},"location":{text(r.location)},'
-            f'"package_version":{text(r.package_version)},"run_id":{"null" if r.run_id is None else text(r.run_id)},'
-            f'"schema":{r.schema},"serializer":{text(r.serializer)},'
-            f'"signature":{"null" if r.signature is None else text(r.signature)},"size":{r.size},'
-            f'"stored":{"null" if r.stored is None else _object(r.stored)},'
-            f'"task":{"null" if r.task is None else text(r.task)},"written_at":{text(r.written_at)}}}'
-        ).encode("ascii")
+        middle, end = _provenance_json(r.code, r.flow, r.inputs, r.invalidated, r.key_id, r.location,
+                                       r.package_version, r.run_id, r.schema, r.serializer, r.signature, r.task)
+        stored = "null" if r.stored is None else _object(r.stored)
+        made = f'{{"bytes_hash":{_text(r.bytes_hash)}{middle}{r.size},"stored":{stored}{end}{_text(r.written_at)}}}'
+        return made.encode("ascii")
     except TypeError:
         return None
+
+
+def _provenance_json(
+    code: str | None, flow: str | None, inputs: Any, invalidated: str | None, key_id: str | None, location: str,
+    package_version: str, run_id: str | None, schema: int, serializer: str, signature: str | None, task: str | None,
+) -> tuple[str, str]:
+    """A record's canonical JSON between ``bytes_hash`` and ``size`` (``middle``, ending with ``"size":``) and
+    between ``stored`` and ``written_at`` (``end``, ending with ``"written_at":``), of the fields given (in their
+    sorted order): what the records of one writer's outputs at one location say alike (``RecordForm``).
+    ``TypeError`` for a field of a type this does not cover."""
+    text = _text
+    if type(schema) is not int:
+        raise TypeError(schema)
+    middle = (
+        f',"code":{"null" if code is None else text(code)},'
+        f'"flow":{"null" if flow is None else text(flow)},"inputs":{_object(inputs)},'
+        f'"invalidated":{"null" if invalidated is None else text(invalidated)},'
+        f'"key_id":{"null" if key_id is None else text(key_id)},"location":{text(location)},'
+        f'"package_version":{text(package_version)},"run_id":{"null" if run_id is None else text(run_id)},'
+        f'"schema":{schema},"serializer":{text(serializer)},'
+        f'"signature":{"null" if signature is None else text(signature)},"size":'
+    )
+    return middle, f',"task":{"null" if task is None else text(task)},"written_at":'
+
+
+class RecordForm:
+    """The records one provenance writes at one location, as far as they are alike: everything but the bytes'
+    hash and size, the stored object's identity and the time, encoded once (``_provenance_json``), so that each
+    write of a checkpoint fills in only those (``json``, ``record``). The same bytes as ``TargetRecord.to_json``
+    of the same record, which is made of the same parts. None of it is signed (a Result that signs builds each
+    record whole: ``Result.new_record``)."""
+
+    __slots__ = ("provenance", "inputs", "location", "serializer", "package_version", "_middle", "_end")
+
+    def __init__(self, provenance: Provenance, location: str, serializer: str, package_version: str) -> None:
+        self.provenance = provenance
+        self.inputs = dict(provenance.inputs)  # as written: a caller changing the provenance's dict is seen (fits)
+        self.location = location
+        self.serializer = serializer
+        self.package_version = package_version
+        self._middle, self._end = _provenance_json(
+            provenance.code, provenance.flow, self.inputs, None, None, location, package_version, provenance.run_id,
+            RECORD_SCHEMA, serializer, None, provenance.task,
+        )
+
+    @classmethod
+    def of(cls, provenance: Provenance, location: str, serializer: str, package_version: str) -> RecordForm | None:
+        """The form of these records, made once per provenance, location and serializer (the last ones used are
+        kept); None where a field is of a type the form cannot encode (``TargetRecord.to_json`` then decides)."""
+        key = (id(provenance), location, serializer)
+        form = _FORMS.get(key)
+        if form is not None and form.fits(provenance, package_version):
+            return form
+        try:
+            form = cls(provenance, location, serializer, package_version)
+        except TypeError:
+            return None
+        if len(_FORMS) >= _FORMS_KEPT:
+            _FORMS.clear()
+        _FORMS[key] = form  # it holds the provenance: its id names no other while the form is kept
+        return form
+
+    def fits(self, provenance: Provenance, package_version: str) -> bool:
+        """Whether this form's records are those ``provenance`` writes now (its inputs may have been changed)."""
+        return provenance is self.provenance and provenance.inputs == self.inputs and (
+            package_version == self.package_version
+        )
+
+    def json(self, bytes_hash: str, size: int, stored: str, written_at: str) -> bytes:
+        """The record's canonical JSON: ``stored``, the identity, given as canonical JSON already."""
+        return (f'{{"bytes_hash":{_text(bytes_hash)}{self._middle}{size},"stored":{stored}{self._end}'
+                f'{_text(written_at)}}}').encode("ascii")
+
+    def record(self, bytes_hash: str, size: int, stored: Mapping[str, Any] | None, written_at: str) -> TargetRecord:
+        """The record ``json`` encodes (``stored``: the identity itself)."""
+        provenance = self.provenance
+        return _made(TargetRecord, (bytes_hash, size, self.location, provenance.flow, provenance.task,
+                                    provenance.run_id, written_at, self.serializer, provenance.code, dict(self.inputs),
+                                    self.package_version, stored, None, None, RECORD_SCHEMA, None))
+
+
+_FORMS: dict[tuple[int, str, str], RecordForm] = {}
+_FORMS_KEPT = 256
 
 
 def _keyring(serializer: Any) -> Any:

@@ -17,8 +17,11 @@ from typing import Any
 import pytest
 
 from compat import ConstantResult, JSONResult, LocalResult, MemoryResult, PickleSerializer, StorageError
-from compat.results.records import RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, Provenance, TargetRecord, bytes_hash, checked
-from tests.records import attribute, plant_record, record_file, remove_record
+from compat.results.base import _package_version
+from compat.results.records import (
+    RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, Provenance, RecordForm, TargetRecord, bytes_hash, checked,
+)
+from tests.records import attribute, plant_record, record_file, remove_record, stored_record
 
 MADE_BY = Provenance(flow="etl", task="clean", run_id="run-1", code="code:1", inputs={"rows": "sha256:ab"})
 PAST_XATTRS = Provenance(flow="etl", task="clean", run_id="run-1",
@@ -513,3 +516,59 @@ def test_a_records_json_is_the_canonical_encoders_for_every_field(changes: dict[
                                  stored={"size": 3, "mtime_ns": 1, "inode": 2}).changed(**changes)
     expected = json.dumps(record.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
     assert record.to_json() == expected
+
+
+@pytest.mark.parametrize(
+    "provenance",
+    [MADE_BY, Provenance(), Provenance(flow="f\u00e9\"\n", task="t\\", run_id="\u2603", code="c",
+                                       inputs={"b": "h:\u00e9", "a": "h:\n\"", "\u2603": "h:1", "n": 5}),
+     Provenance(flow="f", task="t", run_id="r", inputs={})],
+    ids=["usual", "nulls", "escapes", "no-inputs"],
+)
+def test_a_record_filled_into_its_form_is_the_record_built_whole(tmp_path: Path, provenance: Provenance) -> None:
+    """A write fills each record into the form its provenance writes (``RecordForm``, made once): the same record
+    and the same bytes as ``Result.new_record`` and ``TargetRecord.to_json`` make, whatever its fields hold."""
+    result, identity = LocalResult(dir=tmp_path), {"size": 3, "mtime_ns": 1_765_000_000_123_456_789, "inode": 2}
+    form = RecordForm.of(provenance, "/d/\u00e9\".pkl", "PickleSerializer", _package_version())
+    assert form is not None
+    filled = form.record("blake3:00", 3, identity, "2026-12-06T00:00:00.000000Z")
+    whole = result.new_record("/d/\u00e9\".pkl", provenance, "blake3:00", 3, identity).changed(
+        written_at="2026-12-06T00:00:00.000000Z"
+    )
+    assert filled == whole
+    stored = '{"inode":2,"mtime_ns":1765000000123456789,"size":3}'
+    assert form.json("blake3:00", 3, stored, "2026-12-06T00:00:00.000000Z") == whole.to_json() == json.dumps(
+        whole.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    ).encode("ascii")
+
+
+def test_each_write_of_one_writer_stores_the_json_of_the_record_it_gives(tmp_path: Path) -> None:
+    """A new output (its attribute), then rewrites of it (its record file, rewritten in place)."""
+    writer = recording(LocalResult(dir=tmp_path), "out.pkl")
+    for value in (b"first", b"second", b"third"):
+        written = writer.write(value)
+        assert written.written_record is not None
+        assert stored_record(tmp_path / "out.pkl") == written.written_record.to_json()
+        assert written.written_record.stored == LocalResult(dir=tmp_path).stored_identity("out.pkl")
+        assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_a_provenance_whose_inputs_changed_between_writes_records_the_new_inputs(tmp_path: Path) -> None:
+    provenance = Provenance(flow="f", task="t", run_id="r", inputs={"rows": "sha256:1"})
+    writer = recording(LocalResult(dir=tmp_path), "out.pkl", provenance)
+    writer.write(b"first")
+    provenance.inputs["rows"] = "sha256:2"  # type: ignore[index]
+    written = writer.write(b"second")
+    assert written.written_record is not None and written.written_record.inputs == {"rows": "sha256:2"}
+    assert json.loads(checked(record_file(tmp_path / "out.pkl").read_bytes()))["inputs"] == {"rows": "sha256:2"}
+
+
+def test_a_subclass_that_builds_its_own_records_writes_them(tmp_path: Path) -> None:
+    class Annotating(LocalResult):
+        def new_record(self, *args: Any) -> TargetRecord:
+            return super().new_record(*args).changed(code="code:annotated")
+
+    for value in (b"first", b"second"):  # a new output (its attribute), then a rewritten one (its record file)
+        written = recording(Annotating(dir=tmp_path), "out.pkl").write(value)
+        assert written.written_record is not None and written.written_record.code == "code:annotated"
+        assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
