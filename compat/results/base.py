@@ -302,8 +302,19 @@ class Result:
     provenance: Provenance | None = None
     """Who is writing (set on a copy by the engine): ``write`` then stores a record beside the output."""
 
-    written_record: TargetRecord | None = None
-    """The record ``write`` stored beside the output, on the Result it returns."""
+    @property
+    def written_record(self) -> TargetRecord | None:
+        """The record ``write`` stored beside the output, on the Result it returns. A backend may leave it to be
+        made when first read (a tuple: the function that makes it, then its arguments): a checkpoint written
+        outside a flow has its record stored, and nobody may ask for the object."""
+        record = self.__dict__.get("_written_record")
+        if type(record) is tuple:
+            record = self.__dict__["_written_record"] = record[0](*record[1:])
+        return record  # type: ignore[no-any-return]
+
+    @written_record.setter
+    def written_record(self, record: TargetRecord | tuple[Any, ...] | None) -> None:
+        self.__dict__["_written_record"] = record
 
     def write_recorded(
         self, location: str | None, dump: Callable[[BinaryIO], object], provenance: Provenance

@@ -198,6 +198,11 @@ def file_identity(info: os.stat_result) -> dict[str, Any]:
     return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
 
 
+def _filled(form: RecordForm, digest: str, size: int, info: os.stat_result, written_at: str) -> TargetRecord:
+    """The record ``form`` gives the file ``info`` describes (``LocalResult._write_with_record``, when asked for)."""
+    return form.record(digest, size, file_identity(info), written_at)
+
+
 def _identity_json(info: os.stat_result) -> str:
     """``file_identity(info)`` as canonical JSON (keys sorted, compact), as ``RecordForm.json`` takes it."""
     return f'{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}}'
@@ -250,6 +255,7 @@ def _replace_attribute(at: At, path: str, data: bytes) -> bool:
 
 
 _IN_PLACE = os.O_RDWR | _beneath.NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+_CHECK_LENGTH = len(RECORD_CHECK)
 
 
 def _rewrite_record(path: str, data: bytes, dir_fd: int | None = None) -> bool:
@@ -260,20 +266,21 @@ def _rewrite_record(path: str, data: bytes, dir_fd: int | None = None) -> bool:
     if _PREAD is None or not _beneath.NOFOLLOW:  # Windows: no pread, no O_NOFOLLOW
         return False
     try:
-        fd = os.open(path, _IN_PLACE, dir_fd=dir_fd)
+        fd = os.open(path, _IN_PLACE) if dir_fd is None else os.open(path, _IN_PLACE, dir_fd=dir_fd)
     except OSError:
         return False
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size < _CHECK_SIZE:
             return False
-        if os.pread(fd, len(RECORD_CHECK), info.st_size - _CHECK_SIZE) != RECORD_CHECK:
+        if os.pread(fd, _CHECK_LENGTH, info.st_size - _CHECK_SIZE) != RECORD_CHECK:
             return False
-        view = memoryview(data)
-        while view:
-            view = view[os.pwrite(fd, view, len(data) - len(view)) :]
-        if info.st_size > len(data):
-            os.ftruncate(fd, len(data))
+        size = len(data)
+        written = os.pwrite(fd, data, 0)
+        while written < size:  # a short write (a signal): the rest where it stopped
+            written += os.pwrite(fd, memoryview(data)[written:], written)
+        if info.st_size > size:
+            os.ftruncate(fd, size)
     finally:
         os.close(fd)
     return True
@@ -472,7 +479,7 @@ class LocalResult(Result):
         if provenance is None:
             self._replace(path, where, template, fill, self.durable)
         else:
-            new.written_record = self._write_with_record(path, where, template, fill, provenance)
+            new.written_record = self._write_with_record(path, where, template, fill, provenance, later=True)
         new.__dict__["_location"] = path  # the location setter's work, without its call
         new.value = value
         return new
@@ -487,12 +494,12 @@ class LocalResult(Result):
         if location is None:
             location = self.new_location()
         path, where = self._place(location)
-        return path, self._write_with_record(path, where, location, dump, provenance)
+        return path, self._write_with_record(path, where, location, dump, provenance)  # type: ignore[return-value]
 
     def _write_with_record(
         self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
-        provenance: Provenance,
-    ) -> TargetRecord:
+        provenance: Provenance, later: bool = False,
+    ) -> TargetRecord | tuple[Any, ...]:
         """Write what ``dump`` writes at ``path`` and its record, built on the descriptor of the file just renamed
         into place (``atomic_write``'s ``seal``: its identity from ``fstat``, so a writer who replaced the file
         meanwhile never gets this record). A new output keeps its record as its own extended attribute; an output
@@ -501,7 +508,8 @@ class LocalResult(Result):
         are discarded), a record file rewritten in place frees nothing. Either is written after the output, not
         fsynced: a writer killed, or a power cut, between the two leaves no record, or the previous one, which
         names another file, never a wrong one. Where the attribute is refused the record file is used.
-        ``dump`` may be the bytes themselves (a small value pickled in memory): hashed whole, written in one call."""
+        ``dump`` may be the bytes themselves (a small value pickled in memory): hashed whole, written in one call.
+        ``later``: the record may be returned as what makes it when first read (``Result.written_record``)."""
         sealed: list[Any] = []
         fill: Callable[[BinaryIO], object] | bytes
         if type(dump) is bytes:
@@ -522,8 +530,8 @@ class LocalResult(Result):
                 data = record.to_json()
             else:  # what new_record and to_json give, filled into what this provenance's records say alike
                 written_at = utc_now()
-                record = form.record(digest, size, file_identity(info), written_at)
                 data = form.json(digest, size, _identity_json(info), written_at)
+                record = (_filled, form, digest, size, info, written_at)  # made when asked for (written_record)
             if new and _XATTRS:
                 try:
                     os.setxattr(fd, RECORD_XATTR, data)
@@ -535,7 +543,9 @@ class LocalResult(Result):
         self._replace(path, where, location, fill, self.durable, seal)
         record, data = sealed[1], sealed[2]
         if data is not None:
-            self._write_record_file(path + RECORD_SUFFIX, data)
+            self._write_record_file(path + RECORD_SUFFIX if form is None else form.record_location, data)
+        if type(record) is tuple and not later:
+            return record[0](*record[1:])  # type: ignore[no-any-return]
         return record  # type: ignore[no-any-return]
 
     def _record_form(self, path: str, provenance: Provenance) -> RecordForm | None:

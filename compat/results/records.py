@@ -94,9 +94,14 @@ def new_hash(algorithm: str = HASH_ALGORITHM) -> Any:
 _BLAKE3: list[Any] = []
 """``blake3.blake3`` and its ``AUTO``, once imported (on first use: ``import compat`` does not load it)."""
 
+_ONE_THREAD = 128 * 1024
+"""Bytes below this size are hashed in the caller's thread (``bytes_hash``): more threads only pay off for more."""
+
 
 def bytes_hash(data: bytes | bytearray | memoryview, algorithm: str = HASH_ALGORITHM) -> str:
     """The record's ``bytes_hash`` of ``data``: ``"<algorithm>:<hex>"``."""
+    if algorithm == "blake3" and _BLAKE3 and len(data) < _ONE_THREAD:  # a checkpoint's: no threads, no update call
+        return "blake3:" + _BLAKE3[0](data).hexdigest()  # type: ignore[no-any-return]
     digest = new_hash(algorithm)
     digest.update(data)
     return f"{algorithm}:{digest.hexdigest()}"
@@ -104,9 +109,10 @@ def bytes_hash(data: bytes | bytearray | memoryview, algorithm: str = HASH_ALGOR
 
 def with_check(data: bytes) -> bytes:
     """A record's JSON ``data`` as a record file holds it: followed by ``RECORD_CHECK`` and its CRC-32."""
-    return b"%s%s%08x" % (data, RECORD_CHECK, zlib.crc32(data))
+    return data + _CHECK_LINE % zlib.crc32(data)
 
 
+_CHECK_LINE = RECORD_CHECK + b"%08x"
 _CHECK_SIZE = len(RECORD_CHECK) + 8
 
 
@@ -387,12 +393,14 @@ class RecordForm:
     of the same record, which is made of the same parts. None of it is signed (a Result that signs builds each
     record whole: ``Result.new_record``)."""
 
-    __slots__ = ("provenance", "inputs", "location", "serializer", "package_version", "_middle", "_end")
+    __slots__ = ("provenance", "inputs", "location", "record_location", "serializer", "package_version", "_middle",
+                 "_end")
 
     def __init__(self, provenance: Provenance, location: str, serializer: str, package_version: str) -> None:
         self.provenance = provenance
         self.inputs = dict(provenance.inputs)  # as written: a caller changing the provenance's dict is seen (fits)
         self.location = location
+        self.record_location = location + RECORD_SUFFIX  # made once: a str whose hash is kept (memos look it up)
         self.serializer = serializer
         self.package_version = package_version
         self._middle, self._end = _provenance_json(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -572,3 +573,14 @@ def test_a_subclass_that_builds_its_own_records_writes_them(tmp_path: Path) -> N
         written = recording(Annotating(dir=tmp_path), "out.pkl").write(value)
         assert written.written_record is not None and written.written_record.code == "code:annotated"
         assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
+
+
+def test_the_record_of_a_write_is_given_by_the_result_written_its_copies_and_its_pickle(tmp_path: Path) -> None:
+    """A checkpoint's record object is made when first asked for (``written_record``), from what the write kept."""
+    writer = recording(LocalResult(dir=tmp_path), "out.pkl")
+    writer.write(b"first")
+    written = writer.write(b"second")
+    stored = LocalResult(dir=tmp_path).record("out.pkl")
+    assert stored is not None and stored.bytes_hash == bytes_hash((tmp_path / "out.pkl").read_bytes())
+    assert pickle.loads(pickle.dumps(written)).written_record == written.copy().written_record == stored
+    assert written.written_record == stored and written.written_record is written.written_record
