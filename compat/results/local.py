@@ -632,14 +632,6 @@ class LocalResult(Result):
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
-        if type(serializer) is PickleSerializer:  # a Result either way
-            return self._load(  # type: ignore[no-any-return]
-                path,
-                where,
-                location,
-                lambda stream: self._streamed(path, serializer, stream),
-                lambda data: self._unpickled(path, where, data, serializer),
-            )
         bound = self._bound_for_reading(serializer, path)
         try:
             value = self._load(path, where, location, bound.load)  # type: ignore[attr-defined]
@@ -760,15 +752,14 @@ class LocalResult(Result):
         where: int,
         location: str,
         load: Callable[[BinaryIO], T] | None,
-        whole: Callable[[bytes], T] | None = None,
         missing: Any = ResultNotFound,
     ) -> Any:
         """``load`` on the regular file at ``path``: a small file from its bytes in memory, a larger one straight
         from the file. A small file costs an ``lseek`` to its end (its size, cheaper than an ``fstat``) and one read
         of one byte more than that: getting exactly the size back means the whole file was read. Anything else (a
         larger file, one that grew or gave a short read, a FIFO that cannot seek) has its type checked on the open
-        descriptor first, and only a regular file is read as a stream. ``whole``: called instead of ``load`` with a
-        small file's bytes. ``load`` None: the bytes of a small file, or None for any other (nothing of it read).
+        descriptor first, and only a regular file is read as a stream. ``load`` None: the bytes of a small file, or
+        None for any other (nothing of it read).
         ``missing``: None to return None if there is no file (a probe), instead of raising ``ResultNotFound``."""
         fd = self._open(path, where, location, missing is not None)
         if fd < 0:
@@ -798,8 +789,6 @@ class LocalResult(Result):
             raise StorageError(f"cannot read the result file {path!r}: {exc}") from exc
         finally:
             os.close(fd)
-        if whole is not None:
-            return whole(data)
         return load(io.BytesIO(data))  # type: ignore[arg-type]
 
     def _open(self, path: str, where: int, location: str, required: bool = True) -> int:
