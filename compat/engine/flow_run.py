@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import operator
 import queue
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -94,12 +95,12 @@ class FlowRun:
         self.progress: Progress = NO_PROGRESS
         self.states: dict[Task, State] = {}
         self._calls = flow.calls
-        self._waiting: dict[Task, int] = {}
+        self._waiting: dict[Task, int] = {}  # a task with several upstream edges -> how many have not finished
         self._ready: deque[Task] = deque()
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending: dict[Any, tuple[Task, int | None]] = {}  # submitted future -> its task run
         # each task's output: a future, a list of futures (a mapped task), _Known, or, once finished on an
-        # executor without remote data, its State (or its children's)
+        # executor without remote data, its children's States (a mapped task) or nothing: its State is its output
         self._outputs: dict[Task, Any] = {}
         self._children: dict[Task, list[State | None]] = {}
         self._children_left: dict[Task, int] = {}
@@ -112,12 +113,16 @@ class FlowRun:
 
     def run(self) -> State:
         log.info("Flow %r: Running: %d tasks, run id %s", self.flow.name, len(self._calls), self.context["flow_run_id"])
+        # only a task with several upstream edges waits on a count: one with a single edge is ready when that
+        # upstream task finishes (a chain keeps no dict of its size for this)
         for task, call in self._calls.items():
-            self._waiting[task] = len(call.upstream)
-            if not call.upstream:
+            edges = len(call.upstream)
+            if edges > 1:
+                self._waiting[task] = edges
+            elif not edges:
                 self._ready.append(task)
         if self._eager:
-            self._unlaunched.update(self._waiting)
+            self._unlaunched.update((task, len(call.upstream)) for task, call in self._calls.items())
         with self.show_progress(self.flow.name, len(self._calls)) as self.progress, self.executor, \
                 older_objects_frozen() as frozen:
             if not self.executor.remote_data:  # (a cluster's objects in this process are not the run's to keep)
@@ -171,7 +176,7 @@ class FlowRun:
         for up, key in zip(call.upstream, call.keys):
             if key is None:
                 continue
-            output = self._outputs[up]
+            output = self._output(up)
             if isinstance(output, _Known):
                 constants[key] = output.value
             else:
@@ -266,7 +271,7 @@ class FlowRun:
             state = self.states.get(up)
             if state is not None and state.is_failed():
                 return
-            output = self._outputs[up]
+            output = self._output(up)
             if isinstance(output, _Known):
                 if key is not None:
                     constants[key] = output.value
@@ -320,8 +325,16 @@ class FlowRun:
             task, map_index = self._pending.pop(future)
             self._report(task, map_index, state)
 
+    def _output(self, task: Task) -> Any:
+        """What ``task`` passes on: its entry in ``_outputs``, else (finished on an executor without remote data)
+        its State."""
+        output = self._outputs.get(task)
+        return output if output is not None else self.states[task]
+
     def _report(self, task: Task, map_index: int | None, state: State) -> None:
-        local = not self.executor.remote_data  # keep the State in place of its future: one object fewer a task
+        # on an executor without remote data a finished run's State is its output: its future is dropped, so the
+        # outputs held are only those of the runs in flight (a dict of the flow's size fewer)
+        local = not self.executor.remote_data
         if map_index is None and task in self._early:
             held = self._early[task]
             if held is None:  # some upstream run has not been reported yet: hold the State until _release
@@ -332,7 +345,7 @@ class FlowRun:
                 return None
         if map_index is None:
             if local:
-                self._outputs[task] = state
+                del self._outputs[task]
             return self._finish(task, state)
         self.progress.advance(state)
         self._refreezer.finished()
@@ -354,9 +367,12 @@ class FlowRun:
         self._refreezer.finished()
         if task not in self._children:  # a mapped task's children were counted one by one
             self.progress.advance(state)
+        waiting = self._waiting
         for down in self.flow.downstream(task):
-            self._waiting[down] -= 1
-            if self._waiting[down] == 0:
+            left = waiting.pop(down, 1) - 1  # (a task with one upstream edge has no count: 1)
+            if left:
+                waiting[down] = left
+            else:
                 self._ready.append(down)
 
     def _settle_remote_states(self) -> None:
@@ -382,9 +398,20 @@ class FlowRun:
                 self.states[task] = next(states)
 
     def _flow_state(self) -> State:
-        """Failed if any task failed, else Success; ``result`` maps every task to its state, in flow order."""
-        states = {task: self.states[task] for task in self._calls}
-        failed = [task for task, state in states.items() if state.is_failed()]
+        """Failed if any task failed, else Success; ``result`` maps every task to its state, in flow order (the
+        run's own dict when the tasks finished in that order, as a chain's do: no second dict of the flow's size)."""
+        states = self.states
+        if len(states) != len(self._calls) or not all(map(operator.is_, states, self._calls)):
+            states = {task: states[task] for task in self._calls}
+        failed: list[Task] = []
+        cached = skipped = 0
+        for task, state in states.items():  # one pass over the States (at 100,000 tasks, far apart in memory)
+            if state.is_failed():
+                failed.append(task)
+            elif isinstance(state, Cached):
+                cached += 1
+            elif isinstance(state, Skipped):
+                skipped += 1
         if failed:
             names = ", ".join(f"{t.name!r} ({type(states[t]).__name__})" for t in failed[:5])
             more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
@@ -393,8 +420,6 @@ class FlowRun:
             tasks = "task" if len(states) == 1 else "tasks"
             return Failed(f"{len(failed)} of {len(states)} {tasks} failed: {names}{more}; first, {first.name!r}: "
                           f"{_shortened(_reason(states[first]))}", result=states)
-        cached = sum(1 for state in states.values() if isinstance(state, Cached))
-        skipped = sum(1 for state in states.values() if isinstance(state, Skipped))
         also = f", {skipped} Skipped" if skipped else ""
         every = "the 1 task" if len(states) == 1 else f"all {len(states)} tasks"
         return Success(f"{every} succeeded ({cached} Cached{also})", result=states)

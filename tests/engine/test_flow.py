@@ -142,6 +142,16 @@ def test_add_edge_orders_tasks_without_passing_data(calls: Counter[str]) -> None
     assert order == ["first", "second"]
 
 
+def test_the_flow_state_lists_tasks_in_flow_order_when_they_finished_in_another() -> None:
+    with Flow("f") as flow:
+        second = inc(1)
+        first = inc(10)
+        last = add(second, y=first)
+    flow.add_edge(first, second)  # first runs before second, which the flow lists before it
+    state = flow.run()
+    assert list(state.result) == [second, first, last] and state.result[last].result == 13
+
+
 def test_add_edge_with_a_key_passes_the_result_as_that_input() -> None:
     with Flow("f") as flow:
         one = inc(0)
