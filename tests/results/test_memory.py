@@ -7,6 +7,7 @@ import gc
 import pytest
 
 from compat import MemoryResult, PickleSerializer, UntrustedData
+from compat.results.records import RECORD_SUFFIX, Provenance
 from compat.results.signing import SIGNING_KEY_FILE_VARIABLE, SIGNING_KEY_VARIABLE, key_id
 
 
@@ -80,3 +81,51 @@ def test_a_subclass_reading_its_own_way_is_read_through_it(signing: PickleSerial
 
     MemoryResult(location="p/a").write("v")
     assert Prefixed().read("a").value == "v"
+
+
+def recorded_write(location: str, value: object) -> MemoryResult:
+    """``value`` written at ``location`` with its record, as a task's checkpoint writes it."""
+    result = MemoryResult(location=location)
+    result.provenance = Provenance("f", "t", "run", None, {})
+    written = result.write(value)
+    assert written.written_record is not None
+    return written
+
+
+def test_a_value_written_with_its_record_takes_one_entry_of_the_store() -> None:
+    # a record of its own was a second insert at a random place of a map twice the size, per checkpoint
+    MemoryResult.clear()
+    recorded_write("a", "v")
+    recorded_write("b", "w")
+    assert len(MemoryResult._store) == 2
+
+
+def test_a_record_kept_with_its_value_is_stored_at_its_own_location() -> None:
+    MemoryResult.clear()
+    memory = MemoryResult()
+    recorded_write("a", "v")
+    record = "a" + RECORD_SUFFIX
+    assert memory.exists_at(record) and memory.read_bytes(record) == memory.record_bytes("a")
+    assert memory.record("a") is not None and memory.modified_at(record) is not None
+    assert memory.stored_identity(record) != memory.stored_identity("a")
+
+
+def test_a_value_written_again_without_a_record_keeps_the_last_record() -> None:
+    # as a record of its own stayed: a signed value put back must still meet the record written after it
+    MemoryResult.clear()
+    memory = MemoryResult()
+    recorded_write("a", "v")
+    record = memory.record_bytes("a")
+    memory.write_bytes("a", memory.read_bytes("a"))
+    assert record is not None and memory.record_bytes("a") == record
+    assert memory.record("a") is None  # it describes the bytes of another write
+
+
+def test_a_record_written_before_its_value_is_read_until_the_next_record() -> None:
+    MemoryResult.clear()
+    memory = MemoryResult()
+    memory.write_bytes("a" + RECORD_SUFFIX, b"early")
+    memory.write_bytes("a", b"value")
+    assert memory.record_bytes("a") == b"early" and memory.read_bytes("a" + RECORD_SUFFIX) == b"early"
+    memory.write_bytes("a" + RECORD_SUFFIX, b"later")
+    assert memory.record_bytes("a") == b"later" and memory.read_bytes("a" + RECORD_SUFFIX) == b"later"
