@@ -215,8 +215,9 @@ def scale(repeats: int, same_process: bool = False) -> bool:
             faults[n].append(touched)
     ratios = [big / little for big, little in zip(runs[large], runs[small])]
     where = "in this process" if same_process else "each round in a fresh process"
-    print(f"chain, build + run ({where}), us/task fastest / median: {small} tasks {shown(runs[small], 1e6 / small, 1)}, "
-          f"{large} tasks {shown(runs[large], 1e6 / large, 1)}; minor page faults a task, median: "
+    print(f"chain, build + run ({where}), us/task fastest / median: {small} tasks "
+          f"{shown(runs[small], 1e6 / small, 1)}, {large} tasks {shown(runs[large], 1e6 / large, 1)}; "
+          "minor page faults a task, median: "
           f"{statistics.median(faults[small]) / small:.2f} and {statistics.median(faults[large]) / large:.2f}")
     ratio = min(runs[large]) / min(runs[small])
     print(f"  {large} / {small} tasks: {ratio:.2f}x fastest, {statistics.median(ratios):.2f}x median of the rounds' "
