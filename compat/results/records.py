@@ -358,11 +358,18 @@ def _record_json(record: TargetRecord) -> bytes | None:
     try:
         middle, end = _provenance_json(r.code, r.flow, r.inputs, r.invalidated, r.key_id, r.location,
                                        r.package_version, r.run_id, r.schema, r.serializer, r.signature, r.task)
-        stored = "null" if r.stored is None else _object(r.stored)
-        made = f'{{"bytes_hash":{_text(r.bytes_hash)}{middle}{r.size},"stored":{stored}{end}{_text(r.written_at)}}}'
-        return made.encode("ascii")
+        return _filled_json(r.bytes_hash, middle, r.size, "null" if r.stored is None else _object(r.stored), end,
+                            r.written_at)
     except TypeError:
         return None
+
+
+def _filled_json(bytes_hash: str, middle: str, size: int, stored: str, end: str, written_at: str) -> bytes:
+    """A record's canonical JSON: ``_provenance_json``'s ``middle`` and ``end`` filled with what each write says
+    (``stored``, the identity, as canonical JSON already). ``TypeError`` for a field of a type this does not cover."""
+    return f'{{"bytes_hash":{_text(bytes_hash)}{middle}{size},"stored":{stored}{end}{_text(written_at)}}}'.encode(
+        "ascii"
+    )
 
 
 def _provenance_json(
@@ -416,12 +423,7 @@ class RecordForm:
         kept); None where a field is of a type the form cannot encode (``TargetRecord.to_json`` then decides)."""
         key = (id(provenance), location, serializer)
         form = _FORMS.get(key)
-        if (
-            form is not None  # fits(), without its call:
-            and provenance is form.provenance
-            and provenance.inputs == form.inputs
-            and package_version == form.package_version
-        ):
+        if form is not None and form.fits(provenance, package_version):
             return form
         try:
             form = cls(provenance, location, serializer, package_version)
@@ -440,8 +442,7 @@ class RecordForm:
 
     def json(self, bytes_hash: str, size: int, stored: str, written_at: str) -> bytes:
         """The record's canonical JSON: ``stored``, the identity, given as canonical JSON already."""
-        return (f'{{"bytes_hash":{_text(bytes_hash)}{self._middle}{size},"stored":{stored}{self._end}'
-                f'{_text(written_at)}}}').encode("ascii")
+        return _filled_json(bytes_hash, self._middle, size, stored, self._end, written_at)
 
     def record(self, bytes_hash: str, size: int, stored: Mapping[str, Any] | None, written_at: str) -> TargetRecord:
         """The record ``json`` encodes (``stored``: the identity itself)."""
