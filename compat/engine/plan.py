@@ -247,7 +247,7 @@ class Planner:
             return Step(task, "run", f"parameter {task.name!r} is {_short_repr(self.values[task.name])}",
                         code="parameter")
         result = self.results[task]
-        where = self.wheres.get(id(result)) or self.where(result)
+        where = self.where(result)
         rendered, shown, undecided = self.locate(task, result, where)
         if task in self.refreshed:
             return Step(task, "run", _refresh_reason(self.refreshed[task]), shown, "refresh")
