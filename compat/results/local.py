@@ -26,7 +26,7 @@ from compat.results.records import (
     _keyring, bytes_hash, utc_now, with_check,
 )
 from compat.results.serializers import (
-    _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module, signing_set,
+    _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
 )
 
 __all__ = ["LocalResult", "default_results_dir"]
@@ -625,10 +625,7 @@ class LocalResult(Result):
         nothing is signed, the whole read takes the few calls of ``_read_pickle``."""
         serializer = self.serializer
         if type(serializer) is PickleSerializer and self._opens_own_files:
-            keys = serializer._keyring  # the keyring property's first look, without its call
-            if keys is None and (serializer._key_ids is not None or signing_set()):
-                keys = serializer.keyring  # keys sent by id, or the environment's: a setting that cannot be used raises
-            return self._read_pickle(location, serializer, keys is None)
+            return self._read_pickle(location, serializer, serializer.keyring is None)
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
