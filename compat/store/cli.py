@@ -235,7 +235,7 @@ def _touch(args: argparse.Namespace) -> int:
         _print_json({"tasks": [item.to_dict() for item in done]})
     else:
         for item in done:
-            print(f"{'touched' if item.record else 'left':<8} {item.task}  {_shown(item.location or '-')}: "
+            print(f"{'touched' if item.record else 'left':<8} {_shown(item.task)}  {_shown(item.location or '-')}: "
                   f"{_shown(item.why)}")
     return FOUND if any(item.record is None for item in done) else OK
 
@@ -289,8 +289,8 @@ def _print_listing(listing: Listing, entries: list[Any], with_status: bool) -> N
     for entry in entries:
         record = entry.record
         row = (_shown(entry.location), f"{entry.kind} ({entry.note})" if entry.note else entry.kind, str(entry.size),
-               iso_time(entry.written), (record.task or "-") if record else "-",
-               (record.run_id or "-") if record else "-", entry.record_note)
+               iso_time(entry.written), _shown(record.task or "-") if record else "-",
+               _shown(record.run_id or "-") if record else "-", entry.record_note)
         rows.append(row + (entry.status or "-",) if with_status else row)
     widths = [max(map(len, column)) for column in zip(*rows)]
     line = "  ".join(f"%-{width}s" for width in widths[:-1]) + "  %s"  # every cell padded but the last

@@ -128,6 +128,15 @@ def test_ls_shows_a_name_with_a_newline_on_one_line(tmp_path: Path, capsys: pyte
     assert code == 0 and "two\\nlines.pkl" in out and len(out.splitlines()) == 3  # header, row, summary
 
 
+def test_ls_shows_a_records_task_and_run_with_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output(tmp_path, "out.pkl", task="evil\x1b[2J\nname", run_id="r\n1")  # as a record planted beside it could say
+    code, out, _ = run(["ls", str(tmp_path)], capsys)
+    assert code == 0 and "\x1b" not in out and len(out.splitlines()) == 3  # header, row, summary
+    assert "evil\\x1b[2J\\nname" in out and "r\\n1" in out
+
+
 def test_ls_flow_says_fresh_or_why_not(flow_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from compat.store import load_flow
 
