@@ -20,7 +20,10 @@ one payload beyond the unsigned one; 1 KB signed read and write within +5 us of 
 are timed over 256 MB in memory first (HMAC-SHA256, keyed BLAKE2b, keyed BLAKE3 on one thread and on all). The 1 KB
 rows run on LocalResult and on MemoryResult too: in memory, the difference is what signing itself costs (binding,
 header, MAC; on a read also the look-up of the target's record, for an older copy put back), without the spread of
-a disk shared with other processes.
+a disk shared with other processes. The "1 KB read, recorded" row reads targets each written with its record, as a
+task run's checkpoint is (a ``Provenance`` set): the signed read checks its bytes against the record file beside them
+(an older copy put back is refused: one more open and read, the record's last fields, the file's ``fstat``); the
+unsigned read of a target with its record (kept where LocalResult keeps an unsigned output's) reads only the bytes.
 
 The 1 KB rows also run below a subdirectory of ``dir``, which LocalResult reaches one directory at a time without
 following a link out of ``dir`` (a few more calls than the floor's one ``open``).
@@ -229,6 +232,13 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
             lambda: unsigned.read("unsigned.pkl"), lambda: signed.read("signed.pkl"), repeats, rounds
         )
         signed_row(f"{label} read", base, ours)
+        if size <= 1024:  # each written with its record, as a task run writes a checkpoint (Provenance set)
+            recording(unsigned).write(value)  # the record where LocalResult keeps it; an unsigned read never reads it
+            recording(signed).write(value)  # the record file beside it, which the signed read checks it against
+            base, ours = side_by_side(
+                lambda: unsigned.read("unsigned.pkl"), lambda: signed.read("signed.pkl"), repeats, rounds
+            )
+            signed_row(f"{label} read, recorded", base, ours)
         if size > 1024 * 1024:
             plain_peak = peak_added(lambda: unsigned.read("unsigned.pkl").value, size)
             signed_peak = peak_added(lambda: signed.read("signed.pkl").value, size)

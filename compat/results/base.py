@@ -12,6 +12,7 @@ Serialization, templating, validation and caching live here once for all of them
 from __future__ import annotations
 
 import io
+import json
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
@@ -24,8 +25,8 @@ from compat.errors import (
 )
 from compat.results.leases import LEASING, Holder, LeaseSetting, lease_setting
 from compat.results.records import (
-    RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of, bytes_hash, new_hash,
-    record_time_ns, signed, trusted, utc_now,
+    _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, HashingReader, HashingWriter, Provenance, TargetRecord, algorithm_of,
+    bytes_hash, new_hash, record_time_ns, signed, trusted, utc_now,
 )
 from compat.results.serializers import PickleSerializer, Serializer
 
@@ -442,15 +443,26 @@ class Result:
     def _replay_check(self, location: str) -> Callable[[Any], None]:
         return lambda header: self.refuse_replayed(location, header)
 
-    def refuse_replayed(self, location: str, header: Any) -> None:
+    def refuse_replayed(
+        self, location: str, header: Any, data: bytes | None = None, stored: bytes | None = None
+    ) -> None:
         """``UntrustedData`` if the signed bytes at the concrete ``location`` (their ``header`` verified) are an older
         copy of this very target put back: its record, which the write of the bytes stored since wrote beside them,
         is trusted, was written after these bytes were signed, and describes other bytes (neither their identity in
         the store nor their hash). A signature binds the location and the time, so only the record can tell an older
-        value of the same target from the newest. Costs one read of the record; the rest only for a record written
-        later than the bytes (a record written by the same write always is: its identity is checked first)."""
-        data = self.record_bytes(location)
+        value of the same target from the newest. ``data``: the record's bytes, if the caller has read them (else
+        ``record_bytes``); ``stored``: the identity of the bytes just verified as a record holds it (canonical JSON),
+        if the caller knows it (``LocalResult``: from the descriptor it read them through), else looked up.
+        A record as this version writes it is decided from its last fields (``_record_tail``) when they say the
+        bytes are the newest: the record of the write that stored them (the usual case), or one written before they
+        were signed. Any other record is parsed whole and checked as it always was; these shortcuts only ever accept
+        what the whole check accepts (a record it cannot parse, or whose check line fails, accepts too)."""
         if data is None:
+            data = self.record_bytes(location)
+            if data is None:
+                return
+        tail = _record_tail(data)
+        if tail is not None and (tail[1] == stored or _written_by(tail, header.written_ns)):
             return
         try:
             record = TargetRecord.from_json(data)
@@ -461,7 +473,7 @@ class Result:
         if recorded is None or signed_us >= recorded // 1000:  # signed when or after the record was written
             return
         try:
-            if record.describes(self.stored_identity(location)):
+            if record.describes(self.stored_identity(location) if stored is None else json.loads(stored)):
                 return
         except ResultNotFound:
             return
@@ -696,6 +708,42 @@ class Result:
 
 
 _VERSION: list[str] = []
+
+
+_RECORD_TAIL = re.compile(
+    rb',"stored":(\{[^{}]*\}),"task":(?:null|"[^"\\]*"),"written_at":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})Z"\}'
+)
+"""The last fields of a record's canonical JSON (keys sorted: ``stored``, ``task``, ``written_at``), as this version
+writes them (``compat.results.records``) for a task name without quotes or escapes."""
+_TAIL_START = b',"stored":{'
+
+
+def _record_tail(data: bytes) -> re.Match[bytes] | None:
+    """The identity (``stored``, as JSON bytes) and ``written_at`` (to the microsecond, without its ``Z``) of the
+    record file ``data``, read from its end without parsing the rest; None if it does not end as this version's
+    records do. What it gives is what ``json.loads`` would: every quote in the matched end follows a character other
+    than a backslash, so none is inside a string; the end is then the top-level object's last three members, and
+    for a key given twice the last counts. The check line (``RECORD_CHECK``) is left unverified: a record failing it
+    is no record, which the replay check accepts too, so the tail can only tell it to accept what it accepts."""
+    end = len(data)
+    if data[end - _CHECK_SIZE : end - _CHECK_SIZE + len(RECORD_CHECK)] == RECORD_CHECK:
+        end -= _CHECK_SIZE
+    start = data.rfind(_TAIL_START, 0, end)
+    return None if start < 0 else _RECORD_TAIL.fullmatch(data, start, end)
+
+
+def _written_by(tail: re.Match[bytes], signed_ns: int) -> bool:
+    """Whether the record whose end is ``tail`` was written at or before ``signed_ns`` (to the microsecond, as
+    ``refuse_replayed`` compares them): the bytes signed then are not older than what it describes."""
+    try:
+        written = datetime.fromisoformat(tail[2].decode("ascii"))
+    except ValueError:  # not a date (a 13th month): the whole check says what it says of it
+        return False
+    return signed_ns // 1000 >= (written - _NAIVE_EPOCH) // _MICROSECOND
+
+
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _package_version() -> str:

@@ -139,6 +139,7 @@ copied into memory first."""
 _OWN_METHODS = ("render", "resolve", "read_stream", "read_bytes", "write_stream", "write_bytes")
 """LocalResult's methods that its own ``read``/``write`` may bypass; a subclass overriding one is called through it."""
 _READ_METHODS = ("read_stream", "read_bytes", "load", "deserialize")  # Result.read's choice of the stream path
+_RECORD_METHODS = ("record_bytes", "stored_identity")  # what a signed read's replay check asks of a record
 
 
 def _kept_aside_name(name: str) -> str:
@@ -186,6 +187,11 @@ def _read_at_start(fd: int, size: int) -> bytes:
         return _PREAD(fd, size, 0)
     os.lseek(fd, 0, os.SEEK_SET)
     return os.read(fd, size)
+
+
+_RECORD_READ = 4096
+"""How much of a record file a signed read reads at once (a record is a few hundred bytes; a larger one is read
+as ``_load`` reads a file)."""
 
 
 def _open_for_reading(at: At) -> int:
@@ -342,10 +348,16 @@ class LocalResult(Result):
         super().__init_subclass__(**kwargs)
         others = [klass for klass in cls.__mro__ if klass not in (LocalResult, Result)]  # a mixin's count too
         cls._opens_own_files = not any(name in klass.__dict__ for klass in others for name in _OWN_METHODS)
+        cls._reads_own_records = cls._opens_own_files and not any(
+            name in klass.__dict__ for klass in others for name in _RECORD_METHODS
+        )
 
     _opens_own_files = True
     """Whether this class renders, resolves, reads and writes as LocalResult does, so links may be checked as its
     files are opened (a subclass overriding one of ``_OWN_METHODS`` is called through them instead)."""
+    _reads_own_records = True
+    """Whether this class also reads records and checks a signed value against them as LocalResult does, so a small
+    signed read may read the record file itself (a subclass overriding one of ``_RECORD_METHODS`` is called)."""
 
     @property
     def dir(self) -> str:
@@ -684,6 +696,8 @@ class LocalResult(Result):
                         if f.peek(1)[:1] == _SIGNED_START:  # signed: checked (and refused, with no key) as ever
                             return self._streamed(path, serializer, f)
                         raise _unreadable(path, _undeserializable(serializer, failure)) from failure
+            elif not unsigned or data[:1] == _SIGNED_START:  # checked while the file is open: its record is
+                return self._unpickled(path, where, data, serializer, fd)  # compared with this very file
         except IsADirectoryError:
             raise _not_a_file(path, stat.S_IFDIR) from None
         except OSError as exc:
@@ -691,8 +705,6 @@ class LocalResult(Result):
         finally:
             os.close(fd)
         if data is not None:
-            if not unsigned or data[:1] == _SIGNED_START:
-                return self._unpickled(path, where, data, serializer)
             try:
                 value = pickle.loads(data)
             except Exception as exc:
@@ -711,15 +723,51 @@ class LocalResult(Result):
             raise _unreadable(path, exc) from exc.__cause__
         return self._holding(path, value, bound)
 
-    def _unpickled(self: L, path: str, where: int, data: bytes, serializer: PickleSerializer) -> L:
-        """A copy holding the value in ``data``, the bytes of the small file at ``path``, checked as ``read`` checks
-        them through a bound serializer (the location a signature names, and the target's record)."""
+    def _unpickled(self: L, path: str, where: int, data: bytes, serializer: PickleSerializer, fd: int) -> L:
+        """A copy holding the value in ``data``, the bytes of the small file at ``path`` read through ``fd`` (still
+        open), checked as ``read`` checks them through a bound serializer (the location a signature names, and the
+        target's record)."""
         signed_for, on_header = None, None
         if data[:1] == _SIGNED_START:  # no pickle starts with it: signed (or not a pickle)
-            signed_for = path[path.rindex(os.sep) + 1 :] if where == _IN_DIR else self._relative(path, where)
-            if self.keeps_records and (where != _IN_DIR or os.access(path + RECORD_SUFFIX, os.F_OK)):
-                on_header = self._replay_check(path)  # a record to check the value against (record_bytes' test)
+            if where != _IN_DIR:
+                signed_for = self._relative(path, where)
+                if self.keeps_records:
+                    on_header = self._replay_check(path)
+            else:
+                signed_for = path[path.rindex(os.sep) + 1 :]
+                if self.keeps_records and os.access(path + RECORD_SUFFIX, os.F_OK):  # a record to check it against
+                    on_header = (
+                        (lambda header: self._refuse_replayed(path, fd, header)) if self._reads_own_records
+                        else self._replay_check(path)
+                    )
         return self._unpickled_at(path, data, serializer, signed_for, on_header)
+
+    def _refuse_replayed(self, path: str, fd: int, header: Any) -> None:
+        """``refuse_replayed`` for the signed file at ``path``, directly in ``dir``, its bytes verified as read
+        through ``fd``: the record file read with one open (``record_bytes``' look-up, which a signing Result makes
+        there), the identity from ``fd`` (the very file read, not a look-up by path). A record file that is a link or
+        not a small regular file goes the general way."""
+        try:
+            record = os.open(path + RECORD_SUFFIX, _READ | _beneath.NOFOLLOW) if _beneath.AT_SUPPORTED else -1
+        except OSError:  # gone since, or a link: looked up the general way
+            record = -1
+        data = None
+        if record >= 0:
+            try:  # a record of a few hundred bytes in one read: a short read of a regular file is all of it
+                data = _read_at_start(record, _RECORD_READ)
+                if len(data) == _RECORD_READ:  # larger, or not a regular file: its size first, as _load reads
+                    size = os.lseek(record, 0, os.SEEK_END)
+                    data = _read_at_start(record, size + 1) if 0 <= size <= _SMALL else None
+                    if data is not None and len(data) != size:
+                        data = None
+            except OSError:  # a directory, a FIFO: looked up the general way
+                data = None
+            finally:
+                os.close(record)
+        if data is None:
+            self.refuse_replayed(path, header)
+        else:
+            self.refuse_replayed(path, header, data, _identity_json(os.fstat(fd)).encode("ascii"))
 
     def signed_location(self, location: str) -> str:
         """The path relative to ``dir`` (the absolute path for a file outside it), so moving ``dir`` keeps its

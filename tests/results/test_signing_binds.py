@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tracemalloc
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,9 @@ import pytest
 from compat import Cached, Flow, LocalResult, MemoryResult, PickleSerializer, Success, UntrustedData, task
 from compat.results import signing
 from compat.results.base import KEPT_ASIDE_COPIES
-from compat.results.records import Provenance
+from compat.results.records import (
+    RECORD_SCHEMA, RECORD_SUFFIX, Provenance, TargetRecord, checked, signed, with_check,
+)
 from compat.results.serializers import LEGACY_MAGIC, SIGNING_KEY_VARIABLE
 from compat.results.signing import SIGNING_KEY_FILE_VARIABLE, key_id, parse_header
 
@@ -343,3 +345,103 @@ def test_an_older_signed_copy_put_back_in_memory_is_refused() -> None:
     MemoryResult().write_bytes("replayed-total.pkl", older)
     with pytest.raises(UntrustedData, match="older copy of this target put back"):
         MemoryResult(serializer=serializer).read("replayed-total.pkl")
+
+
+# -- the replay check decides from a record's last fields when they say the bytes are the newest ------------------
+
+
+def put_back_older(directory: Path) -> bytes:
+    """An older signed copy of total.pkl put back under the record of the newer write (trusted, written later,
+    naming the newer file): the bytes of that record file, which each test below rewrites."""
+    recording_result(directory, "run-1").write("older")
+    older = (directory / "total.pkl").read_bytes()
+    recording_result(directory, "run-2").write("newer")
+    (directory / "total.pkl").write_bytes(older)
+    return (directory / ("total.pkl" + RECORD_SUFFIX)).read_bytes()
+
+
+def record_rewritten(directory: Path, **changes: Any) -> None:
+    """The record file of total.pkl with ``changes``, signed again with the reader's key and checked as written."""
+    record_file = directory / ("total.pkl" + RECORD_SUFFIX)
+    record = TargetRecord.from_json(record_file.read_bytes()).changed(**changes)
+    record_file.write_bytes(with_check(signed(record, PickleSerializer(signing_key="k")).to_json()))
+
+
+def signed_time(directory: Path, micros: int = 0) -> str:
+    """When total.pkl's bytes were signed, plus ``micros``, as a record says a time."""
+    signed_ns = parse_header((directory / "total.pkl").read_bytes()).written_ns
+    when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=signed_ns // 1000 + micros)
+    return f"{when:%Y-%m-%dT%H:%M:%S.%f}Z"
+
+
+def read_total(directory: Path) -> Any:
+    return LocalResult(dir=directory, serializer=PickleSerializer(signing_key="k")).read("total.pkl").value
+
+
+def test_a_signed_read_of_the_newest_bytes_is_decided_without_parsing_their_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording_result(tmp_path, "run-1").write("newest")
+
+    def refused(*args: Any) -> Any:
+        raise AssertionError("the record was parsed whole, or the file looked up by its path")
+
+    monkeypatch.setattr(TargetRecord, "from_json", refused)
+    monkeypatch.setattr(LocalResult, "stored_identity", refused)
+    assert read_total(tmp_path) == "newest"
+
+
+def test_an_older_copy_signed_one_microsecond_before_its_record_is_refused(tmp_path: Path) -> None:
+    put_back_older(tmp_path)
+    record_rewritten(tmp_path, written_at=signed_time(tmp_path, micros=1))
+    with pytest.raises(UntrustedData, match="older copy of this target put back"):
+        read_total(tmp_path)
+
+
+def test_an_older_copy_signed_when_its_record_was_written_is_read(tmp_path: Path) -> None:
+    put_back_older(tmp_path)
+    record_rewritten(tmp_path, written_at=signed_time(tmp_path))
+    assert read_total(tmp_path) == "older"
+
+
+def test_an_older_copy_is_refused_when_a_later_version_s_field_follows_the_record_s_time(tmp_path: Path) -> None:
+    put_back_older(tmp_path)
+    record_file = tmp_path / ("total.pkl" + RECORD_SUFFIX)
+    data = checked(record_file.read_bytes())
+    info = os.stat(tmp_path / "total.pkl")
+    later_field = (  # what this version's records end with, naming the put-back file, one level down
+        f',"zz":{{"stored":{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}},'
+        f'"task":null,"written_at":"{signed_time(tmp_path)}"}}}}'
+    ).encode()
+    record_file.write_bytes(with_check(data[:-1] + later_field))  # unknown fields are ignored, signature holds
+    with pytest.raises(UntrustedData, match="older copy of this target put back"):
+        read_total(tmp_path)
+
+
+def test_an_older_copy_under_a_malformed_record_is_read(tmp_path: Path) -> None:
+    data = checked(put_back_older(tmp_path))
+    broken = data.replace(b'"bytes_hash":', b'"bytes_hash" ', 1)  # not JSON; its last fields as ever
+    (tmp_path / ("total.pkl" + RECORD_SUFFIX)).write_bytes(with_check(broken))
+    assert read_total(tmp_path) == "older"
+
+
+def test_an_older_copy_under_a_torn_record_file_is_read(tmp_path: Path) -> None:
+    data = put_back_older(tmp_path)
+    torn = data.replace(b'"run-2"', b'"run-3"', 1)  # its check line no longer matches: a record half rewritten
+    (tmp_path / ("total.pkl" + RECORD_SUFFIX)).write_bytes(torn)
+    assert read_total(tmp_path) == "older"
+
+
+def test_an_older_copy_under_a_record_of_another_schema_is_read(tmp_path: Path) -> None:
+    put_back_older(tmp_path)
+    record_rewritten(tmp_path, schema=RECORD_SCHEMA + 1)
+    assert read_total(tmp_path) == "older"
+
+
+def test_a_subclass_reading_records_its_own_way_is_asked_for_the_record(tmp_path: Path) -> None:
+    class Unrecorded(LocalResult):
+        def record_bytes(self, location: str) -> bytes | None:
+            return None  # keeps its records elsewhere: none here
+
+    put_back_older(tmp_path)
+    assert Unrecorded(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("total.pkl").value == "older"
