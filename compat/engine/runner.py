@@ -413,7 +413,7 @@ class TaskRun:
         if target.keeps_records:
             code, inputs = self.fingerprinted()
             context = self.context
-            target.provenance = Provenance(context["flow_name"], self.name, context["flow_run_id"], code, inputs)
+            target.provenance = Provenance.of(context["flow_name"], self.name, context["flow_run_id"], code, inputs)
         try:
             if self.context["task_run_count"] > 1:  # after retries: a template may name the attempt
                 self.location = self.result.render(self.result.template, self.context)
@@ -443,7 +443,7 @@ class TaskRun:
                 location=location,
                 code="write-once",
             )
-        return Success.stored(value, location, record=written.written_record, **why)
+        return Success.stored(value, location, record=written.written_record_or_maker, **why)
 
     def keep_aside(self, target: Result, location: str, signed_by: str | None) -> None:
         kept = target.keep_aside(target.resolve(location))

@@ -43,7 +43,7 @@ class State:
     """The outcome (or progress) of a run: ``message`` says why, ``result`` holds the value, ``location``
     where the value is stored (None when it is kept only in memory)."""
 
-    __slots__ = ("_message", "changes", "code", "location", "map_states", "record", "result")  # one per task: small
+    __slots__ = ("_message", "_record", "changes", "code", "location", "map_states", "result")  # one per task: small
 
     def __init__(
         self,
@@ -54,7 +54,7 @@ class State:
         *,
         code: str | None = None,
         changes: tuple[Change, ...] = (),
-        record: TargetRecord | None = None,
+        record: TargetRecord | tuple[Any, ...] | None = None,
     ) -> None:
         self._message: str | None = message
         self.result = result
@@ -62,7 +62,7 @@ class State:
         self.map_states = map_states
         self.code = code
         self.changes = changes
-        self.record = record
+        self._record = record
 
     @classmethod
     def stored(cls, result: Any, location: str, **why: Any) -> State:
@@ -72,6 +72,20 @@ class State:
         state = cls("", result, location, **why)
         state._message = None
         return state
+
+    @property
+    def record(self) -> TargetRecord | None:
+        """The record of the stored output (None: none). A checkpoint's State may be given what makes it, as its
+        Result left it (``Result.written_record``: a tuple of a function and its arguments): it is made when first
+        read, so a run whose records nobody reads (no downstream task takes their byte hash) makes none."""
+        record = self._record
+        if type(record) is tuple:
+            record = self._record = record[0](*record[1:])
+        return record  # type: ignore[return-value]
+
+    @record.setter
+    def record(self, record: TargetRecord | tuple[Any, ...] | None) -> None:
+        self._record = record
 
     @property
     def message(self) -> str:

@@ -317,6 +317,12 @@ class Result:
     def written_record(self, record: TargetRecord | tuple[Any, ...] | None) -> None:
         self.__dict__["_written_record"] = record
 
+    @property
+    def written_record_or_maker(self) -> TargetRecord | tuple[Any, ...] | None:
+        """``written_record`` as the backend left it: the record, or what makes it (not made here), to be handed on
+        to where it may never be read (the engine's ``State.record`` takes either)."""
+        return self.__dict__.get("_written_record")  # type: ignore[no-any-return]
+
     def write_recorded(
         self, location: str | None, dump: Callable[[BinaryIO], object], provenance: Provenance
     ) -> tuple[str, TargetRecord]:

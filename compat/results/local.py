@@ -500,13 +500,15 @@ class LocalResult(Result):
         self, location: str | None, dump: Callable[[BinaryIO], object], provenance: Provenance
     ) -> tuple[str, TargetRecord]:
         """As ``Result.write_recorded``; the record goes with the file itself (``RECORD_XATTR``), unless this Result
-        signs or a subclass writes its own way (then the record file beside it)."""
+        signs or a subclass writes its own way (then the record file beside it). The record may be returned as what
+        makes it, made when first read (``write`` keeps it as ``written_record``)."""
         if not self._opens_own_files or _keyring(self.serializer) is not None:
             return super().write_recorded(location, dump, provenance)
         if location is None:
             location = self.new_location()
         path, where = self._place(location)
-        return path, self._write_with_record(path, where, location, dump, provenance)  # type: ignore[return-value]
+        record = self._write_with_record(path, where, location, dump, provenance, later=True)
+        return path, record  # type: ignore[return-value]
 
     def _write_with_record(
         self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,

@@ -146,6 +146,18 @@ class Provenance:
     code: str | None = None
     inputs: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, flow: str | None, task: str | None, run_id: str | None, code: str | None, inputs: Mapping[str, str]
+           ) -> Provenance:
+        """``Provenance(flow, task, run_id, code, inputs)``, its fields filled at once: the frozen dataclass's
+        ``__init__`` sets each through ``object.__setattr__``, three times the cost (the engine makes one per
+        checkpoint)."""
+        if cls is not Provenance:  # a subclass may have fields or a layout of its own
+            return cls(flow, task, run_id, code, inputs)
+        made = object.__new__(cls)
+        made.__dict__.update(flow=flow, task=task, run_id=run_id, code=code, inputs=inputs)
+        return made
+
 
 @dataclass(frozen=True, slots=True)
 class TargetRecord:

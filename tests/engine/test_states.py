@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compat import Cached, Failed, Pending, Running, State, Success, TriggerFailed, ValidationFailed
+from compat.results.records import TargetRecord
 
 
 @pytest.mark.parametrize(
@@ -68,3 +69,36 @@ def test_a_states_message_can_be_replaced_or_extended() -> None:
     state.message += " (and more)"
     assert state.message == "ran and stored its output at 'out/1.pkl' (and more)"
     assert repr(state) == "<Success: \"ran and stored its output at 'out/1.pkl' (and more)\">"
+
+
+def _made_record(calls: list[str], location: str) -> TargetRecord:
+    calls.append(location)
+    return TargetRecord("blake3:00", 1, location)
+
+
+def test_a_record_given_as_what_makes_it_is_made_when_first_read_and_once() -> None:
+    # a checkpoint's State takes its record as the Result left it: nobody reading it, it is never made
+    calls: list[str] = []
+    state = Success.stored(1, "out/1.pkl", record=(_made_record, calls, "out/1.pkl"))
+    assert calls == []
+    record = state.record
+    assert record == TargetRecord("blake3:00", 1, "out/1.pkl") and calls == ["out/1.pkl"]
+    assert state.record is record and calls == ["out/1.pkl"]
+
+
+def test_a_record_not_made_yet_travels_pickled_and_is_made_where_it_is_read() -> None:
+    import pickle
+
+    calls: list[str] = []
+    state = Success.stored(1, "out/1.pkl", record=(_made_record, calls, "out/1.pkl"))
+    again = pickle.loads(pickle.dumps(state))
+    assert again.record == TargetRecord("blake3:00", 1, "out/1.pkl")
+
+
+def test_a_records_state_can_be_given_a_made_record_or_none() -> None:
+    record = TargetRecord("blake3:00", 1, "out/1.pkl")
+    assert Success.stored(1, "out/1.pkl", record=record).record is record
+    state = Success("ran")
+    assert state.record is None
+    state.record = record
+    assert state.record is record

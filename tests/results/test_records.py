@@ -56,6 +56,25 @@ def test_a_write_without_provenance_stores_no_record(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["out.pkl"]
 
 
+def test_a_provenance_made_at_once_is_the_provenance_its_fields_make() -> None:
+    made = Provenance.of("etl", "clean", "run-1", "code:1", {"rows": "sha256:ab"})
+    assert type(made) is Provenance and made == MADE_BY
+    assert (made.flow, made.task, made.run_id, made.code, made.inputs) == (
+        "etl", "clean", "run-1", "code:1", {"rows": "sha256:ab"})
+    with pytest.raises(AttributeError):
+        made.task = "other"  # type: ignore[misc]
+
+
+def test_a_provenance_subclass_made_at_once_goes_through_its_own_init() -> None:
+    class Tagged(Provenance):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            object.__setattr__(self, "tag", "mine")
+
+    made = Tagged.of("etl", "clean", "run-1", None, {})
+    assert type(made) is Tagged and made.tag == "mine" and made.task == "clean"  # type: ignore[attr-defined]
+
+
 def test_record_gives_back_the_record_of_the_stored_bytes(tmp_path: Path) -> None:
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write([1, 2, 3])
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
