@@ -49,6 +49,12 @@ class Call:
     mapped: frozenset[str] | None = None
     downstream: list[Task] | None = None
 
+    def copied_constants(self) -> dict[str, Any]:
+        """A new dict of the constants, to which a run or a plan adds the inputs it knows (a call without any
+        shares one read-only empty mapping: copying it would cost more than a new dict)."""
+        constants = self.constants
+        return dict(constants) if constants else {}
+
 
 _NO_CONSTANTS: Mapping[str, Any] = MappingProxyType({})
 """The constants of every call that has none (read-only, shared: one dict fewer per task of a chain)."""

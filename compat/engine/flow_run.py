@@ -171,7 +171,7 @@ class FlowRun:
         if failed:
             names = ", ".join(repr(name) for name in dict.fromkeys(failed))
             return self._conclude(task, TriggerFailed(f"upstream task {names} failed, so this task did not run"))
-        constants = dict(call.constants) if call.constants else {}
+        constants = call.copied_constants()
         upstream: dict[str, Any] = {}
         for up, key in zip(call.upstream, call.keys):
             if key is None:
@@ -264,7 +264,7 @@ class FlowRun:
             return
         if self.plan is not None and self.plan.skipped(task) is not None:
             return
-        constants = dict(call.constants) if call.constants else {}
+        constants = call.copied_constants()
         keys: list[str | None] = []
         args: list[Any] = []
         for up, key in zip(call.upstream, call.keys):

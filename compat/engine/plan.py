@@ -312,7 +312,7 @@ class Planner:
     def known_inputs(self, task: Task) -> dict[str, Any]:
         """The inputs of ``task`` known before the run: its constants and the parameters it takes."""
         call = self.calls[task]
-        inputs = dict(call.constants) if call.constants else {}  # (copying the shared empty proxy is slow)
+        inputs = call.copied_constants()
         for up, key in zip(call.upstream, call.keys):
             if key is not None and isinstance(up, Parameter):  # known before the run; the template uses no other
                 inputs[key] = self.values[up.name]

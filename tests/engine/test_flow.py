@@ -522,3 +522,20 @@ def test_thresholds_the_program_sets_inside_the_block_stay() -> None:
         assert gc.get_threshold() == (500, 5, 5)
     finally:
         gc.set_threshold(*thresholds)
+
+
+def test_a_calls_copied_constants_are_a_new_dict_its_constants_never_see() -> None:
+    @task
+    def add(x: int, y: int = 0) -> int:
+        return x + y
+
+    with Flow("copies") as flow:
+        given = add(1, y=2)
+        bare = add.copy()  # no constants: the shared read-only empty mapping
+        flow.add_task(bare)
+    for one in (given, bare):
+        call = flow.calls[one]
+        copied = call.copied_constants()
+        assert type(copied) is dict and copied == dict(call.constants)
+        copied["z"] = 3
+        assert "z" not in call.constants and "z" not in call.copied_constants()
