@@ -731,27 +731,38 @@ class LocalResult(Result):
         target's record)."""
         signed_for, on_header = None, None
         if data[:1] == _SIGNED_START:  # no pickle starts with it: signed (or not a pickle)
-            if where != _IN_DIR:
-                signed_for = self._relative(path, where)
-                if self.keeps_records:
-                    on_header = self._replay_check(path)
-            else:
+            if where == _IN_DIR:
                 signed_for = path[path.rindex(os.sep) + 1 :]
-                if self.keeps_records and os.access(path + RECORD_SUFFIX, os.F_OK):  # a record to check it against
-                    on_header = (
-                        (lambda header: self._refuse_replayed(path, fd, header)) if self._reads_own_records
-                        else self._replay_check(path)
-                    )
+                checked = self.keeps_records and os.access(path + RECORD_SUFFIX, os.F_OK)  # a record to check it with
+            else:
+                signed_for = self._relative(path, where)
+                checked = self.keeps_records
+            if checked:
+                on_header = (
+                    (lambda header: self._refuse_replayed(path, where, fd, header)) if self._reads_own_records
+                    else self._replay_check(path)
+                )
         return self._unpickled_at(path, data, serializer, signed_for, on_header)
 
-    def _refuse_replayed(self, path: str, fd: int, header: Any) -> None:
-        """``refuse_replayed`` for the signed file at ``path``, directly in ``dir``, its bytes verified as read
-        through ``fd``: the record file read with one open (``record_bytes``' look-up, which a signing Result makes
-        there), the identity from ``fd`` (the very file read, not a look-up by path). A record file that is a link or
-        not a small regular file goes the general way."""
+    def _refuse_replayed(self, path: str, where: int, fd: int, header: Any) -> None:
+        """``refuse_replayed`` for the signed file at ``path``, its bytes verified as read through ``fd``: the
+        identity from ``fd`` (the very file read, not a look-up by path); the record file beside a file directly in
+        ``dir`` read with one open (``record_bytes``' look-up, which a signing Result makes there), any other (below
+        ``dir``, a link, not a small regular file) by ``record_bytes``."""
+        data = self._record_file_in_dir(path) if where == _IN_DIR else None
+        if data is None:
+            data = self.record_bytes(path)
+            if data is None:
+                return
+        self.refuse_replayed(path, header, data, _identity_json(os.fstat(fd)).encode("ascii"))
+
+    @staticmethod
+    def _record_file_in_dir(path: str) -> bytes | None:
+        """The bytes of the record file beside ``path``, a file directly in ``dir``, with one open and (for a record
+        of up to ``_RECORD_READ`` bytes) one read; None if it is not there, a link, or not a small regular file."""
         try:
             record = os.open(path + RECORD_SUFFIX, _READ | _beneath.NOFOLLOW) if _beneath.AT_SUPPORTED else -1
-        except OSError:  # gone since, or a link: looked up the general way
+        except OSError:  # gone since, or a link
             record = -1
         data = None
         if record >= 0:
@@ -766,10 +777,7 @@ class LocalResult(Result):
                 data = None
             finally:
                 os.close(record)
-        if data is None:
-            self.refuse_replayed(path, header)
-        else:
-            self.refuse_replayed(path, header, data, _identity_json(os.fstat(fd)).encode("ascii"))
+        return data
 
     def signed_location(self, location: str) -> str:
         """The path relative to ``dir`` (the absolute path for a file outside it), so moving ``dir`` keeps its

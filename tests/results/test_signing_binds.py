@@ -391,6 +391,34 @@ def test_a_signed_read_of_the_newest_bytes_is_decided_without_parsing_their_reco
     assert read_total(tmp_path) == "newest"
 
 
+def test_a_signed_read_below_dir_of_the_newest_bytes_is_decided_without_parsing_their_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = recording_result(tmp_path, "run-1")
+    result.location = "sub/total.pkl"
+    result.write("newest")
+
+    def refused(*args: Any) -> Any:
+        raise AssertionError("the record was parsed whole, or the file looked up by its path")
+
+    monkeypatch.setattr(TargetRecord, "from_json", refused)
+    monkeypatch.setattr(LocalResult, "stored_identity", refused)
+    reader = LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k"))
+    assert reader.read("sub/total.pkl").value == "newest"
+
+
+def test_an_older_signed_copy_put_back_below_dir_is_refused(tmp_path: Path) -> None:
+    for run_id, value in (("run-1", "older"), ("run-2", "newer")):
+        result = recording_result(tmp_path, run_id)
+        result.location = "sub/total.pkl"
+        result.write(value)
+        if value == "older":
+            older = (tmp_path / "sub" / "total.pkl").read_bytes()
+    (tmp_path / "sub" / "total.pkl").write_bytes(older)
+    with pytest.raises(UntrustedData, match="older copy of this target put back"):
+        LocalResult(dir=tmp_path, serializer=PickleSerializer(signing_key="k")).read("sub/total.pkl")
+
+
 def test_an_older_copy_signed_one_microsecond_before_its_record_is_refused(tmp_path: Path) -> None:
     put_back_older(tmp_path)
     record_rewritten(tmp_path, written_at=signed_time(tmp_path, micros=1))
