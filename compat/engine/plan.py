@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Union
 from compat.engine.context import task_run_context, task_run_values
 from compat.engine.parameter import Parameter
 from compat.engine.runner import _describe
-from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, invalidate_settings, judge
+from compat.engine.staleness import NO_RECORD, Change, InvalidateSettings, Verdict, code_of, input_fingerprint, judge
 from compat.engine.states import Skipped
 from compat.engine.targets import (
     cache_terms,
@@ -194,7 +194,7 @@ class Planner:
         self.refreshed, self.write_once = refreshed_tasks(flow, refresh)
         if self.write_once:
             _warn_write_once(self.write_once, flow.result)
-        self.invalidate = invalidate_settings(calls, flow.invalidate_on)
+        self.invalidate = InvalidateSettings(flow.invalidate_on)
         self.parameters = frozenset(flow.parameters.values())
         self.steps: dict[Task, Step] = {}  # decided so far, in dependency order
         self.wheres: dict[int, _Where] = {}  # by the chosen Result's id

@@ -234,3 +234,25 @@ def test_a_module_rewritten_by_the_codemod_keeps_every_task_cached(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert "LocalResultHandler" not in project.module.read_text()
     assert codes(project.run()) == {"double": ["Cached", "exists"], "total": ["Cached", "exists"]}
+
+
+def test_invalidate_settings_ask_each_task_its_own_else_the_flows_else_the_environments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from compat import task
+    from compat.engine.staleness import INVALIDATE_VARIABLE, InvalidateSettings
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    monkeypatch.setenv(INVALIDATE_VARIABLE, "inputs")
+    own, plain = task(double, invalidate_on=("code",)), task(double)
+    flows = InvalidateSettings(frozenset({"code", "inputs"}))
+    environments = InvalidateSettings(None)
+    monkeypatch.setenv(INVALIDATE_VARIABLE, "code")  # read once, when the settings were made
+    # no map of the flow's tasks: a task made after the settings is answered too
+    later = task(double)
+    assert (flows[own], flows[plain], flows[later]) == (
+        frozenset({"code"}), frozenset({"code", "inputs"}), frozenset({"code", "inputs"}))
+    assert (environments[own], environments[plain], environments[later]) == (
+        frozenset({"code"}), frozenset({"inputs"}), frozenset({"inputs"}))
