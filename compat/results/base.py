@@ -29,6 +29,7 @@ from compat.results.records import (
     bytes_hash, new_hash, record_time_ns, signed, trusted, utc_now,
 )
 from compat.results.serializers import PickleSerializer, Serializer
+from compat.results.trailer import payload_size, trailer_of
 
 __all__ = ["KEPT_ASIDE_COPIES", "CacheValidator", "Location", "Result", "Validator", "render_location"]
 
@@ -384,7 +385,8 @@ class Result:
 
     def read_checked(self: R, location: str, record: TargetRecord) -> tuple[R, bool]:
         """``read(location)``, hashing the bytes as they are read: the Result, and whether they are the bytes
-        ``record`` describes (no second pass over them)."""
+        ``record`` describes (no second pass over them). A pickle followed by its record (``compat.results.trailer``)
+        is hashed up to the record: a record describes the pickle alone."""
         resolved = self.resolve(location)
         serializer = self._bound(self.serializer, resolved)
         algorithm = algorithm_of(record.bytes_hash)
@@ -397,14 +399,16 @@ class Result:
                 load = serializer.load  # type: ignore[attr-defined]
 
                 def load_hashing(stream: BinaryIO) -> tuple[Any, str]:
-                    reader = HashingReader(stream, algorithm)
+                    reader = HashingReader(stream, algorithm, payload_size(stream))
                     loaded = load(reader)
                     return loaded, reader.finish()
 
                 value, digest = self.read_stream(resolved, load_hashing)
             else:
                 data = self.read_bytes(resolved)
-                value, digest = serializer.deserialize(data), bytes_hash(data, algorithm)
+                own = trailer_of(data)
+                value = serializer.deserialize(data)
+                digest = bytes_hash(data if own is None else memoryview(data)[: own[0]], algorithm)
         except SerializationError as exc:
             raise _unreadable(resolved, exc) from exc.__cause__
         return self._holding(resolved, value, serializer), digest == record.bytes_hash

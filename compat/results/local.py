@@ -23,8 +23,9 @@ from compat.results.leases import (
 )
 from compat.results.records import (
     _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, RecordForm, TargetRecord,
-    _keyring, bytes_hash, utc_now, with_check,
+    _keyring, bytes_hash, utc_now, with_check, written_json, written_record,
 )
+from compat.results.trailer import TRAILER_STORED, TRAILER_STORED_JSON, read_trailer, trailer, trailer_record
 from compat.results.serializers import (
     _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
 )
@@ -212,6 +213,16 @@ def _filled(form: RecordForm, digest: str, size: int, info: os.stat_result, writ
 def _identity_json(info: os.stat_result) -> str:
     """``file_identity(info)`` as canonical JSON (keys sorted, compact), as ``RecordForm.json`` takes it."""
     return f'{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}}'
+
+
+def _parsed(data: bytes | None) -> TargetRecord | None:
+    """The record in ``data``, None if there is none or it is not one this version reads."""
+    if data is None:
+        return None
+    try:
+        return TargetRecord.from_json(data)
+    except ValueError:
+        return None
 
 
 _XATTRS = hasattr(os, "setxattr")
@@ -453,8 +464,8 @@ class LocalResult(Result):
         """As ``Result.write``. A location without template keys written by the default ``PickleSerializer`` while
         nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
         for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small plain value
-        (``_PLAIN``, up to ``_SMALL_PLAIN``) is pickled in memory and written with one call: with its record (the bytes
-        hashed whole), or signed without one (as ``PickleSerializer.dump`` signs it: for its location relative to
+        (``_PLAIN``, up to ``_SMALL_PLAIN``) is pickled in memory and written with one call: followed by its record
+        (the bytes hashed whole, ``compat.results.trailer``), or signed without one (as ``PickleSerializer.dump`` signs it: for its location relative to
         ``dir``, now)."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
@@ -499,9 +510,10 @@ class LocalResult(Result):
     def write_recorded(
         self, location: str | None, dump: Callable[[BinaryIO], object], provenance: Provenance
     ) -> tuple[str, TargetRecord]:
-        """As ``Result.write_recorded``; the record goes with the file itself (``RECORD_XATTR``), unless this Result
-        signs or a subclass writes its own way (then the record file beside it). The record may be returned as what
-        makes it, made when first read (``write`` keeps it as ``written_record``)."""
+        """As ``Result.write_recorded``; the record goes with the file itself (a pickle's after it, in the same write:
+        ``compat.results.trailer``; another serializer's as its attribute, ``RECORD_XATTR``), unless this Result signs
+        or a subclass writes its own way (then the record file beside it). The record may be returned as what makes
+        it, made when first read (``write`` keeps it as ``written_record``)."""
         if not self._opens_own_files or _keyring(self.serializer) is not None:
             return super().write_recorded(location, dump, provenance)
         if location is None:
@@ -514,16 +526,73 @@ class LocalResult(Result):
         self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
         provenance: Provenance, later: bool = False,
     ) -> TargetRecord | tuple[Any, ...]:
-        """Write what ``dump`` writes at ``path`` and its record, built on the descriptor of the file just renamed
-        into place (``atomic_write``'s ``seal``: its identity from ``fstat``, so a writer who replaced the file
-        meanwhile never gets this record). A new output keeps its record as its own extended attribute; an output
-        that replaced another keeps it in the record file, rewritten in place (``_write_record_file``): an attribute
-        is another block freed with each replaced file (24-33 us more per rename over it here, where freed blocks
-        are discarded), a record file rewritten in place frees nothing. Either is written after the output, not
-        fsynced: a writer killed, or a power cut, between the two leaves no record, or the previous one, which
-        names another file, never a wrong one. Where the attribute is refused the record file is used.
+        """Write what ``dump`` writes at ``path`` with its record. A pickle of the default ``PickleSerializer``
+        carries its record after it, in the same atomic write (``_write_with_trailer``); any other serializer's bytes
+        have it as the file's extended attribute or in the record file (``_write_with_seal``).
         ``dump`` may be the bytes themselves (a small value pickled in memory): hashed whole, written in one call.
         ``later``: the record may be returned as what makes it when first read (``Result.written_record``)."""
+        if type(self.serializer) is PickleSerializer:
+            return self._write_with_trailer(path, where, location, dump, provenance, later)
+        return self._write_with_seal(path, where, location, dump, provenance, later)
+
+    def _write_with_trailer(
+        self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
+        provenance: Provenance, later: bool,
+    ) -> TargetRecord | tuple[Any, ...]:
+        """``_write_with_record`` of a pickle: the record (of the pickle's bytes, hashed as they are written) follows
+        them in the file (``compat.results.trailer``), written with them and renamed into place with them: no
+        identity to look up, no attribute, no second file. A provenance writing here for the first time has its
+        record's JSON made whole (``written_json``); from its second write on, filled into its form (``RecordForm``)."""
+        made: list[Any] = []
+
+        def recorded(digest: str, size: int) -> bytes:
+            form = self._record_form(path, provenance)
+            written_at = utc_now()
+            if form is not None:
+                made[:] = [(form.record, digest, size, dict(TRAILER_STORED), written_at)]
+                return trailer(form.json(digest, size, TRAILER_STORED_JSON, written_at), size)
+            if type(self).new_record is Result.new_record:
+                serializer, version = type(self.serializer).__name__, _package_version()
+                try:
+                    data = written_json(provenance, path, serializer, version, digest, size, TRAILER_STORED_JSON,
+                                        written_at)
+                except TypeError:
+                    pass
+                else:
+                    made[:] = [(written_record, provenance, path, serializer, version, digest, size,
+                                dict(TRAILER_STORED), written_at)]
+                    return trailer(data, size)
+            record = self.new_record(path, provenance, digest, size, dict(TRAILER_STORED))
+            made[:] = [record]
+            return trailer(record.to_json(), size)
+
+        fill: Callable[[BinaryIO], object] | bytes
+        if type(dump) is bytes:
+            fill = dump + recorded(bytes_hash(dump), len(dump))
+        else:
+            def fill(stream: BinaryIO) -> None:
+                hashing = HashingWriter(stream)
+                dump(hashing)  # type: ignore[operator]
+                stream.write(recorded(hashing.digest(), hashing.size))
+
+        self._replace(path, where, location, fill, self.durable)
+        record = made[0]
+        if type(record) is tuple and not later:
+            return record[0](*record[1:])  # type: ignore[no-any-return]
+        return record  # type: ignore[no-any-return]
+
+    def _write_with_seal(
+        self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
+        provenance: Provenance, later: bool,
+    ) -> TargetRecord | tuple[Any, ...]:
+        """``_write_with_record`` of another serializer's bytes: the record is built on the descriptor of the file
+        just renamed into place (``atomic_write``'s ``seal``: its identity from ``fstat``, so a writer who replaced
+        the file meanwhile never gets this record). A new output keeps its record as its own extended attribute; an
+        output that replaced another keeps it in the record file, rewritten in place (``_write_record_file``): an
+        attribute is another block freed with each replaced file (24-33 us more per rename over it here, where freed
+        blocks are discarded), a record file rewritten in place frees nothing. Either is written after the output,
+        not fsynced: a writer killed, or a power cut, between the two leaves no record, or the previous one, which
+        names another file, never a wrong one. Where the attribute is refused the record file is used."""
         sealed: list[Any] = []
         fill: Callable[[BinaryIO], object] | bytes
         if type(dump) is bytes:
@@ -563,12 +632,13 @@ class LocalResult(Result):
         return record  # type: ignore[no-any-return]
 
     def _record_form(self, path: str, provenance: Provenance) -> RecordForm | None:
-        """The form of the records ``provenance`` writes at ``path`` (``RecordForm``: made once, filled per write),
-        or None where a subclass builds its records its own way (``new_record``). Only for a Result that does not
-        sign: a signed record is signed whole (``_write_with_record`` is for those that do not)."""
+        """The form of the records ``provenance`` writes at ``path`` (``RecordForm``: made on its second write there,
+        filled per write), or None: its first write there, or a subclass that builds its records its own way
+        (``new_record``). Only for a Result that does not sign: a signed record is signed whole (``_write_with_record``
+        is for those that do not)."""
         if type(self).new_record is not Result.new_record:
             return None
-        return RecordForm.of(provenance, path, type(self.serializer).__name__, _package_version())
+        return RecordForm.on_repeat(provenance, path, type(self.serializer).__name__, _package_version())
 
     def write_bytes(self, location: str | None, data: bytes) -> str:
         return self.write_stream(location, lambda f: f.write(data))
@@ -886,24 +956,82 @@ class LocalResult(Result):
             raise ResultNotFound(f"no result is stored at {path!r} (no such file)")
         return file_identity(info)
 
+    def record(self, location: str, *, resolved: bool = False) -> TargetRecord | None:
+        """As ``Result.record``, for a Result that does not sign: the record file beside the output while it
+        describes the output (``results-compat touch`` and ``invalidate`` write one for an output as it is), else the
+        record the output's own file carries after its pickle (``compat.results.trailer``: it describes the bytes it
+        is written with), else the output's extended attribute while it describes the output (``RECORD_XATTR``, an
+        earlier version's). A Result that signs reads the record file alone (see ``RECORD_XATTR``)."""
+        if not (self.keeps_records and self._opens_own_files and isinstance(location, str)) or (
+            _keyring(self.serializer) is not None
+        ):
+            return super().record(location, resolved=resolved)
+        try:
+            if not resolved:
+                location = self.resolve(location)
+            return self._own_record(location)
+        except (ResultNotFound, ValueError, LocationError):
+            return None
+
+    def _own_record(self, location: str) -> TargetRecord | None:
+        """``record`` of the concrete ``location``; ``ResultNotFound`` if no output is there."""
+        identity = None
+        beside = _parsed(self._record_file(location))
+        if beside is not None:
+            identity = self.stored_identity(location)
+            if beside.describes(identity):
+                return beside
+        path, where = self._place(location)
+        own = self._trailer_record(path, where, location)
+        if own is not None:
+            return own
+        attribute = _parsed(self._attribute_bytes(path, where, location) if _XATTRS else None)
+        if attribute is None:
+            return None
+        return attribute if attribute.describes(identity or self.stored_identity(location)) else None
+
+    def _trailer_record(self, path: str, where: int, location: str) -> TargetRecord | None:
+        """The record the file at ``path`` carries after its pickle, or None; ``ResultNotFound`` if no file is there.
+        One open, one ``lseek`` (its size; a FIFO cannot seek, and has none), one ``pread`` (two for a record
+        larger than 4 KiB)."""
+        fd = -1
+        if where == _IN_DIR and _beneath.AT_SUPPORTED:  # _open's first try, without its call
+            try:
+                fd = os.open(path, _READ | _beneath.NOFOLLOW)
+            except OSError:
+                pass
+        if fd < 0:
+            fd = self._open(path, where, location)
+        try:
+            try:
+                size = os.lseek(fd, 0, os.SEEK_END)
+            except OSError:  # ESPIPE: not a regular file
+                return None
+            return trailer_record(read_trailer(fd, size))
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def _attribute_bytes(self, path: str, where: int, location: str) -> bytes | None:
+        """The record kept as the extended attribute of the file at ``path`` (``RECORD_XATTR``), or None."""
+        try:
+            if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case: one call, no link followed
+                return os.getxattr(path, RECORD_XATTR, follow_symlinks=False)
+            return self._at(path, where, location, lambda at: _attribute(at, path))
+        except (OSError, ResultError):  # none (ENODATA), none on this file system, a link, no file
+            return None
+
     def record_bytes(self, location: str) -> bytes | None:
-        """The record's bytes, or None if there is none (or a file too large to be one: ``_SMALL``): the output's
-        extended attribute (``RECORD_XATTR``), else the record file beside it. A Result that signs reads the record
-        file only (see ``RECORD_XATTR``). No output, no record: nothing else is looked up."""
+        """The bytes of the record kept beside the output, or None if there is none (or a file too large to be one:
+        ``_SMALL``): the output's extended attribute (``RECORD_XATTR``), else the record file beside it. A Result that
+        signs reads the record file only (see ``RECORD_XATTR``). The record a pickle carries in its own file is read
+        by ``record`` (``compat.results.trailer``)."""
         if _XATTRS and self._opens_own_files and _keyring(self.serializer) is None:
             path, where = self._place(location)
-            try:
-                if where == _IN_DIR and _beneath.AT_SUPPORTED:  # the usual case: one call, no link followed
-                    return os.getxattr(path, RECORD_XATTR, follow_symlinks=False)
-                data = self._at(path, where, location, lambda at: _attribute(at, path))
-                if data is not None:
-                    return data
-            except (FileNotFoundError, NotADirectoryError):
-                return None
-            except ResultError:
-                return None
-            except OSError:  # no such attribute (ENODATA), none on this file system, a link: the record file
-                pass
+            data = self._attribute_bytes(path, where, location)
+            if data is not None:
+                return data
         return self._record_file(location)
 
     def _record_file(self, location: str) -> bytes | None:

@@ -1,13 +1,18 @@
-"""Records: a small JSON document beside each stored output saying what made it (issue 21).
+"""Records: a small JSON document with each stored output saying what made it (issue 21).
 
-A record lives at ``location + RECORD_SUFFIX`` in the same store (on a local file system, where it can, with the
-output's own file instead: ``RECORD_XATTR``), and says who wrote the output (flow, task, run),
-when, the hash of the stored bytes (computed while they were written: no second pass), the serializer, the
-fingerprints of the task's code and inputs, and the stored object's *identity*: what the store's metadata says
-of that very object (a file's size, mtime and inode; S3's and Azure's ETag; GCS's generation). It is written after
-the output, so a writer killed between the two leaves the previous record, whose identity no longer matches, and
-``Result.record`` ignores it. Checking identity costs one metadata look-up, never a read of the output; the byte
-hash is checked when the value is read (which a run does anyway, ``Result.read_checked``).
+Where a record is kept: a ``LocalResult`` writing with the default ``PickleSerializer`` while nothing is signed
+appends it to the output's own file, after the pickle, in the same atomic write (``compat.results.trailer``: a
+crash never separates the two, and ``pickle.load`` never reads it); every other record lives at
+``location + RECORD_SUFFIX`` in the same store (on a local file system, records written by earlier versions and
+those of other serializers may be the output's extended attribute: ``RECORD_XATTR``). A record says who wrote the
+output (flow, task, run), when, the hash of the stored bytes (computed while they were written: no second pass;
+of the pickle alone for a trailer), the serializer, the fingerprints of the task's code and inputs, and, outside a
+trailer, the stored object's *identity*: what the store's metadata says of that very object (a file's size, mtime
+and inode; S3's and Azure's ETag; GCS's generation). Such a record is written after the output, so a writer killed
+between the two leaves the previous record, whose identity no longer matches, and ``Result.record`` ignores it. A
+record file whose identity matches its output (``results-compat touch``, ``invalidate``) is read before the
+output's trailer. Checking identity costs one metadata look-up, never a read of the output; the byte hash is checked
+when the value is read (which a run does anyway, ``Result.read_checked``).
 
 Records are JSON (readable without unpickling anything) and, when the Result signs its values, signed with the
 same key: a record that fails verification, or an unsigned one while signing is on, is ignored.
@@ -47,20 +52,25 @@ __all__ = [
     "signed",
     "trusted",
     "with_check",
+    "written_json",
+    "written_record",
 ]
 
 RECORD_SUFFIX = ".record.json"
 """The record of the output at ``location`` is at ``location + RECORD_SUFFIX``, in the same store."""
 
 RECORD_XATTR = "user.results-compat.record"
-"""The extended attribute a ``LocalResult`` that does not sign keeps a new output's record in, on the output's own
-inode: set once the file is renamed into place, so it is removed and moved with the bytes it describes, and costs no
-second file. An output that replaced another keeps its record in the file at ``location + RECORD_SUFFIX``, rewritten
-in place (an attribute is one more block freed with each replaced file), as do outputs where the file system refuses
-the attribute (no ``user.`` attributes, a record larger than their space) and every output of a Result that signs:
-the newest signed record must stay at the location, so that an older signed copy of the bytes put back there is
-refused (``Result.refuse_replayed``), which a record travelling with them could not do. Readers look at the
-attribute first (a Result that signs: never), then the record file."""
+"""The extended attribute earlier versions of ``LocalResult`` kept a new output's record in, on the output's own
+inode, and where a ``LocalResult`` that does not sign still keeps the record of a new output of another serializer
+than the default ``PickleSerializer`` (JSON, a custom one): set once the file is renamed into place, so it is removed
+and moved with the bytes it describes. A pickle written while nothing is signed carries its record in its own file
+instead (``compat.results.trailer``). An output that replaced another keeps its record in the file at
+``location + RECORD_SUFFIX``, rewritten in place (an attribute is one more block freed with each replaced file), as
+do outputs where the file system refuses the attribute (no ``user.`` attributes, a record larger than their space)
+and every output of a Result that signs: the newest signed record must stay at the location, so that an older signed
+copy of the bytes put back there is refused (``Result.refuse_replayed``), which a record travelling with them could
+not do. Readers look at a record file describing the output first, then the output's trailer, then this attribute
+(a Result that signs: the record file alone)."""
 
 RECORD_CHECK = b"\ncrc32:"
 """How a record file this version writes ends: the line ``crc32:<8 hex digits>`` of the JSON before it
@@ -407,6 +417,36 @@ def _provenance_json(
     return middle, f',"task":{"null" if task is None else text(task)},"written_at":'
 
 
+def written_json(
+    provenance: Provenance, location: str, serializer: str, package_version: str, bytes_hash: str, size: int,
+    stored: str, written_at: str,
+) -> bytes:
+    """The canonical JSON of the unsigned record a write stores (what ``TargetRecord.of_write(...).to_json()``
+    gives), in one formatting: for a provenance that writes once (each task of a flow), which a ``RecordForm`` would
+    cost more than it saves. ``stored``: the identity, as canonical JSON already. ``TypeError`` for a field of a type
+    this does not cover."""
+    text = _text
+    code, flow, run_id, task = provenance.code, provenance.flow, provenance.run_id, provenance.task
+    return (
+        f'{{"bytes_hash":{text(bytes_hash)},"code":{"null" if code is None else text(code)},'
+        f'"flow":{"null" if flow is None else text(flow)},"inputs":{_object(provenance.inputs)},'
+        f'"invalidated":null,"key_id":null,"location":{text(location)},"package_version":{text(package_version)},'
+        f'"run_id":{"null" if run_id is None else text(run_id)},"schema":{RECORD_SCHEMA},'
+        f'"serializer":{text(serializer)},"signature":null,"size":{size},"stored":{stored},'
+        f'"task":{"null" if task is None else text(task)},"written_at":{text(written_at)}}}'
+    ).encode("ascii")
+
+
+def written_record(
+    provenance: Provenance, location: str, serializer: str, package_version: str, bytes_hash: str, size: int,
+    stored: Mapping[str, Any] | None, written_at: str,
+) -> TargetRecord:
+    """The record ``written_json`` encodes (``stored``: the identity itself)."""
+    return _made(TargetRecord, (bytes_hash, size, location, provenance.flow, provenance.task, provenance.run_id,
+                                written_at, serializer, provenance.code, dict(provenance.inputs), package_version,
+                                stored, None, None, RECORD_SCHEMA, None))
+
+
 class RecordForm:
     """The records one provenance writes at one location, as far as they are alike: everything but the bytes'
     hash and size, the stored object's identity and the time, encoded once (``_provenance_json``), so that each
@@ -435,7 +475,7 @@ class RecordForm:
         kept); None where a field is of a type the form cannot encode (``TargetRecord.to_json`` then decides)."""
         key = (id(provenance), location, serializer)
         form = _FORMS.get(key)
-        if form is not None and form.fits(provenance, package_version):
+        if type(form) is RecordForm and form.fits(provenance, package_version):
             return form
         try:
             form = cls(provenance, location, serializer, package_version)
@@ -445,6 +485,24 @@ class RecordForm:
             _FORMS.clear()
         _FORMS[key] = form  # it holds the provenance: its id names no other while the form is kept
         return form
+
+    @classmethod
+    def on_repeat(
+        cls, provenance: Provenance, location: str, serializer: str, package_version: str
+    ) -> RecordForm | None:
+        """``of``, from the second write of ``provenance`` at ``location`` on; None on its first (the caller
+        builds that record's JSON whole: ``written_json``), so that a provenance that writes once, as each task of a
+        flow does, pays for no form, and one that writes the same checkpoint again has it from then on."""
+        key = (id(provenance), location, serializer)
+        form = _FORMS.get(key)
+        if type(form) is RecordForm and form.fits(provenance, package_version):
+            return form
+        if form is not provenance:  # first seen: remembered by its provenance (which keeps its id from being reused)
+            if len(_FORMS) >= _FORMS_KEPT:
+                _FORMS.clear()
+            _FORMS[key] = provenance  # type: ignore[assignment]
+            return None
+        return cls.of(provenance, location, serializer, package_version)
 
     def fits(self, provenance: Provenance, package_version: str) -> bool:
         """Whether this form's records are those ``provenance`` writes now (its inputs may have been changed)."""
@@ -464,7 +522,9 @@ class RecordForm:
                                     self.package_version, stored, None, None, RECORD_SCHEMA, None))
 
 
-_FORMS: dict[tuple[int, str, str], RecordForm] = {}
+_FORMS: dict[tuple[int, str, str], RecordForm | Provenance] = {}
+"""The forms kept (by provenance id, location, serializer); a provenance seen once is kept as itself
+(``RecordForm.on_repeat``)."""
 _FORMS_KEPT = 256
 
 
@@ -556,29 +616,46 @@ class HashingWriter:
 
 class HashingReader:
     """A stream a serializer reads a stored value from, hashing what passes; ``finish()`` reads what the
-    serializer left (nothing, for a whole value) and gives the hash of every byte stored."""
+    serializer left (nothing, for a whole value) and gives the hash of every byte stored. ``limit``: the stored
+    value is the stream's first ``limit`` bytes (a pickle followed by its record, ``compat.results.trailer``):
+    nothing past them is read, hashed, or seen by a look ahead."""
 
-    def __init__(self, stream: BinaryIO, algorithm: str = HASH_ALGORITHM) -> None:
+    def __init__(self, stream: BinaryIO, algorithm: str = HASH_ALGORITHM, limit: int | None = None) -> None:
         self.stream = stream
         self.algorithm = algorithm
         self.hash = new_hash(algorithm)
         self.size = 0
+        self.limit = limit
         peek = getattr(stream, "peek", None)
         if callable(peek):  # looking ahead consumes nothing, so nothing is hashed
-            self.peek = peek
+            self.peek = peek if limit is None else self._peek_within
+
+    def _peek_within(self, size: int = 0) -> bytes:
+        return self.stream.peek(size)[: self.limit - self.size]  # type: ignore[attr-defined,no-any-return,operator]
+
+    def _within(self, size: int | None) -> int:
+        """``size`` (-1 or None: the rest) as far as ``limit`` allows."""
+        left = self.limit - self.size  # type: ignore[operator]
+        return left if size is None or size < 0 or size > left else size
 
     def _seen(self, data: Any) -> Any:
         self.hash.update(data)
         self.size += len(data)
         return data
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
+        if self.limit is not None:
+            size = self._within(size)
         return self._seen(self.stream.read(size))  # type: ignore[no-any-return]
 
-    def readline(self, size: int = -1) -> bytes:
+    def readline(self, size: int | None = -1) -> bytes:
+        if self.limit is not None:
+            size = self._within(size)
         return self._seen(self.stream.readline(size))  # type: ignore[no-any-return]
 
     def readinto(self, buffer: Any) -> int:
+        if self.limit is not None:
+            buffer = memoryview(buffer)[: self._within(len(buffer))]
         count = self.stream.readinto(buffer)
         self._seen(memoryview(buffer)[:count])
         return count

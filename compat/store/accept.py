@@ -27,6 +27,7 @@ from compat.engine.task import Task
 from compat.errors import FlowError
 from compat.results.base import Result
 from compat.results.records import HashingReader, Provenance, TargetRecord
+from compat.results.trailer import payload_size
 
 __all__ = ["STORED_CODES", "Touched", "touch"]
 
@@ -107,10 +108,11 @@ def _inputs(planner: Planner, task: Task) -> tuple[dict[str, str], list[str]]:
 
 def _stored_hash(result: Result, location: str) -> tuple[str, int]:
     """The hash and size of the bytes stored at ``location`` as a run reads them (a legacy handler's base64 text
-    decoded, as the run decodes it), streamed through the hash, never unpickled."""
+    decoded, as the run decodes it; a pickle without the record it carries, ``compat.results.trailer``), streamed
+    through the hash, never unpickled."""
 
     def hashed(stream: Any) -> tuple[str, int]:
-        reader = HashingReader(stream)
+        reader = HashingReader(stream, limit=payload_size(stream))
         digest = reader.finish()
         return digest, reader.size
 

@@ -3,7 +3,9 @@
 An invalidated output stays where it is; its record says when it was invalidated (``TargetRecord.invalidated``),
 signed like the rest of it when the Result signs, and the next run rebuilds it whatever ``invalidate_on`` says
 (reason code ``invalidated``). An output without a record that describes it (a legacy handler's, one written by
-hand) gets one, naming the hash of its stored bytes (read, never unpickled). ``delete=True`` removes the output and
+hand) gets one, naming the hash of its stored bytes (read, never unpickled). The invalidated record names the
+output's identity as the store reports it now, so it is read before the record the output carries in its own file
+(``compat.results.trailer``), and only while the output is unchanged. ``delete=True`` removes the output and
 then its record instead.
 
 Outputs are named by location (``invalidate_locations``) or as a flow's tasks (``invalidate_tasks``: where the
@@ -60,7 +62,8 @@ def invalidate(result: Result, location: str, delete: bool = False) -> Invalidat
         record = TargetRecord(bytes_hash=digest, size=size, location=location, written_at=utc_now(),
                               serializer=type(result.serializer).__name__,
                               stored=result.stored_identity(result.resolve(location)))
-    marked = signed(replace(record, invalidated=utc_now(), key_id=None, signature=None), result.serializer)
+    marked = signed(replace(record, invalidated=utc_now(), key_id=None, signature=None,
+                            stored=result.stored_identity(result.resolve(location))), result.serializer)
     result.write_record_bytes(location + RECORD_SUFFIX, marked.to_json())
     return Invalidated(location, record=marked)
 

@@ -1,13 +1,15 @@
 """What is stored under a root, one ``Entry`` per output (``list_root``): the listing behind ``ls`` and ``gc``.
 
 One listing of the root, then a read of each record, and nothing else: an output is paired with its record by name
-(``location + RECORD_SUFFIX``), or, in a directory, with the record kept as the file's own extended attribute
-(``RECORD_XATTR``, read with one call per output without a record file describing it), and the record is believed
-only if the identity it names (a file's size, mtime and inode; an object's ETag or generation) is the one the
-listing reports, so a record left beside other bytes is shown as such. Everything else is named by what it is: our
-kept-aside copies (``<name>.unreadable-<UTC time>``, see ``keep_aside``), our temporary files (``compat.results._atomic``), leases (``<name>.lease``, issue 25),
-records whose output is gone, links and other non-files (never followed). A name this package did not write is
-still listed: as an output without a record, which ``gc`` never removes.
+(``location + RECORD_SUFFIX``), believed only if the identity it names (a file's size, mtime and inode; an object's
+ETag or generation) is the one the listing reports, so a record left beside other bytes is shown as such. In a
+directory, an output without a record file describing it has the record it carries itself: after its pickle
+(``compat.results.trailer``: one open and one read, and it describes the bytes it is written with), else as its
+extended attribute (``RECORD_XATTR``, an earlier version's: one call). Everything else is named by what it is: our
+kept-aside copies (``<name>.unreadable-<UTC time>``, see ``keep_aside``), our temporary files
+(``compat.results._atomic``), leases (``<name>.lease``, issue 25), records whose output is gone, links and other
+non-files (never followed). A name this package did not write is still listed: as an output without a record, which
+``gc`` never removes.
 """
 
 from __future__ import annotations
@@ -242,7 +244,7 @@ def _kept_aside(name: str) -> re.Match[str] | None:
 
 def _records(
     root: Root, outputs: list[StoredObject], names: list[StoredObject | None]
-) -> list[TargetRecord | str | None]:
+) -> list[TargetRecord | _Own | str | None]:
     """Each output's record parsed (or why it could not be: a str), None where there is none; ``names``: the record
     file listed beside each output."""
     if isinstance(root, LocalRoot):
@@ -277,13 +279,14 @@ def _records(
 
 def _local_records(
     root: LocalRoot, outputs: list[LocalFile], names: list[LocalFile | None]
-) -> list[TargetRecord | str | None]:
-    """``_records`` of a directory, in one loop (100,000 of them): a record file listed beside the output and
-    describing it is the record (records written before they were kept with their outputs, or where that is
-    refused); else the output's own (``LocalRoot.attribute_record``: one call, no file opened), else what the
-    record file said."""
-    read, parse, attribute = root.read, TargetRecord.from_json, root.attribute_record
-    done: list[TargetRecord | str | None] = []
+) -> list[TargetRecord | _Own | str | None]:
+    """``_records`` of a directory, in one loop (100,000 of them), in ``LocalResult.record``'s order: a record file
+    listed beside the output and describing it (``results-compat touch`` or ``invalidate`` wrote it for the output
+    as it is, or an earlier version kept it there); else the record the output carries after its pickle
+    (``LocalRoot.trailer_record``: one open, one ``pread``); else its extended attribute (an earlier version's:
+    one call); else what the record file said."""
+    read, parse, trailing, attribute = root.read, TargetRecord.from_json, root.trailer_record, root.attribute_record
+    done: list[TargetRecord | _Own | str | None] = []
     for output, item in zip(outputs, names):
         found: TargetRecord | str | None = None
         if item is not None:
@@ -298,6 +301,10 @@ def _local_records(
                     if found.describes(output.identity):  # type: ignore[union-attr]
                         done.append(found)
                         continue
+        own = trailing(output.name, output.size)
+        if own is not None:
+            done.append(_Own(own))
+            continue
         data = attribute(output.name)
         if data is not None:
             try:
@@ -306,6 +313,16 @@ def _local_records(
                 found = f"unreadable ({exc})"
         done.append(found)
     return done
+
+
+class _Own:
+    """A record read from its output's own file (``compat.results.trailer``): it describes the bytes it was
+    found with."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: TargetRecord) -> None:
+        self.record = record
 
 
 @dataclass(frozen=True)
@@ -329,15 +346,18 @@ class _Outputs:
         self.signing = believer.keyring is not None
 
     def __call__(self, item: StoredObject, record_found: StoredObject | None,
-                 record: TargetRecord | str | None) -> Entry:
+                 record: TargetRecord | _Own | str | None) -> Entry:
         uri = self.uri_of(item.name)
         if record is None or record is NOT_READ:
             return Entry(item.name, uri, OUTPUT, item.size, item.modified, found=item, record_note=record or "none")
+        own = type(record) is _Own
+        if own:
+            record = record.record  # type: ignore[union-attr]
         if isinstance(record, str):
             note = record
         elif self.signing and not trusted(record, self.believer):
             note = "untrusted (its signature)"
-        elif not record.describes(item.identity):
+        elif not own and not record.describes(item.identity):
             note = "for other bytes"
         else:
             entry = _new_entry(Entry)

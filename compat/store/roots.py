@@ -23,7 +23,8 @@ from compat.errors import LocationError, ResultNotFound, StorageError
 from compat.results._cloud import ObjectStoreResult, StoredObject
 from compat.results.base import Result
 from compat.results.local import LocalResult, file_identity
-from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, RECORD_XATTR
+from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, RECORD_XATTR, TargetRecord
+from compat.results.trailer import read_trailer, trailer_record
 from compat.results.serializers import JSONSerializer
 
 __all__ = ["LocalFile", "LocalRoot", "ObjectRoot", "Root", "Special", "open_root"]
@@ -121,8 +122,11 @@ class LocalRoot(Root):
             raise ResultNotFound(f"the target root {os.fspath(path)!r} {what}; give the directory the Results store in")
         self.uri = self.path
         self.result = LocalResult(dir=self.path)
-        self.attributes = hasattr(os, "getxattr") and getattr(self.result.serializer, "keyring", None) is None
-        """Whether records kept as the outputs' extended attributes are read (see ``attribute_record``)."""
+        self.own_records = getattr(self.result.serializer, "keyring", None) is None
+        """Whether records kept with the outputs themselves are read: after the pickle in the output's own file
+        (``compat.results.trailer``) or as its extended attribute (``RECORD_XATTR``). Not while records are
+        believed only when signed: they are read from the record file alone, as a Result that signs reads them."""
+        self.attributes = self.own_records and hasattr(os, "getxattr")
 
     def objects(self) -> Iterator[StoredObject]:
         self.specials = []
@@ -174,10 +178,9 @@ class LocalRoot(Root):
             os.close(fd)
 
     def attribute_record(self, name: str) -> bytes | None:
-        """The record kept with the output ``name`` itself (``RECORD_XATTR``), looked up by its path without
-        following a link (the walk found no link on the way), or None: none, or not read here (no extended
-        attributes on this system, or records are believed only when signed: they are read from the record file
-        alone, as a Result that signs reads them)."""
+        """The record kept as the extended attribute of the output ``name`` (``RECORD_XATTR``), looked up by its
+        path without following a link (the walk found no link on the way), or None: none, or not read here (no
+        extended attributes on this system, or records are believed only when signed: ``own_records``)."""
         if not self.attributes:
             return None
         try:
@@ -185,9 +188,41 @@ class LocalRoot(Root):
         except OSError:
             return None
 
+    def trailer_record(self, name: str, size: int | None = None) -> TargetRecord | None:
+        """The record the output ``name`` carries after its pickle (``compat.results.trailer``), or None: none, or
+        not read here (``own_records``). ``size``: the file's, as listed (else looked up on the open file). One open
+        (``O_NOFOLLOW``, ``O_NONBLOCK``), one ``pread``, one close."""
+        if not self.own_records:
+            return None
+        try:
+            fd = os.open(self.uri_of(name), _FILE)
+        except OSError:
+            return None
+        try:
+            return trailer_record(read_trailer(fd, os.lseek(fd, 0, os.SEEK_END) if size is None else size))
+        except OSError:  # not a file that can seek (a FIFO swapped in since the listing)
+            return None
+        finally:
+            os.close(fd)
+
     def read_record(self, name: str) -> bytes:
+        """The record file beside the output while it describes the output, else the record the output carries
+        (its trailer, then its attribute), else the record file as it is (``LocalResult.record``'s order)."""
+        try:
+            beside: bytes | None = super().read_record(name)
+        except ResultNotFound:
+            beside = None
+        if beside is not None and _describes(beside, self.uri_of(name)):
+            return beside
+        own = self.trailer_record(name)
+        if own is not None:
+            return own.to_json()
         found = self.attribute_record(name)
-        return found if found is not None else super().read_record(name)
+        if found is not None:
+            return found
+        if beside is None:
+            raise ResultNotFound(f"no record is kept for {self.uri_of(name)!r}")
+        return beside
 
     def remove(self, found: StoredObject) -> bool:
         try:
@@ -248,6 +283,14 @@ class LocalRoot(Root):
             return LocationError(f"cannot {action} {where!r}: the path leads through a symbolic link, which is never "
                                  "followed under a target root")
         return StorageError(f"cannot {action} {where!r}: {exc.strerror or exc}")
+
+
+def _describes(data: bytes, path: str) -> bool:
+    """Whether the record ``data`` describes the file at ``path`` as it is now."""
+    try:
+        return TargetRecord.from_json(data).describes(file_identity(os.lstat(path)))
+    except (ValueError, OSError):
+        return False
 
 
 _CHUNK = 64 * 1024  # os.read(fd, n) allocates n bytes first: a 1 MiB buffer per record costs an mmap of its own

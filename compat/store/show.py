@@ -16,6 +16,7 @@ from compat.errors import ResultError, SerializationError
 from compat.results import signing
 from compat.results._cloud import unwrap_legacy_payload
 from compat.results.records import TargetRecord, algorithm_of, bytes_hash
+from compat.results.trailer import trailer_of
 from compat.store.listing import iso_time
 from compat.store.roots import LocalRoot, ObjectRoot, Root, object_result
 
@@ -143,8 +144,9 @@ def _record(root: Root, name: str, data: bytes) -> tuple[TargetRecord | None, st
     except ValueError as exc:
         return None, f"unreadable ({exc})"
     algorithm = algorithm_of(record.bytes_hash)
+    own = trailer_of(data)  # a pickle followed by its record: a record describes the pickle alone
     try:
-        matches = bytes_hash(data, algorithm) == record.bytes_hash
+        matches = bytes_hash(data if own is None else memoryview(data)[: own[0]], algorithm) == record.bytes_hash
     except ValueError:
         return record, f"names an unknown hash {algorithm!r}"
     return record, "describes these bytes" if matches else "for other bytes (the output was replaced since)"

@@ -19,7 +19,7 @@ import pytest
 from compat import ArgumentTypeError, DaskExecutor, Failed, Flow, FlowError, LocalResult, MissingDependency, Parameter, S3Result, Success, task
 from compat.engine import unmapped
 from compat.engine.states import State
-from tests.records import attribute
+from tests.records import trailer_json
 
 pytestmark = pytest.mark.slow
 
@@ -213,7 +213,7 @@ def test_targets_on_local_result_written_by_workers_are_cached_on_a_rerun_in_a_f
     assert first.is_successful(), first.message
     stored = tmp_path / "targets" / "2026-11-30"
     assert sorted(p.name for p in stored.iterdir()) == [f"inc-{i}.pkl" for i in range(3)]
-    assert [attribute(stored / f"inc-{i}.pkl") is not None for i in range(3)] == [True] * 3  # kept with each output
+    assert [trailer_json(stored / f"inc-{i}.pkl") is not None for i in range(3)] == [True] * 3  # kept with each output
     again = rerun_in_a_fresh_process("local", str(tmp_path), dask_address)
     assert again["stored_inc"] == ["Cached", "Cached", "Cached"]
 

@@ -24,7 +24,7 @@ from compat import (
 from compat.engine import unmapped
 from compat.engine.states import State
 from compat.results.leases import Holder
-from tests.records import attribute
+from tests.records import trailer_json
 
 HOLDER = textwrap.dedent("""
     import json, logging, os, sys, time
@@ -280,7 +280,7 @@ def test_the_lease_is_released_and_its_file_removed_when_the_output_is_written(s
     with Flow("f") as flow:
         out()
     assert flow.run().is_successful()
-    assert sorted(p.name for p in store.iterdir()) == ["out.pkl"] and attribute(store / "out.pkl") is not None
+    assert sorted(p.name for p in store.iterdir()) == ["out.pkl"] and trailer_json(store / "out.pkl") is not None
 
 
 def test_the_lease_is_released_when_the_task_fails(store: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from compat import Cached, Failed, Flow, FlowError, LocalResult, Success, TriggerFailed, task
 from compat.engine import unmapped
-from tests.records import attribute
+from tests.records import trailer_json
 
 
 @task
@@ -81,7 +81,7 @@ def test_task_full_name_carries_the_map_index(tmp_path: Path) -> None:
         ident.map([5, 6])
     flow.run()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ident[0].pkl", "ident[1].pkl"]
-    assert [attribute(tmp_path / f"ident[{i}].pkl") is not None for i in range(2)] == [True, True]
+    assert [trailer_json(tmp_path / f"ident[{i}].pkl") is not None for i in range(2)] == [True, True]
 
 
 def test_one_failed_child_fails_the_mapped_task_and_its_downstream() -> None:

@@ -16,7 +16,7 @@ from compat import (
 )
 from compat.engine.reasons import REASONS
 from tests.compat.handlers import ExistsHandler
-from tests.records import attribute, stored_record
+from tests.records import stored_record, trailer_json
 
 
 @task
@@ -118,7 +118,7 @@ def test_a_mapped_task_plans_mapped_and_each_child_has_its_record(tmp_path: Path
         clean.map([[1], [2], [3]])
     assert plan_codes(flow)["clean"] == "mapped"
     flow.run()
-    assert [attribute(tmp_path / f"clean-{i}.pkl") is not None for i in range(3)] == [True] * 3
+    assert [trailer_json(tmp_path / f"clean-{i}.pkl") is not None for i in range(3)] == [True] * 3
     children = flow.run().result[flow.get_tasks("clean")[0]].map_states
     assert [child.code for child in children] == ["exists"] * 3
 
@@ -145,7 +145,7 @@ def test_records_are_written_by_the_executors_workers(tmp_path: Path, executor: 
     with Flow("workers", result=LocalResult(dir=tmp_path, location="{task_name}.pkl")) as flow:
         report(clean(load("2026-12-01")))
     assert flow.run(executor=chosen).is_successful()
-    assert [name for name in ("clean.pkl", "load.pkl") if attribute(tmp_path / name) is not None] == ["clean.pkl", "load.pkl"]
+    assert [name for name in ("clean.pkl", "load.pkl") if trailer_json(tmp_path / name) is not None] == ["clean.pkl", "load.pkl"]
     assert plan_codes(flow)["clean"] == "exists"
 
 

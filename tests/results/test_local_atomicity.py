@@ -213,6 +213,7 @@ def test_a_small_plain_value_with_a_record_is_written_in_one_call_and_its_record
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from compat.results.records import Provenance, bytes_hash
+    from tests.records import payload
 
     result = LocalResult(dir=tmp_path, location="v.pkl")
     result.provenance = Provenance(flow="f", task="t", run_id="r", code="code:1", inputs={})
@@ -220,8 +221,11 @@ def test_a_small_plain_value_with_a_record_is_written_in_one_call_and_its_record
     writes = counting_os_writes(monkeypatch)
     written = result.write(b"x" * 1000)
     stored = (tmp_path / "v.pkl").read_bytes()
-    assert writes[0] == len(stored)  # the value's bytes in one call (what follows is its record's file)
-    assert written.written_record is not None and written.written_record.bytes_hash == bytes_hash(stored)
+    assert writes == [len(stored)]  # the value's bytes and its record after them, in one call, and nothing else
+    assert written.written_record is not None and written.written_record.bytes_hash == bytes_hash(
+        payload(tmp_path / "v.pkl")
+    )
+    assert not (tmp_path / "v.pkl.record.json").exists()
     assert result.record("v.pkl") == written.written_record
 
 

@@ -22,13 +22,23 @@ from compat.results.base import _package_version
 from compat.results.records import (
     RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, Provenance, RecordForm, TargetRecord, bytes_hash, checked,
 )
-from tests.records import attribute, plant_record, record_file, remove_record, stored_record
+from tests.records import attribute, payload, plant_attribute, plant_record, record_file, stored_record, trailer_json
 
 MADE_BY = Provenance(flow="etl", task="clean", run_id="run-1", code="code:1", inputs={"rows": "sha256:ab"})
 PAST_XATTRS = Provenance(flow="etl", task="clean", run_id="run-1",
                          inputs={f"input-{i}": "blake3:" + "0" * 64 for i in range(1000)})
 """A record of ~80 KB: past the 64 KiB any Linux file system allows one extended attribute (E2BIG), so the kernel
 itself refuses to keep it with the output and it goes to the record file."""
+
+
+class CustomSerializer(PickleSerializer):
+    """A serializer of the user's own (it could write anything after a pickle, so nothing is appended to its bytes)."""
+
+
+def sealing(tmp_path: Path) -> LocalResult:
+    """A LocalResult of another serializer than the default ``PickleSerializer`` (one that streams): its records are
+    a new output's extended attribute, or the record file beside it (``RECORD_XATTR``), never a trailer."""
+    return LocalResult(dir=tmp_path, serializer=CustomSerializer())
 
 
 def recording(result: LocalResult | MemoryResult, location: str, provenance: Provenance = MADE_BY) -> LocalResult:
@@ -38,16 +48,30 @@ def recording(result: LocalResult | MemoryResult, location: str, provenance: Pro
     return target  # type: ignore[return-value]
 
 
-def test_a_write_with_provenance_keeps_a_json_record_with_the_output_and_no_record_file(tmp_path: Path) -> None:
+def test_a_pickle_written_with_provenance_carries_its_json_record_and_no_record_file(tmp_path: Path) -> None:
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
-    assert os.listdir(tmp_path) == ["out.pkl"]
+    assert os.listdir(tmp_path) == ["out.pkl"] and attribute(tmp_path / "out.pkl") is None
+    stored = json.loads(trailer_json(tmp_path / "out.pkl") or b"")
+    data = payload(tmp_path / "out.pkl")
+    assert stored["stored"] == {"trailer": True} and pickle.loads(data) == {"a": 1}
+    assert stored["bytes_hash"] == bytes_hash(data) and stored["size"] == len(data)
+    assert (stored["flow"], stored["task"], stored["run_id"], stored["code"], stored["inputs"]) == (
+        "etl", "clean", "run-1", "code:1", {"rows": "sha256:ab"}
+    )
+    assert stored["schema"] == 1 and stored["serializer"] == "PickleSerializer" and stored["written_at"].endswith("Z")
+    assert TargetRecord.from_dict(stored) == written.written_record
+
+
+def test_another_serializers_output_keeps_a_json_record_as_its_attribute_and_no_record_file(tmp_path: Path) -> None:
+    written = recording(sealing(tmp_path), "out.pkl").write({"a": 1})
+    assert os.listdir(tmp_path) == ["out.pkl"] and trailer_json(tmp_path / "out.pkl") is None
     stored = json.loads(os.getxattr(tmp_path / "out.pkl", RECORD_XATTR))
     data = (tmp_path / "out.pkl").read_bytes()
     assert stored["bytes_hash"] == bytes_hash(data) and stored["size"] == len(data)
     assert (stored["flow"], stored["task"], stored["run_id"], stored["code"], stored["inputs"]) == (
         "etl", "clean", "run-1", "code:1", {"rows": "sha256:ab"}
     )
-    assert stored["schema"] == 1 and stored["serializer"] == "PickleSerializer" and stored["written_at"].endswith("Z")
+    assert stored["schema"] == 1 and stored["serializer"] == "CustomSerializer" and stored["written_at"].endswith("Z")
     assert TargetRecord.from_dict(stored) == written.written_record
 
 
@@ -130,7 +154,8 @@ def test_a_planted_record_naming_the_file_but_another_hash_fails_the_read_check(
     plant_record(tmp_path / "out.pkl", lying.to_json())
     result = LocalResult(dir=tmp_path)
     record = result.record("out.pkl")
-    assert record == lying
+    assert record == lying.changed(stored=result.stored_identity("out.pkl"))
+    assert record is not None
     read, matches = result.read_checked("out.pkl", record)
     assert read.value == "value" and not matches
 
@@ -157,10 +182,15 @@ def test_results_that_store_nothing_have_no_record(result: JSONResult | Constant
 
 KILLED = """
     import os, signal, sys
-    from compat import LocalResult
+    from compat import LocalResult, PickleSerializer
     from compat.results.records import Provenance
     run, where, many = sys.argv[2], sys.argv[3], sys.argv[4] == "many"
-    result = LocalResult(dir=sys.argv[1], location="out.pkl").copy()
+
+    class CustomSerializer(PickleSerializer):  # its records: the attribute or the record file, never a trailer
+        pass
+
+    serializer = CustomSerializer() if sys.argv[5] == "custom" else PickleSerializer()
+    result = LocalResult(dir=sys.argv[1], location="out.pkl", serializer=serializer).copy()
     inputs = {f"input-{i}": "blake3:" + "0" * 64 for i in range(1000 if many else 1)}  # many: past the xattr space
     result.provenance = Provenance(flow="f", task="t", run_id=run, inputs=inputs)
 
@@ -178,15 +208,16 @@ KILLED = """
 """
 
 
-def writer(directory: Path, run: str, where: str = "", many: bool = False) -> int:
-    script = [sys.executable, "-c", textwrap.dedent(KILLED), str(directory), run, where, "many" if many else "one"]
+def writer(directory: Path, run: str, where: str = "", many: bool = False, custom: bool = False) -> int:
+    script = [sys.executable, "-c", textwrap.dedent(KILLED), str(directory), run, where, "many" if many else "one",
+              "custom" if custom else "pickle"]
     return subprocess.run(script, timeout=60).returncode
 
 
 def test_a_writer_killed_between_output_and_record_file_leaves_no_record_of_other_bytes(tmp_path: Path) -> None:
-    assert writer(tmp_path, "first", many=True) == 0
+    assert writer(tmp_path, "first", many=True, custom=True) == 0
     assert LocalResult(dir=tmp_path).record("out.pkl") is not None and record_file(tmp_path / "out.pkl").exists()
-    assert writer(tmp_path, "second", "record file", many=True) == -signal.SIGKILL
+    assert writer(tmp_path, "second", "record file", many=True, custom=True) == -signal.SIGKILL
     assert LocalResult(dir=tmp_path).read("out.pkl").value == "second"
     assert LocalResult(dir=tmp_path).record("out.pkl") is None
 
@@ -203,9 +234,9 @@ def test_a_writer_killed_before_its_rename_leaves_the_previous_output_with_its_r
 
 def test_a_writer_killed_between_its_rename_and_its_record_leaves_the_output_without_one(tmp_path: Path) -> None:
     """The record kept with the previous output went with it: the new output has none yet, never a wrong one."""
-    assert writer(tmp_path, "first") == 0
-    assert writer(tmp_path, "second", "rename") == -signal.SIGKILL
-    result = LocalResult(dir=tmp_path)
+    assert writer(tmp_path, "first", custom=True) == 0
+    assert writer(tmp_path, "second", "rename", custom=True) == -signal.SIGKILL
+    result = LocalResult(dir=tmp_path, serializer=CustomSerializer())
     assert result.read("out.pkl").value == "second" and result.record("out.pkl") is None
 
 
@@ -243,7 +274,7 @@ def test_a_record_signed_with_another_key_is_ignored(tmp_path: Path) -> None:
 def test_a_record_naming_sha256_is_checked_with_sha256(tmp_path: Path) -> None:
     written = recording(LocalResult(dir=tmp_path), "out.pkl").write("value")
     assert written.written_record is not None and written.written_record.bytes_hash.startswith("blake3:")
-    data = (tmp_path / "out.pkl").read_bytes()
+    data = payload(tmp_path / "out.pkl")
     older = TargetRecord.from_dict({**written.written_record.to_dict(), "bytes_hash": bytes_hash(data, "sha256")})
     assert LocalResult(dir=tmp_path).read_checked("out.pkl", older)[1]
 
@@ -258,9 +289,9 @@ def test_a_record_naming_an_unknown_hash_does_not_vouch_for_the_bytes(tmp_path: 
 
 def test_a_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_bytes(b"someone else's")
-    recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 0})  # the rewrite's record goes to the record file
+    recording(sealing(tmp_path), "out.pkl").write({"a": 0})  # the rewrite's record goes to the record file
     (tmp_path / f"out.pkl{RECORD_SUFFIX}").symlink_to(tmp_path / "other.json")
-    written = recording(LocalResult(dir=tmp_path), "out.pkl").write({"a": 1})
+    written = recording(sealing(tmp_path), "out.pkl").write({"a": 1})
     assert (tmp_path / "other.json").read_bytes() == b"someone else's"
     assert not (tmp_path / f"out.pkl{RECORD_SUFFIX}").is_symlink()
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
@@ -269,7 +300,7 @@ def test_a_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: 
 def test_a_hard_link_planted_at_the_record_is_replaced_not_written_through(tmp_path: Path) -> None:
     """Even a record file this version wrote (its check line at the end) is not rewritten in place through another
     name: a hard link planted there is replaced."""
-    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result = recording(sealing(tmp_path), "out.pkl")
     result.write({"a": 0})
     result.write({"a": 1})  # a rewrite: the record file
     os.link(tmp_path / f"out.pkl{RECORD_SUFFIX}", tmp_path / "other.json")
@@ -286,7 +317,7 @@ def test_a_record_is_written_without_a_rename_over_the_previous_one(
 ) -> None:
     """A rename over an existing file makes ext4 (auto_da_alloc) write the new file's data out at once: the record
     is unlinked and created anew instead (benchmarks/record_syscalls.py)."""
-    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result = recording(sealing(tmp_path), "out.pkl")
     result.write(1)
     renamed: list[str] = []
 
@@ -301,7 +332,7 @@ def test_a_record_is_written_without_a_rename_over_the_previous_one(
 
 
 def test_a_record_file_cut_short_is_no_record(tmp_path: Path) -> None:
-    written = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS).write({"a": 1})
+    written = recording(sealing(tmp_path), "out.pkl", PAST_XATTRS).write({"a": 1})
     assert written.written_record is not None
     whole = written.written_record.to_json()
     for cut in (0, 1, len(whole) // 2, len(whole) - 1):
@@ -313,7 +344,7 @@ def test_a_record_created_by_another_writer_meanwhile_is_replaced_in_turn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another writer creates the record file between the unlink of the old one and our create: ours replaces it."""
-    result = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS)
+    result = recording(sealing(tmp_path), "out.pkl", PAST_XATTRS)
     record = tmp_path / f"out.pkl{RECORD_SUFFIX}"
     real_unlink, raced = os.unlink, []
 
@@ -373,7 +404,7 @@ def test_records_written_by_two_processes_at_once_are_never_read_mixed(tmp_path:
 def test_a_records_json_is_sorted_compact_ascii(tmp_path: Path) -> None:
     """The bytes a signature covers: any writer or reader must make the same ones from the same fields."""
     made_by = Provenance(flow="fløw", task='t"\\\n', run_id="r", code=None, inputs={"z": "h:1", "a": "h:\u2603"})
-    written = recording(LocalResult(dir=tmp_path), "out.pkl", made_by).write([1, 2])
+    written = recording(sealing(tmp_path), "out.pkl", made_by).write([1, 2])
     assert written.written_record is not None
     fields = written.written_record.to_dict()
     expected = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
@@ -400,7 +431,7 @@ def test_utc_now_says_the_microsecond_it_is_called_in(
 
 def test_a_record_past_the_attribute_space_of_a_new_output_is_the_record_file(tmp_path: Path) -> None:
     """The kernel refuses an extended attribute past 64 KiB (E2BIG): that record goes to the record file."""
-    large = recording(LocalResult(dir=tmp_path), "out.pkl", PAST_XATTRS).write(1)
+    large = recording(sealing(tmp_path), "out.pkl", PAST_XATTRS).write(1)
     assert large.written_record is not None and attribute(tmp_path / "out.pkl") is None
     assert checked(record_file(tmp_path / "out.pkl").read_bytes()) == large.written_record.to_json()
     assert LocalResult(dir=tmp_path).record("out.pkl") == large.written_record
@@ -409,7 +440,7 @@ def test_a_record_past_the_attribute_space_of_a_new_output_is_the_record_file(tm
 def test_a_rewritten_output_keeps_its_record_in_its_record_file_rewritten_in_place(tmp_path: Path) -> None:
     """A rewrite frees the replaced file (and an attribute's block with it): its record goes to the record file,
     which, once there, is rewritten in place (the same file: nothing created, renamed or freed)."""
-    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result = recording(sealing(tmp_path), "out.pkl")
     result.write(1)
     second = result.write(2)
     inode = os.stat(record_file(tmp_path / "out.pkl")).st_ino
@@ -422,7 +453,7 @@ def test_a_rewritten_output_keeps_its_record_in_its_record_file_rewritten_in_pla
 def test_a_record_file_mixed_with_the_one_it_replaces_is_no_record(tmp_path: Path, cut: int) -> None:
     """What a reader meets while a record file is rewritten in place (the new record's start, the old one's end)
     fails its check line, even where the mix is valid JSON of the same length."""
-    result = recording(LocalResult(dir=tmp_path), "out.pkl")
+    result = recording(sealing(tmp_path), "out.pkl")
     result.write(0)
     result.write(1)
     old = record_file(tmp_path / "out.pkl").read_bytes()
@@ -447,7 +478,7 @@ def test_a_file_system_refusing_user_attributes_gets_the_record_file(
         raise OSError(errno.ENOTSUP, "Operation not supported")
 
     monkeypatch.setattr(os, "setxattr", unsupported)
-    written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1)
+    written = recording(sealing(tmp_path), "out.pkl").write(1)
     assert len(refused) == 1 and attribute(tmp_path / "out.pkl") is None
     assert checked(record_file(tmp_path / "out.pkl").read_bytes()) == written.written_record.to_json()  # type: ignore[union-attr]
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
@@ -461,7 +492,7 @@ def test_a_record_file_an_earlier_version_wrote_is_still_read_and_the_next_write
                                   run_id="earlier", stored=result.stored_identity(str(tmp_path / "out.pkl")))
     record_file(tmp_path / "out.pkl").write_bytes(earlier.to_json())
     assert LocalResult(dir=tmp_path).record("out.pkl") == earlier
-    newer = recording(LocalResult(dir=tmp_path), "out.pkl").write("new")
+    newer = recording(sealing(tmp_path), "out.pkl").write("new")
     assert record_file(tmp_path / "out.pkl").read_bytes().endswith(b"%08x" % zlib.crc32(newer.written_record.to_json()))  # type: ignore[union-attr]
     assert LocalResult(dir=tmp_path).record("out.pkl") == newer.written_record
 
@@ -477,7 +508,7 @@ def test_an_attribute_record_is_not_believed_while_signing(tmp_path: Path) -> No
     """A Result that signs reads records in the record file alone: one that travels with the bytes is not its."""
     signed = recording(signing(tmp_path), "out.pkl").write("value").written_record
     assert signed is not None
-    plant_record(tmp_path / "out.pkl", signed.changed(code="code:forged").to_json())
+    plant_attribute(tmp_path / "out.pkl", signed.changed(code="code:forged").to_json())
     assert signing(tmp_path).record("out.pkl") == signed
 
 
@@ -492,7 +523,7 @@ def test_a_hard_link_planted_at_the_output_does_not_get_the_record(tmp_path: Pat
 def test_a_record_changed_for_an_output_with_other_names_is_refused(tmp_path: Path) -> None:
     """A record set on an existing output (``results-compat invalidate``, ``touch``) would be every name's: an output
     that is also a hard link elsewhere (one planted there, to another output) is refused, naming the problem."""
-    written = recording(LocalResult(dir=tmp_path), "out.pkl").write(1)
+    written = recording(sealing(tmp_path), "out.pkl").write(1)
     assert written.written_record is not None
     os.link(tmp_path / "out.pkl", tmp_path / "elsewhere.pkl")
     with pytest.raises(StorageError, match="other names"):
@@ -501,7 +532,7 @@ def test_a_record_changed_for_an_output_with_other_names_is_refused(tmp_path: Pa
 
 
 def test_a_record_changed_for_a_stored_output_stays_with_it(tmp_path: Path) -> None:
-    written = recording(LocalResult(dir=tmp_path), "sub/out.pkl").write(1)
+    written = recording(sealing(tmp_path), "sub/out.pkl").write(1)
     assert written.written_record is not None
     marked = written.written_record.changed(invalidated="2026-12-06T00:00:00.000000Z")
     result = LocalResult(dir=tmp_path)
@@ -511,7 +542,7 @@ def test_a_record_changed_for_a_stored_output_stays_with_it(tmp_path: Path) -> N
 
 
 def test_a_record_changed_for_a_rewritten_output_stays_in_its_record_file(tmp_path: Path) -> None:
-    writer = recording(LocalResult(dir=tmp_path), "out.pkl")
+    writer = recording(sealing(tmp_path), "out.pkl")
     writer.write(1)
     written = writer.write(2)
     assert written.written_record is not None
@@ -564,7 +595,7 @@ def test_a_record_filled_into_its_form_is_the_record_built_whole(tmp_path: Path,
 
 def test_each_write_of_one_writer_stores_the_json_of_the_record_it_gives(tmp_path: Path) -> None:
     """A new output (its attribute), then rewrites of it (its record file, rewritten in place)."""
-    writer = recording(LocalResult(dir=tmp_path), "out.pkl")
+    writer = recording(sealing(tmp_path), "out.pkl")
     for value in (b"first", b"second", b"third"):
         written = writer.write(value)
         assert written.written_record is not None
@@ -575,7 +606,7 @@ def test_each_write_of_one_writer_stores_the_json_of_the_record_it_gives(tmp_pat
 
 def test_a_provenance_whose_inputs_changed_between_writes_records_the_new_inputs(tmp_path: Path) -> None:
     provenance = Provenance(flow="f", task="t", run_id="r", inputs={"rows": "sha256:1"})
-    writer = recording(LocalResult(dir=tmp_path), "out.pkl", provenance)
+    writer = recording(sealing(tmp_path), "out.pkl", provenance)
     writer.write(b"first")
     provenance.inputs["rows"] = "sha256:2"  # type: ignore[index]
     written = writer.write(b"second")
@@ -600,6 +631,6 @@ def test_the_record_of_a_write_is_given_by_the_result_written_its_copies_and_its
     writer.write(b"first")
     written = writer.write(b"second")
     stored = LocalResult(dir=tmp_path).record("out.pkl")
-    assert stored is not None and stored.bytes_hash == bytes_hash((tmp_path / "out.pkl").read_bytes())
+    assert stored is not None and stored.bytes_hash == bytes_hash(payload(tmp_path / "out.pkl"))
     assert pickle.loads(pickle.dumps(written)).written_record == written.copy().written_record == stored
     assert written.written_record == stored and written.written_record is written.written_record
