@@ -185,7 +185,7 @@ class FlowRun:
         if call.mapped is None:
             fed = tuple(upstream)
             unit = TaskUnit(task, constants, fed, (None,) * len(fed), None, self.context, self.flow.result, refresh,
-                            self._pruned_upstream(task), invalidate=self.invalidate[task], code=self.planner.code(task),
+                            self._pruned_upstream(task), invalidate=self.invalidate, code=self.planner.code(task),
                             lease=self.flow.lease)
             self._submit(task, None, unit, tuple(upstream.values()))
             return None
@@ -215,7 +215,7 @@ class FlowRun:
                     args.append(output)
             child_constants = {**whole, **{key: values[index] for key, values in columns.items()}}
             unit = TaskUnit(task, child_constants, tuple(upstream), tuple(picks), index, self.context, self.flow.result,
-                            refresh, invalidate=self.invalidate[task], code=self.planner.code(task),
+                            refresh, invalidate=self.invalidate, code=self.planner.code(task),
                             lease=self.flow.lease)
             children.append(self._submit(task, index, unit, tuple(args)))
         return None
@@ -280,7 +280,7 @@ class FlowRun:
                 args.append(output)
         unit = TaskUnit(task, constants, tuple(keys), (None,) * len(keys), None, self.context, self.flow.result,
                         task in self.refreshed, self._pruned_upstream(task), checks_upstream=True,
-                        invalidate=self.invalidate[task], code=self.planner.code(task),
+                        invalidate=self.invalidate, code=self.planner.code(task),
                             lease=self.flow.lease)
         self._early[task] = None
         self._submit(task, None, unit, tuple(args))

@@ -38,7 +38,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from compat.engine.context import task_run_context
-from compat.engine.staleness import NO_RECORD, Change, Verdict, code_of, input_fingerprint, judge
+from compat.engine.staleness import (
+    NO_RECORD, NOT_INVALIDATED, Change, InvalidateSettings, Verdict, code_of, input_fingerprint, judge,
+)
 from compat.engine.states import Cached, Failed, Running, State, Success, ValidationFailed
 from compat.engine.targets import (
     KEPT_IN_MEMORY, cache_terms, choose_result, keeps_in_memory, literal, stored_at, write_once,
@@ -88,7 +90,7 @@ class TaskRun:
         default_result: Result | None,
         refresh: bool = False,
         pruned: tuple[str, ...] = (),
-        invalidate: frozenset[str] = frozenset(),
+        invalidate: InvalidateSettings = NOT_INVALIDATED,
         known: Mapping[str, str] | None = None,
         upstream_keys: frozenset[str] = frozenset(),
         code: str | None = None,
@@ -269,7 +271,7 @@ class TaskRun:
                 return None
             record = self.result.record(self.location)
             verdict = self.judge(record)
-            stale = verdict.deciding(self.invalidate)
+            stale = verdict.deciding(self.invalidate[self.task])
             if stale is not None and not write_once(self.result):
                 self.why = f"the stored output at {self.location!r} is stale: {verdict.sentence()}"
                 self.code, self.changes = stale, verdict.changes

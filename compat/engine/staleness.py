@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INVALIDATE_VARIABLE",
     "KINDS",
+    "NOT_INVALIDATED",
     "NO_RECORD",
     "UNCHANGED",
     "Change",
@@ -80,8 +81,9 @@ def checked_invalidate_on(given: object, where: str) -> frozenset[str] | None:
 
 class InvalidateSettings:
     """What makes each task's target stale (``settings[task]``): its own setting, else the flow's, else the
-    environment's (read once, here). Asked of the task itself when its run starts, which reads the task anyway: no
-    map of the flow's size (at 100,000 tasks, a 5 MB table filled before the run and looked up far apart in it)."""
+    environment's (read once, here). Asked of the task itself, and only when a stored target's record is judged (a
+    run that finds no target never asks): no map of the flow's size (at 100,000 tasks, a 5 MB table filled before
+    the run and looked up far apart in it)."""
 
     __slots__ = ("fallback",)
 
@@ -91,6 +93,10 @@ class InvalidateSettings:
     def __getitem__(self, task: Task) -> frozenset[str]:
         own: frozenset[str] | None = getattr(task, "invalidate_on", None)
         return own if own is not None else self.fallback
+
+
+NOT_INVALIDATED = InvalidateSettings(frozenset())
+"""Settings that ask nothing beyond each task's own ``invalidate_on`` (no flow setting, the environment ignored)."""
 
 
 def _environment_setting() -> frozenset[str]:

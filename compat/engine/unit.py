@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from compat.engine.runner import TaskRun
-from compat.engine.staleness import list_fingerprint
+from compat.engine.staleness import NOT_INVALIDATED, InvalidateSettings, list_fingerprint
 from compat.engine.states import State, TriggerFailed
 from compat.engine.task import Task
 from compat.errors import FlowError
@@ -32,7 +32,8 @@ class TaskUnit:
     """One run of ``task``: ``constants`` by name, and for each upstream argument the input it feeds (``keys``)
     (None: only run after it) and, for a mapped child, whether it takes the whole value (None) or one element of it
     (an index). ``refresh`` and ``pruned``: the flow run's decisions for this task (see ``TaskRun``); ``invalidate``
-    and ``code``: what makes its target stale, and its code's fingerprint, taken where the flow runs (a function sent
+    and ``code``: what makes its target stale (the flow run's settings, asked of the task only when a stored target
+    is judged), and its code's fingerprint, taken where the flow runs (a function sent
     to a worker by value has no source there to fingerprint). ``lease``: the flow's ``lease=``.
     ``checks_upstream``: submitted before its upstream runs finished, so it does not run when one failed."""
 
@@ -46,7 +47,7 @@ class TaskUnit:
     refresh: bool = False
     pruned: tuple[str, ...] = ()
     checks_upstream: bool = False
-    invalidate: frozenset[str] = frozenset()
+    invalidate: InvalidateSettings = NOT_INVALIDATED
     code: str | None = None
     lease: Lease | bool | None = None
 
