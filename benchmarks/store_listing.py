@@ -18,10 +18,13 @@ the listing by hand:
 Targets (issue 24): local < 5 s, S3 < 10 s, absolute.
 ``--cpu``: the local rows timed by this process's CPU time (user + system) instead of the wall clock: on a machine
 others load, what the listing itself costs (both sides walk a directory the page cache holds, on one thread).
-``--attributes``: each local record stored as its output's extended attribute (where LocalResult keeps a new
-output's record) instead of a record file; the floor then reads each output's attribute.
+``--attributes``: each local record stored as its output's extended attribute (where earlier versions of LocalResult
+kept a new output's record, and where it keeps another serializer's) instead of a record file; the floor then reads
+each output's attribute. ``--trailers``: each local record after its output's pickle, in the output's own file
+(``compat.results.trailer``: where LocalResult keeps a pickle's record now); the floor then opens each output, reads
+its last 4 KiB with one ``pread``, and parses the record's JSON.
 Run: .venv/bin/python benchmarks/store_listing.py [--outputs 100000] [--objects 10000] [--rounds 5] [--skip-s3] [--cpu]
-[--attributes]
+[--attributes | --trailers]
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from s3_io import moto_server  # noqa: E402
 
 from compat.results.records import RECORD_XATTR  # noqa: E402
+from compat.results.trailer import FOOTER, trailer  # noqa: E402
 from compat.store import LocalRoot, ObjectRoot, Rules, collect, list_root  # noqa: E402
 from compat.store.cli import main as results_compat  # noqa: E402
 
@@ -62,15 +66,19 @@ def record(name: str, data: bytes, stored: dict[str, object]) -> bytes:
     }).encode()
 
 
-def local_tree(directory: Path, count: int, attributes: bool = False) -> None:
+def local_tree(directory: Path, count: int, attributes: bool = False, trailers: bool = False) -> None:
     """``count`` outputs with their records: record files beside them, or (``attributes``) each record as its
-    output's extended attribute, where LocalResult keeps a new output's record."""
+    output's extended attribute, or (``trailers``) each after its output's pickle, as LocalResult writes one now."""
     data = b"\x80\x05K\x01."
     for index in range(count):
         sub = directory / f"d{index // 1000:03d}"
         if index % 1000 == 0:
             sub.mkdir()
         path = sub / f"out-{index}.pkl"
+        if trailers:
+            made = trailer_record(f"d{index // 1000:03d}/out-{index}.pkl", data)
+            path.write_bytes(data + trailer(made, len(data)))
+            continue
         path.write_bytes(data)
         info = os.lstat(path)
         stored = {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "inode": info.st_ino}
@@ -81,9 +89,15 @@ def local_tree(directory: Path, count: int, attributes: bool = False) -> None:
             (sub / f"out-{index}.pkl{SUFFIX}").write_bytes(made)
 
 
-def local_floor(directory: Path, attributes: bool = False) -> Callable[[], object]:
+def trailer_record(name: str, data: bytes) -> bytes:
+    """The record a pickle ``data`` carries in its own file (it names no identity: it is inside the bytes)."""
+    fields = json.loads(record(name, data, {"trailer": True}))
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+def local_floor(directory: Path, attributes: bool = False, trailers: bool = False) -> Callable[[], object]:
     """The same listing by hand: every file's ``lstat`` and every record read and parsed (``attributes``: each
-    output's attribute, as ``ls`` reads it)."""
+    output's attribute; ``trailers``: each output's last 4 KiB, its JSON found by the footer; as ``ls`` reads them)."""
 
     def walk() -> int:
         seen = 0
@@ -94,8 +108,16 @@ def local_floor(directory: Path, attributes: bool = False) -> Callable[[], objec
                     if entry.is_dir(follow_symlinks=False):
                         pending.append(entry.path)
                         continue
-                    entry.stat(follow_symlinks=False)
-                    if attributes:
+                    info = entry.stat(follow_symlinks=False)
+                    if trailers:
+                        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                        try:
+                            tail = os.pread(fd, 4096, max(0, info.st_size - 4096))
+                        finally:
+                            os.close(fd)
+                        size, length = FOOTER.unpack_from(tail, len(tail) - FOOTER.size)[:2]
+                        json.loads(tail[len(tail) - FOOTER.size - length : len(tail) - FOOTER.size])
+                    elif attributes:
                         json.loads(os.getxattr(entry.path, RECORD_XATTR, follow_symlinks=False))
                     elif entry.name.endswith(SUFFIX):
                         with open(entry.path, "rb") as f:
@@ -214,7 +236,9 @@ def main() -> None:
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--cpu", action="store_true", help="time the local rows by CPU time, not the wall clock")
     parser.add_argument("--attributes", action="store_true",
-                        help="local records as each output's extended attribute (a new output's), not record files")
+                        help="local records as each output's extended attribute (an earlier version's), not record files")
+    parser.add_argument("--trailers", action="store_true",
+                        help="local records after each output's pickle, in its own file (a pickle's, now)")
     args = parser.parse_args()
     clock = time.process_time if args.cpu else time.perf_counter
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
@@ -222,12 +246,14 @@ def main() -> None:
     print(f"{'row':>22} {'by hand':>10} {'compat':>10} {'ratio':>7} {'by hand':>10} {'compat':>10} {'ratio':>7}")
     directory = Path(tempfile.mkdtemp(prefix="store-bench-"))
     try:
-        local_tree(directory, args.outputs, args.attributes)
+        local_tree(directory, args.outputs, args.attributes, args.trailers)
         root = LocalRoot(directory)
-        floor = local_floor(directory, args.attributes)
+        floor = local_floor(directory, args.attributes, args.trailers)
         listed = list_root(root).entries
         assert len(listed) == args.outputs and all(entry.record is not None for entry in listed)
-        k = f"{args.outputs // 1000}k local" + (" attr" if args.attributes else "") + (" cpu" if args.cpu else "")
+        k = f"{args.outputs // 1000}k local" + (" attr" if args.attributes else " trailer" if args.trailers else "") + (
+            " cpu" if args.cpu else ""
+        )
         print(row(f"ls {k}", *rounds(floor, lambda: list_root(root), args.rounds, clock)))
         print(row(f"gc -n {k}", *rounds(floor, lambda: collect(root, RULES, dry_run=True), args.rounds, clock)))
         print(row(f"$ ls {k}", *rounds(floor, command("ls", str(directory)), args.rounds, clock)))

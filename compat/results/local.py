@@ -210,6 +210,11 @@ def _filled(form: RecordForm, digest: str, size: int, info: os.stat_result, writ
     return form.record(digest, size, file_identity(info), written_at)
 
 
+def _in_trailer(form: RecordForm, digest: str, size: int, written_at: str) -> TargetRecord:
+    """The record ``form`` gives a pickle that carries it (``LocalResult._write_with_trailer``, when asked for)."""
+    return form.record(digest, size, dict(TRAILER_STORED), written_at)
+
+
 def _identity_json(info: os.stat_result) -> str:
     """``file_identity(info)`` as canonical JSON (keys sorted, compact), as ``RecordForm.json`` takes it."""
     return f'{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}}'
@@ -461,14 +466,16 @@ class LocalResult(Result):
         return _beneath.at(self._dir, path[start:], act, location, create)
 
     def write(self: L, value: Any, /, **context: Any) -> L:
-        """As ``Result.write``. A location without template keys written by the default ``PickleSerializer`` while
-        nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
+        """As ``Result.write``. A location without template keys (or none: ``new_location``) written by the default
+        ``PickleSerializer`` while nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
         for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small plain value
         (``_PLAIN``, up to ``_SMALL_PLAIN``) is pickled in memory and written with one call: followed by its record
         (the bytes hashed whole, ``compat.results.trailer``), or signed without one (as ``PickleSerializer.dump`` signs it: for its location relative to
         ``dir``, now)."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
+        if template is None and not context and type(serializer) is PickleSerializer and self._opens_own_files:
+            template = self.new_location()  # where write_stream would put it (a task without a target's checkpoint)
         if (
             context
             or type(serializer) is not PickleSerializer
@@ -549,7 +556,7 @@ class LocalResult(Result):
             form = self._record_form(path, provenance)
             written_at = utc_now()
             if form is not None:
-                made[:] = [(form.record, digest, size, dict(TRAILER_STORED), written_at)]
+                made[:] = [(_in_trailer, form, digest, size, written_at)]
                 return trailer(form.json(digest, size, TRAILER_STORED_JSON, written_at), size)
             if type(self).new_record is Result.new_record:
                 serializer, version = type(self.serializer).__name__, _package_version()

@@ -423,18 +423,39 @@ def written_json(
 ) -> bytes:
     """The canonical JSON of the unsigned record a write stores (what ``TargetRecord.of_write(...).to_json()``
     gives), in one formatting: for a provenance that writes once (each task of a flow), which a ``RecordForm`` would
-    cost more than it saves. ``stored``: the identity, as canonical JSON already. ``TypeError`` for a field of a type
-    this does not cover."""
+    cost more than it saves. ``bytes_hash`` and ``written_at`` as a write makes them (``"<algorithm>:<hex>"``,
+    ``utc_now``: nothing in them to escape); ``stored``: the identity, as canonical JSON already. What one run's
+    records say alike (flow, run id, serializer, package version) is encoded once per run (``_RUN_PARTS``).
+    ``TypeError`` for a field of a type this does not cover."""
     text = _text
-    code, flow, run_id, task = provenance.code, provenance.flow, provenance.run_id, provenance.task
+    code, run_id, task, inputs = provenance.code, provenance.run_id, provenance.task, provenance.inputs
+    key = (provenance.flow, run_id, serializer, package_version)
+    parts = _RUN_PARTS.get(key)
+    if parts is None:
+        flow = provenance.flow
+        if len(_RUN_PARTS) >= _FORMS_KEPT:
+            _RUN_PARTS.clear()
+        parts = _RUN_PARTS[key] = (
+            f',"flow":{"null" if flow is None else text(flow)},"inputs":',
+            f',"package_version":{text(package_version)},"run_id":{"null" if run_id is None else text(run_id)},'
+            f'"schema":{RECORD_SCHEMA},"serializer":{text(serializer)},"signature":null,"size":',
+        )
+    if type(inputs) is dict and len(inputs) == 1:  # a task of one input: no sort, no join
+        ((name, value),) = inputs.items()
+        if type(value) is not str:
+            raise TypeError(value)
+        encoded = f"{{{text(name)}:{text(value)}}}"
+    else:
+        encoded = _object(inputs)
     return (
-        f'{{"bytes_hash":{text(bytes_hash)},"code":{"null" if code is None else text(code)},'
-        f'"flow":{"null" if flow is None else text(flow)},"inputs":{_object(provenance.inputs)},'
-        f'"invalidated":null,"key_id":null,"location":{text(location)},"package_version":{text(package_version)},'
-        f'"run_id":{"null" if run_id is None else text(run_id)},"schema":{RECORD_SCHEMA},'
-        f'"serializer":{text(serializer)},"signature":null,"size":{size},"stored":{stored},'
-        f'"task":{"null" if task is None else text(task)},"written_at":{text(written_at)}}}'
+        f'{{"bytes_hash":"{bytes_hash}","code":{"null" if code is None else text(code)}{parts[0]}{encoded},'
+        f'"invalidated":null,"key_id":null,"location":{text(location)}{parts[1]}{size},"stored":{stored},'
+        f'"task":{"null" if task is None else text(task)},"written_at":"{written_at}"}}'
     ).encode("ascii")
+
+
+_RUN_PARTS: dict[tuple[Any, ...], tuple[str, str]] = {}
+"""``written_json``'s parts of the records of one run (flow, run id, serializer, package version), as JSON."""
 
 
 def written_record(

@@ -326,3 +326,21 @@ def test_the_temp_file_of_a_live_writer_in_another_pid_namespace_with_the_same_h
             writer.kill()
             writer.wait()
     assert (tmp_path / "v.pkl").read_bytes() == b"half and the rest"
+
+
+def test_a_small_plain_value_without_a_location_is_written_in_one_call_without_a_file_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint of a task without a target (no location: ``new_location``) takes the one-call write too."""
+    from compat.results.records import Provenance, bytes_hash
+    from tests.records import payload
+
+    result = LocalResult(dir=tmp_path)
+    result.provenance = Provenance(flow="f", task="t", run_id="r", code="code:1", inputs={})
+    writes = counting_os_writes(monkeypatch)
+    written = result.write(b"x" * 1000)
+    assert written.location is not None and os.path.dirname(written.location) == str(tmp_path)
+    assert writes == [os.path.getsize(written.location)]  # no file object either (counting_os_writes)
+    assert written.written_record is not None
+    assert written.written_record.bytes_hash == bytes_hash(payload(written.location))
+    assert LocalResult(dir=tmp_path).read(written.location).value == b"x" * 1000

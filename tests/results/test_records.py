@@ -634,3 +634,44 @@ def test_the_record_of_a_write_is_given_by_the_result_written_its_copies_and_its
     assert stored is not None and stored.bytes_hash == bytes_hash(payload(tmp_path / "out.pkl"))
     assert pickle.loads(pickle.dumps(written)).written_record == written.copy().written_record == stored
     assert written.written_record == stored and written.written_record is written.written_record
+
+
+@pytest.mark.parametrize(
+    "provenance",
+    [MADE_BY, Provenance(), Provenance(flow="f\u00e9\"\n", task="t\\", run_id="\u2603", code="c",
+                                       inputs={"b": "h:\u00e9", "a": "h:\n\"", "\u2603": "h:1", "n": 5}),
+     Provenance(flow="f", task="t", run_id="r", inputs={}), Provenance(flow="f", task="t", run_id="other-run",
+                                                                        inputs={"\u00e9\"": "h:\n"})],
+    ids=["usual", "nulls", "escapes", "no-inputs", "one-input-escaped"],
+)
+def test_a_records_json_made_in_one_formatting_is_the_record_built_whole(provenance: Provenance) -> None:
+    """A provenance's first write makes its record's JSON at once (``written_json``: what one run's records say
+    alike encoded once per run): the bytes ``TargetRecord.to_json`` and the canonical encoder give."""
+    from compat.results.records import written_json, written_record
+
+    for run_id in (provenance.run_id, "another-run"):  # the run's parts made, then those of another run
+        made_by = Provenance(provenance.flow, provenance.task, run_id, provenance.code, dict(provenance.inputs))
+        whole = TargetRecord.of_write("blake3:00", 3, "/d/\u00e9\".pkl", made_by, "2026-12-06T00:00:00.000000Z",
+                                      "PickleSerializer", _package_version(), {"trailer": True})
+        made = written_json(made_by, "/d/\u00e9\".pkl", "PickleSerializer", _package_version(), "blake3:00", 3,
+                            '{"trailer":true}', "2026-12-06T00:00:00.000000Z")
+        assert made == whole.to_json() == json.dumps(
+            whole.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode("ascii")
+        assert written_record(made_by, "/d/\u00e9\".pkl", "PickleSerializer", _package_version(), "blake3:00", 3,
+                              {"trailer": True}, "2026-12-06T00:00:00.000000Z") == whole
+
+
+def test_a_provenance_writes_its_first_record_whole_and_the_next_ones_through_its_form(tmp_path: Path) -> None:
+    from compat.results import records
+
+    writer = recording(LocalResult(dir=tmp_path), "out.pkl", Provenance(flow="f", task="t", run_id="r", inputs={}))
+    key = (id(writer.provenance), str(tmp_path / "out.pkl"), "PickleSerializer")
+    first = writer.write(b"first")
+    assert records._FORMS.get(key) is writer.provenance  # seen once: no form made
+    second = writer.write(b"second")
+    assert type(records._FORMS.get(key)) is RecordForm
+    third = writer.write(b"third")
+    for written in (first, second, third):
+        assert written.written_record is not None and written.written_record.stored == {"trailer": True}
+    assert LocalResult(dir=tmp_path).record("out.pkl") == third.written_record
