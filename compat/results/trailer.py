@@ -25,8 +25,8 @@ from typing import Any, BinaryIO
 
 from compat.results.records import MAX_RECORD_BYTES, TargetRecord
 
-__all__ = ["FOOTER", "TRAILER_MAGIC", "TRAILER_STORED", "in_trailer", "payload_size", "read_trailer", "trailer",
-           "trailer_of", "trailer_record"]
+__all__ = ["FOOTER", "TRAILER_MAGIC", "TRAILER_STORED", "TRAILER_STORED_JSON", "in_trailer", "payload_size",
+           "read_trailer", "trailer", "trailer_of", "trailer_record"]
 
 TRAILER_MAGIC = b"\x00rc-rec1"
 """How a file holding its record ends (its last byte is not a pickle's STOP)."""
