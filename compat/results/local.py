@@ -23,7 +23,7 @@ from compat.results.leases import (
 )
 from compat.results.records import (
     _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, RecordForm, TargetRecord,
-    _keyring, bytes_hash, utc_now, with_check, written_json, written_record,
+    _keyring, bytes_hash, utc_now, with_check, written_json,
 )
 from compat.results.trailer import TRAILER_STORED, TRAILER_STORED_JSON, read_trailer, trailer, trailer_record
 from compat.results.serializers import (
@@ -566,8 +566,8 @@ class LocalResult(Result):
                 except TypeError:
                     pass
                 else:
-                    made[:] = [(written_record, provenance, path, serializer, version, digest, size,
-                                dict(TRAILER_STORED), written_at)]
+                    made[:] = [(TargetRecord.of_write, digest, size, path, provenance, written_at, serializer, version,
+                                dict(TRAILER_STORED))]
                     return trailer(data, size)
             record = self.new_record(path, provenance, digest, size, dict(TRAILER_STORED))
             made[:] = [record]

@@ -53,7 +53,6 @@ __all__ = [
     "trusted",
     "with_check",
     "written_json",
-    "written_record",
 ]
 
 RECORD_SUFFIX = ".record.json"
@@ -456,16 +455,6 @@ def written_json(
 
 _RUN_PARTS: dict[tuple[Any, ...], tuple[str, str]] = {}
 """``written_json``'s parts of the records of one run (flow, run id, serializer, package version), as JSON."""
-
-
-def written_record(
-    provenance: Provenance, location: str, serializer: str, package_version: str, bytes_hash: str, size: int,
-    stored: Mapping[str, Any] | None, written_at: str,
-) -> TargetRecord:
-    """The record ``written_json`` encodes (``stored``: the identity itself)."""
-    return _made(TargetRecord, (bytes_hash, size, location, provenance.flow, provenance.task, provenance.run_id,
-                                written_at, serializer, provenance.code, dict(provenance.inputs), package_version,
-                                stored, None, None, RECORD_SCHEMA, None))
 
 
 class RecordForm:
