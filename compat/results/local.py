@@ -25,7 +25,7 @@ from compat.results.records import (
     _CHECK_SIZE, RECORD_CHECK, RECORD_SUFFIX, RECORD_XATTR, HashingWriter, Provenance, RecordForm, TargetRecord,
     _keyring, bytes_hash, utc_now, with_check, written_json,
 )
-from compat.results.trailer import TRAILER_STORED, TRAILER_STORED_JSON, read_trailer, trailer, trailer_record
+from compat.results.trailer import TRAILER_STORED, TRAILER_STORED_JSON, record_of_file, trailer
 from compat.results.serializers import (
     _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
 )
@@ -1015,13 +1015,7 @@ class LocalResult(Result):
         if fd < 0:
             fd = self._open(path, where, location)
         try:
-            try:
-                size = os.lseek(fd, 0, os.SEEK_END)
-            except OSError:  # ESPIPE: not a regular file
-                return None
-            return trailer_record(read_trailer(fd, size))
-        except OSError:
-            return None
+            return record_of_file(fd)
         finally:
             os.close(fd)
 

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from compat.results.records import MAX_RECORD_BYTES, TargetRecord
 
 __all__ = ["FOOTER", "TRAILER_MAGIC", "TRAILER_STORED", "TRAILER_STORED_JSON", "in_trailer", "payload_size",
-           "read_trailer", "trailer", "trailer_of", "trailer_record"]
+           "read_trailer", "record_of_file", "trailer", "trailer_of", "trailer_record"]
 
 TRAILER_MAGIC = b"\x00rc-rec1"
 """How a file holding its record ends (its last byte is not a pickle's STOP)."""
@@ -118,3 +118,12 @@ def trailer_record(found: tuple[int, bytes] | None) -> TargetRecord | None:
     if record.size != found[0] or record.stored != TRAILER_STORED:
         return None
     return record
+
+
+def record_of_file(fd: int, size: int | None = None) -> TargetRecord | None:
+    """``trailer_record`` of the open file ``fd`` (``size``: its size, if known; else looked up on ``fd``), or None:
+    no trailer, or not a file that can seek or be read (a FIFO, a directory swapped in)."""
+    try:
+        return trailer_record(read_trailer(fd, os.lseek(fd, 0, os.SEEK_END) if size is None else size))
+    except OSError:
+        return None

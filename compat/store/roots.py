@@ -24,7 +24,7 @@ from compat.results._cloud import ObjectStoreResult, StoredObject
 from compat.results.base import Result
 from compat.results.local import LocalResult, file_identity
 from compat.results.records import MAX_RECORD_BYTES, RECORD_SUFFIX, RECORD_XATTR, TargetRecord
-from compat.results.trailer import read_trailer, trailer_record
+from compat.results.trailer import record_of_file
 from compat.results.serializers import JSONSerializer
 
 __all__ = ["LocalFile", "LocalRoot", "ObjectRoot", "Root", "Special", "open_root"]
@@ -199,9 +199,7 @@ class LocalRoot(Root):
         except OSError:
             return None
         try:
-            return trailer_record(read_trailer(fd, os.lseek(fd, 0, os.SEEK_END) if size is None else size))
-        except OSError:  # not a file that can seek (a FIFO swapped in since the listing)
-            return None
+            return record_of_file(fd, size)
         finally:
             os.close(fd)
 
