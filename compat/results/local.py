@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import io
 import os
 import pickle
@@ -188,6 +189,40 @@ def _read_at_start(fd: int, size: int) -> bytes:
         return _PREAD(fd, size, 0)
     os.lseek(fd, 0, os.SEEK_SET)
     return os.read(fd, size)
+
+
+_READV = getattr(os, "readv", None)  # POSIX; Windows has none
+_FRAMED = frozenset(b"\x80" + bytes((protocol,)) for protocol in range(4, pickle.HIGHEST_PROTOCOL + 1))
+"""How a pickle of protocol 4 or later starts: it comes in frames (up to 64 KiB each, read with one call), and a
+value larger than a frame (bytes, str) is read straight into its own object."""
+
+
+class _FileAt:
+    """What ``pickle.load`` needs of a file (``read``, ``readinto``, ``readline``) over a descriptor at its start,
+    without a file object (its ``fstat``, its ``lseek``, its buffer that the first bytes are copied through):
+    ``read`` is ``os.read`` itself (no Python call per read). For a framed pickle (``_FRAMED``) only, which
+    ``pickle.load`` reads a frame (or a large value, into its own object) at a time; an older protocol's is read an
+    opcode at a time, which a buffered file serves from memory."""
+
+    __slots__ = ("fd", "read")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.read = functools.partial(os.read, fd)
+
+    def readinto(self, buffer: Any) -> int:
+        return os.readv(self.fd, (buffer,))
+
+    def readline(self, size: int = -1) -> bytes:
+        """Up to and with the next newline (a text opcode's argument, which framed pickles seldom hold)."""
+        parts = []
+        while size != 0:
+            byte = os.read(self.fd, 1)
+            parts.append(byte)
+            if byte in (b"\n", b""):
+                break
+            size -= 1
+        return b"".join(parts)
 
 
 _RECORD_READ = 4096
@@ -733,8 +768,10 @@ class LocalResult(Result):
         is signed (``unsigned``) is unpickled here (a small file from its bytes, a larger one from the file); a
         signed or earlier-format value, or any value while signing, is checked by ``_unpickled`` (small) or
         ``_streamed`` (large); not a regular file, a link or no file go the general way. A larger file read while
-        nothing is signed goes to ``pickle.load`` at once: a signed one (``SIGNED_MAGIC``, whose first byte no pickle
-        starts with) fails there before anything is unpickled, and only then is its first byte looked at."""
+        nothing is signed goes to ``pickle.load`` at once: a pickle of protocol 4 or later (its first two bytes)
+        through ``_FileAt``, with no file object; any other through a buffered file, where a signed one
+        (``SIGNED_MAGIC``, whose first byte no pickle starts with) fails before anything is unpickled, and only then
+        is its first byte looked at."""
         known = _PATHS.get((self._dir, location)) if type(location) is str else None
         path, where = known if known is not None else _path(self._dir, location)
         if where == _IN_DIR and _beneath.AT_SUPPORTED:  # _open's first try, without its call
@@ -758,23 +795,33 @@ class LocalResult(Result):
                 mode = os.fstat(fd).st_mode
                 if not stat.S_ISREG(mode):
                     raise _not_a_file(path, mode)
+                framed = unsigned and _READV is not None and _PREAD(fd, 2, 0) in _FRAMED
                 os.lseek(fd, 0, os.SEEK_SET)
-                with open(fd, "rb", io.DEFAULT_BUFFER_SIZE, None, None, None, False) as f:  # closefd=False; no isatty()
-                    if not unsigned:  # signing: checked as ever
-                        return self._streamed(path, serializer, f)
+                if framed:  # no file object: _FileAt
                     try:
-                        value = pickle.load(f)  # a signed file fails at its first byte, which no pickle starts with
+                        value = pickle.load(_FileAt(fd))
                     except OSError:
                         raise
-                    except Exception as exc:
-                        failure: Exception | None = exc
-                    else:
-                        failure = None
-                    if failure is not None:
-                        f.seek(0)
-                        if f.peek(1)[:1] == _SIGNED_START:  # signed: checked (and refused, with no key) as ever
+                    except Exception as exc:  # not signed (it starts as a pickle): unreadable
+                        raise _unreadable(path, _undeserializable(serializer, exc)) from exc
+                else:
+                    # closefd=False; no isatty()
+                    with open(fd, "rb", io.DEFAULT_BUFFER_SIZE, None, None, None, False) as f:
+                        if not unsigned:  # signing: checked as ever
                             return self._streamed(path, serializer, f)
-                        raise _unreadable(path, _undeserializable(serializer, failure)) from failure
+                        try:
+                            value = pickle.load(f)  # a signed file fails at its first byte, which no pickle starts with
+                        except OSError:
+                            raise
+                        except Exception as exc:
+                            failure: Exception | None = exc
+                        else:
+                            failure = None
+                        if failure is not None:
+                            f.seek(0)
+                            if f.peek(1)[:1] == _SIGNED_START:  # signed: checked (and refused, with no key) as ever
+                                return self._streamed(path, serializer, f)
+                            raise _unreadable(path, _undeserializable(serializer, failure)) from failure
             elif not unsigned or data[:1] == _SIGNED_START:  # checked while the file is open: its record is
                 return self._unpickled(path, where, data, serializer, fd)  # compared with this very file
         except IsADirectoryError:

@@ -193,6 +193,34 @@ def test_small_and_large_truncated_files_are_serialization_errors(tmp_path: Path
         LocalResult(dir=tmp_path).read("v.pkl")
 
 
+def test_a_large_pickle_of_protocol_4_or_later_is_read_without_a_file_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = os.urandom(SIZES["large"])
+    LocalResult(dir=tmp_path, location="v.pkl").write(value)
+
+    def no_file_object(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a file object was made")
+
+    monkeypatch.setattr(local, "open", no_file_object, raising=False)
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == value
+
+
+def test_a_large_pickle_of_an_older_protocol_is_read(tmp_path: Path) -> None:
+    value = list(range(SIZES["large"] // 4))  # protocol 2 has no frames: an opcode at a time
+    (tmp_path / "v.pkl").write_bytes(pickle.dumps(value, protocol=2))
+    assert os.path.getsize(tmp_path / "v.pkl") > local._SMALL
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == value
+
+
+def test_a_large_framed_pickle_holding_text_opcodes_is_read(tmp_path: Path) -> None:
+    count = SIZES["large"] // 8
+    data = b"\x80\x04(" + b"".join(b"I%d\n" % i for i in range(count)) + b"l."  # INT takes a line: readline
+    (tmp_path / "v.pkl").write_bytes(data)
+    assert len(data) > local._SMALL
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == list(range(count))
+
+
 @pytest.mark.parametrize("beyond", [0, 1], ids=["at the limit", "one byte over"])
 def test_files_at_the_small_limit_and_one_byte_over_are_read(tmp_path: Path, beyond: int) -> None:
     overhead = len(pickle.dumps(bytes(local._SMALL), protocol=5)) - local._SMALL
