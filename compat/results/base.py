@@ -454,7 +454,8 @@ class Result:
         return lambda header: self.refuse_replayed(location, header)
 
     def refuse_replayed(
-        self, location: str, header: Any, data: bytes | None = None, stored: bytes | None = None
+        self, location: str, header: Any, data: bytes | None = None, stored: bytes | None = None,
+        content: bytes | None = None,
     ) -> None:
         """``UntrustedData`` if the signed bytes at the concrete ``location`` (their ``header`` verified) are an older
         copy of this very target put back: its record, which the write of the bytes stored since wrote beside them,
@@ -462,7 +463,9 @@ class Result:
         the store nor their hash). A signature binds the location and the time, so only the record can tell an older
         value of the same target from the newest. ``data``: the record's bytes, if the caller has read them (else
         ``record_bytes``); ``stored``: the identity of the bytes just verified as a record holds it (canonical JSON),
-        if the caller knows it (``LocalResult``: from the descriptor it read them through), else looked up.
+        if the caller knows it (``LocalResult``: from the descriptor it read them through), else looked up;
+        ``content``: the signed bytes themselves, if the caller holds them (hashed as they are where the check hashes
+        the stored bytes, instead of reading them again from ``location``, where other bytes may be by then).
         A record as this version writes it is decided from its last fields (``_record_tail``) when they say the
         bytes are the newest: the record of the write that stored them (the usual case), or one written before they
         were signed. Any other record is parsed whole and checked as it always was; these shortcuts only ever accept
@@ -494,7 +497,11 @@ class Result:
             new_hash(algorithm)
         except ValueError:
             return
-        if self.read_stream(location, lambda stream: HashingReader(stream, algorithm).finish()) == record.bytes_hash:
+        if content is not None:
+            stored_hash = bytes_hash(content, algorithm)
+        else:
+            stored_hash = self.read_stream(location, lambda stream: HashingReader(stream, algorithm).finish())
+        if stored_hash == record.bytes_hash:
             return  # the same bytes, stored anew (a copied or restored store)
         raise UntrustedData(
             f"signed (key id {header.key_id}) at {header.written_at:%Y-%m-%d %H:%M:%S.%f} UTC for this location, "
@@ -740,6 +747,29 @@ def _record_tail(data: bytes) -> re.Match[bytes] | None:
         end -= _CHECK_SIZE
     start = data.rfind(_TAIL_START, 0, end)
     return None if start < 0 else _RECORD_TAIL.fullmatch(data, start, end)
+
+
+_AFTER_STORED = re.compile(
+    rb',"task":(?:null|"[^"\\]*"),"written_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"\}'
+)
+"""What follows ``stored`` at the end of a record as this version writes it (``_RECORD_TAIL`` after its group 1)."""
+
+
+def _names_stored(data: bytes, stored: bytes) -> bool:
+    """Whether ``_record_tail(data)`` names the identity ``stored`` (canonical JSON of an object without nested
+    braces, as ``LocalResult`` gives it), decided without scanning that identity in ``data`` again: ``stored``
+    follows the record's last ``,"stored":``, and what comes after it is the rest of ``_RECORD_TAIL``. The same
+    answer: ``_RECORD_TAIL``'s group 1 is ``{``, no brace, then the first ``}``, which is ``stored``'s last byte."""
+    end = len(data)
+    if data[end - _CHECK_SIZE : end - _CHECK_SIZE + len(RECORD_CHECK)] == RECORD_CHECK:
+        end -= _CHECK_SIZE
+    start = data.rfind(_TAIL_START, 0, end) + len(_TAIL_START) - 1
+    after = start + len(stored)
+    return (
+        start >= len(_TAIL_START) - 1
+        and data.startswith(stored, start)
+        and _AFTER_STORED.fullmatch(data, after, end) is not None
+    )
 
 
 def _written_by(tail: re.Match[bytes], signed_ns: int) -> bool:

@@ -18,7 +18,9 @@ from compat.errors import LocationError, ResultError, ResultNotFound, Serializat
 from compat.results import _beneath
 from compat.results._atomic import RESULT_BITS, atomic_write, write_anew
 from compat.results._beneath import At, Link, inside, links_leaving
-from compat.results.base import KEPT_MARK, Location, Result, _package_version, _streams, _unreadable, excess_kept
+from compat.results.base import (
+    KEPT_MARK, Location, Result, _names_stored, _package_version, _streams, _unreadable, excess_kept,
+)
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
 )
@@ -28,7 +30,7 @@ from compat.results.records import (
 )
 from compat.results.trailer import TRAILER_STORED, TRAILER_STORED_JSON, record_of_file, trailer
 from compat.results.serializers import (
-    _PLAIN, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
+    _PLAIN, _SIGNING, _SMALL_PLAIN, SIGNED_MAGIC, PickleSerializer, Serializer, _undeserializable, signing_module,
 )
 
 __all__ = ["LocalResult", "default_results_dir"]
@@ -538,7 +540,8 @@ class LocalResult(Result):
         if small:
             fill = pickle.dumps(value, protocol)  # one write, no file object
             if keys is not None:  # signed for where it goes, as PickleSerializer.dump signs a small plain value
-                fill = signing_module().sign(keys, self._relative(path, where), fill)
+                signed_for = path[path.rindex(os.sep) + 1 :] if where == _IN_DIR else self._relative(path, where)
+                fill = (_SIGNING[0] if _SIGNING else signing_module()).sign(keys, signed_for, fill)
         else:
             fill = lambda stream: dump(value, stream)
         if provenance is None:
@@ -852,7 +855,9 @@ class LocalResult(Result):
     def _unpickled(self: L, path: str, where: int, data: bytes, serializer: PickleSerializer, fd: int) -> L:
         """A copy holding the value in ``data``, the bytes of the small file at ``path`` read through ``fd`` (still
         open), checked as ``read`` checks them through a bound serializer (the location a signature names, and the
-        target's record)."""
+        target's record). A value signed as this version signs (``SIGNED_MAGIC``) is verified here, and checked
+        against its record at once (``_refuse_replayed``, before a byte is unpickled): what ``_unpickled_at`` and
+        ``PickleSerializer.unpickle`` do, without their two calls and the ``on_header`` closure."""
         signed_for, on_header = None, None
         if data[:1] == _SIGNED_START:  # no pickle starts with it: signed (or not a pickle)
             if where == _IN_DIR:
@@ -861,29 +866,46 @@ class LocalResult(Result):
             else:
                 signed_for = self._relative(path, where)
                 checked = self.keeps_records
-            if checked:
-                on_header = self._replay_check_read(path, where, fd)
+            if data[:8] == SIGNED_MAGIC and (self._reads_own_records or not checked):
+                keys = serializer._keyring
+                if keys is None:  # the environment's; ConfigurationError if none is set, as unpickle says
+                    keys = serializer._signing_keys_for_signed()
+                try:
+                    header, payload = (_SIGNING[0] if _SIGNING else signing_module()).verify(keys, data, signed_for)
+                    if checked:
+                        self._refuse_replayed(path, where, fd, header, data)
+                except SerializationError as exc:
+                    raise _unreadable(path, exc) from exc.__cause__
+                try:
+                    value = pickle.loads(payload)
+                except Exception as exc:
+                    raise _unreadable(path, _undeserializable(serializer, exc, len(data))) from exc
+                new = self.copy()
+                new.__dict__["_location"] = path  # the location setter's work, without its call
+                new.value = value
+                new._signed = header
+                return new
+            if checked:  # a subclass that reads records its own way (_RECORD_METHODS)
+                on_header = self._replay_check(path)
         return self._unpickled_at(path, data, serializer, signed_for, on_header)
 
-    def _replay_check_read(self, path: str, where: int, fd: int) -> Callable[[Any], None]:
-        """``_replay_check`` of the signed file at ``path`` read through ``fd`` (``_refuse_replayed``); made here, not
-        in ``_unpickled``, whose every call would otherwise make cells for what the check holds (0.9k instructions
-        on a signed read without a record)."""
-        if not self._reads_own_records:
-            return self._replay_check(path)
-        return lambda header: self._refuse_replayed(path, where, fd, header)
-
-    def _refuse_replayed(self, path: str, where: int, fd: int, header: Any) -> None:
-        """``refuse_replayed`` for the signed file at ``path``, its bytes verified as read through ``fd``: the
-        identity from ``fd`` (the very file read, not a look-up by path); the record file beside a file directly in
+    def _refuse_replayed(self, path: str, where: int, fd: int, header: Any, content: bytes) -> None:
+        """``refuse_replayed`` for the signed file at ``path``, its bytes (``content``) verified as read through
+        ``fd``: the identity from ``fd`` (the very file read, not a look-up by path), and on the rare path that
+        hashes the bytes, ``content`` hashed (not read again by path); the record file beside a file directly in
         ``dir`` read with one open (``record_bytes``' look-up, which a signing Result makes there), any other (below
-        ``dir``, a link, not a small regular file) by ``record_bytes``."""
+        ``dir``, a link, not a small regular file) by ``record_bytes``. The usual record, the one written with the
+        very file read (its ``stored`` identity: ``_names_stored``), is accepted here; any other is
+        ``refuse_replayed``'s to judge."""
         data = self._record_file_in_dir(path) if where == _IN_DIR else None
         if data is None:
             data = self.record_bytes(path)
             if data is None:
                 return
-        self.refuse_replayed(path, header, data, _identity_json(os.fstat(fd)).encode("ascii"))
+        info = os.fstat(fd)
+        stored = b'{"inode":%d,"mtime_ns":%d,"size":%d}' % (info.st_ino, info.st_mtime_ns, info.st_size)
+        if not _names_stored(data, stored):
+            self.refuse_replayed(path, header, data, stored, content)
 
     @staticmethod
     def _record_file_in_dir(path: str) -> bytes | None:
@@ -896,7 +918,7 @@ class LocalResult(Result):
         data = None
         if record >= 0:
             try:  # a record of a few hundred bytes in one read: a short read of a regular file is all of it
-                data = _read_at_start(record, _RECORD_READ)
+                data = _PREAD(record, _RECORD_READ, 0) if _PREAD is not None else _read_at_start(record, _RECORD_READ)
                 if len(data) == _RECORD_READ:  # larger, or not a regular file: its size first, as _load reads
                     size = os.lseek(record, 0, os.SEEK_END)
                     data = _read_at_start(record, size + 1) if 0 <= size <= _SMALL else None

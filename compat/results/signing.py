@@ -383,12 +383,21 @@ def check_tag(header: Header, mac: Mac, tag: bytes | bytearray | memoryview) -> 
 
 
 def sign(keys: Keyring, location: str, payload: bytes | bytearray | memoryview) -> bytes:
-    """Header, ``payload`` and tag as one signed value for ``location`` (for values already in memory)."""
+    """Header, ``payload`` and tag as one signed value for ``location`` (for values already in memory). The MAC is a
+    keyed state of the signing key's spare list (as ``verify`` takes one), reset and put back after use."""
     header = header_bytes(keys, location)
-    mac = keys.keyed(keys._signer[1]).copy()  # type: ignore[attr-defined]
+    raw_id = keys._signer[1]  # type: ignore[attr-defined]
+    spare = keys._spare[raw_id]  # type: ignore[attr-defined]
+    try:
+        mac = spare.pop()
+    except IndexError:
+        mac = keys._keyed[raw_id].copy()  # type: ignore[attr-defined]
     mac.update(header)
     mac.update(payload)
-    return b"".join((header, payload, mac.digest()))
+    tag = mac.digest()
+    mac.reset()
+    spare.append(mac)
+    return b"".join((header, payload, tag))
 
 
 def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | None) -> tuple[Header, memoryview]:

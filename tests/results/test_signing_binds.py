@@ -315,6 +315,20 @@ def test_a_signed_store_copied_with_its_records_still_reads(tmp_path: Path) -> N
     assert copied.read("total.pkl").value == "kept"
 
 
+def test_a_signed_store_copied_with_its_records_is_judged_from_the_bytes_read_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording_result(tmp_path / "before", "run-1").write("kept")
+    shutil.copytree(tmp_path / "before", tmp_path / "after")  # the record's hash decides: the bytes are hashed
+
+    def read_again(*args: Any) -> Any:
+        raise AssertionError("the signed bytes were read again by their location to be hashed")
+
+    monkeypatch.setattr(LocalResult, "read_stream", read_again)
+    copied = LocalResult(dir=tmp_path / "after", serializer=PickleSerializer(signing_key="k"))
+    assert copied.read("total.pkl").value == "kept"
+
+
 def test_an_untrusted_record_cannot_refuse_a_signed_value(tmp_path: Path) -> None:
     recording_result(tmp_path, "run-1").write("older")
     older = (tmp_path / "total.pkl").read_bytes()

@@ -165,6 +165,29 @@ def test_a_value_verifies_after_a_mismatch_with_the_same_key() -> None:
     assert bytes(verify(keys, good, "a.pkl")[1]) == b"payload"  # the hashing state used by the mismatch starts anew
 
 
+def test_threads_signing_and_verifying_with_one_keyring_at_once_each_make_their_own_tags() -> None:
+    keys = keyring("k")  # sign and verify take their hashing states from one spare list
+    wrong: list[str] = []
+
+    def work(n: int) -> None:
+        payload = bytes([n]) * (n * 997)
+        for _ in range(300):
+            value = sign(keys, f"{n}.pkl", payload)
+            try:
+                if bytes(verify(keys, value, f"{n}.pkl")[1]) != payload:
+                    wrong.append(f"value {n} read wrong")
+            except UntrustedData as exc:
+                wrong.append(f"value {n} refused: {exc}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert wrong == []
+
+
 def test_threads_verifying_with_one_keyring_at_once_each_get_their_own_verdict() -> None:
     keys = keyring("k")
     values = [sign(keys, f"{n}.pkl", bytes([n]) * (n * 997)) for n in range(1, 9)]
