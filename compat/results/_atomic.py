@@ -138,9 +138,11 @@ def atomic_write(
                 if stat.S_IMODE(os.fstat(fd).st_mode) != mode:
                     raise
         if type(fill) is bytes:
-            view = memoryview(fill)
-            while view:
-                view = view[os.write(fd, view) :]
+            written = os.write(fd, fill)  # all of it, unless cut short (a signal): then the rest where it stopped
+            if written < len(fill):
+                view = memoryview(fill)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
         else:
             with open(fd, "wb", io.DEFAULT_BUFFER_SIZE, None, None, None, False) as f:  # closefd=False; no isatty()
                 fill(f)  # type: ignore[operator]

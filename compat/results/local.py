@@ -531,18 +531,17 @@ class LocalResult(Result):
         path, where = _path(self._dir, template)
         new = self.copy()
         new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
-        if plain:  # what PickleSerializer.dump does for them, unsigned, without its calls
-            protocol = serializer.protocol
-            dump: Callable[[Any, BinaryIO], object] = lambda value, stream: pickle.dump(value, stream, protocol)
-        else:
-            dump = serializer.dump
         fill: Callable[[BinaryIO], object] | bytes
-        if small:
-            fill = pickle.dumps(value, protocol)  # one write, no file object
+        if small:  # plain: what PickleSerializer.dump does for them, without its calls
+            fill = pickle.dumps(value, serializer.protocol)  # one write, no file object
             if keys is not None:  # signed for where it goes, as PickleSerializer.dump signs a small plain value
                 signed_for = path[path.rindex(os.sep) + 1 :] if where == _IN_DIR else self._relative(path, where)
                 fill = (_SIGNING[0] if _SIGNING else signing_module()).sign(keys, signed_for, fill)
+        elif plain:  # unsigned, as PickleSerializer.dump pickles them, without its calls
+            protocol = serializer.protocol
+            fill = lambda stream: pickle.dump(value, stream, protocol)
         else:
+            dump = serializer.dump
             fill = lambda stream: dump(value, stream)
         if provenance is None:
             self._replace(path, where, template, fill, self.durable)
@@ -722,9 +721,10 @@ class LocalResult(Result):
                 except (FileNotFoundError, NotADirectoryError):
                     atomic_write(path, fill, None, durable, None, None if seal is None else lambda fd: seal(fd, True))
                     return
-                if not stat.S_ISLNK(info.st_mode):
-                    atomic_write(path, fill, _kept_mode(info, path), durable, None,
-                                 None if seal is None else lambda fd: seal(fd, False))
+                mode = info.st_mode
+                if not stat.S_ISLNK(mode):  # a regular file's bits kept here, without _kept_mode's call
+                    atomic_write(path, fill, mode & RESULT_BITS if stat.S_ISREG(mode) else _kept_mode(info, path),
+                                 durable, None, None if seal is None else lambda fd: seal(fd, False))
                     return
             self._at(path, where, location, write, create=True)
         except ResultError:

@@ -13,6 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -207,6 +208,21 @@ def test_a_small_plain_value_is_written_in_one_call_without_a_file_object(
     result.write(b"x" * 1000)
     assert len(writes) == 1
     assert LocalResult(dir=tmp_path).read("v.pkl").value == b"x" * 1000
+
+
+def test_a_small_value_whose_write_is_cut_short_is_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+
+    def short(fd: int, data: Any) -> int:  # as a write interrupted by a signal: some of it
+        return real_write(fd, bytes(data[:100]))
+
+    monkeypatch.setattr(atomic.os, "write", short)
+    value = os.urandom(1000)
+    LocalResult(dir=tmp_path, location="v.pkl").write(value)
+    monkeypatch.undo()
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == value
 
 
 def test_a_small_plain_value_with_a_record_is_written_in_one_call_and_its_record_names_its_bytes(
