@@ -798,7 +798,7 @@ class LocalResult(Result):
                 mode = os.fstat(fd).st_mode
                 if not stat.S_ISREG(mode):
                     raise _not_a_file(path, mode)
-                framed = unsigned and _READV is not None and _PREAD(fd, 2, 0) in _FRAMED
+                framed = unsigned and _READV is not None and _PREAD(fd, 2, 0) in _FRAMED  # type: ignore[misc]
                 os.lseek(fd, 0, os.SEEK_SET)
                 if framed:  # no file object: _FileAt
                     try:
