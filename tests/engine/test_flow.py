@@ -54,6 +54,18 @@ def test_a_calls_downstream_tasks_are_kept_with_it_once_per_edge() -> None:
         flow.downstream(inc.copy())
 
 
+def test_a_task_with_one_downstream_edge_keeps_it_in_a_tuple_of_one() -> None:
+    """One object per task of a chain (a list is two: itself and its array), read once by a run."""
+    with Flow("f") as flow:
+        a = inc(1)
+        b = inc(a)
+        c = inc(b)
+    assert type(flow.calls[a].downstream) is tuple and flow.calls[a].downstream == (b,)
+    assert flow.downstream(b) == (c,)
+    flow.add_edge(b, a.copy())
+    assert flow.downstream(b)[0] is c and len(flow.downstream(b)) == 2
+
+
 def test_flow_state_maps_every_task_to_its_state() -> None:
     with Flow("f") as flow:
         a = inc(1)
