@@ -528,7 +528,8 @@ class LocalResult(Result):
         small = plain and (type(value) not in _SIZED or len(value) <= _SMALL_PLAIN)
         if keys is not None and (provenance is not None or not small):
             return super().write(value, **context)  # signed as a stream, or with a record: Result.write's path
-        path, where = _path(self._dir, template)
+        known = _PATHS.get((self._dir, template))  # _path's memo, without its call
+        path, where = known if known is not None else _path(self._dir, template)
         new = self.copy()
         new.__dict__.pop("_signed", None)  # what a read said of the value this Result held, not of the one written
         fill: Callable[[BinaryIO], object] | bytes
