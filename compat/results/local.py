@@ -194,6 +194,9 @@ def _read_at_start(fd: int, size: int) -> bytes:
 
 
 _READV = getattr(os, "readv", None)  # POSIX; Windows has none
+_ONE_READ = 0x7FFFF000
+"""The most one ``read``/``readv`` gives on Linux, whatever was asked: a file up to this size is read by
+``_FileAt`` (no single read can ask more), a larger one through a buffered file, which reads again until it has all."""
 _FRAMED = frozenset(b"\x80" + bytes((protocol,)) for protocol in range(4, pickle.HIGHEST_PROTOCOL + 1))
 """How a pickle of protocol 4 or later starts: it comes in frames (up to 64 KiB each, read with one call), and a
 value larger than a frame (bytes, str) is read straight into its own object."""
@@ -202,9 +205,10 @@ value larger than a frame (bytes, str) is read straight into its own object."""
 class _FileAt:
     """What ``pickle.load`` needs of a file (``read``, ``readinto``, ``readline``) over a descriptor at its start,
     without a file object (its ``fstat``, its ``lseek``, its buffer that the first bytes are copied through):
-    ``read`` is ``os.read`` itself (no Python call per read). For a framed pickle (``_FRAMED``) only, which
-    ``pickle.load`` reads a frame (or a large value, into its own object) at a time; an older protocol's is read an
-    opcode at a time, which a buffered file serves from memory."""
+    ``read`` is ``os.read`` itself (no Python call per read), which never reads again after a short read: for a
+    file no larger than one read gives (``_ONE_READ``), where only its end is short. For a framed pickle
+    (``_FRAMED``) only, which ``pickle.load`` reads a frame (or a large value, into its own object) at a time; an
+    older protocol's is read an opcode at a time, which a buffered file serves from memory."""
 
     __slots__ = ("fd", "read")
 
@@ -799,7 +803,10 @@ class LocalResult(Result):
                 mode = os.fstat(fd).st_mode
                 if not stat.S_ISREG(mode):
                     raise _not_a_file(path, mode)
-                framed = unsigned and _READV is not None and _PREAD(fd, 2, 0) in _FRAMED  # type: ignore[misc]
+                framed = (
+                    unsigned and _READV is not None and size <= _ONE_READ
+                    and _PREAD(fd, 2, 0) in _FRAMED  # type: ignore[misc]
+                )
                 os.lseek(fd, 0, os.SEEK_SET)
                 if framed:  # no file object: _FileAt
                     try:

@@ -206,6 +206,23 @@ def test_a_large_pickle_of_protocol_4_or_later_is_read_without_a_file_object(
     assert LocalResult(dir=tmp_path).read("v.pkl").value == value
 
 
+def test_a_pickle_larger_than_one_read_gives_is_read_through_a_buffered_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = os.urandom(SIZES["large"])
+    LocalResult(dir=tmp_path, location="v.pkl").write(value)
+    monkeypatch.setattr(local, "_ONE_READ", SIZES["large"] // 2, raising=False)  # as 2 GiB is on Linux
+    made: list[Any] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return open(*args, **kwargs)
+
+    monkeypatch.setattr(local, "open", counted, raising=False)
+    assert LocalResult(dir=tmp_path).read("v.pkl").value == value
+    assert len(made) == 1  # a buffered file reads again until it has what pickle asked for
+
+
 def test_a_large_pickle_of_an_older_protocol_is_read(tmp_path: Path) -> None:
     value = list(range(SIZES["large"] // 4))  # protocol 2 has no frames: an opcode at a time
     (tmp_path / "v.pkl").write_bytes(pickle.dumps(value, protocol=2))
