@@ -256,6 +256,13 @@ def _in_trailer(form: RecordForm, digest: str, size: int, written_at: str) -> Ta
     return form.record(digest, size, dict(TRAILER_STORED), written_at)
 
 
+def _trailer_record_of(digest: str, size: int, path: str, provenance: Provenance, written_at: str, version: str
+                       ) -> TargetRecord:
+    """The record ``written_json`` wrote after a pickle (``LocalResult._trailer_json``, when asked for)."""
+    return TargetRecord.of_write(digest, size, path, provenance, written_at, "PickleSerializer", version,
+                                 dict(TRAILER_STORED))
+
+
 def _identity_json(info: os.stat_result) -> str:
     """``file_identity(info)`` as canonical JSON (keys sorted, compact), as ``RecordForm.json`` takes it."""
     return f'{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}}'
@@ -515,7 +522,8 @@ class LocalResult(Result):
         ``dir``, now)."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
-        if template is None and not context and type(serializer) is PickleSerializer and self._opens_own_files:
+        fresh = template is None  # a new location: nothing was written there, so no record form to look up
+        if fresh and not context and type(serializer) is PickleSerializer and self._opens_own_files:
             template = self.new_location()  # where write_stream would put it (a task without a target's checkpoint)
         if (
             context
@@ -551,7 +559,10 @@ class LocalResult(Result):
         if provenance is None:
             self._replace(path, where, template, fill, self.durable)
         else:
-            new.written_record = self._write_with_record(path, where, template, fill, provenance, later=True)
+            # _write_with_record's choice for a PickleSerializer, and written_record's setter, without their calls
+            new.__dict__["_written_record"] = self._write_with_trailer(
+                path, where, template, fill, provenance, True, fresh
+            )
         new.__dict__["_location"] = path  # the location setter's work, without its call
         new.value = value
         return new
@@ -565,70 +576,79 @@ class LocalResult(Result):
         it, made when first read (``write`` keeps it as ``written_record``)."""
         if not self._opens_own_files or _keyring(self.serializer) is not None:
             return super().write_recorded(location, dump, provenance)
+        fresh = location is None
         if location is None:
             location = self.new_location()
         path, where = self._place(location)
-        record = self._write_with_record(path, where, location, dump, provenance, later=True)
+        record = self._write_with_record(path, where, location, dump, provenance, True, fresh)
         return path, record  # type: ignore[return-value]
 
     def _write_with_record(
         self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
-        provenance: Provenance, later: bool = False,
+        provenance: Provenance, later: bool = False, fresh: bool = False,
     ) -> TargetRecord | tuple[Any, ...]:
         """Write what ``dump`` writes at ``path`` with its record. A pickle of the default ``PickleSerializer``
         carries its record after it, in the same atomic write (``_write_with_trailer``); any other serializer's bytes
         have it as the file's extended attribute or in the record file (``_write_with_seal``).
         ``dump`` may be the bytes themselves (a small value pickled in memory): hashed whole, written in one call.
-        ``later``: the record may be returned as what makes it when first read (``Result.written_record``)."""
+        ``later``: the record may be returned as what makes it when first read (``Result.written_record``).
+        ``fresh``: ``path`` is a new location (``new_location``), so ``provenance`` never wrote there."""
         if type(self.serializer) is PickleSerializer:
-            return self._write_with_trailer(path, where, location, dump, provenance, later)
+            return self._write_with_trailer(path, where, location, dump, provenance, later, fresh)
         return self._write_with_seal(path, where, location, dump, provenance, later)
 
     def _write_with_trailer(
         self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,
-        provenance: Provenance, later: bool,
+        provenance: Provenance, later: bool, fresh: bool = False,
     ) -> TargetRecord | tuple[Any, ...]:
         """``_write_with_record`` of a pickle: the record (of the pickle's bytes, hashed as they are written) follows
         them in the file (``compat.results.trailer``), written with them and renamed into place with them: no
-        identity to look up, no attribute, no second file. A provenance writing here for the first time has its
-        record's JSON made whole (``written_json``); from its second write on, filled into its form (``RecordForm``)."""
-        made: list[Any] = []
-
-        def recorded(digest: str, size: int) -> bytes:
-            form = self._record_form(path, provenance)
-            written_at = utc_now()
-            if form is not None:
-                made[:] = [(_in_trailer, form, digest, size, written_at)]
-                return trailer(form.json(digest, size, TRAILER_STORED_JSON, written_at), size)
-            if type(self).new_record is Result.new_record:
-                serializer, version = type(self.serializer).__name__, _package_version()
-                try:
-                    data = written_json(provenance, path, serializer, version, digest, size, TRAILER_STORED_JSON,
-                                        written_at)
-                except TypeError:
-                    pass
-                else:
-                    made[:] = [(TargetRecord.of_write, digest, size, path, provenance, written_at, serializer, version,
-                                dict(TRAILER_STORED))]
-                    return trailer(data, size)
-            record = self.new_record(path, provenance, digest, size, dict(TRAILER_STORED))
-            made[:] = [record]
-            return trailer(record.to_json(), size)
-
-        fill: Callable[[BinaryIO], object] | bytes
+        identity to look up, no attribute, no second file. Bytes pickled in memory are hashed whole and written with
+        their record in one call."""
+        record: Any
         if type(dump) is bytes:
-            fill = dump + recorded(bytes_hash(dump), len(dump))
+            size = len(dump)
+            json, record = self._trailer_json(path, provenance, bytes_hash(dump), size, fresh)
+            self._replace(path, where, location, dump + trailer(json, size), self.durable)
         else:
+            made: list[Any] = []
+
             def fill(stream: BinaryIO) -> None:
                 hashing = HashingWriter(stream)
                 dump(hashing)  # type: ignore[operator]
-                stream.write(recorded(hashing.digest(), hashing.size))
+                json, made_by = self._trailer_json(path, provenance, hashing.digest(), hashing.size, fresh)
+                made[:] = [made_by]
+                stream.write(trailer(json, hashing.size))
 
-        self._replace(path, where, location, fill, self.durable)
-        record = made[0]
+            self._replace(path, where, location, fill, self.durable)
+            record = made[0]
         if type(record) is tuple and not later:
             return record[0](*record[1:])  # type: ignore[no-any-return]
         return record  # type: ignore[no-any-return]
+
+    def _trailer_json(
+        self, path: str, provenance: Provenance, digest: str, size: int, fresh: bool
+    ) -> tuple[bytes, TargetRecord | tuple[Any, ...]]:
+        """The JSON of the record a pickle of ``size`` bytes hashed ``digest`` carries at ``path``, and the record
+        (or what makes it, when first read). A provenance writing here for the first time (always, at a ``fresh``
+        location) has its JSON made whole (``written_json``); from its second write on, filled into its form
+        (``RecordForm``). A subclass that builds its records its own way (``new_record``) has them built whole."""
+        written_at = utc_now()
+        if type(self).new_record is Result.new_record:
+            form = None if fresh else self._record_form(path, provenance)
+            if form is not None:
+                return (form.json(digest, size, TRAILER_STORED_JSON, written_at),
+                        (_in_trailer, form, digest, size, written_at))
+            version = _package_version()
+            try:
+                data = written_json(provenance, path, "PickleSerializer", version, digest, size, TRAILER_STORED_JSON,
+                                    written_at)
+            except TypeError:  # a field of a type the one formatting does not cover: built whole below
+                pass
+            else:
+                return data, (_trailer_record_of, digest, size, path, provenance, written_at, version)
+        record = self.new_record(path, provenance, digest, size, dict(TRAILER_STORED))
+        return record.to_json(), record
 
     def _write_with_seal(
         self, path: str, where: int, location: str, dump: Callable[[BinaryIO], object] | bytes,

@@ -423,22 +423,16 @@ def written_json(
     """The canonical JSON of the unsigned record a write stores (what ``TargetRecord.of_write(...).to_json()``
     gives), in one formatting: for a provenance that writes once (each task of a flow), which a ``RecordForm`` would
     cost more than it saves. ``bytes_hash`` and ``written_at`` as a write makes them (``"<algorithm>:<hex>"``,
-    ``utc_now``: nothing in them to escape); ``stored``: the identity, as canonical JSON already. What one run's
-    records say alike (flow, run id, serializer, package version) is encoded once per run (``_RUN_PARTS``).
+    ``utc_now``: nothing in them to escape); ``stored``: the identity, as canonical JSON already. What the records
+    of one run's calls of one task say alike (code, flow, run id, serializer, package version) is encoded once
+    (``_RUN_PARTS``): the code's fingerprint is the longest text a record escapes but the location and the inputs.
     ``TypeError`` for a field of a type this does not cover."""
     text = _text
-    code, run_id, task, inputs = provenance.code, provenance.run_id, provenance.task, provenance.inputs
-    key = (provenance.flow, run_id, serializer, package_version)
+    task, inputs = provenance.task, provenance.inputs
+    key = (provenance.code, provenance.flow, provenance.run_id, serializer, package_version)
     parts = _RUN_PARTS.get(key)
     if parts is None:
-        flow = provenance.flow
-        if len(_RUN_PARTS) >= _FORMS_KEPT:
-            _RUN_PARTS.clear()
-        parts = _RUN_PARTS[key] = (
-            f',"flow":{"null" if flow is None else text(flow)},"inputs":',
-            f',"package_version":{text(package_version)},"run_id":{"null" if run_id is None else text(run_id)},'
-            f'"schema":{RECORD_SCHEMA},"serializer":{text(serializer)},"signature":null,"size":',
-        )
+        parts = _run_parts(key)
     if type(inputs) is dict and len(inputs) == 1:  # a task of one input: no sort, no join
         ((name, value),) = inputs.items()
         if type(value) is not str:
@@ -447,14 +441,30 @@ def written_json(
     else:
         encoded = _object(inputs)
     return (
-        f'{{"bytes_hash":"{bytes_hash}","code":{"null" if code is None else text(code)}{parts[0]}{encoded},'
-        f'"invalidated":null,"key_id":null,"location":{text(location)}{parts[1]}{size},"stored":{stored},'
+        f'{{"bytes_hash":"{bytes_hash}"{parts[0]}{encoded},"invalidated":null,"key_id":null,'
+        f'"location":{text(location)}{parts[1]}{size},"stored":{stored},'
         f'"task":{"null" if task is None else text(task)},"written_at":"{written_at}"}}'
     ).encode("ascii")
 
 
+def _run_parts(key: tuple[Any, ...]) -> tuple[str, str]:
+    """``written_json``'s parts for ``key`` (code, flow, run id, serializer, package version), made and kept."""
+    code, flow, run_id, serializer, package_version = key
+    text = _text
+    if len(_RUN_PARTS) >= _FORMS_KEPT:
+        _RUN_PARTS.clear()
+    parts = _RUN_PARTS[key] = (
+        f',"code":{"null" if code is None else text(code)},"flow":{"null" if flow is None else text(flow)},'
+        '"inputs":',
+        f',"package_version":{text(package_version)},"run_id":{"null" if run_id is None else text(run_id)},'
+        f'"schema":{RECORD_SCHEMA},"serializer":{text(serializer)},"signature":null,"size":',
+    )
+    return parts
+
+
 _RUN_PARTS: dict[tuple[Any, ...], tuple[str, str]] = {}
-"""``written_json``'s parts of the records of one run (flow, run id, serializer, package version), as JSON."""
+"""``written_json``'s parts of the records of one run's calls of one task (code, flow, run id, serializer, package
+version), as JSON."""
 
 
 class RecordForm:
@@ -571,16 +581,18 @@ def trusted(record: TargetRecord, serializer: Any) -> bool:
 
 def utc_now() -> str:
     """The time now, ISO 8601 in UTC, as records say it (``2026-12-06T02:40:00.123456Z``); the date and time to the
-    second are formatted once per second."""
+    second are formatted once per second, the microseconds as two of ``_DIGITS`` (a format spec costs more)."""
     global _SECOND
     seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
     known = _SECOND  # a tuple, replaced whole: a thread reads one second's text or the next's, never a mix
     if known[0] != seconds:
         known = _SECOND = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{known[1]}.{micros:06d}Z"
+    milli, micro = divmod(micros, 1000)
+    return f"{known[1]}.{_DIGITS[milli]}{_DIGITS[micro]}Z"
 
 
 _SECOND: tuple[int, str] = (-1, "")
+_DIGITS = [f"{number:03d}" for number in range(1000)]
 
 
 def record_time_ns(written_at: str) -> int | None:

@@ -43,6 +43,25 @@ def test_a_pickle_written_with_its_record_carries_it_after_the_pickle(tmp_path: 
     assert LocalResult(dir=tmp_path).record("out.pkl") == written.written_record
 
 
+@pytest.mark.parametrize("value", [b"x" * 1000, {"a": [1, 2]}, os.urandom(300 * 1024)], ids=["small", "object", "large"])
+def test_a_write_at_a_new_location_carries_its_record_and_remembers_no_form_for_it(
+    tmp_path: Path, value: object
+) -> None:
+    """A Result without a location writes each value at a new one (a task without a target's checkpoint): its
+    record is the one read back, and its provenance is not remembered there (it can never write there again)."""
+    from compat.results import records
+
+    writer = LocalResult(dir=tmp_path)
+    writer.provenance = MADE_BY
+    forms = dict(records._FORMS)
+    written = writer.write(value)
+    assert isinstance(written.location, str) and os.path.dirname(written.location) == str(tmp_path)
+    assert records._FORMS == forms
+    assert written.written_record is not None and written.written_record.location == written.location
+    assert trailer_json(written.location) == written.written_record.to_json()
+    assert LocalResult(dir=tmp_path).record(written.location) == written.written_record
+
+
 def test_the_value_still_loads_with_plain_pickle_and_cloudpickle(tmp_path: Path) -> None:
     recorded(tmp_path, {"a": [1, 2]})
     data = (tmp_path / "out.pkl").read_bytes()

@@ -417,6 +417,8 @@ def test_a_records_json_is_sorted_compact_ascii(tmp_path: Path) -> None:
         (1_765_000_000_999_999_000, "2025-12-06T05:46:40.999999Z"),
         (1_765_000_001_000_000_000, "2025-12-06T05:46:41.000000Z"),
         (1_765_000_000_000_001_999, "2025-12-06T05:46:40.000001Z"),
+        (1_765_000_000_012_045_000, "2025-12-06T05:46:40.012045Z"),
+        (1_765_000_000_450_900_000, "2025-12-06T05:46:40.450900Z"),
     ],
 )
 def test_utc_now_says_the_microsecond_it_is_called_in(
@@ -646,11 +648,12 @@ def test_the_record_of_a_write_is_given_by_the_result_written_its_copies_and_its
 )
 def test_a_records_json_made_in_one_formatting_is_the_record_built_whole(provenance: Provenance) -> None:
     """A provenance's first write makes its record's JSON at once (``written_json``: what one run's records say
-    alike encoded once per run): the bytes ``TargetRecord.to_json`` and the canonical encoder give."""
+    alike encoded once per run and task code): the bytes ``TargetRecord.to_json`` and the canonical encoder give."""
     from compat.results.records import written_json
 
-    for run_id in (provenance.run_id, "another-run"):  # the run's parts made, then those of another run
-        made_by = Provenance(provenance.flow, provenance.task, run_id, provenance.code, dict(provenance.inputs))
+    for run_id, code in [(provenance.run_id, provenance.code), ("another-run", provenance.code),
+                         ("another-run", "sha256:another-task"), ("another-run", None)]:  # parts made, then others
+        made_by = Provenance(provenance.flow, provenance.task, run_id, code, dict(provenance.inputs))
         whole = TargetRecord.of_write("blake3:00", 3, "/d/\u00e9\".pkl", made_by, "2026-12-06T00:00:00.000000Z",
                                       "PickleSerializer", _package_version(), {"trailer": True})
         made = written_json(made_by, "/d/\u00e9\".pkl", "PickleSerializer", _package_version(), "blake3:00", 3,
