@@ -313,7 +313,10 @@ class TaskRun:
     def fingerprinted(self) -> tuple[str | None, dict[str, str]]:
         """The fingerprints of the task's code and of each input (from the upstream record where there is one)."""
         if self.fingerprints is None:
-            inputs = {key: self.known.get(key) or input_fingerprint(value) for key, value in self.inputs.items()}
+            known = self.known
+            inputs: dict[str, str] = {}
+            for key, value in self.inputs.items():  # a loop, not a comprehension: no function call of its own
+                inputs[key] = known.get(key) or input_fingerprint(value)
             code = self.code_fingerprint if self.code_fingerprint is not None else code_of(self.task)
             self.fingerprints = code, inputs
         return self.fingerprints

@@ -35,13 +35,14 @@ Write = Callable[[bytes], object]
 T = TypeVar("T")
 
 _PREFIX = "sha256:"
+_sha256 = hashlib.sha256
 
 
 def value_fingerprint(value: object) -> str:
     """``"sha256:<hex>"`` of ``value``'s content; raises ``Unfingerprintable`` naming a type it cannot hash."""
     encoded = _SCALARS.get(type(value))
     if encoded is not None:  # a parameter's usual int or str: its encoding hashed in one call, no dispatch
-        return _PREFIX + hashlib.sha256(encoded(value)).hexdigest()
+        return _PREFIX + _sha256(encoded(value)).hexdigest()
     digest = hashlib.sha256()
     feed(value, digest.update, set())
     return _PREFIX + digest.hexdigest()
@@ -119,7 +120,14 @@ def _bool(value: bool, write: Write, active: set[int]) -> None:
 
 
 def _int_encoding(value: int) -> bytes:
-    return sized(b"i", value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+    """``sized(b"i", <two's complement, big-endian, one byte more than the bits need>)``, its head (the tag and
+    the length) taken from ``_INT_HEADS`` for an int of up to 127 bits (a parameter's usual one: one call fewer)."""
+    length = value.bit_length() // 8 + 1
+    head = _INT_HEADS[length] if length < 17 else b"i" + length.to_bytes(8, "big")
+    return head + value.to_bytes(length, "big", signed=True)
+
+
+_INT_HEADS = [b"i" + length.to_bytes(8, "big") for length in range(17)]
 
 
 @encoder.register(int)
