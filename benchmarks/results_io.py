@@ -34,7 +34,8 @@ Targets: read of 100 MiB <= 1.15x ``pickle.load(f)``, adding <= 1.1x the payload
 shared machine disturb it less. The 1,000-task flow row too: its 1,000 fsyncs swing the wall time 2-3x.
 
 Run: .venv/bin/python benchmarks/results_io.py [--quick] [--records] [--signed] [--cpu] [--repeats N] [--rounds N] (1 KB and 1 MB: 12 rounds of 50
-runs per side, each side first in every other round; 100 MiB: 3 of 3; signed 256 MB: 5 rounds of 1)
+runs per side, each side first in every other round; 100 MiB: 3 of 3; signed 256 MB: 5 rounds of 1; the records'
+1,000-task flow: 20 rounds of one flow per side)
 """
 
 from __future__ import annotations
@@ -183,7 +184,9 @@ def record_rows(directory: str, quick: bool, repeats_given: int, rounds_given: i
             base, ours = side_by_side(plain_then_hash, lambda: recorded.write(value), repeats, rounds)
             row(f"{label} write+1 hash pass", base, ours)
         del value
-    flows = rounds_given or 6
+    # 20 rounds of one 1,000-task flow per side (each side first in every other round): a round's 1,000 fsyncs swing
+    # its wall time 2-3x on a shared disk, so 6 rounds left the fastest and the median to one or two lucky rounds
+    flows = rounds_given or 20
     off: list[float] = []
     on: list[float] = []
     for i in range(flows):  # interleaved, each side first in every other round
