@@ -128,12 +128,7 @@ def atomic_write(
     if mode == KEEP_MODE:
         mode = existing_mode(path, dir_fd)
         mode = None if mode is None else mode & RESULT_BITS
-    permissions = 0o666 if mode is None else mode
-    tmp = f"{head}{_writer[0]}{time.time_ns():x}-{next(_count):x}.tmp"  # _create's first try, without its call
-    try:
-        fd = os.open(tmp, _FLAGS, permissions, dir_fd=dir_fd)
-    except (FileNotFoundError, FileExistsError):  # a new directory, or a name someone else took: _create says
-        tmp, fd = _create(head, directory, dir_fd, permissions)
+    tmp, fd = _create(head, directory, dir_fd, 0o666 if mode is None else mode)
     held = True  # fd is open (closed once written, or kept open for seal)
     try:
         if mode is not None and _FCHMOD is not None:  # the umask may have taken some of the bits to keep:
@@ -214,7 +209,7 @@ def _create(head: str, directory: str, dir_fd: int | None, mode: int = 0o666) ->
     ``dir_fd``): its name and a descriptor open for writing. ``mode`` less the umask are its permission bits
     (0o666: as a plain ``open()`` would make them)."""
     for _ in range(100):
-        tmp = f"{head}{_writer[0]}{time.time_ns():x}-{next(_count):x}.tmp"  # as atomic_write's first try names it
+        tmp = f"{head}{_writer[0]}{time.time_ns():x}-{next(_count):x}.tmp"
         try:
             return tmp, os.open(tmp, _FLAGS, mode, dir_fd=dir_fd)
         except FileNotFoundError:  # first write into a new directory
