@@ -749,29 +749,6 @@ def _record_tail(data: bytes) -> re.Match[bytes] | None:
     return None if start < 0 else _RECORD_TAIL.fullmatch(data, start, end)
 
 
-_AFTER_STORED = re.compile(
-    rb',"task":(?:null|"[^"\\]*"),"written_at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"\}'
-)
-"""What follows ``stored`` at the end of a record as this version writes it (``_RECORD_TAIL`` after its group 1)."""
-
-
-def _names_stored(data: bytes, stored: bytes) -> bool:
-    """Whether ``_record_tail(data)`` names the identity ``stored`` (canonical JSON of an object without nested
-    braces, as ``LocalResult`` gives it), decided without scanning that identity in ``data`` again: ``stored``
-    follows the record's last ``,"stored":``, and what comes after it is the rest of ``_RECORD_TAIL``. The same
-    answer: ``_RECORD_TAIL``'s group 1 is ``{``, no brace, then the first ``}``, which is ``stored``'s last byte."""
-    end = len(data)
-    if data[end - _CHECK_SIZE : end - _CHECK_SIZE + len(RECORD_CHECK)] == RECORD_CHECK:
-        end -= _CHECK_SIZE
-    start = data.rfind(_TAIL_START, 0, end) + len(_TAIL_START) - 1
-    after = start + len(stored)
-    return (
-        start >= len(_TAIL_START) - 1
-        and data.startswith(stored, start)
-        and _AFTER_STORED.fullmatch(data, after, end) is not None
-    )
-
-
 def _written_by(tail: re.Match[bytes], signed_ns: int) -> bool:
     """Whether the record whose end is ``tail`` was written at or before ``signed_ns`` (to the microsecond, as
     ``refuse_replayed`` compares them): the bytes signed then are not older than what it describes."""

@@ -19,7 +19,7 @@ from compat.results import _beneath
 from compat.results._atomic import RESULT_BITS, atomic_write, write_anew
 from compat.results._beneath import At, Link, inside, links_leaving
 from compat.results.base import (
-    KEPT_MARK, Location, Result, _names_stored, _package_version, _streams, _unreadable, excess_kept,
+    KEPT_MARK, Location, Result, _package_version, _record_tail, _streams, _unreadable, excess_kept,
 )
 from compat.results.leases import (
     LEASE_SUFFIX, FileLease, Holder, file_lease_holder, remove_file_lease, take_file_lease,
@@ -923,16 +923,16 @@ class LocalResult(Result):
         hashes the bytes, ``content`` hashed (not read again by path); the record file beside a file directly in
         ``dir`` read with one open (``record_bytes``' look-up, which a signing Result makes there), any other (below
         ``dir``, a link, not a small regular file) by ``record_bytes``. The usual record, the one written with the
-        very file read (its ``stored`` identity: ``_names_stored``), is accepted here; any other is
+        very file read (its ``stored`` identity: ``_record_tail``), is accepted here; any other is
         ``refuse_replayed``'s to judge."""
         data = self._record_file_in_dir(path) if where == _IN_DIR else None
         if data is None:
             data = self.record_bytes(path)
             if data is None:
                 return
-        info = os.fstat(fd)
-        stored = b'{"inode":%d,"mtime_ns":%d,"size":%d}' % (info.st_ino, info.st_mtime_ns, info.st_size)
-        if not _names_stored(data, stored):
+        stored = _identity_json(os.fstat(fd)).encode("ascii")
+        tail = _record_tail(data)
+        if tail is None or tail[1] != stored:
             self.refuse_replayed(path, header, data, stored, content)
 
     @staticmethod
