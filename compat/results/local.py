@@ -515,11 +515,11 @@ class LocalResult(Result):
 
     def write(self: L, value: Any, /, **context: Any) -> L:
         """As ``Result.write``. A location without template keys (or none: ``new_location``) written by the default
-        ``PickleSerializer`` while nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as ``_read_pickle`` does
-        for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small plain value
-        (``_PLAIN``, up to ``_SMALL_PLAIN``) is pickled in memory and written with one call: followed by its record
-        (the bytes hashed whole, ``compat.results.trailer``), or signed without one (as ``PickleSerializer.dump`` signs it: for its location relative to
-        ``dir``, now)."""
+        ``PickleSerializer`` while nothing is signed (a checkpoint's usual case) takes the few calls the work needs, as
+        ``_read_pickle`` does for reads: the path memo, the atomic write, the record when ``provenance`` is set. A small
+        plain value (``_PLAIN``, up to ``_SMALL_PLAIN``) is pickled in memory and written with one call: followed by its
+        record (the bytes hashed whole, ``compat.results.trailer``), or signed without one (as ``PickleSerializer.dump``
+        signs it: for its location relative to ``dir``, now)."""
         serializer = self.serializer
         template = self.__dict__.get("_location")
         fresh = template is None  # a new location: nothing was written there, so no record form to look up
@@ -634,12 +634,12 @@ class LocalResult(Result):
         location) has its JSON made whole (``written_json``); from its second write on, filled into its form
         (``RecordForm``). A subclass that builds its records its own way (``new_record``) has them built whole."""
         written_at = utc_now()
-        if type(self).new_record is Result.new_record:
-            form = None if fresh else self._record_form(path, provenance)
+        if type(self).new_record is Result.new_record:  # _record_form's question, asked once here
+            version = _package_version()
+            form = None if fresh else RecordForm.on_repeat(provenance, path, "PickleSerializer", version)
             if form is not None:
                 return (form.json(digest, size, TRAILER_STORED_JSON, written_at),
                         (_in_trailer, form, digest, size, written_at))
-            version = _package_version()
             try:
                 data = written_json(provenance, path, "PickleSerializer", version, digest, size, TRAILER_STORED_JSON,
                                     written_at)
