@@ -447,10 +447,13 @@ class PickleSerializer:
 
 
 def _undeserializable(serializer: object, exc: Exception, size: int | None = None) -> SerializationError:
+    """The error for bytes pickle could not load, naming what ``pickle`` raised: its type too, since some (a
+    ``MemoryError``, an object's ``__setstate__`` raising ``KeyError``) say little or nothing on their own."""
     what = "the stored bytes" if size is None else f"{size} bytes"
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return SerializationError(
         f"{type(serializer).__name__} cannot deserialize {what} (corrupt, truncated, or not written by a pickle "
-        f"serializer): {exc}"
+        f"serializer): {detail}"
     )
 
 

@@ -61,6 +61,28 @@ def test_corrupt_pickle_bytes_raise_serialization_error() -> None:
         PickleSerializer().deserialize(b"not a pickle")
 
 
+class _Unloadable:
+    """Pickles fine; loading it raises an exception with no message (as a MemoryError usually has none)."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _raise_bare_lookup_error, ()
+
+
+def _raise_bare_lookup_error() -> None:
+    raise LookupError()
+
+
+def test_an_exception_without_a_message_is_named_by_its_type() -> None:
+    data = pickle.dumps(_Unloadable())
+    with pytest.raises(SerializationError, match=r"not written by a pickle serializer\): LookupError$"):
+        PickleSerializer().deserialize(data)
+
+
+def test_an_exception_with_a_message_is_named_by_type_and_message() -> None:
+    with pytest.raises(SerializationError, match=r"serializer\): UnpicklingError: pickle data was truncated$"):
+        PickleSerializer().deserialize(pickle.dumps(b"x" * 100)[:-10])
+
+
 def test_local_result_with_json_serializer_stores_readable_json(tmp_path) -> None:
     written = LocalResult(dir=tmp_path, location="v.json", serializer=JSONSerializer()).write({"k": [1]})
     assert (tmp_path / "v.json").read_text() == '{"k": [1]}'
