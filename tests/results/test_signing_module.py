@@ -80,6 +80,16 @@ def test_a_signed_value_carries_its_key_id_location_and_time_and_verifies() -> N
     assert header.written_at.tzinfo is not None
 
 
+def test_a_value_signed_in_memory_is_the_bytes_a_stream_signed_at_the_same_time_makes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys, payload = keyring("k"), pickle.dumps(bytes(1024), 5)
+    monkeypatch.setattr(signing.time, "time_ns", lambda: 1_765_000_000_123_456_789)
+    header, mac = signing.signer(keys, "flows/a.pkl")
+    mac.update(payload)
+    assert sign(keys, "flows/a.pkl", payload) == header + payload + mac.digest()
+
+
 def test_a_value_signed_for_another_location_is_a_mismatch_naming_both() -> None:
     keys = keyring("k")
     with pytest.raises(UntrustedData, match="for the location 'b.pkl', not 'a.pkl'") as caught:
