@@ -25,6 +25,17 @@ task run's checkpoint is (a ``Provenance`` set): the signed read checks its byte
 (an older copy put back is refused: one more open and read, the record's last fields, the file's ``fstat``); the
 unsigned read of a target with its record (kept where LocalResult keeps an unsigned output's) reads only the bytes.
 
+The two 1 KB signed rows on disk ("1 KB write", durable, and "1 KB write durable=False") run pair by pair
+(``pair_by_pair``): one write of each side, one right after the other, each side first in every other pair, every
+write timed, 2,000 pairs after 50 untimed ones. Each write's own disk work (the fsync, the rename over the old file,
+freeing its block) varies by more than signing costs, and this VM's speed drifts between minutes: in rounds of 50
+writes a side, the A/A difference (unsigned against unsigned through the same row) of the fastest swung by up to
+25 us at durable=False and that of the medians by up to 800 us when durable (fsync medians of 0.2-3.5 ms, two
+modes). Pairs meet the disk in the same moments, and their "+us paired" column is the median of the difference
+within each pair (signed minus unsigned), which a median-of-each-side cannot be when fsync times have two modes.
+``--same unsigned`` (or ``signed``) makes both sides of every signed row alike: an A/A run, showing each row's
+bias and spread (here, load 3.7-6.7: paired -0.2 to +1.7 us, fastest 0.0 to +2.9 us on both disk rows).
+
 The 1 KB rows also run below a subdirectory of ``dir``, which LocalResult reaches one directory at a time without
 following a link out of ``dir`` (a few more calls than the floor's one ``open``).
 
@@ -33,9 +44,10 @@ Targets: read of 100 MiB <= 1.15x ``pickle.load(f)``, adding <= 1.1x the payload
 ``--cpu`` times each round by the thread's CPU time (user and system) instead of wall time: other processes on a
 shared machine disturb it less. The 1,000-task flow row too: its 1,000 fsyncs swing the wall time 2-3x.
 
-Run: .venv/bin/python benchmarks/results_io.py [--quick] [--records] [--signed] [--cpu] [--repeats N] [--rounds N] (1 KB and 1 MB: 12 rounds of 50
-runs per side, each side first in every other round; 100 MiB: 3 of 3; signed 256 MB: 5 rounds of 1; the records'
-1,000-task flow: 20 rounds of one flow per side)
+Run: .venv/bin/python benchmarks/results_io.py [--quick] [--records] [--signed] [--cpu] [--repeats N] [--rounds N]
+[--same unsigned|signed] (1 KB and 1 MB: 12 rounds of 50 runs per side, each side first in every other round;
+100 MiB: 3 of 3; signed 256 MB: 5 rounds of 1; the signed 1 KB writes on disk: rounds x repeats pairs, 40 x 50 by
+default; the records' 1,000-task flow: 20 rounds of one flow per side)
 """
 
 from __future__ import annotations
@@ -111,6 +123,39 @@ def side_by_side(base_fn: Callable[[], object], ours_fn: Callable[[], object], r
             base += timings(base_fn, repeats)
             ours += timings(ours_fn, repeats)
     return base, ours
+
+
+WARM_PAIRS = 50
+"""Pairs run untimed before ``pair_by_pair`` times any: the first replace of a file just created was faster here
+than any after it (41-44 us against 57-62 us at durable=False), and alone made one side's fastest."""
+
+
+def pair_by_pair(base_fn: Callable[[], object], ours_fn: Callable[[], object], pairs: int
+                 ) -> tuple[list[float], list[float]]:
+    """``pairs`` runs of each side, one run of each right after the other, each side first in every other pair,
+    every run timed (``--cpu``: by the thread's CPU time, whose reading then adds to both sides alike). The n-th
+    times of the two lists are one pair's, made in the same moments of a shared disk (``paired_median``)."""
+    clock = CLOCK[0]
+    for _ in range(WARM_PAIRS):
+        base_fn(), ours_fn()
+    base: list[float] = []
+    ours: list[float] = []
+    for i in range(pairs):
+        first, second = (base_fn, ours_fn) if i % 2 == 0 else (ours_fn, base_fn)
+        start = clock()
+        first()
+        middle = clock()
+        second()
+        end = clock()
+        base_time, ours_time = (middle - start, end - middle) if i % 2 == 0 else (end - middle, middle - start)
+        base.append(base_time)
+        ours.append(ours_time)
+    return base, ours
+
+
+def paired_median(base: list[float], ours: list[float]) -> float:
+    """The median of the difference within each pair of ``pair_by_pair``'s times (ours minus base)."""
+    return statistics.median(o - b for b, o in zip(base, ours))
 
 
 def row(label: str, base: list[float], ours: list[float]) -> None:
@@ -220,18 +265,26 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
     if not args.quick:
         mac_rates()
     print(f"{'unsigned / signed, ms':>26} {'unsigned':>9} {'signed':>9} {'ratio':>7} {'unsigned':>9} {'signed':>9} "
-          f"{'ratio':>7} {'+us fastest':>11} {'+us median':>10}")
-    unsigned = LocalResult(dir=directory, location="unsigned.pkl", serializer=PickleSerializer())
-    key = PickleSerializer(signing_key=os.urandom(32))
+          f"{'ratio':>7} {'+us fastest':>11} {'+us median':>10} {'+us paired':>10}")
+    plain, key = PickleSerializer(), PickleSerializer(signing_key=os.urandom(32))
+    if args.same:  # A/A: both sides alike, each still at its own location
+        print(f"A/A: both sides {args.same}")
+        plain = key = plain if args.same == "unsigned" else key
+    unsigned = LocalResult(dir=directory, location="unsigned.pkl", serializer=plain)
     signed = LocalResult(dir=directory, location="signed.pkl", serializer=key)
+    pairs = (args.rounds or 40) * (args.repeats or 50)
     for label, size in SIGNED_SIZES.items():
         if args.quick and size > 1024 * 1024:
             continue
         value = os.urandom(size)
         repeats = args.repeats or (1 if size > 1024 * 1024 else 50)
         rounds = args.rounds or (5 if size > 1024 * 1024 else 12)
-        base, ours = side_by_side(lambda: unsigned.write(value), lambda: signed.write(value), repeats, rounds)
-        signed_row(f"{label} write", base, ours)
+        if size <= 1024:  # each write's disk work varies by more than signing costs: pair by pair
+            base, ours = pair_by_pair(lambda: unsigned.write(value), lambda: signed.write(value), pairs)
+            signed_row(f"{label} write", base, ours, paired=True)
+        else:
+            base, ours = side_by_side(lambda: unsigned.write(value), lambda: signed.write(value), repeats, rounds)
+            signed_row(f"{label} write", base, ours)
         base, ours = side_by_side(
             lambda: unsigned.read("unsigned.pkl"), lambda: signed.read("signed.pkl"), repeats, rounds
         )
@@ -249,7 +302,7 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
             print(f"{label} read, peak memory beyond the value: unsigned {plain_peak:.2f}x, signed {signed_peak:.2f}x "
                   "the payload")
         if size <= 1024:  # in memory: what signing itself costs, without a disk whose spread hides microseconds
-            memory_unsigned = MemoryResult(location="bench-unsigned.pkl")
+            memory_unsigned = MemoryResult(location="bench-unsigned.pkl", serializer=plain)
             memory_signed = MemoryResult(location="bench-signed.pkl", serializer=key)
             base, ours = side_by_side(
                 lambda: memory_unsigned.write(value), lambda: memory_signed.write(value), repeats, rounds
@@ -261,21 +314,21 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
             )
             signed_row(f"{label} read in memory", base, ours)
         if size <= 1024 * 1024:  # without fsync, whose spread hides a few microseconds
-            scratch_unsigned = LocalResult(dir=directory, location="unsigned.pkl", durable=False)
+            scratch_unsigned = LocalResult(dir=directory, location="unsigned.pkl", serializer=plain, durable=False)
             scratch_signed = LocalResult(dir=directory, location="signed.pkl", serializer=key, durable=False)
-            base, ours = side_by_side(
-                lambda: scratch_unsigned.write(value), lambda: scratch_signed.write(value), repeats, rounds
-            )
-            signed_row(f"{label} write durable=False", base, ours)
+            base, ours = pair_by_pair(lambda: scratch_unsigned.write(value), lambda: scratch_signed.write(value), pairs)
+            signed_row(f"{label} write durable=False", base, ours, paired=True)
         del value
 
 
-def signed_row(label: str, base: list[float], ours: list[float]) -> None:
+def signed_row(label: str, base: list[float], ours: list[float], paired: bool = False) -> None:
+    """``paired``: the times are ``pair_by_pair``'s, and the row ends with their ``paired_median``."""
     fast_b, fast_o = min(base), min(ours)
     med_b, med_o = statistics.median(base), statistics.median(ours)
     print(f"{label:>26} {fast_b * 1e3:>9.3f} {fast_o * 1e3:>9.3f} {fast_o / fast_b:>6.2f}x "
           f"{med_b * 1e3:>9.3f} {med_o * 1e3:>9.3f} {med_o / med_b:>6.2f}x "
-          f"{(fast_o - fast_b) * 1e6:>11.1f} {(med_o - med_b) * 1e6:>10.1f}")
+          f"{(fast_o - fast_b) * 1e6:>11.1f} {(med_o - med_b) * 1e6:>10.1f}"
+          + (f" {paired_median(base, ours) * 1e6:>10.1f}" if paired else ""))
 
 
 def main() -> None:
@@ -286,6 +339,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=0, help="runs per round (default: by payload size)")
     parser.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default: by payload size)")
     parser.add_argument("--cpu", action="store_true", help="time by the thread's CPU time instead of wall time")
+    parser.add_argument("--same", choices=("unsigned", "signed"), default="",
+                        help="A/A: both sides of the signed rows unsigned (or signed), to show their bias and spread")
     args = parser.parse_args()
     if args.cpu:
         CLOCK[0] = time.thread_time
