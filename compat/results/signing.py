@@ -273,7 +273,10 @@ def header_bytes(
 ) -> bytes:
     """The header that signs a payload for ``location`` with the first key of ``keys``, followed by ``payload`` when
     one is given (``sign``: header and payload made in one copy)."""
-    encoded = location.encode("utf-8", "surrogateescape")
+    try:  # strict UTF-8 first: the same bytes, by a shorter path than naming the codec and its error handler
+        encoded = location.encode()
+    except UnicodeEncodeError:  # a lone surrogate, from a name made of undecodable bytes (os.fsdecode)
+        encoded = location.encode("utf-8", "surrogateescape")
     if len(encoded) > MAX_LOCATION_BYTES:
         raise SerializationError(f"cannot sign for a location of {len(encoded)} bytes (at most {MAX_LOCATION_BYTES})")
     now = time.time_ns() if written_at_ns is None else written_at_ns
