@@ -33,6 +33,9 @@ writes a side, the A/A difference (unsigned against unsigned through the same ro
 25 us at durable=False and that of the medians by up to 800 us when durable (fsync medians of 0.2-3.5 ms, two
 modes). Pairs meet the disk in the same moments, and their "+us paired" column is the median of the difference
 within each pair (signed minus unsigned), which a median-of-each-side cannot be when fsync times have two modes.
+They show more than the in-memory row, whose loop keeps signing's code and data in the caches: right after a
+write to disk, which evicts them (as walking 4 MB of memory does), the same ``sign`` of 1 KB took 5.0-5.3 us here
+against 2.2 us in a loop, and a checkpoint signs after its task's own work, not in a loop.
 ``--same unsigned`` (or ``signed``) makes both sides of every signed row alike: an A/A run, showing each row's
 bias and spread (here, load 3.7-6.7: paired -0.2 to +1.7 us, fastest 0.0 to +2.9 us on both disk rows).
 
