@@ -263,9 +263,14 @@ def _trailer_record_of(digest: str, size: int, path: str, provenance: Provenance
                                  dict(TRAILER_STORED))
 
 
+_IDENTITY_JSON = '{"inode":%d,"mtime_ns":%d,"size":%d}'
+"""``file_identity`` as canonical JSON (keys sorted, compact), to be filled with its three numbers."""
+_IDENTITY_JSON_BYTES = _IDENTITY_JSON.encode("ascii")
+
+
 def _identity_json(info: os.stat_result) -> str:
     """``file_identity(info)`` as canonical JSON (keys sorted, compact), as ``RecordForm.json`` takes it."""
-    return f'{{"inode":{info.st_ino},"mtime_ns":{info.st_mtime_ns},"size":{info.st_size}}}'
+    return _IDENTITY_JSON % (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def _parsed(data: bytes | None) -> TargetRecord | None:
@@ -930,7 +935,8 @@ class LocalResult(Result):
             data = self.record_bytes(path)
             if data is None:
                 return
-        stored = _identity_json(os.fstat(fd)).encode("ascii")
+        info = os.fstat(fd)
+        stored = _IDENTITY_JSON_BYTES % (info.st_ino, info.st_mtime_ns, info.st_size)  # _identity_json's, as bytes
         tail = _record_tail(data)
         if tail is None or tail[1] != stored:
             self.refuse_replayed(path, header, data, stored, content)

@@ -89,8 +89,9 @@ class MemoryResult(Result):
         signed_for, on_header = None, None
         if data[:1] == SIGNED_MAGIC[:1]:  # no pickle starts with it: signed (or not a pickle)
             signed_for = resolved
-            if self.keeps_records:
-                on_header = self._replay_check(resolved)  # the record, read only once the signature is verified
+            record = self.record_bytes(resolved) if self.keeps_records else None  # read after the value, as ever
+            if record is not None:  # checked once the signature is verified; none: nothing to check, no call
+                on_header = lambda header: self.refuse_replayed(resolved, header, record)  # noqa: E731
         return self._unpickled_at(resolved, data, serializer, signed_for, on_header)
 
     def read_bytes(self, location: str) -> bytes:

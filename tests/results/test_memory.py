@@ -53,6 +53,14 @@ def test_a_signed_read_checks_the_bytes_without_a_serializer_bound_per_read(
     assert read.value == "v" and read.signed_at is not None
 
 
+def test_a_signed_read_of_a_value_without_a_record_makes_no_replay_check(
+    signing: PickleSerializer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    MemoryResult(location="a", serializer=signing).write("v")
+    monkeypatch.setattr(MemoryResult, "refuse_replayed", lambda *args: pytest.fail("no record, yet checked"))
+    assert MemoryResult(serializer=signing).read("a").value == "v"
+
+
 def test_signed_bytes_copied_to_another_location_are_refused_naming_both(signing: PickleSerializer) -> None:
     MemoryResult(location="a", serializer=signing).write("v")
     MemoryResult().write_bytes("b", MemoryResult().read_bytes("a"))

@@ -225,3 +225,18 @@ def test_threads_verifying_with_one_keyring_at_once_each_get_their_own_verdict()
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     assert wrong == []
+
+
+def test_a_value_whose_tag_is_cut_short_after_a_whole_header_is_a_mismatch() -> None:
+    keys = keyring("k")
+    data = sign(keys, "a.pkl", b"payload")
+    with pytest.raises(UntrustedData, match="does not match the bytes"):
+        verify(keys, data[: signing.FIXED_SIZE + len("a.pkl") + 3], "a.pkl")
+
+
+def test_a_small_value_s_payload_is_a_slice_and_a_large_one_s_a_view_of_the_value() -> None:
+    keys = keyring("k")
+    small, large = sign(keys, "a.pkl", b"s" * 100), sign(keys, "a.pkl", b"l" * signing._VIEW_FROM)
+    assert type(verify(keys, small, "a.pkl")[1]) is bytes
+    payload = verify(keys, large, "a.pkl")[1]
+    assert type(payload) is memoryview and payload.obj is large and bytes(payload) == b"l" * signing._VIEW_FROM
