@@ -245,12 +245,17 @@ def _from_file(path: str, mtime_ns: int, size: int) -> Keyring:
 
 class Header:
     """What a signed header says: which key signed (``key_id``), the ``location`` and the time (``written_at``) the
-    bytes were signed for, and where the payload starts (``size``, the header's length: ``signed``)."""
+    bytes were signed for, and where the payload starts (``size``, the header's length: ``signed``, the header's
+    bytes, from which the location is decoded when asked for)."""
 
-    __slots__ = ("location", "raw_id", "signed", "written_ns")
+    __slots__ = ("raw_id", "signed", "written_ns")
 
-    def __init__(self, raw_id: bytes, location: str, written_ns: int, signed: bytes) -> None:
-        self.raw_id, self.location, self.written_ns, self.signed = raw_id, location, written_ns, signed
+    def __init__(self, raw_id: bytes, written_ns: int, signed: bytes) -> None:
+        self.raw_id, self.written_ns, self.signed = raw_id, written_ns, signed
+
+    @property
+    def location(self) -> str:
+        return self.signed[FIXED_SIZE:].decode("utf-8", "surrogateescape")
 
     @property
     def key_id(self) -> str:
@@ -296,8 +301,7 @@ def parse_header(data: bytes | bytearray | memoryview) -> Header:
     size = FIXED_SIZE + length
     if len(data) < size:
         raise SerializationError(f"a signed header of {size} bytes is cut short at {len(data)} (truncated)")
-    signed = bytes(data[:size])
-    return Header(raw_id, signed[FIXED_SIZE:].decode("utf-8", "surrogateescape"), written_ns, signed)
+    return Header(raw_id, written_ns, bytes(data[:size]))
 
 
 def read_header(stream: BinaryIO) -> Header:
@@ -422,10 +426,12 @@ def verify(keys: Keyring, data: bytes | bytearray | memoryview, location: str | 
     signed = data[:size] if type(data) is bytes else bytes(data[:size])
     header = object.__new__(Header)  # Header's __init__ without its Python call
     header.raw_id, header.written_ns, header.signed = raw_id, written_ns, signed
-    header.location = signed[FIXED_SIZE:].decode("utf-8", "surrogateescape")
-    if magic != SIGNED_MAGIC or length > MAX_LOCATION_BYTES or end < size or (
-        location is not None and header.location != location
-    ):
+    try:  # the location as header_bytes encodes it, strict UTF-8 first: the same answer as comparing the decoded
+        # header, without decoding it (a strict encoding's bytes decode to the very location, and no other bytes do)
+        elsewhere = location is not None and signed[FIXED_SIZE:] != location.encode()
+    except UnicodeEncodeError:  # a lone surrogate (a name of undecodable bytes): compared as the header decodes
+        elsewhere = header.location != location
+    if magic != SIGNED_MAGIC or length > MAX_LOCATION_BYTES or end < size or elsewhere:
         _refuse(keys, data, location)
     whole = data if type(data) is bytes and end < _VIEW_FROM else memoryview(data)
     try:  # a keyed state no other call holds (list.pop is atomic), reset and put back after use: 2.3k instructions

@@ -240,3 +240,20 @@ def test_a_small_value_s_payload_is_a_slice_and_a_large_one_s_a_view_of_the_valu
     assert type(verify(keys, small, "a.pkl")[1]) is bytes
     payload = verify(keys, large, "a.pkl")[1]
     assert type(payload) is memoryview and payload.obj is large and bytes(payload) == b"l" * signing._VIEW_FROM
+
+
+@pytest.mark.parametrize(
+    ("signed_for", "read_at"),
+    [("a.pkl", "a.pkl"), ("a.pkl", "b.pkl"), ("é.pkl", "é.pkl"), ("é.pkl", "\udcc3\udca9.pkl"),
+     ("a\udcff.pkl", "a\udcff.pkl"), ("a\udcff.pkl", "a\udcfe.pkl"), ("\udcc3\udca9.pkl", "é.pkl")],
+)
+def test_verify_takes_exactly_the_locations_its_decoded_header_names(signed_for: str, read_at: str) -> None:
+    keys = keyring("k")
+    data = sign(keys, signed_for, b"x")
+    try:
+        verify(keys, data, read_at)
+    except UntrustedData:
+        taken = False
+    else:
+        taken = True
+    assert taken == (parse_header(data).location == read_at)
