@@ -784,7 +784,8 @@ class LocalResult(Result):
         nothing is signed, the whole read takes the few calls of ``_read_pickle``."""
         serializer = self.serializer
         if type(serializer) is PickleSerializer and self._opens_own_files:
-            return self._read_pickle(location, serializer, serializer.keyring is None)
+            # keys given (a signing Result's usual case): told without the keyring property's call
+            return self._read_pickle(location, serializer, serializer._keyring is None and serializer.keyring is None)
         if not (self._opens_own_files and _streams(LocalResult, type(serializer), *_READ_METHODS)):
             return super().read(location)
         path, where = self._place(location)
