@@ -39,6 +39,17 @@ against 2.2 us in a loop, and a checkpoint signs after its task's own work, not 
 ``--same unsigned`` (or ``signed``) makes both sides of every signed row alike: an A/A run, showing each row's
 bias and spread (here, load 3.7-6.7: paired -0.2 to +1.7 us, fastest 0.0 to +2.9 us on both disk rows).
 
+Under three 1 KB signed rows, a floor row does the same work by hand (``HandSigned``: no ``compat`` code runs while
+timed), timed as the real row above it: how much of the real +us the format itself costs, how much is ours. Write
+(durable and not, pair by pair): ``floor_write`` against the same calls writing the value pickled, then signed by
+hand for its file name (the header as ``signing.header_bytes`` lays it out: the key id's prefix, time and length,
+location; keyed BLAKE3 over header and payload, the tag appended). Read (interleaved rounds): ``floor_read``
+against one read of the signed file through the same file object and system calls, the fixed header fields
+parsed, key id and location compared, the ``os.access`` of a record beside it that LocalResult's signed read
+makes, keyed BLAKE3 and ``hmac.compare_digest`` of the tag, ``pickle.loads`` of the payload. Before any timing,
+``check_hand_signed`` checks the hand's bytes against ``signing.verify`` and a signing LocalResult both ways, so
+the floor cannot drift from the format unnoticed. ``--same`` makes both floor sides alike too.
+
 The 1 KB rows also run below a subdirectory of ``dir``, which LocalResult reaches one directory at a time without
 following a link out of ``dir`` (a few more calls than the floor's one ``open``).
 
@@ -57,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hmac
 import os
 import pickle
 import statistics
@@ -64,9 +76,15 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
+
+import blake3
 
 from compat import Flow, LocalExecutor, LocalResult, MemoryResult, PickleSerializer, task
-from compat.results.records import Provenance, new_hash
+from compat.results.records import RECORD_SUFFIX, Provenance, new_hash
+from compat.results.signing import (
+    _FIXED, _TIME_LENGTH, FIXED_SIZE, SIGNED_MAGIC, TAG_SIZE, Keyring, keyring, verify,
+)
 
 SIZES = {"1 KB": 1024, "1 MB": 1024 * 1024, "100 MiB": 100 * 1024 * 1024}
 RECORD_SIZES = {"1 KB": 1024, "64 MB": 64 * 1024 * 1024}
@@ -87,6 +105,63 @@ def floor_write(path: str, value: bytes, durable: bool) -> None:
 def floor_read(path: str) -> bytes:
     with open(path, "rb") as f:
         return pickle.load(f)  # type: ignore[no-any-return]
+
+
+READ_AT_MOST = 1 << 16
+"""The one read of a hand-verified read: a small file comes whole (a shorter answer than asked is its end)."""
+
+
+class HandSigned:
+    """The signed format (``SIGNED_MAGIC``) written and checked by hand, for the signed floors: the header laid out
+    as ``signing.header_bytes`` lays it out, keyed BLAKE3 over header and payload, the tag last. The key id and
+    BLAKE3's key are taken from a ``Keyring`` once; no ``compat`` code runs per write or read."""
+
+    def __init__(self, keys: Keyring) -> None:
+        raw_id = bytes.fromhex(keys.signer_id)
+        self.raw_id = raw_id
+        self.prefix = SIGNED_MAGIC + raw_id
+        mac_key = keys.mac_key(raw_id)
+        assert mac_key is not None  # the signer's own id
+        self.mac = blake3.blake3(key=mac_key)  # one keyed state, reset after each use
+
+    def sign(self, location: str, payload: bytes) -> bytes:
+        encoded = location.encode()
+        signed = b"".join((self.prefix, _TIME_LENGTH.pack(time.time_ns(), len(encoded)), encoded, payload))
+        mac = self.mac
+        mac.update(signed)
+        tag = mac.digest()
+        mac.reset()
+        return signed + tag
+
+    def write(self, path: str, location: str, value: bytes, durable: bool) -> None:
+        """``floor_write`` of the signed bytes: the same calls, the value pickled then signed for ``location``."""
+        tmp = f"{path}.{os.urandom(4).hex()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with open(fd, "wb") as f:
+            f.write(self.sign(location, pickle.dumps(value, protocol=5)))
+            if durable:
+                f.flush()
+                os.fsync(fd)
+        os.replace(tmp, path)
+
+    def read(self, path: str, location: str) -> Any:
+        """The value at ``path`` once its header (magic, key id, ``location``) and tag are checked; with the look for
+        a record beside it that LocalResult's signed read makes (``os.access``), and ``floor_read``'s system calls."""
+        with open(path, "rb") as f:
+            data = f.read1(READ_AT_MOST)
+        magic, raw_id, _, length = _FIXED.unpack_from(data)
+        size = FIXED_SIZE + length
+        end = len(data) - TAG_SIZE
+        if magic != SIGNED_MAGIC or raw_id != self.raw_id or end < size or data[FIXED_SIZE:size] != location.encode():
+            raise ValueError(f"{path!r}: not signed for {location!r} with this key")
+        os.access(path + RECORD_SUFFIX, os.F_OK)  # a record to check it against (none here, as in the real row)
+        mac = self.mac
+        mac.update(data[:end])
+        same = hmac.compare_digest(mac.digest(), data[end:])
+        mac.reset()
+        if not same:
+            raise ValueError(f"{path!r}: the tag does not match")
+        return pickle.loads(data[size:end])
 
 
 CLOCK = [time.perf_counter]
@@ -269,12 +344,17 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
         mac_rates()
     print(f"{'unsigned / signed, ms':>26} {'unsigned':>9} {'signed':>9} {'ratio':>7} {'unsigned':>9} {'signed':>9} "
           f"{'ratio':>7} {'+us fastest':>11} {'+us median':>10} {'+us paired':>10}")
-    plain, key = PickleSerializer(), PickleSerializer(signing_key=os.urandom(32))
+    secret = os.urandom(32)
+    plain, key = PickleSerializer(), PickleSerializer(signing_key=secret)
+    hand = HandSigned(keyring(secret))
+    check_hand_signed(hand, key, directory)
     if args.same:  # A/A: both sides alike, each still at its own location
         print(f"A/A: both sides {args.same}")
         plain = key = plain if args.same == "unsigned" else key
     unsigned = LocalResult(dir=directory, location="unsigned.pkl", serializer=plain)
     signed = LocalResult(dir=directory, location="signed.pkl", serializer=key)
+    floor_kinds = (args.same or "unsigned", args.same or "signed")  # the floor rows' sides, A/A as the real ones
+    floor_paths = (os.path.join(directory, "floor-base.pkl"), os.path.join(directory, "floor-ours.pkl"))
     pairs = (args.rounds or 40) * (args.repeats or 50)
     for label, size in SIGNED_SIZES.items():
         if args.quick and size > 1024 * 1024:
@@ -282,9 +362,12 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
         value = os.urandom(size)
         repeats = args.repeats or (1 if size > 1024 * 1024 else 50)
         rounds = args.rounds or (5 if size > 1024 * 1024 else 12)
+        floor_write_sides, floor_read_sides = floor_sides(hand, floor_kinds, floor_paths, value)
         if size <= 1024:  # each write's disk work varies by more than signing costs: pair by pair
             base, ours = pair_by_pair(lambda: unsigned.write(value), lambda: signed.write(value), pairs)
             signed_row(f"{label} write", base, ours, paired=True)
+            base, ours = pair_by_pair(*floor_write_sides(True), pairs)
+            signed_row(f"{label} write, floor", base, ours, paired=True)
         else:
             base, ours = side_by_side(lambda: unsigned.write(value), lambda: signed.write(value), repeats, rounds)
             signed_row(f"{label} write", base, ours)
@@ -292,6 +375,9 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
             lambda: unsigned.read("unsigned.pkl"), lambda: signed.read("signed.pkl"), repeats, rounds
         )
         signed_row(f"{label} read", base, ours)
+        if size <= 1024:
+            base, ours = side_by_side(*floor_read_sides, repeats, rounds)
+            signed_row(f"{label} read, floor", base, ours)
         if size <= 1024:  # each written with its record, as a task run writes a checkpoint (Provenance set)
             recording(unsigned).write(value)  # the record where LocalResult keeps it; an unsigned read never reads it
             recording(signed).write(value)  # the record file beside it, which the signed read checks it against
@@ -321,7 +407,56 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
             scratch_signed = LocalResult(dir=directory, location="signed.pkl", serializer=key, durable=False)
             base, ours = pair_by_pair(lambda: scratch_unsigned.write(value), lambda: scratch_signed.write(value), pairs)
             signed_row(f"{label} write durable=False", base, ours, paired=True)
+            if size <= 1024:
+                base, ours = pair_by_pair(*floor_write_sides(False), pairs)
+                signed_row(f"{label} write d=False, floor", base, ours, paired=True)
         del value
+
+
+def check_hand_signed(hand: HandSigned, key: PickleSerializer, directory: str) -> None:
+    """The floor's format is the real one, checked before anything is timed: bytes signed by hand verify with
+    ``signing.verify``, a file written by hand reads back by hand and through a signing LocalResult, and a file the
+    LocalResult signs reads back by hand."""
+    value = os.urandom(1024)
+    keys = key.keyring
+    assert keys is not None
+    payload = pickle.dumps(value, protocol=5)
+    if bytes(verify(keys, hand.sign("floor.pkl", payload), "floor.pkl")[1]) != payload:
+        raise RuntimeError("bytes signed by hand do not verify as signing.verify reads them: fix HandSigned")
+    hand.write(os.path.join(directory, "floor.pkl"), "floor.pkl", value, False)
+    real = LocalResult(dir=directory, location="floor-real.pkl", serializer=key)
+    real.write(value)
+    if not (
+        hand.read(os.path.join(directory, "floor.pkl"), "floor.pkl") == value
+        and real.read("floor.pkl").value == value
+        and hand.read(os.path.join(directory, "floor-real.pkl"), "floor-real.pkl") == value
+    ):
+        raise RuntimeError("the hand-signed floor and LocalResult disagree on a value: fix HandSigned")
+
+
+def floor_sides(hand: HandSigned, kinds: tuple[str, str], paths: tuple[str, str], value: bytes) -> tuple[
+    Callable[[bool], tuple[Callable[[], object], Callable[[], object]]], tuple[Callable[[], object], Callable[[], object]]
+]:
+    """The floor rows' two sides (each ``unsigned``: ``floor_write``/``floor_read``, or ``signed``: ``HandSigned``),
+    each at its own path: the writes' pair for a durability, and the reads' pair."""
+    locations = [os.path.basename(path) for path in paths]
+
+    def writer(kind: str, path: str, location: str, durable: bool) -> Callable[[], object]:
+        if kind == "unsigned":
+            return lambda: floor_write(path, value, durable)
+        return lambda: hand.write(path, location, value, durable)
+
+    def reader(kind: str, path: str, location: str) -> Callable[[], object]:
+        if kind == "unsigned":
+            return lambda: floor_read(path)
+        return lambda: hand.read(path, location)
+
+    def writes(durable: bool) -> tuple[Callable[[], object], Callable[[], object]]:
+        base, ours = (writer(kind, path, location, durable) for kind, path, location in zip(kinds, paths, locations))
+        return base, ours
+
+    base, ours = (reader(kind, path, location) for kind, path, location in zip(kinds, paths, locations))
+    return writes, (base, ours)
 
 
 def signed_row(label: str, base: list[float], ours: list[float], paired: bool = False) -> None:
