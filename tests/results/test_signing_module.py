@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,17 @@ def test_a_value_verifies_after_a_mismatch_with_the_same_key() -> None:
     assert bytes(verify(keys, good, "a.pkl")[1]) == b"payload"  # the hashing state used by the mismatch starts anew
 
 
+def run_at_once(work: Callable[[int], None], arguments: Iterable[int]) -> None:
+    """``work(n)`` for each ``n`` of ``arguments``, each in its own thread, all at once; every thread has ended (within
+    a minute) when this returns."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+
+
 def test_threads_signing_and_verifying_with_one_keyring_at_once_each_make_their_own_tags() -> None:
     keys = keyring("k")  # sign and verify take their hashing states from one spare list
     wrong: list[str] = []
@@ -189,12 +201,7 @@ def test_threads_signing_and_verifying_with_one_keyring_at_once_each_make_their_
             except UntrustedData as exc:
                 wrong.append(f"value {n} refused: {exc}")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(1, 9)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    run_at_once(work, range(1, 9))
     assert wrong == []
 
 
@@ -218,12 +225,7 @@ def test_threads_verifying_with_one_keyring_at_once_each_get_their_own_verdict()
             else:
                 wrong.append(f"tampered value {n} verified")
 
-    threads = [threading.Thread(target=check, args=(n,)) for n in range(len(values))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    run_at_once(check, range(len(values)))
     assert wrong == []
 
 
