@@ -353,8 +353,10 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
         plain = key = plain if args.same == "unsigned" else key
     unsigned = LocalResult(dir=directory, location="unsigned.pkl", serializer=plain)
     signed = LocalResult(dir=directory, location="signed.pkl", serializer=key)
-    floor_kinds = (args.same or "unsigned", args.same or "signed")  # the floor rows' sides, A/A as the real ones
-    floor_paths = (os.path.join(directory, "floor-base.pkl"), os.path.join(directory, "floor-ours.pkl"))
+    floor = (  # the floor rows' sides, each at its own path: A/A as the real ones
+        (args.same or "unsigned", os.path.join(directory, "floor-base.pkl")),
+        (args.same or "signed", os.path.join(directory, "floor-ours.pkl")),
+    )
     pairs = (args.rounds or 40) * (args.repeats or 50)
     for label, size in SIGNED_SIZES.items():
         if args.quick and size > 1024 * 1024:
@@ -362,11 +364,11 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
         value = os.urandom(size)
         repeats = args.repeats or (1 if size > 1024 * 1024 else 50)
         rounds = args.rounds or (5 if size > 1024 * 1024 else 12)
-        floor_write_sides, floor_read_sides = floor_sides(hand, floor_kinds, floor_paths, value)
         if size <= 1024:  # each write's disk work varies by more than signing costs: pair by pair
             base, ours = pair_by_pair(lambda: unsigned.write(value), lambda: signed.write(value), pairs)
             signed_row(f"{label} write", base, ours, paired=True)
-            base, ours = pair_by_pair(*floor_write_sides(True), pairs)
+            base_side, ours_side = (floor_writer(hand, kind, path, value, True) for kind, path in floor)
+            base, ours = pair_by_pair(base_side, ours_side, pairs)
             signed_row(f"{label} write, floor", base, ours, paired=True)
         else:
             base, ours = side_by_side(lambda: unsigned.write(value), lambda: signed.write(value), repeats, rounds)
@@ -376,7 +378,8 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
         )
         signed_row(f"{label} read", base, ours)
         if size <= 1024:
-            base, ours = side_by_side(*floor_read_sides, repeats, rounds)
+            base_side, ours_side = (floor_reader(hand, kind, path) for kind, path in floor)
+            base, ours = side_by_side(base_side, ours_side, repeats, rounds)
             signed_row(f"{label} read, floor", base, ours)
         if size <= 1024:  # each written with its record, as a task run writes a checkpoint (Provenance set)
             recording(unsigned).write(value)  # the record where LocalResult keeps it; an unsigned read never reads it
@@ -408,7 +411,8 @@ def signed_rows(directory: str, args: argparse.Namespace) -> None:
             base, ours = pair_by_pair(lambda: scratch_unsigned.write(value), lambda: scratch_signed.write(value), pairs)
             signed_row(f"{label} write durable=False", base, ours, paired=True)
             if size <= 1024:
-                base, ours = pair_by_pair(*floor_write_sides(False), pairs)
+                base_side, ours_side = (floor_writer(hand, kind, path, value, False) for kind, path in floor)
+                base, ours = pair_by_pair(base_side, ours_side, pairs)
                 signed_row(f"{label} write d=False, floor", base, ours, paired=True)
         del value
 
@@ -434,29 +438,20 @@ def check_hand_signed(hand: HandSigned, key: PickleSerializer, directory: str) -
         raise RuntimeError("the hand-signed floor and LocalResult disagree on a value: fix HandSigned")
 
 
-def floor_sides(hand: HandSigned, kinds: tuple[str, str], paths: tuple[str, str], value: bytes) -> tuple[
-    Callable[[bool], tuple[Callable[[], object], Callable[[], object]]], tuple[Callable[[], object], Callable[[], object]]
-]:
-    """The floor rows' two sides (each ``unsigned``: ``floor_write``/``floor_read``, or ``signed``: ``HandSigned``),
-    each at its own path: the writes' pair for a durability, and the reads' pair."""
-    locations = [os.path.basename(path) for path in paths]
+def floor_writer(hand: HandSigned, kind: str, path: str, value: bytes, durable: bool) -> Callable[[], object]:
+    """A write floor row's side at ``path``: ``floor_write`` (``unsigned``) or ``HandSigned.write`` (``signed``)."""
+    if kind == "unsigned":
+        return lambda: floor_write(path, value, durable)
+    location = os.path.basename(path)
+    return lambda: hand.write(path, location, value, durable)
 
-    def writer(kind: str, path: str, location: str, durable: bool) -> Callable[[], object]:
-        if kind == "unsigned":
-            return lambda: floor_write(path, value, durable)
-        return lambda: hand.write(path, location, value, durable)
 
-    def reader(kind: str, path: str, location: str) -> Callable[[], object]:
-        if kind == "unsigned":
-            return lambda: floor_read(path)
-        return lambda: hand.read(path, location)
-
-    def writes(durable: bool) -> tuple[Callable[[], object], Callable[[], object]]:
-        base, ours = (writer(kind, path, location, durable) for kind, path, location in zip(kinds, paths, locations))
-        return base, ours
-
-    base, ours = (reader(kind, path, location) for kind, path, location in zip(kinds, paths, locations))
-    return writes, (base, ours)
+def floor_reader(hand: HandSigned, kind: str, path: str) -> Callable[[], object]:
+    """A read floor row's side at ``path``: ``floor_read`` (``unsigned``) or ``HandSigned.read`` (``signed``)."""
+    if kind == "unsigned":
+        return lambda: floor_read(path)
+    location = os.path.basename(path)
+    return lambda: hand.read(path, location)
 
 
 def signed_row(label: str, base: list[float], ours: list[float], paired: bool = False) -> None:
